@@ -1,0 +1,72 @@
+/* eslint-disable */
+/**
+ * Generated `api` utility.
+ *
+ * THIS CODE IS AUTOMATICALLY GENERATED.
+ *
+ * To regenerate, run `npx convex dev`.
+ * @module
+ */
+
+import type {
+  ApiFromModules,
+  FilterApi,
+  FunctionReference,
+} from "convex/server";
+import type * as chatMessages from "../chatMessages.js";
+import type * as chatSessions from "../chatSessions.js";
+import type * as http from "../http.js";
+import type * as model_args from "../model/args.js";
+import type * as model_callers from "../model/callers.js";
+import type * as model_chatMessages from "../model/chatMessages.js";
+import type * as model_chatSessions from "../model/chatSessions.js";
+import type * as model_config from "../model/config.js";
+import type * as model_errors from "../model/errors.js";
+import type * as model_links from "../model/links.js";
+import type * as model_status from "../model/status.js";
+import type * as model_targets from "../model/targets.js";
+import type * as model_validators from "../model/validators.js";
+import type * as model_values from "../model/values.js";
+import type * as model_workOrders from "../model/workOrders.js";
+import type * as workOrderArgs from "../workOrderArgs.js";
+import type * as workOrderLinks from "../workOrderLinks.js";
+import type * as workOrderTargets from "../workOrderTargets.js";
+import type * as workOrders from "../workOrders.js";
+
+/**
+ * A utility for referencing Convex functions in your app's API.
+ *
+ * Usage:
+ * ```js
+ * const myFunctionReference = api.myModule.myFunction;
+ * ```
+ */
+declare const fullApi: ApiFromModules<{
+  chatMessages: typeof chatMessages;
+  chatSessions: typeof chatSessions;
+  http: typeof http;
+  "model/args": typeof model_args;
+  "model/callers": typeof model_callers;
+  "model/chatMessages": typeof model_chatMessages;
+  "model/chatSessions": typeof model_chatSessions;
+  "model/config": typeof model_config;
+  "model/errors": typeof model_errors;
+  "model/links": typeof model_links;
+  "model/status": typeof model_status;
+  "model/targets": typeof model_targets;
+  "model/validators": typeof model_validators;
+  "model/values": typeof model_values;
+  "model/workOrders": typeof model_workOrders;
+  workOrderArgs: typeof workOrderArgs;
+  workOrderLinks: typeof workOrderLinks;
+  workOrderTargets: typeof workOrderTargets;
+  workOrders: typeof workOrders;
+}>;
+export declare const api: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "public">
+>;
+export declare const internal: FilterApi<
+  typeof fullApi,
+  FunctionReference<any, "internal">
+>;

@@ -1,0 +1,37 @@
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { v } from "convex/values";
+import schema from "./schema";
+import {
+  attributedUser,
+  callerMutation,
+  callerQuery,
+  emptyPage,
+  listedUser,
+} from "./model/callers";
+import { createSession, findSession, listSessions } from "./model/chatSessions";
+
+const vSession = schema.doc("chat_sessions");
+
+export const create = callerMutation({
+  args: { title: v.string(), userId: v.optional(v.string()) },
+  returns: v.id("chat_sessions"),
+  handler: async (ctx, { title, userId }) => {
+    const owner = attributedUser(ctx.caller, "userId", userId);
+    return await createSession(ctx, { userId: owner, title });
+  },
+});
+
+export const list = callerQuery({
+  args: { paginationOpts: paginationOptsValidator, userId: v.optional(v.string()) },
+  returns: paginationResultValidator(vSession),
+  handler: async (ctx, { paginationOpts, userId }) => {
+    const owner = listedUser(ctx.caller, userId);
+    return owner === null ? emptyPage() : await listSessions(ctx, owner, paginationOpts);
+  },
+});
+
+export const get = callerQuery({
+  args: { sessionId: v.id("chat_sessions") },
+  returns: v.union(vSession, v.null()),
+  handler: async (ctx, { sessionId }) => await findSession(ctx, ctx.caller, sessionId),
+});

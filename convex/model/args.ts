@@ -1,0 +1,80 @@
+import { convexToJson, type Value } from "convex/values";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import { LIMITS } from "../../src/limits";
+import { checkText } from "../../src/text";
+import { invalidArgument, valueOf } from "./errors";
+import { checkStorableValue } from "./values";
+
+export type WorkOrderArg = { name: string; value: Value };
+
+/** An arg as it will be stored: a name without control characters or surrounding spaces, a storable value. */
+export function checkArg(arg: WorkOrderArg): WorkOrderArg {
+  const name = valueOf(checkText("arg name", arg.name, { maxChars: LIMITS.argNameChars }));
+  // eslint-disable-next-line no-control-regex
+  if (name !== name.trim() || /[\x00-\x1f\x7f]/.test(name)) {
+    throw invalidArgument(
+      `arg name ${JSON.stringify(name)} must not have control characters or surrounding spaces.`,
+    );
+  }
+  const value = valueOf(checkStorableValue(`arg ${name}`, arg.value, LIMITS.valueBytes));
+  return { name, value };
+}
+
+/** Checks a whole list of args, as passed to workOrders:create. */
+export function checkArgList(args: WorkOrderArg[]): WorkOrderArg[] {
+  if (args.length > LIMITS.argsPerWorkOrder) {
+    throw invalidArgument(
+      `A work order takes at most ${LIMITS.argsPerWorkOrder} args; got ${args.length}.`,
+    );
+  }
+  const checked = args.map(checkArg);
+  const names = new Set<string>();
+  for (const { name } of checked) {
+    if (names.has(name)) {
+      throw invalidArgument(`arg ${JSON.stringify(name)} is given twice; each name may appear once.`);
+    }
+    names.add(name);
+  }
+  return checked;
+}
+
+function sameValue(a: Value, b: Value): boolean {
+  return JSON.stringify(convexToJson(a)) === JSON.stringify(convexToJson(b));
+}
+
+/** Sets one arg of a work order; setting the value it already has writes nothing. */
+export async function upsertArg(
+  ctx: MutationCtx,
+  order: Doc<"work_orders">,
+  arg: WorkOrderArg,
+): Promise<Id<"work_order_args">> {
+  const { name, value } = checkArg(arg);
+  const existing = await ctx.db
+    .query("work_order_args")
+    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id).eq("name", name))
+    .unique();
+  if (existing !== null && sameValue(existing.value, value)) {
+    return existing._id;
+  }
+  let argId: Id<"work_order_args">;
+  if (existing === null) {
+    const argCount = (
+      await ctx.db
+        .query("work_order_args")
+        .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id))
+        .take(LIMITS.argsPerWorkOrder)
+    ).length;
+    if (argCount >= LIMITS.argsPerWorkOrder) {
+      throw invalidArgument(
+        `Work order ${order._id} already has ${argCount} args, the most it may have; change an existing one instead.`,
+      );
+    }
+    argId = await ctx.db.insert("work_order_args", { workOrderId: order._id, name, value });
+  } else {
+    argId = existing._id;
+    await ctx.db.patch("work_order_args", argId, { value });
+  }
+  await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  return argId;
+}

@@ -1,0 +1,96 @@
+import {
+  customCtx,
+  customMutation,
+  customQuery,
+} from "convex-helpers/server/customFunctions";
+import type { Auth } from "convex/server";
+import { mutation, query } from "../_generated/server";
+import { serviceIdentities } from "./config";
+import { invalidArgument, unauthenticated, valueOf } from "./errors";
+import { checkText } from "../../src/text";
+import { LIMITS } from "../../src/limits";
+
+/**
+ * Who is calling. A service (Jangar's server, identified by a tokenIdentifier
+ * listed in JANGAR_SERVICE_IDENTITIES) acts on every record; any other
+ * identity is the user `identity.subject` and acts on its own records only.
+ */
+export type Caller =
+  | { kind: "service"; tokenIdentifier: string }
+  | { kind: "user"; userId: string };
+
+export async function requireCaller(ctx: { auth: Auth }): Promise<Caller> {
+  const identity = await ctx.auth.getUserIdentity();
+  if (identity === null) {
+    throw unauthenticated();
+  }
+  if (serviceIdentities().has(identity.tokenIdentifier)) {
+    return { kind: "service", tokenIdentifier: identity.tokenIdentifier };
+  }
+  return { kind: "user", userId: identity.subject };
+}
+
+/** How the caller appears in the status history. */
+export function actorName(caller: Caller): string {
+  return caller.kind === "service"
+    ? `service:${caller.tokenIdentifier}`
+    : `user:${caller.userId}`;
+}
+
+/** Whether the caller may see records owned by `userId`. */
+export function mayAccess(caller: Caller, userId: string): boolean {
+  return caller.kind === "service" || caller.userId === userId;
+}
+
+/**
+ * The user a record is made for or attributed to (`userId`, `requestedBy`).
+ * A user may only name itself and defaults to itself; a service names anyone
+ * and falls back to `fallback` (or must name one when there is none).
+ */
+export function attributedUser(
+  caller: Caller,
+  field: string,
+  requested: string | undefined,
+  fallback?: string,
+): string {
+  if (caller.kind === "user") {
+    if (requested !== undefined && requested !== caller.userId) {
+      throw invalidArgument(
+        `${field} may only name yourself (${caller.userId}); only a service may act for another user.`,
+      );
+    }
+    return caller.userId;
+  }
+  const named = requested ?? fallback;
+  if (named === undefined) {
+    throw invalidArgument(`A service caller must pass ${field}.`);
+  }
+  return valueOf(checkText(field, named, { maxChars: LIMITS.identifierChars }));
+}
+
+const withCaller = customCtx(async (ctx: { auth: Auth }) => ({
+  caller: await requireCaller(ctx),
+}));
+
+/** Public query/mutation builders: the handler receives `ctx.caller`, or the call fails UNAUTHENTICATED. */
+export const callerQuery = customQuery(query, withCaller);
+export const callerMutation = customMutation(mutation, withCaller);
+
+/**
+ * Whose records a list shows: a user its own (null when it names another
+ * user, whose records behave as missing); a service must name the user.
+ */
+export function listedUser(caller: Caller, userId: string | undefined): string | null {
+  if (caller.kind === "service") {
+    if (userId === undefined) {
+      throw invalidArgument("A service caller must pass userId: whose records to list.");
+    }
+    return userId;
+  }
+  return userId === undefined || userId === caller.userId ? caller.userId : null;
+}
+
+/** The page a caller gets for records it may not see. */
+export function emptyPage() {
+  return { page: [], isDone: true, continueCursor: "" };
+}

@@ -1,0 +1,53 @@
+import { ConvexError } from "convex/values";
+import type { Check } from "../../src/check";
+import type { WorkOrderStatus } from "../../src/workOrders/status";
+
+/**
+ * The error codes of the contract. Every error a caller can act on is a
+ * ConvexError whose data carries one of them and a message saying what to fix.
+ */
+export type ErrorCode =
+  | "UNAUTHENTICATED"
+  | "NOT_FOUND"
+  | "INVALID_ARGUMENT"
+  | "INVALID_TRANSITION";
+
+export function unauthenticated() {
+  return new ConvexError({
+    code: "UNAUTHENTICATED" as const,
+    message:
+      "Sign in first: this function needs a user token or a service identity listed in JANGAR_SERVICE_IDENTITIES.",
+  });
+}
+
+export function notFound(what: string) {
+  return new ConvexError({
+    code: "NOT_FOUND" as const,
+    message: `${what} does not exist or is not yours.`,
+  });
+}
+
+export function invalidArgument(message: string) {
+  return new ConvexError({ code: "INVALID_ARGUMENT" as const, message });
+}
+
+export function invalidTransition(
+  from: WorkOrderStatus,
+  to: WorkOrderStatus,
+  message: string,
+) {
+  return new ConvexError({
+    code: "INVALID_TRANSITION" as const,
+    from,
+    to,
+    message,
+  });
+}
+
+/** The checked value, or INVALID_ARGUMENT with the check's message. */
+export function valueOf<T>(check: Check<T>): T {
+  if (!check.ok) {
+    throw invalidArgument(check.message);
+  }
+  return check.value;
+}

@@ -1,0 +1,58 @@
+import type { Doc } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import { LIMITS } from "../../src/limits";
+import { checkOptionalText } from "../../src/text";
+import {
+  judgeTransition,
+  type StatusActor,
+  type StatusSource,
+  type WorkOrderStatus,
+} from "../../src/workOrders/status";
+import { valueOf } from "./errors";
+
+export type StatusChange = {
+  to: WorkOrderStatus;
+  source: StatusSource;
+  /** A service, webhooks and the reconciler move any status; a user only submits or cancels. */
+  actorKind: StatusActor;
+  /** Who asked, as recorded in the history (`user:alice`, `github:<delivery>`, ...). */
+  actor: string;
+  reason?: string;
+};
+
+export type StatusOutcome =
+  | { kind: "changed" | "unchanged"; status: WorkOrderStatus }
+  | { kind: "refused"; status: WorkOrderStatus; message: string };
+
+/**
+ * The one place a work order's status moves. Every caller (public mutation,
+ * webhook, reconciler) passes the order as read in its own transaction, so a
+ * race between two callers is decided here, on the freshest status: nothing
+ * moves backward. Each change is recorded in `work_order_status_changes`.
+ */
+export async function changeStatus(
+  ctx: MutationCtx,
+  order: Doc<"work_orders">,
+  change: StatusChange,
+): Promise<StatusOutcome> {
+  const reason = valueOf(checkOptionalText("reason", change.reason, LIMITS.reasonChars));
+  const verdict = judgeTransition(order.status, change.to, change.actorKind);
+  if (verdict.kind === "unchanged") {
+    return { kind: "unchanged", status: order.status };
+  }
+  if (verdict.kind === "refused") {
+    return { kind: "refused", status: order.status, message: verdict.message };
+  }
+  const now = Date.now();
+  await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
+  await ctx.db.insert("work_order_status_changes", {
+    workOrderId: order._id,
+    from: order.status,
+    to: change.to,
+    source: change.source,
+    reason,
+    actor: change.actor,
+    changedAt: now,
+  });
+  return { kind: "changed", status: change.to };
+}

@@ -1,0 +1,139 @@
+import type { PaginationOptions } from "convex/server";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { LIMITS } from "../../src/limits";
+import { checkText } from "../../src/text";
+import type { StatusSource } from "../../src/workOrders/status";
+import { checkArgList, type WorkOrderArg } from "./args";
+import { mayAccess, type Caller } from "./callers";
+import { notFound, valueOf } from "./errors";
+import type { WorkOrderLink } from "./links";
+import { checkTarget, type WorkOrderTarget } from "./targets";
+
+/** The work order, or null when it does not exist or hangs off a session the caller may not see. */
+export async function findWorkOrder(
+  ctx: QueryCtx,
+  caller: Caller,
+  workOrderId: Id<"work_orders">,
+): Promise<Doc<"work_orders"> | null> {
+  const order = await ctx.db.get("work_orders", workOrderId);
+  if (order === null || caller.kind === "service") {
+    return order;
+  }
+  const session = await ctx.db.get("chat_sessions", order.sessionId);
+  return session !== null && mayAccess(caller, session.userId) ? order : null;
+}
+
+export async function requireWorkOrder(
+  ctx: QueryCtx,
+  caller: Caller,
+  workOrderId: Id<"work_orders">,
+): Promise<Doc<"work_orders">> {
+  const order = await findWorkOrder(ctx, caller, workOrderId);
+  if (order === null) {
+    throw notFound(`Work order ${workOrderId}`);
+  }
+  return order;
+}
+
+export type NewWorkOrder = {
+  workflowType: string;
+  prompt: string;
+  title: string;
+  status: "draft" | "submitted";
+  requestedBy: string;
+  args: WorkOrderArg[];
+  target: WorkOrderTarget | null;
+};
+
+/**
+ * Writes a work order with its args, target and first history row in one
+ * transaction. Everything is checked before the first write, so a bad arg
+ * leaves nothing behind.
+ */
+export async function createWorkOrder(
+  ctx: MutationCtx,
+  session: Doc<"chat_sessions">,
+  input: NewWorkOrder,
+  origin: { source: StatusSource; actor: string },
+): Promise<Id<"work_orders">> {
+  const fields = {
+    workflowType: valueOf(
+      checkText("workflowType", input.workflowType, { maxChars: LIMITS.workflowTypeChars }),
+    ),
+    prompt: valueOf(checkText("prompt", input.prompt, { maxBytes: LIMITS.promptBytes })),
+    title: valueOf(checkText("title", input.title, { maxChars: LIMITS.titleChars })),
+    requestedBy: valueOf(
+      checkText("requestedBy", input.requestedBy, { maxChars: LIMITS.identifierChars }),
+    ),
+  };
+  const args = checkArgList(input.args);
+  const target = input.target === null ? null : checkTarget(input.target);
+
+  const now = Date.now();
+  const workOrderId = await ctx.db.insert("work_orders", {
+    sessionId: session._id,
+    ...fields,
+    status: input.status,
+    createdAt: now,
+    updatedAt: now,
+  });
+  for (const arg of args) {
+    await ctx.db.insert("work_order_args", { workOrderId, ...arg });
+  }
+  if (target !== null) {
+    await ctx.db.insert("work_order_targets", { workOrderId, ...target });
+  }
+  await ctx.db.insert("work_order_status_changes", {
+    workOrderId,
+    from: null,
+    to: input.status,
+    source: origin.source,
+    reason: "created",
+    actor: origin.actor,
+    changedAt: now,
+  });
+  return workOrderId;
+}
+
+/** A session's work orders, newest first. */
+export async function listWorkOrders(
+  ctx: QueryCtx,
+  sessionId: Id<"chat_sessions">,
+  paginationOpts: PaginationOptions,
+) {
+  return await ctx.db
+    .query("work_orders")
+    .withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId))
+    .order("desc")
+    .paginate(paginationOpts);
+}
+
+/**
+ * The lossless join: the order's own fields, its args sorted by name, its
+ * target (or null) and its links in the order they were added.
+ */
+export async function assembleWorkOrder(ctx: QueryCtx, order: Doc<"work_orders">) {
+  const argRows = await ctx.db
+    .query("work_order_args")
+    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id))
+    .collect();
+  const targetRow = await ctx.db
+    .query("work_order_targets")
+    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", order._id))
+    .unique();
+  const linkRows = await ctx.db
+    .query("work_order_links")
+    .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id))
+    .collect();
+  linkRows.sort((a, b) => a._creationTime - b._creationTime);
+  return {
+    ...order,
+    args: argRows.map(({ name, value }) => ({ name, value })),
+    target:
+      targetRow === null
+        ? null
+        : { targetRepo: targetRow.targetRepo, targetBranch: targetRow.targetBranch },
+    links: linkRows.map(({ kind, value }): WorkOrderLink => ({ kind, value })),
+  };
+}

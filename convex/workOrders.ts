@@ -1,0 +1,103 @@
+import { paginationOptsValidator, paginationResultValidator } from "convex/server";
+import { v } from "convex/values";
+import { literals } from "convex-helpers/validators";
+import schema from "./schema";
+import {
+  actorName,
+  attributedUser,
+  callerMutation,
+  callerQuery,
+  emptyPage,
+} from "./model/callers";
+import { findSession, requireSession } from "./model/chatSessions";
+import { invalidTransition } from "./model/errors";
+import { changeStatus } from "./model/status";
+import { vLinkKind, vWorkOrderStatus } from "./model/validators";
+import {
+  assembleWorkOrder,
+  createWorkOrder,
+  findWorkOrder,
+  listWorkOrders,
+  requireWorkOrder,
+} from "./model/workOrders";
+
+const vWorkOrder = schema.doc("work_orders");
+const vArg = v.object({ name: v.string(), value: v.any() });
+const vTarget = v.object({ targetRepo: v.string(), targetBranch: v.string() });
+
+export const create = callerMutation({
+  args: {
+    sessionId: v.id("chat_sessions"),
+    workflowType: v.string(),
+    prompt: v.string(),
+    title: v.string(),
+    status: v.optional(literals("draft", "submitted")),
+    requestedBy: v.optional(v.string()),
+    args: v.optional(v.array(vArg)),
+    target: v.optional(vTarget),
+  },
+  returns: v.id("work_orders"),
+  handler: async (ctx, { sessionId, requestedBy, status, args, target, ...fields }) => {
+    const session = await requireSession(ctx, ctx.caller, sessionId);
+    return await createWorkOrder(
+      ctx,
+      session,
+      {
+        ...fields,
+        status: status ?? "submitted",
+        requestedBy: attributedUser(ctx.caller, "requestedBy", requestedBy, session.userId),
+        args: args ?? [],
+        target: target ?? null,
+      },
+      { source: "api", actor: actorName(ctx.caller) },
+    );
+  },
+});
+
+export const updateStatus = callerMutation({
+  args: {
+    workOrderId: v.id("work_orders"),
+    status: vWorkOrderStatus,
+    reason: v.optional(v.string()),
+  },
+  returns: v.object({ status: vWorkOrderStatus, changed: v.boolean() }),
+  handler: async (ctx, { workOrderId, status, reason }) => {
+    const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);
+    const outcome = await changeStatus(ctx, order, {
+      to: status,
+      source: "api",
+      actorKind: ctx.caller.kind,
+      actor: actorName(ctx.caller),
+      reason,
+    });
+    if (outcome.kind === "refused") {
+      throw invalidTransition(order.status, status, outcome.message);
+    }
+    return { status: outcome.status, changed: outcome.kind === "changed" };
+  },
+});
+
+export const listBySession = callerQuery({
+  args: { sessionId: v.id("chat_sessions"), paginationOpts: paginationOptsValidator },
+  returns: paginationResultValidator(vWorkOrder),
+  handler: async (ctx, { sessionId, paginationOpts }) => {
+    const session = await findSession(ctx, ctx.caller, sessionId);
+    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, paginationOpts);
+  },
+});
+
+export const get = callerQuery({
+  args: { workOrderId: v.id("work_orders") },
+  returns: v.union(
+    vWorkOrder.extend({
+      args: v.array(vArg),
+      target: v.union(vTarget, v.null()),
+      links: v.array(v.object({ kind: vLinkKind, value: v.string() })),
+    }),
+    v.null(),
+  ),
+  handler: async (ctx, { workOrderId }) => {
+    const order = await findWorkOrder(ctx, ctx.caller, workOrderId);
+    return order === null ? null : await assembleWorkOrder(ctx, order);
+  },
+});

@@ -1,0 +1,50 @@
+import { accept, reject, type Check } from "./check";
+
+const utf8 = new TextEncoder();
+
+export function utf8Length(text: string): number {
+  return utf8.encode(text).length;
+}
+
+/**
+ * A required piece of text: not blank, and within a size limit counted in
+ * characters (`maxChars`) or in UTF-8 bytes (`maxBytes`). The text is kept
+ * exactly as given.
+ */
+export function checkText(
+  field: string,
+  text: string,
+  limit: { maxChars: number } | { maxBytes: number },
+): Check<string> {
+  if (text.trim().length === 0) {
+    return reject(`${field} must not be empty.`);
+  }
+  if ("maxChars" in limit && text.length > limit.maxChars) {
+    return reject(
+      `${field} is ${text.length} characters long; the limit is ${limit.maxChars}.`,
+    );
+  }
+  if ("maxBytes" in limit) {
+    const bytes = utf8Length(text);
+    if (bytes > limit.maxBytes) {
+      return reject(
+        `${field} is ${bytes} bytes long (UTF-8); the limit is ${limit.maxBytes}.`,
+      );
+    }
+  }
+  return accept(text);
+}
+
+/** Optional free text (a reason, say): only its length is limited. */
+export function checkOptionalText(
+  field: string,
+  text: string | undefined,
+  maxChars: number,
+): Check<string | undefined> {
+  if (text !== undefined && text.length > maxChars) {
+    return reject(
+      `${field} is ${text.length} characters long; the limit is ${maxChars}.`,
+    );
+  }
+  return accept(text);
+}

@@ -1,0 +1,80 @@
+export const WORK_ORDER_STATUSES = [
+  "draft",
+  "submitted",
+  "accepted",
+  "running",
+  "succeeded",
+  "failed",
+  "canceled",
+] as const;
+export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+
+/** Where a status change came from; recorded on every history row. */
+export const STATUS_SOURCES = [
+  "api",
+  "github",
+  "slack",
+  "events",
+  "reconcile",
+] as const;
+export type StatusSource = (typeof STATUS_SOURCES)[number];
+
+const RANK: Record<WorkOrderStatus, number> = {
+  draft: 0,
+  submitted: 1,
+  accepted: 2,
+  running: 3,
+  succeeded: 4,
+  failed: 4,
+  canceled: 4,
+};
+
+export function isTerminal(status: WorkOrderStatus): boolean {
+  return RANK[status] === 4;
+}
+
+/**
+ * Who asks for the change. A user may only submit its draft or cancel its
+ * order; every other status belongs to services, webhooks and the reconciler.
+ */
+export type StatusActor = "service" | "user";
+
+export type TransitionVerdict =
+  | { kind: "unchanged" }
+  | { kind: "allowed" }
+  | { kind: "refused"; message: string };
+
+/** The status machine of the contract: forward only, never out of a terminal status. */
+export function judgeTransition(
+  from: WorkOrderStatus,
+  to: WorkOrderStatus,
+  actor: StatusActor,
+): TransitionVerdict {
+  if (from === to) {
+    return { kind: "unchanged" };
+  }
+  if (isTerminal(from)) {
+    return {
+      kind: "refused",
+      message: `The work order is already ${from}, a final status; it cannot become ${to}.`,
+    };
+  }
+  if (RANK[to] <= RANK[from]) {
+    return {
+      kind: "refused",
+      message: `A work order only moves forward (draft, submitted, accepted, running, then succeeded, failed or canceled); ${from} cannot go back to ${to}.`,
+    };
+  }
+  if (actor === "user") {
+    const userMayDoThis =
+      (from === "draft" && to === "submitted") || to === "canceled";
+    if (!userMayDoThis) {
+      return {
+        kind: "refused",
+        message: `A user may only submit a draft or cancel a work order; ${to} is set by the workflow runner, a webhook or the reconciler.`,
+      };
+    }
+  }
+  return { kind: "allowed" };
+}
+
