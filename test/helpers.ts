@@ -1,0 +1,85 @@
+import { expect } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Id, TableNames } from "../convex/_generated/dataModel";
+import schema from "../convex/schema";
+import type { Backend } from "./backend";
+import { asService, asUser } from "./callers";
+
+type ErrorData = { code: string; message: string; [field: string]: unknown };
+
+/** Awaits a call that must fail with a ConvexError of this contract code, and returns its data. */
+export async function expectConvexError(call: Promise<unknown>, code: string): Promise<ErrorData> {
+  const error: unknown = await call.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  expect(error, `expected the call to fail with ${code}`).not.toBeNull();
+  const data = (error as { data?: ErrorData }).data;
+  expect(data?.code, `error was: ${String(error)}`).toBe(code);
+  expect(data?.message.length).toBeGreaterThan(10);
+  return data as ErrorData;
+}
+
+/** Awaits a call that Convex's argument validation must refuse; `detail` is what the message names. */
+export async function expectValidatorError(call: Promise<unknown>, detail: RegExp) {
+  const error: unknown = await call.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  expect(String(error)).toMatch(/Validator error/);
+  expect(String(error)).toMatch(detail);
+}
+
+/** Every document of every table: to check that a failed call changed nothing. */
+export async function snapshotTables(t: Backend): Promise<Record<string, unknown[]>> {
+  return await t.run(async (ctx) => {
+    const tables: Record<string, unknown[]> = {};
+    for (const table of Object.keys(schema.tables) as TableNames[]) {
+      tables[table] = await ctx.db.query(table).collect();
+    }
+    return tables;
+  });
+}
+
+/** Runs a call that must fail, and checks that no document was added, changed or removed. */
+export async function expectNothingWritten(t: Backend, call: () => Promise<unknown>) {
+  const before = await snapshotTables(t);
+  await call();
+  expect(await snapshotTables(t)).toEqual(before);
+}
+
+export async function newSession(t: Backend, userId: string, title = "Fix the login page") {
+  return await asUser(t, userId).mutation(api.chatSessions.create, { title });
+}
+
+export async function newWorkOrder(
+  t: Backend,
+  sessionId: Id<"chat_sessions">,
+  fields: Partial<{
+    status: "draft" | "submitted";
+    args: { name: string; value: unknown }[];
+    target: { targetRepo: string; targetBranch: string };
+    title: string;
+  }> = {},
+) {
+  return await asService(t).mutation(api.workOrders.create, {
+    sessionId,
+    workflowType: "codex-implement",
+    prompt: "Make the login page accept SSO.",
+    title: fields.title ?? "SSO login",
+    status: fields.status,
+    args: fields.args,
+    target: fields.target,
+  });
+}
+
+/** Every status change recorded for a work order, oldest first. */
+export async function statusHistory(t: Backend, workOrderId: Id<"work_orders">) {
+  return await t.run(
+    async (ctx) =>
+      await ctx.db
+        .query("work_order_status_changes")
+        .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", workOrderId))
+        .collect(),
+  );
+}
