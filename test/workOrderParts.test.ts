@@ -109,6 +109,9 @@ describe("workOrderTargets:upsert", () => {
       "ssh://git@github.com/Acme/Api.git",
       "github.com/acme/api",
       "Acme/Api",
+      "Acme/Api/",
+      "Acme/Api.GIT",
+      "https://github.com/Acme/Api.GIT",
       "  acme/api  ",
     ]) {
       await asUser(t, "alice").mutation(api.workOrderTargets.upsert, {
@@ -215,6 +218,13 @@ describe("workOrderLinks:add", () => {
       value: "https://GitHub.com/Acme/Api/pull/12/",
     });
     const commit = await alice.mutation(api.workOrderLinks.add, { workOrderId, kind: "commit", value: sha });
+    expect(
+      await alice.mutation(api.workOrderLinks.add, {
+        workOrderId,
+        kind: "github_issue",
+        value: "https://www.github.com/acme/api/issues/7",
+      }),
+    ).toBe(issue);
     expect(
       await alice.mutation(api.workOrderLinks.add, {
         workOrderId,

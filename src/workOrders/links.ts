@@ -14,8 +14,8 @@ const URL_PATH_SEGMENT: Record<Exclude<LinkKind, "commit">, string> = {
  * or commit is one row however it was spelled:
  * - `commit`: a 40-hex SHA, lower case;
  * - `pr` / `github_issue`: `https://<host>/<owner>/<repo>/pull|issues/<number>`,
- *   host, owner and repository in lower case (GitHub treats them so), no
- *   trailing slash.
+ *   host (without `www.`), owner and repository in lower case (GitHub
+ *   treats them so), no trailing slash.
  */
 export function canonicalLinkValue(kind: LinkKind, raw: string): Check<string> {
   const text = raw.trim();
@@ -54,6 +54,6 @@ export function canonicalLinkValue(kind: LinkKind, raw: string): Check<string> {
   }
   const [owner, repo, , number] = parts;
   return accept(
-    `https://${url.host.toLowerCase()}/${owner.toLowerCase()}/${repo.toLowerCase()}/${segment}/${number}`,
+    `https://${url.host.toLowerCase().replace(/^www\./, "")}/${owner.toLowerCase()}/${repo.toLowerCase()}/${segment}/${number}`,
   );
 }

@@ -9,7 +9,7 @@ const GITHUB_REPO_FORMS = [
   new RegExp(`^(?:https?://)?(?:www\\.)?github\\.com/(${OWNER})/(${NAME}?)(?:\\.git)?/?$`, "i"),
   new RegExp(`^(?:ssh://)?git@github\\.com[:/](${OWNER})/(${NAME}?)(?:\\.git)?/?$`, "i"),
   new RegExp(`^git://github\\.com/(${OWNER})/(${NAME}?)(?:\\.git)?/?$`, "i"),
-  new RegExp(`^(${OWNER})/(${NAME}?)(?:\\.git)?$`),
+  new RegExp(`^(${OWNER})/(${NAME}?)(?:\\.git)?/?$`, "i"),
 ];
 
 /**
