@@ -2,7 +2,9 @@ import { defineSchema, defineTable } from "convex/server";
 import { v } from "convex/values";
 import {
   vChatRole,
+  vDeliveryStatus,
   vLinkKind,
+  vSource,
   vStatusSource,
   vWorkOrderStatus,
 } from "./model/validators";
@@ -71,4 +73,49 @@ export default defineSchema({
     actor: v.string(),
     changedAt: v.number(),
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
+
+  // Every verified webhook delivery, once per (source, deliveryKey); the raw body is in file storage.
+  webhook_deliveries: defineTable({
+    source: vSource,
+    deliveryKey: v.string(),
+    event: v.string(),
+    action: v.optional(v.string()),
+    contentType: v.string(),
+    body: v.id("_storage"),
+    bodyBytes: v.number(),
+    receivedAt: v.number(),
+    status: vDeliveryStatus,
+    // Processing attempts made so far, and when the next one is due (none once finished or given up).
+    attempts: v.number(),
+    nextAttemptAt: v.optional(v.number()),
+    error: v.optional(v.string()),
+    ignoredReason: v.optional(v.string()),
+    finishedAt: v.optional(v.number()),
+    // What processing cost (ctx.meta.getTransactionMetrics) and which records it changed.
+    cost: v.optional(
+      v.object({
+        documentsRead: v.number(),
+        documentsWritten: v.number(),
+        bytesRead: v.number(),
+        bytesWritten: v.number(),
+      }),
+    ),
+    touched: v.optional(v.array(v.object({ table: v.string(), id: v.string(), change: v.string() }))),
+    touchedCount: v.optional(v.number()),
+  })
+    .index("by_source_deliveryKey", ["source", "deliveryKey"])
+    .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
+    .index("by_status_receivedAt", ["status", "receivedAt"])
+    .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
+    .index("by_receivedAt", ["receivedAt"]),
+
+  // Deliveries per (source, status), kept in the transaction that changes a
+  // delivery's status and spread over shards so that concurrent deliveries
+  // rarely write the same row; the count is the sum over shards.
+  delivery_counters: defineTable({
+    source: vSource,
+    status: vDeliveryStatus,
+    shard: v.number(),
+    count: v.number(),
+  }).index("by_source_status_shard", ["source", "status", "shard"]),
 });

@@ -14,3 +14,35 @@ export function serviceIdentities(): Set<string> {
       .filter((entry) => entry.length > 0),
   );
 }
+
+/** A setting's value, or undefined when it is unset or blank. */
+export function setting(name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+/** A positive number setting; a value that is not one is an error naming the setting. */
+function positiveNumber(name: string, fallback: number): number {
+  const raw = setting(name);
+  if (raw === undefined) {
+    return fallback;
+  }
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new Error(`${name} is ${JSON.stringify(raw)}; it must be a positive number.`);
+  }
+  return value;
+}
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The largest webhook body accepted (WEBHOOK_MAX_BODY_BYTES, default 20 MiB). */
+export function maxBodyBytes(): number {
+  return positiveNumber("WEBHOOK_MAX_BODY_BYTES", 20 * MiB);
+}
+
+/** How long deliveries are kept (DELIVERY_RETENTION_DAYS, default 30). */
+export function deliveryRetentionMs(): number {
+  return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
+}

@@ -1,0 +1,66 @@
+import type { Infer } from "convex/values";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import type { SourceName } from "../../src/sources/source";
+import type { vDeliveryStatus } from "./validators";
+
+export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
+
+const COUNTER_SHARDS = 8;
+
+/** Adds `delta` to the count of deliveries of `source` in `status`. */
+async function count(ctx: MutationCtx, source: SourceName, status: DeliveryStatus, delta: number) {
+  const shard = Math.floor(Math.random() * COUNTER_SHARDS);
+  const counter = await ctx.db
+    .query("delivery_counters")
+    .withIndex("by_source_status_shard", (q) =>
+      q.eq("source", source).eq("status", status).eq("shard", shard),
+    )
+    .unique();
+  if (counter === null) {
+    await ctx.db.insert("delivery_counters", { source, status, shard, count: delta });
+  } else {
+    await ctx.db.patch("delivery_counters", counter._id, { count: counter.count + delta });
+  }
+}
+
+/** Records a new delivery and counts it. */
+export async function insertDelivery(
+  ctx: MutationCtx,
+  delivery: Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime">,
+): Promise<Id<"webhook_deliveries">> {
+  const deliveryId = await ctx.db.insert("webhook_deliveries", delivery);
+  await count(ctx, delivery.source, delivery.status, 1);
+  return deliveryId;
+}
+
+/** Changes a delivery, keeping the counts by status right. */
+export async function updateDelivery(
+  ctx: MutationCtx,
+  delivery: Doc<"webhook_deliveries">,
+  change: Partial<Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime" | "source">>,
+) {
+  await ctx.db.patch("webhook_deliveries", delivery._id, change);
+  if (change.status !== undefined && change.status !== delivery.status) {
+    await count(ctx, delivery.source, delivery.status, -1);
+    await count(ctx, delivery.source, change.status, 1);
+  }
+}
+
+/** Deletes a delivery and its stored body, keeping the counts right. */
+export async function deleteDelivery(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
+    await ctx.storage.delete(delivery.body);
+  }
+  await ctx.db.delete("webhook_deliveries", delivery._id);
+  await count(ctx, delivery.source, delivery.status, -1);
+}
+
+/** How many deliveries of a source are in a status: the sum of its counter shards. */
+export async function countDeliveries(ctx: QueryCtx, source: SourceName, status: DeliveryStatus) {
+  const shards = await ctx.db
+    .query("delivery_counters")
+    .withIndex("by_source_status_shard", (q) => q.eq("source", source).eq("status", status))
+    .take(COUNTER_SHARDS);
+  return shards.reduce((sum, shard) => sum + shard.count, 0);
+}

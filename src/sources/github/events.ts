@@ -1,0 +1,142 @@
+import type { Command, WorkOrderSelector } from "../../commands";
+import { accept, reject, type Check } from "../../check";
+import { canonicalLinkValue } from "../../workOrders/links";
+import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
+import { summarizeIssues } from "../zodIssues";
+import {
+  issuesPayload,
+  otherPayload,
+  pingPayload,
+  pullRequestPayload,
+  pushPayload,
+  type IssuesPayload,
+  type PullRequestPayload,
+  type PushPayload,
+} from "./payloads";
+
+export type GithubEvent =
+  | { name: "ping" }
+  | { name: "issues"; payload: IssuesPayload }
+  | { name: "pull_request"; payload: PullRequestPayload }
+  | { name: "push"; payload: PushPayload }
+  | { name: "other"; eventName: string };
+
+/** Checks a payload against the shape of its event (X-GitHub-Event). */
+export function readGithubEvent(eventName: string, payload: unknown): Check<GithubEvent> {
+  const parsed = (() => {
+    switch (eventName) {
+      case "ping":
+        return pingPayload.safeParse(payload);
+      case "issues":
+        return issuesPayload.safeParse(payload);
+      case "pull_request":
+        return pullRequestPayload.safeParse(payload);
+      case "push":
+        return pushPayload.safeParse(payload);
+      default:
+        return otherPayload.safeParse(payload);
+    }
+  })();
+  if (!parsed.success) {
+    return reject(`The ${eventName} payload is not of the expected shape: ${summarizeIssues(parsed.error)}`);
+  }
+  switch (eventName) {
+    case "ping":
+      return accept({ name: "ping" });
+    case "issues":
+      return accept({ name: "issues", payload: parsed.data as IssuesPayload });
+    case "pull_request":
+      return accept({ name: "pull_request", payload: parsed.data as PullRequestPayload });
+    case "push":
+      return accept({ name: "push", payload: parsed.data as PushPayload });
+    default:
+      return accept({ name: "other", eventName });
+  }
+}
+
+/** Why nothing here acts on the event, or null when something does. */
+export function ignoredReason(event: GithubEvent): string | null {
+  if (event.name === "other") {
+    return `GitHub's ${event.eventName} event is not acted on.`;
+  }
+  if (event.name === "push" && event.payload.deleted === true) {
+    return `The push deletes ${event.payload.ref}.`;
+  }
+  return null;
+}
+
+/** `Work-Order: <id>` lines of an issue or pull-request body or a commit message. */
+export function markedWorkOrders(text: string | null | undefined): WorkOrderSelector[] {
+  const ids = [...(text ?? "").matchAll(/^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim)].map(
+    (match) => match[1],
+  );
+  return [...new Set(ids)].map((workOrderId) => ({ by: "id", workOrderId }));
+}
+
+/** The target a branch of a repository names (rule 1), if the ref is a branch. */
+function targetOf(fullName: string | undefined, ref: string): WorkOrderSelector[] {
+  if (fullName === undefined || (ref.startsWith("refs/") && !ref.startsWith("refs/heads/"))) {
+    return [];
+  }
+  const targetRepo = canonicalRepo(fullName);
+  const targetBranch = canonicalBranch(ref);
+  return targetRepo.ok && targetBranch.ok
+    ? [{ by: "target", targetRepo: targetRepo.value, targetBranch: targetBranch.value }]
+    : [];
+}
+
+/** The canonical form of a URL the payload schema already checked. */
+function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
+  const value = canonicalLinkValue(kind, url);
+  if (!value.ok) {
+    throw new Error(value.message);
+  }
+  return value.value;
+}
+
+/** The contract's effects table (CONTRACT.md section 4, GitHub) as commands. */
+export function githubCommands(event: GithubEvent): Command[] {
+  switch (event.name) {
+    case "issues": {
+      const { issue } = event.payload;
+      const url = canonicalUrl("github_issue", issue.html_url);
+      const workOrders: WorkOrderSelector[] = [
+        ...markedWorkOrders(issue.body),
+        { by: "link", kind: "github_issue", value: url },
+      ];
+      return [{ type: "addLink", workOrders, link: { kind: "github_issue", value: url } }];
+    }
+    case "pull_request": {
+      const { action, pull_request: pr } = event.payload;
+      const url = canonicalUrl("pr", pr.html_url);
+      const workOrders: WorkOrderSelector[] = [
+        ...targetOf(pr.head.repo?.full_name, pr.head.ref),
+        ...markedWorkOrders(pr.body),
+        { by: "link", kind: "pr", value: url },
+      ];
+      const commands: Command[] = [{ type: "addLink", workOrders, link: { kind: "pr", value: url } }];
+      if (action === "closed" && pr.merged === true && pr.merge_commit_sha) {
+        commands.push(
+          {
+            type: "addLink",
+            workOrders,
+            link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() },
+          },
+          { type: "changeStatus", workOrders, to: "succeeded", reason: `pull request merged: ${url}` },
+        );
+      }
+      return commands;
+    }
+    case "push": {
+      const { ref, commits, repository } = event.payload;
+      const target = targetOf(repository.full_name, ref);
+      return commits.map((commit) => ({
+        type: "addLink" as const,
+        workOrders: [...target, ...markedWorkOrders(commit.message)],
+        link: { kind: "commit" as const, value: commit.id.toLowerCase() },
+      }));
+    }
+    default:
+      return [];
+  }
+}

@@ -1,0 +1,45 @@
+import { z } from "zod";
+import { canonicalLinkValue } from "../../workOrders/links";
+
+// The parts of GitHub's payloads that this service reads; other fields pass through unread.
+
+const linkUrl = (kind: "pr" | "github_issue") =>
+  z.string().refine((url) => canonicalLinkValue(kind, url).ok, {
+    message: `not a GitHub ${kind === "pr" ? "pull request" : "issue"} URL`,
+  });
+const commitSha = z.string().regex(/^[0-9a-f]{40}$/i, "not a 40-hex commit SHA");
+const repository = z.object({ full_name: z.string().min(1) });
+
+export const pingPayload = z.object({ zen: z.string().optional() });
+
+export const issuesPayload = z.object({
+  action: z.string(),
+  issue: z.object({ html_url: linkUrl("github_issue"), body: z.string().nullish() }),
+  repository,
+});
+
+export const pullRequestPayload = z.object({
+  action: z.string(),
+  pull_request: z.object({
+    html_url: linkUrl("pr"),
+    body: z.string().nullish(),
+    merged: z.boolean().nullish(),
+    merge_commit_sha: commitSha.nullish(),
+    head: z.object({ ref: z.string(), repo: repository.nullish() }),
+  }),
+  repository,
+});
+
+export const pushPayload = z.object({
+  ref: z.string(),
+  deleted: z.boolean().optional(),
+  commits: z.array(z.object({ id: commitSha, message: z.string() })),
+  repository,
+});
+
+/** Any other event: verified and recorded, not read. */
+export const otherPayload = z.record(z.string(), z.unknown());
+
+export type IssuesPayload = z.infer<typeof issuesPayload>;
+export type PullRequestPayload = z.infer<typeof pullRequestPayload>;
+export type PushPayload = z.infer<typeof pushPayload>;

@@ -1,0 +1,70 @@
+import type { Interpretation } from "../commands";
+
+export const SOURCES = ["github", "slack", "events"] as const;
+export type SourceName = (typeof SOURCES)[number];
+
+/** A webhook request as received: headers and the raw body bytes, read once. */
+export type InboundRequest = { headers: Headers; body: Uint8Array; receivedAt: number };
+
+/** A verified delivery as the inbox keeps it. */
+export type StoredDelivery = { body: Uint8Array; contentType: string; event: string };
+
+/** What the receiving endpoint answers before anything is stored. */
+export type Admission =
+  | { kind: "reject"; status: 400 | 401 | 415; error: string }
+  | { kind: "reply"; body: Record<string, unknown> }
+  | {
+      kind: "deliver";
+      /** Deduplication key (CONTRACT.md section 3). */
+      deliveryKey: string;
+      /** The sender's event name: `push`, `app_mention`, `work_order.status.changed`, ... */
+      event: string;
+      /** The event's action where the sender has one (GitHub's `closed`, `opened`, ...). */
+      action?: string;
+      contentType: string;
+      /** Set when the delivery is verified but nothing here acts on it. */
+      ignored?: string;
+    };
+
+/**
+ * One sender: pure code, no Convex. `admit` verifies and classifies a
+ * request (content type, headers, signature, JSON, shape); `interpret` turns
+ * a stored, verified body into commands. Both are deterministic, so a
+ * replayed delivery is interpreted as it was the first time.
+ */
+export type WebhookSource = {
+  name: SourceName;
+  /** The deployment setting holding the secret (several, space-separated, where the source allows rotation). */
+  secretVariable: string;
+  admit(request: InboundRequest, secret: string): Promise<Admission>;
+  interpret(delivery: StoredDelivery): Interpretation;
+};
+
+export function reject(status: 400 | 401 | 415, error: string): Admission {
+  return { kind: "reject", status, error };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** The body as text, or null when it is not valid UTF-8. */
+export function utf8Text(body: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(body);
+  } catch {
+    return null;
+  }
+}
+
+/** The media type of a Content-Type header, lower case, without parameters. */
+export function mediaType(contentType: string | null): string {
+  return (contentType ?? "").split(";")[0].trim().toLowerCase();
+}
+
+/** Parsed JSON, or undefined when the text is not JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

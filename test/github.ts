@@ -1,0 +1,52 @@
+import { vi } from "vitest";
+import { signGithubPayload } from "../src/sources/github/signature";
+import type { Backend } from "./backend";
+
+export const GITHUB_SECRET = "It's a Secret to Everybody";
+
+let deliveries = 0;
+
+export type GithubDelivery = {
+  event: string;
+  payload: unknown;
+  hookId?: string;
+  guid?: string;
+  secret?: string;
+  /** Send as a form-encoded hook (`payload=<json>`) instead of JSON. */
+  form?: boolean;
+  headers?: Record<string, string | null>;
+};
+
+/** The request GitHub sends for a delivery: body, signature and X-GitHub-* headers. */
+export async function githubRequest(delivery: GithubDelivery): Promise<RequestInit> {
+  const json = JSON.stringify(delivery.payload);
+  const body = delivery.form ? new URLSearchParams({ payload: json }).toString() : json;
+  const headers: Record<string, string> = {
+    "Content-Type": delivery.form ? "application/x-www-form-urlencoded" : "application/json",
+    "User-Agent": "GitHub-Hookshot/044aadd",
+    "X-GitHub-Event": delivery.event,
+    "X-GitHub-Delivery": delivery.guid ?? `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveries).padStart(4, "0")}`,
+    "X-GitHub-Hook-ID": delivery.hookId ?? "292430182",
+    "X-GitHub-Hook-Installation-Target-ID": "79929171",
+    "X-GitHub-Hook-Installation-Target-Type": "repository",
+    "X-Hub-Signature-256": await signGithubPayload(delivery.secret ?? GITHUB_SECRET, body),
+  };
+  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
+    if (value === null) {
+      delete headers[name];
+    } else {
+      headers[name] = value;
+    }
+  }
+  return { method: "POST", headers, body };
+}
+
+export async function postGithub(t: Backend, delivery: GithubDelivery) {
+  const response = await t.fetch("/webhooks/github", await githubRequest(delivery));
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Runs every scheduled function (processing, retries) to the end. */
+export async function settle(t: Backend) {
+  await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+}
