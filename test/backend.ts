@@ -29,9 +29,17 @@ function bundleAsConvexModules() {
 
 const modules = modulesUnderTest === "bundle" ? bundleAsConvexModules() : sourceModules;
 
-/** A fresh backend with Convex's real per-transaction limits enforced. */
-export function newBackend() {
-  return convexTest({ schema, modules, transactionLimits: true });
+/**
+ * A fresh backend with Convex's real per-transaction limits enforced, or
+ * tighter ones where a test needs a transaction to hit its limit.
+ */
+export function newBackend(transactionLimits: TransactionLimits | true = true) {
+  return convexTest({ schema, modules, transactionLimits });
 }
+
+/** Per-transaction limits a test may tighten (convex-test's names). */
+type TransactionLimits = Partial<
+  Record<"documentsRead" | "documentsWritten" | "bytesRead" | "bytesWritten", number>
+>;
 
 export type Backend = ReturnType<typeof newBackend>;

@@ -44,9 +44,11 @@ export function reject(status: 400 | 401 | 415, error: string): Admission {
   return { kind: "reject", status, error };
 }
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a leading byte-order mark in the text, so that the text
+// encodes back to exactly the bytes that were signed.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** The body as text, or null when it is not valid UTF-8. */
+/** The body as text, every byte of it, or null when it is not valid UTF-8. */
 export function utf8Text(body: Uint8Array): string | null {
   try {
     return strictUtf8.decode(body);

@@ -99,12 +99,14 @@ export function githubCommands(event: GithubEvent): Command[] {
   switch (event.name) {
     case "issues": {
       const { issue } = event.payload;
-      const url = canonicalUrl("github_issue", issue.html_url);
+      // An issues event about a pull request links the pull request as `pr`.
+      const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
+      const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...markedWorkOrders(issue.body),
-        { by: "link", kind: "github_issue", value: url },
+        { by: "link", kind, value: url },
       ];
-      return [{ type: "addLink", workOrders, link: { kind: "github_issue", value: url } }];
+      return [{ type: "addLink", workOrders, link: { kind, value: url } }];
     }
     case "pull_request": {
       const { action, pull_request: pr } = event.payload;

@@ -43,6 +43,9 @@ export const github: WebhookSource = {
     if (missing.length > 0) {
       return reject(400, `Missing header${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: this endpoint takes GitHub webhook deliveries.`);
     }
+    if (body.length === 0) {
+      return reject(400, "The body is empty: a GitHub delivery carries a JSON payload.");
+    }
     const text = utf8Text(body);
     if (text === null) {
       return reject(400, "The body is not valid UTF-8.");

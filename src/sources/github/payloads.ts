@@ -14,7 +14,14 @@ export const pingPayload = z.object({ zen: z.string().optional() });
 
 export const issuesPayload = z.object({
   action: z.string(),
-  issue: z.object({ html_url: linkUrl("github_issue"), body: z.string().nullish() }),
+  // GitHub also sends issues events for pull requests (they are issues too): their URL is /pull/.
+  issue: z.object({
+    html_url: z.string().refine(
+      (url) => canonicalLinkValue("github_issue", url).ok || canonicalLinkValue("pr", url).ok,
+      { message: "not a GitHub issue or pull request URL" },
+    ),
+    body: z.string().nullish(),
+  }),
   repository,
 });
 

@@ -1,0 +1,304 @@
+import examples from "@octokit/webhooks-examples";
+import type {
+  IssuesMilestonedEvent,
+  IssuesOpenedEvent,
+  PullRequestClosedEvent,
+  PullRequestOpenedEvent,
+  PushEvent,
+} from "@octokit/webhooks-types";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api, internal } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { newBackend, type Backend } from "./backend";
+import { asService } from "./callers";
+import { postGithub, settle } from "./github";
+import { newSession, newWorkOrder, statusHistory } from "./helpers";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const HELLO_WORLD = "https://github.com/codertocat/hello-world";
+const ISSUE_1 = `${HELLO_WORLD}/issues/1`;
+const PR_2 = `${HELLO_WORLD}/pull/2`;
+
+type Seeded = Record<"onMaster" | "onChanges" | "linkedToIssue" | "linkedToPr" | "failedOnMaster" | "elsewhere", Id<"work_orders">>;
+
+/**
+ * Work orders around the examples' repository (Codertocat/Hello-World):
+ * targets on the push branch and the pull request's head branch, orders
+ * already linked to issue #1 and pull request #2, a failed order on the push
+ * branch (rule 1 must pass it by), and one unrelated order.
+ */
+async function seed(t: Backend): Promise<Seeded> {
+  const service = asService(t);
+  const sessionId = await newSession(t, "alice");
+  const order = async (
+    status: "running" | "failed" | "submitted",
+    target?: { targetRepo: string; targetBranch: string },
+    link?: { kind: "pr" | "github_issue"; value: string },
+  ) => {
+    const workOrderId = await newWorkOrder(t, sessionId, { target });
+    if (status !== "submitted") {
+      await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    }
+    if (status === "failed") {
+      await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "failed" });
+    }
+    if (link) {
+      await service.mutation(api.workOrderLinks.add, { workOrderId, ...link });
+    }
+    return workOrderId;
+  };
+  return {
+    onMaster: await order("running", { targetRepo: "git@github.com:Codertocat/Hello-World.git", targetBranch: "master" }),
+    onChanges: await order("running", { targetRepo: "codertocat/hello-world", targetBranch: "changes" }),
+    linkedToIssue: await order("submitted", undefined, { kind: "github_issue", value: ISSUE_1 }),
+    linkedToPr: await order("running", undefined, { kind: "pr", value: PR_2 }),
+    failedOnMaster: await order("failed", { targetRepo: "Codertocat/Hello-World", targetBranch: "master" }),
+    elsewhere: await order("running", { targetRepo: "acme/api", targetBranch: "master" }, {
+      kind: "github_issue",
+      value: "https://github.com/acme/api/issues/1",
+    }),
+  };
+}
+
+/** Every link, status and history row of the seeded orders: what a delivery may change. */
+async function workOrderState(t: Backend, seeded: Seeded) {
+  const state: Record<string, unknown> = {};
+  for (const [name, workOrderId] of Object.entries(seeded)) {
+    const order = await asService(t).query(api.workOrders.get, { workOrderId });
+    state[name] = { status: order!.status, links: order!.links, history: (await statusHistory(t, workOrderId)).length };
+  }
+  return state;
+}
+
+type Example = { name: string; payload: Record<string, unknown> & { action?: string } };
+const corpus: Example[] = examples.flatMap((definition) =>
+  definition.examples.map((payload) => ({ name: definition.name, payload: payload as Example["payload"] })),
+);
+
+/**
+ * What the contract's effects table says an example does to the seeded
+ * orders, worked out from the example's own fields.
+ */
+function expectedChanges(example: Example): { order: keyof Seeded; link: { kind: string; value: string } }[] {
+  const payload = example.payload as Record<string, never>;
+  if (example.name === "push") {
+    const push = payload as unknown as { ref: string; deleted: boolean; commits: { id: string }[] };
+    return push.ref === "refs/heads/master" && !push.deleted
+      ? push.commits.map((commit) => ({ order: "onMaster" as const, link: { kind: "commit", value: commit.id } }))
+      : [];
+  }
+  if (example.name === "pull_request") {
+    // Head branch `changes` (rule 1) and the order already linked to #2 (rule 3, no new row).
+    return [{ order: "onChanges", link: { kind: "pr", value: PR_2 } }];
+  }
+  // issues events concern only orders already linked to the issue (rule 3): no new rows.
+  return [];
+}
+
+describe("every api.github.com example of @octokit/webhooks-examples, signed and posted", () => {
+  test("corpus has the events this service acts on", () => {
+    const names = new Set(corpus.map((example) => example.name));
+    for (const name of ["ping", "issues", "pull_request", "push"]) {
+      expect(names).toContain(name);
+    }
+    expect(corpus.length).toBeGreaterThan(300);
+  });
+
+  test.each(corpus.map((example, i) => [`${example.name} ${example.payload.action ?? ""} #${i}`, example] as const))(
+    "%s: answered without a 5xx, with exactly the contract's effects",
+    async (_label, example) => {
+      const t = newBackend();
+      const seeded = await seed(t);
+      const before = await workOrderState(t, seeded);
+      const response = await postGithub(t, { event: example.name, payload: example.payload });
+      await settle(t);
+
+      const actedOn = ["ping", "issues", "pull_request", "push"].includes(example.name);
+      const deletesBranch = example.name === "push" && example.payload.deleted === true;
+      expect(response.status).toBe(200);
+      expect(response.body.status).toBe(actedOn && !deletesBranch ? "accepted" : "ignored");
+      const delivery = await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">));
+      expect(delivery?.status).toBe(actedOn && !deletesBranch ? "processed" : "ignored");
+
+      const expected = structuredClone(before) as Record<string, { links: { kind: string; value: string }[] }>;
+      for (const change of expectedChanges(example)) {
+        const links = expected[change.order].links;
+        if (!links.some((link) => link.kind === change.link.kind && link.value === change.link.value)) {
+          links.push(change.link);
+        }
+      }
+      expect(await workOrderState(t, seeded)).toEqual(expected);
+    },
+  );
+});
+
+/** An example payload of an event, by action, as a fresh object to edit. */
+function example<Payload>(name: string, action?: string): Payload {
+  const found = corpus.find((e) => e.name === name && (action === undefined || e.payload.action === action));
+  return structuredClone(found!.payload) as Payload;
+}
+
+async function deliveryOf(t: Backend, response: { body: Record<string, unknown> }) {
+  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">)))!;
+}
+
+describe("GitHub effects", () => {
+  test("a merged pull request links the merge commit and moves its orders to succeeded", async () => {
+    const t = newBackend();
+    const seeded = await seed(t);
+    const merged = example<PullRequestClosedEvent>("pull_request", "closed");
+    merged.pull_request.merged = true;
+    merged.pull_request.merge_commit_sha = "C0FFEE0000000000000000000000000000000001";
+    const response = await postGithub(t, { event: "pull_request", payload: merged, hookId: "77", guid: "merge-1" });
+    await settle(t);
+
+    for (const name of ["onChanges", "linkedToPr"] as const) {
+      const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded[name] });
+      expect(order!.status).toBe("succeeded");
+      expect(order!.links).toEqual(
+        expect.arrayContaining([
+          { kind: "pr", value: PR_2 },
+          { kind: "commit", value: "c0ffee0000000000000000000000000000000001" },
+        ]),
+      );
+      expect((await statusHistory(t, seeded[name])).at(-1)).toMatchObject({
+        from: "running",
+        to: "succeeded",
+        source: "github",
+        reason: `pull request merged: ${PR_2}`,
+        actor: "github:77:merge-1",
+      });
+    }
+    const onMaster = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onMaster });
+    expect(onMaster!.status).toBe("running");
+    const delivery = await deliveryOf(t, response);
+    expect(delivery.status).toBe("processed");
+    expect(delivery.touched!.map((touch) => touch.change)).toEqual(
+      expect.arrayContaining([`status running -> succeeded`]),
+    );
+  });
+
+  test("a merge seen after the order failed is recorded on the delivery, not applied", async () => {
+    const t = newBackend();
+    const seeded = await seed(t);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId: seeded.linkedToPr, status: "failed" });
+    const historyBefore = await statusHistory(t, seeded.linkedToPr);
+    const merged = example<PullRequestClosedEvent>("pull_request", "closed");
+    merged.pull_request.merged = true;
+    merged.pull_request.merge_commit_sha = "c0ffee0000000000000000000000000000000002";
+    const response = await postGithub(t, { event: "pull_request", payload: merged });
+    await settle(t);
+
+    const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.linkedToPr });
+    expect(order!.status).toBe("failed");
+    expect(await statusHistory(t, seeded.linkedToPr)).toEqual(historyBefore);
+    const delivery = await deliveryOf(t, response);
+    expect(delivery.status).toBe("processed");
+    expect(delivery.touched).toContainEqual({
+      table: "work_orders",
+      id: seeded.linkedToPr,
+      change: expect.stringMatching(/^status succeeded not applied: .*failed/),
+    });
+  });
+
+  test("a Work-Order marker in a pull request body links it to that order", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const marked = await newWorkOrder(t, sessionId);
+    const unmarked = await newWorkOrder(t, sessionId);
+    const opened = example<PullRequestOpenedEvent>("pull_request", "opened");
+    opened.pull_request.head.ref = "unrelated-branch";
+    opened.pull_request.body = `Implements the change.\n\nwork-order:  ${marked}\nWork-Order: not-an-id\nWork-Order: ${"x".repeat(31)}\n`;
+    await postGithub(t, { event: "pull_request", payload: opened });
+    await settle(t);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId: marked }))!.links).toEqual([
+      { kind: "pr", value: PR_2 },
+    ]);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId: unmarked }))!.links).toEqual([]);
+  });
+
+  test("a Work-Order marker in an issue body links the issue", async () => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    const opened = example<IssuesOpenedEvent>("issues", "opened");
+    opened.issue.body = `Found while working on it.\r\nWork-Order: ${workOrderId}\r\n`;
+    await postGithub(t, { event: "issues", payload: opened });
+    await settle(t);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.links).toEqual([
+      { kind: "github_issue", value: ISSUE_1 },
+    ]);
+  });
+
+  test("an issues event about a pull request links it as a pull request", async () => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    const milestoned = example<IssuesMilestonedEvent>("issues", "milestoned");
+    milestoned.issue.body = `Work-Order: ${workOrderId}`;
+    await postGithub(t, { event: "issues", payload: milestoned });
+    await settle(t);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.links).toEqual([
+      { kind: "pr", value: PR_2 },
+    ]);
+  });
+
+  test("a push links every commit to the branch's orders, and a marked commit to its marked order only", async () => {
+    const t = newBackend();
+    const seeded = await seed(t);
+    const marked = await newWorkOrder(t, await newSession(t, "bob"));
+    const push = example<PushEvent>("push");
+    const commit = (id: string, message: string) => ({ ...push.commits[0], id, message });
+    push.ref = "refs/heads/master";
+    push.commits = [
+      commit("1111111111111111111111111111111111111111", "First step"),
+      commit("2222222222222222222222222222222222222222", `Second step\n\nWork-Order: ${marked}`),
+    ];
+    await postGithub(t, { event: "push", payload: push });
+    await settle(t);
+    const links = async (workOrderId: Id<"work_orders">) =>
+      (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
+    expect(await links(seeded.onMaster)).toEqual([
+      { kind: "commit", value: "1111111111111111111111111111111111111111" },
+      { kind: "commit", value: "2222222222222222222222222222222222222222" },
+    ]);
+    expect(await links(marked)).toEqual([{ kind: "commit", value: "2222222222222222222222222222222222222222" }]);
+    expect(await links(seeded.failedOnMaster)).toEqual([]);
+    expect(await links(seeded.onChanges)).toEqual([]);
+  });
+
+  test("a pull request from a fork matches the fork's repository and branch", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const forked = await newWorkOrder(t, sessionId, { target: { targetRepo: "https://github.com/Contributor/Hello-World", targetBranch: "changes" } });
+    const opened = example<PullRequestOpenedEvent>("pull_request", "opened");
+    opened.pull_request.head.repo!.full_name = "Contributor/Hello-World";
+    await postGithub(t, { event: "pull_request", payload: opened });
+    await settle(t);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId: forked }))!.links).toEqual([
+      { kind: "pr", value: PR_2 },
+    ]);
+  });
+
+  test("processing records what it cost and what it touched", async () => {
+    const t = newBackend();
+    const seeded = await seed(t);
+    const response = await postGithub(t, { event: "push", payload: example<PushEvent>("push") });
+    await settle(t);
+    const delivery = await deliveryOf(t, response);
+    expect(delivery.cost).toEqual({
+      documentsRead: expect.any(Number),
+      documentsWritten: expect.any(Number),
+      bytesRead: expect.any(Number),
+      bytesWritten: expect.any(Number),
+    });
+    expect(delivery.cost!.documentsRead).toBeGreaterThan(0);
+    const inbox = await t.query(internal.ingest.inboxStatus, {});
+    expect(inbox.counts).toContainEqual({ source: "github", status: delivery.status, count: 1 });
+    void seeded;
+  });
+});
