@@ -8,10 +8,10 @@ import {
   internalQuery,
   type MutationCtx,
 } from "./_generated/server";
-import { webhookSource } from "../src/sources";
-import { SOURCES, type WebhookSource } from "../src/sources/source";
+import { webhookSources } from "../src/sources";
+import { SOURCES, type Settings, type WebhookSource } from "../src/sources/source";
 import { retryDelayMs } from "../src/retry";
-import { applyCommands, type Touched } from "./model/apply";
+import { applyCommands } from "./model/apply";
 import { deliveryRetentionMs, maxBodyBytes, setting } from "./model/config";
 import {
   countDeliveries,
@@ -33,11 +33,17 @@ import {
  * retry with backoff, replay by hand, recover lost runs, purge old deliveries.
  */
 
-const TOUCHED_KEPT = 100;
+// How many touched records and skip reasons a delivery keeps.
+const KEPT = 100;
 // A delivery whose scheduled run has not finished this long after it was due is run again.
 const LOST_AFTER_MS = 10 * 60 * 1000;
 const RECOVER_BATCH = 100;
 const PURGE_BATCH = 100;
+
+/** The settings a source reads besides its secret, as the deployment has them now. */
+function settingsOf(source: WebhookSource): Settings {
+  return Object.fromEntries(source.settingNames.map((name) => [name, setting(name)]));
+}
 
 function json(status: number, body: Record<string, unknown>): Response {
   return Response.json(body, { status });
@@ -67,7 +73,7 @@ export function receiveWebhook(source: WebhookSource) {
       return json(413, { error: `The body is ${body.length} bytes; the limit is ${limit} (WEBHOOK_MAX_BODY_BYTES).` });
     }
     const receivedAt = Date.now();
-    const admission = await source.admit({ headers: request.headers, body, receivedAt }, secret);
+    const admission = await source.admit({ headers: request.headers, body, receivedAt }, secret, settingsOf(source));
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }
@@ -154,7 +160,13 @@ export const record = internalMutation({
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
   returns: v.union(
-    v.object({ source: vSource, body: v.id("_storage"), contentType: v.string(), event: v.string() }),
+    v.object({
+      source: vSource,
+      deliveryKey: v.string(),
+      body: v.id("_storage"),
+      contentType: v.string(),
+      event: v.string(),
+    }),
     v.null(),
   ),
   handler: async (ctx, { deliveryId }) => {
@@ -162,8 +174,8 @@ export const deliveryToProcess = internalQuery({
     if (delivery === null || delivery.status === "processed" || delivery.status === "ignored") {
       return null;
     }
-    const { source, body, contentType, event } = delivery;
-    return { source, body, contentType, event };
+    const { source, deliveryKey, body, contentType, event } = delivery;
+    return { source, deliveryKey, body, contentType, event };
   },
 });
 
@@ -181,11 +193,16 @@ export const processDelivery = internalAction({
       if (blob === null) {
         throw new Error(`The stored body ${delivery.body} of delivery ${deliveryId} is missing.`);
       }
-      const interpretation = webhookSource(delivery.source).interpret({
-        body: new Uint8Array(await blob.arrayBuffer()),
-        contentType: delivery.contentType,
-        event: delivery.event,
-      });
+      const source = webhookSources[delivery.source];
+      const interpretation = source.interpret(
+        {
+          deliveryKey: delivery.deliveryKey,
+          body: new Uint8Array(await blob.arrayBuffer()),
+          contentType: delivery.contentType,
+          event: delivery.event,
+        },
+        settingsOf(source),
+      );
       await ctx.runMutation(internal.ingest.completeDelivery, { deliveryId, interpretation });
     } catch (error) {
       await ctx.runMutation(internal.ingest.recordFailure, {
@@ -226,22 +243,26 @@ export const completeDelivery = internalMutation({
       });
       return null;
     }
-    const touched: Touched[] = await applyCommands(ctx, interpretation.commands, {
+    const { touched, skipped } = await applyCommands(ctx, interpretation.commands, {
       source: delivery.source,
       actor: `${delivery.source}:${delivery.deliveryKey}`,
     });
     const metrics = await ctx.meta.getTransactionMetrics();
+    // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
+    const ignored = touched.length === 0 && skipped.length > 0;
     await updateDelivery(ctx, delivery, {
       ...finished,
-      status: "processed",
+      status: ignored ? "ignored" : "processed",
+      ignoredReason: ignored ? skipped.join(" ").slice(0, 2000) : undefined,
       cost: {
         documentsRead: metrics.documentsRead.used,
         documentsWritten: metrics.documentsWritten.used,
         bytesRead: metrics.bytesRead.used,
         bytesWritten: metrics.bytesWritten.used,
       },
-      touched: touched.slice(0, TOUCHED_KEPT),
+      touched: touched.slice(0, KEPT),
       touchedCount: touched.length,
+      skipped: skipped.length > 0 ? skipped.slice(0, KEPT) : undefined,
     });
     return null;
   },

@@ -74,6 +74,23 @@ export default defineSchema({
     changedAt: v.number(),
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
+  // A chat message that came from a sender, under the sender's id for it
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
+  // edited and removed through it. removedAt marks a message removed at the sender.
+  chat_message_origins: defineTable({
+    externalId: v.string(),
+    messageId: v.id("chat_messages"),
+    removedAt: v.optional(v.number()),
+  }).index("by_externalId", ["externalId"]),
+
+  // A Slack thread bound to the chat session its app mention started.
+  slack_threads: defineTable({
+    team: v.string(),
+    channel: v.string(),
+    threadTs: v.string(),
+    sessionId: v.id("chat_sessions"),
+  }).index("by_team_channel_threadTs", ["team", "channel", "threadTs"]),
+
   // Every verified webhook delivery, once per (source, deliveryKey); the raw body is in file storage.
   webhook_deliveries: defineTable({
     source: vSource,
@@ -102,6 +119,8 @@ export default defineSchema({
     ),
     touched: v.optional(v.array(v.object({ table: v.string(), id: v.string(), change: v.string() }))),
     touchedCount: v.optional(v.number()),
+    // Effects asked for but not applied, and why (a status the machine refused, an unknown order, an unbound thread).
+    skipped: v.optional(v.array(v.string())),
   })
     .index("by_source_deliveryKey", ["source", "deliveryKey"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])

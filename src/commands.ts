@@ -1,3 +1,4 @@
+import type { ChatRole } from "./chat/roles";
 import type { LinkKind } from "./workOrders/links";
 import type { WorkOrderStatus } from "./workOrders/status";
 
@@ -13,6 +14,17 @@ export type WorkOrderSelector =
   | { by: "id"; workOrderId: string }
   | { by: "target"; targetRepo: string; targetBranch: string }
   | { by: "link"; kind: LinkKind; value: string };
+
+/** A Slack thread: the channel and the `ts` of its first message. */
+export type SlackThread = { team: string; channel: string; threadTs: string };
+
+/** A chat message as a sender delivers it; `externalId` names it at the sender, once. */
+export type InboundMessage = {
+  externalId: string;
+  role: ChatRole;
+  content: string;
+  metadata?: unknown;
+};
 
 /**
  * What a verified delivery asks of the data, as plain values. Mappers in
@@ -30,7 +42,29 @@ export type Command =
       workOrders: WorkOrderSelector[];
       to: WorkOrderStatus;
       reason?: string;
-    };
+    }
+  | {
+      /** Append to an existing session (the events endpoint's chat.message.created). */
+      type: "appendMessage";
+      sessionId: string;
+      message: InboundMessage;
+    }
+  | {
+      /** An app mention: continue the thread's session, or start one bound to the thread. */
+      type: "startSlackThread";
+      thread: SlackThread;
+      userId: string;
+      title: string;
+      message: InboundMessage;
+    }
+  | {
+      /** A message in a thread: appended only when the thread is bound to a session. */
+      type: "appendSlackMessage";
+      thread: SlackThread;
+      message: InboundMessage;
+    }
+  | { type: "editMessage"; externalId: string; content: string }
+  | { type: "removeMessage"; externalId: string };
 
 /** What a source makes of a verified payload: commands to apply, or why it does nothing with it. */
 export type Interpretation =

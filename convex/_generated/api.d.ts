@@ -27,6 +27,8 @@ import type * as model_config from "../model/config.js";
 import type * as model_deliveries from "../model/deliveries.js";
 import type * as model_errors from "../model/errors.js";
 import type * as model_links from "../model/links.js";
+import type * as model_messageOrigins from "../model/messageOrigins.js";
+import type * as model_slackThreads from "../model/slackThreads.js";
 import type * as model_status from "../model/status.js";
 import type * as model_targets from "../model/targets.js";
 import type * as model_validators from "../model/validators.js";
@@ -60,6 +62,8 @@ declare const fullApi: ApiFromModules<{
   "model/deliveries": typeof model_deliveries;
   "model/errors": typeof model_errors;
   "model/links": typeof model_links;
+  "model/messageOrigins": typeof model_messageOrigins;
+  "model/slackThreads": typeof model_slackThreads;
   "model/status": typeof model_status;
   "model/targets": typeof model_targets;
   "model/validators": typeof model_validators;

@@ -1,24 +1,37 @@
-import type { Id } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import type { Command, WorkOrderSelector } from "../../src/commands";
+import type { Command, InboundMessage, WorkOrderSelector } from "../../src/commands";
+import { LIMITS } from "../../src/limits";
+import { checkText } from "../../src/text";
 import { isTerminal, type StatusSource } from "../../src/workOrders/status";
+import { checkMessage } from "./chatMessages";
+import { createSession } from "./chatSessions";
 import { addLink } from "./links";
+import { appendFromSender, mirroredMessage } from "./messageOrigins";
+import { bindThread, boundSession } from "./slackThreads";
 import { changeStatus } from "./status";
 
-/** A record a command changed, or a change it asked for and the status machine refused. */
+/** A record a command changed. */
 export type Touched = { table: string; id: string; change: string };
+
+/** What applying a delivery's commands did, and what it asked for but did not do, and why. */
+export type Applied = { touched: Touched[]; skipped: string[] };
 
 // Bounds on how many work orders one selector may reach: a branch or an
 // issue shared by more orders than this is a misconfiguration, not a workload.
 const MAX_ORDERS_PER_SELECTOR = 100;
 
 /** The ids of the orders a selector names, each read through an index. */
-async function resolve(ctx: MutationCtx, selector: WorkOrderSelector): Promise<Id<"work_orders">[]> {
+async function resolve(ctx: MutationCtx, selector: WorkOrderSelector, applied: Applied): Promise<Id<"work_orders">[]> {
   switch (selector.by) {
     case "id": {
       const workOrderId = ctx.db.normalizeId("work_orders", selector.workOrderId);
       const order = workOrderId === null ? null : await ctx.db.get("work_orders", workOrderId);
-      return order === null ? [] : [order._id];
+      if (order === null) {
+        applied.skipped.push(`No work order ${selector.workOrderId}.`);
+        return [];
+      }
+      return [order._id];
     }
     case "target": {
       const targets = await ctx.db
@@ -47,59 +60,143 @@ async function resolve(ctx: MutationCtx, selector: WorkOrderSelector): Promise<I
   }
 }
 
+/** Appends a sender's message to a session, once, when it is a message that can be stored. */
+async function appendInbound(ctx: MutationCtx, session: Doc<"chat_sessions">, message: InboundMessage, applied: Applied) {
+  const checked = checkMessage(message);
+  if (!checked.ok) {
+    applied.skipped.push(`Message ${message.externalId} not appended: ${checked.message}`);
+    return;
+  }
+  const messageId = await appendFromSender(ctx, session, message.externalId, checked.value);
+  if (messageId !== null) {
+    applied.touched.push({ table: "chat_messages", id: messageId, change: `appended ${message.externalId} to session ${session._id}` });
+  }
+}
+
 /**
  * Executes commands, whoever sent them, through the helpers the public
- * functions use: a link is added once, a status moves only forward. Each
- * selector is resolved once, before any command changes anything, so every
- * command of a delivery reaches the same orders. Returns what changed.
+ * functions use: a link is added once, a status moves only forward, a
+ * sender's message is appended once. Each work-order selector is resolved
+ * once, before any command changes anything, so every command of a delivery
+ * reaches the same orders. Nothing a sender sent can make this throw for a
+ * bad value: such a command is skipped, with the reason.
  */
 export async function applyCommands(
   ctx: MutationCtx,
   commands: Command[],
   origin: { source: StatusSource; actor: string },
-): Promise<Touched[]> {
+): Promise<Applied> {
+  const applied: Applied = { touched: [], skipped: [] };
   const resolved = new Map<string, Id<"work_orders">[]>();
   for (const command of commands) {
-    for (const selector of command.workOrders) {
-      const key = JSON.stringify(selector);
-      if (!resolved.has(key)) {
-        resolved.set(key, await resolve(ctx, selector));
+    if (command.type === "addLink" || command.type === "changeStatus") {
+      for (const selector of command.workOrders) {
+        const key = JSON.stringify(selector);
+        if (!resolved.has(key)) {
+          resolved.set(key, await resolve(ctx, selector, applied));
+        }
       }
     }
   }
-  const touched: Touched[] = [];
+  const ordersOf = (selectors: WorkOrderSelector[]) =>
+    new Set(selectors.flatMap((selector) => resolved.get(JSON.stringify(selector))!));
+
   for (const command of commands) {
-    const workOrderIds = new Set(command.workOrders.flatMap((selector) => resolved.get(JSON.stringify(selector))!));
-    for (const workOrderId of workOrderIds) {
-      const order = (await ctx.db.get("work_orders", workOrderId))!;
-      if (command.type === "addLink") {
-        const { linkId, added } = await addLink(ctx, order, command.link);
-        if (added) {
-          touched.push({
-            table: "work_order_links",
-            id: linkId,
-            change: `linked ${command.link.kind} ${command.link.value} to work order ${workOrderId}`,
-          });
+    switch (command.type) {
+      case "addLink":
+        for (const workOrderId of ordersOf(command.workOrders)) {
+          const order = (await ctx.db.get("work_orders", workOrderId))!;
+          const { linkId, added } = await addLink(ctx, order, command.link);
+          if (added) {
+            applied.touched.push({
+              table: "work_order_links",
+              id: linkId,
+              change: `linked ${command.link.kind} ${command.link.value} to work order ${workOrderId}`,
+            });
+          }
         }
-      } else {
-        const outcome = await changeStatus(ctx, order, {
-          to: command.to,
-          source: origin.source,
-          actorKind: "service",
-          actor: origin.actor,
-          reason: command.reason,
-        });
-        if (outcome.kind === "changed") {
-          touched.push({ table: "work_orders", id: workOrderId, change: `status ${order.status} -> ${command.to}` });
-        } else if (outcome.kind === "refused") {
-          touched.push({
-            table: "work_orders",
-            id: workOrderId,
-            change: `status ${command.to} not applied: ${outcome.message}`,
+        break;
+      case "changeStatus":
+        for (const workOrderId of ordersOf(command.workOrders)) {
+          const order = (await ctx.db.get("work_orders", workOrderId))!;
+          const outcome = await changeStatus(ctx, order, {
+            to: command.to,
+            source: origin.source,
+            actorKind: "service",
+            actor: origin.actor,
+            reason: command.reason,
           });
+          if (outcome.kind === "changed") {
+            applied.touched.push({ table: "work_orders", id: workOrderId, change: `status ${order.status} -> ${command.to}` });
+          } else if (outcome.kind === "refused") {
+            applied.skipped.push(`Work order ${workOrderId}: status ${command.to} not applied: ${outcome.message}`);
+          }
         }
+        break;
+      case "appendMessage": {
+        const sessionId = ctx.db.normalizeId("chat_sessions", command.sessionId);
+        const session = sessionId === null ? null : await ctx.db.get("chat_sessions", sessionId);
+        if (session === null) {
+          applied.skipped.push(`No chat session ${command.sessionId}.`);
+        } else {
+          await appendInbound(ctx, session, command.message, applied);
+        }
+        break;
+      }
+      case "startSlackThread": {
+        let session = await boundSession(ctx, command.thread);
+        if (session === null) {
+          const title = checkText("title", command.title, { maxChars: LIMITS.titleChars });
+          if (!checkMessage(command.message).ok || !title.ok) {
+            applied.skipped.push(`Slack thread ${command.thread.threadTs} not started: the mention cannot be stored.`);
+            break;
+          }
+          const sessionId = await createSession(ctx, { userId: command.userId, title: title.value });
+          await bindThread(ctx, command.thread, sessionId);
+          applied.touched.push({
+            table: "chat_sessions",
+            id: sessionId,
+            change: `started for Slack thread ${command.thread.channel}/${command.thread.threadTs}`,
+          });
+          session = (await ctx.db.get("chat_sessions", sessionId))!;
+        }
+        await appendInbound(ctx, session, command.message, applied);
+        break;
+      }
+      case "appendSlackMessage": {
+        const session = await boundSession(ctx, command.thread);
+        if (session === null) {
+          applied.skipped.push(`Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`);
+        } else {
+          await appendInbound(ctx, session, command.message, applied);
+        }
+        break;
+      }
+      case "editMessage": {
+        const mirrored = await mirroredMessage(ctx, command.externalId);
+        const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
+        if (mirrored === null) {
+          applied.skipped.push(`Message ${command.externalId} is not mirrored here.`);
+        } else if (!content.ok) {
+          applied.skipped.push(`Message ${command.externalId} not edited: ${content.message}`);
+        } else if (mirrored.message.content !== content.value) {
+          await ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
+          applied.touched.push({ table: "chat_messages", id: mirrored.message._id, change: `edited ${command.externalId}` });
+        }
+        break;
+      }
+      case "removeMessage": {
+        const mirrored = await mirroredMessage(ctx, command.externalId);
+        if (mirrored === null) {
+          applied.skipped.push(`Message ${command.externalId} is not mirrored here.`);
+        } else {
+          await ctx.db.delete("chat_messages", mirrored.message._id);
+          await ctx.db.patch("chat_message_origins", mirrored.origin._id, { removedAt: Date.now() });
+          applied.touched.push({ table: "chat_messages", id: mirrored.message._id, change: `removed ${command.externalId}` });
+        }
+        break;
       }
     }
   }
-  return touched;
+  return applied;
 }

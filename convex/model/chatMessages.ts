@@ -4,23 +4,33 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ChatRole } from "../../src/chat/roles";
 import { LIMITS } from "../../src/limits";
+import { accept, type Check } from "../../src/check";
 import { checkText } from "../../src/text";
 import { valueOf } from "./errors";
 import { checkStorableValue } from "./values";
+
+export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
+
+/** A message as it would be stored, or what is wrong with it. */
+export function checkMessage(message: { role: ChatRole; content: string; metadata?: unknown }): Check<NewMessage> {
+  const content = checkText("content", message.content, { maxBytes: LIMITS.contentBytes });
+  if (!content.ok) {
+    return content;
+  }
+  if (message.metadata === undefined) {
+    return accept({ role: message.role, content: content.value });
+  }
+  const metadata = checkStorableValue("metadata", message.metadata as Value, LIMITS.valueBytes);
+  return metadata.ok ? accept({ role: message.role, content: content.value, metadata: metadata.value }) : metadata;
+}
 
 /** Appends a message to a session and marks the session as updated. */
 export async function appendMessage(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
-  message: { role: ChatRole; content: string; metadata?: Value },
+  message: NewMessage,
 ): Promise<Id<"chat_messages">> {
-  const content = valueOf(
-    checkText("content", message.content, { maxBytes: LIMITS.contentBytes }),
-  );
-  const metadata =
-    message.metadata === undefined
-      ? undefined
-      : valueOf(checkStorableValue("metadata", message.metadata, LIMITS.valueBytes));
+  const { content, metadata } = valueOf(checkMessage(message));
   const now = Date.now();
   const messageId = await ctx.db.insert("chat_messages", {
     sessionId: session._id,

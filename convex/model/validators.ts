@@ -23,6 +23,14 @@ const vWorkOrderSelector = v.union(
   v.object({ by: v.literal("link"), kind: vLinkKind, value: v.string() }),
 );
 
+const vSlackThread = v.object({ team: v.string(), channel: v.string(), threadTs: v.string() });
+const vInboundMessage = v.object({
+  externalId: v.string(),
+  role: vChatRole,
+  content: v.string(),
+  metadata: v.optional(v.any()),
+});
+
 /** The validator of src/commands.ts's Command, for commands passed between functions. */
 export const vCommand = v.union(
   v.object({
@@ -36,6 +44,17 @@ export const vCommand = v.union(
     to: vWorkOrderStatus,
     reason: v.optional(v.string()),
   }),
+  v.object({ type: v.literal("appendMessage"), sessionId: v.string(), message: vInboundMessage }),
+  v.object({
+    type: v.literal("startSlackThread"),
+    thread: vSlackThread,
+    userId: v.string(),
+    title: v.string(),
+    message: vInboundMessage,
+  }),
+  v.object({ type: v.literal("appendSlackMessage"), thread: vSlackThread, message: vInboundMessage }),
+  v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string() }),
+  v.object({ type: v.literal("removeMessage"), externalId: v.string() }),
 );
 
 export const vInterpretation = v.union(

@@ -1,13 +1,8 @@
+import { events } from "./events";
 import { github } from "./github";
+import { slack } from "./slack";
 import type { SourceName, WebhookSource } from "./source";
 
 /** Every sender this service accepts webhooks from, by name. */
-export const webhookSources: Partial<Record<SourceName, WebhookSource>> = { github };
+export const webhookSources: Record<SourceName, WebhookSource> = { github, slack, events };
 
-export function webhookSource(name: SourceName): WebhookSource {
-  const source = webhookSources[name];
-  if (source === undefined) {
-    throw new Error(`No webhook source named ${name} is configured.`);
-  }
-  return source;
-}

@@ -7,11 +7,22 @@ export type SourceName = (typeof SOURCES)[number];
 export type InboundRequest = { headers: Headers; body: Uint8Array; receivedAt: number };
 
 /** A verified delivery as the inbox keeps it. */
-export type StoredDelivery = { body: Uint8Array; contentType: string; event: string };
+export type StoredDelivery = {
+  deliveryKey: string;
+  body: Uint8Array;
+  contentType: string;
+  event: string;
+};
+
+/** 503 is for a secret that is set but unusable: the deployment's fault, not the sender's. */
+export type RejectStatus = 400 | 401 | 415 | 503;
+
+/** The deployment settings a source reads besides its secret (CONTRACT.md section 6). */
+export type Settings = Readonly<Record<string, string | undefined>>;
 
 /** What the receiving endpoint answers before anything is stored. */
 export type Admission =
-  | { kind: "reject"; status: 400 | 401 | 415; error: string }
+  | { kind: "reject"; status: RejectStatus; error: string }
   | { kind: "reply"; body: Record<string, unknown> }
   | {
       kind: "deliver";
@@ -36,11 +47,13 @@ export type WebhookSource = {
   name: SourceName;
   /** The deployment setting holding the secret (several, space-separated, where the source allows rotation). */
   secretVariable: string;
-  admit(request: InboundRequest, secret: string): Promise<Admission>;
-  interpret(delivery: StoredDelivery): Interpretation;
+  /** Other settings the source reads; they are passed in, so the source stays pure. */
+  settingNames: readonly string[];
+  admit(request: InboundRequest, secret: string, settings: Settings): Promise<Admission>;
+  interpret(delivery: StoredDelivery, settings: Settings): Interpretation;
 };
 
-export function reject(status: 400 | 401 | 415, error: string): Admission {
+export function reject(status: RejectStatus, error: string): Admission {
   return { kind: "reject", status, error };
 }
 

@@ -30,6 +30,7 @@ function payloadOf(text: string, contentType: string): unknown {
 export const github: WebhookSource = {
   name: "github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
+  settingNames: [],
 
   async admit({ headers, body }, secret) {
     const contentType = mediaType(headers.get("content-type"));

@@ -1,0 +1,38 @@
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import { appendMessage, type NewMessage } from "./chatMessages";
+
+async function findOrigin(ctx: MutationCtx, externalId: string) {
+  return await ctx.db
+    .query("chat_message_origins")
+    .withIndex("by_externalId", (q) => q.eq("externalId", externalId))
+    .unique();
+}
+
+/**
+ * Appends a message a sender delivered, once: a message already appended
+ * under its external id (or removed since) is not appended again.
+ */
+export async function appendFromSender(
+  ctx: MutationCtx,
+  session: Doc<"chat_sessions">,
+  externalId: string,
+  message: NewMessage,
+): Promise<Id<"chat_messages"> | null> {
+  if ((await findOrigin(ctx, externalId)) !== null) {
+    return null;
+  }
+  const messageId = await appendMessage(ctx, session, message);
+  await ctx.db.insert("chat_message_origins", { externalId, messageId });
+  return messageId;
+}
+
+/** The message still mirrored under this external id, if any. */
+export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
+  const origin = await findOrigin(ctx, externalId);
+  if (origin === null || origin.removedAt !== undefined) {
+    return null;
+  }
+  const message = await ctx.db.get("chat_messages", origin.messageId);
+  return message === null ? null : { origin, message };
+}

@@ -1,0 +1,18 @@
+import type { Id } from "../_generated/dataModel";
+import type { MutationCtx } from "../_generated/server";
+import type { SlackThread } from "../../src/commands";
+
+/** The session a Slack thread is bound to, if any. */
+export async function boundSession(ctx: MutationCtx, thread: SlackThread) {
+  const binding = await ctx.db
+    .query("slack_threads")
+    .withIndex("by_team_channel_threadTs", (q) =>
+      q.eq("team", thread.team).eq("channel", thread.channel).eq("threadTs", thread.threadTs),
+    )
+    .unique();
+  return binding === null ? null : await ctx.db.get("chat_sessions", binding.sessionId);
+}
+
+export async function bindThread(ctx: MutationCtx, thread: SlackThread, sessionId: Id<"chat_sessions">) {
+  return await ctx.db.insert("slack_threads", { ...thread, sessionId });
+}

@@ -1,0 +1,143 @@
+import { Webhook, WebhookVerificationError } from "svix";
+import type { Command } from "../../commands";
+import { mediaType, reject, utf8Text, type Admission, type WebhookSource } from "../source";
+import { summarizeIssues } from "../zodIssues";
+import {
+  EVENT_DATA,
+  envelope,
+  workOrderLinkAdded,
+  workOrderStatusChanged,
+  chatMessageCreated,
+  type EventType,
+} from "./payloads";
+
+const HEADER_PAIRS = [
+  ["webhook-id", "svix-id"],
+  ["webhook-timestamp", "svix-timestamp"],
+  ["webhook-signature", "svix-signature"],
+] as const;
+
+function isEventType(type: string): type is EventType {
+  return Object.hasOwn(EVENT_DATA, type);
+}
+
+/**
+ * Verifies with each configured secret in turn (rotation: EVENTS_WEBHOOK_SECRET
+ * holds several, space-separated). svix checks the five-minute window and
+ * the signature, and parses the body once a signature matches.
+ */
+function verify(secrets: string[], text: string, headers: Record<string, string>): { payload: unknown } | Admission {
+  let unverifiable: string | null = null;
+  for (const secret of secrets) {
+    let webhook: Webhook;
+    try {
+      webhook = new Webhook(secret);
+    } catch {
+      return reject(503, "EVENTS_WEBHOOK_SECRET holds a secret that is not a whsec_ base64 key; nothing was stored.");
+    }
+    try {
+      return { payload: webhook.verify(text, headers) as unknown };
+    } catch (error) {
+      if (error instanceof SyntaxError) {
+        return reject(400, "The body is not JSON.");
+      }
+      if (error instanceof WebhookVerificationError && /timestamp|Signature Headers/i.test(error.message)) {
+        unverifiable = error.message;
+      }
+    }
+  }
+  return unverifiable !== null
+    ? reject(401, `webhook-timestamp must be a Unix time within five minutes of now (${unverifiable}).`)
+    : reject(401, "No signature in webhook-signature matches: check that the sender's secret is one of EVENTS_WEBHOOK_SECRET.");
+}
+
+/** Chat platforms and workflow runners, as Standard Webhooks (Svix) events. */
+export const events: WebhookSource = {
+  name: "events",
+  secretVariable: "EVENTS_WEBHOOK_SECRET",
+  settingNames: [],
+
+  async admit({ headers, body }, secret) {
+    const contentType = mediaType(headers.get("content-type"));
+    if (contentType !== "application/json") {
+      return reject(415, `Content-Type ${JSON.stringify(contentType)} is not accepted: send application/json.`);
+    }
+    const values: Record<string, string> = {};
+    const missing: string[] = [];
+    for (const [name, svixName] of HEADER_PAIRS) {
+      const value = headers.get(name) ?? headers.get(svixName);
+      if (value) {
+        values[name] = value;
+      } else {
+        missing.push(`${name} (or ${svixName})`);
+      }
+    }
+    if (missing.length > 0) {
+      return reject(400, `Missing header${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: this endpoint takes Standard Webhooks.`);
+    }
+    const text = utf8Text(body);
+    if (text === null) {
+      return reject(400, "The body is not valid UTF-8.");
+    }
+    const verified = verify(secret.split(/\s+/).filter(Boolean), text, values);
+    if ("kind" in verified) {
+      return verified;
+    }
+    const event = envelope.safeParse(verified.payload);
+    if (!event.success) {
+      return reject(400, `The body is not a { type, timestamp, data } event: ${summarizeIssues(event.error)}`);
+    }
+    const { type, data } = event.data;
+    if (!isEventType(type)) {
+      return { kind: "deliver", deliveryKey: values["webhook-id"], event: type, contentType, ignored: `Event type ${type} is not acted on.` };
+    }
+    const checked = EVENT_DATA[type].safeParse(data);
+    if (!checked.success) {
+      return reject(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error)}`);
+    }
+    return { kind: "deliver", deliveryKey: values["webhook-id"], event: type, contentType };
+  },
+
+  interpret({ body, event, deliveryKey }) {
+    const data = envelope.parse(JSON.parse(utf8Text(body) ?? "")).data;
+    const commands = ((): Command[] => {
+      switch (event) {
+        case "chat.message.created": {
+          const message = chatMessageCreated.parse(data);
+          return [
+            {
+              type: "appendMessage",
+              sessionId: message.sessionId,
+              message: {
+                externalId: `events:${deliveryKey}`,
+                role: message.role,
+                content: message.content,
+                metadata: message.metadata,
+              },
+            },
+          ];
+        }
+        case "work_order.status.changed": {
+          const change = workOrderStatusChanged.parse(data);
+          return [
+            {
+              type: "changeStatus",
+              workOrders: [{ by: "id", workOrderId: change.workOrderId }],
+              to: change.status,
+              reason: change.reason,
+            },
+          ];
+        }
+        case "work_order.link.added": {
+          const { workOrderId, kind, value } = workOrderLinkAdded.parse(data);
+          return [{ type: "addLink", workOrders: [{ by: "id", workOrderId }], link: { kind, value } }];
+        }
+        default:
+          return [];
+      }
+    })();
+    return commands.length > 0
+      ? { kind: "commands", commands }
+      : { kind: "ignored", reason: `Event type ${event} is not acted on.` };
+  },
+};

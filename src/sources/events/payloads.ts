@@ -1,0 +1,56 @@
+import { z } from "zod";
+import { CHAT_ROLES } from "../../chat/roles";
+import { LIMITS } from "../../limits";
+import { storableJsonProblem } from "../../storable";
+import { utf8Length } from "../../text";
+import { canonicalLinkValue, LINK_KINDS } from "../../workOrders/links";
+import { WORK_ORDER_STATUSES } from "../../workOrders/status";
+
+// The Standard Webhooks events this service acts on (CONTRACT.md section 4).
+
+export const envelope = z.object({
+  type: z.string().min(1),
+  timestamp: z.string().optional(),
+  data: z.unknown(),
+});
+
+const nonBlank = (max: { chars?: number; bytes?: number }) =>
+  z
+    .string()
+    .refine((text) => text.trim().length > 0, "must not be empty")
+    .refine((text) => max.chars === undefined || text.length <= max.chars, `must be at most ${max.chars} characters`)
+    .refine((text) => max.bytes === undefined || utf8Length(text) <= max.bytes, `must be at most ${max.bytes} bytes`);
+
+export const chatMessageCreated = z.object({
+  sessionId: z.string().min(1),
+  role: z.enum(CHAT_ROLES),
+  content: nonBlank({ bytes: LIMITS.contentBytes }),
+  metadata: z
+    .unknown()
+    .optional()
+    .superRefine((metadata, context) => {
+      const problem = metadata === undefined ? null : storableJsonProblem(metadata, LIMITS.valueBytes);
+      if (problem !== null) context.addIssue({ code: "custom", message: problem });
+    }),
+});
+
+export const workOrderStatusChanged = z.object({
+  workOrderId: z.string().min(1),
+  status: z.enum(WORK_ORDER_STATUSES),
+  reason: z.string().max(LIMITS.reasonChars).optional(),
+});
+
+export const workOrderLinkAdded = z
+  .object({ workOrderId: z.string().min(1), kind: z.enum(LINK_KINDS), value: z.string() })
+  .superRefine((link, context) => {
+    const value = canonicalLinkValue(link.kind, link.value);
+    if (!value.ok) context.addIssue({ code: "custom", path: ["value"], message: value.message });
+  });
+
+export const EVENT_DATA = {
+  "chat.message.created": chatMessageCreated,
+  "work_order.status.changed": workOrderStatusChanged,
+  "work_order.link.added": workOrderLinkAdded,
+} as const;
+
+export type EventType = keyof typeof EVENT_DATA;
