@@ -3,6 +3,9 @@ import { internal } from "./_generated/api";
 
 const crons = cronJobs();
 
+// Reconciles stale work orders with Temporal (or fails them without it) and relaunches submitted ones.
+crons.interval("reconcile work orders", { minutes: 5 }, internal.reconcile.sweep, {});
+
 // Runs again deliveries whose scheduled processing was lost.
 crons.interval("recover lost deliveries", { minutes: 5 }, internal.ingest.recoverLost, {});
 

@@ -1,11 +1,26 @@
 import { utf8Length } from "./text";
 
+/** Convex limits how deeply values nest; values here stay well inside it. */
+export const MAX_VALUE_DEPTH = 32;
+
+/** How deeply arrays and objects nest in a value (a scalar is 0). */
+export function nestingDepth(value: unknown): number {
+  if (value === null || typeof value !== "object") {
+    return 0;
+  }
+  const children = Array.isArray(value) ? value : Object.values(value);
+  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, nestingDepth(child)), 0);
+}
+
 /**
  * Why a JSON value could not be stored as a Convex value within `maxBytes`,
  * or null when it can: object keys must be printable ASCII and not start
- * with `$` (Convex reserves it).
+ * with `$` (Convex reserves it); nesting is at most MAX_VALUE_DEPTH deep.
  */
 export function storableJsonProblem(value: unknown, maxBytes: number): string | null {
+  if (nestingDepth(value) > MAX_VALUE_DEPTH) {
+    return `it nests more than ${MAX_VALUE_DEPTH} levels deep.`;
+  }
   const badKey = (node: unknown): string | null => {
     if (Array.isArray(node)) {
       for (const item of node) {

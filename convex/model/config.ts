@@ -1,4 +1,5 @@
 import { env } from "../_generated/server";
+import type { TemporalConfig } from "../../src/temporal/client";
 
 /**
  * The deployment's settings (CONTRACT.md section 6), read when a function
@@ -45,4 +46,37 @@ export function maxBodyBytes(): number {
 /** How long deliveries are kept (DELIVERY_RETENTION_DAYS, default 30). */
 export function deliveryRetentionMs(): number {
   return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
+}
+
+const MINUTE_MS = 60 * 1000;
+
+/** An accepted or running order untouched this long is stale (STALE_AFTER_MS, default 30 minutes). */
+export function staleAfterMs(): number {
+  return positiveNumber("STALE_AFTER_MS", 30 * MINUTE_MS);
+}
+
+/** Without Temporal, a stale order untouched this long fails (STALE_FAIL_AFTER_MS, default 24 hours). */
+export function staleFailAfterMs(): number {
+  return positiveNumber("STALE_FAIL_AFTER_MS", DAY_MS);
+}
+
+/** Temporal's HTTP API, when TEMPORAL_HTTP_URL is set. */
+export function temporalConfig(): TemporalConfig | null {
+  const baseUrl = setting("TEMPORAL_HTTP_URL");
+  if (baseUrl === undefined) {
+    return null;
+  }
+  return {
+    baseUrl,
+    namespace: setting("TEMPORAL_NAMESPACE") ?? "default",
+    apiKey: setting("TEMPORAL_API_KEY"),
+    timeoutMs: 10_000,
+  };
+}
+
+/** Where submitted orders are launched: Temporal and a task queue, or null when another launcher owns it. */
+export function launchConfig(): { temporal: TemporalConfig; taskQueue: string } | null {
+  const temporal = temporalConfig();
+  const taskQueue = setting("TEMPORAL_TASK_QUEUE");
+  return temporal === null || taskQueue === undefined ? null : { temporal, taskQueue };
 }

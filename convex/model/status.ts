@@ -9,6 +9,7 @@ import {
   type WorkOrderStatus,
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
+import { scheduleLaunch } from "./launch";
 
 export type StatusChange = {
   to: WorkOrderStatus;
@@ -54,5 +55,8 @@ export async function changeStatus(
     actor: change.actor,
     changedAt: now,
   });
+  if (change.to === "submitted") {
+    await scheduleLaunch(ctx, order._id);
+  }
   return { kind: "changed", status: change.to };
 }

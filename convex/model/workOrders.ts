@@ -7,6 +7,7 @@ import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
+import { scheduleLaunch } from "./launch";
 import type { WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
 
@@ -93,6 +94,9 @@ export async function createWorkOrder(
     actor: origin.actor,
     changedAt: now,
   });
+  if (input.status === "submitted") {
+    await scheduleLaunch(ctx, workOrderId);
+  }
   return workOrderId;
 }
 

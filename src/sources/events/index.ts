@@ -21,20 +21,37 @@ function isEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_DATA, type);
 }
 
+// A key shorter than this could be guessed; Standard Webhooks keys are 24 to 64 bytes.
+const MIN_KEY_BYTES = 16;
+
+/** The verifiers of EVENTS_WEBHOOK_SECRET's secrets, or why one of them is unusable. */
+function verifiers(setting: string): Webhook[] | string {
+  const secrets = setting.split(/\s+/).filter(Boolean);
+  const webhooks: Webhook[] = [];
+  for (const [index, secret] of secrets.entries()) {
+    const which = secrets.length > 1 ? `secret ${index + 1} of EVENTS_WEBHOOK_SECRET` : "EVENTS_WEBHOOK_SECRET";
+    let keyBytes: number;
+    try {
+      keyBytes = atob(secret.replace(/^whsec_/, "")).length;
+      webhooks.push(new Webhook(secret));
+    } catch {
+      return `${which} is not a whsec_<base64> key; nothing was stored.`;
+    }
+    if (keyBytes < MIN_KEY_BYTES) {
+      return `${which} is a ${keyBytes}-byte key; at least ${MIN_KEY_BYTES} bytes are needed. Nothing was stored.`;
+    }
+  }
+  return webhooks;
+}
+
 /**
  * Verifies with each configured secret in turn (rotation: EVENTS_WEBHOOK_SECRET
  * holds several, space-separated). svix checks the five-minute window and
  * the signature, and parses the body once a signature matches.
  */
-function verify(secrets: string[], text: string, headers: Record<string, string>): { payload: unknown } | Admission {
+function verify(webhooks: Webhook[], text: string, headers: Record<string, string>): { payload: unknown } | Admission {
   let unverifiable: string | null = null;
-  for (const secret of secrets) {
-    let webhook: Webhook;
-    try {
-      webhook = new Webhook(secret);
-    } catch {
-      return reject(503, "EVENTS_WEBHOOK_SECRET holds a secret that is not a whsec_ base64 key; nothing was stored.");
-    }
+  for (const webhook of webhooks) {
     try {
       return { payload: webhook.verify(text, headers) as unknown };
     } catch (error) {
@@ -47,7 +64,7 @@ function verify(secrets: string[], text: string, headers: Record<string, string>
     }
   }
   return unverifiable !== null
-    ? reject(401, `webhook-timestamp must be a Unix time within five minutes of now (${unverifiable}).`)
+    ? reject(401, `webhook-timestamp must be within five minutes of now (${unverifiable}).`)
     : reject(401, "No signature in webhook-signature matches: check that the sender's secret is one of EVENTS_WEBHOOK_SECRET.");
 }
 
@@ -75,11 +92,18 @@ export const events: WebhookSource = {
     if (missing.length > 0) {
       return reject(400, `Missing header${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: this endpoint takes Standard Webhooks.`);
     }
+    if (!/^\d{1,12}$/.test(values["webhook-timestamp"])) {
+      return reject(401, "webhook-timestamp must be a Unix time in seconds.");
+    }
+    const webhooks = verifiers(secret);
+    if (typeof webhooks === "string") {
+      return reject(503, webhooks);
+    }
     const text = utf8Text(body);
     if (text === null) {
       return reject(400, "The body is not valid UTF-8.");
     }
-    const verified = verify(secret.split(/\s+/).filter(Boolean), text, values);
+    const verified = verify(webhooks, text, values);
     if ("kind" in verified) {
       return verified;
     }
@@ -93,7 +117,7 @@ export const events: WebhookSource = {
     }
     const checked = EVENT_DATA[type].safeParse(data);
     if (!checked.success) {
-      return reject(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error)}`);
+      return reject(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error, "data")}`);
     }
     return { kind: "deliver", deliveryKey: values["webhook-id"], event: type, contentType };
   },

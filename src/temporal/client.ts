@@ -1,0 +1,173 @@
+/**
+ * A small typed client for the two calls of Temporal's HTTP API this service
+ * makes (CONTRACT.md section 5). It runs wherever `fetch` does: Convex's
+ * default runtime, Node, tests with a stubbed fetch.
+ */
+
+export type TemporalConfig = {
+  /** The HTTP API's base URL, e.g. `http://temporal-frontend:7243`. */
+  baseUrl: string;
+  namespace: string;
+  /** Sent as a bearer token when set (Temporal Cloud API keys). */
+  apiKey?: string;
+  timeoutMs: number;
+};
+
+export const EXECUTION_STATUSES = [
+  "RUNNING",
+  "COMPLETED",
+  "FAILED",
+  "CANCELED",
+  "TERMINATED",
+  "CONTINUED_AS_NEW",
+  "TIMED_OUT",
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export type Described =
+  | { kind: "found"; status: ExecutionStatus }
+  | { kind: "notFound" }
+  /** Temporal could not say: unreachable, slow, an error, an answer that does not read. */
+  | { kind: "unavailable"; reason: string };
+
+export type Started =
+  | { kind: "started"; runId: string }
+  | { kind: "alreadyStarted" }
+  | { kind: "failed"; reason: string };
+
+export type StartRequest = {
+  workflowId: string;
+  workflowType: string;
+  taskQueue: string;
+  /** The workflow's one argument, sent as a json/plain payload. */
+  input: unknown;
+  /** Makes a repeated start of the same request a no-op at Temporal. */
+  requestId: string;
+};
+
+const utf8 = new TextEncoder();
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (const byte of bytes) {
+    binary += String.fromCharCode(byte);
+  }
+  return btoa(binary);
+}
+
+/** One argument in Temporal's `json/plain` payload encoding, as the HTTP API's JSON spells it. */
+export function jsonPayloads(value: unknown) {
+  return {
+    payloads: [
+      {
+        metadata: { encoding: base64(utf8.encode("json/plain")) },
+        data: base64(utf8.encode(JSON.stringify(value))),
+      },
+    ],
+  };
+}
+
+function workflowUrl(config: TemporalConfig, workflowId: string): string {
+  const base = config.baseUrl.replace(/\/+$/, "");
+  return `${base}/api/v1/namespaces/${encodeURIComponent(config.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+function headersFor(config: TemporalConfig): Record<string, string> {
+  return {
+    Accept: "application/json",
+    "Content-Type": "application/json",
+    "temporal-namespace": config.namespace,
+    ...(config.apiKey ? { Authorization: `Bearer ${config.apiKey}` } : {}),
+  };
+}
+
+/** fetch, abandoned after the configured timeout. */
+async function call(config: TemporalConfig, url: string, init: RequestInit, fetchImpl: typeof fetch) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), config.timeoutMs);
+  try {
+    const response = await fetchImpl(url, { ...init, headers: headersFor(config), signal: controller.signal });
+    const text = await response.text();
+    return { status: response.status, text };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function failureReason(error: unknown, config: TemporalConfig): string {
+  if (error instanceof Error && error.name === "AbortError") {
+    return `Temporal did not answer within ${config.timeoutMs} ms.`;
+  }
+  return `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** `GET /api/v1/namespaces/{ns}/workflows/{workflowId}`: the execution's status. */
+export async function describeWorkflow(
+  config: TemporalConfig,
+  workflowId: string,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Described> {
+  let answer: { status: number; text: string };
+  try {
+    answer = await call(config, workflowUrl(config, workflowId), { method: "GET" }, fetchImpl);
+  } catch (error) {
+    return { kind: "unavailable", reason: failureReason(error, config) };
+  }
+  if (answer.status === 404) {
+    return { kind: "notFound" };
+  }
+  if (answer.status !== 200) {
+    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${answer.text.slice(0, 200)}` };
+  }
+  let status: unknown;
+  try {
+    status = (JSON.parse(answer.text) as { workflowExecutionInfo?: { status?: unknown } }).workflowExecutionInfo?.status;
+  } catch {
+    return { kind: "unavailable", reason: "Temporal's answer is not JSON." };
+  }
+  const name = typeof status === "string" ? status.replace(/^WORKFLOW_EXECUTION_STATUS_/, "") : "";
+  return (EXECUTION_STATUSES as readonly string[]).includes(name)
+    ? { kind: "found", status: name as ExecutionStatus }
+    : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${JSON.stringify(status)}).` };
+}
+
+/** `POST /api/v1/namespaces/{ns}/workflows/{workflowId}`: starts the workflow. */
+export async function startWorkflow(
+  config: TemporalConfig,
+  request: StartRequest,
+  fetchImpl: typeof fetch = fetch,
+): Promise<Started> {
+  const body = {
+    namespace: config.namespace,
+    workflowId: request.workflowId,
+    workflowType: { name: request.workflowType },
+    taskQueue: { name: request.taskQueue },
+    input: jsonPayloads(request.input),
+    requestId: request.requestId,
+    identity: "jangar-persistence",
+  };
+  let answer: { status: number; text: string };
+  try {
+    answer = await call(
+      config,
+      workflowUrl(config, request.workflowId),
+      { method: "POST", body: JSON.stringify(body) },
+      fetchImpl,
+    );
+  } catch (error) {
+    return { kind: "failed", reason: failureReason(error, config) };
+  }
+  // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
+  if (answer.status === 409) {
+    return { kind: "alreadyStarted" };
+  }
+  if (answer.status !== 200) {
+    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${answer.text.slice(0, 200)}` };
+  }
+  try {
+    const runId = (JSON.parse(answer.text) as { runId?: unknown }).runId;
+    return typeof runId === "string" ? { kind: "started", runId } : { kind: "failed", reason: "Temporal's answer has no runId." };
+  } catch {
+    return { kind: "failed", reason: "Temporal's answer is not JSON." };
+  }
+}

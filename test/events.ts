@@ -1,0 +1,110 @@
+import { Webhook } from "svix";
+import { expect } from "vitest";
+import type { Id } from "../convex/_generated/dataModel";
+import type { Backend } from "./backend";
+
+/*
+ * A Standard Webhooks (Svix) sender for POST /webhooks/events: deliveries
+ * signed with svix's own Webhook class, as a chat platform or a workflow
+ * runner would sign them.
+ */
+
+/** The deployment's EVENTS_WEBHOOK_SECRET in the suite (Svix's form: whsec_ and 24 base64-encoded bytes). */
+export const EVENTS_SECRET = "whsec_amFuZ2FyIGV2ZW50cyBydW5uZXIga2V5";
+
+let messages = 0;
+
+/** A message id never sent before, shaped like Svix's. */
+export function newMessageId(): string {
+  return `msg_2qJ7xRk9Lm${String(++messages).padStart(6, "0")}`;
+}
+
+/** The body Standard Webhooks senders post: `{ type, timestamp, data }`. */
+export type EventEnvelope = { type: string; timestamp?: string; data?: unknown };
+
+export function event(type: string, data: unknown): EventEnvelope {
+  return { type, timestamp: new Date().toISOString(), data };
+}
+
+export function statusChanged(workOrderId: string, status: string, reason?: string): EventEnvelope {
+  return event("work_order.status.changed", reason === undefined ? { workOrderId, status } : { workOrderId, status, reason });
+}
+
+export function linkAdded(workOrderId: string, kind: string, value: string): EventEnvelope {
+  return event("work_order.link.added", { workOrderId, kind, value });
+}
+
+export function messageCreated(
+  sessionId: string,
+  message: { role: string; content: string; metadata?: unknown },
+): EventEnvelope {
+  return event("chat.message.created", { sessionId, ...message });
+}
+
+export type EventsDelivery = {
+  /** The event to send as JSON; or `body`, sent exactly as given. */
+  event?: EventEnvelope;
+  body?: string;
+  /** webhook-id; a fresh one unless given (a retry of the same message keeps its id). */
+  id?: string;
+  /** webhook-timestamp in Unix seconds; now (the fake clock) unless given. */
+  timestamp?: number;
+  /** The key the sender signs with; EVENTS_SECRET unless given. */
+  secret?: string;
+  /** Send the `svix-*` spelling of the three headers instead of `webhook-*`. */
+  svixHeaders?: boolean;
+  /** Headers to set over the signed ones; null leaves a header out. */
+  headers?: Record<string, string | null>;
+};
+
+/** The request a sender posts: the body, signed over `id.timestamp.body`, with the three headers. */
+export function eventsRequest(delivery: EventsDelivery): { id: string; init: RequestInit } {
+  const id = delivery.id ?? newMessageId();
+  const body = delivery.body ?? JSON.stringify(delivery.event);
+  const timestamp = delivery.timestamp ?? Math.floor(Date.now() / 1000);
+  const signature = new Webhook(delivery.secret ?? EVENTS_SECRET).sign(id, new Date(timestamp * 1000), body);
+  const prefix = delivery.svixHeaders ? "svix" : "webhook";
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "Svix-Webhooks/1.99.1",
+    [`${prefix}-id`]: id,
+    [`${prefix}-timestamp`]: String(timestamp),
+    [`${prefix}-signature`]: signature,
+  };
+  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
+    if (value === null) {
+      delete headers[name];
+    } else {
+      headers[name] = value;
+    }
+  }
+  return { id, init: { method: "POST", headers, body } };
+}
+
+/** What the sender sees: the status and JSON body of the answer, and the webhook-id it sent. */
+export async function postEvent(t: Backend, delivery: EventsDelivery) {
+  const { id, init } = eventsRequest(delivery);
+  const response = await t.fetch("/webhooks/events", init);
+  return { id, status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** What the inbox holds: every delivery row and every blob in file storage. */
+export async function stored(t: Backend) {
+  return await t.run(async (ctx) => ({
+    deliveries: await ctx.db.query("webhook_deliveries").collect(),
+    blobs: await ctx.db.system.query("_storage").collect(),
+  }));
+}
+
+export async function expectNothingStored(t: Backend) {
+  expect(await stored(t)).toEqual({ deliveries: [], blobs: [] });
+}
+
+/** One delivery row, by the id the endpoint answered with. */
+export async function deliveryRow(t: Backend, deliveryId: unknown) {
+  const row = await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">));
+  if (row === null) {
+    throw new Error(`No delivery ${String(deliveryId)}.`);
+  }
+  return row;
+}

@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { internal } from "../convex/_generated/api";
+import { newBackend, type Backend } from "./backend";
+import { newSession } from "./helpers";
+
+const HOUR = 60 * 60 * 1000;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.stubEnv("TEMPORAL_HTTP_URL", "");
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+  vi.restoreAllMocks();
+});
+
+/** `count` running orders last touched `ageMs` ago, written in transactions of 2,000. */
+async function runningOrders(t: Backend, count: number, ageMs: number) {
+  const sessionId = await newSession(t, "load");
+  for (let start = 0; start < count; start += 2000) {
+    await t.run(async (ctx) => {
+      const at = Date.now() - ageMs;
+      for (let i = start; i < Math.min(count, start + 2000); i += 1) {
+        await ctx.db.insert("work_orders", {
+          sessionId,
+          workflowType: "codex-implement",
+          prompt: `Task ${i}`,
+          title: `Task ${i}`,
+          status: "running",
+          requestedBy: "load",
+          createdAt: at,
+          updatedAt: at,
+        });
+      }
+    });
+  }
+}
+
+async function countByStatus(t: Backend, status: "running" | "failed") {
+  return await t.run(async (ctx) => {
+    let count = 0;
+    for await (const order of ctx.db.query("work_orders").withIndex("by_status_updatedAt", (q) => q.eq("status", status))) {
+      count += order ? 1 : 0;
+    }
+    return count;
+  });
+}
+
+test("20,000 stale running orders among 20,000 fresh ones are all failed in bounded transactions", async () => {
+  const t = newBackend();
+  await runningOrders(t, 20_000, 25 * HOUR);
+  await runningOrders(t, 20_000, 0);
+
+  const pages: { count: number; documentsRead: number }[] = [];
+  vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+    const match = /^reconcile: failed (\d+) \w+ order\(s\) in one transaction reading (\d+) documents$/.exec(String(line));
+    if (match) pages.push({ count: Number(match[1]), documentsRead: Number(match[2]) });
+  });
+  await t.mutation(internal.reconcile.sweep, {});
+  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+
+  expect(await countByStatus(t, "failed")).toBe(20_000);
+  expect(await countByStatus(t, "running")).toBe(20_000);
+  const transactions = pages.length + 1;
+  const largestRead = Math.max(...pages.map((page) => page.documentsRead));
+  console.info(
+    `reconciler at scale: ${transactions} transactions (the cron's and ${pages.length} pages) failed 20,000 stale orders among 40,000; the largest read ${largestRead} documents`,
+  );
+  expect(pages.reduce((sum, page) => sum + page.count, 0)).toBe(20_000);
+  // Convex allows 32,000 documents read per transaction: stay far below it.
+  expect(largestRead).toBeLessThanOrEqual(250);
+}, 300_000);

@@ -1,0 +1,78 @@
+import { expect } from "vitest";
+import type { ExecutionStatus } from "../src/temporal/client";
+
+export const TEMPORAL_URL = "http://temporal.test:7243";
+
+type Recorded = { method: string; path: string; headers: Headers; body: unknown };
+
+/**
+ * A fake of Temporal's HTTP API, to stand in for `fetch`. It checks each
+ * request's method, path and headers the way the real frontend routes them,
+ * and answers as told: an execution's status, 404, 500, a hang, bad JSON.
+ */
+export class FakeTemporal {
+  readonly requests: Recorded[] = [];
+  readonly executions = new Map<string, ExecutionStatus>();
+  /** How the next requests are answered instead of normally. */
+  mode: "normal" | "error500" | "hang" | "malformed" | "unreachable" = "normal";
+
+  constructor(readonly expected: { namespace: string; apiKey?: string }) {}
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    const headers = new Headers(init?.headers);
+    const method = init?.method ?? "GET";
+    const body = typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined;
+    this.requests.push({ method, path: url.pathname, headers, body });
+
+    expect(url.origin).toBe(TEMPORAL_URL);
+    expect(headers.get("authorization")).toBe(this.expected.apiKey ? `Bearer ${this.expected.apiKey}` : null);
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)$/.exec(url.pathname);
+    expect(match, `path ${url.pathname}`).not.toBeNull();
+    expect(decodeURIComponent(match![1])).toBe(this.expected.namespace);
+    const workflowId = decodeURIComponent(match![2]);
+
+    switch (this.mode) {
+      case "unreachable":
+        throw new TypeError("fetch failed: connect ECONNREFUSED");
+      case "hang":
+        return await new Promise<Response>((_, reject) => {
+          init?.signal?.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+        });
+      case "error500":
+        return Response.json({ code: 14, message: "unavailable" }, { status: 500 });
+      case "malformed":
+        return new Response("<html>bad gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
+      case "normal":
+        break;
+    }
+    if (method === "GET") {
+      const status = this.executions.get(workflowId);
+      return status === undefined
+        ? Response.json({ code: 5, message: `workflow not found for ID: ${workflowId}` }, { status: 404 })
+        : Response.json({
+            executionConfig: { taskQueue: { name: "codex", kind: "TASK_QUEUE_KIND_NORMAL" } },
+            workflowExecutionInfo: {
+              execution: { workflowId, runId: "5f1e-run" },
+              type: { name: "codexImplement" },
+              status: `WORKFLOW_EXECUTION_STATUS_${status}`,
+            },
+          });
+    }
+    expect(method).toBe("POST");
+    if (this.executions.has(workflowId)) {
+      return Response.json({ code: 6, message: "Workflow execution already started" }, { status: 409 });
+    }
+    this.executions.set(workflowId, "RUNNING");
+    return Response.json({ runId: `run-of-${workflowId}`, started: true });
+  };
+
+  /** The one argument of a start request, decoded from its json/plain payload. */
+  static startInput(body: unknown): unknown {
+    const payloads = (body as { input: { payloads: { metadata: { encoding: string }; data: string }[] } }).input.payloads;
+    expect(payloads).toHaveLength(1);
+    expect(atob(payloads[0].metadata.encoding)).toBe("json/plain");
+    const bytes = Uint8Array.from(atob(payloads[0].data), (char) => char.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+}
