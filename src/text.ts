@@ -1,6 +1,7 @@
 import { accept, reject, type Check } from "./check";
 
 const utf8 = new TextEncoder();
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function utf8Length(text: string): number {
   return utf8.encode(text).length;
@@ -18,6 +19,9 @@ export function checkText(
 ): Check<string> {
   if (text.trim().length === 0) {
     return reject(`${field} must not be empty.`);
+  }
+  if (LONE_SURROGATE.test(text)) {
+    return reject(`${field} is not well-formed Unicode (it has half of a surrogate pair).`);
   }
   if ("maxChars" in limit && text.length > limit.maxChars) {
     return reject(

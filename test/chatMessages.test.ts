@@ -106,6 +106,7 @@ describe("chatMessages:append", () => {
     ["empty", ""],
     ["blank", " \n "],
     ["over 256 KiB of UTF-8", "é".repeat(128 * 1024 + 1)],
+    ["half of an emoji (a lone surrogate)", "deploy \uD83D failed"],
   ])("content that is %s is refused with INVALID_ARGUMENT", async (_case, content) => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");

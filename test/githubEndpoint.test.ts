@@ -1,5 +1,5 @@
 import examples from "@octokit/webhooks-examples";
-import { afterEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signGithubPayload, verifyGithubSignature } from "../src/sources/github/signature";
@@ -14,6 +14,10 @@ import { newSession, newWorkOrder } from "./helpers";
  * inbox kept: webhook_deliveries rows and raw bodies in file storage.
  */
 
+// Processing runs only when a test settles it, never beside the next request.
+beforeEach(() => {
+  vi.useFakeTimers();
+});
 afterEach(() => {
   vi.unstubAllEnvs();
   vi.useRealTimers();
@@ -348,7 +352,6 @@ describe("POST /webhooks/github: refused requests store nothing", () => {
 
 describe("POST /webhooks/github: accepted deliveries", () => {
   test("a form-encoded hook (JSON in the payload field, signature over the form body) is accepted and processed like JSON", async () => {
-    vi.useFakeTimers();
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId, { target: HELLO_WORLD_MASTER });
@@ -369,7 +372,6 @@ describe("POST /webhooks/github: accepted deliveries", () => {
   });
 
   test("a UTF-8 payload with emoji and non-Latin text, signed over its bytes, is accepted and stored byte for byte", async () => {
-    vi.useFakeTimers();
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId);
@@ -398,7 +400,6 @@ describe("POST /webhooks/github: accepted deliveries", () => {
 
 describe("POST /webhooks/github: deduplication and ignored events", () => {
   test("the same hook id and delivery GUID again is a duplicate: one row, one blob, effects applied once", async () => {
-    vi.useFakeTimers();
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId, { target: HELLO_WORLD_MASTER });

@@ -19,16 +19,27 @@ export function slackMessageId(team: string, channel: string, ts: string): strin
   return `slack:${team}:${channel}:${ts}`;
 }
 
-/** A session title from a mention: the text without mentions, at most 80 characters. */
-export function titleFromMention(text: string): string {
+// A user mention as Slack writes it: <@U024BE7LH> or <@U024BE7LH|name>; ids are opaque.
+const MENTION = /<@([^>|\s]+)(?:\|[^>]*)?>/g;
+
+/**
+ * A session title from a mention: the text without the bot's mention (the
+ * mentions it starts with, and any of SLACK_BOT_USER_ID), other mentions as
+ * `@U...`, at most 80 characters, never cutting a character in half.
+ */
+export function titleFromMention(text: string, botUserId?: string): string {
   const plain = text
-    .replace(/<@[A-Z0-9]+(?:\|[^>]*)?>/gi, " ")
+    .replace(/^(?:\s*<@[^>]+>)+/, " ")
+    .replace(MENTION, (_mention, userId: string) => (userId === botUserId ? " " : `@${userId}`))
     .replace(/\s+/g, " ")
     .trim();
-  if (plain.length === 0) {
+  const characters = Array.from(plain);
+  if (characters.length === 0) {
     return "Slack thread";
   }
-  return plain.length <= TITLE_CHARS ? plain : `${plain.slice(0, TITLE_CHARS - 1).trimEnd()}…`;
+  return characters.length <= TITLE_CHARS
+    ? plain
+    : `${characters.slice(0, TITLE_CHARS - 1).join("").trimEnd()}…`;
 }
 
 /** What a person sees of a message: its text, or the files it shared. */
@@ -88,7 +99,7 @@ export function readSlackEvent(
           type: "startSlackThread",
           thread,
           userId: `slack:${team}:${mention.user}`,
-          title: titleFromMention(mention.text ?? ""),
+          title: titleFromMention(mention.text ?? "", botUserId),
           message: inbound(team, mention.channel, thread, mention),
         },
       ],

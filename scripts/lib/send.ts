@@ -1,0 +1,214 @@
+/**
+ * The signed-delivery client behind `npm run send`: reads fixtures, signs
+ * each one exactly as its sender does (GitHub, Slack, Standard Webhooks) and
+ * posts it to a deployment's HTTP actions.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { Webhook } from "svix";
+import { signGithubPayload } from "../../src/sources/github/signature";
+import { signSlackRequest } from "../../src/sources/slack/signature";
+import { SOURCES, type SourceName } from "../../src/sources/source";
+
+export type Fixture = { file: string; source: SourceName; event?: string; hookId?: string; payload: Record<string, unknown> };
+export type Secrets = Partial<Record<SourceName, string>>;
+
+export const SECRET_VARIABLES: Record<SourceName, string> = {
+  github: "GITHUB_WEBHOOK_SECRET",
+  slack: "SLACK_SIGNING_SECRET",
+  events: "EVENTS_WEBHOOK_SECRET",
+};
+
+/**
+ * A fixture file is `{ source, event?, hookId?, payload }`; a bare Slack
+ * callback (`type: event_callback | url_verification`) or a bare Standard
+ * Webhooks event (`{ type, data }`) is recognised as such.
+ */
+export function readFixture(file: string): Fixture {
+  const json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  if (typeof json.source === "string" && (SOURCES as readonly string[]).includes(json.source)) {
+    if (json.source === "github" && typeof json.event !== "string") {
+      throw new Error(`${file}: a GitHub fixture needs "event" (the X-GitHub-Event).`);
+    }
+    return {
+      file,
+      source: json.source as SourceName,
+      event: json.event as string | undefined,
+      hookId: json.hookId as string | undefined,
+      payload: json.payload as Record<string, unknown>,
+    };
+  }
+  if (json.type === "event_callback" || json.type === "url_verification" || json.type === "app_rate_limited") {
+    return { file, source: "slack", payload: json };
+  }
+  if (typeof json.type === "string" && "data" in json) {
+    return { file, source: "events", payload: json };
+  }
+  throw new Error(`${file}: not a fixture (expected { source, payload }, a Slack callback or a { type, data } event).`);
+}
+
+/** The fixtures at these paths: files, or every .json file below a directory, in name order. */
+export function loadFixtures(paths: string[]): Fixture[] {
+  const files: string[] = [];
+  const walk = (path: string) => {
+    if (statSync(path).isDirectory()) {
+      for (const entry of readdirSync(path).sort()) walk(join(path, entry));
+    } else if (path.endsWith(".json")) {
+      files.push(path);
+    }
+  };
+  paths.forEach(walk);
+  return files.map(readFixture);
+}
+
+/** One delivery of a fixture: the ids a sender would give it, fixed so that repeating it resends the same delivery. */
+export type Delivery = { fixture: Fixture; id: string };
+
+function newId(source: SourceName): string {
+  const uuid = crypto.randomUUID();
+  return source === "events" ? `msg_${uuid.replaceAll("-", "")}` : source === "slack" ? `Ev${uuid.replaceAll("-", "").slice(0, 10).toUpperCase()}` : uuid;
+}
+
+export function deliveriesOf(fixtures: Fixture[]): Delivery[] {
+  return fixtures.map((fixture) => ({ fixture, id: newId(fixture.source) }));
+}
+
+const utf8 = new TextEncoder();
+
+/** The request the fixture's sender would make, signed with `secret`, at `now` (ms). */
+export async function signedRequest(delivery: Delivery, secret: string, now: number): Promise<{ path: string; init: RequestInit }> {
+  const { fixture, id } = delivery;
+  switch (fixture.source) {
+    case "github": {
+      const body = JSON.stringify(fixture.payload);
+      return {
+        path: "/webhooks/github",
+        init: {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            "User-Agent": "GitHub-Hookshot/jangar-send",
+            "X-GitHub-Event": fixture.event!,
+            "X-GitHub-Delivery": id,
+            "X-GitHub-Hook-ID": fixture.hookId ?? "1",
+            "X-Hub-Signature-256": await signGithubPayload(secret, body),
+          },
+          body,
+        },
+      };
+    }
+    case "slack": {
+      const payload = fixture.payload.type === "event_callback" ? { ...fixture.payload, event_id: id } : fixture.payload;
+      const body = JSON.stringify(payload);
+      const timestamp = String(Math.floor(now / 1000));
+      return {
+        path: "/webhooks/slack",
+        init: {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": await signSlackRequest(secret, timestamp, utf8.encode(body)),
+          },
+          body,
+        },
+      };
+    }
+    case "events": {
+      const body = JSON.stringify(fixture.payload);
+      const at = new Date(now);
+      return {
+        path: "/webhooks/events",
+        init: {
+          method: "POST",
+          headers: {
+            "Content-Type": "application/json",
+            "webhook-id": id,
+            "webhook-timestamp": String(Math.floor(now / 1000)),
+            // The first secret signs, as a sender that has moved to the new one during a rotation.
+            "webhook-signature": new Webhook(secret.split(/\s+/).filter(Boolean)[0]).sign(id, at, body),
+          },
+          body,
+        },
+      };
+    }
+  }
+}
+
+export type Result = { file: string; source: SourceName; status: number; outcome: string; ms: number };
+
+export type SendOptions = {
+  url: string;
+  secrets: Secrets;
+  /** Each delivery is sent this many times, with the same ids: a sender's retries. */
+  repeat: number;
+  /** With `unique`, each repetition is a new delivery (new ids), for load. */
+  unique: boolean;
+  concurrency: number;
+  fetch?: typeof fetch;
+  now?: () => number;
+};
+
+/** Sends every delivery, `concurrency` at a time, reporting each as it is answered. */
+export async function send(fixtures: Fixture[], options: SendOptions, report: (result: Result) => void): Promise<Result[]> {
+  const missing = [...new Set(fixtures.map((fixture) => fixture.source))].filter((source) => !options.secrets[source]);
+  if (missing.length > 0) {
+    throw new Error(`No secret for ${missing.join(", ")}: set ${missing.map((source) => SECRET_VARIABLES[source]).join(", ")} or pass --${missing[0]}-secret.`);
+  }
+  const doFetch = options.fetch ?? fetch;
+  const now = options.now ?? Date.now;
+  const base = options.url.replace(/\/+$/, "");
+  const once = deliveriesOf(fixtures);
+  const queue: Delivery[] = [];
+  for (let round = 0; round < options.repeat; round += 1) {
+    queue.push(...(options.unique && round > 0 ? deliveriesOf(fixtures) : once));
+  }
+  const results: Result[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < queue.length) {
+      const delivery = queue[next++];
+      const { path, init } = await signedRequest(delivery, options.secrets[delivery.fixture.source]!, now());
+      const started = performance.now();
+      let result: Result;
+      try {
+        const response = await doFetch(`${base}${path}`, init);
+        const text = await response.text();
+        let outcome = text.slice(0, 120);
+        try {
+          const json = JSON.parse(text) as { status?: string; error?: string; challenge?: string };
+          outcome = json.status ?? (json.challenge !== undefined ? "challenge" : json.error ?? outcome);
+        } catch {
+          // Not JSON: the text is the outcome.
+        }
+        result = { file: delivery.fixture.file, source: delivery.fixture.source, status: response.status, outcome, ms: performance.now() - started };
+      } catch (error) {
+        result = { file: delivery.fixture.file, source: delivery.fixture.source, status: 0, outcome: `unreachable: ${(error as Error).message}`, ms: performance.now() - started };
+      }
+      results.push(result);
+      report(result);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency) }, worker));
+  return results;
+}
+
+export function isRejected(result: Result): boolean {
+  return result.status < 200 || result.status > 299;
+}
+
+export function formatResult(result: Result): string {
+  return `${String(result.status).padStart(3)} ${result.outcome.padEnd(10)} ${result.ms.toFixed(0).padStart(5)} ms  ${result.source.padEnd(6)} ${result.file}`;
+}
+
+export function summarize(results: Result[]): string {
+  const counts = new Map<string, number>();
+  for (const result of results) {
+    const key = isRejected(result) ? "rejected" : result.outcome;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const times = results.map((result) => result.ms).sort((a, b) => a - b);
+  const p50 = times[Math.floor((times.length - 1) / 2)] ?? 0;
+  const tally = [...counts].map(([key, count]) => `${count} ${key}`).join(", ");
+  return `${results.length} sent: ${tally || "nothing"}; p50 ${p50.toFixed(0)} ms, max ${(times.at(-1) ?? 0).toFixed(0)} ms`;
+}

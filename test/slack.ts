@@ -1,0 +1,111 @@
+import { vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { signSlackRequest } from "../src/sources/slack/signature";
+import type { Backend } from "./backend";
+import { asService } from "./callers";
+
+// Slack's example Signing Secret (https://api.slack.com/authentication/verifying-requests-from-slack).
+export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
+
+// The workspace of the fixtures in fixtures/slack/.
+export const TEAM = "T0ACME";
+export const BOT_USER = "U0JANGAR";
+export const ALICE = "U01ALICE";
+export const BOB = "U02BOB";
+
+const utf8 = new TextEncoder();
+
+/** The app as installed: its Signing Secret and its bot user, set on the deployment. */
+export function configureSlackApp() {
+  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
+  vi.stubEnv("SLACK_BOT_USER_ID", BOT_USER);
+}
+
+/** An Events API envelope as Slack posts it (the fixtures' shape). */
+export type SlackEnvelope = { type: string; event_id?: string; event_time?: number; [field: string]: unknown };
+
+export type SlackDelivery = {
+  /** Sent as JSON; or `body`, sent byte for byte. */
+  payload?: unknown;
+  body?: string | Uint8Array;
+  secret?: string;
+  /** X-Slack-Request-Timestamp; by default the current (fake) time in seconds. */
+  timestamp?: string;
+  /** Slack's retry headers, for a delivery Slack sends again. */
+  retry?: { num: number; reason: string };
+  /** Headers to set or, with null, leave out; applied last. */
+  headers?: Record<string, string | null>;
+};
+
+export type SlackRequest = { method: "POST"; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> };
+
+/** The request Slack sends: raw body, X-Slack-Signature over `v0:{timestamp}:{body}`, Slack's headers. */
+export async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
+  const raw = delivery.body ?? JSON.stringify(delivery.payload);
+  const body = typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
+  const timestamp = delivery.timestamp ?? String(Math.floor(Date.now() / 1000));
+  const headers: Record<string, string> = {
+    "Content-Type": "application/json",
+    "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
+    Accept: "*/*",
+    "Accept-Encoding": "gzip,deflate",
+    "X-Slack-Request-Timestamp": timestamp,
+    "X-Slack-Signature": await signSlackRequest(delivery.secret ?? SLACK_SECRET, timestamp, body),
+  };
+  if (delivery.retry !== undefined) {
+    headers["X-Slack-Retry-Num"] = String(delivery.retry.num);
+    headers["X-Slack-Retry-Reason"] = delivery.retry.reason;
+  }
+  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
+    if (value === null) {
+      delete headers[name];
+    } else {
+      headers[name] = value;
+    }
+  }
+  return { method: "POST", headers, body };
+}
+
+export async function postSlack(t: Backend, delivery: SlackDelivery) {
+  const response = await t.fetch("/webhooks/slack", await slackRequest(delivery));
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/**
+ * Posts an Events API callback as Slack does, a second after its event
+ * happened: the fake clock moves forward to `event_time` + 1 s first (never
+ * back, so a retry goes out at the time it is sent).
+ */
+export async function postSlackEvent(t: Backend, envelope: SlackEnvelope, delivery: Omit<SlackDelivery, "payload" | "body"> = {}) {
+  if (envelope.event_time !== undefined) {
+    vi.setSystemTime(Math.max(Date.now(), envelope.event_time * 1000 + 1000));
+  }
+  return await postSlack(t, { ...delivery, payload: envelope });
+}
+
+/** The sessions a Slack user has, as Jangar's server lists them (most recently updated first). */
+export async function slackSessionsOf(t: Backend, user: string, team = TEAM) {
+  const page = await asService(t).query(api.chatSessions.list, {
+    userId: `slack:${team}:${user}`,
+    paginationOpts: { numItems: 50, cursor: null },
+  });
+  return page.page;
+}
+
+/** A session's messages as Jangar's server reads them, oldest first. */
+export async function messagesOf(t: Backend, sessionId: Id<"chat_sessions">) {
+  const page = await asService(t).query(api.chatMessages.listBySession, {
+    sessionId,
+    paginationOpts: { numItems: 100, cursor: null },
+  });
+  return page.page;
+}
+
+/** What the inbox holds: every delivery row, oldest first, and every blob in file storage. */
+export async function storedDeliveries(t: Backend) {
+  return await t.run(async (ctx) => ({
+    deliveries: await ctx.db.query("webhook_deliveries").withIndex("by_receivedAt").collect(),
+    blobs: await ctx.db.system.query("_storage").collect(),
+  }));
+}
