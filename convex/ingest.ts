@@ -13,6 +13,7 @@ import { SOURCES, type Settings, type WebhookSource } from "../src/sources/sourc
 import { retryDelayMs } from "../src/retry";
 import { applyCommands } from "./model/apply";
 import { deliveryRetentionMs, maxBodyBytes, setting } from "./model/config";
+import { transactionCost } from "./model/cost";
 import {
   countDeliveries,
   deleteDelivery,
@@ -247,19 +248,14 @@ export const completeDelivery = internalMutation({
       source: delivery.source,
       actor: `${delivery.source}:${delivery.deliveryKey}`,
     });
-    const metrics = await ctx.meta.getTransactionMetrics();
+    const cost = await transactionCost(ctx);
     // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
     const ignored = touched.length === 0 && skipped.length > 0;
     await updateDelivery(ctx, delivery, {
       ...finished,
       status: ignored ? "ignored" : "processed",
       ignoredReason: ignored ? skipped.join(" ").slice(0, 2000) : undefined,
-      cost: {
-        documentsRead: metrics.documentsRead.used,
-        documentsWritten: metrics.documentsWritten.used,
-        bytesRead: metrics.bytesRead.used,
-        bytesWritten: metrics.bytesWritten.used,
-      },
+      cost,
       touched: touched.slice(0, KEPT),
       touchedCount: touched.length,
       skipped: skipped.length > 0 ? skipped.slice(0, KEPT) : undefined,

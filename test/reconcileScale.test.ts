@@ -54,8 +54,8 @@ test("20,000 stale running orders among 20,000 fresh ones are all failed in boun
 
   const pages: { count: number; documentsRead: number }[] = [];
   vi.spyOn(console, "log").mockImplementation((line: unknown) => {
-    const match = /^reconcile: failed (\d+) \w+ order\(s\) in one transaction reading (\d+) documents$/.exec(String(line));
-    if (match) pages.push({ count: Number(match[1]), documentsRead: Number(match[2]) });
+    const match = /^reconcile: failed (\d+) \w+ order\(s\) in one transaction (\{.*\})$/.exec(String(line));
+    if (match) pages.push({ count: Number(match[1]), documentsRead: (JSON.parse(match[2]) as { documentsRead: number }).documentsRead });
   });
   await t.mutation(internal.reconcile.sweep, {});
   await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);

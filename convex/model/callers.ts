@@ -1,11 +1,8 @@
-import {
-  customCtx,
-  customMutation,
-  customQuery,
-} from "convex-helpers/server/customFunctions";
+import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
 import type { Auth } from "convex/server";
-import { mutation, query } from "../_generated/server";
-import { serviceIdentities } from "./config";
+import { mutation, query, type QueryCtx } from "../_generated/server";
+import { serviceIdentities, setting } from "./config";
+import { transactionCost } from "./cost";
 import { invalidArgument, unauthenticated, valueOf } from "./errors";
 import { checkText } from "../../src/text";
 import { LIMITS } from "../../src/limits";
@@ -68,9 +65,23 @@ export function attributedUser(
   return valueOf(checkText(field, named, { maxChars: LIMITS.identifierChars }));
 }
 
-const withCaller = customCtx(async (ctx: { auth: Auth }) => ({
-  caller: await requireCaller(ctx),
-}));
+/**
+ * Adds the caller to the context; with JANGAR_LOG_COST set, each successful
+ * call also logs what its transaction read and wrote (`cost {...}`), which is
+ * how `npm run bench` measures the public functions.
+ */
+const withCaller = {
+  args: {},
+  input: async (ctx: { auth: Auth; meta: QueryCtx["meta"] }) => ({
+    ctx: { caller: await requireCaller(ctx) },
+    args: {},
+    onSuccess: async () => {
+      if (setting("JANGAR_LOG_COST") !== undefined) {
+        console.log(`cost ${JSON.stringify(await transactionCost(ctx))}`);
+      }
+    },
+  }),
+};
 
 /** Public query/mutation builders: the handler receives `ctx.caller`, or the call fails UNAUTHENTICATED. */
 export const callerQuery = customQuery(query, withCaller);

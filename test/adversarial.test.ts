@@ -1,0 +1,196 @@
+/**
+ * The adversarial corpus (fixtures/adversarial/*.json) against all three
+ * webhook routes: each case has its expected status per route; none gets a
+ * 5xx; only verified deliveries are stored; nothing else changes.
+ */
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { hmacSha256Hex } from "../src/hmac";
+import { newBackend, type Backend } from "./backend";
+import { EVENTS_SECRET } from "./events";
+import { GITHUB_SECRET, settle } from "./github";
+import { newSession, newWorkOrder, snapshotTables } from "./helpers";
+import { SLACK_SECRET } from "./slack";
+
+type Route = "github" | "slack" | "events";
+type Tamper =
+  | "duplicateSignatureHeader"
+  | "spaceInsideSignature"
+  | "spacesAroundSignature"
+  | "severalSignatures"
+  | "timestampFarPast"
+  | "timestampFarFuture"
+  | "nonHexSignature"
+  | "signatureOfOtherBody"
+  | "noSignature";
+type Body =
+  | { json: unknown }
+  | { text: string }
+  | { bytes: number[] }
+  | { generate: "nested" | "nestedMetadata"; depth: number }
+  | { generate: "bigContent" | "ofSize"; bytes: number };
+type Case = { name: string; body: Body; tamper?: Tamper; env?: Record<string, string>; expect: Record<Route, number> };
+
+const corpus = Object.entries(
+  import.meta.glob<Case>("../fixtures/adversarial/*.json", { eager: true, import: "default" }),
+).map(([path, adversarial]) => ({ file: path.split("/").at(-1)!, ...adversarial }));
+
+const utf8 = new TextEncoder();
+const SESSION_ID = "k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b";
+
+function nested(depth: number): unknown {
+  let value: unknown = "bottom";
+  for (let i = 0; i < depth; i += 1) value = [value];
+  return value;
+}
+
+/** The body's exact bytes. */
+function bytesOf(body: Body): Uint8Array {
+  if ("json" in body) return utf8.encode(JSON.stringify(body.json));
+  if ("text" in body) return utf8.encode(body.text);
+  if (!("generate" in body)) return new Uint8Array(body.bytes);
+  switch (body.generate) {
+    case "nested":
+      return utf8.encode(JSON.stringify({ type: "work_order.nested", data: nested(body.depth) }));
+    case "nestedMetadata":
+      return utf8.encode(
+        JSON.stringify({ type: "chat.message.created", data: { sessionId: SESSION_ID, role: "user", content: "hi", metadata: nested(body.depth) } }),
+      );
+    case "bigContent":
+      return utf8.encode(
+        JSON.stringify({ type: "chat.message.created", data: { sessionId: SESSION_ID, role: "user", content: "x".repeat(body.bytes) } }),
+      );
+    case "ofSize": {
+      const shape = (pad: string) => JSON.stringify({ type: "work_order.padding", data: { pad } });
+      return utf8.encode(shape("p".repeat(body.bytes - shape("").length)));
+    }
+  }
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
+
+/** Each sender's signature over raw bytes, computed here with Web Crypto, apart from the code under test. */
+async function signature(route: Route, body: Uint8Array, timestamp: string, id: string): Promise<string> {
+  switch (route) {
+    case "github":
+      return `sha256=${await hmacSha256Hex(GITHUB_SECRET, body)}`;
+    case "slack":
+      return `v0=${await hmacSha256Hex(SLACK_SECRET, concat(utf8.encode(`v0:${timestamp}:`), body))}`;
+    case "events": {
+      const key = Uint8Array.from(atob(EVENTS_SECRET.slice("whsec_".length)), (char) => char.charCodeAt(0));
+      const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const mac = await crypto.subtle.sign("HMAC", cryptoKey, concat(utf8.encode(`${id}.${timestamp}.`), body));
+      return `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
+    }
+  }
+}
+
+const SIGNATURE_HEADER: Record<Route, string> = { github: "X-Hub-Signature-256", slack: "X-Slack-Signature", events: "webhook-signature" };
+const PREFIX: Record<Route, string> = { github: "sha256=", slack: "v0=", events: "v1," };
+
+/** The request a sender would make for this case's body, then tampered with as the case says. */
+async function requestFor(route: Route, adversarial: Case): Promise<{ path: string; init: RequestInit }> {
+  const body = bytesOf(adversarial.body);
+  const now = Math.floor(Date.now() / 1000);
+  const timestamp = String(
+    adversarial.tamper === "timestampFarPast" ? 978_307_200 : adversarial.tamper === "timestampFarFuture" ? 9_999_999_999 : now,
+  );
+  const id = `msg_${crypto.randomUUID().replaceAll("-", "")}`;
+  const signed = adversarial.tamper === "signatureOfOtherBody" ? concat(body, utf8.encode(" ")) : body;
+  const valid = await signature(route, signed, timestamp, id);
+  const headers = new Headers({ "Content-Type": "application/json" });
+  if (route === "github") {
+    headers.set("X-GitHub-Event", "star");
+    headers.set("X-GitHub-Delivery", crypto.randomUUID());
+    headers.set("X-GitHub-Hook-ID", "292430182");
+  } else if (route === "slack") {
+    headers.set("X-Slack-Request-Timestamp", timestamp);
+  } else {
+    headers.set("webhook-id", id);
+    headers.set("webhook-timestamp", timestamp);
+  }
+  const name = SIGNATURE_HEADER[route];
+  const wrong = `${PREFIX[route]}${route === "events" ? btoa("not the signature at all, no") : "0".repeat(64)}`;
+  switch (adversarial.tamper) {
+    case "noSignature":
+      break;
+    case "duplicateSignatureHeader":
+      headers.append(name, valid);
+      headers.append(name, valid);
+      break;
+    case "spaceInsideSignature":
+      headers.set(name, valid.replace(PREFIX[route], `${PREFIX[route].slice(0, -1)} ${PREFIX[route].slice(-1)}`));
+      break;
+    case "spacesAroundSignature":
+      headers.set(name, `  ${valid}  `);
+      break;
+    case "severalSignatures":
+      headers.set(name, route === "events" ? `${wrong} ${valid}` : `${wrong},${valid}`);
+      break;
+    case "nonHexSignature":
+      headers.set(name, `${PREFIX[route]}${route === "events" ? "@@@@not~base64@@@@" : "z".repeat(64)}`);
+      break;
+    default:
+      headers.set(name, valid);
+  }
+  return { path: `/webhooks/${route}`, init: { method: "POST", headers, body: new Uint8Array(body) } };
+}
+
+/** The tables a webhook may change by being stored, apart from the rest. */
+function withoutInbox(tables: Record<string, unknown[]>) {
+  const { webhook_deliveries: _deliveries, delivery_counters: _counters, ...rest } = tables;
+  return rest;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
+  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+});
+
+test("the corpus covers every case the reliability issue names", () => {
+  expect(corpus.length).toBeGreaterThanOrEqual(25);
+  for (const adversarial of corpus) {
+    for (const route of ["github", "slack", "events"] as const) {
+      expect(adversarial.expect[route], `${adversarial.file} ${route}`).toBeLessThan(500);
+    }
+  }
+});
+
+describe.each(["github", "slack", "events"] as const)("POST /webhooks/%s against the adversarial corpus", (route) => {
+  test.each(corpus.map((adversarial) => [adversarial.file, adversarial] as const))("%s", async (_file, adversarial) => {
+    for (const [name, value] of Object.entries(adversarial.env ?? {})) vi.stubEnv(name, value);
+    const t = newBackend();
+    await newWorkOrder(t, await newSession(t, "alice"));
+    const before = await snapshotTables(t);
+
+    const { path, init } = await requestFor(route, adversarial);
+    const response = await t.fetch(path, init);
+    const answer = (await response.json()) as Record<string, unknown>;
+    expect(response.status, JSON.stringify(answer)).toBe(adversarial.expect[route]);
+    expect(response.status).toBeLessThan(500);
+    await settle(t);
+
+    const after = await snapshotTables(t);
+    const blobs = await t.run(async (ctx) => await ctx.db.system.query("_storage").collect());
+    const verified = response.status === 200;
+    expect(after.webhook_deliveries).toHaveLength(verified ? 1 : 0);
+    expect(blobs).toHaveLength(verified ? 1 : 0);
+    expect(withoutInbox(after)).toEqual(withoutInbox(before));
+    if (verified) {
+      expect(after.webhook_deliveries[0]).toMatchObject({ bodyBytes: bytesOf(adversarial.body).length });
+      expect(["ignored", "processed"]).toContain((after.webhook_deliveries[0] as { status: string }).status);
+    }
+  });
+});

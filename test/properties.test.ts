@@ -1,0 +1,284 @@
+/**
+ * Property-based tests (fast-check). Each prints its seed and number of
+ * runs; rerun a failure with FC_SEED=<seed> (FC_NUM_RUNS for more runs).
+ */
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { newBackend, type Backend } from "./backend";
+import { asService, asUser } from "./callers";
+import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
+import { postGithub, settle } from "./github";
+import { newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
+import { postSlack, SLACK_SECRET } from "./slack";
+
+const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
+
+function check<T>(name: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IAsyncProperty<T>, numRuns: number) {
+  console.info(`${name}: seed=${SEED} numRuns=${numRuns} (rerun with FC_SEED=${SEED})`);
+  return fc.assert(property, { seed: SEED, numRuns });
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
+  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+});
+afterEach(() => {
+  vi.useRealTimers();
+  vi.unstubAllEnvs();
+});
+
+describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", () => {
+  const body = fc.oneof(
+    fc.jsonValue({ maxDepth: 4 }),
+    // Shapes close to what each sender sends, with random values inside.
+    fc.record({ type: fc.constantFrom("event_callback", "url_verification", "chat.message.created", "work_order.status.changed", "work_order.link.added"), data: fc.jsonValue({ maxDepth: 3 }), event: fc.jsonValue({ maxDepth: 3 }), event_id: fc.string(), team_id: fc.string(), challenge: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ["type"] }),
+    fc.record({ action: fc.string(), ref: fc.jsonValue({ maxDepth: 1 }), commits: fc.jsonValue({ maxDepth: 3 }), repository: fc.jsonValue({ maxDepth: 2 }), pull_request: fc.jsonValue({ maxDepth: 3 }), issue: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }),
+  );
+
+  test("on every route; stored exactly when answered 200", async () => {
+    const t = newBackend();
+    let posted = 0;
+    await check(
+      "signed JSON bodies",
+      fc.asyncProperty(
+        fc.constantFrom("github", "slack", "events"),
+        fc.constantFrom("push", "pull_request", "issues", "ping", "star", "workflow_run"),
+        body,
+        async (route, githubEvent, payload) => {
+          const response =
+            route === "github"
+              ? await postGithub(t, { event: githubEvent, payload })
+              : route === "slack"
+                ? await postSlack(t, { payload })
+                : await postEvent(t, { event: payload as EventEnvelope });
+          posted += 1;
+          expect([200, 400], JSON.stringify(response.body)).toContain(response.status);
+          const deliveries = await t.run(async (ctx) => (await ctx.db.query("webhook_deliveries").collect()).length);
+          const blobs = await t.run(async (ctx) => (await ctx.db.system.query("_storage").collect()).length);
+          expect(blobs).toBe(deliveries);
+          if (response.status === 200 && "delivery" in response.body) {
+            expect(await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">))).not.toBeNull();
+          }
+          await settle(t);
+        },
+      ),
+      runs(150),
+    );
+    expect(posted).toBeGreaterThan(0);
+  });
+});
+
+describe("deliveries shuffled and duplicated leave the state they leave in order", () => {
+  const STATUS_PATH = ["accepted", "running"] as const;
+  const TERMINAL = ["succeeded", "failed", "canceled"] as const;
+  const LINKS = [
+    ["pr", "https://github.com/acme/api/pull/12"],
+    ["pr", "https://github.com/acme/api/pull/13"],
+    ["github_issue", "https://github.com/acme/api/issues/7"],
+    ["commit", "0123456789abcdef0123456789abcdef01234567"],
+    ["commit", "fedcba9876543210fedcba9876543210fedcba98"],
+  ] as const;
+
+  /** What one workflow runner reports for one order: a forward path of statuses, links, messages. */
+  const life = fc.record({
+    statuses: fc.subarray([...STATUS_PATH]),
+    terminal: fc.option(fc.constantFrom(...TERMINAL), { nil: undefined }),
+    links: fc.subarray([...LINKS.keys()]),
+    messages: fc.array(fc.string({ minLength: 1, maxLength: 30 }).filter((text) => text.trim().length > 0), { maxLength: 3 }),
+  });
+
+  type Sent = { id: string; event: EventEnvelope };
+
+  async function arrange(t: Backend) {
+    const sessionId = await newSession(t, "alice");
+    const orders = [await newWorkOrder(t, sessionId), await newWorkOrder(t, sessionId)];
+    return { sessionId, orders };
+  }
+
+  function eventsOf(lives: fc.RecordValue<typeof life>[] | Array<{ statuses: string[]; terminal?: string; links: number[]; messages: string[] }>, sessionId: Id<"chat_sessions">, orders: Id<"work_orders">[]): Sent[] {
+    const sent: Sent[] = [];
+    lives.forEach((one, i) => {
+      for (const status of [...one.statuses, ...(one.terminal ? [one.terminal] : [])]) {
+        sent.push({ id: `msg_${i}_status_${status}`, event: statusChanged(orders[i], status, `runner says ${status}`) });
+      }
+      for (const link of one.links) {
+        sent.push({ id: `msg_${i}_link_${link}`, event: linkAdded(orders[i], LINKS[link][0], LINKS[link][1]) });
+      }
+      one.messages.forEach((content, m) => {
+        sent.push({ id: `msg_${i}_message_${m}`, event: messageCreated(sessionId, { role: "assistant", content }) });
+      });
+    });
+    return sent;
+  }
+
+  async function finalState(t: Backend, sessionId: Id<"chat_sessions">, orders: Id<"work_orders">[]) {
+    const service = asService(t);
+    const messages = await service.query(api.chatMessages.listBySession, { sessionId, paginationOpts: { numItems: 100, cursor: null } });
+    return {
+      orders: await Promise.all(
+        orders.map(async (workOrderId) => {
+          const order = (await service.query(api.workOrders.get, { workOrderId }))!;
+          return { status: order.status, links: order.links.map((link) => `${link.kind} ${link.value}`).sort() };
+        }),
+      ),
+      messages: messages.page.map((message) => message.content).sort(),
+    };
+  }
+
+  const RANK: Record<string, number> = { submitted: 1, accepted: 2, running: 3, succeeded: 4, failed: 4, canceled: 4 };
+
+  test("same statuses, each link once, messages once, statuses only forward", async () => {
+    await check(
+      "shuffled deliveries",
+      fc.asyncProperty(
+        fc.tuple(life, life),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 40 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        async (lives, order, duplicates) => {
+          const inOrder = newBackend();
+          const a = await arrange(inOrder);
+          for (const { id, event } of eventsOf(lives, a.sessionId, a.orders)) {
+            await postEvent(inOrder, { id, event });
+            await settle(inOrder);
+          }
+
+          const shuffled = newBackend();
+          const b = await arrange(shuffled);
+          const sent = eventsOf(lives, b.sessionId, b.orders);
+          // A permutation driven by `order`, then some deliveries sent again with their ids.
+          const pending = [...sent];
+          const sequence: Sent[] = [];
+          for (let i = 0; pending.length > 0; i += 1) {
+            sequence.push(pending.splice(order[i % order.length] % pending.length, 1)[0]);
+          }
+          for (const pick of duplicates) {
+            if (sent.length > 0) sequence.splice(pick % (sequence.length + 1), 0, sent[pick % sent.length]);
+          }
+          // Processing runs now and then, so that some duplicates find their first copy processed and some not.
+          for (const [i, { id, event }] of sequence.entries()) {
+            const response = await postEvent(shuffled, { id, event });
+            expect(["accepted", "duplicate"]).toContain(response.body.status);
+            if (order[i % order.length] % 3 === 0) await settle(shuffled);
+          }
+          await settle(shuffled);
+
+          expect(await finalState(shuffled, b.sessionId, b.orders)).toEqual(await finalState(inOrder, a.sessionId, a.orders));
+          for (const workOrderId of b.orders) {
+            const ranks = (await statusHistory(shuffled, workOrderId)).map((change) => RANK[change.to]);
+            expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
+            expect(new Set(ranks.slice(1)).size).toBe(ranks.length - 1);
+          }
+        },
+      ),
+      runs(25),
+    );
+  });
+});
+
+describe("random calls by random users never reach another user's records", () => {
+  const USERS = ["alice", "bob", "carol"] as const;
+  type User = (typeof USERS)[number];
+
+  const call = fc.record({
+    by: fc.constantFrom(...USERS),
+    on: fc.nat(),
+    kind: fc.constantFrom(
+      "createSession",
+      "getSession",
+      "listSessionsNamingOwner",
+      "append",
+      "listMessages",
+      "createOrder",
+      "getOrder",
+      "listOrders",
+      "cancelOrder",
+      "upsertArg",
+      "upsertTarget",
+      "addLink",
+    ),
+  });
+
+  test("reads of others' records are empty, writes are NOT_FOUND and change nothing", async () => {
+    await check(
+      "cross-user calls",
+      fc.asyncProperty(fc.array(call, { minLength: 1, maxLength: 30 }), async (calls) => {
+        const t = newBackend();
+        const sessions: { id: Id<"chat_sessions">; owner: User }[] = [];
+        const orders: { id: Id<"work_orders">; owner: User }[] = [];
+        for (const user of USERS) {
+          const id = await newSession(t, user, `${user}'s first session`);
+          sessions.push({ id, owner: user });
+          orders.push({ id: await newWorkOrder(t, id), owner: user });
+        }
+        for (const { by, on, kind } of calls) {
+          const as = asUser(t, by);
+          const session = sessions[on % sessions.length];
+          const order = orders[on % orders.length];
+          const owner = ["createOrder", "append", "listMessages", "getSession", "listOrders", "listSessionsNamingOwner"].includes(kind) ? session.owner : order.owner;
+          const mine = owner === by;
+          const before = await snapshotTables(t);
+          const attempt = async () => {
+            switch (kind) {
+              case "createSession":
+                sessions.push({ id: await as.mutation(api.chatSessions.create, { title: "new" }), owner: by });
+                return "wrote";
+              case "getSession":
+                return await as.query(api.chatSessions.get, { sessionId: session.id });
+              case "listSessionsNamingOwner":
+                return (await as.query(api.chatSessions.list, { userId: session.owner, paginationOpts: { numItems: 50, cursor: null } })).page;
+              case "append":
+                await as.mutation(api.chatMessages.append, { sessionId: session.id, role: "user", content: `${by} was here` });
+                return "wrote";
+              case "listMessages":
+                return (await as.query(api.chatMessages.listBySession, { sessionId: session.id, paginationOpts: { numItems: 50, cursor: null } })).page;
+              case "createOrder":
+                orders.push({
+                  id: await as.mutation(api.workOrders.create, { sessionId: session.id, workflowType: "codex", prompt: "p", title: "t" }),
+                  owner: session.owner,
+                });
+                return "wrote";
+              case "getOrder":
+                return await as.query(api.workOrders.get, { workOrderId: order.id });
+              case "listOrders":
+                return (await as.query(api.workOrders.listBySession, { sessionId: session.id, paginationOpts: { numItems: 50, cursor: null } })).page;
+              case "cancelOrder":
+                await as.mutation(api.workOrders.updateStatus, { workOrderId: order.id, status: "canceled" });
+                return "wrote";
+              case "upsertArg":
+                await as.mutation(api.workOrderArgs.upsert, { workOrderId: order.id, name: "by", value: by });
+                return "wrote";
+              case "upsertTarget":
+                await as.mutation(api.workOrderTargets.upsert, { workOrderId: order.id, targetRepo: `${by}/repo`, targetBranch: "main" });
+                return "wrote";
+              case "addLink":
+                await as.mutation(api.workOrderLinks.add, { workOrderId: order.id, kind: "github_issue", value: `https://github.com/${by}/repo/issues/1` });
+                return "wrote";
+            }
+          };
+          const outcome = await attempt().then(
+            (value) => ({ ok: true as const, value }),
+            (error: { data?: { code?: string } }) => ({ ok: false as const, code: error.data?.code }),
+          );
+          if (kind === "createSession" || mine) {
+            // One's own records: never NOT_FOUND (a refused transition is fine).
+            if (!outcome.ok) expect(outcome.code).toBe("INVALID_TRANSITION");
+            if (outcome.ok && outcome.value !== "wrote") expect(outcome.value).not.toEqual(null);
+          } else if (outcome.ok) {
+            // Someone else's: reads see nothing.
+            expect(outcome.value === null || (Array.isArray(outcome.value) && outcome.value.length === 0), `${by} ${kind} of ${owner}'s`).toBe(true);
+          } else {
+            expect(outcome.code, `${by} ${kind} of ${owner}'s`).toBe("NOT_FOUND");
+          }
+          if (!outcome.ok) {
+            expect(await snapshotTables(t)).toEqual(before);
+          }
+        }
+      }),
+      runs(40),
+    );
+  });
+});
