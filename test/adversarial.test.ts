@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { hmacSha256Hex } from "../src/hmac";
-import { newBackend, type Backend } from "./backend";
+import { newBackend } from "./backend";
 import { EVENTS_SECRET } from "./events";
 import { GITHUB_SECRET, settle } from "./github";
 import { newSession, newWorkOrder, snapshotTables } from "./helpers";
@@ -86,7 +86,7 @@ async function signature(route: Route, body: Uint8Array, timestamp: string, id: 
     case "events": {
       const key = Uint8Array.from(atob(EVENTS_SECRET.slice("whsec_".length)), (char) => char.charCodeAt(0));
       const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-      const mac = await crypto.subtle.sign("HMAC", cryptoKey, concat(utf8.encode(`${id}.${timestamp}.`), body));
+      const mac = await crypto.subtle.sign("HMAC", cryptoKey, new Uint8Array(concat(utf8.encode(`${id}.${timestamp}.`), body)));
       return `v1,${btoa(String.fromCharCode(...new Uint8Array(mac)))}`;
     }
   }

@@ -92,6 +92,7 @@ describe("deliveries shuffled and duplicated leave the state they leave in order
   });
 
   type Sent = { id: string; event: EventEnvelope };
+  type Life = { statuses: string[]; terminal?: string; links: number[]; messages: string[] };
 
   async function arrange(t: Backend) {
     const sessionId = await newSession(t, "alice");
@@ -99,7 +100,7 @@ describe("deliveries shuffled and duplicated leave the state they leave in order
     return { sessionId, orders };
   }
 
-  function eventsOf(lives: fc.RecordValue<typeof life>[] | Array<{ statuses: string[]; terminal?: string; links: number[]; messages: string[] }>, sessionId: Id<"chat_sessions">, orders: Id<"work_orders">[]): Sent[] {
+  function eventsOf(lives: Life[], sessionId: Id<"chat_sessions">, orders: Id<"work_orders">[]): Sent[] {
     const sent: Sent[] = [];
     lives.forEach((one, i) => {
       for (const status of [...one.statuses, ...(one.terminal ? [one.terminal] : [])]) {
