@@ -2,7 +2,8 @@ import { paginationOptsValidator, paginationResultValidator } from "convex/serve
 import { v } from "convex/values";
 import schema from "./schema";
 import { callerMutation, callerQuery, emptyPage } from "./model/callers";
-import { appendMessage, listMessages } from "./model/chatMessages";
+import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
+import { valueOf } from "./model/errors";
 import { findSession, requireSession } from "./model/chatSessions";
 import { vChatRole } from "./model/validators";
 
@@ -16,7 +17,7 @@ export const append = callerMutation({
   returns: v.id("chat_messages"),
   handler: async (ctx, { sessionId, ...message }) => {
     const session = await requireSession(ctx, ctx.caller, sessionId);
-    return await appendMessage(ctx, session, message);
+    return await appendMessage(ctx, session, valueOf(checkMessage(message)));
   },
 });
 

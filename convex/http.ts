@@ -5,9 +5,9 @@ import { webhookSources } from "../src/sources";
 
 const http = httpRouter();
 
-http.route({ path: "/webhooks/github", method: "POST", handler: receiveWebhook(webhookSources.github) });
-http.route({ path: "/webhooks/slack", method: "POST", handler: receiveWebhook(webhookSources.slack) });
-http.route({ path: "/webhooks/events", method: "POST", handler: receiveWebhook(webhookSources.events) });
+for (const source of Object.values(webhookSources)) {
+  http.route({ path: source.path, method: "POST", handler: receiveWebhook(source) });
+}
 
 http.route({
   path: "/healthz",

@@ -10,7 +10,9 @@ import {
 } from "./_generated/server";
 import { webhookSources } from "../src/sources";
 import { SOURCES, type Settings, type WebhookSource } from "../src/sources/source";
+import { LIMITS } from "../src/limits";
 import { retryDelayMs } from "../src/retry";
+import { truncate } from "../src/text";
 import { applyCommands } from "./model/apply";
 import { deliveryRetentionMs, maxBodyBytes, setting } from "./model/config";
 import { transactionCost } from "./model/cost";
@@ -44,6 +46,11 @@ const PURGE_BATCH = 100;
 /** The settings a source reads besides its secret, as the deployment has them now. */
 function settingsOf(source: WebhookSource): Settings {
   return Object.fromEntries(source.settingNames.map((name) => [name, setting(name)]));
+}
+
+/** A delivery that processing has finished with, for good or deliberately. */
+function isSettled(delivery: Doc<"webhook_deliveries">): boolean {
+  return delivery.status === "processed" || delivery.status === "ignored";
 }
 
 function json(status: number, body: Record<string, unknown>): Response {
@@ -172,7 +179,7 @@ export const deliveryToProcess = internalQuery({
   ),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
-    if (delivery === null || delivery.status === "processed" || delivery.status === "ignored") {
+    if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const { source, deliveryKey, body, contentType, event } = delivery;
@@ -226,7 +233,7 @@ export const completeDelivery = internalMutation({
   returns: v.null(),
   handler: async (ctx, { deliveryId, interpretation }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
-    if (delivery === null || delivery.status === "processed" || delivery.status === "ignored") {
+    if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const now = Date.now();
@@ -254,7 +261,7 @@ export const completeDelivery = internalMutation({
     await updateDelivery(ctx, delivery, {
       ...finished,
       status: ignored ? "ignored" : "processed",
-      ignoredReason: ignored ? skipped.join(" ").slice(0, 2000) : undefined,
+      ignoredReason: ignored ? truncate(skipped.join(" "), LIMITS.reasonChars) : undefined,
       cost,
       touched: touched.slice(0, KEPT),
       touchedCount: touched.length,
@@ -270,7 +277,7 @@ export const recordFailure = internalMutation({
   returns: v.null(),
   handler: async (ctx, { deliveryId, error }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
-    if (delivery === null || delivery.status === "processed" || delivery.status === "ignored") {
+    if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const attempts = delivery.attempts + 1;
@@ -279,7 +286,7 @@ export const recordFailure = internalMutation({
     await updateDelivery(ctx, delivery, {
       status: "failed",
       attempts,
-      error: error.slice(0, 2000),
+      error: truncate(error, LIMITS.reasonChars),
       nextAttemptAt: delay === null ? undefined : now + delay,
       finishedAt: now,
     });

@@ -239,8 +239,11 @@ export const launchRequest = internalQuery({
 /** Starts the workflow of a submitted order; started or already started moves it to accepted. */
 async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
   const config = launchConfig();
-  const request = config === null ? null : await ctx.runQuery(internal.reconcile.launchRequest, { workOrderId });
-  if (config === null || request === null) {
+  if (config === null) {
+    return;
+  }
+  const request = await ctx.runQuery(internal.reconcile.launchRequest, { workOrderId });
+  if (request === null) {
     return;
   }
   const started = await startWorkflow(config.temporal, {

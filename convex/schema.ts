@@ -76,10 +76,12 @@ export default defineSchema({
 
   // A chat message that came from a sender, under the sender's id for it
   // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
-  // edited and removed through it. removedAt marks a message removed at the sender.
+  // edited and removed through it. editVersion is the latest edit applied;
+  // removedAt marks a message removed at the sender.
   chat_message_origins: defineTable({
     externalId: v.string(),
     messageId: v.id("chat_messages"),
+    editVersion: v.optional(v.string()),
     removedAt: v.optional(v.number()),
   }).index("by_externalId", ["externalId"]),
 

@@ -63,7 +63,13 @@ export type Command =
       thread: SlackThread;
       message: InboundMessage;
     }
-  | { type: "editMessage"; externalId: string; content: string }
+  | {
+      type: "editMessage";
+      externalId: string;
+      content: string;
+      /** Orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
+      version: string;
+    }
   | { type: "removeMessage"; externalId: string };
 
 /** What a source makes of a verified payload: commands to apply, or why it does nothing with it. */

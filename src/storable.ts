@@ -1,5 +1,8 @@
 import { utf8Length } from "./text";
 
+/** Convex's longest field name. */
+const MAX_FIELD_NAME_CHARS = 1024;
+
 /** Convex limits how deeply values nest; values here stay well inside it. */
 export const MAX_VALUE_DEPTH = 32;
 
@@ -29,7 +32,7 @@ export function storableJsonProblem(value: unknown, maxBytes: number): string | 
       }
     } else if (node !== null && typeof node === "object") {
       for (const [key, item] of Object.entries(node)) {
-        if (key.startsWith("$") || !/^[\x20-\x7e]*$/.test(key)) return key;
+        if (key.startsWith("$") || key.length > MAX_FIELD_NAME_CHARS || !/^[\x20-\x7e]*$/.test(key)) return key;
         const found = badKey(item);
         if (found !== null) return found;
       }
@@ -38,7 +41,7 @@ export function storableJsonProblem(value: unknown, maxBytes: number): string | 
   };
   const key = badKey(value);
   if (key !== null) {
-    return `field name ${JSON.stringify(key)} cannot be stored: names must be printable ASCII and not start with "$".`;
+    return `field name ${JSON.stringify(key.slice(0, 40))} cannot be stored: names must be printable ASCII, at most ${MAX_FIELD_NAME_CHARS} characters, and not start with "$".`;
   }
   const bytes = utf8Length(JSON.stringify(value));
   return bytes > maxBytes ? `it is ${bytes} bytes as JSON; the limit is ${maxBytes}.` : null;

@@ -7,6 +7,10 @@ export function utf8Length(text: string): number {
   return utf8.encode(text).length;
 }
 
+function notWellFormed(field: string): Check<never> {
+  return reject(`${field} is not well-formed Unicode (it has half of a surrogate pair).`);
+}
+
 /**
  * A required piece of text: not blank, and within a size limit counted in
  * characters (`maxChars`) or in UTF-8 bytes (`maxBytes`). The text is kept
@@ -21,7 +25,7 @@ export function checkText(
     return reject(`${field} must not be empty.`);
   }
   if (LONE_SURROGATE.test(text)) {
-    return reject(`${field} is not well-formed Unicode (it has half of a surrogate pair).`);
+    return notWellFormed(field);
   }
   if ("maxChars" in limit && text.length > limit.maxChars) {
     return reject(
@@ -39,16 +43,34 @@ export function checkText(
   return accept(text);
 }
 
-/** Optional free text (a reason, say): only its length is limited. */
+/** Optional free text (a reason, say): it may be blank, within a length limit. */
 export function checkOptionalText(
   field: string,
   text: string | undefined,
   maxChars: number,
 ): Check<string | undefined> {
-  if (text !== undefined && text.length > maxChars) {
+  if (text === undefined) {
+    return accept(text);
+  }
+  if (LONE_SURROGATE.test(text)) {
+    return notWellFormed(field);
+  }
+  if (text.length > maxChars) {
     return reject(
       `${field} is ${text.length} characters long; the limit is ${maxChars}.`,
     );
   }
   return accept(text);
+}
+
+/** At most `maxChars` characters of `text`, never cutting a character in half; `…` marks a cut. */
+export function truncate(text: string, maxChars: number): string {
+  if (text.length <= maxChars) {
+    return text;
+  }
+  let cut = text.slice(0, maxChars - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) {
+    cut = cut.slice(0, -1);
+  }
+  return `${cut}…`;
 }

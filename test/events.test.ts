@@ -326,7 +326,7 @@ describe("invalid data: 400 naming the field, nothing stored", () => {
   const ORDER = "j97cr3qbm4z1r2f0c7x8g6w5n4e3k2a1";
   test.each<[string, EventEnvelope, RegExp]>([
     ["an unknown role", messageCreated(SESSION, { role: "robot", content: "hi" }), /chat\.message\.created event's data is invalid: data\.role: /],
-    ["empty content", messageCreated(SESSION, { role: "user", content: "  " }), /content: must not be empty/],
+    ["empty content", messageCreated(SESSION, { role: "user", content: "  " }), /data\.content: content must not be empty/],
     ["a missing sessionId", event("chat.message.created", { role: "user", content: "hi" }), /sessionId: /],
     [
       "metadata with a $-prefixed key",

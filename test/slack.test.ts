@@ -291,6 +291,39 @@ describe("POST /webhooks/slack: the same message twice, and retries", () => {
   });
 });
 
+describe("POST /webhooks/slack: edits out of order", () => {
+  test("an older edit processed after a newer one does not overwrite it", async () => {
+    const t = newBackend();
+    for (const envelope of [aliceMentionsBot, bobReplies]) {
+      await postSlackEvent(t, envelope);
+      await settle(t);
+    }
+    // Bob edits twice; Slack's second edit is delivered (and processed) first.
+    const firstEdit = structuredClone(bobEditsReply);
+    firstEdit.event_id = "Ev08T3V6EDIT1";
+    firstEdit.event.message.text = "Same here (first edit)";
+    firstEdit.event.message.edited.ts = "1747214100.000100";
+    const secondEdit = structuredClone(bobEditsReply);
+    secondEdit.event_id = "Ev08T3V6EDIT2";
+    secondEdit.event.message.text = "Same here (second edit)";
+    secondEdit.event.message.edited.ts = "1747214250.000300";
+    await postSlackEvent(t, secondEdit);
+    await settle(t);
+    const late = await postSlackEvent(t, firstEdit);
+    await settle(t);
+
+    const [session] = await slackSessionsOf(t, ALICE);
+    expect((await messagesOf(t, session._id)).map((message) => message.content)).toEqual([
+      aliceMentionsBot.event.text,
+      "Same here (second edit)",
+    ]);
+    expect((await storedDeliveries(t)).deliveries.find((delivery) => delivery._id === late.body.delivery)).toMatchObject({
+      status: "ignored",
+      ignoredReason: expect.stringContaining("later edit"),
+    });
+  });
+});
+
 describe("POST /webhooks/slack: session titles", () => {
   test("a mention that is only the bot's mention gets a non-empty title", async () => {
     const t = newBackend();
@@ -318,8 +351,6 @@ describe("POST /webhooks/slack: session titles", () => {
     expect((await messagesOf(t, session._id)).map((message) => message.content)).toEqual([text]);
   });
 
-  // Known bug (reported): the cut counts UTF-16 units and can fall inside an emoji,
-  // leaving half of it (a lone surrogate) before the ellipsis. Turn into `test` once fixed.
   test("a title cut next to an emoji keeps the emoji whole or leaves it out, never half of it", async () => {
     const t = newBackend();
     const words = `${"the login page 500s after deploy, ".repeat(3).slice(0, 78)}🚀🚀🚀 and then some more`;
@@ -346,8 +377,6 @@ describe("POST /webhooks/slack: session titles", () => {
     ]);
   });
 
-  // Known bug (reported): the mention is stripped only when the user id is [A-Z0-9]+,
-  // so `<@U_BOT>` stays in the title. Turn into `test` once fixed.
   test("a mention of a bot whose user id has an underscore (<@U_BOT>) is left out of the title", async () => {
     vi.stubEnv("SLACK_BOT_USER_ID", "U_BOT");
     const t = newBackend();

@@ -4,7 +4,7 @@ import type { Command, InboundMessage, WorkOrderSelector } from "../../src/comma
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
 import { isTerminal, type StatusSource } from "../../src/workOrders/status";
-import { checkMessage } from "./chatMessages";
+import { checkMessage, type NewMessage } from "./chatMessages";
 import { createSession } from "./chatSessions";
 import { addLink } from "./links";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
@@ -60,16 +60,27 @@ async function resolve(ctx: MutationCtx, selector: WorkOrderSelector, applied: A
   }
 }
 
-/** Appends a sender's message to a session, once, when it is a message that can be stored. */
-async function appendInbound(ctx: MutationCtx, session: Doc<"chat_sessions">, message: InboundMessage, applied: Applied) {
+/** A sender's message as it would be stored, or null (and the reason skipped) when it cannot be. */
+function checkInbound(message: InboundMessage, applied: Applied): NewMessage | null {
   const checked = checkMessage(message);
   if (!checked.ok) {
     applied.skipped.push(`Message ${message.externalId} not appended: ${checked.message}`);
-    return;
+    return null;
   }
-  const messageId = await appendFromSender(ctx, session, message.externalId, checked.value);
+  return checked.value;
+}
+
+/** Appends a sender's checked message to a session, once. */
+async function appendInbound(
+  ctx: MutationCtx,
+  session: Doc<"chat_sessions">,
+  externalId: string,
+  message: NewMessage,
+  applied: Applied,
+) {
+  const messageId = await appendFromSender(ctx, session, externalId, message);
   if (messageId !== null) {
-    applied.touched.push({ table: "chat_messages", id: messageId, change: `appended ${message.externalId} to session ${session._id}` });
+    applied.touched.push({ table: "chat_messages", id: messageId, change: `appended ${externalId} to session ${session._id}` });
   }
 }
 
@@ -136,19 +147,24 @@ export async function applyCommands(
       case "appendMessage": {
         const sessionId = ctx.db.normalizeId("chat_sessions", command.sessionId);
         const session = sessionId === null ? null : await ctx.db.get("chat_sessions", sessionId);
+        const message = checkInbound(command.message, applied);
         if (session === null) {
           applied.skipped.push(`No chat session ${command.sessionId}.`);
-        } else {
-          await appendInbound(ctx, session, command.message, applied);
+        } else if (message !== null) {
+          await appendInbound(ctx, session, command.message.externalId, message, applied);
         }
         break;
       }
       case "startSlackThread": {
+        const message = checkInbound(command.message, applied);
+        if (message === null) {
+          break;
+        }
         let session = await boundSession(ctx, command.thread);
         if (session === null) {
           const title = checkText("title", command.title, { maxChars: LIMITS.titleChars });
-          if (!checkMessage(command.message).ok || !title.ok) {
-            applied.skipped.push(`Slack thread ${command.thread.threadTs} not started: the mention cannot be stored.`);
+          if (!title.ok) {
+            applied.skipped.push(`Slack thread ${command.thread.threadTs} not started: ${title.message}`);
             break;
           }
           const sessionId = await createSession(ctx, { userId: command.userId, title: title.value });
@@ -160,15 +176,16 @@ export async function applyCommands(
           });
           session = (await ctx.db.get("chat_sessions", sessionId))!;
         }
-        await appendInbound(ctx, session, command.message, applied);
+        await appendInbound(ctx, session, command.message.externalId, message, applied);
         break;
       }
       case "appendSlackMessage": {
         const session = await boundSession(ctx, command.thread);
+        const message = checkInbound(command.message, applied);
         if (session === null) {
           applied.skipped.push(`Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`);
-        } else {
-          await appendInbound(ctx, session, command.message, applied);
+        } else if (message !== null) {
+          await appendInbound(ctx, session, command.message.externalId, message, applied);
         }
         break;
       }
@@ -179,8 +196,11 @@ export async function applyCommands(
           applied.skipped.push(`Message ${command.externalId} is not mirrored here.`);
         } else if (!content.ok) {
           applied.skipped.push(`Message ${command.externalId} not edited: ${content.message}`);
-        } else if (mirrored.message.content !== content.value) {
+        } else if (mirrored.origin.editVersion !== undefined && mirrored.origin.editVersion >= command.version) {
+          applied.skipped.push(`Message ${command.externalId} already has this or a later edit.`);
+        } else {
           await ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
+          await ctx.db.patch("chat_message_origins", mirrored.origin._id, { editVersion: command.version });
           applied.touched.push({ table: "chat_messages", id: mirrored.message._id, change: `edited ${command.externalId}` });
         }
         break;

@@ -6,7 +6,6 @@ import type { ChatRole } from "../../src/chat/roles";
 import { LIMITS } from "../../src/limits";
 import { accept, type Check } from "../../src/check";
 import { checkText } from "../../src/text";
-import { valueOf } from "./errors";
 import { checkStorableValue } from "./values";
 
 export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
@@ -24,19 +23,16 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
   return metadata.ok ? accept({ role: message.role, content: content.value, metadata: metadata.value }) : metadata;
 }
 
-/** Appends a message to a session and marks the session as updated. */
+/** Appends a message (checked with checkMessage) to a session and marks the session as updated. */
 export async function appendMessage(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
   message: NewMessage,
 ): Promise<Id<"chat_messages">> {
-  const { content, metadata } = valueOf(checkMessage(message));
   const now = Date.now();
   const messageId = await ctx.db.insert("chat_messages", {
     sessionId: session._id,
-    role: message.role,
-    content,
-    metadata,
+    ...message,
     createdAt: now,
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });

@@ -1,4 +1,4 @@
-import type { Doc } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkOptionalText } from "../../src/text";
@@ -46,17 +46,31 @@ export async function changeStatus(
   }
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
+  await recordStatus(ctx, order._id, order.status, { ...change, reason }, now);
+  return { kind: "changed", status: change.to };
+}
+
+/**
+ * Records that an order entered a status (`from` is null for the status it
+ * was created with), and launches it when that status is `submitted`.
+ */
+export async function recordStatus(
+  ctx: MutationCtx,
+  workOrderId: Id<"work_orders">,
+  from: WorkOrderStatus | null,
+  change: Pick<StatusChange, "to" | "source" | "actor" | "reason">,
+  changedAt: number,
+) {
   await ctx.db.insert("work_order_status_changes", {
-    workOrderId: order._id,
-    from: order.status,
+    workOrderId,
+    from,
     to: change.to,
     source: change.source,
-    reason,
+    reason: change.reason,
     actor: change.actor,
-    changedAt: now,
+    changedAt,
   });
   if (change.to === "submitted") {
-    await scheduleLaunch(ctx, order._id);
+    await scheduleLaunch(ctx, workOrderId);
   }
-  return { kind: "changed", status: change.to };
 }

@@ -53,7 +53,7 @@ export const vCommand = v.union(
     message: vInboundMessage,
   }),
   v.object({ type: v.literal("appendSlackMessage"), thread: vSlackThread, message: vInboundMessage }),
-  v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string() }),
+  v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string(), version: v.string() }),
   v.object({ type: v.literal("removeMessage"), externalId: v.string() }),
 );
 

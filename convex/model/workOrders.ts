@@ -7,7 +7,7 @@ import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
-import { scheduleLaunch } from "./launch";
+import { recordStatus } from "./status";
 import type { WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
 
@@ -85,18 +85,7 @@ export async function createWorkOrder(
   if (target !== null) {
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
   }
-  await ctx.db.insert("work_order_status_changes", {
-    workOrderId,
-    from: null,
-    to: input.status,
-    source: origin.source,
-    reason: "created",
-    actor: origin.actor,
-    changedAt: now,
-  });
-  if (input.status === "submitted") {
-    await scheduleLaunch(ctx, workOrderId);
-  }
+  await recordStatus(ctx, workOrderId, null, { to: input.status, ...origin, reason: "created" }, now);
   return workOrderId;
 }
 

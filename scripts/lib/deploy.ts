@@ -1,3 +1,5 @@
+import { webhookSources } from "../../src/sources";
+
 /**
  * `npm run deploy`: the preflight, the deploy and its follow-up, as plain
  * functions so that the preflight can be tested without running anything.
@@ -101,7 +103,7 @@ export function preflight(env: Env, argv: string[]): Preflight {
   };
 }
 
-export const WEBHOOK_PATHS = ["/webhooks/github", "/webhooks/slack", "/webhooks/events"] as const;
+export const WEBHOOK_PATHS = Object.values(webhookSources).map((source) => source.path);
 
 /** The lines that tell an operator which URLs to give GitHub, Slack and the events senders. */
 export function webhookLines(siteUrl: string | null): string[] {

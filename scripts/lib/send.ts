@@ -8,16 +8,16 @@ import { join } from "node:path";
 import { Webhook } from "svix";
 import { signGithubPayload } from "../../src/sources/github/signature";
 import { signSlackRequest } from "../../src/sources/slack/signature";
+import { webhookSources } from "../../src/sources";
 import { SOURCES, type SourceName } from "../../src/sources/source";
 
 export type Fixture = { file: string; source: SourceName; event?: string; hookId?: string; payload: Record<string, unknown> };
 export type Secrets = Partial<Record<SourceName, string>>;
 
-export const SECRET_VARIABLES: Record<SourceName, string> = {
-  github: "GITHUB_WEBHOOK_SECRET",
-  slack: "SLACK_SIGNING_SECRET",
-  events: "EVENTS_WEBHOOK_SECRET",
-};
+/** The deployment setting holding each sender's secret; the client reads the same names. */
+export const SECRET_VARIABLES = Object.fromEntries(
+  SOURCES.map((source) => [source, webhookSources[source].secretVariable]),
+) as Record<SourceName, string>;
 
 /**
  * A fixture file is `{ source, event?, hookId?, payload }`; a bare Slack
@@ -82,7 +82,7 @@ export async function signedRequest(delivery: Delivery, secret: string, now: num
     case "github": {
       const body = JSON.stringify(fixture.payload);
       return {
-        path: "/webhooks/github",
+        path: webhookSources.github.path,
         init: {
           method: "POST",
           headers: {
@@ -102,7 +102,7 @@ export async function signedRequest(delivery: Delivery, secret: string, now: num
       const body = JSON.stringify(payload);
       const timestamp = String(Math.floor(now / 1000));
       return {
-        path: "/webhooks/slack",
+        path: webhookSources.slack.path,
         init: {
           method: "POST",
           headers: {
@@ -118,7 +118,7 @@ export async function signedRequest(delivery: Delivery, secret: string, now: num
       const body = JSON.stringify(fixture.payload);
       const at = new Date(now);
       return {
-        path: "/webhooks/events",
+        path: webhookSources.events.path,
         init: {
           method: "POST",
           headers: {

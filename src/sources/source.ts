@@ -45,6 +45,8 @@ export type Admission =
  */
 export type WebhookSource = {
   name: SourceName;
+  /** Where the deployment receives this sender's webhooks. */
+  path: `/webhooks/${SourceName}`;
   /** The deployment setting holding the secret (several, space-separated, where the source allows rotation). */
   secretVariable: string;
   /** Other settings the source reads; they are passed in, so the source stays pure. */

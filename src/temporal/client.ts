@@ -1,3 +1,5 @@
+import { truncate } from "../text";
+
 /**
  * A small typed client for the two calls of Temporal's HTTP API this service
  * makes (CONTRACT.md section 5). It runs wherever `fetch` does: Convex's
@@ -117,7 +119,7 @@ export async function describeWorkflow(
     return { kind: "notFound" };
   }
   if (answer.status !== 200) {
-    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${answer.text.slice(0, 200)}` };
+    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
   }
   let status: unknown;
   try {
@@ -162,7 +164,7 @@ export async function startWorkflow(
     return { kind: "alreadyStarted" };
   }
   if (answer.status !== 200) {
-    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${answer.text.slice(0, 200)}` };
+    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
   }
   try {
     const runId = (JSON.parse(answer.text) as { runId?: unknown }).runId;

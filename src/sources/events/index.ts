@@ -71,6 +71,7 @@ function verify(webhooks: Webhook[], text: string, headers: Record<string, strin
 /** Chat platforms and workflow runners, as Standard Webhooks (Svix) events. */
 export const events: WebhookSource = {
   name: "events",
+  path: "/webhooks/events",
   secretVariable: "EVENTS_WEBHOOK_SECRET",
   settingNames: [],
 

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { CHAT_ROLES } from "../../chat/roles";
 import { LIMITS } from "../../limits";
 import { storableJsonProblem } from "../../storable";
-import { utf8Length } from "../../text";
+import type { Check } from "../../check";
+import { checkOptionalText, checkText } from "../../text";
 import { canonicalLinkValue, LINK_KINDS } from "../../workOrders/links";
 import { WORK_ORDER_STATUSES } from "../../workOrders/status";
 
@@ -14,17 +15,17 @@ export const envelope = z.object({
   data: z.unknown(),
 });
 
-const nonBlank = (max: { chars?: number; bytes?: number }) =>
-  z
-    .string()
-    .refine((text) => text.trim().length > 0, "must not be empty")
-    .refine((text) => max.chars === undefined || text.length <= max.chars, `must be at most ${max.chars} characters`)
-    .refine((text) => max.bytes === undefined || utf8Length(text) <= max.bytes, `must be at most ${max.bytes} bytes`);
+/** A zod string checked exactly as the public functions check it (src/text.ts). */
+const checkedString = (check: (text: string) => Check<unknown>) =>
+  z.string().superRefine((text, context) => {
+    const checked = check(text);
+    if (!checked.ok) context.addIssue({ code: "custom", message: checked.message });
+  });
 
 export const chatMessageCreated = z.object({
   sessionId: z.string().min(1),
   role: z.enum(CHAT_ROLES),
-  content: nonBlank({ bytes: LIMITS.contentBytes }),
+  content: checkedString((text) => checkText("content", text, { maxBytes: LIMITS.contentBytes })),
   metadata: z
     .unknown()
     .optional()
@@ -37,7 +38,7 @@ export const chatMessageCreated = z.object({
 export const workOrderStatusChanged = z.object({
   workOrderId: z.string().min(1),
   status: z.enum(WORK_ORDER_STATUSES),
-  reason: z.string().max(LIMITS.reasonChars).optional(),
+  reason: checkedString((text) => checkOptionalText("reason", text, LIMITS.reasonChars)).optional(),
 });
 
 export const workOrderLinkAdded = z

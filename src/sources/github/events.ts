@@ -1,5 +1,7 @@
 import type { Command, WorkOrderSelector } from "../../commands";
 import { accept, reject, type Check } from "../../check";
+import { LIMITS } from "../../limits";
+import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
 import { summarizeIssues } from "../zodIssues";
@@ -124,7 +126,7 @@ export function githubCommands(event: GithubEvent): Command[] {
             workOrders,
             link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() },
           },
-          { type: "changeStatus", workOrders, to: "succeeded", reason: `pull request merged: ${url}` },
+          { type: "changeStatus", workOrders, to: "succeeded", reason: truncate(`pull request merged: ${url}`, LIMITS.reasonChars) },
         );
       }
       return commands;

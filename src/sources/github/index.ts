@@ -29,6 +29,7 @@ function payloadOf(text: string, contentType: string): unknown {
 /** GitHub repository, organization and App webhooks (CONTRACT.md sections 3 and 4). */
 export const github: WebhookSource = {
   name: "github",
+  path: "/webhooks/github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
   settingNames: [],
 

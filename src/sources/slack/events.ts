@@ -1,6 +1,7 @@
 import type { Command, InboundMessage, SlackThread } from "../../commands";
 import { accept, reject, type Check } from "../../check";
 import type { ZodError } from "zod";
+import { truncate } from "../../text";
 import { summarizeIssues } from "../zodIssues";
 import {
   appMention,
@@ -19,6 +20,15 @@ export function slackMessageId(team: string, channel: string, ts: string): strin
   return `slack:${team}:${channel}:${ts}`;
 }
 
+/**
+ * A Slack `ts` ("1747214001.339029") as text that sorts in time order:
+ * seconds and microseconds padded, so edits compare without float rounding.
+ */
+export function sortableTs(ts: string): string {
+  const [seconds, micros = ""] = ts.split(".");
+  return `${seconds.padStart(12, "0")}.${micros.padEnd(6, "0")}`;
+}
+
 // A user mention as Slack writes it: <@U024BE7LH> or <@U024BE7LH|name>; ids are opaque.
 const MENTION = /<@([^>|\s]+)(?:\|[^>]*)?>/g;
 
@@ -33,13 +43,7 @@ export function titleFromMention(text: string, botUserId?: string): string {
     .replace(MENTION, (_mention, userId: string) => (userId === botUserId ? " " : `@${userId}`))
     .replace(/\s+/g, " ")
     .trim();
-  const characters = Array.from(plain);
-  if (characters.length === 0) {
-    return "Slack thread";
-  }
-  return characters.length <= TITLE_CHARS
-    ? plain
-    : `${characters.slice(0, TITLE_CHARS - 1).join("").trimEnd()}…`;
+  return plain.length === 0 ? "Slack thread" : truncate(plain, TITLE_CHARS);
 }
 
 /** What a person sees of a message: its text, or the files it shared. */
@@ -119,6 +123,7 @@ export function readSlackEvent(
           type: "editMessage",
           externalId: slackMessageId(team, changed.channel, changed.message.ts),
           content: contentOf(changed.message),
+          version: sortableTs(changed.message.edited?.ts ?? changed.message.ts),
         },
       ],
     });

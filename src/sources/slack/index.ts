@@ -14,6 +14,7 @@ const envelope = z.looseObject({ type: z.string() });
 /** Slack's Events API (CONTRACT.md sections 3 and 4). */
 export const slack: WebhookSource = {
   name: "slack",
+  path: "/webhooks/slack",
   secretVariable: "SLACK_SIGNING_SECRET",
   settingNames: [BOT_USER_SETTING],
 

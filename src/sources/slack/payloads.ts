@@ -23,6 +23,7 @@ export const slackMessage = z.object({
   thread_ts: z.string().optional(),
   channel: z.string().optional(),
   files: z.array(slackFile).optional(),
+  edited: z.object({ ts: z.string() }).optional(),
 });
 
 export const eventCallback = z.object({
