@@ -1,23 +1,26 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import schema from "./schema";
+import { oneOf } from "../src/check";
+import { CHAT_ROLES } from "../src/chat/roles";
 import { callerMutation, callerQuery, emptyPage } from "./model/callers";
 import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
 import { valueOf } from "./model/errors";
 import { findSession, requireSession } from "./model/chatSessions";
-import { vChatRole } from "./model/validators";
 
 export const append = callerMutation({
   args: {
     sessionId: v.id("chat_sessions"),
-    role: vChatRole,
+    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (CONTRACT.md section 2).
+    role: v.string(),
     content: v.string(),
     metadata: v.optional(v.any()),
   },
   returns: v.id("chat_messages"),
-  handler: async (ctx, { sessionId, ...message }) => {
+  handler: async (ctx, { sessionId, role, ...message }) => {
+    const checked = valueOf(checkMessage({ role: valueOf(oneOf("role", role, CHAT_ROLES)), ...message }));
     const session = await requireSession(ctx, ctx.caller, sessionId);
-    return await appendMessage(ctx, session, valueOf(checkMessage(message)));
+    return await appendMessage(ctx, session, checked);
   },
 });
 

@@ -9,7 +9,12 @@ import {
   type MutationCtx,
 } from "./_generated/server";
 import { webhookSources } from "../src/sources";
-import { SOURCES, type Settings, type WebhookSource } from "../src/sources/source";
+import {
+  deliveryFieldsProblem,
+  SOURCES,
+  type Settings,
+  type WebhookSource,
+} from "../src/sources/source";
 import { LIMITS } from "../src/limits";
 import { retryDelayMs } from "../src/retry";
 import { truncate } from "../src/text";
@@ -85,8 +90,9 @@ export function receiveWebhook(source: WebhookSource) {
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }
-    if (admission.kind === "reply") {
-      return json(200, admission.body);
+    const unstorable = deliveryFieldsProblem(admission);
+    if (unstorable !== null) {
+      return json(400, { error: unstorable });
     }
     const bodyId = await ctx.storage.store(new Blob([body], { type: admission.contentType }));
     let recorded: { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
@@ -108,6 +114,9 @@ export function receiveWebhook(source: WebhookSource) {
     }
     if (recorded.status === "duplicate") {
       await ctx.storage.delete(bodyId);
+    }
+    if (admission.reply !== undefined) {
+      return json(200, admission.reply);
     }
     return json(200, {
       status: recorded.status,

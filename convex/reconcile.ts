@@ -45,7 +45,8 @@ export const sweep = internalMutation({
       await ctx.scheduler.runAfter(0, internal.reconcile.failStalePage, {
         phase: "accepted",
         cursor: null,
-        cutoff: now - staleFailAfterMs(),
+        // Stale (past STALE_AFTER_MS) and untouched past STALE_FAIL_AFTER_MS.
+        cutoff: now - Math.max(staleAfterMs(), staleFailAfterMs()),
       });
     } else {
       await ctx.scheduler.runAfter(0, internal.reconcile.checkPage, {

@@ -1,13 +1,17 @@
 import { v } from "convex/values";
 import { callerMutation } from "./model/callers";
 import { addLink } from "./model/links";
-import { vLinkKind } from "./model/validators";
+import { valueOf } from "./model/errors";
+import { oneOf } from "../src/check";
+import { LINK_KINDS } from "../src/workOrders/links";
 import { requireWorkOrder } from "./model/workOrders";
 
 export const add = callerMutation({
-  args: { workOrderId: v.id("work_orders"), kind: vLinkKind, value: v.string() },
+  // kind is checked in the handler, so that an unknown kind is INVALID_ARGUMENT.
+  args: { workOrderId: v.id("work_orders"), kind: v.string(), value: v.string() },
   returns: v.id("work_order_links"),
-  handler: async (ctx, { workOrderId, ...link }) => {
+  handler: async (ctx, { workOrderId, kind, value }) => {
+    const link = { kind: valueOf(oneOf("kind", kind, LINK_KINDS)), value };
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);
     return (await addLink(ctx, order, link)).linkId;
   },

@@ -1,7 +1,8 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
-import { literals } from "convex-helpers/validators";
 import schema from "./schema";
+import { oneOf } from "../src/check";
+import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import {
   actorName,
   attributedUser,
@@ -10,7 +11,7 @@ import {
   emptyPage,
 } from "./model/callers";
 import { findSession, requireSession } from "./model/chatSessions";
-import { invalidTransition } from "./model/errors";
+import { invalidTransition, valueOf } from "./model/errors";
 import { changeStatus } from "./model/status";
 import { vLinkKind, vWorkOrderStatus } from "./model/validators";
 import {
@@ -31,20 +32,22 @@ export const create = callerMutation({
     workflowType: v.string(),
     prompt: v.string(),
     title: v.string(),
-    status: v.optional(literals("draft", "submitted")),
+    // Bad values of status (here and in updateStatus) are INVALID_ARGUMENT, checked in the handler.
+    status: v.optional(v.string()),
     requestedBy: v.optional(v.string()),
     args: v.optional(v.array(vArg)),
     target: v.optional(vTarget),
   },
   returns: v.id("work_orders"),
   handler: async (ctx, { sessionId, requestedBy, status, args, target, ...fields }) => {
+    const initial = valueOf(oneOf("status", status ?? "submitted", ["draft", "submitted"] as const));
     const session = await requireSession(ctx, ctx.caller, sessionId);
     return await createWorkOrder(
       ctx,
       session,
       {
         ...fields,
-        status: status ?? "submitted",
+        status: initial,
         requestedBy: attributedUser(ctx.caller, "requestedBy", requestedBy, session.userId),
         args: args ?? [],
         target: target ?? null,
@@ -57,11 +60,12 @@ export const create = callerMutation({
 export const updateStatus = callerMutation({
   args: {
     workOrderId: v.id("work_orders"),
-    status: vWorkOrderStatus,
+    status: v.string(),
     reason: v.optional(v.string()),
   },
   returns: v.object({ status: vWorkOrderStatus, changed: v.boolean() }),
-  handler: async (ctx, { workOrderId, status, reason }) => {
+  handler: async (ctx, { workOrderId, status: requested, reason }) => {
+    const status = valueOf(oneOf("status", requested, WORK_ORDER_STATUSES));
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);
     const outcome = await changeStatus(ctx, order, {
       to: status,

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { formatResult, isRejected, loadFixtures, send, SECRET_VARIABLES, summarize } from "./lib/send";
 
 const USAGE = `usage: npm run send -- <fixture.json | directory>... --url <site URL>
-  --url <url>             the deployment's HTTP actions URL (default: CONVEX_SITE_URL, or http://127.0.0.1:3211 for npm run dev)
+  --url <url>             the deployment's HTTP actions URL (default: CONVEX_SITE_ORIGIN, or http://127.0.0.1:3211 for npm run dev)
   --github-secret <s>     default: GITHUB_WEBHOOK_SECRET
   --slack-secret <s>      default: SLACK_SIGNING_SECRET
   --events-secret <s>     default: EVENTS_WEBHOOK_SECRET
@@ -33,7 +33,7 @@ if (values.help || positionals.length === 0 || !(repeat >= 1) || !(concurrency >
   process.exit(values.help ? 0 : 2);
 }
 
-const url = values.url ?? process.env.CONVEX_SITE_URL ?? "http://127.0.0.1:3211";
+const url = values.url ?? process.env.CONVEX_SITE_ORIGIN ?? "http://127.0.0.1:3211";
 const results = await send(
   loadFixtures(positionals),
   {

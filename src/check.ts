@@ -8,3 +8,10 @@ export function accept<T>(value: T): Check<T> {
 export function reject<T = never>(message: string): Check<T> {
   return { ok: false, message };
 }
+
+/** One of a fixed set of values (a role, a status, a link kind), or what the choices are. */
+export function oneOf<const T extends string>(field: string, value: string, allowed: readonly T[]): Check<T> {
+  return (allowed as readonly string[]).includes(value)
+    ? accept(value as T)
+    : reject(`${field} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}.`);
+}

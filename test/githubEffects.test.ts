@@ -184,6 +184,19 @@ describe("GitHub effects", () => {
     );
   });
 
+  test("a merged pull request without a merge commit SHA still succeeds its orders", async () => {
+    const t = newBackend();
+    const seeded = await seed(t);
+    const merged = example<PullRequestClosedEvent>("pull_request", "closed");
+    merged.pull_request.merged = true;
+    merged.pull_request.merge_commit_sha = null;
+    await postGithub(t, { event: "pull_request", payload: merged });
+    await settle(t);
+    const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onChanges });
+    expect(order!.status).toBe("succeeded");
+    expect(order!.links).toEqual([{ kind: "pr", value: PR_2 }]);
+  });
+
   test("a merge seen after the order failed is recorded on the delivery, not applied", async () => {
     const t = newBackend();
     const seeded = await seed(t);

@@ -161,6 +161,24 @@ describe("processing failures", () => {
   });
 });
 
+describe("large deliveries", () => {
+  test("a push of 2,048 commits (GitHub's most) to three orders on the branch links every commit, in one transaction", async () => {
+    const t = newBackend();
+    const orders = [await orderOnFeatureBranch(t), await orderOnFeatureBranch(t), await orderOnFeatureBranch(t)];
+    const response = await postGithub(t, { event: "push", payload: pushOf(2048) });
+    await settle(t);
+    const processed = await delivery(t, response.body.delivery);
+    expect(processed).toMatchObject({ status: "processed", touchedCount: 3 * 2048 });
+    for (const workOrderId of orders) {
+      expect(await linksOf(t, workOrderId)).toHaveLength(2048);
+    }
+    // Sent again with a new GUID (a redelivery from another hook): nothing new.
+    const again = await postGithub(t, { event: "push", payload: pushOf(2048), hookId: "2" });
+    await settle(t);
+    expect(await delivery(t, again.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
+  });
+});
+
 describe("retention", () => {
   test("deliveries older than DELIVERY_RETENTION_DAYS are purged with their bodies, in batches", async () => {
     vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");

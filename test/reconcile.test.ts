@@ -105,7 +105,7 @@ describe("reconciling stale orders with Temporal", () => {
     });
   });
 
-  test.each(["error500", "malformed", "unreachable"] as const)(
+  test.each(["error500", "malformed", "unreachable", "namespaceMissing"] as const)(
     "Temporal %s: nothing changes, and the next run tries again",
     async (mode) => {
       const t = newBackend();
@@ -189,6 +189,16 @@ describe("without Temporal", () => {
     }
     expect((await orderOf(t, younger)).status).toBe("running");
     expect(temporal.requests).toEqual([]);
+  });
+
+  test("an order is failed only once it is stale (STALE_AFTER_MS) as well", async () => {
+    vi.stubEnv("STALE_FAIL_AFTER_MS", String(10 * MINUTE));
+    const t = newBackend();
+    const quiet = await orderIn(t, "running", 15 * MINUTE);
+    const stale = await orderIn(t, "running", 31 * MINUTE);
+    await reconcile(t);
+    expect((await orderOf(t, quiet)).status).toBe("running");
+    expect((await orderOf(t, stale)).status).toBe("failed");
   });
 
   test("STALE_FAIL_AFTER_MS is configurable", async () => {

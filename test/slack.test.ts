@@ -389,11 +389,22 @@ describe("POST /webhooks/slack: session titles", () => {
 });
 
 describe("POST /webhooks/slack: the response table", () => {
-  test("url_verification, correctly signed, is answered 200 with exactly its challenge, and nothing is stored", async () => {
+  test("url_verification, correctly signed, is answered 200 with exactly its challenge, and kept as an ignored delivery", async () => {
     const t = newBackend();
     const response = await postSlack(t, { payload: urlVerification });
     expect(response).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
-    await expectNothingStored(t);
+    const again = await postSlack(t, { payload: urlVerification });
+    expect(again).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
+    const { deliveries, blobs } = await storedDeliveries(t);
+    expect(deliveries).toEqual([
+      expect.objectContaining({
+        source: "slack",
+        event: "url_verification",
+        deliveryKey: `url_verification:${urlVerification.challenge}`,
+        status: "ignored",
+      }),
+    ]);
+    expect(blobs).toHaveLength(1);
   });
 
   test("url_verification signed with another secret is 401, without the challenge", async () => {

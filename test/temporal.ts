@@ -14,7 +14,7 @@ export class FakeTemporal {
   readonly requests: Recorded[] = [];
   readonly executions = new Map<string, ExecutionStatus>();
   /** How the next requests are answered instead of normally. */
-  mode: "normal" | "error500" | "hang" | "malformed" | "unreachable" = "normal";
+  mode: "normal" | "error500" | "hang" | "malformed" | "unreachable" | "namespaceMissing" = "normal";
 
   constructor(readonly expected: { namespace: string; apiKey?: string }) {}
 
@@ -41,6 +41,8 @@ export class FakeTemporal {
         });
       case "error500":
         return Response.json({ code: 14, message: "unavailable" }, { status: 500 });
+      case "namespaceMissing":
+        return Response.json({ code: 5, message: `Namespace ${this.expected.namespace} is not found.` }, { status: 404 });
       case "malformed":
         return new Response("<html>bad gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
       case "normal":

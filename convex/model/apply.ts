@@ -6,7 +6,7 @@ import { checkText } from "../../src/text";
 import { isTerminal, type StatusSource } from "../../src/workOrders/status";
 import { checkMessage, type NewMessage } from "./chatMessages";
 import { createSession } from "./chatSessions";
-import { addLink } from "./links";
+import { addLinks, type WorkOrderLink } from "./links";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { bindThread, boundSession } from "./slackThreads";
 import { changeStatus } from "./status";
@@ -89,8 +89,9 @@ async function appendInbound(
  * functions use: a link is added once, a status moves only forward, a
  * sender's message is appended once. Each work-order selector is resolved
  * once, before any command changes anything, so every command of a delivery
- * reaches the same orders. Nothing a sender sent can make this throw for a
- * bad value: such a command is skipped, with the reason.
+ * reaches the same orders; links are added first, then the other commands in
+ * their order. Nothing a sender sent can make this throw for a bad value:
+ * such a command is skipped, with the reason.
  */
 export async function applyCommands(
   ctx: MutationCtx,
@@ -112,20 +113,34 @@ export async function applyCommands(
   const ordersOf = (selectors: WorkOrderSelector[]) =>
     new Set(selectors.flatMap((selector) => resolved.get(JSON.stringify(selector))!));
 
+  // Links first, gathered per order so that each order is read and touched once
+  // however many links a delivery brings (a push may carry 2,048 commits).
+  const linksByOrder = new Map<Id<"work_orders">, WorkOrderLink[]>();
+  for (const command of commands) {
+    if (command.type === "addLink") {
+      for (const workOrderId of ordersOf(command.workOrders)) {
+        const links = linksByOrder.get(workOrderId) ?? [];
+        links.push(command.link);
+        linksByOrder.set(workOrderId, links);
+      }
+    }
+  }
+  for (const [workOrderId, links] of linksByOrder) {
+    const order = (await ctx.db.get("work_orders", workOrderId))!;
+    for (const { link, linkId, added } of await addLinks(ctx, order, links)) {
+      if (added) {
+        applied.touched.push({
+          table: "work_order_links",
+          id: linkId,
+          change: `linked ${link.kind} ${link.value} to work order ${workOrderId}`,
+        });
+      }
+    }
+  }
+
   for (const command of commands) {
     switch (command.type) {
       case "addLink":
-        for (const workOrderId of ordersOf(command.workOrders)) {
-          const order = (await ctx.db.get("work_orders", workOrderId))!;
-          const { linkId, added } = await addLink(ctx, order, command.link);
-          if (added) {
-            applied.touched.push({
-              table: "work_order_links",
-              id: linkId,
-              change: `linked ${command.link.kind} ${command.link.value} to work order ${workOrderId}`,
-            });
-          }
-        }
         break;
       case "changeStatus":
         for (const workOrderId of ordersOf(command.workOrders)) {

@@ -23,7 +23,6 @@ export type Settings = Readonly<Record<string, string | undefined>>;
 /** What the receiving endpoint answers before anything is stored. */
 export type Admission =
   | { kind: "reject"; status: RejectStatus; error: string }
-  | { kind: "reply"; body: Record<string, unknown> }
   | {
       kind: "deliver";
       /** Deduplication key (CONTRACT.md section 3). */
@@ -35,6 +34,8 @@ export type Admission =
       contentType: string;
       /** Set when the delivery is verified but nothing here acts on it. */
       ignored?: string;
+      /** The answer the sender expects instead of the usual one (Slack's url_verification challenge). */
+      reply?: Record<string, unknown>;
     };
 
 /**
@@ -54,6 +55,25 @@ export type WebhookSource = {
   admit(request: InboundRequest, secret: string, settings: Settings): Promise<Admission>;
   interpret(delivery: StoredDelivery, settings: Settings): Interpretation;
 };
+
+const MAX_KEY_CHARS = 512;
+const MAX_NAME_CHARS = 200;
+
+/**
+ * Why a delivery's key, event or action (values from the request, stored on
+ * the delivery row) cannot be stored as given, or null when they can.
+ */
+export function deliveryFieldsProblem(delivery: { deliveryKey: string; event: string; action?: string }): string | null {
+  if (delivery.deliveryKey.length > MAX_KEY_CHARS) {
+    return `The delivery id is ${delivery.deliveryKey.length} characters long; the limit is ${MAX_KEY_CHARS}.`;
+  }
+  for (const [what, value] of [["event type", delivery.event], ["action", delivery.action]] as const) {
+    if (value !== undefined && value.length > MAX_NAME_CHARS) {
+      return `The ${what} is ${value.length} characters long; the limit is ${MAX_NAME_CHARS}.`;
+    }
+  }
+  return null;
+}
 
 export function reject(status: RejectStatus, error: string): Admission {
   return { kind: "reject", status, error };

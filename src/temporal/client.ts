@@ -115,7 +115,9 @@ export async function describeWorkflow(
   } catch (error) {
     return { kind: "unavailable", reason: failureReason(error, config) };
   }
-  if (answer.status === 404) {
+  // NotFound is also Temporal's answer for an unknown namespace, and a proxy's
+  // for a wrong path: only a workflow that is not found fails the order.
+  if (answer.status === 404 && /workflow[^"]*not found|not found[^"]*workflow/i.test(answer.text)) {
     return { kind: "notFound" };
   }
   if (answer.status !== 200) {

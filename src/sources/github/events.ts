@@ -119,15 +119,16 @@ export function githubCommands(event: GithubEvent): Command[] {
         { by: "link", kind: "pr", value: url },
       ];
       const commands: Command[] = [{ type: "addLink", workOrders, link: { kind: "pr", value: url } }];
-      if (action === "closed" && pr.merged === true && pr.merge_commit_sha) {
-        commands.push(
-          {
-            type: "addLink",
-            workOrders,
-            link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() },
-          },
-          { type: "changeStatus", workOrders, to: "succeeded", reason: truncate(`pull request merged: ${url}`, LIMITS.reasonChars) },
-        );
+      if (action === "closed" && pr.merged === true) {
+        if (pr.merge_commit_sha) {
+          commands.push({ type: "addLink", workOrders, link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() } });
+        }
+        commands.push({
+          type: "changeStatus",
+          workOrders,
+          to: "succeeded",
+          reason: truncate(`pull request merged: ${url}`, LIMITS.reasonChars),
+        });
       }
       return commands;
     }

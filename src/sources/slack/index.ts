@@ -52,7 +52,14 @@ export const slack: WebhookSource = {
       case "url_verification": {
         const challenge = urlVerification.safeParse(payload);
         return challenge.success
-          ? { kind: "reply", body: { challenge: challenge.data.challenge } }
+          ? {
+              kind: "deliver",
+              deliveryKey: `url_verification:${challenge.data.challenge}`,
+              event: "url_verification",
+              contentType,
+              ignored: "Slack's url_verification handshake, answered with its challenge.",
+              reply: { challenge: challenge.data.challenge },
+            }
           : reject(400, `The url_verification callback has no challenge: ${summarizeIssues(challenge.error)}`);
       }
       case "app_rate_limited": {
