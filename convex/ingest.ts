@@ -1,5 +1,6 @@
 import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
+import schema from "./schema";
 import type { Doc, Id } from "./_generated/dataModel";
 import {
   httpAction,
@@ -129,14 +130,16 @@ export function receiveWebhook(source: WebhookSource) {
 /** Looks the delivery key up, records the delivery and schedules its processing: one transaction. */
 export const record = internalMutation({
   args: {
-    source: vSource,
-    deliveryKey: v.string(),
-    event: v.string(),
-    action: v.optional(v.string()),
-    contentType: v.string(),
-    body: v.id("_storage"),
-    bodyBytes: v.number(),
-    receivedAt: v.number(),
+    ...schema.tables.webhook_deliveries.validator.pick(
+      "source",
+      "deliveryKey",
+      "event",
+      "action",
+      "contentType",
+      "body",
+      "bodyBytes",
+      "receivedAt",
+    ).fields,
     ignoredReason: v.optional(v.string()),
   },
   returns: v.object({

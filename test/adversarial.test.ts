@@ -3,12 +3,13 @@
  * webhook routes: each case has its expected status per route; none gets a
  * 5xx; only verified deliveries are stored; nothing else changes.
  */
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { hmacSha256Hex } from "../src/hmac";
 import { newBackend } from "./backend";
 import { EVENTS_SECRET } from "./events";
 import { GITHUB_SECRET, settle } from "./github";
 import { newSession, newWorkOrder, snapshotTables } from "./helpers";
+import { withEverySenderConfigured } from "./senders";
 import { SLACK_SECRET } from "./slack";
 
 type Route = "github" | "slack" | "events";
@@ -149,15 +150,7 @@ function withoutInbox(tables: Record<string, unknown[]>) {
   return rest;
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
-  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+withEverySenderConfigured();
 
 test("the corpus covers every case the reliability issue names", () => {
   expect(corpus.length).toBeGreaterThanOrEqual(25);

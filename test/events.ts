@@ -1,3 +1,4 @@
+import { overrideHeaders } from "./headers";
 import { Webhook } from "svix";
 import { expect } from "vitest";
 import type { Id } from "../convex/_generated/dataModel";
@@ -71,13 +72,7 @@ export function eventsRequest(delivery: EventsDelivery): { id: string; init: Req
     [`${prefix}-timestamp`]: String(timestamp),
     [`${prefix}-signature`]: signature,
   };
-  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
-    if (value === null) {
-      delete headers[name];
-    } else {
-      headers[name] = value;
-    }
-  }
+  overrideHeaders(headers, delivery.headers);
   return { id, init: { method: "POST", headers, body } };
 }
 

@@ -1,3 +1,4 @@
+import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
 import { signGithubPayload } from "../src/sources/github/signature";
 import type { Backend } from "./backend";
@@ -31,13 +32,7 @@ export async function githubRequest(delivery: GithubDelivery): Promise<RequestIn
     "X-GitHub-Hook-Installation-Target-Type": "repository",
     "X-Hub-Signature-256": await signGithubPayload(delivery.secret ?? GITHUB_SECRET, body),
   };
-  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
-    if (value === null) {
-      delete headers[name];
-    } else {
-      headers[name] = value;
-    }
-  }
+  overrideHeaders(headers, delivery.headers);
   return { method: "POST", headers, body };
 }
 

@@ -3,15 +3,16 @@
  * runs; rerun a failure with FC_SEED=<seed> (FC_NUM_RUNS for more runs).
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
-import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
+import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
 import { postGithub, settle } from "./github";
 import { newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
-import { postSlack, SLACK_SECRET } from "./slack";
+import { withEverySenderConfigured } from "./senders";
+import { postSlack } from "./slack";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
@@ -21,15 +22,7 @@ function check<T>(name: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IAs
   return fc.assert(property, { seed: SEED, numRuns });
 }
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
-  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+withEverySenderConfigured();
 
 describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", () => {
   const body = fc.oneof(

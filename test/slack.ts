@@ -1,3 +1,4 @@
+import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -57,13 +58,7 @@ export async function slackRequest(delivery: SlackDelivery): Promise<SlackReques
     headers["X-Slack-Retry-Num"] = String(delivery.retry.num);
     headers["X-Slack-Retry-Reason"] = delivery.retry.reason;
   }
-  for (const [name, value] of Object.entries(delivery.headers ?? {})) {
-    if (value === null) {
-      delete headers[name];
-    } else {
-      headers[name] = value;
-    }
-  }
+  overrideHeaders(headers, delivery.headers);
   return { method: "POST", headers, body };
 }
 
