@@ -12,7 +12,8 @@ import { describeWorkflow, EXECUTION_STATUSES, startWorkflow } from "../src/temp
 import { reconciliationFor } from "../src/temporal/outcome";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
-import { changeStatus } from "./model/status";
+import { changeStatus, type StatusChange } from "./model/status";
+import type { WorkOrderStatus } from "../src/workOrders/status";
 import { assembleWorkOrder } from "./model/workOrders";
 
 /*
@@ -29,7 +30,11 @@ const TEMPORAL_PAGE = 50;
 const TEMPORAL_CONCURRENCY = 10;
 // A submitted order not accepted this long after it was submitted is launched again.
 const RELAUNCH_AFTER_MS = 5 * 60 * 1000;
-const ACTOR = "reconciler";
+
+/** A status change the reconciler (or the launch) asks for, as the history records it. */
+function byReconciler(to: WorkOrderStatus, reason: string): StatusChange {
+  return { to, source: "reconcile", actorKind: "service", actor: "reconciler", reason };
+}
 
 const vPhase = v.union(v.literal("accepted"), v.literal("running"), v.literal("submitted"));
 type Phase = Infer<typeof vPhase>;
@@ -117,13 +122,7 @@ export const failStalePage = internalMutation({
       .withIndex("by_status_updatedAt", (q) => q.eq("status", page.phase).lt("updatedAt", page.cutoff))
       .paginate({ cursor: page.cursor, numItems: PAGE });
     for (const order of stale.page) {
-      await changeStatus(ctx, order, {
-        to: "failed",
-        source: "reconcile",
-        actorKind: "service",
-        actor: ACTOR,
-        reason: "stale",
-      });
+      await changeStatus(ctx, order, byReconciler("failed", "stale"));
     }
     await logPage(ctx, "failed", page, stale.page.length);
     await continueSweep(ctx, internal.reconcile.failStalePage, page, stale);
@@ -154,13 +153,7 @@ export const applyDescriptions = internalMutation({
       }
       const outcome = reconciliationFor(order.status, described);
       if (outcome.kind === "move") {
-        const result = await changeStatus(ctx, order, {
-          to: outcome.to,
-          source: "reconcile",
-          actorKind: "service",
-          actor: ACTOR,
-          reason: outcome.reason,
-        });
+        const result = await changeStatus(ctx, order, byReconciler(outcome.to, outcome.reason));
         applied += result.kind === "changed" ? 1 : 0;
       } else if (outcome.kind === "refresh" && order.status === "running") {
         await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
@@ -279,7 +272,7 @@ export const markLaunched = internalMutation({
   handler: async (ctx, { workOrderId, reason }) => {
     const order = await ctx.db.get("work_orders", workOrderId);
     if (order !== null) {
-      await changeStatus(ctx, order, { to: "accepted", source: "reconcile", actorKind: "service", actor: ACTOR, reason });
+      await changeStatus(ctx, order, byReconciler("accepted", reason));
     }
     return null;
   },
