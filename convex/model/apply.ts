@@ -141,7 +141,7 @@ export async function applyCommands(
   for (const command of commands) {
     switch (command.type) {
       case "addLink":
-        break;
+        break; // Applied above, per order.
       case "changeStatus":
         for (const workOrderId of ordersOf(command.workOrders)) {
           const order = (await ctx.db.get("work_orders", workOrderId))!;

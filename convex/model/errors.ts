@@ -2,15 +2,11 @@ import { ConvexError } from "convex/values";
 import type { Check } from "../../src/check";
 import type { WorkOrderStatus } from "../../src/workOrders/status";
 
-/**
- * The error codes of the contract. Every error a caller can act on is a
+/*
+ * The error codes of the contract (UNAUTHENTICATED, NOT_FOUND,
+ * INVALID_ARGUMENT, INVALID_TRANSITION). Every error a caller can act on is a
  * ConvexError whose data carries one of them and a message saying what to fix.
  */
-export type ErrorCode =
-  | "UNAUTHENTICATED"
-  | "NOT_FOUND"
-  | "INVALID_ARGUMENT"
-  | "INVALID_TRANSITION";
 
 export function unauthenticated() {
   return new ConvexError({
