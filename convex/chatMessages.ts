@@ -11,7 +11,7 @@ import { findSession, requireSession } from "./model/chatSessions";
 export const append = callerMutation({
   args: {
     sessionId: v.id("chat_sessions"),
-    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (CONTRACT.md section 2).
+    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md section 2).
     role: v.string(),
     content: v.string(),
     metadata: v.optional(v.any()),

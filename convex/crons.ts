@@ -7,9 +7,9 @@ const crons = cronJobs();
 crons.interval("reconcile work orders", { minutes: 5 }, internal.reconcile.sweep, {});
 
 // Runs again deliveries whose scheduled processing was lost.
-crons.interval("recover lost deliveries", { minutes: 5 }, internal.ingest.recoverLost, {});
+crons.interval("recover lost deliveries", { minutes: 5 }, internal.inbox.maintenance.recoverLost, {});
 
 // Deletes deliveries older than DELIVERY_RETENTION_DAYS, in batches.
-crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.ingest.purgeExpired, {});
+crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
 
 export default crons;

@@ -1,6 +1,6 @@
 import { httpRouter } from "convex/server";
 import { httpAction } from "./_generated/server";
-import { receiveWebhook } from "./ingest";
+import { receiveWebhook } from "./inbox/receive";
 import { webhookSources } from "../src/sources";
 
 const http = httpRouter();

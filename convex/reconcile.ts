@@ -17,7 +17,7 @@ import type { WorkOrderStatus } from "../src/workOrders/status";
 import { assembleWorkOrder } from "./model/workOrders";
 
 /*
- * Reconciliation with Temporal (CONTRACT.md section 5). A cron starts a
+ * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
  * sweep; each page of stale orders, read through by_status_updatedAt, is one
  * run that schedules the next, so no transaction grows with the backlog.
  * With Temporal, a page is an action that asks Temporal about each order and

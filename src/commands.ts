@@ -3,7 +3,7 @@ import type { LinkKind } from "./workOrders/links";
 import type { WorkOrderStatus } from "./workOrders/status";
 
 /**
- * How a command names the work orders it concerns (CONTRACT.md section 4):
+ * How a command names the work orders it concerns (docs/contract.md section 4):
  * - `id`: a work order id given by the sender (a `Work-Order:` marker, an
  *   event's `workOrderId`); it counts only if such an order exists;
  * - `target`: every order, not yet in a final status, whose target is this

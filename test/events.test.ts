@@ -21,7 +21,7 @@ import { settle } from "./github";
 import { newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
 
 /*
- * POST /webhooks/events (CONTRACT.md sections 3 and 4): Standard Webhooks
+ * POST /webhooks/events (docs/contract.md sections 3 and 4): Standard Webhooks
  * deliveries from chat platforms and workflow runners, signed with svix's
  * own Webhook class. What the sender sees (status and JSON), what a user
  * sees (work orders, messages, status history) and what the inbox kept.

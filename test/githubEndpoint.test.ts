@@ -9,7 +9,7 @@ import { GITHUB_SECRET, githubRequest, postGithub, settle } from "./github";
 import { newSession, newWorkOrder } from "./helpers";
 
 /*
- * POST /webhooks/github as a sender sees it (CONTRACT.md section 3): the
+ * POST /webhooks/github as a sender sees it (docs/contract.md section 3): the
  * status and JSON body of each row of the response table, and what the
  * inbox kept: webhook_deliveries rows and raw bodies in file storage.
  */

@@ -151,13 +151,13 @@ describe("processing failures", () => {
         }
       }
     });
-    expect(await t.mutation(internal.ingest.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
     vi.advanceTimersByTime(11 * 60 * 1000);
-    expect(await t.mutation(internal.ingest.recoverLost, {})).toBe(1);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
     expect((await delivery(t, response.body.delivery)).status).toBe("processed");
     expect(await linksOf(t, workOrderId)).toHaveLength(2);
-    expect(await t.mutation(internal.ingest.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
   });
 });
 
@@ -189,7 +189,7 @@ describe("retention", () => {
     vi.advanceTimersByTime(2 * 24 * 60 * 60 * 1000 + 1000);
     const recent = (await postGithub(t, { event: "star", payload: { action: "deleted", starred_at: null } })).body.delivery;
 
-    expect(await t.mutation(internal.ingest.purgeExpired, {})).toBe(100);
+    expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(100);
     await settle(t);
     const left = await t.run(async (ctx) => ({
       deliveries: (await ctx.db.query("webhook_deliveries").collect()).map((row) => row._id),

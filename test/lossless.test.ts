@@ -1,7 +1,7 @@
 /**
  * workOrders:get is the lossless join of what was written about a work order
  * (workOrders:create, workOrderArgs:upsert, workOrderTargets:upsert,
- * workOrderLinks:add), in the stored canonical forms of CONTRACT.md 1-2.
+ * workOrderLinks:add), in the stored canonical forms of docs/contract.md sections 1-2.
  *
  * The property test prints its seed; rerun a failure with
  * `FC_SEED=<seed> npx vitest run test/lossless.test.ts` (FC_NUM_RUNS for more runs).

@@ -37,7 +37,7 @@ import {
 
 /*
  * POST /webhooks/slack as Slack and the people in a Slack thread see it
- * (CONTRACT.md sections 3 and 4): the status and JSON body of each answer,
+ * (docs/contract.md sections 3 and 4): the status and JSON body of each answer,
  * the chat sessions and messages Jangar's server reads back, and what the
  * inbox kept (webhook_deliveries rows, raw bodies in file storage).
  */

@@ -1,8 +1,9 @@
 import { env } from "../_generated/server";
+import type { Settings, WebhookSource } from "../../src/sources/source";
 import type { TemporalConfig } from "../../src/temporal/client";
 
 /**
- * The deployment's settings (CONTRACT.md section 6), read when a function
+ * The deployment's settings (docs/contract.md section 6), read when a function
  * runs so that `npx convex env set` takes effect without a redeploy.
  */
 
@@ -20,6 +21,11 @@ export function serviceIdentities(): Set<string> {
 export function setting(name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/** The settings a webhook source reads besides its secret, as the deployment has them now. */
+export function sourceSettings(source: WebhookSource): Settings {
+  return Object.fromEntries(source.settingNames.map((name) => [name, setting(name)]));
 }
 
 /** A positive number setting; a value that is not one is an error naming the setting. */

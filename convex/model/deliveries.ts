@@ -64,3 +64,8 @@ export async function countDeliveries(ctx: QueryCtx, source: SourceName, status:
     .take(COUNTER_SHARDS);
   return shards.reduce((sum, shard) => sum + shard.count, 0);
 }
+
+/** A delivery that processing has finished with, for good or deliberately. */
+export function isSettled(delivery: Doc<"webhook_deliveries">): boolean {
+  return delivery.status === "processed" || delivery.status === "ignored";
+}

@@ -13,7 +13,7 @@ export const vLinkKind = literals(...LINK_KINDS);
 
 export const vSource = literals(...SOURCES);
 
-/** Where a verified delivery stands (CONTRACT.md section 3). */
+/** Where a verified delivery stands (docs/contract.md section 3). */
 export const DELIVERY_STATUSES = ["accepted", "processed", "ignored", "failed"] as const;
 export const vDeliveryStatus = literals(...DELIVERY_STATUSES);
 

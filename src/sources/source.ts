@@ -17,7 +17,7 @@ export type StoredDelivery = {
 /** 503 is for a secret that is set but unusable: the deployment's fault, not the sender's. */
 export type RejectStatus = 400 | 401 | 415 | 503;
 
-/** The deployment settings a source reads besides its secret (CONTRACT.md section 6). */
+/** The deployment settings a source reads besides its secret (docs/contract.md section 6). */
 export type Settings = Readonly<Record<string, string | undefined>>;
 
 /** What the receiving endpoint answers before anything is stored. */
@@ -25,7 +25,7 @@ export type Admission =
   | { kind: "reject"; status: RejectStatus; error: string }
   | {
       kind: "deliver";
-      /** Deduplication key (CONTRACT.md section 3). */
+      /** Deduplication key (docs/contract.md section 3). */
       deliveryKey: string;
       /** The sender's event name: `push`, `app_mention`, `work_order.status.changed`, ... */
       event: string;

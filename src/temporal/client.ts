@@ -2,7 +2,7 @@ import { truncate } from "../text";
 
 /**
  * A small typed client for the two calls of Temporal's HTTP API this service
- * makes (CONTRACT.md section 5). It runs wherever `fetch` does: Convex's
+ * makes (docs/contract.md section 5). It runs wherever `fetch` does: Convex's
  * default runtime, Node, tests with a stubbed fetch.
  */
 

@@ -7,7 +7,7 @@ import { checkOptionalText, checkText } from "../../text";
 import { canonicalLinkValue, LINK_KINDS } from "../../workOrders/links";
 import { WORK_ORDER_STATUSES } from "../../workOrders/status";
 
-// The Standard Webhooks events this service acts on (CONTRACT.md section 4).
+// The Standard Webhooks events this service acts on (docs/contract.md section 4).
 
 export const envelope = z.object({
   type: z.string().min(1),

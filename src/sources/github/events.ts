@@ -96,7 +96,7 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-/** The contract's effects table (CONTRACT.md section 4, GitHub) as commands. */
+/** The contract's effects table (docs/contract.md section 4, GitHub) as commands. */
 export function githubCommands(event: GithubEvent): Command[] {
   switch (event.name) {
     case "issues": {

@@ -26,7 +26,7 @@ function payloadOf(text: string, contentType: string): unknown {
   return parseJson(text);
 }
 
-/** GitHub repository, organization and App webhooks (CONTRACT.md sections 3 and 4). */
+/** GitHub repository, organization and App webhooks (docs/contract.md sections 3 and 4). */
 export const github: WebhookSource = {
   name: "github",
   path: "/webhooks/github",

@@ -79,7 +79,7 @@ function inbound(team: string, channel: string, thread: SlackThread, message: Sl
 export type SlackEventReading = { ignored: string } | { commands: Command[] };
 
 /**
- * The contract's Slack rules (CONTRACT.md section 4) for one event of an
+ * The contract's Slack rules (docs/contract.md section 4) for one event of an
  * event_callback: what to do, or why nothing is done. Whether a thread is
  * bound is only known when the commands are applied.
  */

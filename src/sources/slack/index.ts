@@ -11,7 +11,7 @@ const BOT_USER_SETTING = "SLACK_BOT_USER_ID";
 
 const envelope = z.looseObject({ type: z.string() });
 
-/** Slack's Events API (CONTRACT.md sections 3 and 4). */
+/** Slack's Events API (docs/contract.md sections 3 and 4). */
 export const slack: WebhookSource = {
   name: "slack",
   path: "/webhooks/slack",

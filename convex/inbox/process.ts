@@ -1,0 +1,153 @@
+import { v } from "convex/values";
+import { internal } from "../_generated/api";
+import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import { webhookSources } from "../../src/sources";
+import { LIMITS } from "../../src/limits";
+import { retryDelayMs } from "../../src/retry";
+import { truncate } from "../../src/text";
+import { applyCommands } from "../model/apply";
+import { sourceSettings } from "../model/config";
+import { transactionCost } from "../model/cost";
+import { isSettled, updateDelivery } from "../model/deliveries";
+import { vInterpretation, vSource } from "../model/validators";
+
+/*
+ * Processing a recorded delivery: interpret the stored body (pure), apply
+ * the commands in one mutation, or record the failure and retry with backoff.
+ */
+
+// How many touched records and skip reasons a delivery keeps.
+const KEPT = 100;
+
+export const deliveryToProcess = internalQuery({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.union(
+    v.object({
+      source: vSource,
+      deliveryKey: v.string(),
+      body: v.id("_storage"),
+      contentType: v.string(),
+      event: v.string(),
+    }),
+    v.null(),
+  ),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery === null || isSettled(delivery)) {
+      return null;
+    }
+    const { source, deliveryKey, body, contentType, event } = delivery;
+    return { source, deliveryKey, body, contentType, event };
+  },
+});
+
+/** Processes one delivery: reads the stored body, interprets it, applies the commands in one mutation. */
+export const processDelivery = internalAction({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.runQuery(internal.inbox.process.deliveryToProcess, { deliveryId });
+    if (delivery === null) {
+      return null;
+    }
+    try {
+      const blob = await ctx.storage.get(delivery.body);
+      if (blob === null) {
+        throw new Error(`The stored body ${delivery.body} of delivery ${deliveryId} is missing.`);
+      }
+      const source = webhookSources[delivery.source];
+      const interpretation = source.interpret(
+        {
+          deliveryKey: delivery.deliveryKey,
+          body: new Uint8Array(await blob.arrayBuffer()),
+          contentType: delivery.contentType,
+          event: delivery.event,
+        },
+        sourceSettings(source),
+      );
+      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation });
+    } catch (error) {
+      await ctx.runMutation(internal.inbox.process.recordFailure, {
+        deliveryId,
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return null;
+  },
+});
+
+/**
+ * Applies an interpreted delivery and marks it processed (or ignored), in
+ * one transaction: if anything throws, nothing of it stays. A delivery
+ * already finished is left alone, so a run repeated by a retry, the
+ * recovery sweep or a replay applies its effects once.
+ */
+export const completeDelivery = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries"), interpretation: vInterpretation },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId, interpretation }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery === null || isSettled(delivery)) {
+      return null;
+    }
+    const now = Date.now();
+    const finished = {
+      attempts: delivery.attempts + 1,
+      nextAttemptAt: undefined,
+      error: undefined,
+      finishedAt: now,
+    };
+    if (interpretation.kind === "ignored") {
+      await updateDelivery(ctx, delivery, {
+        ...finished,
+        status: "ignored",
+        ignoredReason: interpretation.reason,
+      });
+      return null;
+    }
+    const { touched, skipped } = await applyCommands(ctx, interpretation.commands, {
+      source: delivery.source,
+      actor: `${delivery.source}:${delivery.deliveryKey}`,
+    });
+    const cost = await transactionCost(ctx);
+    // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
+    const ignored = touched.length === 0 && skipped.length > 0;
+    await updateDelivery(ctx, delivery, {
+      ...finished,
+      status: ignored ? "ignored" : "processed",
+      ignoredReason: ignored ? truncate(skipped.join(" "), LIMITS.reasonChars) : undefined,
+      cost,
+      touched: touched.slice(0, KEPT),
+      touchedCount: touched.length,
+      skipped: skipped.length > 0 ? skipped.slice(0, KEPT) : undefined,
+    });
+    return null;
+  },
+});
+
+/** Records a failed attempt and schedules the next one with backoff, while attempts remain. */
+export const recordFailure = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries"), error: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId, error }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery === null || isSettled(delivery)) {
+      return null;
+    }
+    const attempts = delivery.attempts + 1;
+    const delay = retryDelayMs(attempts);
+    const now = Date.now();
+    await updateDelivery(ctx, delivery, {
+      status: "failed",
+      attempts,
+      error: truncate(error, LIMITS.reasonChars),
+      nextAttemptAt: delay === null ? undefined : now + delay,
+      finishedAt: now,
+    });
+    if (delay !== null) {
+      await ctx.scheduler.runAfter(delay, internal.inbox.process.processDelivery, { deliveryId });
+    }
+    return null;
+  },
+});
+
