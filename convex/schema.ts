@@ -139,4 +139,12 @@ export default defineSchema({
     shard: v.number(),
     count: v.number(),
   }).index("by_source_status_shard", ["source", "status", "shard"]),
+
+  // The reconciler's chains of pages (convex/reconcile.ts), one row per chain,
+  // naming its latest scheduled page: a sweep starts a chain only once that
+  // page is neither pending nor running. Written by the chain's pages.
+  reconciler_chains: defineTable({
+    chain: v.union(v.literal("stale"), v.literal("launch")),
+    page: v.id("_scheduled_functions"),
+  }).index("by_chain", ["chain"]),
 });
