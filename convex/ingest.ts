@@ -4,7 +4,7 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { SOURCES } from "../src/sources/source";
 import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
-import { countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
+import { cancelPendingRun, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
 
 /*
@@ -20,6 +20,8 @@ const REPLAY_BATCH = 100;
  * its history keeps every earlier attempt and gains a `replayed` row.
  */
 async function requeue(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  // A retry still waiting is replaced by this run, not run besides it.
+  await cancelPendingRun(ctx, delivery);
   const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
     deliveryId: delivery._id,
   });
@@ -96,12 +98,7 @@ export const discard = internalMutation({
         message: `Delivery ${deliveryId} is ${delivery.status}; only a failed delivery can be discarded (processed and ignored ones are purged after DELIVERY_RETENTION_DAYS; an accepted one is still being processed).`,
       });
     }
-    // A retry still waiting would find nothing; cancel it so that it does not run at all.
-    const run =
-      delivery.scheduledRunId === undefined ? null : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
-    if (run !== null && run.state.kind === "pending") {
-      await ctx.scheduler.cancel(run._id);
-    }
+    await cancelPendingRun(ctx, delivery);
     await deleteDeliveries(ctx, [delivery]);
     const { source, deliveryKey, event } = delivery;
     return { deliveryId, source, deliveryKey, event };

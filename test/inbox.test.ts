@@ -227,6 +227,20 @@ describe("attempt history", () => {
       expect.objectContaining({ outcome: "processed", touchedCount: 0 }),
     ]);
   });
+
+  test("a replay while a retry waits replaces the retry: one run, not two", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    const bytes = await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    expect(await pendingRuns(t)).toHaveLength(1);
+    await restoreBody(t, deliveryId, bytes);
+    await t.mutation(internal.ingest.replay, { deliveryId });
+    expect(await pendingRuns(t)).toHaveLength(1);
+    await settle(t);
+    expect((await attemptsOf(t, deliveryId)).map((attempt) => attempt.outcome)).toEqual(["failed", "replayed", "processed"]);
+  });
 });
 
 describe("a stored body that no longer reads", () => {

@@ -5,7 +5,7 @@ import { internalMutation, type MutationCtx } from "../_generated/server";
 import { MAX_ATTEMPTS } from "../../src/retry";
 import { deleteAttempts, recordAttempt } from "../model/attempts";
 import { deliveryRetentionMs } from "../model/config";
-import { deleteDeliveries, updateDelivery } from "../model/deliveries";
+import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
 
 /* The inbox's crons: recover lost runs, purge finished deliveries. */
 
@@ -23,8 +23,7 @@ const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
  * so a backed-up scheduler never gets a second run of it.
  */
 async function lostRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">): Promise<string | null> {
-  const run =
-    delivery.scheduledRunId === undefined ? null : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
+  const run = await scheduledRun(ctx, delivery);
   if (run === null) {
     return "its scheduled run is gone";
   }

@@ -87,6 +87,21 @@ export async function countDeliveries(ctx: QueryCtx, source: SourceName, status:
   return shards.reduce((sum, shard) => sum + shard.count, 0);
 }
 
+/** The delivery's last scheduled processing run as the scheduler has it, or null when none is recorded or it is gone. */
+export async function scheduledRun(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">) {
+  return delivery.scheduledRunId === undefined
+    ? null
+    : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
+}
+
+/** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
+export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  const run = await scheduledRun(ctx, delivery);
+  if (run !== null && run.state.kind === "pending") {
+    await ctx.scheduler.cancel(run._id);
+  }
+}
+
 /** A delivery that processing has finished with, for good or deliberately. */
 export function isSettled(delivery: Doc<"webhook_deliveries">): boolean {
   return delivery.status === "processed" || delivery.status === "ignored";
