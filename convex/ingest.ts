@@ -9,8 +9,9 @@ import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators"
 
 /*
  * Operating the webhook inbox (docs/contract.md section 3): see it at a
- * glance, read a delivery's attempts, replay or discard deliveries by hand. Receiving is in inbox/receive.ts,
- * processing in inbox/process.ts, the crons in inbox/maintenance.ts.
+ * glance, read a delivery's attempts, replay or discard deliveries by hand.
+ * Receiving is in inbox/receive.ts, processing in inbox/process.ts, the
+ * crons in inbox/maintenance.ts.
  */
 
 const REPLAY_BATCH = 100;
