@@ -1,23 +1,40 @@
 import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { SOURCES } from "../src/sources/source";
-import { countDeliveries, updateDelivery } from "./model/deliveries";
+import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
+import { cancelPendingRun, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
 
 /*
  * Operating the webhook inbox (docs/contract.md section 3): see it at a
- * glance, replay deliveries by hand. Receiving is in inbox/receive.ts,
- * processing in inbox/process.ts, the crons in inbox/maintenance.ts.
+ * glance, read a delivery's attempts, replay or discard deliveries by hand.
+ * Receiving is in inbox/receive.ts, processing in inbox/process.ts, the
+ * crons in inbox/maintenance.ts.
  */
 
 const REPLAY_BATCH = 100;
 
-/** Sets a delivery to be processed again now, with a fresh set of attempts. */
+/**
+ * Sets a delivery to be processed again now, with a fresh round of attempts;
+ * its history keeps every earlier attempt and gains a `replayed` row.
+ */
 async function requeue(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  await updateDelivery(ctx, delivery, { status: "accepted", attempts: 0, nextAttemptAt: Date.now() });
-  await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId: delivery._id });
+  // A retry still waiting is replaced by this run, not run besides it.
+  await cancelPendingRun(ctx, delivery);
+  const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
+    deliveryId: delivery._id,
+  });
+  await updateDelivery(ctx, delivery, { status: "accepted", attempts: 0, nextAttemptAt: Date.now(), scheduledRunId });
+  await recordAttempt(ctx, delivery._id, {
+    outcome: "replayed",
+    detail: `Replayed by an operator; it was ${delivery.status} after ${delivery.attempts} attempt(s).`,
+  });
+}
+
+function deliveryMissing(deliveryId: Id<"webhook_deliveries">) {
+  return new ConvexError({ code: "NOT_FOUND", message: `Delivery ${deliveryId} does not exist (purged or discarded?).` });
 }
 
 /**
@@ -31,7 +48,7 @@ export const replay = internalMutation({
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null) {
-      throw new ConvexError({ code: "NOT_FOUND", message: `Delivery ${deliveryId} does not exist (purged?).` });
+      throw deliveryMissing(deliveryId);
     }
     await requeue(ctx, delivery);
     return { deliveryId, previousStatus: delivery.status };
@@ -62,8 +79,49 @@ export const replayFailed = internalMutation({
 });
 
 /**
+ * Operators: drops a failed delivery, its stored body and its attempt
+ * history (`npx convex run ingest:discard '{"deliveryId": "..."}'`), when
+ * replaying it would not help. Only `failed` deliveries: finished ones are
+ * purged after DELIVERY_RETENTION_DAYS, and `accepted` ones are still being
+ * processed.
+ */
+export const discard = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.object({ deliveryId: v.id("webhook_deliveries"), source: vSource, deliveryKey: v.string(), event: v.string() }),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery === null) {
+      throw deliveryMissing(deliveryId);
+    }
+    if (delivery.status !== "failed") {
+      throw new ConvexError({
+        code: "INVALID_ARGUMENT",
+        message: `Delivery ${deliveryId} is ${delivery.status}; only a failed delivery can be discarded (processed and ignored ones are purged after DELIVERY_RETENTION_DAYS; an accepted one is still being processed).`,
+      });
+    }
+    await cancelPendingRun(ctx, delivery);
+    await deleteDeliveries(ctx, [delivery]);
+    const { source, deliveryKey, event } = delivery;
+    return { deliveryId, source, deliveryKey, event };
+  },
+});
+
+/** Operators: a delivery's attempt history, oldest first (`npx convex run ingest:attempts '{"deliveryId": "..."}'`). */
+export const attempts = internalQuery({
+  args: { deliveryId: v.id("webhook_deliveries"), limit: v.optional(v.number()) },
+  returns: v.array(vAttempt.extend({ _id: v.id("delivery_attempts"), _creationTime: v.number() })),
+  handler: async (ctx, { deliveryId, limit }) => {
+    if ((await ctx.db.get("webhook_deliveries", deliveryId)) === null) {
+      throw deliveryMissing(deliveryId);
+    }
+    return await latestAttempts(ctx, deliveryId, Math.min(Math.max(1, Math.floor(limit ?? 100)), 100));
+  },
+});
+
+/**
  * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
- * deliveries by source and status, and the most recent failures.
+ * deliveries by source and status, the most recent failures, and the age
+ * of the oldest one.
  */
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
@@ -81,6 +139,11 @@ export const inboxStatus = internalQuery({
         nextAttemptAt: v.optional(v.number()),
       }),
     ),
+    // The failed delivery received longest ago, and how long ago: failures wait for an operator.
+    oldestFailure: v.union(
+      v.object({ deliveryId: v.id("webhook_deliveries"), source: vSource, receivedAt: v.number(), ageMs: v.number() }),
+      v.null(),
+    ),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];
@@ -94,8 +157,21 @@ export const inboxStatus = internalQuery({
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
       .order("desc")
       .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), 100));
+    const oldest = await ctx.db
+      .query("webhook_deliveries")
+      .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
+      .first();
     return {
       counts,
+      oldestFailure:
+        oldest === null
+          ? null
+          : {
+              deliveryId: oldest._id,
+              source: oldest.source,
+              receivedAt: oldest.receivedAt,
+              ageMs: Date.now() - oldest.receivedAt,
+            },
       recentFailures: recent.map((delivery) => ({
         deliveryId: delivery._id,
         source: delivery.source,

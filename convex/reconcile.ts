@@ -1,6 +1,6 @@
-import { convexToJson, v, type Infer } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Id } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import {
   internalAction,
   internalMutation,
@@ -12,9 +12,10 @@ import { describeWorkflow, EXECUTION_STATUSES, startWorkflow } from "../src/temp
 import { reconciliationFor } from "../src/temporal/outcome";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
+import { launchInputOf, workflowTypeProblem } from "./model/launch";
 import { changeStatus, type StatusChange } from "./model/status";
 import type { WorkOrderStatus } from "../src/workOrders/status";
-import { assembleWorkOrder } from "./model/workOrders";
+
 
 /*
  * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
@@ -23,6 +24,12 @@ import { assembleWorkOrder } from "./model/workOrders";
  * With Temporal, a page is an action that asks Temporal about each order and
  * one mutation that applies the answers; without it, a page is one mutation
  * that fails orders stale past STALE_FAIL_AFTER_MS.
+ *
+ * A sweep runs two chains of pages, `stale` (accepted, then running orders)
+ * and `launch` (submitted orders). Each chain's row in reconciler_chains
+ * names its latest scheduled page; a sweep starts a chain only when that
+ * page is no longer pending or running, so a slow Temporal never has two
+ * chains asking it the same questions.
  */
 
 const PAGE = 100;
@@ -39,6 +46,51 @@ function byReconciler(to: WorkOrderStatus, reason: string): StatusChange {
 const vPhase = v.union(v.literal("accepted"), v.literal("running"), v.literal("submitted"));
 type Phase = Infer<typeof vPhase>;
 const vPage = { phase: vPhase, cursor: v.union(v.string(), v.null()), cutoff: v.number() };
+type Page = Infer<typeof vPageObject>;
+const vPageObject = v.object(vPage);
+type Chain = Doc<"reconciler_chains">["chain"];
+type PageFunction = typeof internal.reconcile.checkPage | typeof internal.reconcile.failStalePage;
+
+function chainOf(phase: Phase): Chain {
+  return phase === "submitted" ? "launch" : "stale";
+}
+
+/** The chain's latest page, when it is still waiting to run or running. */
+async function runningPage(ctx: MutationCtx, chain: Chain) {
+  const row = await ctx.db
+    .query("reconciler_chains")
+    .withIndex("by_chain", (q) => q.eq("chain", chain))
+    .unique();
+  const page = row === null ? null : await ctx.db.system.get("_scheduled_functions", row.page);
+  return page !== null && (page.state.kind === "pending" || page.state.kind === "inProgress") ? page : null;
+}
+
+/** Schedules a chain's next page and makes it the one a sweep waits for. */
+async function schedulePage(ctx: MutationCtx, next: PageFunction, page: Page) {
+  const chain = chainOf(page.phase);
+  const pageId = await ctx.scheduler.runAfter(0, next, page);
+  const row = await ctx.db
+    .query("reconciler_chains")
+    .withIndex("by_chain", (q) => q.eq("chain", chain))
+    .unique();
+  if (row === null) {
+    await ctx.db.insert("reconciler_chains", { chain, page: pageId });
+  } else {
+    await ctx.db.patch("reconciler_chains", row._id, { page: pageId });
+  }
+}
+
+/** Starts a chain at its first page, unless its previous sweep is still under way. */
+async function startChain(ctx: MutationCtx, next: PageFunction, page: Page) {
+  const running = await runningPage(ctx, chainOf(page.phase));
+  if (running !== null) {
+    console.log(
+      `reconcile: the previous ${chainOf(page.phase)} sweep is still ${running.state.kind === "pending" ? "waiting to run" : "running"}; not starting another`,
+    );
+    return;
+  }
+  await schedulePage(ctx, next, page);
+}
 
 /** Cron: starts a sweep over stale orders (and, when launching, submitted ones not yet accepted). */
 export const sweep = internalMutation({
@@ -47,21 +99,21 @@ export const sweep = internalMutation({
   handler: async (ctx) => {
     const now = Date.now();
     if (temporalConfig() === null) {
-      await ctx.scheduler.runAfter(0, internal.reconcile.failStalePage, {
+      await startChain(ctx, internal.reconcile.failStalePage, {
         phase: "accepted",
         cursor: null,
         // Stale (past STALE_AFTER_MS) and untouched past STALE_FAIL_AFTER_MS.
         cutoff: now - Math.max(staleAfterMs(), staleFailAfterMs()),
       });
     } else {
-      await ctx.scheduler.runAfter(0, internal.reconcile.checkPage, {
+      await startChain(ctx, internal.reconcile.checkPage, {
         phase: "accepted",
         cursor: null,
         cutoff: now - staleAfterMs(),
       });
     }
     if (launchConfig() !== null) {
-      await ctx.scheduler.runAfter(0, internal.reconcile.checkPage, {
+      await startChain(ctx, internal.reconcile.checkPage, {
         phase: "submitted",
         cursor: null,
         cutoff: now - RELAUNCH_AFTER_MS,
@@ -92,19 +144,29 @@ export const stalePage = internalQuery({
   },
 });
 
-/** The page after this one, or the next phase of the sweep: accepted, then running. */
-async function continueSweep(
-  ctx: { scheduler: MutationCtx["scheduler"] },
-  next: typeof internal.reconcile.checkPage | typeof internal.reconcile.failStalePage,
-  page: { phase: Phase; cutoff: number },
+/** The page after this one, or the next phase of the stale chain: accepted, then running. */
+async function continueChain(
+  ctx: MutationCtx,
+  next: PageFunction,
+  page: Page,
   result: { isDone: boolean; continueCursor: string },
 ) {
   if (!result.isDone) {
-    await ctx.scheduler.runAfter(0, next, { ...page, cursor: result.continueCursor });
+    await schedulePage(ctx, next, { ...page, cursor: result.continueCursor });
   } else if (page.phase === "accepted") {
-    await ctx.scheduler.runAfter(0, next, { phase: "running", cursor: null, cutoff: page.cutoff });
+    await schedulePage(ctx, next, { phase: "running", cursor: null, cutoff: page.cutoff });
   }
 }
+
+/** From a page that is an action: carries its chain on, in a transaction of its own. */
+export const continueCheck = internalMutation({
+  args: { page: vPageObject, isDone: v.boolean(), continueCursor: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { page, ...result }) => {
+    await continueChain(ctx, internal.reconcile.checkPage, page, result);
+    return null;
+  },
+});
 
 /** One line per page, with what its transaction cost: how operators (and the benchmark) see a sweep. */
 async function logPage(ctx: MutationCtx, what: string, page: { phase: Phase }, count: number) {
@@ -125,7 +187,7 @@ export const failStalePage = internalMutation({
       await changeStatus(ctx, order, byReconciler("failed", "stale"));
     }
     await logPage(ctx, "failed", page, stale.page.length);
-    await continueSweep(ctx, internal.reconcile.failStalePage, page, stale);
+    await continueChain(ctx, internal.reconcile.failStalePage, page, stale);
     return null;
   },
 });
@@ -187,11 +249,10 @@ export const checkPage = internalAction({
       return null;
     }
     const result = await ctx.runQuery(internal.reconcile.stalePage, { ...page, numItems: TEMPORAL_PAGE });
+    const carryOn = { page, isDone: result.isDone, continueCursor: result.continueCursor };
     if (page.phase === "submitted") {
       await inBatches(result.workOrderIds, TEMPORAL_CONCURRENCY, (workOrderId) => launchWorkOrder(ctx, workOrderId));
-      if (!result.isDone) {
-        await ctx.scheduler.runAfter(0, internal.reconcile.checkPage, { ...page, cursor: result.continueCursor });
-      }
+      await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
       return null;
     }
     const descriptions = await inBatches(result.workOrderIds, TEMPORAL_CONCURRENCY, async (workOrderId) => ({
@@ -204,7 +265,7 @@ export const checkPage = internalAction({
       }
     }
     await ctx.runMutation(internal.reconcile.applyDescriptions, { phase: page.phase, descriptions });
-    await continueSweep(ctx, internal.reconcile.checkPage, page, result);
+    await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
     return null;
   },
 });
@@ -212,25 +273,22 @@ export const checkPage = internalAction({
 /** The launch request of a submitted order, or null when it is not submitted (any more). */
 export const launchRequest = internalQuery({
   args: { workOrderId: v.id("work_orders") },
-  returns: v.union(
-    v.object({ workflowType: v.string(), input: v.any() }),
-    v.null(),
-  ),
+  returns: v.union(v.object({ workflowType: v.string(), input: v.any() }), v.null()),
   handler: async (ctx, { workOrderId }) => {
     const order = await ctx.db.get("work_orders", workOrderId);
     if (order === null || order.status !== "submitted") {
       return null;
     }
-    const { prompt, args, target } = await assembleWorkOrder(ctx, order);
-    return {
-      workflowType: order.workflowType,
-      // Arg values in Convex's JSON form, so that int64 and bytes survive JSON.
-      input: { workOrderId, prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target },
-    };
+    return { workflowType: order.workflowType, input: await launchInputOf(ctx, order) };
   },
 });
 
-/** Starts the workflow of a submitted order; started or already started moves it to accepted. */
+/**
+ * Starts the workflow of a submitted order; started or already started moves
+ * it to accepted, a request Temporal refuses fails it. An unlisted workflow
+ * type (JANGAR_WORKFLOW_TYPES changed after the order was created) and
+ * Temporal being unable to take it now leave it submitted, with a log line.
+ */
 async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
   const config = launchConfig();
   if (config === null) {
@@ -240,6 +298,11 @@ async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
   if (request === null) {
     return;
   }
+  const unlisted = workflowTypeProblem(request.workflowType);
+  if (unlisted !== null) {
+    console.warn(`launch: work order ${workOrderId} stays submitted, not launched: ${unlisted}`);
+    return;
+  }
   const started = await startWorkflow(config.temporal, {
     workflowId: workOrderId,
     workflowType: request.workflowType,
@@ -247,14 +310,24 @@ async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
     input: request.input,
     requestId: `launch-${workOrderId}`,
   });
-  if (started.kind === "failed") {
-    console.warn(`launch: work order ${workOrderId} stays submitted, to be launched again: ${started.reason}`);
-    return;
+  switch (started.kind) {
+    case "failed":
+      console.warn(`launch: work order ${workOrderId} stays submitted, to be launched again: ${started.reason}`);
+      return;
+    case "refused":
+      console.warn(`launch: work order ${workOrderId} fails: ${started.reason}`);
+      await ctx.runMutation(internal.reconcile.markLaunched, { workOrderId, to: "failed", reason: started.reason });
+      return;
+    case "started":
+    case "alreadyStarted":
+      await ctx.runMutation(internal.reconcile.markLaunched, {
+        workOrderId,
+        to: "accepted",
+        reason: started.kind === "started" ? `workflow started (run ${started.runId})` : "workflow already started",
+      });
+      return;
   }
-  await ctx.runMutation(internal.reconcile.markLaunched, {
-    workOrderId,
-    reason: started.kind === "started" ? `workflow started (run ${started.runId})` : "workflow already started",
-  });
+  started satisfies never;
 }
 
 export const launch = internalAction({
@@ -266,13 +339,14 @@ export const launch = internalAction({
   },
 });
 
+/** Records what the launch of a submitted order came to; an order that moved on meanwhile keeps its status. */
 export const markLaunched = internalMutation({
-  args: { workOrderId: v.id("work_orders"), reason: v.string() },
+  args: { workOrderId: v.id("work_orders"), to: v.union(v.literal("accepted"), v.literal("failed")), reason: v.string() },
   returns: v.null(),
-  handler: async (ctx, { workOrderId, reason }) => {
+  handler: async (ctx, { workOrderId, to, reason }) => {
     const order = await ctx.db.get("work_orders", workOrderId);
-    if (order !== null) {
-      await changeStatus(ctx, order, byReconciler("accepted", reason));
+    if (order !== null && order.status === "submitted") {
+      await changeStatus(ctx, order, byReconciler(to, reason));
     }
     return null;
   },

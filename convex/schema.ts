@@ -8,6 +8,7 @@ import {
   vStatusSource,
   vWorkOrderStatus,
 } from "./model/validators";
+import { vAttempt } from "./model/attempts";
 
 export default defineSchema({
   chat_sessions: defineTable({
@@ -123,6 +124,8 @@ export default defineSchema({
     touchedCount: v.optional(v.number()),
     // Effects asked for but not applied, and why (a status the machine refused, an unknown order, an unbound thread).
     skipped: v.optional(v.array(v.string())),
+    // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
+    scheduledRunId: v.optional(v.id("_scheduled_functions")),
   })
     .index("by_source_deliveryKey", ["source", "deliveryKey"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
@@ -139,4 +142,18 @@ export default defineSchema({
     shard: v.number(),
     count: v.number(),
   }).index("by_source_status_shard", ["source", "status", "shard"]),
+
+  // A delivery's audit, oldest first: every processing attempt, every recovery
+  // of a lost run and every replay adds a row, and nothing changes one.
+  // Written by inbox/process, inbox/maintenance and ingest; deleted only
+  // with its delivery (retention, ingest:discard).
+  delivery_attempts: defineTable(vAttempt).index("by_deliveryId", ["deliveryId"]),
+
+  // The reconciler's chains of pages (convex/reconcile.ts), one row per chain,
+  // naming its latest scheduled page: a sweep starts a chain only once that
+  // page is neither pending nor running. Written by the chain's pages.
+  reconciler_chains: defineTable({
+    chain: v.union(v.literal("stale"), v.literal("launch")),
+    page: v.id("_scheduled_functions"),
+  }).index("by_chain", ["chain"]),
 });

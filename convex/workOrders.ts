@@ -12,6 +12,7 @@ import {
 } from "./model/callers";
 import { findSession, requireSession } from "./model/chatSessions";
 import { invalidTransition, valueOf } from "./model/errors";
+import { checkWorkflowType } from "./model/launch";
 import { changeStatus } from "./model/status";
 import { vLinkKind, vWorkOrderStatus } from "./model/validators";
 import {
@@ -41,6 +42,7 @@ export const create = callerMutation({
   returns: v.id("work_orders"),
   handler: async (ctx, { sessionId, requestedBy, status, args, target, ...fields }) => {
     const initial = valueOf(oneOf("status", status ?? "submitted", ["draft", "submitted"] as const));
+    checkWorkflowType(fields.workflowType);
     const session = await requireSession(ctx, ctx.caller, sessionId);
     return await createWorkOrder(
       ctx,

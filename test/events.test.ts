@@ -67,6 +67,7 @@ async function domainTables(t: Backend) {
   const tables = await snapshotTables(t);
   delete tables.webhook_deliveries;
   delete tables.delivery_counters;
+  delete tables.delivery_attempts;
   return tables;
 }
 

@@ -3,11 +3,14 @@ import type { PushEvent } from "@octokit/webhooks-types";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
+import { EVENTS_SECRET, postEvent, statusChanged } from "./events";
 import { postGithub, settle } from "./github";
-import { newSession, newWorkOrder } from "./helpers";
+import { expectConvexError, expectNothingWritten, newSession, newWorkOrder } from "./helpers";
+import { configureSlackApp, postSlackEvent } from "./slack";
 
 beforeEach(() => {
   vi.useFakeTimers();
@@ -55,6 +58,41 @@ async function delivery(t: Backend, deliveryId: unknown) {
 
 async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
   return (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
+}
+
+/** A delivery's attempt history, as an operator reads it. */
+async function attemptsOf(t: Backend, deliveryId: unknown) {
+  return await t.query(internal.ingest.attempts, { deliveryId: deliveryId as Id<"webhook_deliveries"> });
+}
+
+/** The processing runs of deliveries that are waiting to start. */
+async function pendingRuns(t: Backend) {
+  return await t.run(async (ctx) =>
+    (await ctx.db.system.query("_scheduled_functions").collect()).filter(
+      (job) => job.name === "inbox/process:processDelivery" && job.state.kind === "pending",
+    ),
+  );
+}
+
+/** Replaces a stored delivery's body with other bytes (or removes it), as if storage had changed under it. */
+async function replaceBody(t: Backend, deliveryId: unknown, bytes: string | null) {
+  const stored = await delivery(t, deliveryId);
+  return await t.run(async (ctx) => {
+    const original = await (await ctx.storage.get(stored.body))!.arrayBuffer();
+    await ctx.storage.delete(stored.body);
+    if (bytes !== null) {
+      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
+      await ctx.db.patch("webhook_deliveries", stored._id, { body });
+    }
+    return original;
+  });
+}
+
+async function restoreBody(t: Backend, deliveryId: unknown, bytes: ArrayBuffer) {
+  await t.run(async (ctx) => {
+    const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
+    await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { body });
+  });
 }
 
 describe("processing failures", () => {
@@ -161,6 +199,161 @@ describe("processing failures", () => {
   });
 });
 
+describe("attempt history", () => {
+  test("every attempt is kept with its outcome, error, records touched and cost; a replay adds to the history and erases nothing", async () => {
+    const t = newBackend();
+    const workOrderId = await orderOnFeatureBranch(t);
+    const response = await postGithub(t, { event: "push", payload: pushOf(3) });
+    const deliveryId = response.body.delivery;
+    const bytes = await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    await restoreBody(t, deliveryId, bytes);
+    await runDue(t, RETRY_DELAYS_MS[0]);
+    expect(await linksOf(t, workOrderId)).toHaveLength(3);
+    const firstRound = await attemptsOf(t, deliveryId);
+    expect(firstRound).toEqual([
+      expect.objectContaining({ outcome: "failed", error: expect.stringMatching(/missing/), retryAt: expect.any(Number) }),
+      expect.objectContaining({ outcome: "processed", touchedCount: 3, cost: expect.objectContaining({ documentsWritten: expect.any(Number) }) }),
+    ]);
+    expect(firstRound[1].touched).toHaveLength(3);
+    expect(firstRound[1].touched![0]).toMatchObject({ table: "work_order_links" });
+
+    await t.mutation(internal.ingest.replay, { deliveryId: deliveryId as Id<"webhook_deliveries"> });
+    await settle(t);
+    const history = await attemptsOf(t, deliveryId);
+    expect(history.slice(0, 2)).toEqual(firstRound);
+    expect(history.slice(2)).toEqual([
+      expect.objectContaining({ outcome: "replayed", detail: "Replayed by an operator; it was processed after 2 attempt(s)." }),
+      expect.objectContaining({ outcome: "processed", touchedCount: 0 }),
+    ]);
+  });
+
+  test("a replay while a retry waits replaces the retry: one run, not two", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    const bytes = await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    expect(await pendingRuns(t)).toHaveLength(1);
+    await restoreBody(t, deliveryId, bytes);
+    await t.mutation(internal.ingest.replay, { deliveryId });
+    expect(await pendingRuns(t)).toHaveLength(1);
+    await settle(t);
+    expect((await attemptsOf(t, deliveryId)).map((attempt) => attempt.outcome)).toEqual(["failed", "replayed", "processed"]);
+  });
+});
+
+describe("a stored body that no longer reads", () => {
+  const posts = {
+    github: async (t: Backend) => (await postGithub(t, { event: "push", payload: pushOf(1) })).body,
+    slack: async (t: Backend) => {
+      configureSlackApp();
+      return (await postSlackEvent(t, aliceRootAsMessage)).body;
+    },
+    events: async (t: Backend) => {
+      vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+      return (await postEvent(t, { event: statusChanged("k57b8fyq3gw2xxfd4qbqtxj8zx7g0gp4", "running") })).body;
+    },
+  };
+  const unreadable = { "not JSON": "<html>not the stored event</html>", "JSON of another shape": '{"type":"event_callback","data":1}' };
+  const cases = (["github", "slack", "events"] as const).flatMap((source) =>
+    Object.entries(unreadable).map(([what, bytes]) => [source, what, bytes] as const),
+  );
+
+  test.each(cases)("%s, %s: the delivery fails at once with the reason and is not retried", async (source, _what, bytes) => {
+    const t = newBackend();
+    const accepted = await posts[source](t);
+    expect(accepted.status).toBe("accepted");
+    await replaceBody(t, accepted.delivery, bytes);
+    await runDue(t);
+
+    const failed = await delivery(t, accepted.delivery);
+    expect(failed).toMatchObject({ status: "failed", attempts: 1 });
+    expect(failed.nextAttemptAt).toBeUndefined();
+    expect(failed.error).toMatch(new RegExp(`^A stored ${source} delivery no longer reads: .+`));
+    expect(await pendingRuns(t)).toEqual([]);
+    expect(await attemptsOf(t, accepted.delivery)).toEqual([
+      expect.objectContaining({ outcome: "uninterpretable", error: failed.error }),
+    ]);
+    expect((await attemptsOf(t, accepted.delivery))[0].retryAt).toBeUndefined();
+
+    // Nothing runs it again by itself: not the retries, not the recovery cron.
+    vi.advanceTimersByTime(2 * 60 * 60 * 1000);
+    await t.mutation(internal.inbox.maintenance.recoverLost, {});
+    await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+    expect((await delivery(t, accepted.delivery)).attempts).toBe(1);
+  });
+});
+
+describe("lost runs", () => {
+  test("a run still waiting on a backed-up scheduler is left alone: no second run is scheduled", async () => {
+    const t = newBackend();
+    const workOrderId = await orderOnFeatureBranch(t);
+    const response = await postGithub(t, { event: "push", payload: pushOf(2) });
+    // The clock moves on, but the scheduler has not started the run yet.
+    vi.setSystemTime(Date.now() + 30 * 60 * 1000);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
+    expect(await pendingRuns(t)).toHaveLength(1);
+    await settle(t);
+    expect(await delivery(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 1 });
+    expect(await linksOf(t, workOrderId)).toHaveLength(2);
+  });
+
+  test("a run that dies outside its try is counted as an attempt by each recovery, and the delivery ends failed once the attempts are spent", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const response = await postGithub(t, { event: "push", payload: pushOf(2) });
+    const deliveryId = response.body.delivery;
+    // Every run dies where the inbox cannot record it: the body is gone, and
+    // recording the failure hits a broken counter (two rows for each shard).
+    const bytes = await replaceBody(t, deliveryId, null);
+    const faults = await t.run(async (ctx) => {
+      const ids = [];
+      for (let shard = 0; shard < 8; shard += 1) {
+        for (let copy = 0; copy < 2; copy += 1) {
+          ids.push(await ctx.db.insert("delivery_counters", { source: "github", status: "failed", shard, count: 0 }));
+        }
+      }
+      return ids;
+    });
+    vi.spyOn(console, "error").mockImplementation(() => {});
+    await runDue(t);
+    for (let recovery = 1; recovery < MAX_ATTEMPTS; recovery += 1) {
+      vi.advanceTimersByTime(11 * 60 * 1000);
+      expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
+      expect(await delivery(t, deliveryId)).toMatchObject({ status: "accepted", attempts: recovery });
+      await runDue(t);
+    }
+    const history = await attemptsOf(t, deliveryId);
+    expect(history).toHaveLength(MAX_ATTEMPTS - 1);
+    for (const attempt of history) {
+      expect(attempt).toMatchObject({ outcome: "lost", error: expect.stringMatching(/did not finish: its run failed outside the inbox's handling/) });
+    }
+
+    // The last recovery gives up (the counter is mended, so that the failure can be counted).
+    await t.run(async (ctx) => {
+      for (const id of faults) {
+        await ctx.db.delete("delivery_counters", id);
+      }
+    });
+    vi.advanceTimersByTime(11 * 60 * 1000);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
+    const failed = await delivery(t, deliveryId);
+    expect(failed).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS, error: expect.stringMatching(/did not finish/) });
+    expect(failed.nextAttemptAt).toBeUndefined();
+    expect(await pendingRuns(t)).toEqual([]);
+    expect(await attemptsOf(t, deliveryId)).toHaveLength(MAX_ATTEMPTS);
+
+    // Later sweeps leave it to an operator; a replay (with the body back) processes it.
+    vi.advanceTimersByTime(60 * 60 * 1000);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
+    await restoreBody(t, deliveryId, bytes);
+    await t.mutation(internal.ingest.replay, { deliveryId: deliveryId as Id<"webhook_deliveries"> });
+    await settle(t);
+    expect((await delivery(t, deliveryId)).status).toBe("processed");
+  });
+});
+
 describe("large deliveries", () => {
   test("a push of 2,048 commits (GitHub's most) to three orders on the branch links every commit, in one transaction", async () => {
     const t = newBackend();
@@ -198,6 +391,131 @@ describe("retention", () => {
     expect(left).toEqual({ deliveries: [recent], bodies: 1 });
     const inbox = await t.query(internal.ingest.inboxStatus, {});
     expect(inbox.counts).toContainEqual({ source: "github", status: "ignored", count: 1 });
+  });
+});
+
+describe("failed deliveries wait for an operator", () => {
+  const DAY = 24 * 60 * 60 * 1000;
+
+  /** One delivery in each status, received `DELIVERY_RETENTION_DAYS` + 1 days ago. */
+  async function oneOfEach(t: Backend) {
+    await orderOnFeatureBranch(t);
+    const processed = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    const ignored = (await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } })).body.delivery;
+    const failed = (await postGithub(t, { event: "push", payload: pushOf(1, 10) })).body.delivery;
+    await replaceBody(t, failed, "not JSON");
+    await runDue(t);
+    const accepted = (await postGithub(t, { event: "push", payload: pushOf(1, 20) })).body.delivery;
+    return { processed, ignored, failed, accepted };
+  }
+
+  test("retention purges only processed and ignored deliveries; failed and accepted ones stay, with their bodies, whatever their age", async () => {
+    vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
+    const t = newBackend();
+    const ids = await oneOfEach(t);
+    expect((await delivery(t, ids.failed)).status).toBe("failed");
+    // A year passes with the accepted one's run stuck behind a backed-up scheduler.
+    vi.setSystemTime(Date.now() + 365 * DAY);
+    expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(2);
+    const left = await t.run(async (ctx) => ({
+      deliveries: (await ctx.db.query("webhook_deliveries").collect()).map((row) => row._id).sort(),
+      bodies: (await ctx.db.system.query("_storage").collect()).length,
+    }));
+    expect(left).toEqual({ deliveries: [ids.failed, ids.accepted].sort(), bodies: 2 });
+    const inbox = await t.query(internal.ingest.inboxStatus, {});
+    expect(inbox.counts.filter((row) => row.count !== 0)).toEqual([
+      { source: "github", status: "accepted", count: 1 },
+      { source: "github", status: "failed", count: 1 },
+    ]);
+  });
+
+  test("inboxStatus shows the oldest failed delivery and its age", async () => {
+    const t = newBackend();
+    expect((await t.query(internal.ingest.inboxStatus, {})).oldestFailure).toBeNull();
+    const { failed } = await oneOfEach(t);
+    const receivedAt = (await delivery(t, failed)).receivedAt;
+    vi.setSystemTime(receivedAt + 3 * DAY);
+    expect((await t.query(internal.ingest.inboxStatus, {})).oldestFailure).toEqual({
+      deliveryId: failed,
+      source: "github",
+      receivedAt,
+      ageMs: 3 * DAY,
+    });
+  });
+
+  test("ingest:discard drops a failed delivery with its body and attempt history, and cancels its pending retry", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    // A failure of the moment: the retry is pending when the operator discards it.
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    expect(await pendingRuns(t)).toHaveLength(1);
+    const before = await t.run(async (ctx) => (await ctx.db.system.query("_storage").collect()).length);
+
+    expect(await t.mutation(internal.ingest.discard, { deliveryId })).toEqual({
+      deliveryId,
+      source: "github",
+      deliveryKey: expect.any(String),
+      event: "push",
+    });
+    const left = await t.run(async (ctx) => ({
+      delivery: await ctx.db.get("webhook_deliveries", deliveryId),
+      attempts: await ctx.db.query("delivery_attempts").collect(),
+      bodies: (await ctx.db.system.query("_storage").collect()).length,
+    }));
+    expect(left).toEqual({ delivery: null, attempts: [], bodies: before });
+    expect(await pendingRuns(t)).toEqual([]);
+    expect((await t.query(internal.ingest.inboxStatus, {})).counts).toContainEqual({ source: "github", status: "failed", count: 0 });
+    await expectConvexError(t.mutation(internal.ingest.discard, { deliveryId }), "NOT_FOUND");
+  });
+
+  test("ingest:discard refuses a delivery that is not failed, and changes nothing", async () => {
+    const t = newBackend();
+    const ids = await oneOfEach(t);
+    for (const status of ["processed", "ignored", "accepted"] as const) {
+      await expectNothingWritten(t, async () => {
+        const error = await expectConvexError(
+          t.mutation(internal.ingest.discard, { deliveryId: ids[status] as Id<"webhook_deliveries"> }),
+          "INVALID_ARGUMENT",
+        );
+        expect(error.message).toMatch(new RegExp(`is ${status}; only a failed delivery can be discarded`));
+      });
+    }
+  });
+
+  test("purge deletes each delivery's attempts with it, a bounded number per transaction", async () => {
+    vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
+    // At most 230 documents written per transaction: a history of 250 attempts cannot go in one.
+    const t = newBackend({ documentsWritten: 230 });
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    await runDue(t);
+    for (let batch = 0; batch < 2; batch += 1) {
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 125; i += 1) {
+          await ctx.db.insert("delivery_attempts", { deliveryId, at: Date.now(), outcome: "replayed" });
+        }
+      });
+    }
+    vi.advanceTimersByTime(3 * DAY);
+    expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(1);
+    expect(await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId))).toBeNull();
+    await settle(t);
+    expect(await t.run(async (ctx) => await ctx.db.query("delivery_attempts").collect())).toEqual([]);
+  });
+
+  test("purge writes each inbox counter once per batch, not once per delivery", async () => {
+    vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
+    // A batch of 100 deliveries deletes 100 rows; the counters may add a handful of writes, not 100.
+    const t = newBackend({ documentsWritten: 110 });
+    for (let i = 0; i < 100; i += 1) {
+      await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } });
+    }
+    vi.advanceTimersByTime(3 * DAY);
+    expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(100);
+    const inbox = await t.query(internal.ingest.inboxStatus, {});
+    expect(inbox.counts).toContainEqual({ source: "github", status: "ignored", count: 0 });
   });
 });
 

@@ -4,8 +4,8 @@ import type { Id } from "../convex/_generated/dataModel";
 import type { ExecutionStatus } from "../src/temporal/client";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
-import { newSession, newWorkOrder, statusHistory } from "./helpers";
-import { FakeTemporal, TEMPORAL_URL } from "./temporal";
+import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { FakeTemporal, TEMPORAL_URL, type FakeTemporalMode } from "./temporal";
 
 const MINUTE = 60 * 1000;
 let temporal: FakeTemporal;
@@ -22,6 +22,7 @@ afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
   vi.unstubAllEnvs();
+  vi.restoreAllMocks();
 });
 
 async function settle(t: Backend) {
@@ -265,6 +266,59 @@ describe("launching submitted orders", () => {
     expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ reason: "workflow already started" });
   });
 
+  test.each(["invalidArgument", "tooLarge"] as const)(
+    "Temporal refuses the launch request (%s): the order fails at once with Temporal's reason, and is not sent again",
+    async (mode) => {
+      const t = newBackend();
+      temporal.mode = mode;
+      const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+      await settle(t);
+      expect((await orderOf(t, workOrderId)).status).toBe("failed");
+      expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({
+        from: "submitted",
+        to: "failed",
+        source: "reconcile",
+        reason: mode === "invalidArgument"
+          ? "Temporal refused the launch (400): Blob data size exceeds limit."
+          : expect.stringMatching(/^Temporal refused the launch \(413\): .*Too Large/),
+      });
+
+      temporal.mode = "normal";
+      vi.advanceTimersByTime(6 * MINUTE);
+      await reconcile(t);
+      expect(temporal.requests.filter((request) => request.method === "POST")).toHaveLength(1);
+    },
+  );
+
+  const deploymentTrouble: FakeTemporalMode[] = [
+    "unauthorized",
+    "forbidden",
+    "namespaceMissing",
+    "rateLimited",
+    "error500",
+    "error503",
+    "proxyBadRequest",
+    "unreachable",
+    "hang",
+  ];
+  test.each(deploymentTrouble)(
+    "Temporal answers the launch with %s: the order stays submitted, with no history row, and is launched once Temporal takes it",
+    async (mode) => {
+      const t = newBackend();
+      temporal.mode = mode;
+      const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+      const history = await statusHistory(t, workOrderId);
+      await settle(t);
+      expect((await orderOf(t, workOrderId)).status).toBe("submitted");
+      expect(await statusHistory(t, workOrderId)).toEqual(history);
+
+      temporal.mode = "normal";
+      vi.advanceTimersByTime(6 * MINUTE);
+      await reconcile(t);
+      expect((await orderOf(t, workOrderId)).status).toBe("accepted");
+    },
+  );
+
   test("a failed launch leaves the order submitted; the reconciler launches it again later", async () => {
     const t = newBackend();
     temporal.mode = "error500";
@@ -297,5 +351,158 @@ describe("launching submitted orders", () => {
     await reconcile(t);
     expect(temporal.requests.filter((request) => request.method === "POST")).toEqual([]);
     expect((await orderOf(t, workOrderId)).status).toBe("submitted");
+  });
+});
+
+describe("workflow types (JANGAR_WORKFLOW_TYPES)", () => {
+  beforeEach(() => {
+    vi.stubEnv("TEMPORAL_TASK_QUEUE", "codex-agents");
+  });
+
+  function createAs(caller: ReturnType<typeof asService>, sessionId: Id<"chat_sessions">, workflowType: string) {
+    return caller.mutation(api.workOrders.create, { sessionId, workflowType, prompt: "Rotate them.", title: "Rotate" });
+  }
+
+  test("set: an unlisted workflowType is INVALID_ARGUMENT naming the allowed ones, for users and services alike, and nothing is written", async () => {
+    vi.stubEnv("JANGAR_WORKFLOW_TYPES", " codex-implement, codex-review ,");
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    for (const caller of [asUser(t, "alice"), asService(t)]) {
+      await expectNothingWritten(t, async () => {
+        const error = await expectConvexError(createAs(caller, sessionId, "adminRotateAllSecrets"), "INVALID_ARGUMENT");
+        expect(error.message).toBe(
+          'workflowType "adminRotateAllSecrets" is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows codex-implement, codex-review.',
+        );
+      });
+    }
+    const listed = await createAs(asUser(t, "alice"), sessionId, "codex-review");
+    await settle(t);
+    expect((await orderOf(t, listed)).status).toBe("accepted");
+  });
+
+  test("unset: any workflow type is taken", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const workOrderId = await createAs(asUser(t, "alice"), sessionId, "anything-at-all");
+    expect((await orderOf(t, workOrderId)).workflowType).toBe("anything-at-all");
+  });
+
+  test("the launcher never starts an unlisted type: an order created before the list was set stays submitted, and the skip is logged", async () => {
+    const t = newBackend();
+    vi.stubEnv("TEMPORAL_TASK_QUEUE", "");
+    const legacy = await createAs(asService(t), await newSession(t, "alice"), "adminRotateAllSecrets");
+    vi.stubEnv("TEMPORAL_TASK_QUEUE", "codex-agents");
+    vi.stubEnv("JANGAR_WORKFLOW_TYPES", "codex-implement");
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: unknown) => void warnings.push(String(line)));
+
+    vi.advanceTimersByTime(6 * MINUTE);
+    await reconcile(t);
+    expect(temporal.requests).toEqual([]);
+    expect((await orderOf(t, legacy)).status).toBe("submitted");
+    expect(warnings).toContain(
+      `launch: work order ${legacy} stays submitted, not launched: workflowType "adminRotateAllSecrets" is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows codex-implement.`,
+    );
+
+    // Listed again, it is launched by the next sweep.
+    vi.stubEnv("JANGAR_WORKFLOW_TYPES", "codex-implement,adminRotateAllSecrets");
+    await reconcile(t);
+    expect((await orderOf(t, legacy)).status).toBe("accepted");
+  });
+});
+
+describe("launch input bound (1 MiB)", () => {
+  const KiB = 1024;
+  /** `count` args of 60,000 characters each. */
+  function bigArgs(count: number, from = 0) {
+    return Array.from({ length: count }, (_, i) => ({ name: `part-${from + i}`, value: "x".repeat(60_000) }));
+  }
+  const prompt = "p".repeat(250 * KiB);
+
+  test("workOrders:create refuses an order whose launch input would exceed 1 MiB, naming the size; just under is taken", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const create = (args: { name: string; value: unknown }[]) =>
+      asService(t).mutation(api.workOrders.create, { sessionId, workflowType: "codex-implement", prompt, title: "Big", args });
+    await expectNothingWritten(t, async () => {
+      const error = await expectConvexError(create(bigArgs(14)), "INVALID_ARGUMENT");
+      expect(error.message).toMatch(/launch input \(prompt, args and target as JSON\) would be 10\d{5} bytes; the limit is 1048576 \(1 MiB\)/);
+    });
+    const workOrderId = await create(bigArgs(13));
+    expect((await orderOf(t, workOrderId)).args).toHaveLength(13);
+  });
+
+  test("workOrderArgs:upsert refuses an arg that would take the launch input past 1 MiB; replacing an arg counts it once", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const workOrderId = await asService(t).mutation(api.workOrders.create, {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt,
+      title: "Big",
+      args: bigArgs(13),
+    });
+    await expectNothingWritten(t, async () => {
+      const error = await expectConvexError(
+        asUser(t, "alice").mutation(api.workOrderArgs.upsert, { workOrderId, ...bigArgs(1, 13)[0] }),
+        "INVALID_ARGUMENT",
+      );
+      expect(error.message).toMatch(/would be 10\d{5} bytes; the limit is 1048576/);
+    });
+    await asUser(t, "alice").mutation(api.workOrderArgs.upsert, { workOrderId, name: "part-0", value: "y".repeat(60_000) });
+    const order = await orderOf(t, workOrderId);
+    expect(order.args.find((arg) => arg.name === "part-0")?.value).toBe("y".repeat(60_000));
+  });
+});
+
+describe("one reconciler chain at a time", () => {
+  test("a sweep that starts while the previous one still waits on a slow Temporal starts no second chain", async () => {
+    const t = newBackend();
+    const orders = [await orderIn(t, "running", 31 * MINUTE), await orderIn(t, "running", 31 * MINUTE)];
+    for (const workOrderId of orders) {
+      temporal.executions.set(workOrderId, "RUNNING");
+    }
+    // Each answer takes 5 s: the first chain's page is still running when the next cron fires.
+    temporal.delayMs = 5_000;
+    const logs: string[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => void logs.push(String(line)));
+    await t.mutation(internal.reconcile.sweep, {});
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(temporal.requests.length).toBeGreaterThan(0);
+
+    await t.mutation(internal.reconcile.sweep, {});
+    await vi.advanceTimersByTimeAsync(1_000);
+    await settle(t);
+    for (const workOrderId of orders) {
+      expect(temporal.requests.filter((request) => request.path.endsWith(`/${workOrderId}`))).toHaveLength(1);
+      expect((await orderOf(t, workOrderId)).updatedAt).toBeGreaterThan(Date.now() - MINUTE);
+    }
+    expect(logs).toContain("reconcile: the previous stale sweep is still running; not starting another");
+
+    // Once that chain is done, the next sweep runs one again.
+    await t.run(async (ctx) => {
+      for (const workOrderId of orders) {
+        await ctx.db.patch("work_orders", workOrderId, { updatedAt: Date.now() - 31 * MINUTE });
+      }
+    });
+    await reconcile(t);
+    expect(temporal.requests).toHaveLength(4);
+  });
+
+  test("a chain whose page died does not hold back the next sweep", async () => {
+    const t = newBackend();
+    const workOrderId = await orderIn(t, "running", 31 * MINUTE);
+    temporal.executions.set(workOrderId, "COMPLETED");
+    await t.mutation(internal.reconcile.sweep, {});
+    // The page is lost before it runs.
+    await t.run(async (ctx) => {
+      for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
+        if (job.state.kind === "pending") {
+          await ctx.scheduler.cancel(job._id);
+        }
+      }
+    });
+    await reconcile(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("succeeded");
   });
 });

@@ -5,6 +5,23 @@ export const TEMPORAL_URL = "http://temporal.test:7243";
 
 type Recorded = { method: string; path: string; headers: Headers; body: unknown };
 
+/** Answers the fake gives instead of the normal one, each as the real frontend (or a proxy before it) spells it. */
+export type FakeTemporalMode =
+  | "normal"
+  | "error500"
+  | "error503"
+  | "hang"
+  | "malformed"
+  | "unreachable"
+  | "namespaceMissing"
+  | "unauthorized"
+  | "forbidden"
+  | "rateLimited"
+  | "proxyBadRequest"
+  /** 400 INVALID_ARGUMENT (gRPC 3): the request itself is refused. */
+  | "invalidArgument"
+  | "tooLarge";
+
 /**
  * A fake of Temporal's HTTP API, to stand in for `fetch`. It checks each
  * request's method, path and headers the way the real frontend routes them,
@@ -14,7 +31,9 @@ export class FakeTemporal {
   readonly requests: Recorded[] = [];
   readonly executions = new Map<string, ExecutionStatus>();
   /** How the next requests are answered instead of normally. */
-  mode: "normal" | "error500" | "hang" | "malformed" | "unreachable" | "namespaceMissing" = "normal";
+  mode: FakeTemporalMode = "normal";
+  /** How long (in fake time) each answer takes: a slow Temporal. */
+  delayMs = 0;
 
   constructor(readonly expected: { namespace: string; apiKey?: string }) {}
 
@@ -31,6 +50,9 @@ export class FakeTemporal {
     expect(match, `path ${url.pathname}`).not.toBeNull();
     expect(decodeURIComponent(match![1])).toBe(this.expected.namespace);
     const workflowId = decodeURIComponent(match![2]);
+    if (this.delayMs > 0) {
+      await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+    }
 
     switch (this.mode) {
       case "unreachable":
@@ -45,6 +67,20 @@ export class FakeTemporal {
         return Response.json({ code: 5, message: `Namespace ${this.expected.namespace} is not found.` }, { status: 404 });
       case "malformed":
         return new Response("<html>bad gateway</html>", { status: 200, headers: { "content-type": "text/html" } });
+      case "invalidArgument":
+        return Response.json({ code: 3, message: "Blob data size exceeds limit.", details: [] }, { status: 400 });
+      case "tooLarge":
+        return new Response("<html><h1>413 Request Entity Too Large</h1></html>", { status: 413, headers: { "content-type": "text/html" } });
+      case "proxyBadRequest":
+        return new Response("<html>400 The plain HTTP request was sent to HTTPS port</html>", { status: 400, headers: { "content-type": "text/html" } });
+      case "unauthorized":
+        return Response.json({ code: 16, message: "Request unauthorized." }, { status: 401 });
+      case "forbidden":
+        return Response.json({ code: 7, message: "Request unauthorized." }, { status: 403 });
+      case "rateLimited":
+        return Response.json({ code: 8, message: "namespace rate limit exceeded" }, { status: 429 });
+      case "error503":
+        return new Response("upstream connect error", { status: 503 });
       case "normal":
         break;
     }

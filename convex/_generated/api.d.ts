@@ -23,6 +23,7 @@ import type * as inbox_receive from "../inbox/receive.js";
 import type * as ingest from "../ingest.js";
 import type * as model_apply from "../model/apply.js";
 import type * as model_args from "../model/args.js";
+import type * as model_attempts from "../model/attempts.js";
 import type * as model_callers from "../model/callers.js";
 import type * as model_chatMessages from "../model/chatMessages.js";
 import type * as model_chatSessions from "../model/chatSessions.js";
@@ -64,6 +65,7 @@ declare const fullApi: ApiFromModules<{
   ingest: typeof ingest;
   "model/apply": typeof model_apply;
   "model/args": typeof model_args;
+  "model/attempts": typeof model_attempts;
   "model/callers": typeof model_callers;
   "model/chatMessages": typeof model_chatMessages;
   "model/chatSessions": typeof model_chatSessions;

@@ -1,63 +1,128 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import { internalMutation } from "../_generated/server";
+import type { Doc } from "../_generated/dataModel";
+import { internalMutation, type MutationCtx } from "../_generated/server";
+import { MAX_ATTEMPTS } from "../../src/retry";
+import { deleteAttempts, recordAttempt } from "../model/attempts";
 import { deliveryRetentionMs } from "../model/config";
-import { deleteDelivery } from "../model/deliveries";
+import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
 
-/* The inbox's crons: recover lost runs, purge old deliveries. */
+/* The inbox's crons: recover lost runs, purge finished deliveries. */
 
-// A delivery whose scheduled run has not finished this long after it was due is run again.
+// A delivery whose scheduled run has not finished this long after it was due is looked at again.
 const LOST_AFTER_MS = 10 * 60 * 1000;
-const RECOVER_BATCH = 100;
+const RECOVER_PAGE = 100;
 const PURGE_BATCH = 100;
+const ATTEMPTS_PURGE_BATCH = 200;
+
+const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
 
 /**
- * Cron: runs again deliveries whose run was due more than LOST_AFTER_MS ago
- * and has not finished (a scheduled run lost, an action that died).
+ * Why a delivery's last scheduled run is lost, or null while it may still
+ * finish (pending, however late, or running): then recovery leaves it be,
+ * so a backed-up scheduler never gets a second run of it.
+ */
+async function lostRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">): Promise<string | null> {
+  const run = await scheduledRun(ctx, delivery);
+  if (run === null) {
+    return "its scheduled run is gone";
+  }
+  switch (run.state.kind) {
+    case "pending":
+    case "inProgress":
+      return null;
+    case "failed":
+      return `its run failed outside the inbox's handling${run.state.error ? `: ${run.state.error}` : ""}`;
+    case "canceled":
+      return "its run was canceled";
+    case "success":
+      return "its run ended without recording an outcome";
+  }
+}
+
+/**
+ * Cron: delivery runs due more than LOST_AFTER_MS ago that did not finish
+ * (an action that ran out of memory or time, a lost scheduled run) are run
+ * again. Each recovery counts as an attempt, so a run that keeps dying ends
+ * `failed` once the attempts are spent. A page at a time, accepted then failed.
  */
 export const recoverLost = internalMutation({
-  args: {},
+  args: { status: v.optional(vUnfinished), cursor: v.optional(v.union(v.string(), v.null())) },
   returns: v.number(),
-  handler: async (ctx) => {
+  handler: async (ctx, { status = "accepted", cursor = null }) => {
     const now = Date.now();
-    const cutoff = now - LOST_AFTER_MS;
+    const page = await ctx.db
+      .query("webhook_deliveries")
+      .withIndex("by_status_nextAttemptAt", (q) =>
+        q.eq("status", status).gte("nextAttemptAt", 0).lte("nextAttemptAt", now - LOST_AFTER_MS),
+      )
+      .paginate({ cursor, numItems: RECOVER_PAGE });
     let recovered = 0;
-    for (const status of ["accepted", "failed"] as const) {
-      const due = await ctx.db
-        .query("webhook_deliveries")
-        .withIndex("by_status_nextAttemptAt", (q) =>
-          q.eq("status", status).gte("nextAttemptAt", 0).lte("nextAttemptAt", cutoff),
-        )
-        .take(RECOVER_BATCH - recovered);
-      for (const delivery of due) {
-        await ctx.db.patch("webhook_deliveries", delivery._id, { nextAttemptAt: now });
-        await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId: delivery._id });
+    for (const delivery of page.page) {
+      const lost = await lostRun(ctx, delivery);
+      if (lost === null) {
+        continue;
       }
-      recovered += due.length;
+      const attempts = delivery.attempts + 1;
+      const error = `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`;
+      if (attempts >= MAX_ATTEMPTS) {
+        await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
+        await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
+      } else {
+        const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
+          deliveryId: delivery._id,
+        });
+        await updateDelivery(ctx, delivery, { attempts, nextAttemptAt: now, scheduledRunId });
+        await recordAttempt(ctx, delivery._id, { outcome: "lost", error, retryAt: now });
+      }
+      recovered += 1;
     }
-    if (recovered === RECOVER_BATCH) {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, {});
+    if (!page.isDone) {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status, cursor: page.continueCursor });
+    } else if (status === "accepted") {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status: "failed", cursor: null });
     }
     return recovered;
   },
 });
 
-/** Cron: deletes deliveries older than DELIVERY_RETENTION_DAYS with their bodies, a batch per run. */
+/**
+ * Cron: deletes finished deliveries (`processed`, `ignored`) older than
+ * DELIVERY_RETENTION_DAYS, with their bodies and attempts, a batch per run.
+ * `failed` and `accepted` ones are kept whatever their age: an operator
+ * replays or discards them.
+ */
 export const purgeExpired = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
     const cutoff = Date.now() - deliveryRetentionMs();
-    const expired = await ctx.db
-      .query("webhook_deliveries")
-      .withIndex("by_receivedAt", (q) => q.lt("receivedAt", cutoff))
-      .take(PURGE_BATCH);
-    for (const delivery of expired) {
-      await deleteDelivery(ctx, delivery);
+    const expired: Doc<"webhook_deliveries">[] = [];
+    for (const status of ["processed", "ignored"] as const) {
+      expired.push(
+        ...(await ctx.db
+          .query("webhook_deliveries")
+          .withIndex("by_status_receivedAt", (q) => q.eq("status", status).lt("receivedAt", cutoff))
+          .take(PURGE_BATCH - expired.length)),
+      );
     }
+    await deleteDeliveries(ctx, expired);
     if (expired.length === PURGE_BATCH) {
       await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeExpired, {});
     }
     return expired.length;
+  },
+});
+
+/** The rest of a deleted delivery's attempt history, a batch per run. */
+export const purgeAttempts = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const { more } = await deleteAttempts(ctx, deliveryId, ATTEMPTS_PURGE_BATCH);
+    if (more) {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeAttempts, { deliveryId });
+    }
+    return null;
   },
 });

@@ -1,11 +1,14 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import type { Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
+import { UninterpretableDelivery } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { applyCommands } from "../model/apply";
+import { recordAttempt } from "../model/attempts";
 import { sourceSettings } from "../model/config";
 import { transactionCost } from "../model/cost";
 import { isSettled, updateDelivery } from "../model/deliveries";
@@ -41,7 +44,12 @@ export const deliveryToProcess = internalQuery({
   },
 });
 
-/** Processes one delivery: reads the stored body, interprets it, applies the commands in one mutation. */
+/**
+ * Processes one delivery: reads the stored body, interprets it, applies the
+ * commands in one mutation. A body its source cannot interpret fails at once
+ * (interpreting is deterministic: it would fail the same way every time);
+ * any other error is of the moment and retried.
+ */
 export const processDelivery = internalAction({
   args: { deliveryId: v.id("webhook_deliveries") },
   returns: v.null(),
@@ -56,19 +64,33 @@ export const processDelivery = internalAction({
         throw new Error(`The stored body ${delivery.body} of delivery ${deliveryId} is missing.`);
       }
       const source = webhookSources[delivery.source];
-      const interpretation = source.interpret(
-        {
-          deliveryKey: delivery.deliveryKey,
-          body: new Uint8Array(await blob.arrayBuffer()),
-          contentType: delivery.contentType,
-          event: delivery.event,
-        },
-        sourceSettings(source),
-      );
+      let interpretation: Interpretation;
+      try {
+        interpretation = source.interpret(
+          {
+            deliveryKey: delivery.deliveryKey,
+            body: new Uint8Array(await blob.arrayBuffer()),
+            contentType: delivery.contentType,
+            event: delivery.event,
+          },
+          sourceSettings(source),
+        );
+      } catch (error) {
+        if (!(error instanceof UninterpretableDelivery)) {
+          throw error;
+        }
+        await ctx.runMutation(internal.inbox.process.recordFailure, {
+          deliveryId,
+          outcome: "uninterpretable",
+          error: error.message,
+        });
+        return null;
+      }
       await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation });
     } catch (error) {
       await ctx.runMutation(internal.inbox.process.recordFailure, {
         deliveryId,
+        outcome: "failed",
         error: error instanceof Error ? error.message : String(error),
       });
     }
@@ -103,6 +125,7 @@ export const completeDelivery = internalMutation({
         status: "ignored",
         ignoredReason: interpretation.reason,
       });
+      await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
       return null;
     }
     const { touched, skipped } = await applyCommands(ctx, interpretation.commands, {
@@ -121,33 +144,50 @@ export const completeDelivery = internalMutation({
       touchedCount: touched.length,
       skipped: skipped.length > 0 ? skipped.slice(0, KEPT) : undefined,
     });
+    await recordAttempt(ctx, deliveryId, {
+      outcome: ignored ? "ignored" : "processed",
+      detail: ignored ? skipped.join(" ") : undefined,
+      cost,
+      touched,
+      touchedCount: touched.length,
+    });
     return null;
   },
 });
 
-/** Records a failed attempt and schedules the next one with backoff, while attempts remain. */
+/**
+ * Records a failed attempt. An error of the moment schedules the next
+ * attempt with backoff while attempts remain; an uninterpretable body, or
+ * the last attempt, leaves the delivery failed until an operator replays or
+ * discards it.
+ */
 export const recordFailure = internalMutation({
-  args: { deliveryId: v.id("webhook_deliveries"), error: v.string() },
+  args: {
+    deliveryId: v.id("webhook_deliveries"),
+    outcome: v.union(v.literal("failed"), v.literal("uninterpretable")),
+    error: v.string(),
+  },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, error }) => {
+  handler: async (ctx, { deliveryId, outcome, error }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const attempts = delivery.attempts + 1;
-    const delay = retryDelayMs(attempts);
+    const delay = outcome === "uninterpretable" ? null : retryDelayMs(attempts);
     const now = Date.now();
+    const retryAt = delay === null ? undefined : now + delay;
+    const reason = truncate(error, LIMITS.reasonChars);
     await updateDelivery(ctx, delivery, {
       status: "failed",
       attempts,
-      error: truncate(error, LIMITS.reasonChars),
-      nextAttemptAt: delay === null ? undefined : now + delay,
+      error: reason,
+      nextAttemptAt: retryAt,
       finishedAt: now,
+      scheduledRunId:
+        delay === null ? undefined : await ctx.scheduler.runAfter(delay, internal.inbox.process.processDelivery, { deliveryId }),
     });
-    if (delay !== null) {
-      await ctx.scheduler.runAfter(delay, internal.inbox.process.processDelivery, { deliveryId });
-    }
+    await recordAttempt(ctx, deliveryId, { outcome, error: reason, retryAt });
     return null;
   },
 });
-

@@ -125,7 +125,8 @@ export const record = internalMutation({
       attempts: 0,
       nextAttemptAt: delivery.receivedAt,
     });
-    await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
+    const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
+    await ctx.db.patch("webhook_deliveries", deliveryId, { scheduledRunId });
     return { status: "accepted" as const, deliveryId };
   },
 });

@@ -7,20 +7,34 @@ import type { TemporalConfig } from "../../src/temporal/client";
  * runs so that `npx convex env set` takes effect without a redeploy.
  */
 
-/** tokenIdentifiers of the identities that act as Jangar's server. */
-export function serviceIdentities(): Set<string> {
-  return new Set(
-    (env.JANGAR_SERVICE_IDENTITIES ?? "")
-      .split(",")
-      .map((entry) => entry.trim())
-      .filter((entry) => entry.length > 0),
-  );
-}
-
 /** A setting's value, or undefined when it is unset or blank. */
 export function setting(name: string): string | undefined {
   const value = env[name]?.trim();
   return value ? value : undefined;
+}
+
+/** The entries of a comma-separated setting, trimmed, blanks dropped; null when it is unset or blank. */
+function listSetting(name: string): string[] | null {
+  const raw = setting(name);
+  return raw === undefined
+    ? null
+    : raw
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter((entry) => entry.length > 0);
+}
+
+/** tokenIdentifiers of the identities that act as Jangar's server. */
+export function serviceIdentities(): Set<string> {
+  return new Set(listSetting("JANGAR_SERVICE_IDENTITIES"));
+}
+
+/**
+ * The workflow types orders may name and the launcher may start
+ * (JANGAR_WORKFLOW_TYPES), or null when it is unset and any type is taken.
+ */
+export function allowedWorkflowTypes(): string[] | null {
+  return listSetting("JANGAR_WORKFLOW_TYPES");
 }
 
 /** The settings a webhook source reads besides its secret, as the deployment has them now. */

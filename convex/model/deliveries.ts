@@ -1,7 +1,9 @@
 import type { Infer } from "convex/values";
+import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { SourceName } from "../../src/sources/source";
+import { deleteAttempts } from "./attempts";
 import type { vDeliveryStatus } from "./validators";
 
 export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
@@ -47,13 +49,33 @@ export async function updateDelivery(
   }
 }
 
-/** Deletes a delivery and its stored body, keeping the counts right. */
-export async function deleteDelivery(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
-    await ctx.storage.delete(delivery.body);
+// Attempts deleted in the transaction that deletes their delivery; a longer history is deleted in scheduled batches.
+const ATTEMPTS_DELETED_INLINE = 5;
+
+/**
+ * Deletes deliveries with their stored bodies and attempt histories,
+ * keeping the counts right with one counter write per source and status,
+ * however many deliveries there are.
+ */
+export async function deleteDeliveries(ctx: MutationCtx, deliveries: Doc<"webhook_deliveries">[]) {
+  const removed = new Map<`${SourceName}:${DeliveryStatus}`, { source: SourceName; status: DeliveryStatus; count: number }>();
+  for (const delivery of deliveries) {
+    if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
+      await ctx.storage.delete(delivery.body);
+    }
+    await ctx.db.delete("webhook_deliveries", delivery._id);
+    const { more } = await deleteAttempts(ctx, delivery._id, ATTEMPTS_DELETED_INLINE);
+    if (more) {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeAttempts, { deliveryId: delivery._id });
+    }
+    const key = `${delivery.source}:${delivery.status}` as const;
+    const group = removed.get(key) ?? { source: delivery.source, status: delivery.status, count: 0 };
+    group.count += 1;
+    removed.set(key, group);
   }
-  await ctx.db.delete("webhook_deliveries", delivery._id);
-  await count(ctx, delivery.source, delivery.status, -1);
+  for (const { source, status, count: deleted } of removed.values()) {
+    await count(ctx, source, status, -deleted);
+  }
 }
 
 /** How many deliveries of a source are in a status: the sum of its counter shards. */
@@ -63,6 +85,21 @@ export async function countDeliveries(ctx: QueryCtx, source: SourceName, status:
     .withIndex("by_source_status_shard", (q) => q.eq("source", source).eq("status", status))
     .take(COUNTER_SHARDS);
   return shards.reduce((sum, shard) => sum + shard.count, 0);
+}
+
+/** The delivery's last scheduled processing run as the scheduler has it, or null when none is recorded or it is gone. */
+export async function scheduledRun(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">) {
+  return delivery.scheduledRunId === undefined
+    ? null
+    : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
+}
+
+/** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
+export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  const run = await scheduledRun(ctx, delivery);
+  if (run !== null && run.state.kind === "pending") {
+    await ctx.scheduler.cancel(run._id);
+  }
 }
 
 /** A delivery that processing has finished with, for good or deliberately. */

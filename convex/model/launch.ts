@@ -1,7 +1,102 @@
+import { convexToJson, type JSONValue } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import { launchConfig } from "./config";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { LIMITS } from "../../src/limits";
+import { utf8Length } from "../../src/text";
+import type { WorkOrderArg } from "./args";
+import { allowedWorkflowTypes, launchConfig } from "./config";
+import { invalidArgument } from "./errors";
+import type { WorkOrderTarget } from "./targets";
+
+/*
+ * What the launcher sends Temporal for an order (docs/contract.md section 5),
+ * and the rules that keep it launchable: a workflow type this deployment
+ * runs, and an input that fits Temporal's payload limits.
+ */
+
+/**
+ * The most an order's launch input may weigh, as JSON. Temporal refuses
+ * payloads over 2 MB by default and request bodies over 4 MB; the input
+ * travels base64-encoded, so 1 MiB leaves room for both.
+ */
+export const MAX_LAUNCH_INPUT_BYTES = 1024 * 1024;
+
+/** The workflow's one argument: the order's prompt, args (sorted by name) and target. */
+export type LaunchInput = {
+  workOrderId: Id<"work_orders">;
+  prompt: string;
+  args: { name: string; value: JSONValue }[];
+  target: WorkOrderTarget | null;
+};
+
+/** Why JANGAR_WORKFLOW_TYPES does not allow this type, or null when it does (or is unset). */
+export function workflowTypeProblem(workflowType: string): string | null {
+  const allowed = allowedWorkflowTypes();
+  if (allowed === null || allowed.includes(workflowType)) {
+    return null;
+  }
+  return `workflowType ${JSON.stringify(workflowType)} is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows ${
+    allowed.length === 0 ? "none" : allowed.join(", ")
+  }.`;
+}
+
+/** INVALID_ARGUMENT unless the deployment runs this workflow type. */
+export function checkWorkflowType(workflowType: string) {
+  const problem = workflowTypeProblem(workflowType);
+  if (problem !== null) {
+    throw invalidArgument(problem);
+  }
+}
+
+/** The launch input of an order made of these parts; arg values in Convex's JSON form, so int64 and bytes survive JSON. */
+export function launchInput(
+  workOrderId: Id<"work_orders">,
+  prompt: string,
+  args: WorkOrderArg[],
+  target: WorkOrderTarget | null,
+): LaunchInput {
+  return { workOrderId, prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target };
+}
+
+/** INVALID_ARGUMENT, naming the size, when the launch input is over MAX_LAUNCH_INPUT_BYTES. */
+export function checkLaunchInputSize(input: LaunchInput) {
+  const bytes = utf8Length(JSON.stringify(input));
+  if (bytes > MAX_LAUNCH_INPUT_BYTES) {
+    throw invalidArgument(
+      `Work order ${input.workOrderId}'s launch input (prompt, args and target as JSON) would be ${bytes} bytes; the limit is ${MAX_LAUNCH_INPUT_BYTES} (1 MiB), so that Temporal accepts it. Shorten the prompt or the args.`,
+    );
+  }
+}
+
+async function argsAndTarget(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
+  // An order holds at most LIMITS.argsPerWorkOrder args (checked when they are written).
+  const args = await ctx.db
+    .query("work_order_args")
+    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", workOrderId))
+    .take(LIMITS.argsPerWorkOrder);
+  const target = await ctx.db
+    .query("work_order_targets")
+    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
+    .unique();
+  return {
+    args: args.map(({ name, value }) => ({ name, value })),
+    target: target === null ? null : { targetRepo: target.targetRepo, targetBranch: target.targetBranch },
+  };
+}
+
+/** The launch input of a stored order: its args (by name) and target, read through their indexes; links are not part of it. */
+export async function launchInputOf(ctx: QueryCtx, order: Doc<"work_orders">): Promise<LaunchInput> {
+  const { args, target } = await argsAndTarget(ctx, order._id);
+  return launchInput(order._id, order.prompt, args, target);
+}
+
+/** Checks that the order's launch input stays within bounds once `arg` is set (replacing an arg of that name). */
+export async function checkLaunchInputWithArg(ctx: QueryCtx, order: Doc<"work_orders">, arg: WorkOrderArg) {
+  const { args, target } = await argsAndTarget(ctx, order._id);
+  const others = args.filter(({ name }) => name !== arg.name);
+  checkLaunchInputSize(launchInput(order._id, order.prompt, [...others, arg], target));
+}
 
 /**
  * An order that became submitted is launched on Temporal, when this

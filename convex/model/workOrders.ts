@@ -7,6 +7,7 @@ import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
+import { checkLaunchInputSize, launchInput } from "./launch";
 import { recordStatus } from "./status";
 import type { WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
@@ -79,6 +80,8 @@ export async function createWorkOrder(
     createdAt: now,
     updatedAt: now,
   });
+  // The id is part of the launch input; throwing here undoes the insert.
+  checkLaunchInputSize(launchInput(workOrderId, fields.prompt, args, target));
   for (const arg of args) {
     await ctx.db.insert("work_order_args", { workOrderId, ...arg });
   }

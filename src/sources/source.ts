@@ -53,6 +53,7 @@ export type WebhookSource = {
   /** Other settings the source reads; they are passed in, so the source stays pure. */
   settingNames: readonly string[];
   admit(request: InboundRequest, secret: string, settings: Settings): Promise<Admission>;
+  /** Throws UninterpretableDelivery for a body that does not read as its event. */
   interpret(delivery: StoredDelivery, settings: Settings): Interpretation;
 };
 
@@ -73,6 +74,18 @@ export function deliveryFieldsProblem(delivery: { deliveryKey: string; event: st
     }
   }
   return null;
+}
+
+/**
+ * What `interpret` throws for a stored body it cannot read as its event:
+ * final, since interpreting is deterministic. Any other error is taken to be
+ * of the moment, and the delivery is retried.
+ */
+export class UninterpretableDelivery extends Error {
+  constructor(source: SourceName, why: string) {
+    super(`A stored ${source} delivery no longer reads: ${why}`);
+    this.name = "UninterpretableDelivery";
+  }
 }
 
 export function reject(status: RejectStatus, error: string): Admission {

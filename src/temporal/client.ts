@@ -35,6 +35,9 @@ export type Described =
 export type Started =
   | { kind: "started"; runId: string }
   | { kind: "alreadyStarted" }
+  /** Temporal refused this request as it is (invalid, too large): sending it again cannot succeed. */
+  | { kind: "refused"; reason: string }
+  /** Temporal could not take it now (unreachable, slow, auth, namespace, rate limit, 5xx): try again later. */
   | { kind: "failed"; reason: string };
 
 export type StartRequest = {
@@ -135,6 +138,34 @@ export async function describeWorkflow(
     : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${JSON.stringify(status)}).` };
 }
 
+/** The `code` and `message` of the HTTP API's error body (grpc-gateway's `{ code, message, details }`), when it is one. */
+function grpcError(text: string): { code?: unknown; message?: unknown } {
+  try {
+    const body = JSON.parse(text) as unknown;
+    return typeof body === "object" && body !== null ? body : {};
+  } catch {
+    return {};
+  }
+}
+
+function grpcMessage(text: string): string {
+  const { message } = grpcError(text);
+  return typeof message === "string" ? message : text;
+}
+
+// gRPC's INVALID_ARGUMENT, which the HTTP API answers as 400 (so are other codes, and proxies' errors).
+const INVALID_ARGUMENT = 3;
+
+/**
+ * A refusal of the request itself, final for this order: 413 (too large), or
+ * 400 that Temporal marks INVALID_ARGUMENT (a bad type name, a payload over
+ * its limits). Anything else, a bare 400 from a proxy included, points at
+ * the deployment and is retried.
+ */
+function isRequestRefused(answer: { status: number; text: string }): boolean {
+  return answer.status === 413 || (answer.status === 400 && grpcError(answer.text).code === INVALID_ARGUMENT);
+}
+
 /** `POST /api/v1/namespaces/{ns}/workflows/{workflowId}`: starts the workflow. */
 export async function startWorkflow(
   config: TemporalConfig,
@@ -164,6 +195,9 @@ export async function startWorkflow(
   // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
   if (answer.status === 409) {
     return { kind: "alreadyStarted" };
+  }
+  if (isRequestRefused(answer)) {
+    return { kind: "refused", reason: `Temporal refused the launch (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
   }
   if (answer.status !== 200) {
     return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };

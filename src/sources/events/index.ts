@@ -1,6 +1,15 @@
 import { Webhook, WebhookVerificationError } from "svix";
 import type { Command } from "../../commands";
-import { mediaType, reject, utf8Text, type Admission, type WebhookSource } from "../source";
+import type { z } from "zod";
+import {
+  mediaType,
+  parseJson,
+  reject,
+  UninterpretableDelivery,
+  utf8Text,
+  type Admission,
+  type WebhookSource,
+} from "../source";
 import { summarizeIssues } from "../zodIssues";
 import {
   EVENT_DATA,
@@ -68,6 +77,15 @@ function verify(webhooks: Webhook[], text: string, headers: Record<string, strin
     : reject(401, "No signature in webhook-signature matches: check that the sender's secret is one of EVENTS_WEBHOOK_SECRET.");
 }
 
+/** A part of a stored body, read with its schema; what no longer reads is final. */
+function readStored<T>(schema: z.ZodType<T>, value: unknown, path?: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new UninterpretableDelivery("events", summarizeIssues(parsed.error, path));
+  }
+  return parsed.data;
+}
+
 /** Chat platforms and workflow runners, as Standard Webhooks (Svix) events. */
 export const events: WebhookSource = {
   name: "events",
@@ -124,11 +142,15 @@ export const events: WebhookSource = {
   },
 
   interpret({ body, event, deliveryKey }) {
-    const data = envelope.parse(JSON.parse(utf8Text(body) ?? "")).data;
+    const payload = parseJson(utf8Text(body) ?? "");
+    if (payload === undefined) {
+      throw new UninterpretableDelivery("events", "the body is not JSON.");
+    }
+    const data = readStored(envelope, payload).data;
     const commands = ((): Command[] => {
       switch (event) {
         case "chat.message.created": {
-          const message = chatMessageCreated.parse(data);
+          const message = readStored(chatMessageCreated, data, "data");
           return [
             {
               type: "appendMessage",
@@ -143,7 +165,7 @@ export const events: WebhookSource = {
           ];
         }
         case "work_order.status.changed": {
-          const change = workOrderStatusChanged.parse(data);
+          const change = readStored(workOrderStatusChanged, data, "data");
           return [
             {
               type: "changeStatus",
@@ -154,7 +176,7 @@ export const events: WebhookSource = {
           ];
         }
         case "work_order.link.added": {
-          const { workOrderId, kind, value } = workOrderLinkAdded.parse(data);
+          const { workOrderId, kind, value } = readStored(workOrderLinkAdded, data, "data");
           return [{ type: "addLink", workOrders: [{ by: "id", workOrderId }], link: { kind, value } }];
         }
         default:

@@ -2,6 +2,7 @@ import {
   mediaType,
   parseJson,
   reject,
+  UninterpretableDelivery,
   utf8Text,
   type WebhookSource,
 } from "../source";
@@ -87,7 +88,7 @@ export const github: WebhookSource = {
     const text = utf8Text(body);
     const event = readGithubEvent(eventName, text === null ? undefined : payloadOf(text, contentType));
     if (!event.ok) {
-      throw new Error(`A stored GitHub delivery no longer reads: ${event.message}`);
+      throw new UninterpretableDelivery("github", event.message);
     }
     const ignored = ignoredReason(event.value);
     return ignored === null

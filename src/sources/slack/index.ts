@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { mediaType, parseJson, reject, utf8Text, type WebhookSource } from "../source";
+import { mediaType, parseJson, reject, UninterpretableDelivery, utf8Text, type WebhookSource } from "../source";
 import { summarizeIssues } from "../zodIssues";
 import { readSlackEvent } from "./events";
 import { appRateLimited, eventCallback, urlVerification } from "./payloads";
@@ -99,13 +99,21 @@ export const slack: WebhookSource = {
   },
 
   interpret({ body }, settings) {
-    const callback = eventCallback.safeParse(parseJson(utf8Text(body) ?? ""));
+    const payload = parseJson(utf8Text(body) ?? "");
+    const type = envelope.safeParse(payload);
+    if (!type.success) {
+      throw new UninterpretableDelivery("slack", payload === undefined ? "the body is not JSON." : summarizeIssues(type.error));
+    }
+    if (type.data.type !== "event_callback") {
+      return { kind: "ignored", reason: `Slack callback ${type.data.type} carries no event.` };
+    }
+    const callback = eventCallback.safeParse(payload);
     if (!callback.success) {
-      return { kind: "ignored", reason: "Not an event_callback." };
+      throw new UninterpretableDelivery("slack", summarizeIssues(callback.error));
     }
     const reading = readSlackEvent(callback.data.team_id, callback.data.event, settings[BOT_USER_SETTING]);
     if (!reading.ok) {
-      throw new Error(`A stored Slack delivery no longer reads: ${reading.message}`);
+      throw new UninterpretableDelivery("slack", reading.message);
     }
     return "ignored" in reading.value
       ? { kind: "ignored", reason: reading.value.ignored }
