@@ -5,6 +5,8 @@ import { internalMutation, internalQuery, type MutationCtx } from "./_generated/
 import { SOURCES } from "../src/sources/source";
 import { countDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
+import { outboxCounts } from "./model/slackOutbox";
+import { vOutboxStatus } from "./model/slackValidators";
 
 /*
  * Operating the webhook inbox (docs/contract.md section 3): see it at a
@@ -63,7 +65,8 @@ export const replayFailed = internalMutation({
 
 /**
  * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
- * deliveries by source and status, and the most recent failures.
+ * deliveries by source and status, the most recent failures, and the Slack
+ * outbox's rows by status (slackOutbox:status has its failures).
  */
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
@@ -81,6 +84,7 @@ export const inboxStatus = internalQuery({
         nextAttemptAt: v.optional(v.number()),
       }),
     ),
+    outbound: v.array(v.object({ status: vOutboxStatus, count: v.number() })),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];
@@ -106,6 +110,7 @@ export const inboxStatus = internalQuery({
         error: delivery.error,
         nextAttemptAt: delivery.nextAttemptAt,
       })),
+      outbound: await outboxCounts(ctx),
     };
   },
 });

@@ -7,6 +7,7 @@ import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
+import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
 import type { WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
@@ -86,6 +87,7 @@ export async function createWorkOrder(
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
   }
   await recordStatus(ctx, workOrderId, null, { to: input.status, ...origin, reason: "created" }, now);
+  await syncCard(ctx, { _id: workOrderId, sessionId: session._id });
   return workOrderId;
 }
 

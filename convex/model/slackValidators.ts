@@ -1,0 +1,36 @@
+import { literals } from "convex-helpers/validators";
+import { v, type Infer } from "convex/values";
+import type { SlackAnswer } from "../../src/slack/webApi";
+
+/** Where an outbox row stands: waiting, being sent (one per channel at a time), done, or given up. */
+export const OUTBOX_STATUSES = ["queued", "sending", "sent", "failed"] as const;
+export const vOutboxStatus = literals(...OUTBOX_STATUSES);
+export type OutboxStatus = Infer<typeof vOutboxStatus>;
+
+/**
+ * What an outbox row asks of Slack: one part of an assistant's reply (its
+ * text, posted in the thread), or a work order's card brought up to date
+ * (posted the first time, edited in place after).
+ */
+export const vOutboxRequest = v.union(
+  v.object({
+    kind: v.literal("reply"),
+    messageId: v.id("chat_messages"),
+    part: v.number(),
+    parts: v.number(),
+    text: v.string(),
+  }),
+  v.object({ kind: v.literal("card"), workOrderId: v.id("work_orders") }),
+);
+export type OutboxRequest = Infer<typeof vOutboxRequest>;
+
+export const vSlackAnswer = v.union(
+  v.object({ kind: v.literal("ok"), ts: v.optional(v.string()) }),
+  v.object({ kind: v.literal("retry"), error: v.string(), retryAfterMs: v.optional(v.number()) }),
+  v.object({ kind: v.literal("failed"), error: v.string() }),
+);
+
+// The validator and the client's type must describe the same answers.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const answerValidatorMatchesType: Same<Infer<typeof vSlackAnswer>, SlackAnswer> = true;
+void answerValidatorMatchesType;
