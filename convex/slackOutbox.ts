@@ -77,7 +77,7 @@ async function retryOrFail(ctx: MutationCtx, row: Doc<"slack_outbox">, problem: 
 }
 
 /** The Web API call that carries out a row, as things are now; null when what it shows is gone. */
-async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">): Promise<SlackCall | null> {
+async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"slack_cards"> | null): Promise<SlackCall | null> {
   const { request } = row;
   if (request.kind === "reply") {
     return {
@@ -86,7 +86,6 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">): Promise<Slac
     };
   }
   const order = await ctx.db.get("work_orders", request.workOrderId);
-  const card = await cardOf(ctx, request.workOrderId);
   if (order === null || card === null) {
     return null;
   }
@@ -143,14 +142,12 @@ export const claimNext = internalMutation({
       await scheduleLane(ctx, lane, row.nextAttemptAt - now);
       return null;
     }
-    if (row.request.kind === "card") {
-      const card = await cardOf(ctx, row.request.workOrderId);
-      if (card?.queued === row._id) {
-        // Changes from now on need a request of their own: this one is rendered now.
-        await ctx.db.patch("slack_cards", card._id, { queued: undefined });
-      }
+    const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
+    if (card?.queued === row._id) {
+      // Changes from now on need a request of their own: this one is rendered now.
+      await ctx.db.patch("slack_cards", card._id, { queued: undefined });
     }
-    const call = await callFor(ctx, row);
+    const call = await callFor(ctx, row, card);
     if (call === null) {
       await updateOutboxRow(ctx, row, { status: "failed", error: "The work order or its card no longer exists.", nextAttemptAt: undefined, finishedAt: now });
       await scheduleLane(ctx, lane, 0);
