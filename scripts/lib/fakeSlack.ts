@@ -33,8 +33,10 @@ export class FakeSlack {
   readonly messages: FakeMessage[] = [];
   /** Channels where Slack answers every call with this error (`not_in_channel`, `channel_not_found`, ...). */
   readonly refusedChannels = new Map<string, string>();
+  /** Called with each request's outcome, for a server that prints them. */
+  onRequest?: (request: { call: RecordedCall } | { violation: string }) => void;
   private readonly scripted: FakeAnswer[] = [];
-  private lastTs = 1_747_300_000;
+  private posted = 0;
 
   constructor(readonly expected: { token: string; baseUrl: string } = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_BASE }) {}
 
@@ -50,6 +52,7 @@ export class FakeSlack {
 
   private violation(problem: string): Response {
     this.violations.push(problem);
+    this.onRequest?.({ violation: problem });
     return Response.json({ ok: false, error: "invalid_request" });
   }
 
@@ -82,7 +85,9 @@ export class FakeSlack {
       return this.violation(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
     }
     const answer = this.scripted.shift() ?? "ok";
-    this.calls.push({ method, args, at: Date.now(), answer });
+    const call = { method, args, at: Date.now(), answer };
+    this.calls.push(call);
+    this.onRequest?.({ call });
     return await this.respond(method, args, answer, init.signal ?? undefined);
   };
 
@@ -121,8 +126,9 @@ export class FakeSlack {
       Object.assign(message, { text, blocks: args.blocks, edits: message.edits + 1 });
       return Response.json({ ok: true, channel, ts: message.ts, text });
     }
-    this.lastTs += 1;
-    const ts = `${this.lastTs}.000100`;
+    // Slack's ts: the time in seconds and a sequence that makes it unique in the channel.
+    this.posted += 1;
+    const ts = `${Math.floor(Date.now() / 1000)}.${String(this.posted).padStart(6, "0")}`;
     const threadTs = args.thread_ts as string | undefined;
     this.messages.push({ channel, ts, threadTs, text, blocks: args.blocks, edits: 0 });
     return Response.json({ ok: true, channel, ts, message: { type: "message", text, ts, thread_ts: threadTs, bot_id: "B0JANGAR" } });
