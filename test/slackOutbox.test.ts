@@ -459,6 +459,36 @@ describe("delivery", () => {
     expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
   });
 
+  test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    vi.stubEnv("SLACK_BOT_TOKEN", "");
+    await settle(t);
+    expect(slack.calls).toEqual([]);
+    const [row] = await outboxRows(t);
+    expect(row).toMatchObject({ status: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." });
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+    expect(await t.mutation(internal.slackOutbox.replayFailed, {})).toEqual([row._id]);
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+  });
+
+  test("sent rows are purged after DELIVERY_RETENTION_DAYS; failed ones stay, and the counts follow", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    slack.answerNext({ error: "not_in_channel" });
+    await reply(t, sessionId, "lost");
+    await reply(t, sessionId, "kept");
+    await settle(t);
+    await vi.advanceTimersByTimeAsync(29 * 24 * 60 * 60_000);
+    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(0);
+    await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
+    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(1);
+    expect((await outboxRows(t)).map((row) => [row.status, row.request.kind === "reply" && row.request.text])).toEqual([["failed", "lost"]]);
+    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+  });
+
   test("without SLACK_BOT_TOKEN nothing is posted or queued", async () => {
     vi.stubEnv("SLACK_BOT_TOKEN", "");
     const t = newBackend();
