@@ -22,7 +22,7 @@ import {
   updateOutboxRow,
   wakeLane,
 } from "./model/slackOutbox";
-import { vOutboxStatus, vSlackAnswer } from "./model/slackValidators";
+import { vOutboxStatus, vSlackAnswer, vSlackCall } from "./model/slackValidators";
 
 /*
  * Sending the Slack outbox (docs/contract.md section 4, outbound). Each
@@ -115,10 +115,7 @@ export const claimNext = internalMutation({
   returns: v.union(
     v.object({
       rowId: v.id("slack_outbox"),
-      call: v.object({
-        method: v.union(v.literal("chat.postMessage"), v.literal("chat.update")),
-        args: v.record(v.string(), v.any()),
-      }),
+      call: vSlackCall,
     }),
     v.null(),
   ),

@@ -1,6 +1,6 @@
 import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
-import type { SlackAnswer } from "../../src/slack/webApi";
+import type { SlackAnswer, SlackCall } from "../../src/slack/webApi";
 
 /** Where an outbox row stands: waiting, being sent (one per channel at a time), done, or given up. */
 export const OUTBOX_STATUSES = ["queued", "sending", "sent", "failed"] as const;
@@ -24,13 +24,21 @@ export const vOutboxRequest = v.union(
 );
 export type OutboxRequest = Infer<typeof vOutboxRequest>;
 
+/** A Web API request, as the claiming mutation hands it to the sending action. */
+export const vSlackCall = v.object({
+  method: literals("chat.postMessage", "chat.update"),
+  args: v.record(v.string(), v.any()),
+});
+
 export const vSlackAnswer = v.union(
   v.object({ kind: v.literal("ok"), ts: v.optional(v.string()) }),
   v.object({ kind: v.literal("retry"), error: v.string(), retryAfterMs: v.optional(v.number()) }),
   v.object({ kind: v.literal("failed"), error: v.string() }),
 );
 
-// The validator and the client's type must describe the same answers.
+// The validators and the client's types must describe the same values.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const callValidatorMatchesType: Same<Infer<typeof vSlackCall>, SlackCall> = true;
 const answerValidatorMatchesType: Same<Infer<typeof vSlackAnswer>, SlackAnswer> = true;
+void callValidatorMatchesType;
 void answerValidatorMatchesType;
