@@ -6,6 +6,8 @@ import { SOURCES } from "../src/sources/source";
 import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
 import { cancelPendingRun, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
+import { outboxCounts } from "./model/slackOutbox";
+import { vOutboxStatus } from "./model/slackValidators";
 
 /*
  * Operating the webhook inbox (docs/contract.md section 3): see it at a
@@ -120,8 +122,9 @@ export const attempts = internalQuery({
 
 /**
  * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
- * deliveries by source and status, the most recent failures, and the age
- * of the oldest one.
+ * deliveries by source and status, the most recent failures, the age of
+ * the oldest one, and the Slack outbox's rows by status (slackOutbox:status
+ * has its failures).
  */
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
@@ -144,6 +147,7 @@ export const inboxStatus = internalQuery({
       v.object({ deliveryId: v.id("webhook_deliveries"), source: vSource, receivedAt: v.number(), ageMs: v.number() }),
       v.null(),
     ),
+    outbound: v.array(v.object({ status: vOutboxStatus, count: v.number() })),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];
@@ -182,6 +186,7 @@ export const inboxStatus = internalQuery({
         error: delivery.error,
         nextAttemptAt: delivery.nextAttemptAt,
       })),
+      outbound: await outboxCounts(ctx),
     };
   },
 });

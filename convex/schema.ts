@@ -9,6 +9,7 @@ import {
   vWorkOrderStatus,
 } from "./model/validators";
 import { vAttempt } from "./model/attempts";
+import { vOutboxRequest, vOutboxStatus } from "./model/slackValidators";
 
 export default defineSchema({
   chat_sessions: defineTable({
@@ -92,7 +93,64 @@ export default defineSchema({
     channel: v.string(),
     threadTs: v.string(),
     sessionId: v.id("chat_sessions"),
-  }).index("by_team_channel_threadTs", ["team", "channel", "threadTs"]),
+  })
+    .index("by_team_channel_threadTs", ["team", "channel", "threadTs"])
+    .index("by_sessionId", ["sessionId"]),
+
+  // The Slack message that shows a work order of a bound session (its card),
+  // one per order, written by model/slackOutbox.ts. `ts` is set once Slack
+  // has posted it; `queued` is the outbox row, not yet being sent, that will
+  // bring the card up to date, so that changes made meanwhile collapse into it.
+  slack_cards: defineTable({
+    workOrderId: v.id("work_orders"),
+    team: v.string(),
+    channel: v.string(),
+    threadTs: v.string(),
+    ts: v.optional(v.string()),
+    queued: v.optional(v.id("slack_outbox")),
+  }).index("by_workOrderId", ["workOrderId"]),
+
+  // One row per request to make to Slack's Web API (a reply's part, a card's
+  // post or edit), written when the fact to show is written and sent in
+  // creation order per channel by slackOutbox:sendNext. A reply carries its
+  // text; a card is rendered from its order when sent. Sent rows are purged
+  // after DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
+  slack_outbox: defineTable({
+    team: v.string(),
+    channel: v.string(),
+    threadTs: v.string(),
+    request: vOutboxRequest,
+    status: vOutboxStatus,
+    attempts: v.number(),
+    // When the next attempt is due (queued rows); the method and answer of the last attempt.
+    nextAttemptAt: v.optional(v.number()),
+    method: v.optional(v.string()),
+    ts: v.optional(v.string()),
+    error: v.optional(v.string()),
+    finishedAt: v.optional(v.number()),
+  })
+    .index("by_team_channel_status", ["team", "channel", "status"])
+    .index("by_status_finishedAt", ["status", "finishedAt"]),
+
+  // A channel's queue runner: the scheduled sendNext that works through the
+  // channel's outbox rows one request at a time (none while the queue is
+  // empty), and when it is due, so that a lost run can be found and replaced.
+  slack_lanes: defineTable({
+    team: v.string(),
+    channel: v.string(),
+    runner: v.optional(v.id("_scheduled_functions")),
+    runAt: v.optional(v.number()),
+  })
+    .index("by_team_channel", ["team", "channel"])
+    .index("by_runAt", ["runAt"]),
+
+  // Outbox rows per status, kept like delivery_counters: in the transaction
+  // that changes a row's status, spread over shards.
+  slack_outbox_counters: defineTable({
+    status: vOutboxStatus,
+    shard: v.number(),
+    count: v.number(),
+  }).index("by_status_shard", ["status", "shard"]),
 
   // Every verified webhook delivery, once per (source, deliveryKey); the raw body is in file storage.
   webhook_deliveries: defineTable({

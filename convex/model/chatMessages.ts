@@ -6,6 +6,7 @@ import type { ChatRole } from "../../src/chat/roles";
 import { LIMITS } from "../../src/limits";
 import { accept, type Check } from "../../src/check";
 import { checkText } from "../../src/text";
+import { queueReply } from "./slackOutbox";
 import { checkStorableValue } from "./values";
 
 export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
@@ -23,7 +24,10 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
   return metadata.ok ? accept({ role: message.role, content: content.value, metadata: metadata.value }) : metadata;
 }
 
-/** Appends a message (checked with checkMessage) to a session and marks the session as updated. */
+/**
+ * Appends a message (checked with checkMessage) to a session and marks the
+ * session as updated; an assistant's message is queued for the session's Slack thread.
+ */
 export async function appendMessage(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
@@ -36,6 +40,7 @@ export async function appendMessage(
     createdAt: now,
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
+  await queueReply(ctx, session._id, messageId, message);
   return messageId;
 }
 

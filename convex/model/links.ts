@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
 import { valueOf } from "./errors";
+import { syncCard } from "./slackOutbox";
 
 export type WorkOrderLink = { kind: LinkKind; value: string };
 
@@ -80,6 +81,9 @@ export async function addLinks(
   }
   if (addedNow.size > 0) {
     await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  }
+  if (results.some(({ link, added }) => added && link.kind === "pr")) {
+    await syncCard(ctx, order);
   }
   return results;
 }

@@ -36,3 +36,13 @@ export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
   const message = await ctx.db.get("chat_messages", origin.messageId);
   return message === null ? null : { origin, message };
 }
+
+/**
+ * Records a message of ours that a sender now holds under `externalId` (a
+ * reply Slack posted), so that the sender's echo of it is not appended again.
+ */
+export async function recordOrigin(ctx: MutationCtx, externalId: string, messageId: Id<"chat_messages">) {
+  if ((await findOrigin(ctx, externalId)) === null) {
+    await ctx.db.insert("chat_message_origins", { externalId, messageId });
+  }
+}

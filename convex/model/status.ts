@@ -10,6 +10,7 @@ import {
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
 import { scheduleLaunch } from "./launch";
+import { syncCard } from "./slackOutbox";
 
 export type StatusChange = {
   to: WorkOrderStatus;
@@ -47,6 +48,7 @@ export async function changeStatus(
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
   await recordStatus(ctx, order._id, order.status, { ...change, reason }, now);
+  await syncCard(ctx, order);
   return { kind: "changed", status: change.to };
 }
 

@@ -8,6 +8,7 @@ import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
 import { checkLaunchInputSize, launchInput } from "./launch";
+import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
 import type { WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
@@ -89,6 +90,7 @@ export async function createWorkOrder(
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
   }
   await recordStatus(ctx, workOrderId, null, { to: input.status, ...origin, reason: "created" }, now);
+  await syncCard(ctx, { _id: workOrderId, sessionId: session._id });
   return workOrderId;
 }
 

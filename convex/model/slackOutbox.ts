@@ -1,0 +1,184 @@
+import { internal } from "../_generated/api";
+import type { Doc, Id } from "../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../_generated/server";
+import type { SlackThread } from "../../src/commands";
+import { splitForSlack } from "../../src/slack/text";
+import type { NewMessage } from "./chatMessages";
+import { setting } from "./config";
+import { threadOfSession } from "./slackThreads";
+import { OUTBOX_STATUSES, type OutboxRequest, type OutboxStatus } from "./slackValidators";
+
+/*
+ * The Slack outbox (docs/contract.md section 4, outbound): what is written
+ * where a fact changes. An assistant's reply and a card's update become
+ * outbox rows in the same transaction as the change itself, and the
+ * channel's runner (convex/slackOutbox.ts) sends them in order.
+ */
+
+/** Posting to Slack is on when the deployment has a bot token; without one nothing is queued. */
+export function slackPostingEnabled(): boolean {
+  return setting("SLACK_BOT_TOKEN") !== undefined;
+}
+
+const COUNTER_SHARDS = 4;
+
+/** Adds `delta` to the count of outbox rows in `status`. */
+export async function countOutbox(ctx: MutationCtx, status: OutboxStatus, delta: number) {
+  const shard = Math.floor(Math.random() * COUNTER_SHARDS);
+  const counter = await ctx.db
+    .query("slack_outbox_counters")
+    .withIndex("by_status_shard", (q) => q.eq("status", status).eq("shard", shard))
+    .unique();
+  if (counter === null) {
+    await ctx.db.insert("slack_outbox_counters", { status, shard, count: delta });
+  } else {
+    await ctx.db.patch("slack_outbox_counters", counter._id, { count: counter.count + delta });
+  }
+}
+
+/** Outbox rows per status: the sums of the counter shards. */
+export async function outboxCounts(ctx: QueryCtx): Promise<{ status: OutboxStatus; count: number }[]> {
+  const counts = [];
+  for (const status of OUTBOX_STATUSES) {
+    const shards = await ctx.db
+      .query("slack_outbox_counters")
+      .withIndex("by_status_shard", (q) => q.eq("status", status))
+      .take(COUNTER_SHARDS);
+    counts.push({ status, count: shards.reduce((sum, shard) => sum + shard.count, 0) });
+  }
+  return counts;
+}
+
+/** Changes an outbox row, keeping the counts by status right. */
+export async function updateOutboxRow(
+  ctx: MutationCtx,
+  row: Doc<"slack_outbox">,
+  change: Partial<Omit<Doc<"slack_outbox">, "_id" | "_creationTime" | "request">>,
+) {
+  await ctx.db.patch("slack_outbox", row._id, change);
+  if (change.status !== undefined && change.status !== row.status) {
+    await countOutbox(ctx, row.status, -1);
+    await countOutbox(ctx, change.status, 1);
+  }
+}
+
+type Channel = { team: string; channel: string };
+
+export async function laneOf(ctx: QueryCtx, { team, channel }: Channel) {
+  return await ctx.db
+    .query("slack_lanes")
+    .withIndex("by_team_channel", (q) => q.eq("team", team).eq("channel", channel))
+    .unique();
+}
+
+/** Whether the lane's runner is still to run or running (Convex's record of the scheduled function says so). */
+export async function laneIsRunning(ctx: QueryCtx, lane: Doc<"slack_lanes">): Promise<boolean> {
+  if (lane.runner === undefined) {
+    return false;
+  }
+  const job = await ctx.db.system.get("_scheduled_functions", lane.runner);
+  return job !== null && (job.state.kind === "pending" || job.state.kind === "inProgress");
+}
+
+/** Makes the lane's one runner the one scheduled now, `delayMs` from now. */
+export async function scheduleLane(ctx: MutationCtx, lane: Doc<"slack_lanes">, delayMs: number) {
+  const runner = await ctx.scheduler.runAfter(delayMs, internal.slackOutbox.sendNext, { laneId: lane._id });
+  await ctx.db.patch("slack_lanes", lane._id, { runner, runAt: Date.now() + delayMs });
+}
+
+/**
+ * Makes sure the channel's runner will reach rows just queued: a runner
+ * still to run or running does (it stops only in a transaction that sees no
+ * row left), otherwise one is started.
+ */
+export async function wakeLane(ctx: MutationCtx, channel: Channel) {
+  const lane = await laneOf(ctx, channel);
+  if (lane !== null && (await laneIsRunning(ctx, lane))) {
+    return;
+  }
+  const laneId = lane?._id ?? (await ctx.db.insert("slack_lanes", { team: channel.team, channel: channel.channel }));
+  await scheduleLane(ctx, (await ctx.db.get("slack_lanes", laneId))!, 0);
+}
+
+/** Queues requests to one thread, in this order, after everything queued to its channel before. */
+async function enqueue(ctx: MutationCtx, thread: SlackThread, requests: OutboxRequest[]): Promise<Id<"slack_outbox">[]> {
+  const now = Date.now();
+  const rowIds = [];
+  for (const request of requests) {
+    rowIds.push(
+      await ctx.db.insert("slack_outbox", { ...thread, request, status: "queued", attempts: 0, nextAttemptAt: now }),
+    );
+  }
+  if (rowIds.length > 0) {
+    await countOutbox(ctx, "queued", rowIds.length);
+    await wakeLane(ctx, thread);
+  }
+  return rowIds;
+}
+
+/** Queues an assistant's message of a session bound to a Slack thread, as one post per part. */
+export async function queueReply(
+  ctx: MutationCtx,
+  sessionId: Id<"chat_sessions">,
+  messageId: Id<"chat_messages">,
+  message: NewMessage,
+) {
+  if (message.role !== "assistant" || !slackPostingEnabled()) {
+    return;
+  }
+  const thread = await threadOfSession(ctx, sessionId);
+  if (thread === null) {
+    return;
+  }
+  const parts = splitForSlack(message.content);
+  await enqueue(
+    ctx,
+    thread,
+    parts.map((text, i) => ({ kind: "reply", messageId, part: i + 1, parts: parts.length, text })),
+  );
+}
+
+export async function cardOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
+  return await ctx.db
+    .query("slack_cards")
+    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
+    .unique();
+}
+
+/**
+ * Brings a work order's card up to date: the first time for an order of a
+ * bound session, a card is made and its post queued; after that, an update
+ * is queued unless one is already waiting (it is rendered when sent, so it
+ * will show this change too).
+ */
+export async function syncCard(ctx: MutationCtx, order: { _id: Id<"work_orders">; sessionId: Id<"chat_sessions"> }) {
+  if (!slackPostingEnabled()) {
+    return;
+  }
+  const card = await cardOf(ctx, order._id);
+  if (card?.queued !== undefined) {
+    return;
+  }
+  const thread = card === null ? await threadOfSession(ctx, order.sessionId) : card;
+  if (thread === null) {
+    return;
+  }
+  const { team, channel, threadTs } = thread;
+  const [rowId] = await enqueue(ctx, { team, channel, threadTs }, [{ kind: "card", workOrderId: order._id }]);
+  if (card === null) {
+    await ctx.db.insert("slack_cards", { workOrderId: order._id, team, channel, threadTs, queued: rowId });
+  } else {
+    await ctx.db.patch("slack_cards", card._id, { queued: rowId });
+  }
+}
+
+/** A card row queued again (a retry, a replay) collapses the card's later changes into it, if none waits yet. */
+export async function cardRowRequeued(ctx: MutationCtx, row: Doc<"slack_outbox">) {
+  if (row.request.kind !== "card") {
+    return;
+  }
+  const card = await cardOf(ctx, row.request.workOrderId);
+  if (card !== null && card.queued === undefined) {
+    await ctx.db.patch("slack_cards", card._id, { queued: row._id });
+  }
+}

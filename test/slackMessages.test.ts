@@ -1,0 +1,148 @@
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer } from "../scripts/lib/fakeSlack";
+import { renderCard } from "../src/slack/card";
+import { escapeSlackText, splitForSlack } from "../src/slack/text";
+import { callSlack, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
+
+/*
+ * The pure half of posting to Slack: how a reply is cut into posts, how a
+ * card reads, and how the Web API client reads Slack's answers.
+ */
+
+const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+
+describe("splitting a reply into posts", () => {
+  test("content of at most 3,900 characters is one post, as it is", () => {
+    expect(splitForSlack("Done.\nSee #12.")).toEqual(["Done.\nSee #12."]);
+    expect(splitForSlack("x".repeat(3900))).toEqual(["x".repeat(3900)]);
+  });
+
+  test("longer content is cut after the last line break that fits", () => {
+    const first = `${"a".repeat(3000)}\n${"b".repeat(800)}\n`;
+    const second = `${"c".repeat(500)}\nend`;
+    expect(splitForSlack(first + second)).toEqual([first, second]);
+  });
+
+  test("a line longer than a post is cut at its last space, else anywhere but inside a character", () => {
+    const words = `${"word ".repeat(800)}`;
+    const parts = splitForSlack(words);
+    expect(parts.map((part) => part.length)).toEqual([3900, 100]);
+    expect(parts[0].endsWith(" ")).toBe(true);
+    // 3,900 code units from the start would end inside the 1,950th emoji.
+    const emoji = `x${"😀".repeat(2000)}`;
+    const cut = splitForSlack(emoji);
+    expect(cut.join("")).toBe(emoji);
+    expect(cut[0].length).toBe(3899);
+    expect(cut.every((part) => !/^[\uDC00-\uDFFF]/.test(part))).toBe(true);
+  });
+
+  test("parts that are only whitespace are left out, since Slack refuses empty posts", () => {
+    const parts = splitForSlack(`${"a".repeat(3899)}\n${" ".repeat(3000)}\n${"\n".repeat(3000)}b`);
+    expect(parts).toEqual(["a".repeat(3899) + "\n", `${"\n".repeat(2101)}b`]);
+  });
+
+  test("for any content: parts within the limit, in order, giving the content back, cut at line breaks where one fits", () => {
+    const text = fc.array(fc.oneof(fc.string({ unit: "grapheme", maxLength: 300 }), fc.constantFrom("\n", " ", "😀", "x".repeat(500))), { maxLength: 40 }).map((pieces) => pieces.join(""));
+    console.info(`split property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
+    fc.assert(
+      fc.property(text, fc.integer({ min: 2, max: 700 }), (content, max) => {
+        const parts = splitForSlack(content, max);
+        for (const part of parts) {
+          expect(part.length).toBeLessThanOrEqual(max);
+          expect(part.trim().length).toBeGreaterThan(0);
+        }
+        // A part is cut after its last line break: one that does not end with a line break has none.
+        for (const part of parts.slice(0, -1)) {
+          expect(part.endsWith("\n") || !part.includes("\n")).toBe(true);
+        }
+        // Nothing is lost or reordered: only parts of whitespace alone are left out.
+        expect(parts.join("").replace(/\s/g, "")).toBe(content.replace(/\s/g, ""));
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  test("Slack's control characters are escaped, so text is shown as written", () => {
+    expect(escapeSlackText("<@U1> & <!here> > x")).toBe("&lt;@U1&gt; &amp; &lt;!here&gt; &gt; x");
+  });
+});
+
+describe("the work-order card", () => {
+  const view = {
+    workOrderId: "k57abc",
+    title: "Fix <login> & SSO",
+    status: "running" as const,
+    pullRequests: ["https://github.com/acme/api/pull/12", "https://git.example.com/a/b/pull/3"],
+    morePullRequests: false,
+  };
+
+  test("shows the title, the status and each pull request, with text as the fallback", () => {
+    expect(renderCard(view)).toEqual({
+      text: "Work order Fix &lt;login&gt; &amp; SSO: running · PR <https://github.com/acme/api/pull/12|acme/api#12> · PR <https://git.example.com/a/b/pull/3|git.example.com/a/b#3>",
+      blocks: [
+        { type: "section", text: { type: "mrkdwn", text: "*Fix &lt;login&gt; &amp; SSO*\n:gear: Running" } },
+        { type: "section", text: { type: "mrkdwn", text: ":link: Pull request <https://github.com/acme/api/pull/12|acme/api#12>" } },
+        { type: "section", text: { type: "mrkdwn", text: ":link: Pull request <https://git.example.com/a/b/pull/3|git.example.com/a/b#3>" } },
+        { type: "context", elements: [{ type: "mrkdwn", text: "Work order `k57abc`" }] },
+      ],
+    });
+  });
+
+  test("says when there are more pull requests than it lists, and keeps every block within Block Kit's 3,000 characters", () => {
+    const long = `https://github.com/${"o".repeat(900)}/${"r".repeat(900)}/pull/1`;
+    const card = renderCard({ ...view, pullRequests: Array.from({ length: 5 }, () => long), morePullRequests: true });
+    expect(card.text).toContain("(and more)");
+    expect(JSON.stringify(card.blocks.at(-1))).toContain("more pull requests than the 5 shown");
+    for (const block of card.blocks) {
+      const text = block.type === "section" ? block.text.text : block.elements[0].text;
+      expect(text.length).toBeLessThanOrEqual(3000);
+    }
+  });
+});
+
+describe("the Web API client", () => {
+  const config = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_URL, timeoutMs: 10_000 };
+  const post: SlackCall = { method: "chat.postMessage", args: { channel: "C1", thread_ts: "1.2", text: "hi" } };
+
+  async function answerTo(answer: FakeAnswer) {
+    const slack = new FakeSlack();
+    slack.answerNext(answer);
+    const result = await callSlack(config, post, slack.fetch);
+    expect(slack.violations).toEqual([]);
+    return result;
+  }
+
+  test.each<[string, FakeAnswer, unknown]>([
+    ["ok: true", "ok", { kind: "ok", ts: expect.stringMatching(/^\d{10}\.000001$/) }],
+    ["a permanent error", { error: "channel_not_found" }, { kind: "failed", error: "channel_not_found" }],
+    ["ratelimited in a 200", { error: "ratelimited" }, { kind: "retry", error: "ratelimited" }],
+    ["a transient error", { error: "internal_error" }, { kind: "retry", error: "internal_error" }],
+    ["HTTP 429 with Retry-After", { status: 429, retryAfter: "12" }, { kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: 12_000 }],
+    ["HTTP 503", { status: 503 }, { kind: "retry", error: "Slack answered HTTP 503." }],
+    ["a network error", "network", { kind: "retry", error: "Slack is unreachable: fetch failed: getaddrinfo ENOTFOUND slack.com" }],
+  ])("%s", async (_name, answer, expected) => {
+    expect(await answerTo(answer)).toEqual(expected);
+  });
+
+  test("an answer without ok: true is not a success, and an answer that is not Slack's is a permanent failure", async () => {
+    const fetchAnswering = (body: string, status = 200) => (async () => new Response(body, { status })) as typeof fetch;
+    expect(await callSlack(config, post, fetchAnswering(JSON.stringify({ ts: "1.2" })))).toEqual({ kind: "failed", error: "an answer without ok: true" });
+    expect(await callSlack(config, post, fetchAnswering("<html>", 200))).toMatchObject({ kind: "failed" });
+    expect(await callSlack(config, post, fetchAnswering("{}", 404))).toMatchObject({ kind: "failed", error: expect.stringContaining("HTTP 404") });
+  });
+
+  test("Retry-After is read as whole seconds, bounded to an hour; anything else is no hint", () => {
+    expect(retryAfterMs("30")).toBe(30_000);
+    expect(retryAfterMs("0")).toBe(1_000);
+    expect(retryAfterMs("999999")).toBe(3_600_000);
+    expect([retryAfterMs(null), retryAfterMs("soon"), retryAfterMs("1.5"), retryAfterMs("-3")]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  test("no error it returns holds the token, whatever the answer says", async () => {
+    const echoing = (async () => new Response(`bad token ${FAKE_SLACK_TOKEN}`, { status: 400 })) as typeof fetch;
+    const answer = await callSlack(config, post, echoing);
+    expect(JSON.stringify(answer)).not.toContain(FAKE_SLACK_TOKEN);
+    expect(answer).toMatchObject({ kind: "failed", error: expect.stringContaining("[SLACK_BOT_TOKEN]") });
+  });
+});

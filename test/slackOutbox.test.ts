@@ -1,0 +1,522 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api, internal } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { FAKE_SLACK_TOKEN, FakeSlack, type FakeMessage } from "../scripts/lib/fakeSlack";
+import { newBackend, type Backend } from "./backend";
+import { asService } from "./callers";
+import { EVENTS_SECRET, messageCreated, postEvent } from "./events";
+import { expectConvexError, newSession, newWorkOrder, snapshotTables } from "./helpers";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, messagesOf, postSlackEvent, slackSessionsOf } from "./slack";
+
+/*
+ * The conversation going back to Slack (docs/contract.md section 4,
+ * outbound): what a fake of Slack's Web API receives, and holds, when
+ * assistants reply and work orders move in sessions bound to Slack threads.
+ */
+
+let slack: FakeSlack;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
+  slack = new FakeSlack();
+  vi.stubGlobal("fetch", slack.fetch);
+  configureSlackApp();
+  vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+});
+afterEach(() => {
+  expect(slack.violations).toEqual([]);
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+});
+
+/** Runs every scheduled function (deliveries, the outbox's runners, their retries) to the end. */
+async function settle(t: Backend) {
+  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 2000);
+}
+
+const CHANNEL = "C0AB1";
+let threads = 0;
+
+/** Alice mentions the bot in CHANNEL (or another channel): a session bound to a new thread. */
+async function slackThread(t: Backend, channel = CHANNEL) {
+  threads += 1;
+  const now = Math.floor(Date.now() / 1000);
+  const ts = `${now}.${String(threads).padStart(6, "0")}`;
+  const answer = await postSlackEvent(t, {
+    type: "event_callback",
+    team_id: TEAM,
+    event_id: `Ev0THREAD${threads}`,
+    event_time: now,
+    event: { type: "app_mention", user: ALICE, text: `<@${BOT_USER}> the login page 500s`, ts, channel },
+  });
+  expect(answer.status).toBe(200);
+  await settle(t);
+  const sessions = await slackSessionsOf(t, ALICE);
+  return { sessionId: sessions[0]._id, channel, threadTs: ts };
+}
+
+async function reply(t: Backend, sessionId: Id<"chat_sessions">, content: string, role = "assistant") {
+  return await asService(t).mutation(api.chatMessages.append, { sessionId, role, content });
+}
+
+async function outboxRows(t: Backend) {
+  return await t.run(async (ctx) => await ctx.db.query("slack_outbox").collect());
+}
+
+async function outboxStatus(t: Backend) {
+  return await t.query(internal.slackOutbox.status, {});
+}
+
+function countsOf(status: { counts: { status: string; count: number }[] }) {
+  return Object.fromEntries(status.counts.map(({ status: name, count }) => [name, count]));
+}
+
+describe("replies", () => {
+  test("an assistant's message is posted once to the session's thread; user and system messages are not", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Which deploy?", "user");
+    const messageId = await reply(t, sessionId, "Build 4812 changed the auth middleware; I'll look at it.");
+    await reply(t, sessionId, "Tool output: 3 files", "system");
+    await settle(t);
+    await settle(t);
+
+    expect(slack.calls.map(({ method, args }) => ({ method, args }))).toEqual([
+      {
+        method: "chat.postMessage",
+        args: { channel: CHANNEL, thread_ts: threadTs, text: "Build 4812 changed the auth middleware; I'll look at it." },
+      },
+    ]);
+    const [posted] = slack.thread(CHANNEL, threadTs);
+    const origin = await t.run(
+      async (ctx) =>
+        await ctx.db
+          .query("chat_message_origins")
+          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posted.ts}`))
+          .unique(),
+    );
+    expect(origin?.messageId).toBe(messageId);
+    expect(await outboxRows(t)).toEqual([
+      expect.objectContaining({ status: "sent", attempts: 1, method: "chat.postMessage", ts: posted.ts }),
+    ]);
+  });
+
+  test("a reply longer than 3,900 characters is posted as several posts cut at line boundaries, in order", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const lines = Array.from({ length: 120 }, (_, i) => `${String(i + 1).padStart(3, "0")} ${"step ".repeat(15)}done`);
+    const content = lines.join("\n");
+    await reply(t, sessionId, content);
+    await settle(t);
+
+    const posts = slack.thread(CHANNEL, threadTs).map((message) => message.text);
+    expect(posts.length).toBe(3);
+    expect(posts.join("")).toBe(content);
+    for (const post of posts) {
+      expect(post.length).toBeLessThanOrEqual(3900);
+    }
+    for (const post of posts.slice(0, -1)) {
+      expect(post.endsWith("\n")).toBe(true);
+    }
+    expect(posts[1].startsWith("0")).toBe(true);
+  });
+
+  test("text is sent literally: Slack's <, > and & are escaped, so a reply cannot mention @channel", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    await reply(t, sessionId, "if a < b && c > d then <!channel>");
+    await settle(t);
+    expect(slack.calls[0].args.text).toBe("if a &lt; b &amp;&amp; c &gt; d then &lt;!channel&gt;");
+  });
+
+  test("replies to a channel go out in the order they were made, one request at a time, a second apart", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    const other = await slackThread(t);
+    for (const text of ["first", "second", "third"]) {
+      await reply(t, sessionId, text);
+      await reply(t, other.sessionId, `other ${text}`);
+    }
+    await settle(t);
+
+    const inChannel = slack.calls.filter(({ args }) => args.thread_ts !== other.threadTs);
+    expect(inChannel.map(({ args }) => args.text)).toEqual(["first", "second", "third"]);
+    expect(slack.calls.filter(({ args }) => args.thread_ts === other.threadTs).map(({ args }) => args.text)).toEqual([
+      "other first",
+      "other second",
+      "other third",
+    ]);
+    const times = slack.calls.map(({ at }) => at);
+    for (let i = 1; i < times.length; i += 1) {
+      expect(times[i] - times[i - 1], "one request per second in a channel").toBeGreaterThanOrEqual(1000);
+    }
+  });
+
+  test("Slack's echo of the bot's own post is not appended to the session again", async () => {
+    vi.stubEnv("SLACK_BOT_USER_ID", "");
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "On it: looking at build 4812's auth changes.");
+    await settle(t);
+    const [posted] = slack.thread(CHANNEL, threadTs);
+    const before = await messagesOf(t, sessionId);
+
+    // The bot's post as Slack sends it back, here without bot_id and with no SLACK_BOT_USER_ID to recognise it.
+    const echo = await postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0ECHO",
+      event_time: Math.floor(Date.now() / 1000),
+      event: { type: "message", user: BOT_USER, text: posted.text, ts: posted.ts, thread_ts: threadTs, channel: CHANNEL },
+    });
+    expect(echo.status).toBe(200);
+    await settle(t);
+    expect(await messagesOf(t, sessionId)).toEqual(before);
+    expect(before.map((message) => message.role)).toEqual(["user", "assistant"]);
+  });
+
+  test("an assistant's message delivered by the events endpoint is posted once, however often it is redelivered or replayed", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const sent = await postEvent(t, { event: messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." }) });
+    expect(sent.body.status).toBe("accepted");
+    await settle(t);
+    const again = await postEvent(t, { id: sent.id, event: messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." }) });
+    expect(again.body.status).toBe("duplicate");
+    await t.mutation(internal.ingest.replay, { deliveryId: sent.body.delivery as Id<"webhook_deliveries"> });
+    await settle(t);
+
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Fixed in #12."]);
+    expect(slack.calls).toHaveLength(1);
+  });
+
+  test("a session without a Slack thread posts nothing", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    await reply(t, sessionId, "Done.");
+    await newWorkOrder(t, sessionId);
+    await settle(t);
+    expect(slack.calls).toEqual([]);
+    expect(await outboxRows(t)).toEqual([]);
+  });
+});
+
+/** The one message the bot holds in a thread: the card. */
+function cardIn(threadTs: string): FakeMessage {
+  const messages = slack.thread(CHANNEL, threadTs);
+  expect(messages).toHaveLength(1);
+  return messages[0];
+}
+
+describe("work-order cards", () => {
+  test("a card is posted when the order is created, then edited in place through accepted, running, a pull request and succeeded", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t);
+    const card = cardIn(threadTs);
+    expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage"]);
+    expect(card.text).toContain("SSO login");
+    expect(card.text).toContain("submitted");
+    expect(JSON.stringify(card.blocks)).toContain(workOrderId);
+
+    const service = asService(t);
+    const seen: string[] = [];
+    for (const status of ["accepted", "running"] as const) {
+      await service.mutation(api.workOrders.updateStatus, { workOrderId, status });
+      await settle(t);
+      seen.push(cardIn(threadTs).text);
+    }
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/Acme/API/pull/12" });
+    await settle(t);
+    seen.push(cardIn(threadTs).text);
+    // A commit is not shown on the card: no edit.
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "commit", value: "a".repeat(40) });
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "succeeded" });
+    await settle(t);
+    seen.push(cardIn(threadTs).text);
+
+    expect(seen).toEqual([
+      "Work order SSO login: accepted",
+      "Work order SSO login: running",
+      "Work order SSO login: running · PR <https://github.com/acme/api/pull/12|acme/api#12>",
+      "Work order SSO login: succeeded · PR <https://github.com/acme/api/pull/12|acme/api#12>",
+    ]);
+    expect(slack.calls.map(({ method, args }) => [method, args.ts])).toEqual([
+      ["chat.postMessage", undefined],
+      ...Array.from({ length: 4 }, () => ["chat.update", card.ts]),
+    ]);
+    expect(cardIn(threadTs).edits).toBe(4);
+    expect(JSON.stringify(cardIn(threadTs).blocks)).toContain(":white_check_mark: Succeeded");
+  });
+
+  test("a pull request merged on GitHub shows on the card, with the order succeeded", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
+    await settle(t);
+    const { postGithub } = await import("./github");
+    const merged = await postGithub(t, {
+      event: "pull_request",
+      payload: {
+        action: "closed",
+        repository: { full_name: "Acme/API" },
+        pull_request: {
+          html_url: "https://github.com/Acme/API/pull/12",
+          body: `Work-Order: ${workOrderId}`,
+          merged: true,
+          merge_commit_sha: "b".repeat(40),
+          head: { ref: "feature/sso", repo: { full_name: "Acme/API" } },
+        },
+      },
+    });
+    expect(merged.status).toBe(200);
+    await settle(t);
+    expect(cardIn(threadTs).text).toBe("Work order SSO login: succeeded · PR <https://github.com/acme/api/pull/12|acme/api#12>");
+    expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage", "chat.update"]);
+  });
+
+  test("changes made while a card waits collapse into one request showing the latest", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    const service = asService(t);
+    for (const status of ["accepted", "running"] as const) {
+      await service.mutation(api.workOrders.updateStatus, { workOrderId, status });
+    }
+    await settle(t);
+    expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage"]);
+    expect(cardIn(threadTs).text).toBe("Work order SSO login: running");
+
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/12" });
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/13" });
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "failed" });
+    await settle(t);
+    expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage", "chat.update"]);
+    expect(cardIn(threadTs).text).toBe(
+      "Work order SSO login: failed · PR <https://github.com/acme/api/pull/12|acme/api#12> · PR <https://github.com/acme/api/pull/13|acme/api#13>",
+    );
+  });
+
+  test("an edit made while the card's post is being retried waits for its ts: the card is posted once", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext({ status: 503 });
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    // Runs the post, which Slack answers 503, and records it for a retry.
+    await t.finishInProgressScheduledFunctions();
+    await vi.advanceTimersByTimeAsync(0);
+    await t.finishInProgressScheduledFunctions();
+    expect(slack.calls).toHaveLength(1);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t);
+
+    expect(slack.calls.map(({ method, answer }) => [method, answer])).toEqual([
+      ["chat.postMessage", { status: 503 }],
+      ["chat.postMessage", "ok"],
+    ]);
+    expect(cardIn(threadTs).text).toBe("Work order SSO login: accepted");
+  });
+
+  test("an order created before its session was bound to a thread gets its card at its first change", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t);
+    expect(slack.calls).toEqual([]);
+    await t.run(async (ctx) => {
+      await ctx.db.insert("slack_threads", { team: TEAM, channel: CHANNEL, threadTs: "1747213923.482109", sessionId });
+    });
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t);
+    expect(cardIn("1747213923.482109").text).toBe("Work order SSO login: accepted");
+  });
+});
+
+describe("delivery", () => {
+  test("a network error, a 5xx and a 429 are retried with backoff, the 429 after Slack's Retry-After", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("network", { status: 502 }, { status: 429, retryAfter: "7" }, { error: "ratelimited" });
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+
+    expect(slack.calls.map(({ answer }) => answer)).toEqual(["network", { status: 502 }, { status: 429, retryAfter: "7" }, { error: "ratelimited" }, "ok"]);
+    const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
+    expect(gaps).toEqual([5_000, 30_000, 7_000, 10 * 60_000]);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    const [row] = await outboxRows(t);
+    expect(row).toMatchObject({ status: "sent", attempts: 5 });
+    expect(row.error).toBeUndefined();
+  });
+
+  test("a request Slack never answers is abandoned after 10 seconds and retried", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("hang");
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
+    expect(slack.calls[1].at - slack.calls[0].at).toBe(10_000 + 5_000);
+    expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
+  });
+
+  test("a retried post holds its channel back, so later posts still go out after it", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    slack.answerNext({ status: 429, retryAfter: "30" });
+    await reply(t, sessionId, "first");
+    await reply(t, sessionId, "second");
+    await settle(t);
+    expect(slack.calls.map(({ args, answer }) => [args.text, answer])).toEqual([
+      ["first", { status: 429, retryAfter: "30" }],
+      ["first", "ok"],
+      ["second", "ok"],
+    ]);
+  });
+
+  test("a permanent Slack error ends that row failed and blocks nothing else", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const elsewhere = await slackThread(t, "C0ARCHIVED");
+    slack.refusedChannels.set("C0ARCHIVED", "is_archived");
+    slack.answerNext({ error: "msg_too_long" });
+    await reply(t, sessionId, "first");
+    await reply(t, elsewhere.sessionId, "lost");
+    await reply(t, sessionId, "second");
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t);
+
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: submitted"]);
+    const status = await outboxStatus(t);
+    expect(countsOf(status)).toEqual({ queued: 0, sending: 0, sent: 2, failed: 2 });
+    expect(status.recentFailures.map(({ channel, error, attempts }) => ({ channel, error, attempts })).sort((a, b) => a.channel.localeCompare(b.channel))).toEqual([
+      { channel: CHANNEL, error: "msg_too_long", attempts: 1 },
+      { channel: "C0ARCHIVED", error: "is_archived", attempts: 1 },
+    ]);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: accepted"]);
+  });
+
+  test("after its last attempt a row is failed with its error; an operator's replay sends it", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext(...Array.from({ length: 6 }, () => ({ status: 503 }) as const));
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    expect(slack.calls).toHaveLength(6);
+    const [row] = await outboxRows(t);
+    expect(row).toMatchObject({ status: "failed", attempts: 6, error: "Slack answered HTTP 503. (gave up after 6 attempts)" });
+    const inbox = await t.query(internal.ingest.inboxStatus, {});
+    expect(inbox.outbound).toEqual([
+      { status: "queued", count: 0 },
+      { status: "sending", count: 0 },
+      { status: "sent", count: 0 },
+      { status: "failed", count: 1 },
+    ]);
+
+    expect(await t.mutation(internal.slackOutbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
+    await expectConvexError(t.mutation(internal.slackOutbox.replay, { rowId: row._id }), "INVALID_ARGUMENT");
+  });
+
+  test("a lost runner is replaced by the recovery cron; a runner still pending is left alone", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    const lane = await t.run(async (ctx) => (await ctx.db.query("slack_lanes").collect())[0]);
+    // Due long ago but still pending: Convex will run it, so nothing is added.
+    await t.run(async (ctx) => await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 }));
+    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    // The run is lost: recovery starts another once it is overdue.
+    await t.run(async (ctx) => await ctx.scheduler.cancel(lane.runner!));
+    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    await vi.advanceTimersByTimeAsync(11 * 60_000);
+    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+  });
+
+  test("a row left sending by a run that died is sent again by the next run, and counted as an attempt", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    await t.run(async (ctx) => {
+      const lane = (await ctx.db.query("slack_lanes").collect())[0];
+      await ctx.scheduler.cancel(lane.runner!);
+      const row = (await ctx.db.query("slack_outbox").collect())[0];
+      await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
+      await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
+    });
+    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
+  });
+
+  test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    vi.stubEnv("SLACK_BOT_TOKEN", "");
+    await settle(t);
+    expect(slack.calls).toEqual([]);
+    const [row] = await outboxRows(t);
+    expect(row).toMatchObject({ status: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." });
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+    expect(await t.mutation(internal.slackOutbox.replayFailed, {})).toEqual([row._id]);
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+  });
+
+  test("sent rows are purged after DELIVERY_RETENTION_DAYS; failed ones stay, and the counts follow", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    slack.answerNext({ error: "not_in_channel" });
+    await reply(t, sessionId, "lost");
+    await reply(t, sessionId, "kept");
+    await settle(t);
+    await vi.advanceTimersByTimeAsync(29 * 24 * 60 * 60_000);
+    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(0);
+    await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
+    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(1);
+    expect((await outboxRows(t)).map((row) => [row.status, row.request.kind === "reply" && row.request.text])).toEqual([["failed", "lost"]]);
+    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+  });
+
+  test("without SLACK_BOT_TOKEN nothing is posted or queued", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", "");
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    const workOrderId = await newWorkOrder(t, sessionId);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/12" });
+    await settle(t);
+    expect(slack.calls).toEqual([]);
+    const tables = await snapshotTables(t);
+    expect([tables.slack_outbox, tables.slack_cards, tables.slack_lanes, tables.slack_outbox_counters]).toEqual([[], [], [], []]);
+  });
+
+  test("the bot token is sent as a bearer token and never stored or logged", async () => {
+    const logged: unknown[] = [];
+    for (const level of ["log", "warn", "error", "info"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void logged.push(args));
+    }
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    slack.answerNext("network", { error: "invalid_auth" });
+    await reply(t, sessionId, "Done.");
+    await newWorkOrder(t, sessionId);
+    await settle(t);
+    expect(slack.calls).toHaveLength(3);
+    expect(JSON.stringify(await snapshotTables(t))).not.toContain(FAKE_SLACK_TOKEN);
+    expect(JSON.stringify(logged)).not.toContain(FAKE_SLACK_TOKEN);
+    vi.restoreAllMocks();
+  });
+});
