@@ -4,7 +4,7 @@
 // dummy on loopback: the CLI writes the bundle and stops before any network
 // call. The tests then run on build/bundle/isolate (JANGAR_TEST_MODULES=bundle).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 
 const OUT = "build/bundle";
@@ -42,7 +42,8 @@ if (result.status !== 0) {
  * The CLI writes source maps whose `sources` are relative to a directory one
  * level below the project root, not to where the bundle lands; pointed at the
  * real files, stack traces of the bundle run name the sources (and Vite stops
- * warning about missing ones).
+ * warning about missing ones). A dependency's maps may name sources its
+ * package does not ship: those get a one-line stand-in as their content.
  */
 function pointSourceMapsAtSources(dir) {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
@@ -53,6 +54,9 @@ function pointSourceMapsAtSources(dir) {
       const map = JSON.parse(readFileSync(path, "utf8"));
       const assumedDir = resolve("bundle-root", relative(ISOLATE, dirname(path)));
       map.sources = map.sources.map((source) => relative(dirname(path), resolve(assumedDir, source)));
+      map.sourcesContent = map.sources.map((source, index) =>
+        map.sourcesContent?.[index] ?? (existsSync(resolve(dirname(path), source)) ? null : `// ${source}: not shipped with its package`),
+      );
       writeFileSync(path, JSON.stringify(map));
     }
   }
