@@ -21,7 +21,7 @@ function runsLocally(loaded: LoadedEnv): boolean {
   return setting === null || (setting === "CONVEX_DEPLOYMENT" && /^(anonymous|local):/.test(valueOf(loaded.values, setting)!));
 }
 
-export const STARTING_LOCAL = [
+const STARTING_LOCAL = [
   "No Convex deployment is configured: starting a local anonymous deployment.",
   "Its first run downloads Convex's local backend binary from GitHub; later runs reuse it.",
   "It serves functions at http://127.0.0.1:3210 and HTTP actions (webhooks) at http://127.0.0.1:3211.",
@@ -29,7 +29,7 @@ export const STARTING_LOCAL = [
 ];
 
 /** What to tell someone whose `convex dev` stopped with an error. */
-export function failureAdvice(loaded: LoadedEnv, code: number): string[] {
+function failureAdvice(loaded: LoadedEnv, code: number): string[] {
   const setting = configuredSetting(loaded);
   const probably = runsLocally(loaded)
     ? "Probably Convex's local backend could not be downloaded: its first run fetches it from GitHub (github.com), which this network may not reach."
