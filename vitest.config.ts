@@ -1,8 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { defineConfig } from "vitest/config";
-import { convexRuntime } from "./test/runtime/convexRuntime";
+import { configDefaults, defineConfig } from "vitest/config";
+import { convexRuntime } from "./test/runtime/convexRuntime.ts";
 
 const notInConvex = fileURLToPath(new URL("./test/runtime/notInConvex.ts", import.meta.url));
+
+// The scale and cost runs: `npm run test:fast` (JANGAR_TEST_FAST=1) leaves them out.
+const SCALE_AND_COST = ["test/cost.test.ts", "test/reconcileScale.test.ts"];
 
 export default defineConfig({
   plugins: [convexRuntime()],
@@ -21,6 +24,7 @@ export default defineConfig({
     environment: "edge-runtime",
     server: { deps: { inline: ["convex-test"] } },
     include: ["test/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, ...(process.env.JANGAR_TEST_FAST === "1" ? SCALE_AND_COST : [])],
     setupFiles: ["test/setup.ts"],
     testTimeout: 60_000,
   },

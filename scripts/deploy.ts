@@ -1,18 +1,24 @@
-// `npm run deploy [-- --then "<command>"]`: preflight, `convex deploy --yes`,
-// the follow-up command when the deploy succeeded, then the webhook URLs.
-import { spawn } from "node:child_process";
-import { deploy, preflight, type Runner } from "./lib/deploy";
+// `npm run deploy [-- --then "<command>"] [--url <site URL>] [--no-smoke]`:
+// preflight, `convex deploy`, the smoke check, the follow-up command, then
+// the webhook URLs (scripts/lib/deploy.ts).
+import { isEntry, runTool, terminal, type Io } from "./lib/cli";
+import { deploy, preflight } from "./lib/deploy";
+import { loadEnv, type LoadedEnv } from "./lib/env";
+import { runOnTerminal, type Runner } from "./lib/run";
+import { formatCheck, smoke, smokeFailed } from "./lib/smoke";
 
-const run: Runner = (command, args, { env, shell }) =>
-  new Promise((resolve) => {
-    const child = spawn(command, args, { env, shell, stdio: "inherit" });
-    child.on("exit", (code, signal) => resolve(signal ? 1 : (code ?? 1)));
-    child.on("error", () => resolve(127));
+export async function main(args: string[], loaded: LoadedEnv, io: Io, run: Runner = runOnTerminal): Promise<number> {
+  const checked = preflight(loaded, args);
+  if (!checked.ok) {
+    throw new Error(checked.problem);
+  }
+  return await deploy(checked.plan, {
+    run,
+    log: io.out,
+    smoke: async (url, secrets) => !smokeFailed(await smoke({ url, secrets }, (check) => io.out(`  ${formatCheck(check)}`))),
   });
-
-const checked = preflight(process.env, process.argv.slice(2));
-if (!checked.ok) {
-  console.error(`deploy: ${checked.problem}`);
-  process.exit(2);
 }
-process.exit(await deploy(checked.plan, run, (line) => console.log(line)));
+
+if (isEntry(import.meta.url)) {
+  process.exit(await runTool("deploy", () => main(process.argv.slice(2), loadEnv(), terminal)));
+}

@@ -1,56 +1,55 @@
 // `npm run send -- <fixture or directory>... --url <site URL>`: signs fixture
 // payloads as their senders do and posts them to a deployment's HTTP actions.
-import { parseArgs } from "node:util";
-import { formatResult, isRejected, loadFixtures, send, SECRET_VARIABLES, summarize } from "./lib/send";
+import { isEntry, parseOptions, runTool, SECRET_OPTIONS, SECRET_USAGE, secretsFrom, siteUrlFrom, terminal, type Io } from "./lib/cli";
+import { loadEnv, type Env } from "./lib/env";
+import { formatResult, isRejected, loadFixtures, send, summarize } from "./lib/send";
 
-const USAGE = `usage: npm run send -- <fixture.json | directory>... --url <site URL>
-  --url <url>             the deployment's HTTP actions URL (default: CONVEX_SITE_ORIGIN, or http://127.0.0.1:3211 for npm run dev)
-  --github-secret <s>     default: GITHUB_WEBHOOK_SECRET
-  --slack-secret <s>      default: SLACK_SIGNING_SECRET
-  --events-secret <s>     default: EVENTS_WEBHOOK_SECRET
+const USAGE = `usage: npm run send -- <fixture.json | directory>... [--url <site URL>]
+  --url <url>             the deployment's HTTP actions URL (default: CONVEX_SITE_ORIGIN, CONVEX_SITE_URL, or http://127.0.0.1:3211 for npm run dev)
+${SECRET_USAGE}
   --repeat <n>            send each delivery n times with the same ids, as a sender retrying (default 1)
   --unique                make each repetition a new delivery (new ids), for load
-  --concurrency <n>       deliveries in flight at once (default 1)`;
+  --concurrency <n>       deliveries in flight at once (default 1)
+Variables are read from the environment, then .env.local, then .env.`;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    url: { type: "string" },
-    "github-secret": { type: "string" },
-    "slack-secret": { type: "string" },
-    "events-secret": { type: "string" },
-    repeat: { type: "string", default: "1" },
-    unique: { type: "boolean", default: false },
-    concurrency: { type: "string", default: "1" },
-    help: { type: "boolean", default: false },
-  },
-});
-
-const repeat = Number(values.repeat);
-const concurrency = Number(values.concurrency);
-if (values.help || positionals.length === 0 || !(repeat >= 1) || !(concurrency >= 1)) {
-  console.error(USAGE);
-  process.exit(values.help ? 0 : 2);
+export async function main(args: string[], env: Env, io: Io): Promise<number> {
+  const { values, positionals } = parseOptions({
+    args,
+    allowPositionals: true,
+    options: {
+      url: { type: "string" },
+      ...SECRET_OPTIONS,
+      repeat: { type: "string", default: "1" },
+      unique: { type: "boolean", default: false },
+      concurrency: { type: "string", default: "1" },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) {
+    throw new Error("no fixtures given: e.g. npm run send -- fixtures/github --url http://127.0.0.1:3211 (see --help).");
+  }
+  const repeat = Number(values.repeat);
+  const concurrency = Number(values.concurrency);
+  for (const [option, value] of [["--repeat", repeat], ["--concurrency", concurrency]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new Error(`${option} takes a whole number of at least 1.`);
+    }
+  }
+  const url = siteUrlFrom(values.url, env);
+  const fixtures = loadFixtures(positionals);
+  const results = await send(
+    fixtures,
+    { url, secrets: secretsFrom(values, env), repeat, unique: values.unique, concurrency },
+    (result) => io.out(formatResult(result)),
+  );
+  io.out(summarize(results));
+  return results.some(isRejected) ? 1 : 0;
 }
 
-const url = values.url ?? process.env.CONVEX_SITE_ORIGIN ?? "http://127.0.0.1:3211";
-const results = await send(
-  loadFixtures(positionals),
-  {
-    url,
-    secrets: {
-      github: values["github-secret"] ?? process.env[SECRET_VARIABLES.github],
-      slack: values["slack-secret"] ?? process.env[SECRET_VARIABLES.slack],
-      events: values["events-secret"] ?? process.env[SECRET_VARIABLES.events],
-    },
-    repeat,
-    unique: values.unique,
-    concurrency,
-  },
-  (result) => console.log(formatResult(result)),
-).catch((error: Error) => {
-  console.error(`send: ${error.message}`);
-  process.exit(2);
-});
-console.log(summarize(results));
-process.exit(results.some(isRejected) ? 1 : 0);
+if (isEntry(import.meta.url)) {
+  process.exit(await runTool("send", () => main(process.argv.slice(2), loadEnv().values, terminal)));
+}

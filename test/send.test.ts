@@ -1,45 +1,16 @@
 // @vitest-environment node
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isRejected, loadFixtures, send, summarize, type Result } from "../scripts/lib/send";
-import { newBackend, type Backend } from "./backend";
+import { main } from "../scripts/send";
+import { modulesUnderTest, newBackend } from "./backend";
 import { GITHUB_SECRET } from "./github";
+import { runInProcess, runScript } from "./cli";
+import { closeServer, serveOnLoopback } from "./httpServer";
 
 const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const EVENTS_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const secrets = { github: GITHUB_SECRET, slack: SLACK_SECRET, events: EVENTS_SECRET };
-
-/**
- * A real HTTP server on loopback that hands each request to the test
- * backend's HTTP actions, one at a time: convex-test runs one function at a
- * time, while the client sends concurrently.
- */
-async function serve(t: Backend): Promise<{ url: string; server: Server }> {
-  let previous: Promise<unknown> = Promise.resolve();
-  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-    const result = previous.then(work, work);
-    previous = result.catch(() => undefined);
-    return result;
-  };
-  const body = async (request: IncomingMessage) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
-  };
-  const server = createServer(async (request, response) => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === "string") headers.set(name, value);
-    }
-    const bytes = new Uint8Array(await body(request));
-    const answer = await oneAtATime(() => t.fetch(request.url!, { method: request.method, headers, body: bytes }));
-    response.writeHead(answer.status, { "content-type": answer.headers.get("content-type") ?? "application/json" });
-    response.end(Buffer.from(await answer.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
-}
 
 let server: Server | undefined;
 beforeEach(() => {
@@ -52,9 +23,7 @@ afterEach(async () => {
   vi.useRealTimers();
   vi.unstubAllEnvs();
   if (server !== undefined) {
-    const closing = server;
-    closing.closeAllConnections();
-    await new Promise((resolve) => closing.close(resolve));
+    await closeServer(server);
     server = undefined;
   }
 });
@@ -64,7 +33,7 @@ const outcomes = (results: Result[]) => results.map((result) => `${result.status
 describe("npm run send, end to end over HTTP", () => {
   test("every shipped fixture is signed as its sender does and accepted", async () => {
     const t = newBackend();
-    const running = await serve(t);
+    const running = await serveOnLoopback(t);
     server = running.server;
     const fixtures = loadFixtures(["fixtures/github", "fixtures/slack", "fixtures/events"]);
     expect(new Set(fixtures.map((fixture) => fixture.source))).toEqual(new Set(["github", "slack", "events"]));
@@ -79,7 +48,7 @@ describe("npm run send, end to end over HTTP", () => {
 
   test("repeating a delivery resends it with the same ids: the copies are duplicates", async () => {
     const t = newBackend();
-    const running = await serve(t);
+    const running = await serveOnLoopback(t);
     server = running.server;
     const fixtures = loadFixtures(["fixtures/github/04-push.json", "fixtures/slack/03-bob-replies.json", "fixtures/events/01-work_order-running.json"]);
     const results = await send(fixtures, { url: running.url, secrets, repeat: 3, unique: false, concurrency: 1 }, () => {});
@@ -100,7 +69,7 @@ describe("npm run send, end to end over HTTP", () => {
 
   test("with --unique each repetition is a new delivery", async () => {
     const t = newBackend();
-    const running = await serve(t);
+    const running = await serveOnLoopback(t);
     server = running.server;
     const fixtures = loadFixtures(["fixtures/github/01-ping.json"]);
     const results = await send(fixtures, { url: running.url, secrets, repeat: 4, unique: true, concurrency: 2 }, () => {});
@@ -109,7 +78,7 @@ describe("npm run send, end to end over HTTP", () => {
 
   test("a wrong secret is rejected with 401 for every sender", async () => {
     const t = newBackend();
-    const running = await serve(t);
+    const running = await serveOnLoopback(t);
     server = running.server;
     const fixtures = loadFixtures(["fixtures/github/01-ping.json", "fixtures/slack/03-bob-replies.json", "fixtures/events/01-work_order-running.json"]);
     const wrong = { github: "not the secret", slack: "0".repeat(32), events: "whsec_bm90IHRoZSBldmVudHMgc2VjcmV0IGF0IGFsbA==" };
@@ -126,5 +95,26 @@ describe("npm run send, end to end over HTTP", () => {
       send(fixtures, { url: "http://127.0.0.1:9", secrets: {}, repeat: 1, unique: false, concurrency: 1, fetch }, () => {}),
     ).rejects.toThrow(/EVENTS_WEBHOOK_SECRET/);
     expect(fetch).not.toHaveBeenCalled();
+  });
+});
+
+describe("npm run send: mistakes end in one line that says what to do", () => {
+  test.each([
+    [["missing.json"], /^send: missing\.json does not exist: give fixture files or directories, e\.g\. fixtures\/github\.$/],
+    [["fixtures/github/01-ping.json", "--repeat", "0"], /^send: --repeat takes a whole number of at least 1\.$/],
+    [["fixtures/github/01-ping.json", "--bogus"], /^send: Unknown option '--bogus'.* See --help\.$/],
+    [["fixtures/github/01-ping.json", "--url", "happy-otter"], /^send: "happy-otter" is not a URL: give the deployment's site URL/],
+    [["fixtures/events/01-work_order-running.json"], /^send: No secret for events: set EVENTS_WEBHOOK_SECRET or pass --events-secret\.$/],
+    [["README.md"], /^send: No \.json fixture in README\.md\.$/],
+    [["package.json"], /^send: package\.json: not a fixture/],
+    [[], /^send: no fixtures given/],
+  ])("npm run send -- %j", async (args, message) => {
+    expect(await runInProcess("send", main, args)).toEqual({ code: 2, out: [], err: [expect.stringMatching(message)] });
+  });
+
+  // The script itself, as npm runs it (the same in both runs of the suite, so once).
+  test.skipIf(modulesUnderTest === "bundle")("run as a script, a missing fixture is one line on stderr and exit 2, no stack", async () => {
+    const run = await runScript("send.ts", ["missing.json"]);
+    expect(run).toEqual({ code: 2, stdout: "", stderr: "send: missing.json does not exist: give fixture files or directories, e.g. fixtures/github.\n" });
   });
 });

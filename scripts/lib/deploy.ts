@@ -1,35 +1,82 @@
 import { webhookSources } from "../../src/sources";
+import { checkedSiteUrl, secretsFrom } from "./cli";
+import { named, valueOf, type LoadedEnv } from "./env";
+import { GENERATED_DIR, restore, snapshot } from "./generated";
+import type { Runner } from "./run";
+import type { Secrets } from "./send";
 
 /**
- * `npm run deploy`: the preflight, the deploy and its follow-up, as plain
- * functions so that the preflight can be tested without running anything.
+ * `npm run deploy`: the preflight, the deploy, the smoke check and the
+ * follow-up, as plain functions so that they can be tested without running
+ * the Convex CLI. The deployment is chosen as `convex deploy` chooses it
+ * (variables from the environment, then .env.local, then .env).
  */
-
-export type Env = Readonly<Record<string, string | undefined>>;
 
 export type DeployPlan = {
   kind: "cloud" | "self-hosted";
+  /** Which deployment, in words. */
+  target: string;
   /** The environment the Convex CLI runs with. */
   env: Record<string, string>;
   /** Where HTTP actions are served, when it can be known before deploying. */
   siteUrl: string | null;
+  /** Smoke-check the deployment before --then (`--no-smoke` turns it off). */
+  smoke: boolean;
+  /** The senders' secrets the smoke check signs with, where given. */
+  secrets: Secrets;
   then: string | null;
 };
 
 export type Preflight = { ok: true; plan: DeployPlan } | { ok: false; problem: string };
 
-const set = (env: Env, name: string) => (env[name] ?? "").trim() !== "";
+type Options = { then: string | null; smoke: boolean; url: string | null };
 
-/** The site URL of a cloud deployment named in a deploy key (`prod:happy-otter-123|...`). */
-function cloudSiteUrl(deployKey: string): string | null {
-  const match = /^(?:prod|dev):([a-z]+-[a-z]+-\d+)\|/.exec(deployKey);
+const USAGE = 'the options are --then "<command>", --url <site URL> and --no-smoke';
+
+function parseDeployArgs(argv: string[]): Options | string {
+  const options: Options = { then: null, smoke: true, url: null };
+  for (let i = 0; i < argv.length; i += 1) {
+    const value = argv[i + 1];
+    switch (argv[i]) {
+      case "--then":
+        if (value === undefined || value.trim() === "") {
+          return '--then needs a command, e.g. --then "kubectl apply -f jangar.yaml".';
+        }
+        options.then = value;
+        i += 1;
+        break;
+      case "--url":
+        if (value === undefined) {
+          return "--url needs the deployment's site URL, e.g. --url https://happy-otter-123.convex.site.";
+        }
+        try {
+          options.url = checkedSiteUrl(value);
+        } catch (error) {
+          return (error as Error).message;
+        }
+        i += 1;
+        break;
+      case "--no-smoke":
+        options.smoke = false;
+        break;
+      default:
+        return `Unknown argument ${JSON.stringify(argv[i])}: ${USAGE}.`;
+    }
+  }
+  return options;
+}
+
+/** The site URL of a cloud deployment named in a deploy key (`prod:happy-otter-123|...`) or in CONVEX_DEPLOYMENT (`prod:happy-otter-123`). */
+function cloudSiteUrl(name: string): string | null {
+  const match = /^prod:([a-z]+-[a-z]+-\d+)(\||$)/.exec(name);
   return match ? `https://${match[1]}.convex.site` : null;
 }
 
 /** The site URL of a self-hosted deployment: CONVEX_SITE_ORIGIN, or the backend's default port beside 3210. */
-function selfHostedSiteUrl(env: Env, url: URL): string | null {
-  if (set(env, "CONVEX_SITE_ORIGIN")) {
-    return env.CONVEX_SITE_ORIGIN!.trim().replace(/\/+$/, "");
+function selfHostedSiteUrl(loaded: LoadedEnv, url: URL): string | null {
+  const origin = valueOf(loaded.values, "CONVEX_SITE_ORIGIN");
+  if (origin !== undefined) {
+    return origin.replace(/\/+$/, "");
   }
   if (url.port === "3210") {
     return `${url.protocol}//${url.hostname}:3211`;
@@ -37,70 +84,82 @@ function selfHostedSiteUrl(env: Env, url: URL): string | null {
   return null;
 }
 
-/** Checks that a deployment target is set, and plans the deploy; names what is missing when it is not. */
-export function preflight(env: Env, argv: string[]): Preflight {
-  let then: string | null = null;
-  for (let i = 0; i < argv.length; i += 1) {
-    if (argv[i] === "--then") {
-      then = argv[i + 1] ?? "";
-      i += 1;
-      if (then.trim() === "") {
-        return { ok: false, problem: "--then needs a command, e.g. --then \"kubectl apply -f jangar.yaml\"." };
-      }
-    } else {
-      return { ok: false, problem: `Unknown argument ${JSON.stringify(argv[i])}: the only option is --then "<command>".` };
-    }
-  }
-  const deployKey = set(env, "CONVEX_DEPLOY_KEY");
-  const selfHostedUrl = set(env, "CONVEX_SELF_HOSTED_URL");
-  const adminKeyName = ["CONVEX_SELF_HOSTED_ADMIN_KEY", "CONVEX_ADMIN_KEY"].find((name) => set(env, name));
-  const inherited = Object.fromEntries(
-    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
-  );
+const NO_TARGET =
+  "No deployment to deploy to: set CONVEX_DEPLOY_KEY (a cloud deployment's deploy key), or CONVEX_SELF_HOSTED_URL with CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY) for a self-hosted one, or CONVEX_DEPLOYMENT (npx convex login, then npm run dev once) to deploy to that project's production deployment.";
 
-  if (deployKey && selfHostedUrl) {
-    return {
-      ok: false,
-      problem: "Both CONVEX_DEPLOY_KEY and CONVEX_SELF_HOSTED_URL are set: unset one, so that it is clear which deployment to deploy to.",
-    };
+/** Which deployment `convex deploy` would deploy to, as a plan without the options; or what is missing. */
+function target(loaded: LoadedEnv): Omit<DeployPlan, "smoke" | "secrets" | "then"> | string {
+  const env = loaded.values;
+  const deployKeyName = ["CONVEX_DEPLOY_KEY", "CONVEX_DEPLOYMENT_TOKEN"].find((name) => valueOf(env, name) !== undefined);
+  const selfHostedUrl = valueOf(env, "CONVEX_SELF_HOSTED_URL");
+  const adminKeyName = ["CONVEX_SELF_HOSTED_ADMIN_KEY", "CONVEX_ADMIN_KEY"].find((name) => valueOf(env, name) !== undefined);
+  const deployment = valueOf(env, "CONVEX_DEPLOYMENT");
+  const inherited = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+  if (deployKeyName !== undefined && selfHostedUrl !== undefined) {
+    return `Both ${named(loaded, deployKeyName)} and ${named(loaded, "CONVEX_SELF_HOSTED_URL")} are set: unset one, so that it is clear which deployment to deploy to.`;
   }
-  if (deployKey) {
-    return {
-      ok: true,
-      plan: { kind: "cloud", env: inherited, siteUrl: cloudSiteUrl(env.CONVEX_DEPLOY_KEY!.trim()), then },
-    };
+  if (deployKeyName !== undefined) {
+    // As in the Convex CLI, a deploy key wins over CONVEX_DEPLOYMENT (which npm run dev leaves in .env.local).
+    const siteUrl = cloudSiteUrl(valueOf(env, deployKeyName)!);
+    return { kind: "cloud", target: `the cloud deployment of ${deployKeyName}${siteUrl ? ` (${siteUrl})` : ""}`, env: inherited, siteUrl };
   }
-  if (selfHostedUrl) {
+  if (selfHostedUrl !== undefined) {
+    if (deployment !== undefined) {
+      return `${named(loaded, "CONVEX_DEPLOYMENT")} must not be set with ${named(loaded, "CONVEX_SELF_HOSTED_URL")} (the Convex CLI refuses both): remove the one you do not mean.`;
+    }
     let url: URL;
     try {
-      url = new URL(env.CONVEX_SELF_HOSTED_URL!.trim());
+      url = new URL(selfHostedUrl);
     } catch {
-      return { ok: false, problem: "CONVEX_SELF_HOSTED_URL is not a URL (e.g. https://convex.example.com)." };
+      return `${named(loaded, "CONVEX_SELF_HOSTED_URL")} is not a URL (e.g. https://convex.example.com).`;
     }
     if (adminKeyName === undefined) {
-      return {
-        ok: false,
-        problem: "CONVEX_SELF_HOSTED_URL is set, but not its admin key: set CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY).",
-      };
+      return `${named(loaded, "CONVEX_SELF_HOSTED_URL")} is set, but not its admin key: set CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY).`;
     }
     return {
-      ok: true,
-      plan: {
-        kind: "self-hosted",
-        env: { ...inherited, CONVEX_SELF_HOSTED_ADMIN_KEY: env[adminKeyName]!.trim() },
-        siteUrl: selfHostedSiteUrl(env, url),
-        then,
-      },
+      kind: "self-hosted",
+      target: `the self-hosted deployment at ${url.origin}`,
+      env: { ...inherited, CONVEX_SELF_HOSTED_ADMIN_KEY: valueOf(env, adminKeyName)! },
+      siteUrl: selfHostedSiteUrl(loaded, url),
     };
   }
   if (adminKeyName !== undefined) {
-    return { ok: false, problem: `${adminKeyName} is set, but not CONVEX_SELF_HOSTED_URL: set the self-hosted deployment's URL.` };
+    return `${named(loaded, adminKeyName)} is set, but not CONVEX_SELF_HOSTED_URL: set the self-hosted deployment's URL.`;
   }
-  return {
-    ok: false,
-    problem:
-      "No deployment to deploy to: set CONVEX_DEPLOY_KEY (a cloud deployment's deploy key), or CONVEX_SELF_HOSTED_URL with CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY) for a self-hosted one.",
-  };
+  if (deployment !== undefined) {
+    if (deployment.split(":").at(-1)!.startsWith("anonymous-")) {
+      return `${named(loaded, "CONVEX_DEPLOYMENT")} names the local anonymous deployment of npm run dev, which has no production deployment to deploy to. ${NO_TARGET.replace("No deployment to deploy to: set", "Set")}`;
+    }
+    return {
+      kind: "cloud",
+      target: `the production deployment of the project of ${named(loaded, "CONVEX_DEPLOYMENT")} (the Convex CLI asks you to log in first if needed: npx convex login)`,
+      env: inherited,
+      siteUrl: cloudSiteUrl(deployment),
+    };
+  }
+  return NO_TARGET;
+}
+
+/** Checks that a deployment target is set, and plans the deploy; names what is missing when it is not. */
+export function preflight(loaded: LoadedEnv, argv: string[]): Preflight {
+  const options = parseDeployArgs(argv);
+  if (typeof options === "string") {
+    return { ok: false, problem: options };
+  }
+  const chosen = target(loaded);
+  if (typeof chosen === "string") {
+    return { ok: false, problem: chosen };
+  }
+  const siteUrl = options.url ?? chosen.siteUrl;
+  if (options.smoke && siteUrl === null) {
+    return {
+      ok: false,
+      problem:
+        "The deployment's site URL cannot be known before deploying, and the smoke check needs it: pass --url https://<deployment>.convex.site (the dashboard's HTTP Actions URL), or --no-smoke to skip the check.",
+    };
+  }
+  return { ok: true, plan: { ...chosen, siteUrl, smoke: options.smoke, secrets: secretsFrom({}, loaded.values), then: options.then } };
 }
 
 export const WEBHOOK_PATHS = Object.values(webhookSources).map((source) => source.path);
@@ -116,15 +175,41 @@ export function webhookLines(siteUrl: string | null): string[] {
   return ["Webhook URLs:", ...WEBHOOK_PATHS.map((path) => `  ${siteUrl}${path}`)];
 }
 
-export type Runner = (command: string, args: string[], options: { env: Record<string, string>; shell: boolean }) => Promise<number>;
+export type DeployTools = {
+  run: Runner;
+  log: (line: string) => void;
+  /** Smoke-checks the deployment at `siteUrl`; resolves true when every check passed. */
+  smoke: (siteUrl: string, secrets: Secrets) => Promise<boolean>;
+  generatedDir?: string;
+};
 
-/** Runs the deploy and, only when it succeeded, the follow-up; returns the exit code. */
-export async function deploy(plan: DeployPlan, run: Runner, log: (line: string) => void): Promise<number> {
-  log(`Deploying to the ${plan.kind} deployment${plan.siteUrl ? ` (${plan.siteUrl})` : ""}...`);
-  const deployed = await run("npx", ["convex", "deploy", "--yes"], { env: plan.env, shell: false });
+/**
+ * Deploys, smoke-checks the deployment, then runs the follow-up only when
+ * both succeeded; returns the exit code. convex/_generated is left as it was,
+ * whatever happens.
+ */
+export async function deploy(plan: DeployPlan, { run, log, smoke, generatedDir = GENERATED_DIR }: DeployTools): Promise<number> {
+  log(`Deploying to ${plan.target}...`);
+  const saved = snapshot(generatedDir);
+  let deployed: number;
+  try {
+    // Without codegen: the deployed bundle is the one `npm test` tests, and convex/_generated stays as committed.
+    deployed = await run("npx", ["convex", "deploy", "--yes", "--codegen", "disable"], { env: plan.env, shell: false });
+  } finally {
+    restore(saved, generatedDir);
+  }
   if (deployed !== 0) {
     log(`convex deploy failed (exit ${deployed})${plan.then ? "; --then was not run" : ""}.`);
     return deployed;
+  }
+  if (plan.smoke && plan.siteUrl !== null) {
+    log(`Smoke check of ${plan.siteUrl} (npm run smoke):`);
+    if (!(await smoke(plan.siteUrl, plan.secrets))) {
+      log(
+        `The smoke check failed${plan.then ? ", so --then was not run" : ""}: fix what it names (npx convex env set ...), check again with npm run smoke -- --url ${plan.siteUrl}${plan.then ? ", then run the --then command" : ""}.`,
+      );
+      return 1;
+    }
   }
   if (plan.then !== null) {
     log(`Running: ${plan.then}`);

@@ -3,7 +3,7 @@
  * each one exactly as its sender does (GitHub, Slack, Standard Webhooks) and
  * posts it to a deployment's HTTP actions.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { Webhook } from "svix";
 import { signGithubPayload } from "../../src/sources/github/signature";
@@ -25,7 +25,15 @@ export const SECRET_VARIABLES = Object.fromEntries(
  * Webhooks event (`{ type, data }`) is recognised as such.
  */
 export function readFixture(file: string): Fixture {
-  const json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  let json: Record<string, unknown>;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`${file} is not a JSON fixture (${(error as Error).message}).`, { cause: error });
+  }
+  if (typeof json !== "object" || json === null) {
+    throw new Error(`${file}: not a fixture (expected { source, payload }, a Slack callback or a { type, data } event).`);
+  }
   if (typeof json.source === "string" && (SOURCES as readonly string[]).includes(json.source)) {
     if (json.source === "github" && typeof json.event !== "string") {
       throw new Error(`${file}: a GitHub fixture needs "event" (the X-GitHub-Event).`);
@@ -51,6 +59,9 @@ export function readFixture(file: string): Fixture {
 export function loadFixtures(paths: string[]): Fixture[] {
   const files: string[] = [];
   const walk = (path: string) => {
+    if (!existsSync(path)) {
+      throw new Error(`${path} does not exist: give fixture files or directories, e.g. fixtures/github.`);
+    }
     if (statSync(path).isDirectory()) {
       for (const entry of readdirSync(path).sort()) walk(join(path, entry));
     } else if (path.endsWith(".json")) {
@@ -58,6 +69,9 @@ export function loadFixtures(paths: string[]): Fixture[] {
     }
   };
   paths.forEach(walk);
+  if (files.length === 0) {
+    throw new Error(`No .json fixture in ${paths.join(", ")}.`);
+  }
   return files.map(readFixture);
 }
 

@@ -1,0 +1,257 @@
+import { fileURLToPath } from "node:url";
+import type { TestConvex } from "convex-test";
+import { api } from "../../../convex/_generated/api";
+import type { Id, TableNames } from "../../../convex/_generated/dataModel";
+import schema from "../../../convex/schema";
+import { readFixture, signedRequest, type Fixture } from "../send";
+import { FakeSlackApi } from "./fakeSlack";
+import { FakeTemporalApi } from "./fakeTemporal";
+
+/**
+ * `npm run demo`: the whole journey of a work order, on this repository's
+ * Convex functions running in convex-test (an embedded backend), with fake
+ * Slack and Temporal APIs: a Slack mention starts a session, Jangar's server
+ * creates a work order, it is launched on Temporal, the workflow runner says
+ * it runs, GitHub sends a push and a merged pull request, the order
+ * succeeds. Every request is signed as its sender signs it; nothing leaves
+ * the process. Each step reports the request, the answer, the calls the
+ * deployment made (Temporal, Slack), the records written and the status.
+ */
+
+export type DemoBackend = TestConvex<typeof schema>;
+
+export type DemoStep = {
+  actor: string;
+  request: string;
+  detail?: string;
+  answer: string;
+  /** Requests the deployment made to Temporal and Slack during the step. */
+  calls: string[];
+  /** Documents inserted, changed and removed, per table. */
+  records: string;
+  status: string;
+};
+
+/** The deployment's settings in the demo: every sender, Temporal launching, a Slack bot. */
+export const DEMO_SETTINGS = {
+  JANGAR_SERVICE_IDENTITIES: "https://jangar.internal|jangar-server",
+  GITHUB_WEBHOOK_SECRET: "demo-github-secret",
+  SLACK_SIGNING_SECRET: "demo-slack-signing-secret",
+  SLACK_BOT_USER_ID: "U0JANGAR",
+  SLACK_BOT_TOKEN: "xoxb-demo-bot-token",
+  EVENTS_WEBHOOK_SECRET: "whsec_ZGVtby1ldmVudHMtc2lnbmluZy1rZXk=",
+  TEMPORAL_HTTP_URL: "http://temporal.demo:7243",
+  TEMPORAL_NAMESPACE: "jangar",
+  TEMPORAL_TASK_QUEUE: "codex",
+  JANGAR_WORKFLOW_TYPES: "codex-implement",
+} as const;
+
+const SERVICE = { issuer: "https://jangar.internal", subject: "jangar-server", tokenIdentifier: "https://jangar.internal|jangar-server" };
+const REPO = { url: "https://github.com/Codertocat/Hello-World", branch: "changes" };
+const TEAM = "T0ACME";
+const CHANNEL = "C0AB1";
+const ALICE = "U01ALICE";
+
+const fixture = (path: string) => readFixture(fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url)));
+
+/** Sets the deployment's settings and routes `fetch` to the fakes; returns how to undo both. */
+function stage(temporal: FakeTemporalApi, slack: FakeSlackApi, calls: string[]) {
+  const saved = Object.fromEntries(Object.keys(DEMO_SETTINGS).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, DEMO_SETTINGS);
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
+    const api = temporal.handles(url) ? temporal : slack.handles(url) ? slack : null;
+    if (api === null) {
+      throw new TypeError(`The demo makes no network calls: ${url.origin} is not one of its fake APIs.`);
+    }
+    const response = await api.answer(url, init);
+    const answer = (await response.clone().text()).slice(0, 160);
+    calls.push(`${api === temporal ? "Temporal" : "Slack"} ${init?.method ?? "GET"} ${url.pathname} → ${response.status} ${answer}`);
+    return response;
+  };
+  return () => {
+    globalThis.fetch = realFetch;
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}
+
+type Tables = Map<string, Map<string, string>>;
+
+async function everyDocument(t: DemoBackend): Promise<Tables> {
+  const tables = await t.run(async (ctx) => {
+    const documents: Record<string, [string, string][]> = {};
+    for (const table of Object.keys(schema.tables) as TableNames[]) {
+      documents[table] = (await ctx.db.query(table).collect()).map((document) => [document._id, JSON.stringify(document)]);
+    }
+    return documents;
+  });
+  return new Map(Object.entries(tables).map(([table, documents]) => [table, new Map(documents)]));
+}
+
+/** `chat_sessions +1, work_orders ~1`: what changed between two snapshots. */
+function writes(before: Tables, after: Tables): string {
+  const parts: string[] = [];
+  for (const [table, documents] of after) {
+    const previous = before.get(table) ?? new Map<string, string>();
+    const added = [...documents.keys()].filter((id) => !previous.has(id)).length;
+    const changed = [...documents].filter(([id, json]) => previous.has(id) && previous.get(id) !== json).length;
+    const removed = [...previous.keys()].filter((id) => !documents.has(id)).length;
+    const counts = [added && `+${added}`, changed && `~${changed}`, removed && `-${removed}`].filter(Boolean).join(" ");
+    if (counts) parts.push(`${table} ${counts}`);
+  }
+  return parts.length > 0 ? parts.join(", ") : "nothing";
+}
+
+/** A webhook delivery's answer, short. */
+async function answered(response: Response): Promise<string> {
+  return `${response.status} ${(await response.text()).slice(0, 120)}`;
+}
+
+export type DemoResult = {
+  steps: DemoStep[];
+  /** The order's status history: `submitted (api)`, ... */
+  history: string[];
+  sessionId: Id<"chat_sessions">;
+  workOrderId: Id<"work_orders">;
+  temporal: FakeTemporalApi;
+  slack: FakeSlackApi;
+};
+
+export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
+  const temporal = new FakeTemporalApi(DEMO_SETTINGS.TEMPORAL_HTTP_URL, DEMO_SETTINGS.TEMPORAL_NAMESPACE);
+  const slack = new FakeSlackApi(DEMO_SETTINGS.SLACK_BOT_TOKEN, [CHANNEL]);
+  const calls: string[] = [];
+  const unstage = stage(temporal, slack, calls);
+  const steps: DemoStep[] = [];
+  const service = t.withIdentity(SERVICE);
+  let sessionId: Id<"chat_sessions"> | null = null;
+  let workOrderId: Id<"work_orders"> | null = null;
+
+  const statusNow = async () => {
+    if (workOrderId !== null) {
+      const order = await service.query(api.workOrders.get, { workOrderId });
+      const links = order?.links.map((link) => `${link.kind} ${link.kind === "commit" ? link.value.slice(0, 7) : link.value}`) ?? [];
+      return `work order "${order?.title}": ${order?.status}${links.length ? `; links: ${links.join(", ")}` : ""}`;
+    }
+    const sessions = await service.query(api.chatSessions.list, { userId: `slack:${TEAM}:${ALICE}`, paginationOpts: { numItems: 1, cursor: null } });
+    sessionId = sessions.page[0]?._id ?? null;
+    if (sessionId !== null) {
+      const messages = await service.query(api.chatMessages.listBySession, { sessionId, paginationOpts: { numItems: 100, cursor: null } });
+      return `session "${sessions.page[0].title}" of ${sessions.page[0].userId}, ${messages.page.length} message(s)`;
+    }
+    return "no session yet";
+  };
+
+  /** One step: run it, let whatever it scheduled run (processing, the launch), then see what changed. */
+  const step = async (
+    actor: string,
+    request: string,
+    detail: string | undefined,
+    act: () => Promise<string>,
+    { settle = true } = {},
+  ) => {
+    const before = await everyDocument(t);
+    calls.length = 0;
+    const answer = await act();
+    if (settle) {
+      await t.finishAllScheduledFunctions(() => {});
+    }
+    const taken: DemoStep = { actor, request, detail, answer, calls: [...calls], records: writes(before, await everyDocument(t)), status: await statusNow() };
+    steps.push(taken);
+    report(taken);
+  };
+
+  /** Posts a fixture to its route, signed with the deployment's secret, as its sender would. */
+  const deliver = async (delivery: Fixture, id: string = crypto.randomUUID()) => {
+    const secrets = { github: DEMO_SETTINGS.GITHUB_WEBHOOK_SECRET, slack: DEMO_SETTINGS.SLACK_SIGNING_SECRET, events: DEMO_SETTINGS.EVENTS_WEBHOOK_SECRET };
+    const { path, init } = await signedRequest({ fixture: delivery, id }, secrets[delivery.source], Date.now());
+    return await answered(await t.fetch(path, init));
+  };
+
+  try {
+    const mention = fixture("slack/01-alice-mentions-bot.json");
+    const text = (mention.payload.event as { text: string }).text;
+    await step("Slack", "POST /webhooks/slack", `app_mention by ${ALICE} in ${CHANNEL}: "${text}"`, () => deliver(mention, `Ev${Date.now()}DEMO`));
+
+    await step(
+      "Jangar's server",
+      "workOrders:create (as a service)",
+      `"Fix the login page 500", codex-implement, target ${REPO.url} @ ${REPO.branch}`,
+      async () => {
+        workOrderId = await service.mutation(api.workOrders.create, {
+          sessionId: sessionId!,
+          workflowType: "codex-implement",
+          prompt: text.replace(/<@[^>]+>\s*/, ""),
+          title: "Fix the login page 500",
+          args: [{ name: "slackThread", value: `${CHANNEL}/${(mention.payload.event as { ts: string }).ts}` }],
+          target: { targetRepo: REPO.url, targetBranch: REPO.branch },
+        });
+        return `${workOrderId}`;
+      },
+      { settle: false },
+    );
+
+    await step("Convex", "reconcile:launch, the action the create scheduled", "starts the order's workflow on Temporal", async () => "ran (a scheduled action answers no one)");
+
+    const running = {
+      file: "(demo)",
+      source: "events" as const,
+      payload: {
+        type: "work_order.status.changed",
+        timestamp: new Date().toISOString(),
+        data: { workOrderId, status: "running", reason: "workflow codex-implement picked up by worker codex-7f9c" },
+      },
+    };
+    await step("Workflow runner", "POST /webhooks/events", "work_order.status.changed → running (Standard Webhooks)", () => deliver(running, `msg_${crypto.randomUUID().replaceAll("-", "")}`));
+
+    const push = fixture("github/04-push.json");
+    push.payload = { ...push.payload, ref: `refs/heads/${REPO.branch}` };
+    await step("GitHub", "POST /webhooks/github", `push: 1 commit to Codertocat/Hello-World@${REPO.branch}`, () => deliver(push));
+
+    const opened = fixture("github/03-pull_request-opened.json");
+    await step("GitHub", "POST /webhooks/github", `pull_request opened from ${REPO.branch}`, () => deliver(opened));
+
+    const merged = fixture("github/05-pull_request-merged.json");
+    await step("GitHub", "POST /webhooks/github", "pull_request closed, merged", () => deliver(merged));
+
+    await step(
+      "Jangar's server",
+      "workOrders:get",
+      "the order with its args, target and links",
+      async () => {
+        const order = await service.query(api.workOrders.get, { workOrderId: workOrderId! });
+        return `${order?.status}; args ${order?.args.map((arg) => arg.name).join(", ")}; target ${order?.target?.targetRepo}@${order?.target?.targetBranch}; ${order?.links.length} links`;
+      },
+      { settle: false },
+    );
+  } finally {
+    unstage();
+  }
+  const changes = await t.run(
+    async (ctx) =>
+      await ctx.db
+        .query("work_order_status_changes")
+        .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", workOrderId!))
+        .collect(),
+  );
+  const history = changes.map((change) => `${change.to} (${change.source})`);
+  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack };
+}
+
+/** The timeline as printed: one block per step. */
+export function formatStep(step: DemoStep, index: number): string[] {
+  const number = String(index + 1).padStart(2);
+  return [
+    `${number}  ${step.actor} → ${step.request}`,
+    ...(step.detail ? [`    ${step.detail}`] : []),
+    `    ← ${step.answer}`,
+    ...step.calls.map((call) => `    ↪ ${call}`),
+    `    wrote  ${step.records}`,
+    `    now    ${step.status}`,
+    "",
+  ];
+}

@@ -1,0 +1,91 @@
+// @vitest-environment node
+import { describe, expect, test } from "vitest";
+import { api } from "../convex/_generated/api";
+import { convexModules } from "../scripts/demo";
+import { DEMO_SETTINGS, runDemo } from "../scripts/lib/demo/journey";
+import { modulesUnderTest, newBackend } from "./backend";
+import { asService } from "./callers";
+import { runScript } from "./cli";
+
+describe("npm run demo: a work order's journey, offline", () => {
+  test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds", async () => {
+    const fetchBefore = globalThis.fetch;
+    const t = newBackend();
+    const { steps, history, workOrderId, temporal } = await runDemo(t);
+
+    expect(steps.map((step) => `${step.actor} → ${step.request}`)).toEqual([
+      "Slack → POST /webhooks/slack",
+      "Jangar's server → workOrders:create (as a service)",
+      "Convex → reconcile:launch, the action the create scheduled",
+      "Workflow runner → POST /webhooks/events",
+      "GitHub → POST /webhooks/github",
+      "GitHub → POST /webhooks/github",
+      "GitHub → POST /webhooks/github",
+      "Jangar's server → workOrders:get",
+    ]);
+    // Every webhook is verified and accepted, and each step says what it wrote and where the order stands.
+    for (const index of [0, 3, 4, 5, 6]) {
+      expect(steps[index].answer).toMatch(/^200 \{"status":"accepted","delivery":/);
+      expect(steps[index].records).toMatch(/webhook_deliveries \+1/);
+    }
+    expect(steps[0].records).toMatch(/chat_sessions \+1.*slack_threads \+1/);
+    expect(steps[0].status).toBe('session "the login page 500s after deploy, can you look?" of slack:T0ACME:U01ALICE, 1 message(s)');
+    expect(steps.slice(1).map((step) => /: (\w+)/.exec(step.status)?.[1])).toEqual([
+      "submitted",
+      "accepted",
+      "running",
+      "running",
+      "running",
+      "succeeded",
+      "succeeded",
+    ]);
+    expect(steps[7].records).toBe("nothing");
+
+    // The launch is the one call to Temporal, answered as Temporal answers it.
+    expect(steps.flatMap((step) => step.calls).filter((call) => call.startsWith("Temporal"))).toEqual([
+      expect.stringMatching(new RegExp(`^Temporal POST /api/v1/namespaces/jangar/workflows/${workOrderId} → 200 \\{"runId"`)),
+    ]);
+    expect(temporal.executions.get(workOrderId)).toMatchObject({
+      workflowType: "codex-implement",
+      taskQueue: "codex",
+      input: {
+        workOrderId,
+        prompt: "the login page 500s after deploy, can you look?",
+        args: [{ name: "slackThread", value: "C0AB1/1747213923.482109" }],
+        target: { targetRepo: "codertocat/hello-world", targetBranch: "changes" },
+      },
+    });
+
+    expect(history).toEqual(["submitted (api)", "accepted (reconcile)", "running (events)", "succeeded (github)"]);
+    const order = await asService(t).query(api.workOrders.get, { workOrderId });
+    expect(order?.links).toEqual([
+      { kind: "commit", value: "6113728f27ae82c7b1a177c8d03f9e96e0adf246" },
+      { kind: "pr", value: "https://github.com/codertocat/hello-world/pull/2" },
+      { kind: "commit", value: "c4295bd74fb0f4d1f2a0d6a0ff3b5b1f7c6d2a91" },
+    ]);
+
+    // The demo's settings and fake APIs are gone once it is over.
+    expect(globalThis.fetch).toBe(fetchBefore);
+    expect(process.env.TEMPORAL_HTTP_URL).toBeUndefined();
+    expect(process.env.SLACK_BOT_TOKEN).toBeUndefined();
+    expect(process.env.GITHUB_WEBHOOK_SECRET).not.toBe(DEMO_SETTINGS.GITHUB_WEBHOOK_SECRET);
+  });
+
+  test("outside vitest the modules are listed explicitly: every function module and the generated api, no type declarations", () => {
+    const modules = Object.keys(convexModules());
+    expect(modules).toEqual(expect.arrayContaining(["./convex/_generated/api.js", "./convex/http.ts", "./convex/schema.ts", "./convex/inbox/receive.ts"]));
+    expect(modules.filter((path) => path.endsWith(".d.ts"))).toEqual([]);
+  });
+
+  // The script itself, as npm runs it (the same in both runs of the suite, so once).
+  test.skipIf(modulesUnderTest === "bundle")("run as a script, it prints the timeline and ends with the order's history, in seconds", async () => {
+    const started = Date.now();
+    const run = await runScript("demo.ts", []);
+    expect(run.stderr).toBe("");
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^ 1 {2}Slack → POST \/webhooks\/slack$/m);
+    expect(run.stdout).toMatch(/^ 8 {2}Jangar's server → workOrders:get$/m);
+    expect(run.stdout).toMatch(/The order's history: submitted \(api\) → accepted \(reconcile\) → running \(events\) → succeeded \(github\)\./);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});

@@ -1,0 +1,96 @@
+// @vitest-environment node
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, test } from "vitest";
+
+/*
+ * The documentation a newcomer reads first: a short README, the contract in
+ * the repository, and links that lead somewhere.
+ */
+
+const PAGES = ["README.md", ...readdirSync("docs").filter((file) => file.endsWith(".md")).map((file) => `docs/${file}`)];
+const read = (file: string) => readFileSync(file, "utf8");
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const slug = (heading: string) =>
+  heading
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-");
+
+function anchorsOf(file: string): Set<string> {
+  const headings = [...read(file).matchAll(/^#{1,6} (.+)$/gm)].map((match) => slug(match[1]));
+  return new Set(headings);
+}
+
+/** Every file of the repository's own text (not dependencies, not build output). */
+function repositoryFiles(dir = "."): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if ([".git", "node_modules", "build"].includes(entry)) return [];
+    if (statSync(path).isDirectory()) return repositoryFiles(path);
+    return /\.(ts|mjs|js|json|md|example|yaml|yml)$|^run$/.test(entry) ? [path] : [];
+  });
+}
+
+describe("first contact: the README and the docs", () => {
+  test("the README stays a front door: at most 150 lines", () => {
+    expect(read("README.md").split("\n").length).toBeLessThanOrEqual(150);
+  });
+
+  test("every page of docs/ is linked from the README", () => {
+    const readme = read("README.md");
+    for (const page of PAGES.filter((page) => page !== "README.md")) {
+      expect(readme, page).toContain(`](${page})`);
+    }
+  });
+
+  test.each(PAGES)("every relative link in %s leads to a file of the repository, and to a heading there", (page) => {
+    const broken: string[] = [];
+    for (const [, target] of read(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^[a-z]+:/.test(target)) continue;
+      const [path, anchor] = target.split("#");
+      const file = path === "" ? page : resolve(dirname(page), path);
+      if (relative(process.cwd(), file).startsWith("..") || !existsSync(file)) {
+        broken.push(`${target}: no such file in the repository`);
+      } else if (anchor !== undefined && file.endsWith(".md") && !anchorsOf(file).has(anchor)) {
+        broken.push(`${target}: no heading #${anchor}`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
+  test("nothing in the repository points outside it for the contract", () => {
+    const outside = ["../" + "shared", "CONTRACT" + ".md"];
+    const offending = repositoryFiles().filter((file) => outside.some((text) => read(file).includes(text)));
+    expect(offending).toEqual([]);
+  });
+
+  test("every `docs/contract.md section N` in the code names a section the contract has", () => {
+    const sections = new Set([...read("docs/contract.md").matchAll(/^## (\d)\. /gm)].map((match) => Number(match[1])));
+    expect([...sections]).toEqual([1, 2, 3, 4, 5, 6]);
+    const cited = repositoryFiles()
+      .filter((file) => /\.(ts|mjs)$/.test(file))
+      .flatMap((file) => [...read(file).matchAll(/docs\/contract\.md sections? ([\d\s,and-]+)/g)].map((match) => ({ file, numbers: match[1] })));
+    expect(cited.length).toBeGreaterThan(10);
+    for (const { file, numbers } of cited) {
+      for (const number of numbers.match(/\d+/g) ?? []) {
+        expect(sections.has(Number(number)), `${file} cites section ${number}`).toBe(true);
+      }
+    }
+  });
+
+  test("every setting of the contract is in .env.example and docs/environment.md", () => {
+    const contract = read("docs/contract.md");
+    const section6 = contract.slice(contract.indexOf("## 6. Environment"));
+    const names = new Set(section6.match(/\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b/g));
+    expect(names.size).toBeGreaterThan(15);
+    const example = read(".env.example");
+    const environment = read("docs/environment.md");
+    for (const name of names) {
+      expect(example, name).toMatch(new RegExp(`^# ${name}=`, "m"));
+      expect(environment, name).toContain(`\`${name}\``);
+    }
+  });
+});
