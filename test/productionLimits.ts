@@ -66,8 +66,9 @@ type ConvexFunction = ((...args: unknown[]) => unknown) & {
   _handler: (ctx: unknown, args: Record<string, Value>) => Promise<unknown>;
 };
 
+/** A query, mutation or action (an HTTP action takes a Request, not Convex values, and is left alone). */
 function isConvexFunction(exported: unknown): exported is ConvexFunction {
-  return typeof exported === "function" && "_handler" in exported && typeof exported._handler === "function";
+  return typeof exported === "function" && "_handler" in exported && !("isHttp" in exported);
 }
 
 /**
