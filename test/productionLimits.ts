@@ -131,7 +131,7 @@ function writtenFields(value: Record<string, JSONValue>): Record<string, Value> 
 /**
  * convex-test counts each written document's Convex size into the
  * transaction's `bytesWritten`; its growth across one write is the size of
- * the document as written (a patch merged into the stored fields).
+ * the document as written.
  */
 async function bytesWritten(inner: AsyncSyscall): Promise<number> {
   const metrics = JSON.parse(await inner("1.0/getTransactionMetrics", "{}")) as { bytesWritten: { used: number } };
@@ -141,15 +141,17 @@ async function bytesWritten(inner: AsyncSyscall): Promise<number> {
 /**
  * The database syscalls, with every document write held to Convex's document
  * limits. A patch's fields are checked as they are set (the fields it keeps
- * were checked when written), its size as the merged document.
+ * were checked when written); its size is the merged document's, which only
+ * convex-test's accounting knows (two syscalls, so only patches pay for them).
  */
 function checkedAsyncSyscall(inner: AsyncSyscall): AsyncSyscall {
   return async (op, jsonArgs) => {
     if (!DOCUMENT_WRITES.has(op)) {
       return await inner(op, jsonArgs);
     }
-    const { table, value } = JSON.parse(jsonArgs) as { table: string; value: Record<string, JSONValue> };
-    const { nesting, tooWide } = shapeOf(writtenFields(value));
+    const { table, id, value } = JSON.parse(jsonArgs) as { table: string; id?: string; value: Record<string, JSONValue> };
+    const fields = writtenFields(value);
+    const { nesting, tooWide } = shapeOf(fields);
     if (nesting > CONVEX_LIMITS.documentNesting) {
       throw new Error(
         `A document of ${table} is too nested (nested ${nesting} levels deep > maximum nesting ${CONVEX_LIMITS.documentNesting}). ${REFERENCE}`,
@@ -158,9 +160,12 @@ function checkedAsyncSyscall(inner: AsyncSyscall): AsyncSyscall {
     if (tooWide !== null) {
       throw new Error(`A document of ${table}: ${tooWide}. ${REFERENCE}`);
     }
-    const before = await bytesWritten(inner);
+    const isPatch = op === "1.0/shallowMerge";
+    const before = isPatch ? await bytesWritten(inner) : 0;
     const result = await inner(op, jsonArgs);
-    const size = (await bytesWritten(inner)) - before;
+    const size = isPatch
+      ? (await bytesWritten(inner)) - before
+      : getConvexSize({ ...fields, _id: id ?? (JSON.parse(result) as { _id: string })._id, _creationTime: 0 });
     if (size > CONVEX_LIMITS.documentBytes) {
       throw new Error(
         `A document of ${table} is too large (${size} bytes > maximum size ${CONVEX_LIMITS.documentBytes} bytes). ${REFERENCE}`,
