@@ -1,3 +1,4 @@
+// convex/values is Convex's value encoding, not its runtime: the form a stored value takes.
 import { convexToJson, type Value } from "convex/values";
 import { accept, reject, type Check } from "./check";
 import { CONVEX_LIMITS } from "./limits";
