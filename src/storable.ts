@@ -1,48 +1,100 @@
+// convex/values is Convex's value encoding, not its runtime: the form a stored value takes.
+import { convexToJson, type Value } from "convex/values";
+import { accept, reject, type Check } from "./check";
+import { CONVEX_LIMITS } from "./limits";
 import { utf8Length } from "./text";
 
-/** Convex's longest field name. */
-const MAX_FIELD_NAME_CHARS = 1024;
+/**
+ * How deeply a value stored as a top-level field of a document may nest:
+ * Convex counts the document itself as one of its 16 levels.
+ */
+export const FIELD_VALUE_NESTING = CONVEX_LIMITS.documentNesting - 1;
 
-/** Convex limits how deeply values nest; values here stay well inside it. */
-export const MAX_VALUE_DEPTH = 32;
+// A node met on the walk, with how to name it should it be refused.
+type Visit = { node: object; level: number; parent: Visit | null; key: string | number };
 
-/** How deeply arrays and objects nest in a value (a scalar is 0). */
-export function nestingDepth(value: unknown): number {
-  if (value === null || typeof value !== "object") {
-    return 0;
-  }
-  const children = Array.isArray(value) ? value : Object.values(value);
-  return 1 + children.reduce<number>((deepest, child) => Math.max(deepest, nestingDepth(child)), 0);
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** `metadata.author.names[2]`: where a node sits, shortened to fit in a message. */
+function pathOf(field: string, visit: Visit): string {
+  const keys: (string | number)[] = [];
+  for (let at: Visit | null = visit; at?.parent; at = at.parent) keys.push(at.key);
+  const path = keys
+    .reverse()
+    .map((key) =>
+      typeof key === "number" ? `[${key}]` : IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key.slice(0, 40))}]`,
+    )
+    .join("");
+  return `${field}${path.length > 120 ? `${path.slice(0, 119)}…` : path}`;
+}
+
+function fieldNameProblem(key: string): string | null {
+  if (key.startsWith("$")) return 'it starts with "$", which Convex reserves';
+  if (key.length > CONVEX_LIMITS.fieldNameChars) return `it is longer than ${CONVEX_LIMITS.fieldNameChars} characters`;
+  if (!/^[\x20-\x7e]*$/.test(key)) return "it has a character that is not printable ASCII";
+  return null;
 }
 
 /**
- * Why a JSON value could not be stored as a Convex value within `maxBytes`,
- * or null when it can: object keys must be printable ASCII and not start
- * with `$` (Convex reserves it); nesting is at most MAX_VALUE_DEPTH deep.
+ * The shape Convex can store, walked without recursion (a sender's JSON may
+ * nest 200,000 deep) and stopped at the first node past a limit.
  */
-export function storableJsonProblem(value: unknown, maxBytes: number): string | null {
-  if (nestingDepth(value) > MAX_VALUE_DEPTH) {
-    return `it nests more than ${MAX_VALUE_DEPTH} levels deep.`;
-  }
-  const badKey = (node: unknown): string | null => {
-    if (Array.isArray(node)) {
-      for (const item of node) {
-        const found = badKey(item);
-        if (found !== null) return found;
-      }
-    } else if (node !== null && typeof node === "object") {
-      for (const [key, item] of Object.entries(node)) {
-        if (key.startsWith("$") || key.length > MAX_FIELD_NAME_CHARS || !/^[\x20-\x7e]*$/.test(key)) return key;
-        const found = badKey(item);
-        if (found !== null) return found;
-      }
+function checkShape(field: string, value: unknown): Check<Value> {
+  const pending: Visit[] = [];
+  const visitChild = (parent: Visit | null, key: string | number, child: unknown) => {
+    if (child !== null && typeof child === "object" && !(child instanceof ArrayBuffer)) {
+      pending.push({ node: child, level: (parent?.level ?? 0) + 1, parent, key });
     }
-    return null;
   };
-  const key = badKey(value);
-  if (key !== null) {
-    return `field name ${JSON.stringify(key.slice(0, 40))} cannot be stored: names must be printable ASCII, at most ${MAX_FIELD_NAME_CHARS} characters, and not start with "$".`;
+  visitChild(null, "", value);
+  while (pending.length > 0) {
+    const visit = pending.pop()!;
+    if (visit.level > FIELD_VALUE_NESTING) {
+      return reject(
+        `${field} nests more than ${FIELD_VALUE_NESTING} levels deep (at ${pathOf(field, visit)}); a Convex document nests at most ${CONVEX_LIMITS.documentNesting}, itself included.`,
+      );
+    }
+    if (Array.isArray(visit.node)) {
+      if (visit.node.length > CONVEX_LIMITS.arrayElements) {
+        return reject(`${pathOf(field, visit)} has ${visit.node.length} elements; an array holds at most ${CONVEX_LIMITS.arrayElements}.`);
+      }
+      visit.node.forEach((child, index) => visitChild(visit, index, child));
+      continue;
+    }
+    const entries = Object.entries(visit.node).filter(([, child]) => child !== undefined);
+    if (entries.length > CONVEX_LIMITS.objectFields) {
+      return reject(`${pathOf(field, visit)} has ${entries.length} fields; an object holds at most ${CONVEX_LIMITS.objectFields}.`);
+    }
+    for (const [key, child] of entries) {
+      const problem = fieldNameProblem(key);
+      if (problem !== null) {
+        return reject(`${pathOf(field, visit)} has a field name Convex cannot store, ${JSON.stringify(key.slice(0, 40))}: ${problem}.`);
+      }
+      visitChild(visit, key, child);
+    }
   }
-  const bytes = utf8Length(JSON.stringify(value));
-  return bytes > maxBytes ? `it is ${bytes} bytes as JSON; the limit is ${maxBytes}.` : null;
+  return accept(value as Value);
+}
+
+/**
+ * A free-form value (a message's metadata, an arg's value) that Convex can
+ * store as a top-level field of a document, within `maxBytes` of JSON:
+ * nested at most FIELD_VALUE_NESTING deep, objects and arrays within
+ * Convex's widths, field names Convex accepts. The JSON size keeps the
+ * document far from Convex's 1 MiB.
+ */
+export function checkStorableField(field: string, value: unknown, maxBytes: number): Check<Value> {
+  const shape = checkShape(field, value);
+  if (!shape.ok) {
+    return shape;
+  }
+  let json: string;
+  try {
+    // Bounded by the walk above: convexToJson and JSON.stringify recurse.
+    json = JSON.stringify(convexToJson(shape.value));
+  } catch (error) {
+    return reject(`${field} cannot be stored: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const bytes = utf8Length(json);
+  return bytes > maxBytes ? reject(`${field} is ${bytes} bytes as JSON; the limit is ${maxBytes}.`) : shape;
 }

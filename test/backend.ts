@@ -1,5 +1,6 @@
 import { convexTest } from "convex-test";
 import schema from "../convex/schema";
+import { enforceDocumentLimits, withFunctionLimits, withHttpLimits } from "./productionLimits";
 
 /**
  * The suite runs twice: on the sources, and (JANGAR_TEST_MODULES=bundle) on
@@ -13,8 +14,10 @@ const generatedApi = import.meta.glob("../convex/_generated/api.js");
 
 export const modulesUnderTest = process.env.JANGAR_TEST_MODULES === "bundle" ? "bundle" : "source";
 
+type Modules = Record<string, () => Promise<unknown>>;
+
 function bundleAsConvexModules() {
-  const modules: Record<string, () => Promise<unknown>> = { ...generatedApi };
+  const modules: Modules = { ...generatedApi };
   for (const [path, load] of Object.entries(bundleModules)) {
     const relative = path.slice("../build/bundle/isolate/".length);
     if (!relative.startsWith("_deps/")) {
@@ -27,14 +30,17 @@ function bundleAsConvexModules() {
   return modules;
 }
 
-const modules = modulesUnderTest === "bundle" ? bundleAsConvexModules() : sourceModules;
+const modules = withFunctionLimits(modulesUnderTest === "bundle" ? bundleAsConvexModules() : sourceModules);
 
 /**
- * A fresh backend with Convex's real per-transaction limits enforced, or
- * tighter ones where a test needs a transaction to hit its limit.
+ * A fresh backend with Convex's real per-transaction limits enforced (or
+ * tighter ones where a test needs a transaction to hit its limit), and the
+ * production limits convex-test leaves out (test/productionLimits.ts).
  */
-export function newBackend(transactionLimits: TransactionLimits | true = true) {
-  return convexTest({ schema, modules, transactionLimits });
+export function newBackend(transactionLimits: TransactionLimits | true = true, extraModules: Modules = {}) {
+  const t = convexTest({ schema, modules: { ...modules, ...withFunctionLimits(extraModules) }, transactionLimits });
+  enforceDocumentLimits();
+  return withHttpLimits(t);
 }
 
 /** Per-transaction limits a test may tighten (convex-test's names). */

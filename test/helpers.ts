@@ -41,6 +41,18 @@ export async function snapshotTables(t: Backend): Promise<Record<string, unknown
   });
 }
 
+/** The inbox's own tables: what storing a delivery writes, whatever its effects. */
+export const INBOX_TABLES: readonly TableNames[] = ["webhook_deliveries", "delivery_counters", "delivery_attempts"];
+
+/** Every table but the inbox's own: what a delivery's effects would change. */
+export async function domainTables(t: Backend): Promise<Record<string, unknown[]>> {
+  const tables = await snapshotTables(t);
+  for (const table of INBOX_TABLES) {
+    delete tables[table];
+  }
+  return tables;
+}
+
 /** Runs a call that must fail, and checks that no document was added, changed or removed. */
 export async function expectNothingWritten(t: Backend, call: () => Promise<unknown>) {
   const before = await snapshotTables(t);

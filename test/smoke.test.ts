@@ -4,8 +4,8 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Secrets } from "../scripts/lib/send";
 import { formatCheck, smoke, smokeFailed, type Check } from "../scripts/lib/smoke";
 import { main } from "../scripts/smoke";
-import schema from "../convex/schema";
 import { newBackend, type Backend } from "./backend";
+import { domainTables } from "./helpers";
 import { runInProcess } from "./cli";
 import { EVENTS_SECRET } from "./events";
 import { GITHUB_SECRET, settle } from "./github";
@@ -40,19 +40,6 @@ async function check(url: string, given: Secrets = secrets) {
 }
 
 const verdicts = (checks: Check[]) => checks.map((result) => `${result.name} ${result.ok === null ? "skip" : result.ok ? "ok" : "FAIL"} ${result.status ?? "-"}`);
-
-/** Every table but the inbox's own: what a smoke check must leave as it was. */
-async function domainTables(t: Backend) {
-  return await t.run(async (ctx) => {
-    const tables: Record<string, unknown[]> = {};
-    for (const table of Object.keys(schema.tables) as (keyof typeof schema.tables)[]) {
-      if (table !== "webhook_deliveries" && table !== "delivery_counters") {
-        tables[table] = await ctx.db.query(table).collect();
-      }
-    }
-    return tables;
-  });
-}
 
 describe("npm run smoke, end to end over HTTP", () => {
   test("a deployment with every secret set passes: /healthz, then one request per sender that changes nothing", async () => {

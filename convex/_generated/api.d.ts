@@ -40,7 +40,6 @@ import type * as model_slackValidators from "../model/slackValidators.js";
 import type * as model_status from "../model/status.js";
 import type * as model_targets from "../model/targets.js";
 import type * as model_validators from "../model/validators.js";
-import type * as model_values from "../model/values.js";
 import type * as model_workOrders from "../model/workOrders.js";
 import type * as reconcile from "../reconcile.js";
 import type * as slackOutbox from "../slackOutbox.js";
@@ -85,7 +84,6 @@ declare const fullApi: ApiFromModules<{
   "model/status": typeof model_status;
   "model/targets": typeof model_targets;
   "model/validators": typeof model_validators;
-  "model/values": typeof model_values;
   "model/workOrders": typeof model_workOrders;
   reconcile: typeof reconcile;
   slackOutbox: typeof slackOutbox;

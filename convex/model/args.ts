@@ -2,10 +2,10 @@ import { convexToJson, type Value } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
+import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { invalidArgument, valueOf } from "./errors";
 import { checkLaunchInputWithArg } from "./launch";
-import { checkStorableValue } from "./values";
 
 export type WorkOrderArg = { name: string; value: Value };
 
@@ -18,7 +18,7 @@ export function checkArg(arg: WorkOrderArg): WorkOrderArg {
       `arg name ${JSON.stringify(name)} must not have control characters or surrounding spaces.`,
     );
   }
-  const value = valueOf(checkStorableValue(`arg ${name}`, arg.value, LIMITS.valueBytes));
+  const value = valueOf(checkStorableField(`arg ${name}`, arg.value, LIMITS.valueBytes));
   return { name, value };
 }
 

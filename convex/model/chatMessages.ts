@@ -5,9 +5,9 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ChatRole } from "../../src/chat/roles";
 import { LIMITS } from "../../src/limits";
 import { accept, type Check } from "../../src/check";
+import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { queueReply } from "./slackOutbox";
-import { checkStorableValue } from "./values";
 
 export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
 
@@ -20,7 +20,7 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
   if (message.metadata === undefined) {
     return accept({ role: message.role, content: content.value });
   }
-  const metadata = checkStorableValue("metadata", message.metadata as Value, LIMITS.valueBytes);
+  const metadata = checkStorableField("metadata", message.metadata, LIMITS.valueBytes);
   return metadata.ok ? accept({ role: message.role, content: content.value, metadata: metadata.value }) : metadata;
 }
 

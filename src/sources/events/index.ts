@@ -1,6 +1,9 @@
 import { Webhook, WebhookVerificationError } from "svix";
 import type { Command } from "../../commands";
 import type { z } from "zod";
+import { LIMITS } from "../../limits";
+import { checkStorableField } from "../../storable";
+import { accept, reject as skipped, type Check } from "../../check";
 import {
   mediaType,
   parseJson,
@@ -147,11 +150,16 @@ export const events: WebhookSource = {
       throw new UninterpretableDelivery("events", "the body is not JSON.");
     }
     const data = readStored(envelope, payload).data;
-    const commands = ((): Command[] => {
+    const commands = ((): Check<Command[]> => {
       switch (event) {
         case "chat.message.created": {
           const message = readStored(chatMessageCreated, data, "data");
-          return [
+          // Checked before it becomes a command: metadata nested past Convex's limits cannot even be passed to a mutation.
+          const metadata = message.metadata === undefined ? null : checkStorableField("metadata", message.metadata, LIMITS.valueBytes);
+          if (metadata !== null && !metadata.ok) {
+            return skipped(`Message events:${deliveryKey} not appended: ${metadata.message}`);
+          }
+          return accept([
             {
               type: "appendMessage",
               sessionId: message.sessionId,
@@ -162,29 +170,32 @@ export const events: WebhookSource = {
                 metadata: message.metadata,
               },
             },
-          ];
+          ]);
         }
         case "work_order.status.changed": {
           const change = readStored(workOrderStatusChanged, data, "data");
-          return [
+          return accept([
             {
               type: "changeStatus",
               workOrders: [{ by: "id", workOrderId: change.workOrderId }],
               to: change.status,
               reason: change.reason,
             },
-          ];
+          ]);
         }
         case "work_order.link.added": {
           const { workOrderId, kind, value } = readStored(workOrderLinkAdded, data, "data");
-          return [{ type: "addLink", workOrders: [{ by: "id", workOrderId }], link: { kind, value } }];
+          return accept([{ type: "addLink", workOrders: [{ by: "id", workOrderId }], link: { kind, value } }]);
         }
         default:
-          return [];
+          return accept([]);
       }
     })();
-    return commands.length > 0
-      ? { kind: "commands", commands }
+    if (!commands.ok) {
+      return { kind: "ignored", reason: commands.message };
+    }
+    return commands.value.length > 0
+      ? { kind: "commands", commands: commands.value }
       : { kind: "ignored", reason: `Event type ${event} is not acted on.` };
   },
 };
