@@ -3,7 +3,7 @@ import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { SOURCES } from "../src/sources/source";
-import { countDeliveries, updateDelivery } from "./model/deliveries";
+import { countConflicts, countDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
 
 /*
@@ -69,6 +69,8 @@ export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
     counts: v.array(v.object({ source: vSource, status: vDeliveryStatus, count: v.number() })),
+    // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
+    conflicts: v.array(v.object({ source: vSource, count: v.number() })),
     recentFailures: v.array(
       v.object({
         deliveryId: v.id("webhook_deliveries"),
@@ -94,8 +96,13 @@ export const inboxStatus = internalQuery({
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
       .order("desc")
       .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), 100));
+    const conflicts = [];
+    for (const source of SOURCES) {
+      conflicts.push({ source, count: await countConflicts(ctx, source) });
+    }
     return {
       counts,
+      conflicts,
       recentFailures: recent.map((delivery) => ({
         deliveryId: delivery._id,
         source: delivery.source,

@@ -93,10 +93,13 @@ export default defineSchema({
     sessionId: v.id("chat_sessions"),
   }).index("by_team_channel_threadTs", ["team", "channel", "threadTs"]),
 
-  // Every verified webhook delivery, once per (source, deliveryKey); the raw body is in file storage.
+  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256): the same key
+  // with another body is a delivery of its own (a conflict). The raw body is in file storage.
   webhook_deliveries: defineTable({
     source: vSource,
     deliveryKey: v.string(),
+    // SHA-256 of the raw body, hex; absent on deliveries recorded before bodies were hashed.
+    bodySha256: v.optional(v.string()),
     event: v.string(),
     action: v.optional(v.string()),
     contentType: v.string(),
@@ -124,7 +127,7 @@ export default defineSchema({
     // Effects asked for but not applied, and why (a status the machine refused, an unknown order, an unbound thread).
     skipped: v.optional(v.array(v.string())),
   })
-    .index("by_source_deliveryKey", ["source", "deliveryKey"])
+    .index("by_source_deliveryKey_bodySha256", ["source", "deliveryKey", "bodySha256"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
@@ -139,4 +142,11 @@ export default defineSchema({
     shard: v.number(),
     count: v.number(),
   }).index("by_source_status_shard", ["source", "status", "shard"]),
+
+  // Deliveries of a source that arrived under a key already stored with another body,
+  // since the deployment began (written by inbox/receive.ts; never purged).
+  delivery_conflicts: defineTable({
+    source: vSource,
+    count: v.number(),
+  }).index("by_source", ["source"]),
 });
