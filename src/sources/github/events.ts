@@ -67,10 +67,10 @@ export function ignoredReason(event: GithubEvent): string | null {
   return null;
 }
 
-// A `Work-Order: <value>` line (key case-insensitive, a CR before the line end allowed).
+// A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
 // The value cannot hold the blanks around it, so a failed match backtracks over one
 // value only and the pattern runs in linear time on any text.
-const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t\r]*$/gim;
+const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim;
 // A Convex document id: 31 to 37 lower-case letters and digits (`_` too, which the test backend's ids hold).
 const WORK_ORDER_ID = /^[0-9a-z_]{31,37}$/;
 /** Distinct markers one delivery may follow (docs/contract.md section 4, rule 2). */
