@@ -1,6 +1,8 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { deliveryKey } from "../src/sources/source";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, messageCreated, postEvent, stored, expectNothingStored } from "./events";
@@ -183,6 +185,18 @@ describe("delivery ids are checked before use", () => {
     await expectNothingStored(t);
   });
 
+  test("a key's parts are escaped, so that two lists of parts never make the same key", () => {
+    expect(deliveryKey("1:2", "3")).not.toBe(deliveryKey("1", "2:3"));
+    expect(deliveryKey("292430182", "72d3162e-cc78")).toBe("292430182:72d3162e-cc78");
+    const parts = fc.array(fc.string({ unit: fc.constantFrom("1", ":", "%", "3", "A", "a") }), { minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(parts, parts, (a, b) => {
+        expect(deliveryKey(...a) === deliveryKey(...b)).toBe(JSON.stringify(a) === JSON.stringify(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   test.each([
     ["webhook-id", "msg 2qJ7"],
     ["webhook-id", "x".repeat(257)],
@@ -294,8 +308,12 @@ describe("receipt", () => {
   test("when the delivery cannot be recorded, the sender gets JSON 503 with Retry-After, and no body is left in storage", async () => {
     // A transaction that may write one document cannot record a delivery (row, counter, scheduled run).
     const t = newBackend({ documentsWritten: 1 });
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const response = await t.fetch("/webhooks/github", await githubRequest({ event: "ping", payload: { zen: "Mind your words." } }));
     expect(response.status).toBe(503);
+    // Operators see why in the deployment's logs.
+    expect(logged).toHaveBeenCalledWith(expect.stringContaining("could not be recorded"), expect.anything());
+    logged.mockRestore();
     expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/could not be recorded/) });
     await expectNothingStored(t);
