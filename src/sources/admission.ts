@@ -89,30 +89,50 @@ function checkStorable(delivery: Delivery): void {
   }
 }
 
+/** A request whose content type, headers and signature are checked, with its body still held as bytes. */
+export type VerifiedRequest = { contentType: string; format: BodyFormat; headers: HeaderValues; body: RequestBody };
+
+/** Checks what the source declares, reads the body and verifies its signature; throws Refused. */
+export async function verifyRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<VerifiedRequest> {
+  const { contentType, format } = bodyFormat(source, request.headers);
+  const headers = requiredHeaders(source, request.headers);
+  source.checkHeaders(headers);
+  const read = await RequestBody.read(request, context.maxBodyBytes);
+  if (!read.ok) {
+    throw new Refused(413, `${read.message} (WEBHOOK_MAX_BODY_BYTES).`);
+  }
+  const body = read.value;
+  if (body.byteLength === 0) {
+    throw new Refused(400, `The body is empty: this endpoint takes ${source.takes}, which carry JSON.`);
+  }
+  await source.verify({ headers, body, receivedAt: context.receivedAt }, context.secret);
+  return { contentType, format, headers, body };
+}
+
+/**
+ * Decodes a verified body once (letting go of its bytes), parses it once as
+ * its format says, and has the source classify it; throws Refused.
+ */
+export function readVerified(source: WebhookSource, verified: VerifiedRequest, settings: Settings) {
+  const { body, format, headers, contentType } = verified;
+  const bodyBytes = body.byteLength;
+  const text = decodeUtf8(body.bytes);
+  body.release();
+  if (!text.ok) {
+    throw new Refused(400, text.message);
+  }
+  const delivery = source.read(parseBody(text.value, format), headers, settings);
+  checkStorable(delivery);
+  return { ...delivery, contentType, bodyBytes, bodyText: text.value };
+}
+
 /** Checks and reads one webhook request (docs/contract.md section 3): the delivery to record, or the answer to refuse it with. */
 export async function admitRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<Admission> {
   try {
-    const { contentType, format } = bodyFormat(source, request.headers);
-    const headers = requiredHeaders(source, request.headers);
-    source.checkHeaders(headers);
-    const read = await RequestBody.read(request, context.maxBodyBytes);
-    if (!read.ok) {
-      throw new Refused(413, `${read.message} (WEBHOOK_MAX_BODY_BYTES).`);
-    }
-    const body = read.value;
-    if (body.byteLength === 0) {
-      throw new Refused(400, `The body is empty: this endpoint takes ${source.takes}, which carry JSON.`);
-    }
-    await source.verify({ headers, body, receivedAt: context.receivedAt }, context.secret);
-    const bodySha256 = await sha256Hex(body.bytes);
-    const text = decodeUtf8(body.bytes);
-    body.release();
-    if (!text.ok) {
-      throw new Refused(400, text.message);
-    }
-    const delivery = source.read(parseBody(text.value, format), headers, context.settings);
-    checkStorable(delivery);
-    return { ...delivery, kind: "deliver", contentType, bodySha256, bodyBytes: body.byteLength, bodyText: text.value };
+    const verified = await verifyRequest(source, request, context);
+    // Hashed while the bytes are held: a duplicate is the same key and the same body.
+    const bodySha256 = await sha256Hex(verified.body.bytes);
+    return { ...readVerified(source, verified, context.settings), kind: "deliver", bodySha256 };
   } catch (error) {
     if (error instanceof Refused) {
       return { kind: "reject", status: error.status, error: error.message };
