@@ -1,14 +1,15 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { deliveryKey } from "../src/sources/source";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import { EVENTS_SECRET, messageCreated, postEvent, stored, expectNothingStored } from "./events";
+import { messageCreated, postEvent, stored, expectNothingStored } from "./events";
 import { githubRequest, postGithub, settle } from "./github";
 import { newSession, newWorkOrder } from "./helpers";
-import { SLACK_SECRET, postSlack } from "./slack";
+import { withEverySenderConfigured } from "./senders";
+import { postSlack } from "./slack";
 
 /*
  * The receiving side's trust boundary (docs/contract.md section 3, "Trust
@@ -17,15 +18,7 @@ import { SLACK_SECRET, postSlack } from "./slack";
  * body mean something else, nor make a real delivery disappear.
  */
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
-  vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+withEverySenderConfigured();
 
 const FORM = "application/x-www-form-urlencoded";
 const MERGE_SHA = "9f2c4e1b7a3d5c6e8f0a1b2c3d4e5f60718293a4";
