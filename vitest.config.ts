@@ -5,17 +5,17 @@ import { convexRuntime } from "./test/runtime/convexRuntime.ts";
 const notInConvex = fileURLToPath(new URL("./test/runtime/notInConvex.ts", import.meta.url));
 
 // The scale and cost runs: `npm run test:fast` (JANGAR_TEST_FAST=1) leaves them out.
-const SCALE_AND_COST = ["test/cost.test.ts", "test/reconcileScale.test.ts"];
+const SCALE_AND_COST = [
+  "test/cost.test.ts",
+  "test/slackCost.test.ts",
+  "test/admissionCost.test.ts",
+  "test/reconcileScale.test.ts",
+];
 
 export default defineConfig({
   plugins: [convexRuntime()],
   resolve: {
     alias: [
-      // The Web Crypto build that Convex's bundler picks, not the Node one vitest would.
-      {
-        find: /^@octokit\/webhooks-methods$/,
-        replacement: fileURLToPath(new URL("./node_modules/@octokit/webhooks-methods/dist-web/index.js", import.meta.url)),
-      },
       // Node modules Convex's default runtime lacks.
       { find: /^(node:)?(crypto|buffer)$/, replacement: notInConvex },
     ],

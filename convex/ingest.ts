@@ -4,7 +4,7 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { SOURCES } from "../src/sources/source";
 import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
-import { cancelPendingRun, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
+import { cancelPendingRun, countConflicts, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
 import { outboxCounts } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
@@ -130,6 +130,8 @@ export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
     counts: v.array(v.object({ source: vSource, status: vDeliveryStatus, count: v.number() })),
+    // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
+    conflicts: v.array(v.object({ source: vSource, count: v.number() })),
     recentFailures: v.array(
       v.object({
         deliveryId: v.id("webhook_deliveries"),
@@ -165,8 +167,13 @@ export const inboxStatus = internalQuery({
       .query("webhook_deliveries")
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
       .first();
+    const conflicts = [];
+    for (const source of SOURCES) {
+      conflicts.push({ source, count: await countConflicts(ctx, source) });
+    }
     return {
       counts,
+      conflicts,
       oldestFailure:
         oldest === null
           ? null

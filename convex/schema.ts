@@ -152,10 +152,13 @@ export default defineSchema({
     count: v.number(),
   }).index("by_status_shard", ["status", "shard"]),
 
-  // Every verified webhook delivery, once per (source, deliveryKey); the raw body is in file storage.
+  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256): the same key
+  // with another body is a delivery of its own (a conflict). The raw body is in file storage.
   webhook_deliveries: defineTable({
     source: vSource,
     deliveryKey: v.string(),
+    // SHA-256 of the raw body, hex; absent on deliveries recorded before bodies were hashed.
+    bodySha256: v.optional(v.string()),
     event: v.string(),
     action: v.optional(v.string()),
     contentType: v.string(),
@@ -185,7 +188,7 @@ export default defineSchema({
     // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
     scheduledRunId: v.optional(v.id("_scheduled_functions")),
   })
-    .index("by_source_deliveryKey", ["source", "deliveryKey"])
+    .index("by_source_deliveryKey_bodySha256", ["source", "deliveryKey", "bodySha256"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
@@ -214,4 +217,11 @@ export default defineSchema({
     chain: v.union(v.literal("stale"), v.literal("launch")),
     page: v.id("_scheduled_functions"),
   }).index("by_chain", ["chain"]),
+
+  // Deliveries of a source that arrived under a key already stored with another body,
+  // since the deployment began (written by inbox/receive.ts; never purged).
+  delivery_conflicts: defineTable({
+    source: vSource,
+    count: v.number(),
+  }).index("by_source", ["source"]),
 });

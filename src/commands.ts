@@ -72,7 +72,11 @@ export type Command =
     }
   | { type: "removeMessage"; externalId: string };
 
-/** What a source makes of a verified payload: commands to apply, or why it does nothing with it. */
+/**
+ * What a source makes of a verified payload: commands to apply (and what the
+ * payload asked for that the source already declined, for the delivery's
+ * `skipped`), or why it does nothing with it.
+ */
 export type Interpretation =
-  | { kind: "commands"; commands: Command[] }
+  | { kind: "commands"; commands: Command[]; skipped?: string[] }
   | { kind: "ignored"; reason: string };

@@ -1,7 +1,7 @@
-import { Webhook } from "svix";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import {
@@ -22,8 +22,8 @@ import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers
 
 /*
  * POST /webhooks/events (docs/contract.md sections 3 and 4): Standard Webhooks
- * deliveries from chat platforms and workflow runners, signed with svix's
- * own Webhook class. What the sender sees (status and JSON), what a user
+ * deliveries from chat platforms and workflow runners, signed as the scheme's
+ * published vector is. What the sender sees (status and JSON), what a user
  * sees (work orders, messages, status history) and what the inbox kept.
  */
 
@@ -73,11 +73,44 @@ describe("the Standard Webhooks published test vector", () => {
   const signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
   const headers = { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature };
 
-  test("svix signs the vector to its published signature and verifies it at its time", () => {
-    vi.setSystemTime(timestamp * 1000);
-    const webhook = new Webhook(secret);
-    expect(webhook.sign(id, new Date(timestamp * 1000), body)).toBe(signature);
-    expect(webhook.verify(body, headers)).toEqual({ test: 2432232314 });
+  const keys = () => {
+    const parsed = signingKeys(secret, "EVENTS_WEBHOOK_SECRET");
+    if (!parsed.ok) throw new Error(parsed.message);
+    return parsed.value;
+  };
+
+  test("the signer gives the vector's published signature, and the verifier accepts it at its time", async () => {
+    expect(await signStandardWebhook(secret, id, timestamp, utf8.encode(body))).toBe(signature);
+    expect(await verifyStandardWebhook(keys(), { id, timestamp: String(timestamp), signature }, utf8.encode(body), timestamp)).toEqual({
+      ok: true,
+      value: undefined,
+    });
+  });
+
+  test.each([
+    ["another body", { body: '{"test": 2432232315}' }, /No signature in webhook-signature matches/],
+    ["another id", { id: "msg_p5jXN8AQM9LWM0D4loKWxJel" }, /No signature in webhook-signature matches/],
+    ["another timestamp", { timestamp: String(timestamp + 1) }, /No signature in webhook-signature matches/],
+    ["the signature under version v2", { signature: signature.replace("v1,", "v2,") }, /No signature in webhook-signature matches/],
+    ["a timestamp six minutes old", { now: timestamp + 6 * MINUTE_S }, /webhook-timestamp must be within five minutes of now; it is 360 seconds old/],
+    ["a timestamp six minutes ahead", { now: timestamp - 6 * MINUTE_S }, /webhook-timestamp must be within five minutes of now; it is 360 seconds ahead/],
+    ["a timestamp in milliseconds", { timestamp: `${timestamp}000` }, /webhook-timestamp must be a Unix time in seconds/],
+    ["a timestamp that is not a number", { timestamp: "Thu, 25 Feb 2021" }, /webhook-timestamp must be a Unix time in seconds/],
+  ])("the vector with %s does not verify, and the failure says which check failed", async (_label, change, message) => {
+    const changed = { id, timestamp: String(timestamp), signature, body, now: timestamp, ...change };
+    const verified = await verifyStandardWebhook(keys(), changed, utf8.encode(changed.body), changed.now);
+    expect(verified).toEqual({ ok: false, message: expect.stringMatching(message) });
+  });
+
+  test("the vector's signature among others, and with a second key configured (rotation), verifies", async () => {
+    const rotated = signingKeys(`whsec_c29tZW9uZSBlbHNlIHMga2V5IDAwMDM= ${secret}`, "EVENTS_WEBHOOK_SECRET");
+    expect(rotated.ok).toBe(true);
+    const several = { id, timestamp: String(timestamp), signature: `v1,bm90IGl0 ${signature} v1a,xyz` };
+    expect(await verifyStandardWebhook(rotated.ok ? rotated.value : [], several, utf8.encode(body), timestamp)).toMatchObject({ ok: true });
+  });
+
+  test("signing with a key that is not whsec_<base64> is a TypeError, not a signature", async () => {
+    await expect(signStandardWebhook("whsec_not-base64!", id, timestamp, utf8.encode(body))).rejects.toThrow(TypeError);
   });
 
   test("the endpoint accepts the vector's signature, then refuses its shape (400, not 401); six minutes later it is 401", async () => {
@@ -416,7 +449,7 @@ describe("POST /webhooks/events: the response table", () => {
     const sent = await chatEvent(t);
     const otherKey = await postEvent(t, { event: sent, secret: "whsec_c29tZW9uZSBlbHNlIHMga2V5IDAwMDM=" });
     expect(otherKey).toMatchObject({ status: 401, body: { error: expect.stringContaining("webhook-signature") } });
-    const { init } = eventsRequest({ event: sent });
+    const { init } = await eventsRequest({ event: sent });
     const tampered = await t.fetch("/webhooks/events", {
       ...init,
       body: JSON.stringify({ ...sent, data: { ...(sent.data as object), content: "Do not ship it." } }),
@@ -508,7 +541,8 @@ describe("POST /webhooks/events: the response table", () => {
     async (secret) => {
       vi.stubEnv("EVENTS_WEBHOOK_SECRET", secret);
       const t = newBackend();
-      const response = await postEvent(t, { event: await chatEvent(t), secret });
+      // Signed with that key where it can sign at all (an empty key cannot).
+      const response = await postEvent(t, { event: await chatEvent(t), secret: secret === "whsec_" ? undefined : secret });
       expect(response).toMatchObject({ status: 503, body: { error: expect.stringMatching(/byte key/) } });
       await expectNothingStored(t);
     },
@@ -549,8 +583,9 @@ describe("POST /webhooks/events: the response table", () => {
     const t = newBackend();
     const sent = await chatEvent(t);
     const id = "msg_2qJ7xRk9LmSeveralSigs";
-    const good = new Webhook(EVENTS_SECRET).sign(id, NOW, JSON.stringify(sent));
-    const bad = new Webhook("whsec_c29tZW9uZSBlbHNlIHMga2V5IDAwMDM=").sign(id, NOW, JSON.stringify(sent));
+    const at = NOW.getTime() / 1000;
+    const good = await signStandardWebhook(EVENTS_SECRET, id, at, utf8.encode(JSON.stringify(sent)));
+    const bad = await signStandardWebhook("whsec_c29tZW9uZSBlbHNlIHMga2V5IDAwMDM=", id, at, utf8.encode(JSON.stringify(sent)));
     const several = await postEvent(t, { event: sent, id, headers: { "webhook-signature": `${bad} ${good}` } });
     expect(several).toMatchObject({ status: 200, body: accepted });
     const otherVersion = await postEvent(t, {

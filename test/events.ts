@@ -1,12 +1,13 @@
 import { overrideHeaders } from "./headers";
-import { Webhook } from "svix";
 import { expect } from "vitest";
 import type { Id } from "../convex/_generated/dataModel";
+import { events } from "../src/sources/events";
 import type { Backend } from "./backend";
 
 /*
  * A Standard Webhooks (Svix) sender for POST /webhooks/events: deliveries
- * signed with svix's own Webhook class, as a chat platform or a workflow
+ * signed with the events source's own signer (checked against the scheme's
+ * published vectors in events.test.ts), as a chat platform or a workflow
  * runner would sign them.
  */
 
@@ -58,27 +59,26 @@ export type EventsDelivery = {
   headers?: Record<string, string | null>;
 };
 
+const utf8 = new TextEncoder();
+
 /** The request a sender posts: the body, signed over `id.timestamp.body`, with the three headers. */
-export function eventsRequest(delivery: EventsDelivery): { id: string; init: RequestInit } {
+export async function eventsRequest(delivery: EventsDelivery): Promise<{ id: string; init: RequestInit }> {
   const id = delivery.id ?? newMessageId();
   const body = delivery.body ?? JSON.stringify(delivery.event);
   const timestamp = delivery.timestamp ?? Math.floor(Date.now() / 1000);
-  const signature = new Webhook(delivery.secret ?? EVENTS_SECRET).sign(id, new Date(timestamp * 1000), body);
-  const prefix = delivery.svixHeaders ? "svix" : "webhook";
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    "user-agent": "Svix-Webhooks/1.99.1",
-    [`${prefix}-id`]: id,
-    [`${prefix}-timestamp`]: String(timestamp),
-    [`${prefix}-signature`]: signature,
-  };
+  const secret = delivery.secret ?? EVENTS_SECRET;
+  const signed = await events.sign(secret, { body: utf8.encode(body), id, timestamp });
+  const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "Svix-Webhooks/1.99.1" };
+  for (const [name, value] of Object.entries(signed)) {
+    headers[delivery.svixHeaders ? name.replace(/^webhook-/, "svix-") : name] = value;
+  }
   overrideHeaders(headers, delivery.headers);
   return { id, init: { method: "POST", headers, body } };
 }
 
 /** What the sender sees: the status and JSON body of the answer, and the webhook-id it sent. */
 export async function postEvent(t: Backend, delivery: EventsDelivery) {
-  const { id, init } = eventsRequest(delivery);
+  const { id, init } = await eventsRequest(delivery);
   const response = await t.fetch("/webhooks/events", init);
   return { id, status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

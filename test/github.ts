@@ -1,11 +1,12 @@
 import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
-import { signGithubPayload } from "../src/sources/github/signature";
+import { github } from "../src/sources/github";
 import type { Backend } from "./backend";
 
 export const GITHUB_SECRET = "It's a Secret to Everybody";
 
 let deliveries = 0;
+const utf8 = new TextEncoder();
 
 export type GithubDelivery = {
   event: string;
@@ -22,15 +23,16 @@ export type GithubDelivery = {
 export async function githubRequest(delivery: GithubDelivery): Promise<RequestInit> {
   const json = JSON.stringify(delivery.payload);
   const body = delivery.form ? new URLSearchParams({ payload: json }).toString() : json;
+  const guid = delivery.guid ?? `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveries).padStart(4, "0")}`;
   const headers: Record<string, string> = {
     "Content-Type": delivery.form ? "application/x-www-form-urlencoded" : "application/json",
     "User-Agent": "GitHub-Hookshot/044aadd",
     "X-GitHub-Event": delivery.event,
-    "X-GitHub-Delivery": delivery.guid ?? `72d3162e-cc78-11e3-81ab-4c9367dc${String(++deliveries).padStart(4, "0")}`,
+    "X-GitHub-Delivery": guid,
     "X-GitHub-Hook-ID": delivery.hookId ?? "292430182",
     "X-GitHub-Hook-Installation-Target-ID": "79929171",
     "X-GitHub-Hook-Installation-Target-Type": "repository",
-    "X-Hub-Signature-256": await signGithubPayload(delivery.secret ?? GITHUB_SECRET, body),
+    ...(await github.sign(delivery.secret ?? GITHUB_SECRET, { body: utf8.encode(body), id: guid, timestamp: Math.floor(Date.now() / 1000) })),
   };
   overrideHeaders(headers, delivery.headers);
   return { method: "POST", headers, body };

@@ -479,6 +479,67 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
   });
 });
 
+describe("POST /webhooks/github: Work-Order markers are bounded", () => {
+  /** A push of one commit to a branch no order targets, with this message. */
+  const pushWithMessage = (message: string) => ({
+    ref: "refs/heads/feature/markers",
+    deleted: false,
+    repository: { full_name: "acme/api" },
+    commits: [{ id: PUSHED_COMMIT, message }],
+  });
+
+  async function deliveryOf(t: Backend, deliveryId: unknown) {
+    return await t.run(async (ctx) => (await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">))!);
+  }
+
+  test("a commit message with 4,200 markers links the first 20 distinct orders and records the rest once, with their count", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const orders: Id<"work_orders">[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      orders.push(await newWorkOrder(t, sessionId, { title: `Order ${i}` }));
+    }
+    // 21 real orders, then id-shaped values that name none; 4,200 marker lines in all.
+    const unknown = Array.from({ length: 4200 - orders.length }, (_, i) => `k${String(i).padStart(31, "0")}`);
+    const message = ["Sweep", "", ...[...orders, ...unknown].map((id) => `Work-Order: ${id}`)].join("\n");
+    const response = await postGithub(t, { event: "push", payload: pushWithMessage(message) });
+    expect(response).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
+    await settle(t);
+
+    for (const [i, workOrderId] of orders.entries()) {
+      expect(await linksOf(t, workOrderId), `order ${i}`).toEqual(i < 20 ? [{ kind: "commit", value: PUSHED_COMMIT }] : []);
+    }
+    expect(await deliveryOf(t, response.body.delivery)).toMatchObject({
+      status: "processed",
+      touchedCount: 20,
+      skipped: ["4180 Work-Order marker(s) past the first 20 distinct orders were not followed."],
+    });
+  });
+
+  test("a marker whose value is not shaped like an order id (40 KB of it) is ignored, and the delivery row stays small", async () => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    const message = `Fix login\n\nWork-Order: ${"x".repeat(40_000)}\nWork-Order: ${workOrderId}\nWork-Order: wo-2026-0042`;
+    const response = await postGithub(t, { event: "push", payload: pushWithMessage(message) });
+    await settle(t);
+    expect(await linksOf(t, workOrderId)).toEqual([{ kind: "commit", value: PUSHED_COMMIT }]);
+    const row = await deliveryOf(t, response.body.delivery);
+    expect(row).toMatchObject({ status: "processed", touchedCount: 1 });
+    expect(row.skipped).toBeUndefined();
+    expect(JSON.stringify(row).length).toBeLessThan(2000);
+  });
+
+  test("a marker line ending in CR LF (as GitHub's web editor writes bodies) is read", async () => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    const payload = githubExample("pull_request", (example) => example.action === "opened");
+    (payload.pull_request as Record<string, unknown>).body = `Adds SSO.\r\n\r\nWork-Order: ${workOrderId}\r\n`;
+    await postGithub(t, { event: "pull_request", payload });
+    await settle(t);
+    expect(await linksOf(t, workOrderId)).toEqual([{ kind: "pr", value: "https://github.com/codertocat/hello-world/pull/2" }]);
+  });
+});
+
 describe("GET /healthz", () => {
   test("answers 200 with status ok", async () => {
     const t = newBackend();

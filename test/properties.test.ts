@@ -3,14 +3,14 @@
  * runs; rerun a failure with FC_SEED=<seed> (FC_NUM_RUNS for more runs).
  */
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
 import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
-import { postGithub, settle } from "./github";
-import { newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
+import { githubRequest, postGithub, settle } from "./github";
+import { domainTables, newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import { postSlack } from "./slack";
 
@@ -62,6 +62,107 @@ describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", ()
       runs(150),
     );
     expect(posted).toBeGreaterThan(0);
+  });
+});
+
+describe("no signed body can be re-read as another (docs/contract.md section 3, trust boundary)", () => {
+  const FORM = "application/x-www-form-urlencoded";
+  const NOW = new Date("2026-03-02T09:00:00.000Z");
+  const repository = { full_name: "acme/api" };
+  const pullRequest = (body: string, merged: boolean) => ({
+    html_url: "https://github.com/acme/api/pull/9",
+    body,
+    merged,
+    merge_commit_sha: merged ? "9f2c4e1b7a3d5c6e8f0a1b2c3d4e5f60718293a4" : null,
+    head: { ref: "main", repo: repository },
+  });
+
+  /** Text anyone may put in an issue, a comment, a pull request or a commit, `{victim}` standing for the order's id. */
+  const senderText = fc.oneof(
+    { arbitrary: fc.string({ maxLength: 30 }), weight: 1 },
+    { arbitrary: fc.constantFrom(
+      "Work-Order: {victim}",
+      "Fixes it.\r\nWork-Order: {victim}\r\n",
+      "&payload=",
+      "a=1&b=2",
+      `Nice!&payload=${encodeURIComponent(JSON.stringify({ action: "closed", repository, pull_request: pullRequest("Work-Order: {victim}", true) }))}&rest=`,
+    ), weight: 4 },
+  );
+
+  /** A delivery GitHub really sends: its event, its payload and the content type the hook was set up with. */
+  const genuine = fc.record({
+    form: fc.boolean(),
+    sent: fc.oneof(
+      fc.record({ event: fc.constant("issues"), payload: senderText.map((body) => ({ action: "opened", repository, issue: { html_url: "https://github.com/acme/api/issues/7", body } })) }),
+      fc.record({
+        event: fc.constant("issue_comment"),
+        payload: senderText.map((body) => ({ action: "created", repository, issue: { html_url: "https://github.com/acme/api/issues/7", body }, comment: { body } })),
+      }),
+      fc.record({
+        event: fc.constant("pull_request"),
+        payload: fc.tuple(senderText, fc.boolean()).map(([body, merged]) => ({ action: merged ? "closed" : "opened", number: 9, repository, pull_request: pullRequest(body, merged) })),
+      }),
+      fc.record({
+        event: fc.constant("pull_request_review"),
+        payload: senderText.map((body) => ({ action: "submitted", repository, pull_request: pullRequest(body, false), review: { body } })),
+      }),
+      fc.record({
+        event: fc.constant("push"),
+        payload: senderText.map((message) => ({ ref: "refs/heads/main", deleted: false, repository, commits: [{ id: "0123456789abcdef0123456789abcdef01234567", message }] })),
+      }),
+      fc.record({ event: fc.constant("ping"), payload: senderText.map((zen) => ({ zen, hook_id: 292430182 })) }),
+    ),
+  });
+
+  /** What the sender may change without the secret: the Content-Type and the X-GitHub-Event headers. */
+  const relabel = fc.record({
+    contentType: fc.constantFrom("application/json", "application/json; charset=utf-8", "APPLICATION/JSON", FORM, `${FORM}; charset=utf-8`, "text/plain", `application/json, ${FORM}`),
+    event: fc.constantFrom("issues", "issue_comment", "pull_request", "pull_request_review", "push", "ping", "star"),
+  });
+
+  /** A running order targeting acme/api's main branch, on a fresh backend at a fixed time. */
+  async function arrange() {
+    vi.setSystemTime(NOW);
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const victim = await newWorkOrder(t, sessionId, { target: { targetRepo: "acme/api", targetBranch: "main" } });
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId: victim, status: "running" });
+    return { t, victim };
+  }
+
+  /** Every table but the inbox's own, without ids and creation times: what a delivery's effects changed. */
+  async function effects(t: Backend) {
+    const tables = await domainTables(t);
+    return Object.fromEntries(
+      Object.entries(tables).map(([table, rows]) => [table, rows.map((row) => ({ ...(row as object), _id: undefined, _creationTime: undefined }))]),
+    );
+  }
+
+  async function post(t: Backend, init: RequestInit, headers: Record<string, string>) {
+    await t.fetch("/webhooks/github", { ...init, headers: { ...(init.headers as Record<string, string>), ...headers } });
+    await settle(t);
+    return await effects(t);
+  }
+
+  test("for any signed GitHub body and any Content-Type and event header, the effects are those of its genuine reading, or none", async () => {
+    await check(
+      "relabelled GitHub deliveries",
+      fc.asyncProperty(genuine, relabel, async ({ form, sent }, { contentType, event }) => {
+        const asSent = await arrange();
+        const payload = JSON.parse(JSON.stringify(sent.payload).replaceAll("{victim}", asSent.victim)) as unknown;
+        const init = await githubRequest({ event: sent.event, payload, form, guid: "5f0e8a10-2b6c-11ef-9a3d-0242ac120002" });
+        const none = await effects(asSent.t);
+        const genuineEffects = await post(asSent.t, init, {});
+
+        const relabelled = await arrange();
+        expect(relabelled.victim).toBe(asSent.victim);
+        const relabelledEffects = await post(relabelled.t, init, { "Content-Type": contentType, "X-GitHub-Event": event });
+        if (JSON.stringify(relabelledEffects) !== JSON.stringify(none)) {
+          expect(relabelledEffects).toEqual(genuineEffects);
+        }
+      }),
+      runs(40),
+    );
   });
 });
 

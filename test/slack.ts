@@ -45,6 +45,7 @@ export type SlackRequest = { method: "POST"; headers: Record<string, string>; bo
 export async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
   const raw = delivery.body ?? JSON.stringify(delivery.payload);
   const body = typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
+  // Slack's signer (the one the source verifies with), over any timestamp a test sends, a number or not.
   const timestamp = delivery.timestamp ?? String(Math.floor(Date.now() / 1000));
   const headers: Record<string, string> = {
     "Content-Type": "application/json",

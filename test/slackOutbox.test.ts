@@ -180,10 +180,11 @@ describe("replies", () => {
   test("an assistant's message delivered by the events endpoint is posted once, however often it is redelivered or replayed", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
-    const sent = await postEvent(t, { event: messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." }) });
+    const reply = messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." });
+    const sent = await postEvent(t, { event: reply });
     expect(sent.body.status).toBe("accepted");
     await settle(t);
-    const again = await postEvent(t, { id: sent.id, event: messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." }) });
+    const again = await postEvent(t, { id: sent.id, event: reply });
     expect(again.body.status).toBe("duplicate");
     await t.mutation(internal.ingest.replay, { deliveryId: sent.body.delivery as Id<"webhook_deliveries"> });
     await settle(t);

@@ -128,10 +128,13 @@ export const completeDelivery = internalMutation({
       await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
       return null;
     }
-    const { touched, skipped } = await applyCommands(ctx, interpretation.commands, {
+    const applied = await applyCommands(ctx, interpretation.commands, {
       source: delivery.source,
       actor: `${delivery.source}:${delivery.deliveryKey}`,
     });
+    const { touched } = applied;
+    // What the source declined before applying (markers past the 20th) is kept with what apply skipped.
+    const skipped = [...(interpretation.skipped ?? []), ...applied.skipped];
     const cost = await transactionCost(ctx);
     // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
     const ignored = touched.length === 0 && skipped.length > 0;

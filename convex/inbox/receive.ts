@@ -1,22 +1,62 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Id } from "../_generated/dataModel";
-import { httpAction, internalMutation } from "../_generated/server";
+import { httpAction, internalMutation, internalQuery, type ActionCtx, type QueryCtx } from "../_generated/server";
 import schema from "../schema";
-import { deliveryFieldsProblem, type WebhookSource } from "../../src/sources/source";
+import { admitRequest } from "../../src/sources/admission";
+import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
-import { insertDelivery } from "../model/deliveries";
+import { countConflict, insertDelivery } from "../model/deliveries";
+import { vSource } from "../model/validators";
 
 /*
- * Receiving a webhook (docs/contract.md section 3): verify, then one
- * mutation that dedupes, records and schedules processing, then answer.
+ * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
+ * answer a duplicate from a query, else store the body and record the
+ * delivery in one mutation that checks again, then answer. A delivery that
+ * cannot be recorded is answered 503, and its body is not kept.
  */
 
-function json(status: number, body: Record<string, unknown>): Response {
-  return Response.json(body, { status });
+// Senders that honour Retry-After try a delivery that could not be recorded again after this long.
+const RETRY_AFTER_SECONDS = 10;
+
+function json(status: number, body: Record<string, unknown>, headers?: Record<string, string>): Response {
+  return Response.json(body, { status, headers });
 }
 
-/** The HTTP action of one source: verify, then record in one mutation, then answer. */
+type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
+type Admitted = Extract<Admission, { kind: "deliver" }>;
+
+/** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
+async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Admitted, receivedAt: number): Promise<Recorded> {
+  const key = { source, deliveryKey: admission.deliveryKey, bodySha256: admission.bodySha256 };
+  const known = await ctx.runQuery(internal.inbox.receive.findDelivery, key);
+  if (known !== null) {
+    return { status: "duplicate", deliveryId: known };
+  }
+  const body = await ctx.storage.store(new Blob([admission.bodyText], { type: admission.contentType }));
+  try {
+    const recorded = await ctx.runMutation(internal.inbox.receive.record, {
+      ...key,
+      event: admission.event,
+      action: admission.action,
+      contentType: admission.contentType,
+      body,
+      bodyBytes: admission.bodyBytes,
+      receivedAt,
+      ignoredReason: admission.ignored,
+    });
+    if (recorded.status === "duplicate") {
+      // Another copy was recorded between the query and the mutation.
+      await ctx.storage.delete(body);
+    }
+    return recorded;
+  } catch (error) {
+    await ctx.storage.delete(body);
+    throw error;
+  }
+}
+
+/** The HTTP action of one source: admit, record, answer. */
 export function receiveWebhook(source: WebhookSource) {
   return httpAction(async (ctx, request) => {
     const secret = setting(source.secretVariable);
@@ -31,43 +71,21 @@ export function receiveWebhook(source: WebhookSource) {
     } catch (error) {
       return json(503, { error: (error as Error).message });
     }
-    const declaredLength = Number(request.headers.get("content-length") ?? 0);
-    if (declaredLength > limit) {
-      return json(413, { error: `The body is ${declaredLength} bytes; the limit is ${limit} (WEBHOOK_MAX_BODY_BYTES).` });
-    }
-    const body = new Uint8Array(await request.arrayBuffer());
-    if (body.length > limit) {
-      return json(413, { error: `The body is ${body.length} bytes; the limit is ${limit} (WEBHOOK_MAX_BODY_BYTES).` });
-    }
     const receivedAt = Date.now();
-    const admission = await source.admit({ headers: request.headers, body, receivedAt }, secret, sourceSettings(source));
+    const admission = await admitRequest(source, request, { secret, settings: sourceSettings(source), maxBodyBytes: limit, receivedAt });
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }
-    const unstorable = deliveryFieldsProblem(admission);
-    if (unstorable !== null) {
-      return json(400, { error: unstorable });
-    }
-    const bodyId = await ctx.storage.store(new Blob([body], { type: admission.contentType }));
-    let recorded: { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
+    let recorded: Recorded;
     try {
-      recorded = await ctx.runMutation(internal.inbox.receive.record, {
-        source: source.name,
-        deliveryKey: admission.deliveryKey,
-        event: admission.event,
-        action: admission.action,
-        contentType: admission.contentType,
-        body: bodyId,
-        bodyBytes: body.length,
-        receivedAt,
-        ignoredReason: admission.ignored,
-      });
+      recorded = await recordDelivery(ctx, source.name, admission, receivedAt);
     } catch (error) {
-      await ctx.storage.delete(bodyId);
-      throw error;
-    }
-    if (recorded.status === "duplicate") {
-      await ctx.storage.delete(bodyId);
+      console.error(`${source.name} delivery ${admission.deliveryKey} could not be recorded:`, error);
+      return json(
+        503,
+        { error: "The delivery could not be recorded (a transient storage or database failure); nothing was kept. Send it again." },
+        { "Retry-After": String(RETRY_AFTER_SECONDS) },
+      );
     }
     if (admission.reply !== undefined) {
       return json(200, admission.reply);
@@ -80,19 +98,34 @@ export function receiveWebhook(source: WebhookSource) {
   });
 }
 
-/** Looks the delivery key up, records the delivery and schedules its processing: one transaction. */
+const vDeliveryIdentity = { source: vSource, deliveryKey: v.string(), bodySha256: v.string() };
+
+/** The delivery with this key and this body, if one is recorded. */
+async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: { source: SourceName; deliveryKey: string; bodySha256: string }) {
+  return await ctx.db
+    .query("webhook_deliveries")
+    .withIndex("by_source_deliveryKey_bodySha256", (q) =>
+      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256),
+    )
+    .first();
+}
+
+/** Before the body is stored: the delivery already recorded with this key and body, if any. */
+export const findDelivery = internalQuery({
+  args: vDeliveryIdentity,
+  returns: v.union(v.id("webhook_deliveries"), v.null()),
+  handler: async (ctx, identity) => (await sameDelivery(ctx, identity))?._id ?? null,
+});
+
+/**
+ * Looks the key and body up again, records the delivery (counting a
+ * conflict when the key is known with another body) and schedules its
+ * processing: one transaction.
+ */
 export const record = internalMutation({
   args: {
-    ...schema.tables.webhook_deliveries.validator.pick(
-      "source",
-      "deliveryKey",
-      "event",
-      "action",
-      "contentType",
-      "body",
-      "bodyBytes",
-      "receivedAt",
-    ).fields,
+    ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
+    ...vDeliveryIdentity,
     ignoredReason: v.optional(v.string()),
   },
   returns: v.object({
@@ -100,14 +133,16 @@ export const record = internalMutation({
     deliveryId: v.id("webhook_deliveries"),
   }),
   handler: async (ctx, { ignoredReason, ...delivery }) => {
-    const existing = await ctx.db
-      .query("webhook_deliveries")
-      .withIndex("by_source_deliveryKey", (q) =>
-        q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey),
-      )
-      .unique();
+    const existing = await sameDelivery(ctx, delivery);
     if (existing !== null) {
       return { status: "duplicate" as const, deliveryId: existing._id };
+    }
+    const sameKey = await ctx.db
+      .query("webhook_deliveries")
+      .withIndex("by_source_deliveryKey_bodySha256", (q) => q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey))
+      .first();
+    if (sameKey !== null) {
+      await countConflict(ctx, delivery.source);
     }
     if (ignoredReason !== undefined) {
       const deliveryId = await insertDelivery(ctx, {
@@ -130,4 +165,3 @@ export const record = internalMutation({
     return { status: "accepted" as const, deliveryId };
   },
 });
-

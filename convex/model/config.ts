@@ -58,9 +58,12 @@ function positiveNumber(name: string, fallback: number): number {
 const MiB = 1024 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The largest webhook body accepted (WEBHOOK_MAX_BODY_BYTES, default 20 MiB). */
+/**
+ * The largest webhook body accepted (WEBHOOK_MAX_BODY_BYTES, default 8 MiB):
+ * admission holds two copies of a body at a time in a 64 MiB isolate.
+ */
 export function maxBodyBytes(): number {
-  return positiveNumber("WEBHOOK_MAX_BODY_BYTES", 20 * MiB);
+  return positiveNumber("WEBHOOK_MAX_BODY_BYTES", 8 * MiB);
 }
 
 /** How long deliveries are kept (DELIVERY_RETENTION_DAYS, default 30). */

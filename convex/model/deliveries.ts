@@ -106,3 +106,25 @@ export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_
 export function isSettled(delivery: Doc<"webhook_deliveries">): boolean {
   return delivery.status === "processed" || delivery.status === "ignored";
 }
+
+/** Counts a delivery that arrived under a key already stored with another body. Conflicts are rare: one row per source. */
+export async function countConflict(ctx: MutationCtx, source: SourceName) {
+  const counter = await ctx.db
+    .query("delivery_conflicts")
+    .withIndex("by_source", (q) => q.eq("source", source))
+    .unique();
+  if (counter === null) {
+    await ctx.db.insert("delivery_conflicts", { source, count: 1 });
+  } else {
+    await ctx.db.patch("delivery_conflicts", counter._id, { count: counter.count + 1 });
+  }
+}
+
+/** How many deliveries of a source arrived under a key already stored with another body. */
+export async function countConflicts(ctx: QueryCtx, source: SourceName) {
+  const counter = await ctx.db
+    .query("delivery_conflicts")
+    .withIndex("by_source", (q) => q.eq("source", source))
+    .unique();
+  return counter?.count ?? 0;
+}

@@ -1,10 +1,8 @@
 import type { Interpretation } from "../commands";
+import type { RequestBody } from "./body";
 
 export const SOURCES = ["github", "slack", "events"] as const;
 export type SourceName = (typeof SOURCES)[number];
-
-/** A webhook request as received: headers and the raw body bytes, read once. */
-export type InboundRequest = { headers: Headers; body: Uint8Array; receivedAt: number };
 
 /** A verified delivery as the inbox keeps it. */
 export type StoredDelivery = {
@@ -15,34 +13,62 @@ export type StoredDelivery = {
 };
 
 /** 503 is for a secret that is set but unusable: the deployment's fault, not the sender's. */
-export type RejectStatus = 400 | 401 | 415 | 503;
+export type RejectStatus = 400 | 401 | 413 | 415 | 503;
 
 /** The deployment settings a source reads besides its secret (docs/contract.md section 6). */
 export type Settings = Readonly<Record<string, string | undefined>>;
 
+/**
+ * How a body of one media type is read: as JSON, or as a form of exactly one
+ * field, `payload`, holding JSON (GitHub's form-encoded hooks).
+ */
+export type BodyFormat = "json" | "payloadField";
+
+/** A header every request of a sender carries: its name, or its name and the other spelling senders use. */
+export type RequiredHeader = string | readonly [name: string, alias: string];
+
+/** The required headers' values, by the first spelling of each. */
+export type HeaderValues = Readonly<Record<string, string>>;
+
+/** A request whose content type and headers are as the source requires, with its body read. */
+export type SignedRequest = { headers: HeaderValues; body: RequestBody; receivedAt: number };
+
+/** What a sender signs: the raw body, and the id and time where the scheme signs them. */
+export type Signable = { body: Uint8Array; id: string; timestamp: number };
+
+/** What a source makes of a verified payload: the delivery to record. */
+export type Delivery = {
+  /** Deduplication key (docs/contract.md section 3), made with `deliveryKey`. */
+  deliveryKey: string;
+  /** The sender's event name: `push`, `app_mention`, `work_order.status.changed`, ... */
+  event: string;
+  /** The event's action where the sender has one (GitHub's `closed`, `opened`, ...). */
+  action?: string;
+  /** Set when the delivery is verified but nothing here acts on it. */
+  ignored?: string;
+  /** The answer the sender expects instead of the usual one (Slack's url_verification challenge). */
+  reply?: Record<string, unknown>;
+};
+
 /** What the receiving endpoint answers before anything is stored. */
 export type Admission =
   | { kind: "reject"; status: RejectStatus; error: string }
-  | {
+  | (Delivery & {
       kind: "deliver";
-      /** Deduplication key (docs/contract.md section 3). */
-      deliveryKey: string;
-      /** The sender's event name: `push`, `app_mention`, `work_order.status.changed`, ... */
-      event: string;
-      /** The event's action where the sender has one (GitHub's `closed`, `opened`, ...). */
-      action?: string;
       contentType: string;
-      /** Set when the delivery is verified but nothing here acts on it. */
-      ignored?: string;
-      /** The answer the sender expects instead of the usual one (Slack's url_verification challenge). */
-      reply?: Record<string, unknown>;
-    };
+      /** SHA-256 of the raw body, in hex: a delivery is a duplicate only with the same key and body. */
+      bodySha256: string;
+      bodyBytes: number;
+      /** The body as text: it encodes back to exactly the bytes received. */
+      bodyText: string;
+    });
 
 /**
- * One sender: pure code, no Convex. `admit` verifies and classifies a
- * request (content type, headers, signature, JSON, shape); `interpret` turns
- * a stored, verified body into commands. Both are deterministic, so a
- * replayed delivery is interpreted as it was the first time.
+ * One sender, as data and pure functions (no Convex). The endpoint checks
+ * what the data says (content type, required headers) the same way for every
+ * sender; `checkHeaders`, `verify` and `read` throw `Refused` with the answer
+ * to give. `interpret` turns a stored, verified body into commands. All are
+ * deterministic, so a replayed delivery is interpreted as it was the first time.
  */
 export type WebhookSource = {
   name: SourceName;
@@ -52,28 +78,35 @@ export type WebhookSource = {
   secretVariable: string;
   /** Other settings the source reads; they are passed in, so the source stays pure. */
   settingNames: readonly string[];
-  admit(request: InboundRequest, secret: string, settings: Settings): Promise<Admission>;
+  /** The media types this sender posts, and how each is read; any other is 415. */
+  bodies: Readonly<Record<string, BodyFormat>>;
+  /** What the 415 answer asks the sender to send. */
+  contentTypeAdvice: string;
+  /** Headers without which a request is 400. */
+  requiredHeaders: readonly RequiredHeader[];
+  /** Who posts here, as the 400 for a missing header says it. */
+  takes: string;
+  /** Checks the form of unsigned header values (delivery ids) before they are used. */
+  checkHeaders(headers: HeaderValues): void;
+  /** Checks the signature, and the time window where there is one, over the raw bytes. */
+  verify(request: SignedRequest, secret: string): Promise<void>;
+  /** The headers a sender sets to sign a body: the signature, and the id and time where they are signed. */
+  sign(secret: string, request: Signable): Promise<Record<string, string>>;
+  /** The delivery a verified payload is, or Refused (400) when it is not one this sender sends. */
+  read(payload: unknown, headers: HeaderValues, settings: Settings): Delivery;
   /** Throws UninterpretableDelivery for a body that does not read as its event. */
   interpret(delivery: StoredDelivery, settings: Settings): Interpretation;
 };
 
-const MAX_KEY_CHARS = 512;
-const MAX_NAME_CHARS = 200;
-
-/**
- * Why a delivery's key, event or action (values from the request, stored on
- * the delivery row) cannot be stored as given, or null when they can.
- */
-export function deliveryFieldsProblem(delivery: { deliveryKey: string; event: string; action?: string }): string | null {
-  if (delivery.deliveryKey.length > MAX_KEY_CHARS) {
-    return `The delivery id is ${delivery.deliveryKey.length} characters long; the limit is ${MAX_KEY_CHARS}.`;
+/** A request the endpoint refuses, with the status and the reason to answer. */
+export class Refused extends Error {
+  constructor(
+    readonly status: RejectStatus,
+    message: string,
+  ) {
+    super(message);
+    this.name = "Refused";
   }
-  for (const [what, value] of [["event type", delivery.event], ["action", delivery.action]] as const) {
-    if (value !== undefined && value.length > MAX_NAME_CHARS) {
-      return `The ${what} is ${value.length} characters long; the limit is ${MAX_NAME_CHARS}.`;
-    }
-  }
-  return null;
 }
 
 /**
@@ -88,33 +121,20 @@ export class UninterpretableDelivery extends Error {
   }
 }
 
-export function reject(status: RejectStatus, error: string): Admission {
-  return { kind: "reject", status, error };
-}
-
-// ignoreBOM keeps a leading byte-order mark in the text, so that the text
-// encodes back to exactly the bytes that were signed.
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** The body as text, every byte of it, or null when it is not valid UTF-8. */
-export function utf8Text(body: Uint8Array): string | null {
-  try {
-    return strictUtf8.decode(body);
-  } catch {
-    return null;
-  }
-}
-
 /** The media type of a Content-Type header, lower case, without parameters. */
 export function mediaType(contentType: string | null): string {
   return (contentType ?? "").split(";")[0].trim().toLowerCase();
 }
 
-/** Parsed JSON, or undefined when the text is not JSON. */
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
+/**
+ * A delivery key made of parts (a hook id and a delivery GUID, ...): each
+ * part's `%` and `:` are escaped before the parts are joined with `:`, so
+ * that different parts never make the same key (`1:2`+`3` is not `1`+`2:3`).
+ * Parts without those characters read as they are.
+ */
+export function deliveryKey(...parts: string[]): string {
+  return parts.map((part) => part.replace(/[%:]/g, (char) => (char === "%" ? "%25" : "%3A"))).join(":");
 }
+
+/** Slack's `event_id` and Standard Webhooks' `webhook-id`: 1 to 256 printable ASCII characters, no spaces. */
+export const PRINTABLE_ID = /^[\x21-\x7e]{1,256}$/;

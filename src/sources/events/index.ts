@@ -1,18 +1,10 @@
-import { Webhook, WebhookVerificationError } from "svix";
 import type { Command } from "../../commands";
 import type { z } from "zod";
 import { LIMITS } from "../../limits";
 import { checkStorableField } from "../../storable";
 import { accept, reject as skipped, type Check } from "../../check";
-import {
-  mediaType,
-  parseJson,
-  reject,
-  UninterpretableDelivery,
-  utf8Text,
-  type Admission,
-  type WebhookSource,
-} from "../source";
+import { storedPayload } from "../admission";
+import { deliveryKey, PRINTABLE_ID, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
 import { summarizeIssues } from "../zodIssues";
 import {
   EVENT_DATA,
@@ -22,62 +14,10 @@ import {
   chatMessageCreated,
   type EventType,
 } from "./payloads";
-
-const HEADER_PAIRS = [
-  ["webhook-id", "svix-id"],
-  ["webhook-timestamp", "svix-timestamp"],
-  ["webhook-signature", "svix-signature"],
-] as const;
+import { signingKeys, signStandardWebhook, verifyStandardWebhook } from "./signature";
 
 function isEventType(type: string): type is EventType {
   return Object.hasOwn(EVENT_DATA, type);
-}
-
-// A key shorter than this could be guessed; Standard Webhooks keys are 24 to 64 bytes.
-const MIN_KEY_BYTES = 16;
-
-/** The verifiers of EVENTS_WEBHOOK_SECRET's secrets, or why one of them is unusable. */
-function verifiers(setting: string): Webhook[] | string {
-  const secrets = setting.split(/\s+/).filter(Boolean);
-  const webhooks: Webhook[] = [];
-  for (const [index, secret] of secrets.entries()) {
-    const which = secrets.length > 1 ? `secret ${index + 1} of EVENTS_WEBHOOK_SECRET` : "EVENTS_WEBHOOK_SECRET";
-    let keyBytes: number;
-    try {
-      keyBytes = atob(secret.replace(/^whsec_/, "")).length;
-      webhooks.push(new Webhook(secret));
-    } catch {
-      return `${which} is not a whsec_<base64> key; nothing was stored.`;
-    }
-    if (keyBytes < MIN_KEY_BYTES) {
-      return `${which} is a ${keyBytes}-byte key; at least ${MIN_KEY_BYTES} bytes are needed. Nothing was stored.`;
-    }
-  }
-  return webhooks;
-}
-
-/**
- * Verifies with each configured secret in turn (rotation: EVENTS_WEBHOOK_SECRET
- * holds several, space-separated). svix checks the five-minute window and
- * the signature, and parses the body once a signature matches.
- */
-function verify(webhooks: Webhook[], text: string, headers: Record<string, string>): { payload: unknown } | Admission {
-  let unverifiable: string | null = null;
-  for (const webhook of webhooks) {
-    try {
-      return { payload: webhook.verify(text, headers) as unknown };
-    } catch (error) {
-      if (error instanceof SyntaxError) {
-        return reject(400, "The body is not JSON.");
-      }
-      if (error instanceof WebhookVerificationError && /timestamp|Signature Headers/i.test(error.message)) {
-        unverifiable = error.message;
-      }
-    }
-  }
-  return unverifiable !== null
-    ? reject(401, `webhook-timestamp must be within five minutes of now (${unverifiable}).`)
-    : reject(401, "No signature in webhook-signature matches: check that the sender's secret is one of EVENTS_WEBHOOK_SECRET.");
 }
 
 /** A part of a stored body, read with its schema; what no longer reads is final. */
@@ -95,61 +35,67 @@ export const events: WebhookSource = {
   path: "/webhooks/events",
   secretVariable: "EVENTS_WEBHOOK_SECRET",
   settingNames: [],
+  bodies: { "application/json": "json" },
+  contentTypeAdvice: "send application/json.",
+  requiredHeaders: [
+    ["webhook-id", "svix-id"],
+    ["webhook-timestamp", "svix-timestamp"],
+    ["webhook-signature", "svix-signature"],
+  ],
+  takes: "Standard Webhooks",
 
-  async admit({ headers, body }, secret) {
-    const contentType = mediaType(headers.get("content-type"));
-    if (contentType !== "application/json") {
-      return reject(415, `Content-Type ${JSON.stringify(contentType)} is not accepted: send application/json.`);
+  checkHeaders(headers) {
+    if (!PRINTABLE_ID.test(headers["webhook-id"])) {
+      throw new Refused(400, "webhook-id (or svix-id) must be 1 to 256 printable ASCII characters without spaces.");
     }
-    const values: Record<string, string> = {};
-    const missing: string[] = [];
-    for (const [name, svixName] of HEADER_PAIRS) {
-      const value = headers.get(name) ?? headers.get(svixName);
-      if (value) {
-        values[name] = value;
-      } else {
-        missing.push(`${name} (or ${svixName})`);
-      }
+  },
+
+  async verify({ headers, body, receivedAt }, secret) {
+    const keys = signingKeys(secret, "EVENTS_WEBHOOK_SECRET");
+    if (!keys.ok) {
+      throw new Refused(503, keys.message);
     }
-    if (missing.length > 0) {
-      return reject(400, `Missing header${missing.length > 1 ? "s" : ""} ${missing.join(", ")}: this endpoint takes Standard Webhooks.`);
+    const verified = await verifyStandardWebhook(
+      keys.value,
+      { id: headers["webhook-id"], timestamp: headers["webhook-timestamp"], signature: headers["webhook-signature"] },
+      body,
+      receivedAt / 1000,
+    );
+    if (!verified.ok) {
+      throw new Refused(401, verified.message);
     }
-    if (!/^\d{1,12}$/.test(values["webhook-timestamp"])) {
-      return reject(401, "webhook-timestamp must be a Unix time in seconds.");
-    }
-    const webhooks = verifiers(secret);
-    if (typeof webhooks === "string") {
-      return reject(503, webhooks);
-    }
-    const text = utf8Text(body);
-    if (text === null) {
-      return reject(400, "The body is not valid UTF-8.");
-    }
-    const verified = verify(webhooks, text, values);
-    if ("kind" in verified) {
-      return verified;
-    }
-    const event = envelope.safeParse(verified.payload);
+  },
+
+  async sign(secret, { body, id, timestamp }) {
+    // The first of several secrets signs, as a sender that has moved to the new one during a rotation.
+    const [first = ""] = secret.split(/\s+/).filter(Boolean);
+    return {
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": await signStandardWebhook(first, id, timestamp, body),
+    };
+  },
+
+  read(payload, headers) {
+    const event = envelope.safeParse(payload);
     if (!event.success) {
-      return reject(400, `The body is not a { type, timestamp, data } event: ${summarizeIssues(event.error)}`);
+      throw new Refused(400, `The body is not a { type, timestamp, data } event: ${summarizeIssues(event.error)}`);
     }
     const { type, data } = event.data;
+    const key = deliveryKey(headers["webhook-id"]);
     if (!isEventType(type)) {
-      return { kind: "deliver", deliveryKey: values["webhook-id"], event: type, contentType, ignored: `Event type ${type} is not acted on.` };
+      return { deliveryKey: key, event: type, ignored: `Event type ${type} is not acted on.` };
     }
     const checked = EVENT_DATA[type].safeParse(data);
     if (!checked.success) {
-      return reject(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error, "data")}`);
+      throw new Refused(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error, "data")}`);
     }
-    return { kind: "deliver", deliveryKey: values["webhook-id"], event: type, contentType };
+    return { deliveryKey: key, event: type };
   },
 
-  interpret({ body, event, deliveryKey }) {
-    const payload = parseJson(utf8Text(body) ?? "");
-    if (payload === undefined) {
-      throw new UninterpretableDelivery("events", "the body is not JSON.");
-    }
-    const data = readStored(envelope, payload).data;
+  interpret(delivery) {
+    const { event } = delivery;
+    const data = readStored(envelope, storedPayload(events, delivery)).data;
     const commands = ((): Check<Command[]> => {
       switch (event) {
         case "chat.message.created": {
@@ -157,14 +103,14 @@ export const events: WebhookSource = {
           // Checked before it becomes a command: metadata nested past Convex's limits cannot even be passed to a mutation.
           const metadata = message.metadata === undefined ? null : checkStorableField("metadata", message.metadata, LIMITS.valueBytes);
           if (metadata !== null && !metadata.ok) {
-            return skipped(`Message events:${deliveryKey} not appended: ${metadata.message}`);
+            return skipped(`Message events:${delivery.deliveryKey} not appended: ${metadata.message}`);
           }
           return accept([
             {
               type: "appendMessage",
               sessionId: message.sessionId,
               message: {
-                externalId: `events:${deliveryKey}`,
+                externalId: `events:${delivery.deliveryKey}`,
                 role: message.role,
                 content: message.content,
                 metadata: message.metadata,

@@ -1,4 +1,4 @@
-import type { Command, WorkOrderSelector } from "../../commands";
+import type { Command, Interpretation, WorkOrderSelector } from "../../commands";
 import { accept, reject, type Check } from "../../check";
 import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
@@ -67,12 +67,50 @@ export function ignoredReason(event: GithubEvent): string | null {
   return null;
 }
 
-/** `Work-Order: <id>` lines of an issue or pull-request body or a commit message. */
-export function markedWorkOrders(text: string | null | undefined): WorkOrderSelector[] {
-  const ids = [...(text ?? "").matchAll(/^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim)].map(
-    (match) => match[1],
-  );
-  return [...new Set(ids)].map((workOrderId) => ({ by: "id", workOrderId }));
+// A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
+// The value cannot hold the blanks around it, so a failed match backtracks over one
+// value only and the pattern runs in linear time on any text.
+const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim;
+// A Convex document id: 31 to 37 lower-case letters and digits (`_` too, which the test backend's ids hold).
+const WORK_ORDER_ID = /^[0-9a-z_]{31,37}$/;
+/** Distinct markers one delivery may follow (docs/contract.md section 4, rule 2). */
+export const MAX_MARKERS = 20;
+
+/**
+ * The `Work-Order:` markers of one delivery (issue and pull-request bodies,
+ * commit messages): the first 20 distinct id-shaped values are followed,
+ * values of any other shape are ignored, and markers naming further ids are
+ * counted, to be recorded once.
+ */
+export class Markers {
+  readonly #followed = new Set<string>();
+  #notFollowed = 0;
+
+  /** The orders a text's markers name, among those followed. */
+  in(text: string | null | undefined): WorkOrderSelector[] {
+    const named = new Set<string>();
+    for (const [, value] of (text ?? "").matchAll(MARKER_LINE)) {
+      if (!WORK_ORDER_ID.test(value)) {
+        continue;
+      }
+      if (!this.#followed.has(value) && this.#followed.size < MAX_MARKERS) {
+        this.#followed.add(value);
+      }
+      if (this.#followed.has(value)) {
+        named.add(value);
+      } else {
+        this.#notFollowed += 1;
+      }
+    }
+    return [...named].map((workOrderId) => ({ by: "id", workOrderId }));
+  }
+
+  /** What the delivery asked for and will not get: the markers past the 20th, once, with their count. */
+  skipped(): string[] {
+    return this.#notFollowed === 0
+      ? []
+      : [`${this.#notFollowed} Work-Order marker(s) past the first ${MAX_MARKERS} distinct orders were not followed.`];
+  }
 }
 
 /** The target a branch of a repository names (rule 1), if the ref is a branch. */
@@ -96,8 +134,15 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-/** The contract's effects table (docs/contract.md section 4, GitHub) as commands. */
-export function githubCommands(event: GithubEvent): Command[] {
+/** The contract's effects table (docs/contract.md section 4, GitHub) as commands, with the markers not followed. */
+export function githubInterpretation(event: GithubEvent): Interpretation {
+  const markers = new Markers();
+  const commands = githubCommands(event, markers);
+  const skipped = markers.skipped();
+  return skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands };
+}
+
+function githubCommands(event: GithubEvent, markers: Markers): Command[] {
   switch (event.name) {
     case "issues": {
       const { issue } = event.payload;
@@ -105,7 +150,7 @@ export function githubCommands(event: GithubEvent): Command[] {
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [
-        ...markedWorkOrders(issue.body),
+        ...markers.in(issue.body),
         { by: "link", kind, value: url },
       ];
       return [{ type: "addLink", workOrders, link: { kind, value: url } }];
@@ -115,7 +160,7 @@ export function githubCommands(event: GithubEvent): Command[] {
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
-        ...markedWorkOrders(pr.body),
+        ...markers.in(pr.body),
         { by: "link", kind: "pr", value: url },
       ];
       const commands: Command[] = [{ type: "addLink", workOrders, link: { kind: "pr", value: url } }];
@@ -137,7 +182,7 @@ export function githubCommands(event: GithubEvent): Command[] {
       const target = targetOf(repository.full_name, ref);
       return commits.map((commit) => ({
         type: "addLink" as const,
-        workOrders: [...target, ...markedWorkOrders(commit.message)],
+        workOrders: [...target, ...markers.in(commit.message)],
         link: { kind: "commit" as const, value: commit.id.toLowerCase() },
       }));
     }

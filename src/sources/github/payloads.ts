@@ -9,6 +9,9 @@ const linkUrl = (kind: "pr" | "github_issue") =>
   });
 const commitSha = z.string().regex(/^[0-9a-f]{40}$/i, "not a 40-hex commit SHA");
 const repository = z.object({ full_name: z.string().min(1) });
+// X-GitHub-Event is not signed: a payload carrying the object that marks another
+// event (an issue_comment's `comment`, a review's `review`) is not read as this one.
+const absent = (event: string) => z.never({ error: `present: this is ${event} payload, not this event's` }).optional();
 
 export const pingPayload = z.object({ zen: z.string().optional() });
 
@@ -23,6 +26,7 @@ export const issuesPayload = z.object({
     body: z.string().nullish(),
   }),
   repository,
+  comment: absent("an issue_comment"),
 });
 
 export const pullRequestPayload = z.object({
@@ -35,6 +39,9 @@ export const pullRequestPayload = z.object({
     head: z.object({ ref: z.string(), repo: repository.nullish() }),
   }),
   repository,
+  review: absent("a pull_request_review"),
+  comment: absent("a pull_request_review_comment"),
+  thread: absent("a pull_request_review_thread"),
 });
 
 export const pushPayload = z.object({

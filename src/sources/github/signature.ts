@@ -1,25 +1,32 @@
-import { sign, verify } from "@octokit/webhooks-methods";
+import { bytesOfHex, hexOf, hmacKey, hmacSha256, hmacSha256Matches } from "../../hmac";
+import { RequestBody } from "../body";
 
-// GitHub sends `sha256=` and 64 hex digits; anything else cannot match.
-const SIGNATURE_FORM = /^sha256=[0-9a-f]{64}$/i;
-
-/**
- * Whether `signature` (the X-Hub-Signature-256 header) is GitHub's
- * HMAC-SHA256 of `payload` (the raw body, as UTF-8 text) under `secret`.
- * The comparison is Web Crypto's HMAC verify, in constant time.
+/*
+ * GitHub's X-Hub-Signature-256: `sha256=` and the hex HMAC-SHA256 of the raw
+ * body under the webhook's secret. What is signed is the body alone.
  */
-export async function verifyGithubSignature(
-  secret: string,
-  payload: string,
-  signature: string,
-): Promise<boolean> {
-  if (!SIGNATURE_FORM.test(signature) || payload.length === 0) {
-    return false;
-  }
-  return await verify(secret, payload, signature.toLowerCase());
+
+const PREFIX = "sha256=";
+const utf8 = new TextEncoder();
+
+function bodyOf(body: RequestBody | Uint8Array | string): Uint8Array<ArrayBuffer> {
+  if (body instanceof RequestBody) return body.bytes;
+  return typeof body === "string" ? utf8.encode(body) : new Uint8Array(body);
 }
 
-/** The X-Hub-Signature-256 header GitHub would send for this body. */
-export async function signGithubPayload(secret: string, payload: string): Promise<string> {
-  return await sign(secret, payload);
+/** The X-Hub-Signature-256 GitHub sends for this body (a string is signed as its UTF-8). */
+export async function signGithubPayload(secret: string, body: Uint8Array | string): Promise<string> {
+  return `${PREFIX}${hexOf(await hmacSha256(await hmacKey(secret, "sign"), bodyOf(body)))}`;
+}
+
+/**
+ * Whether `signature` (X-Hub-Signature-256) is GitHub's signature of `body`
+ * under `secret`; anything but `sha256=` and 64 hex digits is false.
+ */
+export async function verifyGithubSignature(secret: string, body: RequestBody | Uint8Array | string, signature: string): Promise<boolean> {
+  const mac = signature.startsWith(PREFIX) ? bytesOfHex(signature.slice(PREFIX.length)) : null;
+  if (mac === null || mac.length !== 32) {
+    return false;
+  }
+  return await hmacSha256Matches(await hmacKey(secret, "verify"), bodyOf(body), mac);
 }

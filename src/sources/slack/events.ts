@@ -30,7 +30,10 @@ export function sortableTs(ts: string): string {
 }
 
 // A user mention as Slack writes it: <@U024BE7LH> or <@U024BE7LH|name>; ids are opaque.
-const MENTION = /<@([^>|\s]+)(?:\|[^>]*)?>/g;
+// No part may run over a `<`, so a failed match stops at the next mention's start:
+// on any text (`<@<@<@...` included) the patterns run in linear time.
+const MENTION = /<@([^<>|\s]+)(?:\|[^<>]*)?>/g;
+const LEADING_MENTIONS = /^(?:\s*<@[^<>]+>)+/;
 
 /**
  * A session title from a mention: the text without the bot's mention (the
@@ -39,7 +42,7 @@ const MENTION = /<@([^>|\s]+)(?:\|[^>]*)?>/g;
  */
 export function titleFromMention(text: string, botUserId?: string): string {
   const plain = text
-    .replace(/^(?:\s*<@[^>]+>)+/, " ")
+    .replace(LEADING_MENTIONS, " ")
     .replace(MENTION, (_mention, userId: string) => (userId === botUserId ? " " : `@${userId}`))
     .replace(/\s+/g, " ")
     .trim();

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PRINTABLE_ID } from "../source";
 
 // The parts of Slack's Events API payloads this service reads.
 
@@ -29,7 +30,8 @@ export const slackMessage = z.object({
 export const eventCallback = z.object({
   type: z.literal("event_callback"),
   team_id: z.string(),
-  event_id: z.string().min(1),
+  // The delivery key: checked before it is used (docs/contract.md section 3).
+  event_id: z.string().regex(PRINTABLE_ID, "must be 1 to 256 printable ASCII characters without spaces"),
   event: z.looseObject({ type: z.string() }),
 });
 

@@ -1,28 +1,34 @@
-import { hmacSha256Hex, verifyHmacSha256Hex } from "../../hmac";
+import { bytesOfHex, hexOf, hmacKey, hmacSha256, hmacSha256Matches } from "../../hmac";
+import { RequestBody } from "../body";
 
+/*
+ * Slack's X-Slack-Signature: `v0=` and the hex HMAC-SHA256, under the app's
+ * Signing Secret, of `v0:<X-Slack-Request-Timestamp>:` followed by the raw body.
+ */
+
+const PREFIX = "v0=";
 const utf8 = new TextEncoder();
 
-/** Slack's signed base string: `v0:{timestamp}:` followed by the raw body bytes. */
-function baseString(timestamp: string, body: Uint8Array): Uint8Array {
-  const prefix = utf8.encode(`v0:${timestamp}:`);
-  const message = new Uint8Array(prefix.length + body.length);
-  message.set(prefix);
-  message.set(body, prefix.length);
-  return message;
+/** What Slack signs: `v0:{timestamp}:` and the body, as one view (the body is not copied when it is a RequestBody). */
+function signedBytes(timestamp: string, body: RequestBody | Uint8Array): Uint8Array<ArrayBuffer> {
+  return (body instanceof RequestBody ? body : RequestBody.of(body)).withPrefix(utf8.encode(`v0:${timestamp}:`));
 }
 
 /** The X-Slack-Signature Slack sends for this timestamp and body. */
 export async function signSlackRequest(secret: string, timestamp: string, body: Uint8Array): Promise<string> {
-  return `v0=${await hmacSha256Hex(secret, baseString(timestamp, body))}`;
+  return `${PREFIX}${hexOf(await hmacSha256(await hmacKey(secret, "sign"), signedBytes(timestamp, body)))}`;
 }
 
 /** Whether `signature` (X-Slack-Signature) is Slack's v0 signature of this timestamp and body. */
 export async function verifySlackSignature(
   secret: string,
   timestamp: string,
-  body: Uint8Array,
+  body: RequestBody | Uint8Array,
   signature: string,
 ): Promise<boolean> {
-  const match = /^v0=([0-9a-f]{64})$/i.exec(signature);
-  return match !== null && (await verifyHmacSha256Hex(secret, baseString(timestamp, body), match[1]));
+  const mac = signature.startsWith(PREFIX) ? bytesOfHex(signature.slice(PREFIX.length)) : null;
+  if (mac === null || mac.length !== 32) {
+    return false;
+  }
+  return await hmacSha256Matches(await hmacKey(secret, "verify"), signedBytes(timestamp, body), mac);
 }
