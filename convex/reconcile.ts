@@ -14,7 +14,7 @@ import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./
 import { transactionCost } from "./model/cost";
 import { changeStatus, type StatusChange } from "./model/status";
 import type { WorkOrderStatus } from "../src/workOrders/status";
-import { assembleWorkOrder } from "./model/workOrders";
+import { argsAndTarget } from "./model/workOrders";
 
 /*
  * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
@@ -221,11 +221,11 @@ export const launchRequest = internalQuery({
     if (order === null || order.status !== "submitted") {
       return null;
     }
-    const { prompt, args, target } = await assembleWorkOrder(ctx, order);
+    const { args, target } = await argsAndTarget(ctx, order);
     return {
       workflowType: order.workflowType,
       // Arg values in Convex's JSON form, so that int64 and bytes survive JSON.
-      input: { workOrderId, prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target },
+      input: { workOrderId, prompt: order.prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target },
     };
   },
 });

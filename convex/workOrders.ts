@@ -21,6 +21,7 @@ import {
   listWorkOrders,
   requireWorkOrder,
 } from "./model/workOrders";
+import { boundedPage } from "./model/pages";
 
 const vWorkOrder = schema.doc("work_orders");
 const vArg = v.object({ name: v.string(), value: v.any() });
@@ -86,7 +87,7 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(vWorkOrder),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, paginationOpts);
+    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, boundedPage(paginationOpts));
   },
 });
 

@@ -72,7 +72,11 @@ export type Command =
     }
   | { type: "removeMessage"; externalId: string };
 
-/** What a source makes of a verified payload: commands to apply, or why it does nothing with it. */
+/**
+ * What a source makes of a verified payload: commands to apply (with notes
+ * on what it chose not to ask for, kept with the delivery's skipped
+ * effects), or why it does nothing with it.
+ */
 export type Interpretation =
-  | { kind: "commands"; commands: Command[] }
+  | { kind: "commands"; commands: Command[]; skipped?: string[] }
   | { kind: "ignored"; reason: string };

@@ -4,6 +4,7 @@ import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
 import { invalidArgument, valueOf } from "./errors";
+import { touchWorkOrder } from "./touch";
 import { checkStorableValue } from "./values";
 
 export type WorkOrderArg = { name: string; value: Value };
@@ -75,6 +76,6 @@ export async function upsertArg(
     argId = existing._id;
     await ctx.db.patch("work_order_args", argId, { value });
   }
-  await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  await touchWorkOrder(ctx, order);
   return argId;
 }

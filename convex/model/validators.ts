@@ -58,7 +58,7 @@ export const vCommand = v.union(
 );
 
 export const vInterpretation = v.union(
-  v.object({ kind: v.literal("commands"), commands: v.array(vCommand) }),
+  v.object({ kind: v.literal("commands"), commands: v.array(vCommand), skipped: v.optional(v.array(v.string())) }),
   v.object({ kind: v.literal("ignored"), reason: v.string() }),
 );
 
