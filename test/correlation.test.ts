@@ -111,6 +111,9 @@ describe("links per order", () => {
         await ctx.db.insert("work_order_links", { workOrderId: full, kind: "commit", value: sha(n) });
       }
     });
+    // Counter shards chosen alike, and already there, for both pushes.
+    vi.spyOn(Math, "random").mockReturnValue(0);
+    await push(t, pushOf({ targetRepo: "acme/api", targetBranch: "nobody" }, 1));
     const costs = deliveryCosts();
 
     const toEmpty = await push(t, pushOf(empty, 25));

@@ -55,7 +55,7 @@ export async function seedOrders(
 
 /** The n-th commit SHA of a test push (n from 1). */
 export function sha(n: number): string {
-  return n.toString(16).padStart(40, "a");
+  return `c${n.toString(16).padStart(39, "0")}`;
 }
 
 /** A push of commits `from`..`from + count - 1` to a branch of a repository. */
