@@ -36,24 +36,24 @@ async function expectEveryCommitOnce(t: Backend, orders: Id<"work_orders">[], co
 
 describe("a delivery larger than one transaction", () => {
   test("a push needing more writes than a transaction allows is applied over several transactions, and is processed only when all are", async () => {
-    // 600 links to write, at most 400 writes per transaction: in one transaction it fails for good.
-    const t = newBackend({ documentsWritten: 400 });
+    // 300 links to write, at most 200 writes per transaction: in one transaction it fails for good.
+    const t = newBackend({ documentsWritten: 200 });
     const orders = await ordersOnBranch(t, 2);
-    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 300) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
 
     await runDue(t);
     const partway = await deliveryRow(t, response.body.delivery);
     expect(partway.status).toBe("accepted");
     expect(partway.progress!.linksDone).toBeGreaterThan(0);
-    expect(partway.progress!.linksDone).toBeLessThan(600);
+    expect(partway.progress!.linksDone).toBeLessThan(300);
     expect(partway.touchedCount).toBe(partway.progress!.linksDone);
 
     await settle(t);
     const done = await deliveryRow(t, response.body.delivery);
-    expect(done).toMatchObject({ status: "processed", attempts: 1, touchedCount: 600 });
+    expect(done).toMatchObject({ status: "processed", attempts: 1, touchedCount: 300 });
     expect(done.progress).toBeUndefined();
     expect(done.error).toBeUndefined();
-    await expectEveryCommitOnce(t, orders, 300);
+    await expectEveryCommitOnce(t, orders, 150);
   });
 
   test("under Convex's own limits, a push of more links than one transaction writes is applied in two", async () => {
@@ -69,29 +69,29 @@ describe("a delivery larger than one transaction", () => {
   });
 
   test("a replay in the middle of a large delivery writes every link once", async () => {
-    const t = newBackend({ documentsWritten: 400 });
+    const t = newBackend({ documentsWritten: 200 });
     const orders = await ordersOnBranch(t, 2);
-    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 300) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
     await runDue(t);
     expect((await deliveryRow(t, response.body.delivery)).status).toBe("accepted");
 
     // A second run of the same delivery while the first still goes on.
     await t.mutation(internal.ingest.replay, { deliveryId: response.body.delivery as Id<"webhook_deliveries"> });
     await settle(t);
-    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 600 });
-    await expectEveryCommitOnce(t, orders, 300);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 300 });
+    await expectEveryCommitOnce(t, orders, 150);
 
     // And replayed once done: nothing new.
     await t.mutation(internal.ingest.replay, { deliveryId: response.body.delivery as Id<"webhook_deliveries"> });
     await settle(t);
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
-    await expectEveryCommitOnce(t, orders, 300);
+    await expectEveryCommitOnce(t, orders, 150);
   });
 
   test("a later transaction that fails is retried from where the delivery stood, and finishes it", async () => {
-    const t = newBackend({ documentsWritten: 400 });
+    const t = newBackend({ documentsWritten: 200 });
     const orders = await ordersOnBranch(t, 2);
-    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 300) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
     await runDue(t);
     const partway = await deliveryRow(t, response.body.delivery);
     const written = partway.progress!.linksDone;
@@ -112,7 +112,7 @@ describe("a delivery larger than one transaction", () => {
 
     await runDue(t, RETRY_DELAYS_MS[0]);
     await settle(t);
-    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 600 });
-    await expectEveryCommitOnce(t, orders, 300);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
+    await expectEveryCommitOnce(t, orders, 150);
   });
 });
