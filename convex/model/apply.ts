@@ -152,8 +152,8 @@ async function orderOf(run: Run, workOrderId: Id<"work_orders">): Promise<Doc<"w
 async function resolve(run: Run, selector: WorkOrderSelector, budget: number): Promise<Id<"work_orders">[]> {
   const { ctx, applied } = run;
   const limit = Math.min(MAX_ORDERS_PER_SELECTOR, budget);
-  const stopped = (why: string) =>
-    applied.skip(`Stopped at ${limit} ${describeSelector(selector)} (${why}); older ones were not considered.`);
+  const stopped = (which: string) =>
+    applied.skip(`Stopped at ${which} ${describeSelector(selector)}; older ones were not considered.`);
   switch (selector.by) {
     case "id": {
       const workOrderId = ctx.db.normalizeId("work_orders", selector.workOrderId);
@@ -176,7 +176,7 @@ async function resolve(run: Run, selector: WorkOrderSelector, budget: number): P
       const ids: Id<"work_orders">[] = [];
       for (const [scanned, target] of targets.entries()) {
         if (ids.length === limit || scanned === MAX_TARGETS_SCANNED) {
-          stopped(ids.length === limit ? "live ones" : `the ${MAX_TARGETS_SCANNED} most recent, finished or not`);
+          stopped(ids.length === limit ? `the ${limit} most recent live` : `the ${MAX_TARGETS_SCANNED} most recent`);
           break;
         }
         const order = await orderOf(run, target.workOrderId);
@@ -193,7 +193,7 @@ async function resolve(run: Run, selector: WorkOrderSelector, budget: number): P
         .order("desc")
         .take(limit + 1);
       if (links.length > limit) {
-        stopped("most recently linked");
+        stopped(`the ${limit} most recent`);
       }
       return links.slice(0, limit).map((link) => {
         const known = run.knownLinks.get(link.workOrderId) ?? new Map<string, Id<"work_order_links">>();
@@ -216,7 +216,7 @@ async function resolveAll(run: Run, selectors: WorkOrderSelector[]) {
   for (const selector of selectors.slice(0, MAX_SELECTORS)) {
     if (reachable === 0) {
       run.applied.skip(
-        `The delivery reached ${MAX_ORDERS_RESOLVED} work orders in all; ${describeSelector(selector)} were not considered.`,
+        `Not considered, the delivery having reached ${MAX_ORDERS_RESOLVED} work orders in all: ${describeSelector(selector)}.`,
       );
       continue;
     }
