@@ -7,12 +7,9 @@ import { linkKey } from "./links";
 
 /*
  * Which work orders a delivery concerns (docs/contract.md section 4): each
- * selector of its commands resolved once, through an index.
- */
-
-/*
- * Bounds on correlation (docs/contract.md section 4), so that no crowd of
- * orders can hide one or push a delivery past a transaction's limits: a
+ * selector of its commands resolved once, through an index, within bounds
+ * so that no crowd of orders can hide one or push a delivery past a
+ * transaction's limits: a
  * selector reaches at most MAX_ORDERS_PER_SELECTOR orders, the most recently
  * created first; rule 1 looks at most at MAX_TARGETS_SCANNED targets of the
  * branch to find live ones; a delivery resolves at most MAX_SELECTORS
