@@ -9,6 +9,7 @@ import {
   listedUser,
 } from "./model/callers";
 import { createSession, findSession, listSessions } from "./model/chatSessions";
+import { boundedPage } from "./model/pages";
 
 const vSession = schema.doc("chat_sessions");
 
@@ -26,7 +27,7 @@ export const list = callerQuery({
   returns: paginationResultValidator(vSession),
   handler: async (ctx, { paginationOpts, userId }) => {
     const owner = listedUser(ctx.caller, userId);
-    return owner === null ? emptyPage() : await listSessions(ctx, owner, paginationOpts);
+    return owner === null ? emptyPage() : await listSessions(ctx, owner, boundedPage(paginationOpts));
   },
 });
 

@@ -16,7 +16,6 @@ import { launchInputOf, workflowTypeProblem } from "./model/launch";
 import { changeStatus, type StatusChange } from "./model/status";
 import type { WorkOrderStatus } from "../src/workOrders/status";
 
-
 /*
  * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
  * sweep; each page of stale orders, read through by_status_updatedAt, is one

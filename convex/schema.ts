@@ -57,13 +57,27 @@ export default defineSchema({
     .index("by_targetRepo_targetBranch", ["targetRepo", "targetBranch"]),
 
   // One row per (work order, kind, value); the value is canonical (src/workOrders/links.ts).
+  // At most MAX_LINKS_PER_ORDER rows per order, counted in work_order_link_counts.
   work_order_links: defineTable({
     workOrderId: v.id("work_orders"),
     kind: vLinkKind,
     value: v.string(),
   })
+    // The contract names this index; by_workOrderId_kind_value serves point lookups.
+    // eslint-disable-next-line @convex-dev/no-duplicate-indexes
     .index("by_workOrderId_kind", ["workOrderId", "kind"])
+    .index("by_workOrderId_kind_value", ["workOrderId", "kind", "value"])
     .index("by_kind_value", ["kind", "value"]),
+
+  // How many links each work order holds, over a few shards so that
+  // concurrent deliveries linking to one order rarely write the same row;
+  // each shard holds at most its share of the cap (convex/model/links.ts).
+  // Written with the links, never deleted (links are never removed).
+  work_order_link_counts: defineTable({
+    workOrderId: v.id("work_orders"),
+    shard: v.number(),
+    count: v.number(),
+  }).index("by_workOrderId_shard", ["workOrderId", "shard"]),
 
   // Every status a work order entered: `from` is null for the status it was created with.
   work_order_status_changes: defineTable({
@@ -187,6 +201,16 @@ export default defineSchema({
     skipped: v.optional(v.array(v.string())),
     // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
     scheduledRunId: v.optional(v.id("_scheduled_functions")),
+    // While a delivery too large for one transaction is applied in several:
+    // the orders each selector reached (resolved once, in the first), how
+    // many links are written, and how many skips were noted so far.
+    progress: v.optional(
+      v.object({
+        resolved: v.array(v.array(v.id("work_orders"))),
+        linksDone: v.number(),
+        skippedCount: v.number(),
+      }),
+    ),
   })
     .index("by_source_deliveryKey_bodySha256", ["source", "deliveryKey", "bodySha256"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])

@@ -13,6 +13,6 @@ export const add = callerMutation({
   handler: async (ctx, { workOrderId, kind, value }) => {
     const link = { kind: valueOf(oneOf("kind", kind, LINK_KINDS)), value };
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);
-    return (await addLink(ctx, order, link)).linkId;
+    return await addLink(ctx, order, link);
   },
 });

@@ -22,6 +22,7 @@ import {
   listWorkOrders,
   requireWorkOrder,
 } from "./model/workOrders";
+import { boundedPage } from "./model/pages";
 
 const vWorkOrder = schema.doc("work_orders");
 const vArg = v.object({ name: v.string(), value: v.any() });
@@ -88,7 +89,7 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(vWorkOrder),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, paginationOpts);
+    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, boundedPage(paginationOpts));
   },
 });
 

@@ -73,9 +73,9 @@ export type Command =
   | { type: "removeMessage"; externalId: string };
 
 /**
- * What a source makes of a verified payload: commands to apply (and what the
- * payload asked for that the source already declined, for the delivery's
- * `skipped`), or why it does nothing with it.
+ * What a source makes of a verified payload: commands to apply (with notes
+ * on what it chose not to ask for, kept with the delivery's skipped
+ * effects), or why it does nothing with it.
  */
 export type Interpretation =
   | { kind: "commands"; commands: Command[]; skipped?: string[] }

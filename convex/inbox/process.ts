@@ -9,18 +9,19 @@ import { retryDelayMs } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { applyCommands } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
+import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
-import { transactionCost } from "../model/cost";
+import { addCosts, logCost, transactionCost } from "../model/cost";
 import { isSettled, updateDelivery } from "../model/deliveries";
 import { vInterpretation, vSource } from "../model/validators";
 
 /*
  * Processing a recorded delivery: interpret the stored body (pure), apply
- * the commands in one mutation, or record the failure and retry with backoff.
+ * the commands (in one mutation, or several for a delivery too large for
+ * one), or record the failure and retry with backoff.
  */
 
-// How many touched records and skip reasons a delivery keeps.
-const KEPT = 100;
+const NO_COST = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0 };
 
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
@@ -99,10 +100,13 @@ export const processDelivery = internalAction({
 });
 
 /**
- * Applies an interpreted delivery and marks it processed (or ignored), in
- * one transaction: if anything throws, nothing of it stays. A delivery
- * already finished is left alone, so a run repeated by a retry, the
- * recovery sweep or a replay applies its effects once.
+ * Applies an interpreted delivery and marks it processed (or ignored). A
+ * delivery is applied in one transaction when it fits: if anything throws,
+ * nothing of it stays. One whose links do not fit (a push of 2,048 commits
+ * to several orders) records its progress and continues in a new run of
+ * processDelivery, from where it stopped; it is `processed` only when every
+ * link is written, and each run is idempotent, so a retry or replay redoes
+ * nothing twice. A delivery already finished is left alone.
  */
 export const completeDelivery = internalMutation({
   args: { deliveryId: v.id("webhook_deliveries"), interpretation: vInterpretation },
@@ -123,37 +127,68 @@ export const completeDelivery = internalMutation({
       await updateDelivery(ctx, delivery, {
         ...finished,
         status: "ignored",
-        ignoredReason: interpretation.reason,
+        ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
       });
       await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
+      await logCost(ctx, "delivery");
       return null;
     }
-    const applied = await applyCommands(ctx, interpretation.commands, {
-      source: delivery.source,
-      actor: `${delivery.source}:${delivery.deliveryKey}`,
-    });
-    const { touched } = applied;
-    // What the source declined before applying (markers past the 20th) is kept with what apply skipped.
-    const skipped = [...(interpretation.skipped ?? []), ...applied.skipped];
-    const cost = await transactionCost(ctx);
-    // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
-    const ignored = touched.length === 0 && skipped.length > 0;
-    await updateDelivery(ctx, delivery, {
-      ...finished,
-      status: ignored ? "ignored" : "processed",
-      ignoredReason: ignored ? truncate(skipped.join(" "), LIMITS.reasonChars) : undefined,
-      cost,
-      touched: touched.slice(0, KEPT),
-      touchedCount: touched.length,
-      skipped: skipped.length > 0 ? skipped.slice(0, KEPT) : undefined,
-    });
-    await recordAttempt(ctx, deliveryId, {
-      outcome: ignored ? "ignored" : "processed",
-      detail: ignored ? skipped.join(" ") : undefined,
-      cost,
-      touched,
-      touchedCount: touched.length,
-    });
+    const { progress } = delivery;
+    const applied =
+      progress === undefined
+        ? new Applied()
+        : new Applied({
+            touched: delivery.touched ?? [],
+            touchedCount: delivery.touchedCount ?? 0,
+            skipped: delivery.skipped ?? [],
+            skippedCount: progress.skippedCount,
+          });
+    const next = await applyCommands(
+      ctx,
+      interpretation,
+      { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
+      applied,
+      progress ?? null,
+    );
+    const record = {
+      touched: applied.touched,
+      touchedCount: applied.touchedCount,
+      skipped: applied.skipped.length > 0 ? applied.skipped : undefined,
+    };
+    // What applying cost, over every transaction of the delivery; the whole transaction, bookkeeping included, is logged below.
+    const cost = addCosts(progress === undefined ? NO_COST : (delivery.cost ?? NO_COST), await transactionCost(ctx));
+    if (next !== null) {
+      // The next piece is a run of its own; recovery watches it like any other run.
+      const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
+      await updateDelivery(ctx, delivery, {
+        ...record,
+        cost,
+        status: "accepted",
+        error: undefined,
+        nextAttemptAt: now,
+        scheduledRunId,
+        progress: { ...next, skippedCount: applied.skippedCount },
+      });
+    } else {
+      // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
+      const ignored = applied.touchedCount === 0 && applied.skippedCount > 0;
+      await updateDelivery(ctx, delivery, {
+        ...finished,
+        ...record,
+        cost,
+        status: ignored ? "ignored" : "processed",
+        ignoredReason: ignored ? truncate(applied.skipped.join(" "), LIMITS.reasonChars) : undefined,
+        progress: undefined,
+      });
+      await recordAttempt(ctx, deliveryId, {
+        outcome: ignored ? "ignored" : "processed",
+        detail: ignored ? applied.skipped.join(" ") : undefined,
+        cost,
+        touched: applied.touched,
+        touchedCount: applied.touchedCount,
+      });
+    }
+    await logCost(ctx, "delivery");
     return null;
   },
 });

@@ -1,237 +1,225 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import type { Command, InboundMessage, WorkOrderSelector } from "../../src/commands";
+import type { Command, InboundMessage, Interpretation } from "../../src/commands";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
-import { isTerminal, type StatusSource } from "../../src/workOrders/status";
+import { canonicalLinkValue } from "../../src/workOrders/links";
+import type { StatusSource } from "../../src/workOrders/status";
+import type { Applied } from "./applied";
 import { checkMessage, type NewMessage } from "./chatMessages";
 import { createSession } from "./chatSessions";
-import { addLinks, type WorkOrderLink } from "./links";
+import { distinctSelectors, nothingFound, orderOf, ordersOf, resolveAll, selectorKey, type Found } from "./correlation";
+import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { bindThread, boundSession } from "./slackThreads";
 import { changeStatus } from "./status";
+import { touchWorkOrder } from "./touch";
 
-/** A record a command changed. */
-export type Touched = { table: string; id: string; change: string };
+/** Where a delivery that did not fit one transaction stands: the orders each selector reached, and the links written. */
+export type Progress = { resolved: Id<"work_orders">[][]; linksDone: number };
 
-/** What applying a delivery's commands did, and what it asked for but did not do, and why. */
-export type Applied = { touched: Touched[]; skipped: string[] };
-
-// Bounds on how many work orders one selector may reach: a branch or an
-// issue shared by more orders than this is a misconfiguration, not a workload.
-const MAX_ORDERS_PER_SELECTOR = 100;
-
-/** The ids of the orders a selector names, each read through an index. */
-async function resolve(ctx: MutationCtx, selector: WorkOrderSelector, applied: Applied): Promise<Id<"work_orders">[]> {
-  switch (selector.by) {
-    case "id": {
-      const workOrderId = ctx.db.normalizeId("work_orders", selector.workOrderId);
-      const order = workOrderId === null ? null : await ctx.db.get("work_orders", workOrderId);
-      if (order === null) {
-        applied.skipped.push(`No work order ${selector.workOrderId}.`);
-        return [];
-      }
-      return [order._id];
-    }
-    case "target": {
-      const targets = await ctx.db
-        .query("work_order_targets")
-        .withIndex("by_targetRepo_targetBranch", (q) =>
-          q.eq("targetRepo", selector.targetRepo).eq("targetBranch", selector.targetBranch),
-        )
-        .take(MAX_ORDERS_PER_SELECTOR);
-      const ids: Id<"work_orders">[] = [];
-      for (const target of targets) {
-        const order = await ctx.db.get("work_orders", target.workOrderId);
-        // Rule 1 only attaches to orders still in progress.
-        if (order !== null && !isTerminal(order.status)) {
-          ids.push(order._id);
-        }
-      }
-      return ids;
-    }
-    case "link": {
-      const links = await ctx.db
-        .query("work_order_links")
-        .withIndex("by_kind_value", (q) => q.eq("kind", selector.kind).eq("value", selector.value))
-        .take(MAX_ORDERS_PER_SELECTOR);
-      return links.map((link) => link.workOrderId);
-    }
-  }
-}
+/** One transaction's work on a delivery's commands. */
+type Run = {
+  ctx: MutationCtx;
+  origin: { source: StatusSource; actor: string };
+  applied: Applied;
+  /** A later transaction of the delivery: only links are left to write. */
+  resuming: boolean;
+  found: Found;
+  linkPlan: LinkPlan;
+  /** Orders whose status changed in this transaction: their updatedAt moved with it. */
+  statusChanged: Set<Id<"work_orders">>;
+};
 
 /** A sender's message as it would be stored, or null (and the reason skipped) when it cannot be. */
-function checkInbound(message: InboundMessage, applied: Applied): NewMessage | null {
+function checkInbound(run: Run, message: InboundMessage): NewMessage | null {
   const checked = checkMessage(message);
   if (!checked.ok) {
-    applied.skipped.push(`Message ${message.externalId} not appended: ${checked.message}`);
+    run.applied.skip(`Message ${message.externalId} not appended: ${checked.message}`);
     return null;
   }
   return checked.value;
 }
 
 /** Appends a sender's checked message to a session, once. */
-async function appendInbound(
-  ctx: MutationCtx,
-  session: Doc<"chat_sessions">,
-  externalId: string,
-  message: NewMessage,
-  applied: Applied,
-) {
-  const messageId = await appendFromSender(ctx, session, externalId, message);
+async function appendInbound(run: Run, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
+  const messageId = await appendFromSender(run.ctx, session, externalId, message);
   if (messageId !== null) {
-    applied.touched.push({ table: "chat_messages", id: messageId, change: `appended ${externalId} to session ${session._id}` });
+    run.applied.touch("chat_messages", messageId, `appended ${externalId} to session ${session._id}`);
   }
 }
 
+type CommandOf<T extends Command["type"]> = Extract<Command, { type: T }>;
+type Handlers = { [T in Command["type"]]: (run: Run, command: CommandOf<T>) => Promise<void> };
+
 /**
- * Executes commands, whoever sent them, through the helpers the public
- * functions use: a link is added once, a status moves only forward, a
- * sender's message is appended once. Each work-order selector is resolved
- * once, before any command changes anything, so every command of a delivery
- * reaches the same orders; links are added first, then the other commands in
- * their order. Nothing a sender sent can make this throw for a bad value:
- * such a command is skipped, with the reason.
+ * What each command does. A command type without a handler here does not
+ * compile. Links are gathered here and written after the other commands,
+ * per order, in as many transactions as they need (writeLinks).
+ */
+const handlers = {
+  addLink: async (run, command) => {
+    const value = canonicalLinkValue(command.link.kind, command.link.value);
+    if (!value.ok) {
+      if (!run.resuming) {
+        run.applied.skip(`${command.link.kind} link not added: ${value.message}`);
+      }
+      return;
+    }
+    for (const workOrderId of ordersOf(run.found, command.workOrders)) {
+      planLink(run.linkPlan, workOrderId, { kind: command.link.kind, value: value.value });
+    }
+  },
+  changeStatus: async (run, command) => {
+    for (const workOrderId of ordersOf(run.found, command.workOrders)) {
+      const order = (await orderOf(run.ctx, run.found, workOrderId))!;
+      const outcome = await changeStatus(run.ctx, order, {
+        to: command.to,
+        source: run.origin.source,
+        actorKind: "service",
+        actor: run.origin.actor,
+        reason: command.reason,
+      });
+      if (outcome.kind === "changed") {
+        run.statusChanged.add(workOrderId);
+        run.applied.touch("work_orders", workOrderId, `status ${order.status} -> ${command.to}`);
+      } else if (outcome.kind === "refused") {
+        run.applied.skip(`Work order ${workOrderId}: status ${command.to} not applied: ${outcome.message}`);
+      }
+    }
+  },
+  appendMessage: async (run, command) => {
+    const sessionId = run.ctx.db.normalizeId("chat_sessions", command.sessionId);
+    const session = sessionId === null ? null : await run.ctx.db.get("chat_sessions", sessionId);
+    const message = checkInbound(run, command.message);
+    if (session === null) {
+      run.applied.skip(`No chat session ${command.sessionId}.`);
+    } else if (message !== null) {
+      await appendInbound(run, session, command.message.externalId, message);
+    }
+  },
+  startSlackThread: async (run, command) => {
+    const message = checkInbound(run, command.message);
+    if (message === null) {
+      return;
+    }
+    let session = await boundSession(run.ctx, command.thread);
+    if (session === null) {
+      const title = checkText("title", command.title, { maxChars: LIMITS.titleChars });
+      if (!title.ok) {
+        run.applied.skip(`Slack thread ${command.thread.threadTs} not started: ${title.message}`);
+        return;
+      }
+      const sessionId = await createSession(run.ctx, { userId: command.userId, title: title.value });
+      await bindThread(run.ctx, command.thread, sessionId);
+      run.applied.touch(
+        "chat_sessions",
+        sessionId,
+        `started for Slack thread ${command.thread.channel}/${command.thread.threadTs}`,
+      );
+      session = (await run.ctx.db.get("chat_sessions", sessionId))!;
+    }
+    await appendInbound(run, session, command.message.externalId, message);
+  },
+  appendSlackMessage: async (run, command) => {
+    const session = await boundSession(run.ctx, command.thread);
+    const message = checkInbound(run, command.message);
+    if (session === null) {
+      run.applied.skip(
+        `Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`,
+      );
+    } else if (message !== null) {
+      await appendInbound(run, session, command.message.externalId, message);
+    }
+  },
+  editMessage: async (run, command) => {
+    const mirrored = await mirroredMessage(run.ctx, command.externalId);
+    const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
+    if (mirrored === null) {
+      run.applied.skip(`Message ${command.externalId} is not mirrored here.`);
+    } else if (!content.ok) {
+      run.applied.skip(`Message ${command.externalId} not edited: ${content.message}`);
+    } else if (mirrored.origin.editVersion !== undefined && mirrored.origin.editVersion >= command.version) {
+      run.applied.skip(`Message ${command.externalId} already has this or a later edit.`);
+    } else {
+      await run.ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
+      await run.ctx.db.patch("chat_message_origins", mirrored.origin._id, { editVersion: command.version });
+      run.applied.touch("chat_messages", mirrored.message._id, `edited ${command.externalId}`);
+    }
+  },
+  removeMessage: async (run, command) => {
+    const mirrored = await mirroredMessage(run.ctx, command.externalId);
+    if (mirrored === null) {
+      run.applied.skip(`Message ${command.externalId} is not mirrored here.`);
+    } else {
+      await run.ctx.db.delete("chat_messages", mirrored.message._id);
+      await run.ctx.db.patch("chat_message_origins", mirrored.origin._id, { removedAt: Date.now() });
+      run.applied.touch("chat_messages", mirrored.message._id, `removed ${command.externalId}`);
+    }
+  },
+} satisfies Handlers;
+
+function handle<T extends Command["type"]>(run: Run, command: CommandOf<T>): Promise<void> {
+  return (handlers as Handlers)[command.type as T](run, command);
+}
+
+/**
+ * Executes a delivery's commands, whoever sent them, through the helpers the
+ * public functions use: a link is added once, a status moves only forward, a
+ * sender's message is appended once. Every selector is resolved once, in the
+ * first transaction, before any command changes anything, so every command
+ * reaches the same orders, and documents read there are passed along. When
+ * the links do not fit one transaction, the returned progress says where the
+ * next one starts; it writes only links (with `progress` given). Nothing a
+ * sender sent can make this throw for a bad value: such a command is
+ * skipped, with the reason.
  */
 export async function applyCommands(
   ctx: MutationCtx,
-  commands: Command[],
+  interpretation: Extract<Interpretation, { kind: "commands" }>,
   origin: { source: StatusSource; actor: string },
-): Promise<Applied> {
-  const applied: Applied = { touched: [], skipped: [] };
-  const resolved = new Map<string, Id<"work_orders">[]>();
-  for (const command of commands) {
-    if (command.type === "addLink" || command.type === "changeStatus") {
-      for (const selector of command.workOrders) {
-        const key = JSON.stringify(selector);
-        if (!resolved.has(key)) {
-          resolved.set(key, await resolve(ctx, selector, applied));
-        }
+  applied: Applied,
+  progress: Progress | null,
+): Promise<Progress | null> {
+  const run: Run = {
+    ctx,
+    origin,
+    applied,
+    resuming: progress !== null,
+    found: nothingFound(),
+    linkPlan: new Map(),
+    statusChanged: new Set(),
+  };
+  const { commands } = interpretation;
+  const selectors = distinctSelectors(commands);
+  if (progress === null) {
+    for (const note of interpretation.skipped ?? []) {
+      applied.skip(note);
+    }
+    await resolveAll(ctx, run.found, applied, selectors);
+    for (const command of commands) {
+      await handle(run, command);
+    }
+  } else {
+    // The other commands were applied by the delivery's first transaction.
+    for (const [i, selector] of selectors.entries()) {
+      run.found.reached.set(selectorKey(selector), progress.resolved[i] ?? []);
+    }
+    for (const command of commands) {
+      if (command.type === "addLink") {
+        await handle(run, command);
       }
     }
   }
-  const ordersOf = (selectors: WorkOrderSelector[]) =>
-    new Set(selectors.flatMap((selector) => resolved.get(JSON.stringify(selector))!));
-
-  // Links first, gathered per order so that each order is read and touched once
-  // however many links a delivery brings (a push may carry 2,048 commits).
-  const linksByOrder = new Map<Id<"work_orders">, WorkOrderLink[]>();
-  for (const command of commands) {
-    if (command.type === "addLink") {
-      for (const workOrderId of ordersOf(command.workOrders)) {
-        const links = linksByOrder.get(workOrderId) ?? [];
-        links.push(command.link);
-        linksByOrder.set(workOrderId, links);
-      }
+  // An order that gained links has its updatedAt moved (at most once a minute), unless its status moved it here.
+  const touched = async (workOrderId: Id<"work_orders">) => {
+    const order = run.statusChanged.has(workOrderId) ? null : await orderOf(ctx, run.found, workOrderId);
+    if (order !== null) {
+      await touchWorkOrder(ctx, order);
     }
-  }
-  for (const [workOrderId, links] of linksByOrder) {
-    const order = (await ctx.db.get("work_orders", workOrderId))!;
-    for (const { link, linkId, added } of await addLinks(ctx, order, links)) {
-      if (added) {
-        applied.touched.push({
-          table: "work_order_links",
-          id: linkId,
-          change: `linked ${link.kind} ${link.value} to work order ${workOrderId}`,
-        });
-      }
-    }
-  }
-
-  for (const command of commands) {
-    switch (command.type) {
-      case "addLink":
-        break; // Applied above, per order.
-      case "changeStatus":
-        for (const workOrderId of ordersOf(command.workOrders)) {
-          const order = (await ctx.db.get("work_orders", workOrderId))!;
-          const outcome = await changeStatus(ctx, order, {
-            to: command.to,
-            source: origin.source,
-            actorKind: "service",
-            actor: origin.actor,
-            reason: command.reason,
-          });
-          if (outcome.kind === "changed") {
-            applied.touched.push({ table: "work_orders", id: workOrderId, change: `status ${order.status} -> ${command.to}` });
-          } else if (outcome.kind === "refused") {
-            applied.skipped.push(`Work order ${workOrderId}: status ${command.to} not applied: ${outcome.message}`);
-          }
-        }
-        break;
-      case "appendMessage": {
-        const sessionId = ctx.db.normalizeId("chat_sessions", command.sessionId);
-        const session = sessionId === null ? null : await ctx.db.get("chat_sessions", sessionId);
-        const message = checkInbound(command.message, applied);
-        if (session === null) {
-          applied.skipped.push(`No chat session ${command.sessionId}.`);
-        } else if (message !== null) {
-          await appendInbound(ctx, session, command.message.externalId, message, applied);
-        }
-        break;
-      }
-      case "startSlackThread": {
-        const message = checkInbound(command.message, applied);
-        if (message === null) {
-          break;
-        }
-        let session = await boundSession(ctx, command.thread);
-        if (session === null) {
-          const title = checkText("title", command.title, { maxChars: LIMITS.titleChars });
-          if (!title.ok) {
-            applied.skipped.push(`Slack thread ${command.thread.threadTs} not started: ${title.message}`);
-            break;
-          }
-          const sessionId = await createSession(ctx, { userId: command.userId, title: title.value });
-          await bindThread(ctx, command.thread, sessionId);
-          applied.touched.push({
-            table: "chat_sessions",
-            id: sessionId,
-            change: `started for Slack thread ${command.thread.channel}/${command.thread.threadTs}`,
-          });
-          session = (await ctx.db.get("chat_sessions", sessionId))!;
-        }
-        await appendInbound(ctx, session, command.message.externalId, message, applied);
-        break;
-      }
-      case "appendSlackMessage": {
-        const session = await boundSession(ctx, command.thread);
-        const message = checkInbound(command.message, applied);
-        if (session === null) {
-          applied.skipped.push(`Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`);
-        } else if (message !== null) {
-          await appendInbound(ctx, session, command.message.externalId, message, applied);
-        }
-        break;
-      }
-      case "editMessage": {
-        const mirrored = await mirroredMessage(ctx, command.externalId);
-        const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
-        if (mirrored === null) {
-          applied.skipped.push(`Message ${command.externalId} is not mirrored here.`);
-        } else if (!content.ok) {
-          applied.skipped.push(`Message ${command.externalId} not edited: ${content.message}`);
-        } else if (mirrored.origin.editVersion !== undefined && mirrored.origin.editVersion >= command.version) {
-          applied.skipped.push(`Message ${command.externalId} already has this or a later edit.`);
-        } else {
-          await ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
-          await ctx.db.patch("chat_message_origins", mirrored.origin._id, { editVersion: command.version });
-          applied.touched.push({ table: "chat_messages", id: mirrored.message._id, change: `edited ${command.externalId}` });
-        }
-        break;
-      }
-      case "removeMessage": {
-        const mirrored = await mirroredMessage(ctx, command.externalId);
-        if (mirrored === null) {
-          applied.skipped.push(`Message ${command.externalId} is not mirrored here.`);
-        } else {
-          await ctx.db.delete("chat_messages", mirrored.message._id);
-          await ctx.db.patch("chat_message_origins", mirrored.origin._id, { removedAt: Date.now() });
-          applied.touched.push({ table: "chat_messages", id: mirrored.message._id, change: `removed ${command.externalId}` });
-        }
-        break;
-      }
-    }
-  }
-  return applied;
+  };
+  const linksDone = await writeLinks(ctx, run.linkPlan, progress?.linksDone ?? 0, applied, run.found.knownLinks, touched);
+  return linksDone === null
+    ? null
+    : { resolved: selectors.map((selector) => run.found.reached.get(selectorKey(selector)) ?? []), linksDone };
 }

@@ -6,6 +6,7 @@ import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { invalidArgument, valueOf } from "./errors";
 import { checkLaunchInputWithArg } from "./launch";
+import { touchWorkOrder } from "./touch";
 
 export type WorkOrderArg = { name: string; value: Value };
 
@@ -51,32 +52,28 @@ export async function upsertArg(
   arg: WorkOrderArg,
 ): Promise<Id<"work_order_args">> {
   const { name, value } = checkArg(arg);
-  const existing = await ctx.db
+  // The order's args are read once: to find this one, to count them, and to size the launch input.
+  const rows = await ctx.db
     .query("work_order_args")
-    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id).eq("name", name))
-    .unique();
+    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id))
+    .take(LIMITS.argsPerWorkOrder);
+  const existing = rows.find((row) => row.name === name) ?? null;
   if (existing !== null && sameValue(existing.value, value)) {
     return existing._id;
   }
-  await checkLaunchInputWithArg(ctx, order, { name, value });
+  if (existing === null && rows.length >= LIMITS.argsPerWorkOrder) {
+    throw invalidArgument(
+      `Work order ${order._id} already has ${rows.length} args, the most it may have; change an existing one instead.`,
+    );
+  }
+  await checkLaunchInputWithArg(ctx, order, rows, { name, value });
   let argId: Id<"work_order_args">;
   if (existing === null) {
-    const argCount = (
-      await ctx.db
-        .query("work_order_args")
-        .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id))
-        .take(LIMITS.argsPerWorkOrder)
-    ).length;
-    if (argCount >= LIMITS.argsPerWorkOrder) {
-      throw invalidArgument(
-        `Work order ${order._id} already has ${argCount} args, the most it may have; change an existing one instead.`,
-      );
-    }
     argId = await ctx.db.insert("work_order_args", { workOrderId: order._id, name, value });
   } else {
     argId = existing._id;
     await ctx.db.patch("work_order_args", argId, { value });
   }
-  await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  await touchWorkOrder(ctx, order);
   return argId;
 }

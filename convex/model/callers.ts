@@ -1,8 +1,8 @@
 import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
 import type { Auth } from "convex/server";
 import { mutation, query, type QueryCtx } from "../_generated/server";
-import { serviceIdentities, setting } from "./config";
-import { transactionCost } from "./cost";
+import { serviceIdentities } from "./config";
+import { logCost } from "./cost";
 import { invalidArgument, unauthenticated, valueOf } from "./errors";
 import { checkText } from "../../src/text";
 import { LIMITS } from "../../src/limits";
@@ -75,11 +75,7 @@ const withCaller = {
   input: async (ctx: { auth: Auth; meta: QueryCtx["meta"] }) => ({
     ctx: { caller: await requireCaller(ctx) },
     args: {},
-    onSuccess: async () => {
-      if (setting("JANGAR_LOG_COST") !== undefined) {
-        console.log(`cost ${JSON.stringify(await transactionCost(ctx))}`);
-      }
-    },
+    onSuccess: async () => await logCost(ctx),
   }),
 };
 

@@ -1,7 +1,10 @@
 import type { QueryCtx } from "../_generated/server";
+import { setting } from "./config";
+
+export type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
 
 /** What the current transaction has read and written so far (ctx.meta.getTransactionMetrics). */
-export async function transactionCost(ctx: { meta: QueryCtx["meta"] }) {
+export async function transactionCost(ctx: { meta: QueryCtx["meta"] }): Promise<Cost> {
   const metrics = await ctx.meta.getTransactionMetrics();
   return {
     documentsRead: metrics.documentsRead.used,
@@ -9,4 +12,24 @@ export async function transactionCost(ctx: { meta: QueryCtx["meta"] }) {
     bytesRead: metrics.bytesRead.used,
     bytesWritten: metrics.bytesWritten.used,
   };
+}
+
+export function addCosts(a: Cost, b: Cost): Cost {
+  return {
+    documentsRead: a.documentsRead + b.documentsRead,
+    documentsWritten: a.documentsWritten + b.documentsWritten,
+    bytesRead: a.bytesRead + b.bytesRead,
+    bytesWritten: a.bytesWritten + b.bytesWritten,
+  };
+}
+
+/**
+ * With JANGAR_LOG_COST set, logs what the whole transaction read and wrote
+ * (`cost {...}`, or `cost <what> {...}`); called as its last step, this is
+ * how `npm run bench` measures public functions and deliveries.
+ */
+export async function logCost(ctx: { meta: QueryCtx["meta"] }, what?: string) {
+  if (setting("JANGAR_LOG_COST") !== undefined) {
+    console.log(`cost ${what === undefined ? "" : `${what} `}${JSON.stringify(await transactionCost(ctx))}`);
+  }
 }

@@ -69,20 +69,23 @@ export function checkLaunchInputSize(input: LaunchInput) {
   }
 }
 
-async function argsAndTarget(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
+/** The order's args sorted by name, and its target (or null): what a launch needs, and what the join shows. */
+export async function argsAndTarget(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
   // An order holds at most LIMITS.argsPerWorkOrder args (checked when they are written).
   const args = await ctx.db
     .query("work_order_args")
     .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", workOrderId))
     .take(LIMITS.argsPerWorkOrder);
+  return { args: args.map(({ name, value }) => ({ name, value })), target: await targetOf(ctx, workOrderId) };
+}
+
+/** The order's target (or null), as the launch input carries it. */
+async function targetOf(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<WorkOrderTarget | null> {
   const target = await ctx.db
     .query("work_order_targets")
     .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
     .unique();
-  return {
-    args: args.map(({ name, value }) => ({ name, value })),
-    target: target === null ? null : { targetRepo: target.targetRepo, targetBranch: target.targetBranch },
-  };
+  return target === null ? null : { targetRepo: target.targetRepo, targetBranch: target.targetBranch };
 }
 
 /** The launch input of a stored order: its args (by name) and target, read through their indexes; links are not part of it. */
@@ -91,10 +94,15 @@ export async function launchInputOf(ctx: QueryCtx, order: Doc<"work_orders">): P
   return launchInput(order._id, order.prompt, args, target);
 }
 
-/** Checks that the order's launch input stays within bounds once `arg` is set (replacing an arg of that name). */
-export async function checkLaunchInputWithArg(ctx: QueryCtx, order: Doc<"work_orders">, arg: WorkOrderArg) {
-  const { args, target } = await argsAndTarget(ctx, order._id);
-  const others = args.filter(({ name }) => name !== arg.name);
+/** Checks that the order's launch input stays within bounds once `arg` is set (replacing an arg of that name among `args`, the order's args). */
+export async function checkLaunchInputWithArg(
+  ctx: QueryCtx,
+  order: Doc<"work_orders">,
+  args: WorkOrderArg[],
+  arg: WorkOrderArg,
+) {
+  const target = await targetOf(ctx, order._id);
+  const others = args.filter(({ name }) => name !== arg.name).map(({ name, value }) => ({ name, value }));
   checkLaunchInputSize(launchInput(order._id, order.prompt, [...others, arg], target));
 }
 

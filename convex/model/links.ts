@@ -1,95 +1,126 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
-import { valueOf } from "./errors";
-import { syncCard } from "./slackOutbox";
+import { invalidArgument, valueOf } from "./errors";
+import { syncCardOf } from "./slackOutbox";
+import { touchWorkOrder } from "./touch";
 
 export type WorkOrderLink = { kind: LinkKind; value: string };
+
+/** The most links one work order holds (docs/contract.md section 4): `workOrders:get` reads them all. */
+export const MAX_LINKS_PER_ORDER = 5_000;
+
+// The count is spread over shards, each allowed its share of the cap; a
+// burst of deliveries linking to one order then writes different rows
+// instead of one counter document in every transaction.
+const COUNT_SHARDS = 8;
+const SHARD_CAP = MAX_LINKS_PER_ORDER / COUNT_SHARDS;
 
 export function checkLink(link: WorkOrderLink): WorkOrderLink {
   return { kind: link.kind, value: valueOf(canonicalLinkValue(link.kind, link.value)) };
 }
 
-/** The link row of this work order with this kind and (canonical) value, if any. */
-async function findLink(
-  ctx: QueryCtx,
-  workOrderId: Id<"work_orders">,
-  link: WorkOrderLink,
-): Promise<Doc<"work_order_links"> | null> {
-  // The same issue or commit may be linked to a few work orders; walk only those.
-  const sameValue = ctx.db
-    .query("work_order_links")
-    .withIndex("by_kind_value", (q) => q.eq("kind", link.kind).eq("value", link.value));
-  for await (const row of sameValue) {
-    if (row.workOrderId === workOrderId) {
-      return row;
-    }
-  }
-  return null;
+/** How a link is named in maps of an order's links. */
+export function linkKey(link: WorkOrderLink): string {
+  return `${link.kind} ${link.value}`;
 }
 
-// Up to this many links are looked up one by one (an index lookup each); a
-// bigger batch (a push of many commits) reads the order's links of the kind
-// once instead, so that a delivery stays within Convex's index-range limit.
-const ONE_BY_ONE = 20;
-
-/** The existing link rows of an order, for each of these links (null when there is none). */
-async function existingLinks(
-  ctx: QueryCtx,
-  workOrderId: Id<"work_orders">,
-  links: WorkOrderLink[],
-): Promise<(Doc<"work_order_links"> | null)[]> {
-  if (links.length <= ONE_BY_ONE) {
-    return await Promise.all(links.map((link) => findLink(ctx, workOrderId, link)));
-  }
-  const byKey = new Map<string, Doc<"work_order_links">>();
-  for (const kind of new Set(links.map((link) => link.kind))) {
-    const rows = ctx.db
-      .query("work_order_links")
-      .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", workOrderId).eq("kind", kind));
-    for await (const row of rows) {
-      byKey.set(`${row.kind} ${row.value}`, row);
-    }
-  }
-  return links.map((link) => byKey.get(`${link.kind} ${link.value}`) ?? null);
+/** The order's link row with this kind and canonical value, if any: one index lookup. */
+async function findLink(ctx: QueryCtx, workOrderId: Id<"work_orders">, link: WorkOrderLink) {
+  return await ctx.db
+    .query("work_order_links")
+    .withIndex("by_workOrderId_kind_value", (q) =>
+      q.eq("workOrderId", workOrderId).eq("kind", link.kind).eq("value", link.value),
+    )
+    .unique();
 }
 
 /**
- * Links issues, pull requests or commits to a work order, each once: a link
- * it already has returns the existing row. The order's updatedAt moves once
- * when anything was added.
+ * Takes up to `wanted` of the order's free link slots and returns how many
+ * it got: fewer only when the order is at the cap. Starts at a random shard
+ * and reads the next ones only while the earlier are full.
+ */
+async function takeLinkSlots(ctx: MutationCtx, workOrderId: Id<"work_orders">, wanted: number): Promise<number> {
+  let granted = 0;
+  const first = Math.floor(Math.random() * COUNT_SHARDS);
+  for (let i = 0; i < COUNT_SHARDS && granted < wanted; i += 1) {
+    const shard = (first + i) % COUNT_SHARDS;
+    const counter = await ctx.db
+      .query("work_order_link_counts")
+      .withIndex("by_workOrderId_shard", (q) => q.eq("workOrderId", workOrderId).eq("shard", shard))
+      .unique();
+    const take = Math.min(SHARD_CAP - (counter?.count ?? 0), wanted - granted);
+    if (take <= 0) {
+      continue;
+    }
+    if (counter === null) {
+      await ctx.db.insert("work_order_link_counts", { workOrderId, shard, count: take });
+    } else {
+      await ctx.db.patch("work_order_link_counts", counter._id, { count: counter.count + take });
+    }
+    granted += take;
+  }
+  return granted;
+}
+
+export type LinkOutcome =
+  | { link: WorkOrderLink; outcome: "added" | "existing"; linkId: Id<"work_order_links"> }
+  /** Not added: the order already holds MAX_LINKS_PER_ORDER links. */
+  | { link: WorkOrderLink; outcome: "full" };
+
+/**
+ * Links distinct, canonical issues, pull requests or commits to a work
+ * order, each once: a link it already has is left as it is. Each link costs
+ * one index lookup, however many links the order holds; `known` names rows
+ * the caller has already read. The order's updatedAt is the caller's to
+ * move (touchWorkOrder), once per transaction.
  */
 export async function addLinks(
   ctx: MutationCtx,
-  order: Doc<"work_orders">,
+  workOrderId: Id<"work_orders">,
   links: WorkOrderLink[],
-): Promise<{ link: WorkOrderLink; linkId: Id<"work_order_links">; added: boolean }[]> {
-  const checked = links.map(checkLink);
-  const existing = await existingLinks(ctx, order._id, checked);
-  const results: { link: WorkOrderLink; linkId: Id<"work_order_links">; added: boolean }[] = [];
-  const addedNow = new Map<string, Id<"work_order_links">>();
-  for (const [i, link] of checked.entries()) {
-    const key = `${link.kind} ${link.value}`;
-    const linkId = existing[i]?._id ?? addedNow.get(key);
-    if (linkId !== undefined) {
-      results.push({ link, linkId, added: false });
+  known: ReadonlyMap<string, Id<"work_order_links">> = new Map(),
+): Promise<LinkOutcome[]> {
+  const existing: (Id<"work_order_links"> | null)[] = [];
+  for (const link of links) {
+    existing.push(known.get(linkKey(link)) ?? (await findLink(ctx, workOrderId, link))?._id ?? null);
+  }
+  let slots = await takeLinkSlots(ctx, workOrderId, existing.filter((linkId) => linkId === null).length);
+  const outcomes: LinkOutcome[] = [];
+  for (const [i, link] of links.entries()) {
+    const linkId = existing[i];
+    if (linkId !== null) {
+      outcomes.push({ link, outcome: "existing", linkId });
+    } else if (slots > 0) {
+      slots -= 1;
+      outcomes.push({ link, outcome: "added", linkId: await ctx.db.insert("work_order_links", { workOrderId, ...link }) });
     } else {
-      const inserted = await ctx.db.insert("work_order_links", { workOrderId: order._id, ...link });
-      addedNow.set(key, inserted);
-      results.push({ link, linkId: inserted, added: true });
+      outcomes.push({ link, outcome: "full" });
     }
   }
-  if (addedNow.size > 0) {
-    await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  if (outcomes.some(({ link, outcome }) => outcome === "added" && link.kind === "pr")) {
+    await syncCardOf(ctx, workOrderId);
   }
-  if (results.some(({ link, added }) => added && link.kind === "pr")) {
-    await syncCard(ctx, order);
-  }
-  return results;
+  return outcomes;
 }
 
-/** Links an issue, pull request or commit to a work order, once: adding it again returns the existing row. */
-export async function addLink(ctx: MutationCtx, order: Doc<"work_orders">, link: WorkOrderLink) {
-  const [result] = await addLinks(ctx, order, [link]);
-  return result;
+/**
+ * Links an issue, pull request or commit to a work order, once: adding it
+ * again returns the existing row. An order at the cap refuses new links.
+ */
+export async function addLink(
+  ctx: MutationCtx,
+  order: Doc<"work_orders">,
+  link: WorkOrderLink,
+): Promise<Id<"work_order_links">> {
+  const [result] = await addLinks(ctx, order._id, [checkLink(link)]);
+  if (result.outcome === "full") {
+    throw invalidArgument(
+      `Work order ${order._id} already holds ${MAX_LINKS_PER_ORDER} links, the most it may have; link the work to a new order instead.`,
+    );
+  }
+  if (result.outcome === "added") {
+    await touchWorkOrder(ctx, order);
+  }
+  return result.linkId;
 }

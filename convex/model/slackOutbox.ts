@@ -172,6 +172,17 @@ export async function syncCard(ctx: MutationCtx, order: { _id: Id<"work_orders">
   }
 }
 
+/** syncCard for an order known by its id (a new pull request link): the order is read only when posting is on. */
+export async function syncCardOf(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
+  if (!slackPostingEnabled()) {
+    return;
+  }
+  const order = await ctx.db.get("work_orders", workOrderId);
+  if (order !== null) {
+    await syncCard(ctx, order);
+  }
+}
+
 /** A card row queued again (a retry, a replay) collapses the card's later changes into it, if none waits yet. */
 export async function cardRowRequeued(ctx: MutationCtx, row: Doc<"slack_outbox">) {
   if (row.request.kind !== "card") {

@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { canonicalBranch, canonicalRepo } from "../../src/workOrders/repos";
 import { valueOf } from "./errors";
+import { touchWorkOrder } from "./touch";
 
 export type WorkOrderTarget = { targetRepo: string; targetBranch: string };
 
@@ -38,6 +39,6 @@ export async function upsertTarget(
     targetId = existing._id;
     await ctx.db.patch("work_order_targets", targetId, checked);
   }
-  await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
+  await touchWorkOrder(ctx, order);
   return targetId;
 }

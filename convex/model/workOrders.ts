@@ -7,10 +7,10 @@ import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
 import { notFound, valueOf } from "./errors";
-import { checkLaunchInputSize, launchInput } from "./launch";
+import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
 import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
-import type { WorkOrderLink } from "./links";
+import { MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
 
 /** The work order, or null when it does not exist or hangs off a session the caller may not see. */
@@ -109,29 +109,18 @@ export async function listWorkOrders(
 
 /**
  * The lossless join: the order's own fields, its args sorted by name, its
- * target (or null) and its links in the order they were added.
+ * target (or null) and its links in the order they were added (at most
+ * MAX_LINKS_PER_ORDER, which bounds what this reads).
  */
 export async function assembleWorkOrder(ctx: QueryCtx, order: Doc<"work_orders">) {
-  const argRows = await ctx.db
-    .query("work_order_args")
-    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", order._id))
-    .collect();
-  const targetRow = await ctx.db
-    .query("work_order_targets")
-    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", order._id))
-    .unique();
   const linkRows = await ctx.db
     .query("work_order_links")
     .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id))
-    .collect();
+    .take(MAX_LINKS_PER_ORDER);
   linkRows.sort((a, b) => a._creationTime - b._creationTime);
   return {
     ...order,
-    args: argRows.map(({ name, value }) => ({ name, value })),
-    target:
-      targetRow === null
-        ? null
-        : { targetRepo: targetRow.targetRepo, targetBranch: targetRow.targetBranch },
+    ...(await argsAndTarget(ctx, order._id)),
     links: linkRows.map(({ kind, value }): WorkOrderLink => ({ kind, value })),
   };
 }

@@ -1,0 +1,110 @@
+import { vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { WorkOrderStatus } from "../src/workOrders/status";
+import type { Backend } from "./backend";
+import { asService } from "./callers";
+import { newWorkOrder } from "./helpers";
+
+/** Helpers of the tests of applying deliveries' effects: crowds of orders, pushes, what a delivery recorded. */
+
+export type Target = { targetRepo: string; targetBranch: string };
+
+/** A work order on `target`, moved to running. */
+export async function liveOrder(t: Backend, sessionId: Id<"chat_sessions">, target?: Target) {
+  const workOrderId = await newWorkOrder(t, sessionId, { target });
+  await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+  return workOrderId;
+}
+
+/**
+ * `count` work orders written directly, oldest first (a crowd built up over
+ * time), in `status`, each with `target` and/or a `link` when given.
+ */
+export async function seedOrders(
+  t: Backend,
+  sessionId: Id<"chat_sessions">,
+  count: number,
+  options: { status: WorkOrderStatus; target?: Target; link?: { kind: "pr" | "github_issue" | "commit"; value: string } },
+): Promise<Id<"work_orders">[]> {
+  return await t.run(async (ctx) => {
+    const ids: Id<"work_orders">[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const now = Date.now();
+      const workOrderId = await ctx.db.insert("work_orders", {
+        sessionId,
+        workflowType: "codex-implement",
+        prompt: `Crowd ${i}`,
+        title: `Crowd ${i}`,
+        status: options.status,
+        requestedBy: "alice",
+        createdAt: now,
+        updatedAt: now,
+      });
+      if (options.target) {
+        await ctx.db.insert("work_order_targets", { workOrderId, ...options.target });
+      }
+      if (options.link) {
+        await ctx.db.insert("work_order_links", { workOrderId, ...options.link });
+      }
+      ids.push(workOrderId);
+    }
+    return ids;
+  });
+}
+
+/** The n-th commit SHA of a test push (n from 1). */
+export function sha(n: number): string {
+  return `c${n.toString(16).padStart(39, "0")}`;
+}
+
+/** A push of commits `from`..`from + count - 1` to a branch of a repository. */
+export function pushOf(target: Target, count: number, from = 1, message = (n: number) => `Step ${n}`) {
+  return {
+    ref: `refs/heads/${target.targetBranch}`,
+    deleted: false,
+    repository: { full_name: target.targetRepo },
+    commits: Array.from({ length: count }, (_, i) => ({ id: sha(from + i), message: message(from + i) })),
+  };
+}
+
+export async function deliveryRow(t: Backend, deliveryId: unknown): Promise<Doc<"webhook_deliveries">> {
+  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">)))!;
+}
+
+export async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
+  return (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
+}
+
+export async function statusOf(t: Backend, workOrderId: Id<"work_orders">) {
+  return (await asService(t).query(api.workOrders.get, { workOrderId }))!.status;
+}
+
+/** Runs the scheduled functions due after `ms` more milliseconds, without those they schedule. */
+export async function runDue(t: Backend, ms = 0) {
+  vi.advanceTimersByTime(ms);
+  await t.finishInProgressScheduledFunctions();
+}
+
+/**
+ * Collects the whole-transaction costs that processing logs (JANGAR_LOG_COST):
+ * call before the deliveries, then `take()` after them.
+ */
+export function deliveryCosts() {
+  vi.stubEnv("JANGAR_LOG_COST", "1");
+  const lines: string[] = [];
+  const log = console.log;
+  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    if (line.startsWith("cost delivery ")) {
+      lines.push(line);
+    } else {
+      log(...args);
+    }
+  });
+  return {
+    take(): { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number }[] {
+      return lines.splice(0).map((line) => JSON.parse(line.slice("cost delivery ".length)));
+    },
+  };
+}

@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { internal } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { RETRY_DELAYS_MS } from "../src/retry";
+import { newBackend, type Backend } from "./backend";
+import { deliveryRow, linksOf, liveOrder, pushOf, runDue, type Target } from "./effects";
+import { postGithub, settle } from "./github";
+import { newSession } from "./helpers";
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const BRANCH: Target = { targetRepo: "acme/api", targetBranch: "feature/sso" };
+
+async function ordersOnBranch(t: Backend, count: number) {
+  const sessionId = await newSession(t, "alice");
+  const orders: Id<"work_orders">[] = [];
+  for (let i = 0; i < count; i += 1) {
+    orders.push(await liveOrder(t, sessionId, BRANCH));
+  }
+  return orders;
+}
+
+/** Every commit link of the orders, each once: a link written twice would show here. */
+async function expectEveryCommitOnce(t: Backend, orders: Id<"work_orders">[], commits: number) {
+  for (const workOrderId of orders) {
+    const links = await linksOf(t, workOrderId);
+    expect(links).toHaveLength(commits);
+    expect(new Set(links.map((link) => link.value)).size).toBe(commits);
+  }
+}
+
+describe("a delivery larger than one transaction", () => {
+  test("a push needing more writes than a transaction allows is applied over several transactions, and is processed only when all are", async () => {
+    // 300 links to write, at most 200 writes per transaction: in one transaction it fails for good.
+    const t = newBackend({ documentsWritten: 200 });
+    const orders = await ordersOnBranch(t, 2);
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
+
+    await runDue(t);
+    const partway = await deliveryRow(t, response.body.delivery);
+    expect(partway.status).toBe("accepted");
+    expect(partway.progress!.linksDone).toBeGreaterThan(0);
+    expect(partway.progress!.linksDone).toBeLessThan(300);
+    expect(partway.touchedCount).toBe(partway.progress!.linksDone);
+
+    await settle(t);
+    const done = await deliveryRow(t, response.body.delivery);
+    expect(done).toMatchObject({ status: "processed", attempts: 1, touchedCount: 300 });
+    expect(done.progress).toBeUndefined();
+    expect(done.error).toBeUndefined();
+    await expectEveryCommitOnce(t, orders, 150);
+  });
+
+  test("under Convex's own limits, a push of more links than one transaction writes is applied in two", async () => {
+    const t = newBackend();
+    const orders = await ordersOnBranch(t, 2);
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 520) });
+
+    await runDue(t);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "accepted", progress: { linksDone: 1000 } });
+    await runDue(t);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 1040 });
+    await expectEveryCommitOnce(t, orders, 520);
+  });
+
+  test("a replay in the middle of a large delivery writes every link once", async () => {
+    const t = newBackend({ documentsWritten: 200 });
+    const orders = await ordersOnBranch(t, 2);
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
+    await runDue(t);
+    expect((await deliveryRow(t, response.body.delivery)).status).toBe("accepted");
+
+    // A second run of the same delivery while the first still goes on.
+    await t.mutation(internal.ingest.replay, { deliveryId: response.body.delivery as Id<"webhook_deliveries"> });
+    await settle(t);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 300 });
+    await expectEveryCommitOnce(t, orders, 150);
+
+    // And replayed once done: nothing new.
+    await t.mutation(internal.ingest.replay, { deliveryId: response.body.delivery as Id<"webhook_deliveries"> });
+    await settle(t);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
+    await expectEveryCommitOnce(t, orders, 150);
+  });
+
+  test("a later transaction that fails is retried from where the delivery stood, and finishes it", async () => {
+    const t = newBackend({ documentsWritten: 200 });
+    const orders = await ordersOnBranch(t, 2);
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
+    await runDue(t);
+    const partway = await deliveryRow(t, response.body.delivery);
+    const written = partway.progress!.linksDone;
+
+    // The stored body goes missing before the next transaction, and comes back before the retry.
+    const bytes = await t.run(async (ctx) => {
+      const blob = await ctx.storage.get(partway.body);
+      await ctx.storage.delete(partway.body);
+      return await blob!.arrayBuffer();
+    });
+    await runDue(t);
+    const failed = await deliveryRow(t, response.body.delivery);
+    expect(failed).toMatchObject({ status: "failed", attempts: 1, progress: { linksDone: written } });
+    await t.run(async (ctx) => {
+      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
+      await ctx.db.patch("webhook_deliveries", failed._id, { body });
+    });
+
+    await runDue(t, RETRY_DELAYS_MS[0]);
+    await settle(t);
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
+    await expectEveryCommitOnce(t, orders, 150);
+  });
+});
