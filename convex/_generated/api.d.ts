@@ -21,6 +21,7 @@ import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
 import type * as inbox_receive from "../inbox/receive.js";
 import type * as ingest from "../ingest.js";
+import type * as launcher from "../launcher.js";
 import type * as model_apply from "../model/apply.js";
 import type * as model_args from "../model/args.js";
 import type * as model_attempts from "../model/attempts.js";
@@ -66,6 +67,7 @@ declare const fullApi: ApiFromModules<{
   "inbox/process": typeof inbox_process;
   "inbox/receive": typeof inbox_receive;
   ingest: typeof ingest;
+  launcher: typeof launcher;
   "model/apply": typeof model_apply;
   "model/args": typeof model_args;
   "model/attempts": typeof model_attempts;

@@ -4,7 +4,7 @@ import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
 import { invalidArgument, valueOf } from "./errors";
-import { checkLaunchInputWithArg } from "./launch";
+import { checkLaunchInputWith } from "./launch";
 import { checkStorableValue } from "./values";
 
 export type WorkOrderArg = { name: string; value: Value };
@@ -58,7 +58,7 @@ export async function upsertArg(
   if (existing !== null && sameValue(existing.value, value)) {
     return existing._id;
   }
-  await checkLaunchInputWithArg(ctx, order, { name, value });
+  await checkLaunchInputWith(ctx, order, { arg: { name, value } });
   let argId: Id<"work_order_args">;
   if (existing === null) {
     const argCount = (

@@ -91,11 +91,20 @@ export async function launchInputOf(ctx: QueryCtx, order: Doc<"work_orders">): P
   return launchInput(order._id, order.prompt, args, target);
 }
 
-/** Checks that the order's launch input stays within bounds once `arg` is set (replacing an arg of that name). */
-export async function checkLaunchInputWithArg(ctx: QueryCtx, order: Doc<"work_orders">, arg: WorkOrderArg) {
-  const { args, target } = await argsAndTarget(ctx, order._id);
-  const others = args.filter(({ name }) => name !== arg.name);
-  checkLaunchInputSize(launchInput(order._id, order.prompt, [...others, arg], target));
+/**
+ * Checks that the order's launch input stays within bounds once `change` is
+ * made: an arg set (replacing one of that name), or the target replaced.
+ */
+export async function checkLaunchInputWith(
+  ctx: QueryCtx,
+  order: Doc<"work_orders">,
+  change: { arg: WorkOrderArg } | { target: WorkOrderTarget },
+) {
+  const current = await argsAndTarget(ctx, order._id);
+  const args =
+    "arg" in change ? [...current.args.filter(({ name }) => name !== change.arg.name), change.arg] : current.args;
+  const target = "target" in change ? change.target : current.target;
+  checkLaunchInputSize(launchInput(order._id, order.prompt, args, target));
 }
 
 /**
@@ -105,6 +114,6 @@ export async function checkLaunchInputWithArg(ctx: QueryCtx, order: Doc<"work_or
  */
 export async function scheduleLaunch(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
   if (launchConfig() !== null) {
-    await ctx.scheduler.runAfter(0, internal.reconcile.launch, { workOrderId });
+    await ctx.scheduler.runAfter(0, internal.launcher.launch, { workOrderId });
   }
 }
