@@ -6,6 +6,7 @@ import { describeWorkflow, EXECUTION_STATUSES } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
+import { liveRun } from "./model/scheduling";
 import { byReconciler, changeStatus } from "./model/status";
 import { launchEach } from "./launcher";
 
@@ -49,8 +50,7 @@ async function runningPage(ctx: MutationCtx, chain: Chain) {
     .query("reconciler_chains")
     .withIndex("by_chain", (q) => q.eq("chain", chain))
     .unique();
-  const page = row === null ? null : await ctx.db.system.get("_scheduled_functions", row.page);
-  return page !== null && (page.state.kind === "pending" || page.state.kind === "inProgress") ? page : null;
+  return row === null ? null : await liveRun(ctx, row.page);
 }
 
 /** Schedules a chain's next page and makes it the one a sweep waits for. */

@@ -35,6 +35,7 @@ import type * as model_errors from "../model/errors.js";
 import type * as model_launch from "../model/launch.js";
 import type * as model_links from "../model/links.js";
 import type * as model_messageOrigins from "../model/messageOrigins.js";
+import type * as model_scheduling from "../model/scheduling.js";
 import type * as model_slackOutbox from "../model/slackOutbox.js";
 import type * as model_slackThreads from "../model/slackThreads.js";
 import type * as model_slackValidators from "../model/slackValidators.js";
@@ -81,6 +82,7 @@ declare const fullApi: ApiFromModules<{
   "model/launch": typeof model_launch;
   "model/links": typeof model_links;
   "model/messageOrigins": typeof model_messageOrigins;
+  "model/scheduling": typeof model_scheduling;
   "model/slackOutbox": typeof model_slackOutbox;
   "model/slackThreads": typeof model_slackThreads;
   "model/slackValidators": typeof model_slackValidators;

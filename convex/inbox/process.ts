@@ -11,7 +11,7 @@ import { applyCommands } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
 import { sourceSettings } from "../model/config";
 import { transactionCost } from "../model/cost";
-import { isSettled, updateDelivery } from "../model/deliveries";
+import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
 import { vInterpretation, vSource } from "../model/validators";
 
 /*
@@ -178,6 +178,8 @@ export const recordFailure = internalMutation({
     const now = Date.now();
     const retryAt = delay === null ? undefined : now + delay;
     const reason = truncate(error, LIMITS.reasonChars);
+    // At most one live run per delivery: a retry another run left waiting gives way to this one's.
+    await cancelPendingRun(ctx, delivery);
     await updateDelivery(ctx, delivery, {
       status: "failed",
       attempts,

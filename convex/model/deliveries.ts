@@ -94,6 +94,11 @@ export async function scheduledRun(ctx: QueryCtx, delivery: Doc<"webhook_deliver
     : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
 }
 
+/** Whether the delivery's scheduled run has started and not finished: another run now would be a second one. */
+export async function runInProgress(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<boolean> {
+  return (await scheduledRun(ctx, delivery))?.state.kind === "inProgress";
+}
+
 /** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
 export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
   const run = await scheduledRun(ctx, delivery);

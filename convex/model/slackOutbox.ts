@@ -5,6 +5,7 @@ import type { SlackThread } from "../../src/commands";
 import { splitForSlack } from "../../src/slack/text";
 import type { NewMessage } from "./chatMessages";
 import { setting } from "./config";
+import { liveRun } from "./scheduling";
 import { threadOfSession } from "./slackThreads";
 import { OUTBOX_STATUSES, type OutboxRequest, type OutboxStatus } from "./slackValidators";
 
@@ -73,11 +74,7 @@ export async function laneOf(ctx: QueryCtx, { team, channel }: Channel) {
 
 /** Whether the lane's runner is still to run or running (Convex's record of the scheduled function says so). */
 export async function laneIsRunning(ctx: QueryCtx, lane: Doc<"slack_lanes">): Promise<boolean> {
-  if (lane.runner === undefined) {
-    return false;
-  }
-  const job = await ctx.db.system.get("_scheduled_functions", lane.runner);
-  return job !== null && (job.state.kind === "pending" || job.state.kind === "inProgress");
+  return (await liveRun(ctx, lane.runner)) !== null;
 }
 
 /** Makes the lane's one runner the one scheduled now, `delayMs` from now. */
