@@ -79,12 +79,16 @@ export default defineSchema({
   // A chat message that came from a sender, under the sender's id for it
   // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
   // edited and removed through it. editVersion is the latest edit applied;
-  // removedAt marks a message removed at the sender.
+  // removedAt marks a message removed at the sender. An `outbound` origin is
+  // a post of ours (a part of an assistant's reply the outbox posted): it
+  // only keeps the sender's echo out; edits and deletions of it at the
+  // sender leave the chat message as it is.
   chat_message_origins: defineTable({
     externalId: v.string(),
     messageId: v.id("chat_messages"),
     editVersion: v.optional(v.string()),
     removedAt: v.optional(v.number()),
+    outbound: v.optional(v.literal(true)),
   }).index("by_externalId", ["externalId"]),
 
   // A Slack thread bound to the chat session its app mention started.

@@ -177,6 +177,68 @@ describe("replies", () => {
     expect(before.map((message) => message.role)).toEqual(["user", "assistant"]);
   });
 
+  test("deleting one part of the bot's split reply in Slack leaves the assistant's message whole", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const content = Array.from({ length: 120 }, (_, i) => `${i} ${"step ".repeat(15)}`).join("\n");
+    await reply(t, sessionId, content);
+    await settle(t);
+    const posts = slack.thread(CHANNEL, threadTs);
+    expect(posts).toHaveLength(3);
+    const before = await messagesOf(t, sessionId);
+
+    const deleted = await postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0DELETEPART",
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: "message",
+        subtype: "message_deleted",
+        channel: CHANNEL,
+        deleted_ts: posts[2].ts,
+        ts: "1747213999.000001",
+        previous_message: { type: "message", bot_id: "B0JANGAR", user: BOT_USER, text: posts[2].text, ts: posts[2].ts, thread_ts: threadTs },
+      },
+    });
+    expect(deleted.status).toBe(200);
+    await settle(t);
+    expect(await messagesOf(t, sessionId)).toEqual(before);
+    expect(before.map((message) => [message.role, message.content])).toEqual([
+      ["user", expect.any(String)],
+      ["assistant", content],
+    ]);
+  });
+
+  test("an edit of the bot's post that Slack sends back does not rewrite the assistant's message", async () => {
+    vi.stubEnv("SLACK_BOT_USER_ID", "");
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "On it.");
+    await settle(t);
+    const [posted] = slack.thread(CHANNEL, threadTs);
+    const before = await messagesOf(t, sessionId);
+
+    // As Slack sends it, here without bot_id and with no SLACK_BOT_USER_ID to recognise the bot.
+    const edited = await postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0EDITBOT",
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: "message",
+        subtype: "message_changed",
+        channel: CHANNEL,
+        ts: "1747214250.000300",
+        message: { type: "message", user: BOT_USER, text: "Rewritten.", ts: posted.ts, thread_ts: threadTs, edited: { user: BOT_USER, ts: "1747214250.000300" } },
+        previous_message: { type: "message", user: BOT_USER, text: posted.text, ts: posted.ts, thread_ts: threadTs },
+      },
+    });
+    expect(edited.status).toBe(200);
+    await settle(t);
+    expect(await messagesOf(t, sessionId)).toEqual(before);
+  });
+
   test("an assistant's message delivered by the events endpoint is posted once, however often it is redelivered or replayed", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
