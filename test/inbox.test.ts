@@ -74,6 +74,14 @@ async function pendingRuns(t: Backend) {
   );
 }
 
+/** Sets a scheduled run's state as Convex's scheduler does (convex-test lets a test write its system table). */
+async function setRunState(t: Backend, runId: Id<"_scheduled_functions">, state: { kind: string; error?: string }) {
+  await t.run(async (ctx) => {
+    const db = ctx.db as unknown as { patch: (table: string, id: string, fields: object) => Promise<void> };
+    await db.patch("_scheduled_functions", runId, { state });
+  });
+}
+
 /** Replaces a stored delivery's body with other bytes (or removes it), as if storage had changed under it. */
 async function replaceBody(t: Backend, deliveryId: unknown, bytes: string | null) {
   const stored = await delivery(t, deliveryId);
@@ -357,7 +365,7 @@ describe("lost runs", () => {
 describe("one live run per delivery", () => {
   /** Marks a scheduled run as Convex does once it has started it. */
   async function startedRun(t: Backend, runId: Id<"_scheduled_functions">) {
-    await t.run(async (ctx) => await ctx.db.patch("_scheduled_functions", runId, { state: { kind: "inProgress" } }));
+    await setRunState(t, runId, { kind: "inProgress" });
   }
   async function scheduledRunOf(t: Backend, deliveryId: unknown) {
     return (await delivery(t, deliveryId)).scheduledRunId!;
@@ -376,7 +384,7 @@ describe("one live run per delivery", () => {
       );
     });
     // Once the run is over (here: it is canceled), the replay goes through and applies the delivery once.
-    await t.run(async (ctx) => await ctx.db.patch("_scheduled_functions", runId, { state: { kind: "canceled" } }));
+    await setRunState(t, runId, { kind: "canceled" });
     await t.mutation(internal.ingest.replay, { deliveryId });
     await settle(t);
     expect(await linksOf(t, workOrderId)).toHaveLength(2);
@@ -457,10 +465,8 @@ describe("recovery of lost runs, page by page", () => {
     await orderOnFeatureBranch(t);
     const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
     const { scheduledRunId } = await delivery(t, deliveryId);
-    await t.run(async (ctx) => {
-      await ctx.db.patch("_scheduled_functions", scheduledRunId!, { state: { kind: "failed", error: `Uncaught Error: ${"stack ".repeat(2000)}` } });
-      await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { attempts: MAX_ATTEMPTS - 1 });
-    });
+    await setRunState(t, scheduledRunId!, { kind: "failed", error: `Uncaught Error: ${"stack ".repeat(2000)}` });
+    await t.run(async (ctx) => await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { attempts: MAX_ATTEMPTS - 1 }));
     vi.advanceTimersByTime(11 * 60 * 1000);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
     const failed = await delivery(t, deliveryId);
