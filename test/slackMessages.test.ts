@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer } from "../scripts/lib/fakeSlack";
-import { renderCard } from "../src/slack/card";
+import { renderCard, type RenderedCard } from "../src/slack/card";
 import { escapeSlackText, splitForSlack } from "../src/slack/text";
 import { callSlack, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
+import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 
 /*
  * The pure half of posting to Slack: how a reply is cut into posts, how a
@@ -94,12 +95,60 @@ describe("the work-order card", () => {
     const card = renderCard({ ...view, pullRequests: Array.from({ length: 5 }, () => long), morePullRequests: true });
     expect(card.text).toContain("(and more)");
     expect(JSON.stringify(card.blocks.at(-1))).toContain("more pull requests than the 5 shown");
-    for (const block of card.blocks) {
-      const text = block.type === "section" ? block.text.text : block.elements[0].text;
-      expect(text.length).toBeLessThanOrEqual(3000);
-    }
+    expectWithinBlockKit(card);
+  });
+
+  test("a pull-request link that escaping takes past 3,000 characters is shown by its label, without the link", () => {
+    const url = `https://github.com/${"&".repeat(1900)}/api/pull/1`;
+    const card = renderCard({ ...view, pullRequests: [url] });
+    expectWithinBlockKit(card);
+    // The label is the owner/repo#number, cut to 100 characters.
+    expect(card.blocks[1]).toEqual({ type: "section", text: { type: "mrkdwn", text: `:link: Pull request ${"&amp;".repeat(99)}…` } });
+    expect(card.text).toBe(`Work order Fix &lt;login&gt; &amp; SSO: running · PR ${"&amp;".repeat(99)}…`);
+  });
+
+  test("for any title and links, every block and the fallback text stay within Slack's limits", () => {
+    const hostile = (maxLength: number) =>
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom("&", "<", ">", "|", "*", "`", "a", "é", "😀", " ", "\n"), maxLength, size: "max" }),
+        fc.string({ unit: "grapheme", maxLength, size: "max" }),
+      );
+    const url = fc.oneof(
+      fc.webUrl(),
+      hostile(2048).map((path) => `https://github.com/${path}`),
+      fc.tuple(hostile(900), hostile(900), fc.nat()).map(([owner, repo, n]) => `https://github.com/${owner}/${repo}/pull/${n}`),
+    );
+    const cardView = fc.record({
+      workOrderId: hostile(300),
+      title: hostile(5000),
+      status: fc.constantFrom(...WORK_ORDER_STATUSES),
+      pullRequests: fc.array(url, { maxLength: 7 }),
+      morePullRequests: fc.boolean(),
+    });
+    console.info(`card property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
+    fc.assert(
+      fc.property(cardView, (generated) => expectWithinBlockKit(renderCard(generated))),
+      { seed: SEED, numRuns: 60, endOnFailure: true },
+    );
   });
 });
+
+/** Block Kit's limits, as Slack counts them in what is sent: a card past them is refused for good. */
+function expectWithinBlockKit(card: RenderedCard) {
+  expect(card.blocks.length).toBeLessThanOrEqual(50);
+  expect(card.text.length).toBeGreaterThan(0);
+  expect(card.text.length).toBeLessThanOrEqual(3900);
+  for (const block of card.blocks) {
+    const texts = block.type === "section" ? [block.text.text] : block.elements.map((element) => element.text);
+    if (block.type === "context") {
+      expect(block.elements.length).toBeLessThanOrEqual(10);
+    }
+    for (const text of texts) {
+      expect(text.length).toBeGreaterThan(0);
+      expect(text.length).toBeLessThanOrEqual(3000);
+    }
+  }
+}
 
 describe("the Web API client", () => {
   const config = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_URL, timeoutMs: 10_000 };
