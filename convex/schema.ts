@@ -116,7 +116,7 @@ export default defineSchema({
 
   // One row per request to make to Slack's Web API (a reply's part, a card's
   // post or edit), written when the fact to show is written and sent in
-  // creation order per channel by slackOutbox:sendNext. A reply carries its
+  // creation order per channel by outbox/send:sendNext. A reply carries its
   // text; a card is rendered from its order when sent. Sent rows are purged
   // after DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
   slack_outbox: defineTable({

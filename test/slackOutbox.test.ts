@@ -494,12 +494,12 @@ describe("delivery", () => {
     const lane = await t.run(async (ctx) => (await ctx.db.query("slack_lanes").collect())[0]);
     // Due long ago but still pending: Convex will run it, so nothing is added.
     await t.run(async (ctx) => await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 }));
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     // The run is lost: recovery starts another once it is overdue.
     await t.run(async (ctx) => await ctx.scheduler.cancel(lane.runner!));
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(11 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
   });
@@ -515,7 +515,7 @@ describe("delivery", () => {
       await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
       await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
     });
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
@@ -544,9 +544,9 @@ describe("delivery", () => {
     await reply(t, sessionId, "kept");
     await settle(t);
     await vi.advanceTimersByTimeAsync(29 * 24 * 60 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(1);
     expect((await outboxRows(t)).map((row) => [row.status, row.request.kind === "reply" && row.request.text])).toEqual([["failed", "lost"]]);
     expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
   });

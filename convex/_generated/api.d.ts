@@ -44,6 +44,8 @@ import type * as model_targets from "../model/targets.js";
 import type * as model_validators from "../model/validators.js";
 import type * as model_values from "../model/values.js";
 import type * as model_workOrders from "../model/workOrders.js";
+import type * as outbox_maintenance from "../outbox/maintenance.js";
+import type * as outbox_send from "../outbox/send.js";
 import type * as reconcile from "../reconcile.js";
 import type * as slackOutbox from "../slackOutbox.js";
 import type * as workOrderArgs from "../workOrderArgs.js";
@@ -91,6 +93,8 @@ declare const fullApi: ApiFromModules<{
   "model/validators": typeof model_validators;
   "model/values": typeof model_values;
   "model/workOrders": typeof model_workOrders;
+  "outbox/maintenance": typeof outbox_maintenance;
+  "outbox/send": typeof outbox_send;
   reconcile: typeof reconcile;
   slackOutbox: typeof slackOutbox;
   workOrderArgs: typeof workOrderArgs;

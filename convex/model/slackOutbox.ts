@@ -79,7 +79,7 @@ export async function laneIsRunning(ctx: QueryCtx, lane: Doc<"slack_lanes">): Pr
 
 /** Makes the lane's one runner the one scheduled now, `delayMs` from now. */
 export async function scheduleLane(ctx: MutationCtx, lane: Doc<"slack_lanes">, delayMs: number) {
-  const runner = await ctx.scheduler.runAfter(delayMs, internal.slackOutbox.sendNext, { laneId: lane._id });
+  const runner = await ctx.scheduler.runAfter(delayMs, internal.outbox.send.sendNext, { laneId: lane._id });
   await ctx.db.patch("slack_lanes", lane._id, { runner, runAt: Date.now() + delayMs });
 }
 
