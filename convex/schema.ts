@@ -128,6 +128,9 @@ export default defineSchema({
     attempts: v.number(),
     // When the next attempt is due (queued rows); the method and answer of the last attempt.
     nextAttemptAt: v.optional(v.number()),
+    // A post of which an attempt got no clear answer: Slack may hold it, so
+    // the next attempt looks for it (by the row's marker) before posting.
+    maybePosted: v.optional(v.literal(true)),
     method: v.optional(v.string()),
     ts: v.optional(v.string()),
     error: v.optional(v.string()),

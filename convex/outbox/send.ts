@@ -4,7 +4,15 @@ import type { Doc } from "../_generated/dataModel";
 import { internalAction, internalMutation, type MutationCtx } from "../_generated/server";
 import { renderCard, CARD_PULL_REQUESTS } from "../../src/slack/card";
 import { escapeSlackText } from "../../src/slack/text";
-import { callSlack, SLACK_API_URL, type SlackAnswer, type SlackCall } from "../../src/slack/webApi";
+import {
+  callSlack,
+  findPost,
+  postMarker,
+  SLACK_API_URL,
+  type PostSought,
+  type SlackAnswer,
+  type SlackCall,
+} from "../../src/slack/webApi";
 import { slackMessageId } from "../../src/sources/slack/events";
 import { truncate } from "../../src/text";
 import { LIMITS } from "../../src/limits";
@@ -46,30 +54,55 @@ async function oldestRow(ctx: MutationCtx, lane: Doc<"slack_lanes">, status: "qu
     .first();
 }
 
-/** Queues the row for another attempt with backoff (or Slack's Retry-After), or fails it when attempts are spent. */
-async function retryOrFail(ctx: MutationCtx, row: Doc<"slack_outbox">, problem: { error: string; retryAfterMs?: number }) {
+/**
+ * Queues the row for another attempt with backoff (or Slack's Retry-After),
+ * or fails it when attempts are spent. A post whose outcome is uncertain is
+ * marked, so that its next attempt first looks for it in the thread.
+ */
+async function retryOrFail(
+  ctx: MutationCtx,
+  row: Doc<"slack_outbox">,
+  problem: { error: string; retryAfterMs?: number; uncertain?: true },
+) {
   const now = Date.now();
+  const maybePosted = row.maybePosted ?? (problem.uncertain && row.method === "chat.postMessage" ? true : undefined);
   if (row.attempts >= MAX_ATTEMPTS) {
     await updateOutboxRow(ctx, row, {
       status: "failed",
       error: truncate(`${problem.error} (gave up after ${row.attempts} attempts)`, LIMITS.reasonChars),
       nextAttemptAt: undefined,
       finishedAt: now,
+      maybePosted,
     });
     return;
   }
   const delay = problem.retryAfterMs ?? RETRY_DELAYS_MS[row.attempts - 1];
-  await updateOutboxRow(ctx, row, { status: "queued", error: problem.error, nextAttemptAt: now + delay });
+  await updateOutboxRow(ctx, row, {
+    status: "queued",
+    error: truncate(problem.error, LIMITS.reasonChars),
+    nextAttemptAt: now + delay,
+    maybePosted,
+  });
   await cardRowRequeued(ctx, row);
 }
+
+/** A Slack ts (seconds, with microseconds) for a time in milliseconds. */
+function slackTs(ms: number): string {
+  return (ms / 1000).toFixed(6);
+}
+
+// How long before a row was queued its post could carry a Slack ts: clocks differ a little.
+const CLOCK_SLACK_MS = 60_000;
 
 /** The Web API call that carries out a row, as things are now; null when what it shows is gone. */
 async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"slack_cards"> | null): Promise<SlackCall | null> {
   const { request } = row;
+  // Each post carries the row's marker, by which it is found again after an uncertain attempt.
+  const metadata = postMarker(row._id);
   if (request.kind === "reply") {
     return {
       method: "chat.postMessage",
-      args: { channel: row.channel, thread_ts: row.threadTs, text: escapeSlackText(request.text) },
+      args: { channel: row.channel, thread_ts: row.threadTs, text: escapeSlackText(request.text), metadata },
     };
   }
   const order = await ctx.db.get("work_orders", request.workOrderId);
@@ -88,14 +121,15 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"sl
     morePullRequests: pullRequests.length > CARD_PULL_REQUESTS,
   });
   return card.ts === undefined
-    ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks } }
+    ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks, metadata } }
     : { method: "chat.update", args: { channel: row.channel, ts: card.ts, text, blocks } };
 }
 
 /**
  * The runner's first step: claims the channel's oldest queued row, if it is
- * due, and says what to send; otherwise reschedules the runner for when it
- * is due, or ends it when the channel's queue is empty.
+ * due, and says what to send (and, for a post that may already be in the
+ * thread, where to look for it first); otherwise reschedules the runner for
+ * when it is due, or ends it when the channel's queue is empty.
  */
 export const claimNext = internalMutation({
   args: { laneId: v.id("slack_lanes") },
@@ -103,6 +137,7 @@ export const claimNext = internalMutation({
     v.object({
       rowId: v.id("slack_outbox"),
       call: vSlackCall,
+      lookFirst: v.optional(v.object({ channel: v.string(), threadTs: v.string(), oldest: v.string(), marker: v.string() })),
     }),
     v.null(),
   ),
@@ -114,7 +149,10 @@ export const claimNext = internalMutation({
     // The lane has one runner, so a row still being sent was left by a run that died waiting for Slack.
     const orphan = await oldestRow(ctx, lane, "sending");
     if (orphan !== null) {
-      await retryOrFail(ctx, orphan, { error: "The run sending it ended before Slack's answer was recorded; Slack may have received it." });
+      await retryOrFail(ctx, orphan, {
+        error: "The run sending it ended before Slack's answer was recorded; Slack may have received it.",
+        uncertain: true,
+      });
     }
     const row = await oldestRow(ctx, lane, "queued");
     if (row === null) {
@@ -139,7 +177,11 @@ export const claimNext = internalMutation({
     }
     await updateOutboxRow(ctx, row, { status: "sending", attempts: row.attempts + 1, method: call.method, nextAttemptAt: undefined });
     await logCost(ctx, `claim ${row.request.kind}`);
-    return { rowId: row._id, call };
+    const lookFirst =
+      row.maybePosted === true && call.method === "chat.postMessage"
+        ? { channel: row.channel, threadTs: row.threadTs, oldest: slackTs(row._creationTime - CLOCK_SLACK_MS), marker: row._id }
+        : undefined;
+    return { rowId: row._id, call, lookFirst };
   },
 });
 
@@ -155,7 +197,7 @@ export const recordOutcome = internalMutation({
     const now = Date.now();
     switch (answer.kind) {
       case "ok": {
-        await updateOutboxRow(ctx, row, { status: "sent", ts: answer.ts, error: undefined, finishedAt: now });
+        await updateOutboxRow(ctx, row, { status: "sent", ts: answer.ts, error: undefined, finishedAt: now, maybePosted: undefined });
         if (answer.ts !== undefined && row.request.kind === "reply") {
           // Slack's echo of this post names it by this id: it is this message, not a new one.
           await recordOrigin(ctx, slackMessageId(row.team, row.channel, answer.ts), row.request.messageId);
@@ -186,6 +228,38 @@ export const recordOutcome = internalMutation({
   },
 });
 
+/**
+ * What Slack says to a claimed row's request. A post that may already be in
+ * the thread (an earlier attempt got no clear answer) is looked for first,
+ * by its marker: found, it is not posted again. When the thread cannot be
+ * read for good (a missing `channels:history` scope, say), it is posted
+ * all the same, with a warning: it may then show twice.
+ */
+async function answerTo(claimed: { rowId: string; call: SlackCall; lookFirst?: PostSought }): Promise<SlackAnswer> {
+  const token = setting("SLACK_BOT_TOKEN");
+  if (token === undefined) {
+    return { kind: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." };
+  }
+  const config = { token, baseUrl: setting("SLACK_API_URL") ?? SLACK_API_URL, timeoutMs: TIMEOUT_MS };
+  if (claimed.lookFirst !== undefined) {
+    const search = await findPost(config, claimed.lookFirst);
+    switch (search.kind) {
+      case "found":
+        return { kind: "ok", ts: search.ts };
+      case "retry":
+        return search;
+      case "failed":
+        console.warn(`slackOutbox: row ${claimed.rowId} may already be posted, but its thread cannot be read (${search.error}); posting it again`);
+        break;
+      case "notFound":
+        break;
+      default:
+        search satisfies never;
+    }
+  }
+  return await callSlack(config, claimed.call);
+}
+
 /** One step of a channel's runner: claim the next row, make its request, record the answer. */
 export const sendNext = internalAction({
   args: { laneId: v.id("slack_lanes") },
@@ -195,13 +269,8 @@ export const sendNext = internalAction({
     if (claimed === null) {
       return null;
     }
-    const token = setting("SLACK_BOT_TOKEN");
-    const answer: SlackAnswer =
-      token === undefined
-        ? { kind: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." }
-        : await callSlack({ token, baseUrl: setting("SLACK_API_URL") ?? SLACK_API_URL, timeoutMs: TIMEOUT_MS }, claimed.call);
+    const answer = await answerTo(claimed);
     await ctx.runMutation(internal.outbox.send.recordOutcome, { rowId: claimed.rowId, answer });
     return null;
   },
 });
-
