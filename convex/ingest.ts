@@ -2,6 +2,7 @@ import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
 import { cancelPendingRun, countDeliveries, deleteDeliveries, runInProgress, updateDelivery } from "./model/deliveries";
@@ -74,7 +75,7 @@ export const replayFailed = internalMutation({
   args: { source: v.optional(vSource), limit: v.optional(v.number()) },
   returns: v.array(v.id("webhook_deliveries")),
   handler: async (ctx, { source, limit }) => {
-    const take = Math.min(Math.max(1, Math.floor(limit ?? 100)), REPLAY_BATCH);
+    const take = pageSize(limit, { fallback: REPLAY_BATCH, max: REPLAY_BATCH });
     const failed =
       source === undefined
         ? await ctx.db
@@ -132,7 +133,7 @@ export const attempts = internalQuery({
     if ((await ctx.db.get("webhook_deliveries", deliveryId)) === null) {
       throw deliveryMissing(deliveryId);
     }
-    return await latestAttempts(ctx, deliveryId, Math.min(Math.max(1, Math.floor(limit ?? 100)), 100));
+    return await latestAttempts(ctx, deliveryId, pageSize(limit, { fallback: 100, max: 100 }));
   },
 });
 
@@ -176,7 +177,7 @@ export const inboxStatus = internalQuery({
       .query("webhook_deliveries")
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
       .order("desc")
-      .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), 100));
+      .take(pageSize(failures, { fallback: 20, max: 100 }));
     const oldest = await ctx.db
       .query("webhook_deliveries")
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))

@@ -3,6 +3,7 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { cardRowRequeued, outboxCounts, updateOutboxRow, wakeLane } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
+import { pageSize } from "../src/pageSize";
 
 /*
  * Operating the Slack outbox (docs/contract.md section 4, outbound): see it
@@ -32,7 +33,7 @@ export const status = internalQuery({
       .query("slack_outbox")
       .withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
       .order("desc")
-      .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), BATCH));
+      .take(pageSize(failures, { fallback: 20, max: BATCH }));
     return {
       counts: await outboxCounts(ctx),
       recentFailures: recent.map((row) => ({
@@ -89,7 +90,7 @@ export const replayFailed = internalMutation({
     const failed = await ctx.db
       .query("slack_outbox")
       .withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
-      .take(Math.min(Math.max(1, Math.floor(limit ?? BATCH)), BATCH));
+      .take(pageSize(limit, { fallback: BATCH, max: BATCH }));
     for (const row of failed) {
       await requeue(ctx, row);
     }

@@ -551,6 +551,16 @@ describe("failed deliveries wait for an operator", () => {
     ]);
   });
 
+  test("operators' counts are read as whole numbers from 1 to 100; anything that is not a number reads the default", async () => {
+    const t = newBackend();
+    const { failed } = await oneOfEach(t);
+    for (const failures of [Number.NaN, Number.POSITIVE_INFINITY, -5, 0.5, 1e9]) {
+      expect((await t.query(internal.ingest.inboxStatus, { failures })).recentFailures.map(({ deliveryId }) => deliveryId)).toEqual([failed]);
+      expect(await t.query(internal.ingest.attempts, { deliveryId: failed, limit: failures })).toHaveLength(1);
+    }
+    expect(await t.mutation(internal.ingest.replayFailed, { limit: Number.NaN })).toEqual([failed]);
+  });
+
   test("inboxStatus shows the oldest failed delivery and its age", async () => {
     const t = newBackend();
     expect((await t.query(internal.ingest.inboxStatus, {})).oldestFailure).toBeNull();
