@@ -556,7 +556,7 @@ describe("failed deliveries wait for an operator", () => {
     const { failed } = await oneOfEach(t);
     for (const failures of [Number.NaN, Number.POSITIVE_INFINITY, -5, 0.5, 1e9]) {
       expect((await t.query(internal.ingest.inboxStatus, { failures })).recentFailures.map(({ deliveryId }) => deliveryId)).toEqual([failed]);
-      expect(await t.query(internal.ingest.attempts, { deliveryId: failed, limit: failures })).toHaveLength(1);
+      expect(await t.query(internal.ingest.attempts, { deliveryId: failed as Id<"webhook_deliveries">, limit: failures })).toHaveLength(1);
     }
     expect(await t.mutation(internal.ingest.replayFailed, { limit: Number.NaN })).toEqual([failed]);
   });
