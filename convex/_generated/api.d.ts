@@ -30,6 +30,7 @@ import type * as model_chatMessages from "../model/chatMessages.js";
 import type * as model_chatSessions from "../model/chatSessions.js";
 import type * as model_config from "../model/config.js";
 import type * as model_cost from "../model/cost.js";
+import type * as model_counters from "../model/counters.js";
 import type * as model_deliveries from "../model/deliveries.js";
 import type * as model_errors from "../model/errors.js";
 import type * as model_launch from "../model/launch.js";
@@ -79,6 +80,7 @@ declare const fullApi: ApiFromModules<{
   "model/chatSessions": typeof model_chatSessions;
   "model/config": typeof model_config;
   "model/cost": typeof model_cost;
+  "model/counters": typeof model_counters;
   "model/deliveries": typeof model_deliveries;
   "model/errors": typeof model_errors;
   "model/launch": typeof model_launch;
