@@ -465,6 +465,9 @@ describe("recovery of lost runs, page by page", () => {
     await orderOnFeatureBranch(t);
     const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
     const { scheduledRunId } = await delivery(t, deliveryId);
+    // The run dies before it records anything (here: it is canceled, then its record says it failed so).
+    await t.run(async (ctx) => await ctx.scheduler.cancel(scheduledRunId!));
+    await runDue(t);
     await setRunState(t, scheduledRunId!, { kind: "failed", error: `Uncaught Error: ${"stack ".repeat(2000)}` });
     await t.run(async (ctx) => await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { attempts: MAX_ATTEMPTS - 1 }));
     vi.advanceTimersByTime(11 * 60 * 1000);
