@@ -13,9 +13,9 @@ crons.interval("recover lost deliveries", { minutes: 5 }, internal.inbox.mainten
 crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
 
 // Restarts the Slack outbox runners of channels whose scheduled run was lost.
-crons.interval("recover lost Slack runners", { minutes: 5 }, internal.slackOutbox.recoverLost, {});
+crons.interval("recover lost Slack runners", { minutes: 5 }, internal.outbox.maintenance.recoverLost, {});
 
 // Deletes Slack outbox rows sent longer than DELIVERY_RETENTION_DAYS ago, in batches.
-crons.daily("purge sent Slack posts", { hourUTC: 3, minuteUTC: 47 }, internal.slackOutbox.purgeSent, {});
+crons.daily("purge sent Slack posts", { hourUTC: 3, minuteUTC: 47 }, internal.outbox.maintenance.purgeSent, {});
 
 export default crons;

@@ -2,9 +2,17 @@ import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
-import { cancelPendingRun, countConflicts, countDeliveries, deleteDeliveries, updateDelivery } from "./model/deliveries";
+import {
+  cancelPendingRun,
+  countConflicts,
+  countDeliveries,
+  deleteDeliveries,
+  runInProgress,
+  updateDelivery,
+} from "./model/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
 import { outboxCounts } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
@@ -20,10 +28,12 @@ const REPLAY_BATCH = 100;
 
 /**
  * Sets a delivery to be processed again now, with a fresh round of attempts;
- * its history keeps every earlier attempt and gains a `replayed` row.
+ * its history keeps every earlier attempt and gains a `replayed` row. The
+ * caller has checked that no run of it is in progress: a delivery has at
+ * most one live run.
  */
 async function requeue(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  // A retry still waiting is replaced by this run, not run besides it.
+  // A run still waiting is replaced by this one, not run besides it.
   await cancelPendingRun(ctx, delivery);
   const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
     deliveryId: delivery._id,
@@ -52,17 +62,27 @@ export const replay = internalMutation({
     if (delivery === null) {
       throw deliveryMissing(deliveryId);
     }
+    if (await runInProgress(ctx, delivery)) {
+      throw new ConvexError({
+        code: "INVALID_ARGUMENT",
+        message: `Delivery ${deliveryId} is being processed right now; replay it once that run has ended (ingest:attempts shows how it ended).`,
+      });
+    }
     await requeue(ctx, delivery);
     return { deliveryId, previousStatus: delivery.status };
   },
 });
 
-/** Operators: replays the oldest failed deliveries, of one source or all (`npx convex run ingest:replayFailed`). */
+/**
+ * Operators: replays the oldest failed deliveries, of one source or all
+ * (`npx convex run ingest:replayFailed`); one whose retry is running now is
+ * left to it.
+ */
 export const replayFailed = internalMutation({
   args: { source: v.optional(vSource), limit: v.optional(v.number()) },
   returns: v.array(v.id("webhook_deliveries")),
   handler: async (ctx, { source, limit }) => {
-    const take = Math.min(Math.max(1, Math.floor(limit ?? 100)), REPLAY_BATCH);
+    const take = pageSize(limit, { fallback: REPLAY_BATCH, max: REPLAY_BATCH });
     const failed =
       source === undefined
         ? await ctx.db
@@ -73,10 +93,14 @@ export const replayFailed = internalMutation({
             .query("webhook_deliveries")
             .withIndex("by_source_status_receivedAt", (q) => q.eq("source", source).eq("status", "failed"))
             .take(take);
+    const replayed = [];
     for (const delivery of failed) {
-      await requeue(ctx, delivery);
+      if (!(await runInProgress(ctx, delivery))) {
+        await requeue(ctx, delivery);
+        replayed.push(delivery._id);
+      }
     }
-    return failed.map((delivery) => delivery._id);
+    return replayed;
   },
 });
 
@@ -116,7 +140,7 @@ export const attempts = internalQuery({
     if ((await ctx.db.get("webhook_deliveries", deliveryId)) === null) {
       throw deliveryMissing(deliveryId);
     }
-    return await latestAttempts(ctx, deliveryId, Math.min(Math.max(1, Math.floor(limit ?? 100)), 100));
+    return await latestAttempts(ctx, deliveryId, pageSize(limit, { fallback: 100, max: 100 }));
   },
 });
 
@@ -162,7 +186,7 @@ export const inboxStatus = internalQuery({
       .query("webhook_deliveries")
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
       .order("desc")
-      .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), 100));
+      .take(pageSize(failures, { fallback: 20, max: 100 }));
     const oldest = await ctx.db
       .query("webhook_deliveries")
       .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))

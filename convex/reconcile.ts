@@ -1,20 +1,14 @@
 import { v, type Infer } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Doc, Id } from "./_generated/dataModel";
-import {
-  internalAction,
-  internalMutation,
-  internalQuery,
-  type ActionCtx,
-  type MutationCtx,
-} from "./_generated/server";
-import { describeWorkflow, EXECUTION_STATUSES, startWorkflow } from "../src/temporal/client";
+import type { Doc } from "./_generated/dataModel";
+import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { describeWorkflow, EXECUTION_STATUSES } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
-import { launchInputOf, workflowTypeProblem } from "./model/launch";
-import { changeStatus, type StatusChange } from "./model/status";
-import type { WorkOrderStatus } from "../src/workOrders/status";
+import { liveRun } from "./model/scheduling";
+import { byReconciler, changeStatus } from "./model/status";
+import { launchEach } from "./launcher";
 
 /*
  * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
@@ -37,11 +31,6 @@ const TEMPORAL_CONCURRENCY = 10;
 // A submitted order not accepted this long after it was submitted is launched again.
 const RELAUNCH_AFTER_MS = 5 * 60 * 1000;
 
-/** A status change the reconciler (or the launch) asks for, as the history records it. */
-function byReconciler(to: WorkOrderStatus, reason: string): StatusChange {
-  return { to, source: "reconcile", actorKind: "service", actor: "reconciler", reason };
-}
-
 const vPhase = v.union(v.literal("accepted"), v.literal("running"), v.literal("submitted"));
 type Phase = Infer<typeof vPhase>;
 const vPage = { phase: vPhase, cursor: v.union(v.string(), v.null()), cutoff: v.number() };
@@ -60,8 +49,7 @@ async function runningPage(ctx: MutationCtx, chain: Chain) {
     .query("reconciler_chains")
     .withIndex("by_chain", (q) => q.eq("chain", chain))
     .unique();
-  const page = row === null ? null : await ctx.db.system.get("_scheduled_functions", row.page);
-  return page !== null && (page.state.kind === "pending" || page.state.kind === "inProgress") ? page : null;
+  return row === null ? null : await liveRun(ctx, row.page);
 }
 
 /** Schedules a chain's next page and makes it the one a sweep waits for. */
@@ -226,7 +214,7 @@ export const applyDescriptions = internalMutation({
   },
 });
 
-/** Runs `work` over `items`, at most `limit` at a time. */
+/** Runs `work` over `items`, at most `limit` at a time (describing never throws: Temporal's troubles are answers). */
 async function inBatches<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = [];
   for (let start = 0; start < items.length; start += limit) {
@@ -250,7 +238,7 @@ export const checkPage = internalAction({
     const result = await ctx.runQuery(internal.reconcile.stalePage, { ...page, numItems: TEMPORAL_PAGE });
     const carryOn = { page, isDone: result.isDone, continueCursor: result.continueCursor };
     if (page.phase === "submitted") {
-      await inBatches(result.workOrderIds, TEMPORAL_CONCURRENCY, (workOrderId) => launchWorkOrder(ctx, workOrderId));
+      await launchEach(ctx, result.workOrderIds, TEMPORAL_CONCURRENCY);
       await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
       return null;
     }
@@ -265,88 +253,6 @@ export const checkPage = internalAction({
     }
     await ctx.runMutation(internal.reconcile.applyDescriptions, { phase: page.phase, descriptions });
     await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
-    return null;
-  },
-});
-
-/** The launch request of a submitted order, or null when it is not submitted (any more). */
-export const launchRequest = internalQuery({
-  args: { workOrderId: v.id("work_orders") },
-  returns: v.union(v.object({ workflowType: v.string(), input: v.any() }), v.null()),
-  handler: async (ctx, { workOrderId }) => {
-    const order = await ctx.db.get("work_orders", workOrderId);
-    if (order === null || order.status !== "submitted") {
-      return null;
-    }
-    return { workflowType: order.workflowType, input: await launchInputOf(ctx, order) };
-  },
-});
-
-/**
- * Starts the workflow of a submitted order; started or already started moves
- * it to accepted, a request Temporal refuses fails it. An unlisted workflow
- * type (JANGAR_WORKFLOW_TYPES changed after the order was created) and
- * Temporal being unable to take it now leave it submitted, with a log line.
- */
-async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
-  const config = launchConfig();
-  if (config === null) {
-    return;
-  }
-  const request = await ctx.runQuery(internal.reconcile.launchRequest, { workOrderId });
-  if (request === null) {
-    return;
-  }
-  const unlisted = workflowTypeProblem(request.workflowType);
-  if (unlisted !== null) {
-    console.warn(`launch: work order ${workOrderId} stays submitted, not launched: ${unlisted}`);
-    return;
-  }
-  const started = await startWorkflow(config.temporal, {
-    workflowId: workOrderId,
-    workflowType: request.workflowType,
-    taskQueue: config.taskQueue,
-    input: request.input,
-    requestId: `launch-${workOrderId}`,
-  });
-  switch (started.kind) {
-    case "failed":
-      console.warn(`launch: work order ${workOrderId} stays submitted, to be launched again: ${started.reason}`);
-      return;
-    case "refused":
-      console.warn(`launch: work order ${workOrderId} fails: ${started.reason}`);
-      await ctx.runMutation(internal.reconcile.markLaunched, { workOrderId, to: "failed", reason: started.reason });
-      return;
-    case "started":
-    case "alreadyStarted":
-      await ctx.runMutation(internal.reconcile.markLaunched, {
-        workOrderId,
-        to: "accepted",
-        reason: started.kind === "started" ? `workflow started (run ${started.runId})` : "workflow already started",
-      });
-      return;
-  }
-  started satisfies never;
-}
-
-export const launch = internalAction({
-  args: { workOrderId: v.id("work_orders") },
-  returns: v.null(),
-  handler: async (ctx, { workOrderId }) => {
-    await launchWorkOrder(ctx, workOrderId);
-    return null;
-  },
-});
-
-/** Records what the launch of a submitted order came to; an order that moved on meanwhile keeps its status. */
-export const markLaunched = internalMutation({
-  args: { workOrderId: v.id("work_orders"), to: v.union(v.literal("accepted"), v.literal("failed")), reason: v.string() },
-  returns: v.null(),
-  handler: async (ctx, { workOrderId, to, reason }) => {
-    const order = await ctx.db.get("work_orders", workOrderId);
-    if (order !== null && order.status === "submitted") {
-      await changeStatus(ctx, order, byReconciler(to, reason));
-    }
     return null;
   },
 });

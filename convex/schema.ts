@@ -93,12 +93,16 @@ export default defineSchema({
   // A chat message that came from a sender, under the sender's id for it
   // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
   // edited and removed through it. editVersion is the latest edit applied;
-  // removedAt marks a message removed at the sender.
+  // removedAt marks a message removed at the sender. An `outbound` origin is
+  // a post of ours (a part of an assistant's reply the outbox posted): it
+  // only keeps the sender's echo out; edits and deletions of it at the
+  // sender leave the chat message as it is.
   chat_message_origins: defineTable({
     externalId: v.string(),
     messageId: v.id("chat_messages"),
     editVersion: v.optional(v.string()),
     removedAt: v.optional(v.number()),
+    outbound: v.optional(v.literal(true)),
   }).index("by_externalId", ["externalId"]),
 
   // A Slack thread bound to the chat session its app mention started.
@@ -126,7 +130,7 @@ export default defineSchema({
 
   // One row per request to make to Slack's Web API (a reply's part, a card's
   // post or edit), written when the fact to show is written and sent in
-  // creation order per channel by slackOutbox:sendNext. A reply carries its
+  // creation order per channel by outbox/send:sendNext. A reply carries its
   // text; a card is rendered from its order when sent. Sent rows are purged
   // after DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
   slack_outbox: defineTable({
@@ -138,6 +142,9 @@ export default defineSchema({
     attempts: v.number(),
     // When the next attempt is due (queued rows); the method and answer of the last attempt.
     nextAttemptAt: v.optional(v.number()),
+    // A post of which an attempt got no clear answer: Slack may hold it, so
+    // the next attempt looks for it (by the row's marker) before posting.
+    maybePosted: v.optional(v.literal(true)),
     method: v.optional(v.string()),
     ts: v.optional(v.string()),
     error: v.optional(v.string()),

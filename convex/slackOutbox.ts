@@ -1,275 +1,17 @@
 import { ConvexError, v } from "convex/values";
-import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
-import { renderCard, CARD_PULL_REQUESTS } from "../src/slack/card";
-import { escapeSlackText } from "../src/slack/text";
-import { callSlack, SLACK_API_URL, type SlackAnswer, type SlackCall } from "../src/slack/webApi";
-import { slackMessageId } from "../src/sources/slack/events";
-import { truncate } from "../src/text";
-import { LIMITS } from "../src/limits";
-import { deliveryRetentionMs, setting } from "./model/config";
-import { transactionCost } from "./model/cost";
-import { recordOrigin } from "./model/messageOrigins";
-import {
-  cardOf,
-  cardRowRequeued,
-  countOutbox,
-  laneIsRunning,
-  laneOf,
-  outboxCounts,
-  scheduleLane,
-  updateOutboxRow,
-  wakeLane,
-} from "./model/slackOutbox";
-import { vOutboxStatus, vSlackAnswer, vSlackCall } from "./model/slackValidators";
+import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { cardRowRequeued, outboxCounts, updateOutboxRow, wakeLane } from "./model/slackOutbox";
+import { vOutboxStatus } from "./model/slackValidators";
+import { pageSize } from "../src/pageSize";
 
 /*
- * Sending the Slack outbox (docs/contract.md section 4, outbound). Each
- * channel has one runner at a time (slack_lanes): a chain of sendNext runs,
- * each claiming the channel's oldest queued row, making its one request,
- * recording the answer and scheduling the next, a second later. A row that
- * must wait (Slack's Retry-After, backoff) holds its channel back, so posts
- * go out in the order they were made; a row Slack refuses for good ends
- * failed and the channel goes on.
+ * Operating the Slack outbox (docs/contract.md section 4, outbound): see it
+ * at a glance, replay failed rows. Sending is in outbox/send.ts, the crons
+ * in outbox/maintenance.ts.
  */
 
-// Slack allows about one message per second per channel.
-const SPACING_MS = 1000;
-const TIMEOUT_MS = 10_000;
-// After attempt n (1-based) the next one waits RETRY_DELAYS_MS[n - 1] (or Slack's Retry-After); then the row fails.
-const RETRY_DELAYS_MS = [5_000, 30_000, 2 * 60_000, 10 * 60_000, 30 * 60_000] as const;
-const MAX_ATTEMPTS = RETRY_DELAYS_MS.length + 1;
-// A lane whose runner was due this long ago and is neither pending nor running has lost it.
-const LOST_AFTER_MS = 10 * 60 * 1000;
 const BATCH = 100;
-
-/** With JANGAR_LOG_COST set, what this transaction read and wrote (how `npm run bench` measures the outbox). */
-async function logCost(ctx: MutationCtx, step: string) {
-  if (setting("JANGAR_LOG_COST") !== undefined) {
-    console.log(`slackOutbox: ${step} cost ${JSON.stringify(await transactionCost(ctx))}`);
-  }
-}
-
-/** The lane's oldest row in `status`. */
-async function oldestRow(ctx: MutationCtx, lane: Doc<"slack_lanes">, status: "queued" | "sending") {
-  return await ctx.db
-    .query("slack_outbox")
-    .withIndex("by_team_channel_status", (q) => q.eq("team", lane.team).eq("channel", lane.channel).eq("status", status))
-    .first();
-}
-
-/** Queues the row for another attempt with backoff (or Slack's Retry-After), or fails it when attempts are spent. */
-async function retryOrFail(ctx: MutationCtx, row: Doc<"slack_outbox">, problem: { error: string; retryAfterMs?: number }) {
-  const now = Date.now();
-  if (row.attempts >= MAX_ATTEMPTS) {
-    await updateOutboxRow(ctx, row, {
-      status: "failed",
-      error: truncate(`${problem.error} (gave up after ${row.attempts} attempts)`, LIMITS.reasonChars),
-      nextAttemptAt: undefined,
-      finishedAt: now,
-    });
-    return;
-  }
-  const delay = problem.retryAfterMs ?? RETRY_DELAYS_MS[row.attempts - 1];
-  await updateOutboxRow(ctx, row, { status: "queued", error: problem.error, nextAttemptAt: now + delay });
-  await cardRowRequeued(ctx, row);
-}
-
-/** The Web API call that carries out a row, as things are now; null when what it shows is gone. */
-async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"slack_cards"> | null): Promise<SlackCall | null> {
-  const { request } = row;
-  if (request.kind === "reply") {
-    return {
-      method: "chat.postMessage",
-      args: { channel: row.channel, thread_ts: row.threadTs, text: escapeSlackText(request.text) },
-    };
-  }
-  const order = await ctx.db.get("work_orders", request.workOrderId);
-  if (order === null || card === null) {
-    return null;
-  }
-  const pullRequests = await ctx.db
-    .query("work_order_links")
-    .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id).eq("kind", "pr"))
-    .take(CARD_PULL_REQUESTS + 1);
-  const { text, blocks } = renderCard({
-    workOrderId: order._id,
-    title: order.title,
-    status: order.status,
-    pullRequests: pullRequests.slice(0, CARD_PULL_REQUESTS).map((link) => link.value),
-    morePullRequests: pullRequests.length > CARD_PULL_REQUESTS,
-  });
-  return card.ts === undefined
-    ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks } }
-    : { method: "chat.update", args: { channel: row.channel, ts: card.ts, text, blocks } };
-}
-
-/**
- * The runner's first step: claims the channel's oldest queued row, if it is
- * due, and says what to send; otherwise reschedules the runner for when it
- * is due, or ends it when the channel's queue is empty.
- */
-export const claimNext = internalMutation({
-  args: { laneId: v.id("slack_lanes") },
-  returns: v.union(
-    v.object({
-      rowId: v.id("slack_outbox"),
-      call: vSlackCall,
-    }),
-    v.null(),
-  ),
-  handler: async (ctx, { laneId }) => {
-    const lane = await ctx.db.get("slack_lanes", laneId);
-    if (lane === null) {
-      return null;
-    }
-    // The lane has one runner, so a row still being sent was left by a run that died waiting for Slack.
-    const orphan = await oldestRow(ctx, lane, "sending");
-    if (orphan !== null) {
-      await retryOrFail(ctx, orphan, { error: "The run sending it ended before Slack's answer was recorded; Slack may have received it." });
-    }
-    const row = await oldestRow(ctx, lane, "queued");
-    if (row === null) {
-      await ctx.db.patch("slack_lanes", lane._id, { runner: undefined, runAt: undefined });
-      return null;
-    }
-    const now = Date.now();
-    if (row.nextAttemptAt !== undefined && row.nextAttemptAt > now) {
-      await scheduleLane(ctx, lane, row.nextAttemptAt - now);
-      return null;
-    }
-    const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
-    if (card?.queued === row._id) {
-      // Changes from now on need a request of their own: this one is rendered now.
-      await ctx.db.patch("slack_cards", card._id, { queued: undefined });
-    }
-    const call = await callFor(ctx, row, card);
-    if (call === null) {
-      await updateOutboxRow(ctx, row, { status: "failed", error: "The work order or its card no longer exists.", nextAttemptAt: undefined, finishedAt: now });
-      await scheduleLane(ctx, lane, 0);
-      return null;
-    }
-    await updateOutboxRow(ctx, row, { status: "sending", attempts: row.attempts + 1, method: call.method, nextAttemptAt: undefined });
-    await logCost(ctx, `claim ${row.request.kind}`);
-    return { rowId: row._id, call };
-  },
-});
-
-/** Records Slack's answer to a row's request, and schedules the channel's next request. */
-export const recordOutcome = internalMutation({
-  args: { rowId: v.id("slack_outbox"), answer: vSlackAnswer },
-  returns: v.null(),
-  handler: async (ctx, { rowId, answer }) => {
-    const row = await ctx.db.get("slack_outbox", rowId);
-    if (row === null || row.status !== "sending") {
-      return null;
-    }
-    const now = Date.now();
-    switch (answer.kind) {
-      case "ok": {
-        await updateOutboxRow(ctx, row, { status: "sent", ts: answer.ts, error: undefined, finishedAt: now });
-        if (answer.ts !== undefined && row.request.kind === "reply") {
-          // Slack's echo of this post names it by this id: it is this message, not a new one.
-          await recordOrigin(ctx, slackMessageId(row.team, row.channel, answer.ts), row.request.messageId);
-        }
-        if (answer.ts !== undefined && row.request.kind === "card" && row.method === "chat.postMessage") {
-          const card = await cardOf(ctx, row.request.workOrderId);
-          if (card !== null) {
-            await ctx.db.patch("slack_cards", card._id, { ts: answer.ts });
-          }
-        }
-        break;
-      }
-      case "retry":
-        await retryOrFail(ctx, row, answer);
-        break;
-      case "failed":
-        await updateOutboxRow(ctx, row, { status: "failed", error: answer.error, finishedAt: now });
-        break;
-      default:
-        answer satisfies never;
-    }
-    const lane = await laneOf(ctx, row);
-    if (lane !== null) {
-      await scheduleLane(ctx, lane, SPACING_MS);
-    }
-    await logCost(ctx, `record ${row.request.kind}`);
-    return null;
-  },
-});
-
-/** One step of a channel's runner: claim the next row, make its request, record the answer. */
-export const sendNext = internalAction({
-  args: { laneId: v.id("slack_lanes") },
-  returns: v.null(),
-  handler: async (ctx, { laneId }) => {
-    const claimed = await ctx.runMutation(internal.slackOutbox.claimNext, { laneId });
-    if (claimed === null) {
-      return null;
-    }
-    const token = setting("SLACK_BOT_TOKEN");
-    const answer: SlackAnswer =
-      token === undefined
-        ? { kind: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." }
-        : await callSlack({ token, baseUrl: setting("SLACK_API_URL") ?? SLACK_API_URL, timeoutMs: TIMEOUT_MS }, claimed.call);
-    await ctx.runMutation(internal.slackOutbox.recordOutcome, { rowId: claimed.rowId, answer });
-    return null;
-  },
-});
-
-/**
- * Cron: restarts the runner of each channel whose runner was due more than
- * LOST_AFTER_MS ago and is neither pending nor running (a run lost, an
- * action that died); the new run takes up a row left `sending`.
- */
-export const recoverLost = internalMutation({
-  args: {},
-  returns: v.number(),
-  handler: async (ctx) => {
-    const now = Date.now();
-    const overdue = await ctx.db
-      .query("slack_lanes")
-      .withIndex("by_runAt", (q) => q.gte("runAt", 0).lte("runAt", now - LOST_AFTER_MS))
-      .take(BATCH);
-    let recovered = 0;
-    for (const lane of overdue) {
-      if (await laneIsRunning(ctx, lane)) {
-        // Late but alive: looked at again only if it stays overdue, so it does not crowd out lost ones.
-        await ctx.db.patch("slack_lanes", lane._id, { runAt: now });
-      } else {
-        await scheduleLane(ctx, lane, 0);
-        recovered += 1;
-      }
-    }
-    if (overdue.length === BATCH) {
-      await ctx.scheduler.runAfter(0, internal.slackOutbox.recoverLost, {});
-    }
-    return recovered;
-  },
-});
-
-/** Cron: deletes rows sent longer than DELIVERY_RETENTION_DAYS ago, a batch per run; failed rows stay. */
-export const purgeSent = internalMutation({
-  args: {},
-  returns: v.number(),
-  handler: async (ctx) => {
-    const sent = await ctx.db
-      .query("slack_outbox")
-      .withIndex("by_status_finishedAt", (q) => q.eq("status", "sent").lt("finishedAt", Date.now() - deliveryRetentionMs()))
-      .take(BATCH);
-    for (const row of sent) {
-      await ctx.db.delete("slack_outbox", row._id);
-    }
-    if (sent.length > 0) {
-      await countOutbox(ctx, "sent", -sent.length);
-    }
-    if (sent.length === BATCH) {
-      await ctx.scheduler.runAfter(0, internal.slackOutbox.purgeSent, {});
-    }
-    return sent.length;
-  },
-});
 
 const vFailure = v.object({
   rowId: v.id("slack_outbox"),
@@ -291,7 +33,7 @@ export const status = internalQuery({
       .query("slack_outbox")
       .withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
       .order("desc")
-      .take(Math.min(Math.max(1, Math.floor(failures ?? 20)), BATCH));
+      .take(pageSize(failures, { fallback: 20, max: BATCH }));
     return {
       counts: await outboxCounts(ctx),
       recentFailures: recent.map((row) => ({
@@ -348,7 +90,7 @@ export const replayFailed = internalMutation({
     const failed = await ctx.db
       .query("slack_outbox")
       .withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
-      .take(Math.min(Math.max(1, Math.floor(limit ?? BATCH)), BATCH));
+      .take(pageSize(limit, { fallback: BATCH, max: BATCH }));
     for (const row of failed) {
       await requeue(ctx, row);
     }

@@ -119,14 +119,13 @@ describe("work orders", () => {
         await ctx.db.insert("work_order_links", { workOrderId, kind: "commit", value: sha(n) });
       }
     });
-    expect(await t.query(internal.reconcile.launchRequest, { workOrderId })).toEqual({
-      workflowType: "codex-implement",
-      input: {
-        workOrderId,
-        prompt: "Make the login page accept SSO.",
-        args: [{ name: "model", value: "gpt-5" }],
-        target: { targetRepo: "acme/api", targetBranch: "main" },
-      },
+    const request = await t.query(internal.launcher.launchRequest, { workOrderId });
+    expect(request?.workflowType).toBe("codex-implement");
+    expect(JSON.parse(request!.inputJson)).toEqual({
+      workOrderId,
+      prompt: "Make the login page accept SSO.",
+      args: [{ name: "model", value: "gpt-5" }],
+      target: { targetRepo: "acme/api", targetBranch: "main" },
     });
   });
 });

@@ -178,7 +178,7 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "workOrders:updateStatus (service)": { reads: ["order", "its patch"], writes: ["order", "history row"] },
   "workOrders:listBySession": { reads: ["session", "1 order"], writes: [] },
   "workOrderArgs:upsert (new name; 2 args before)": { reads: ["order", "session", "2 args (the cap of 100)", "target (the launch input's size)"], writes: ["arg"] },
-  "workOrderTargets:upsert (replacing)": { reads: ["order", "session", "target", "its patch"], writes: ["target"] },
+  "workOrderTargets:upsert (replacing)": { reads: ["order", "session", "target", "its patch", "3 args (the launch input's size)"], writes: ["target"] },
   "workOrderLinks:add (the order's first)": { reads: ["order", "session"], writes: ["link", "counter shard (new)"] },
   "workOrders:get (3 args, target, 1 link)": { reads: ["order", "session", "3 args", "target", "link"], writes: [] },
   "GitHub push (5 commits, 1 order on the branch)": {

@@ -74,6 +74,14 @@ async function pendingRuns(t: Backend) {
   );
 }
 
+/** Sets a scheduled run's state as Convex's scheduler does (convex-test lets a test write its system table). */
+async function setRunState(t: Backend, runId: Id<"_scheduled_functions">, state: { kind: string; error?: string }) {
+  await t.run(async (ctx) => {
+    const db = ctx.db as unknown as { patch: (table: string, id: string, fields: object) => Promise<void> };
+    await db.patch("_scheduled_functions", runId, { state });
+  });
+}
+
 /** Replaces a stored delivery's body with other bytes (or removes it), as if storage had changed under it. */
 async function replaceBody(t: Backend, deliveryId: unknown, bytes: string | null) {
   const stored = await delivery(t, deliveryId);
@@ -354,6 +362,123 @@ describe("lost runs", () => {
   });
 });
 
+describe("one live run per delivery", () => {
+  /** Marks a scheduled run as Convex does once it has started it. */
+  async function startedRun(t: Backend, runId: Id<"_scheduled_functions">) {
+    await setRunState(t, runId, { kind: "inProgress" });
+  }
+  async function scheduledRunOf(t: Backend, deliveryId: unknown) {
+    return (await delivery(t, deliveryId)).scheduledRunId!;
+  }
+
+  test("ingest:replay refuses a delivery whose run is in progress, and changes nothing", async () => {
+    const t = newBackend();
+    const workOrderId = await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(2) })).body.delivery as Id<"webhook_deliveries">;
+    const runId = await scheduledRunOf(t, deliveryId);
+    await startedRun(t, runId);
+    await expectNothingWritten(t, async () => {
+      const error = await expectConvexError(t.mutation(internal.ingest.replay, { deliveryId }), "INVALID_ARGUMENT");
+      expect(error.message).toBe(
+        `Delivery ${deliveryId} is being processed right now; replay it once that run has ended (ingest:attempts shows how it ended).`,
+      );
+    });
+    // Once the run is over (here: it is canceled), the replay goes through and applies the delivery once.
+    await setRunState(t, runId, { kind: "canceled" });
+    await t.mutation(internal.ingest.replay, { deliveryId });
+    await settle(t);
+    expect(await linksOf(t, workOrderId)).toHaveLength(2);
+  });
+
+  test("ingest:replayFailed leaves a delivery whose retry is running to that retry", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    expect(await delivery(t, deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
+    await startedRun(t, await scheduledRunOf(t, deliveryId));
+    expect(await t.mutation(internal.ingest.replayFailed, {})).toEqual([]);
+    expect(await pendingRuns(t)).toEqual([]);
+    expect((await attemptsOf(t, deliveryId)).map((attempt) => attempt.outcome)).toEqual(["failed"]);
+  });
+
+  test("a failure recorded while another run's retry waits replaces that retry: one run waits, not two", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    await replaceBody(t, deliveryId, null);
+    await runDue(t);
+    expect(await pendingRuns(t)).toHaveLength(1);
+    // A second run of the delivery fails too, as one started before the first retry was scheduled would.
+    await t.mutation(internal.inbox.process.recordFailure, { deliveryId, outcome: "failed", error: "The stored body is missing." });
+    const pending = await pendingRuns(t);
+    expect(pending).toHaveLength(1);
+    expect(pending[0]._id).toBe(await scheduledRunOf(t, deliveryId));
+  });
+});
+
+describe("recovery of lost runs, page by page", () => {
+  /** `count` accepted deliveries due at `dueAt` whose scheduled runs are gone. */
+  async function lostDeliveries(t: Backend, count: number, dueAt: number) {
+    await t.run(async (ctx) => {
+      const body = await ctx.storage.store(new Blob(["{}"]));
+      for (let i = 0; i < count; i += 1) {
+        await ctx.db.insert("webhook_deliveries", {
+          source: "events",
+          deliveryKey: `msg_lost_${dueAt}_${i}`,
+          event: "work_order.status.changed",
+          contentType: "application/json",
+          body,
+          bodyBytes: 2,
+          receivedAt: dueAt,
+          status: "accepted",
+          attempts: 0,
+          nextAttemptAt: dueAt,
+        });
+      }
+    });
+  }
+
+  test("every page of a recovery reads the range its first page fixed: a cursor only continues the query it came from", async () => {
+    const t = newBackend();
+    await lostDeliveries(t, 150, Date.now() - 20 * 60 * 1000);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(100);
+    const continuation = await t.run(async (ctx) =>
+      (await ctx.db.system.query("_scheduled_functions").collect()).filter(
+        (job) => job.name === "inbox/maintenance:recoverLost" && job.state.kind === "pending",
+      ),
+    );
+    expect(continuation).toHaveLength(1);
+    // The clock moves on before the next page runs, and more runs become overdue meanwhile.
+    vi.setSystemTime(Date.now() + 5 * 60 * 1000);
+    await lostDeliveries(t, 30, Date.now() - 11 * 60 * 1000);
+    const [args] = continuation[0].args as [Record<string, unknown>];
+    expect(args).toMatchObject({ status: "accepted", cursor: expect.any(String) });
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, args)).toBe(50);
+    // The next cron's recovery finds them.
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(30);
+  });
+
+  test("a run Convex recorded as failed with a long error gives the delivery a bounded error", async () => {
+    const t = newBackend();
+    await orderOnFeatureBranch(t);
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    const { scheduledRunId } = await delivery(t, deliveryId);
+    // The run dies before it records anything (here: it is canceled, then its record says it failed so).
+    await t.run(async (ctx) => await ctx.scheduler.cancel(scheduledRunId!));
+    await runDue(t);
+    await setRunState(t, scheduledRunId!, { kind: "failed", error: `Uncaught Error: ${"stack ".repeat(2000)}` });
+    await t.run(async (ctx) => await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { attempts: MAX_ATTEMPTS - 1 }));
+    vi.advanceTimersByTime(11 * 60 * 1000);
+    expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
+    const failed = await delivery(t, deliveryId);
+    expect(failed.status).toBe("failed");
+    expect(failed.error).toMatch(/^The run due at .* did not finish: its run failed outside the inbox's handling: Uncaught Error: stack .*…$/);
+    expect(failed.error!.length).toBeLessThanOrEqual(2000);
+  });
+});
+
 describe("large deliveries", () => {
   // GitHub's most (2,048 commits, here to 8 orders) runs in `npm run bench`: the test backend scans a table per index lookup.
   test("a push of 350 commits to three orders on the branch links every commit, over the transactions it needs", async () => {
@@ -428,6 +553,16 @@ describe("failed deliveries wait for an operator", () => {
       { source: "github", status: "accepted", count: 1 },
       { source: "github", status: "failed", count: 1 },
     ]);
+  });
+
+  test("operators' counts are read as whole numbers from 1 to 100; anything that is not a number reads the default", async () => {
+    const t = newBackend();
+    const { failed } = await oneOfEach(t);
+    for (const failures of [Number.NaN, Number.POSITIVE_INFINITY, -5, 0.5, 1e9]) {
+      expect((await t.query(internal.ingest.inboxStatus, { failures })).recentFailures.map(({ deliveryId }) => deliveryId)).toEqual([failed]);
+      expect(await t.query(internal.ingest.attempts, { deliveryId: failed as Id<"webhook_deliveries">, limit: failures })).toHaveLength(1);
+    }
+    expect(await t.mutation(internal.ingest.replayFailed, { limit: Number.NaN })).toEqual([failed]);
   });
 
   test("inboxStatus shows the oldest failed delivery and its age", async () => {

@@ -1,3 +1,4 @@
+import { convexToJson, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -335,6 +336,84 @@ describe("launching submitted orders", () => {
     expect(temporal.requests.filter((request) => request.method === "POST")).toHaveLength(2);
   });
 
+  const convexValues: [string, unknown][] = [
+    ["an int64", 5n],
+    ["a bytes", new Uint8Array([1, 2, 255]).buffer],
+    ["a NaN", Number.NaN],
+    ["an Infinity", Number.POSITIVE_INFINITY],
+    ["a -Infinity", Number.NEGATIVE_INFINITY],
+    ["a -0", -0],
+    ["a nested int64", { counts: [1n, 2], label: "x" }],
+  ];
+  test.each(convexValues)("an order with %s arg is launched, the value in Convex's JSON form", async (_kind, value) => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"), { args: [{ name: "v", value }] });
+    await settle(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("accepted");
+    const [request] = temporal.requests;
+    expect(FakeTemporal.startInput(request.body)).toMatchObject({ args: [{ name: "v", value: convexToJson(value as Value) }] });
+  });
+
+  /** `count` orders submitted while Temporal is down, a second apart, made by `make`. */
+  async function submittedWhileDown(t: Backend, count: number, make: () => Promise<Id<"work_orders">>) {
+    temporal.mode = "error503";
+    const ids = [];
+    for (let i = 0; i < count; i += 1) {
+      ids.push(await make());
+      await vi.advanceTimersByTimeAsync(1000);
+    }
+    await settle(t);
+    temporal.mode = "normal";
+    return ids;
+  }
+
+  test("orders with int64 args among the oldest submitted do not hold back the relaunch of the others", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const withInt64 = await submittedWhileDown(t, 10, () => newWorkOrder(t, sessionId, { args: [{ name: "n", value: 5n }] }));
+    const others = await submittedWhileDown(t, 2, () => newWorkOrder(t, sessionId));
+    vi.advanceTimersByTime(6 * MINUTE);
+    await reconcile(t);
+    for (const workOrderId of [...withInt64, ...others]) {
+      expect((await orderOf(t, workOrderId)).status).toBe("accepted");
+    }
+  });
+
+  test("an order whose launch throws is logged and left submitted; the launches of the others go on", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const target = { targetRepo: "acme/api", targetBranch: "main" };
+    // Ten orders whose target reads as two rows: reading their launch input throws.
+    const broken = await submittedWhileDown(t, 10, async () => {
+      const workOrderId = await newWorkOrder(t, sessionId, { target });
+      await t.run(async (ctx) => void (await ctx.db.insert("work_order_targets", { workOrderId, ...target })));
+      return workOrderId;
+    });
+    const others = await submittedWhileDown(t, 2, () => newWorkOrder(t, sessionId));
+    const errors: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
+    vi.advanceTimersByTime(6 * MINUTE);
+    await reconcile(t);
+    for (const workOrderId of others) {
+      expect((await orderOf(t, workOrderId)).status).toBe("accepted");
+    }
+    for (const workOrderId of broken) {
+      expect((await t.run(async (ctx) => await ctx.db.get("work_orders", workOrderId)))?.status).toBe("submitted");
+      expect(errors).toContainEqual(expect.stringMatching(new RegExp(`^launch: work order ${workOrderId} stays submitted, its launch threw: .*unique`)));
+    }
+  });
+
+  test("a run id of any length in Temporal's answer is kept bounded, and the order is accepted", async () => {
+    const t = newBackend();
+    temporal.runIdOf = () => "r".repeat(5000);
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    await settle(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("accepted");
+    const { reason } = (await statusHistory(t, workOrderId)).at(-1)!;
+    expect(reason).toMatch(/^workflow started \(run r+…\)$/);
+    expect(reason!.length).toBeLessThanOrEqual(200);
+  });
+
   test("a draft is not launched", async () => {
     const t = newBackend();
     await newWorkOrder(t, await newSession(t, "alice"), { status: "draft" });
@@ -387,7 +466,7 @@ describe("workflow types (JANGAR_WORKFLOW_TYPES)", () => {
     expect((await orderOf(t, workOrderId)).workflowType).toBe("anything-at-all");
   });
 
-  test("the launcher never starts an unlisted type: an order created before the list was set stays submitted, and the skip is logged", async () => {
+  test("the launcher never starts an unlisted type: an order created before the list was set fails, naming JANGAR_WORKFLOW_TYPES, and later sweeps leave it be", async () => {
     const t = newBackend();
     vi.stubEnv("TEMPORAL_TASK_QUEUE", "");
     const legacy = await createAs(asService(t), await newSession(t, "alice"), "adminRotateAllSecrets");
@@ -399,15 +478,28 @@ describe("workflow types (JANGAR_WORKFLOW_TYPES)", () => {
     vi.advanceTimersByTime(6 * MINUTE);
     await reconcile(t);
     expect(temporal.requests).toEqual([]);
-    expect((await orderOf(t, legacy)).status).toBe("submitted");
-    expect(warnings).toContain(
-      `launch: work order ${legacy} stays submitted, not launched: workflowType "adminRotateAllSecrets" is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows codex-implement.`,
-    );
+    const reason = 'workflowType "adminRotateAllSecrets" is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows codex-implement.';
+    expect((await orderOf(t, legacy)).status).toBe("failed");
+    expect((await statusHistory(t, legacy)).at(-1)).toMatchObject({ from: "submitted", to: "failed", source: "reconcile", reason });
+    expect(warnings).toContain(`launch: work order ${legacy} fails, not launched: ${reason}`);
 
-    // Listed again, it is launched by the next sweep.
-    vi.stubEnv("JANGAR_WORKFLOW_TYPES", "codex-implement,adminRotateAllSecrets");
+    // Failed, it is no longer among the submitted orders a sweep reads.
+    vi.advanceTimersByTime(6 * MINUTE);
     await reconcile(t);
-    expect((await orderOf(t, legacy)).status).toBe("accepted");
+    expect(warnings).toHaveLength(1);
+    expect(temporal.requests).toEqual([]);
+  });
+
+  test("a long JANGAR_WORKFLOW_TYPES list makes a reason that is kept within bounds", async () => {
+    const t = newBackend();
+    vi.stubEnv("TEMPORAL_TASK_QUEUE", "");
+    const legacy = await createAs(asService(t), await newSession(t, "alice"), "retired");
+    vi.stubEnv("TEMPORAL_TASK_QUEUE", "codex-agents");
+    vi.stubEnv("JANGAR_WORKFLOW_TYPES", Array.from({ length: 400 }, (_, i) => `codex-type-${i}`).join(","));
+    vi.advanceTimersByTime(6 * MINUTE);
+    await reconcile(t);
+    expect((await orderOf(t, legacy)).status).toBe("failed");
+    expect((await statusHistory(t, legacy)).at(-1)!.reason).toMatch(/^workflowType "retired" is not one .*…$/);
   });
 });
 
@@ -452,6 +544,31 @@ describe("launch input bound (1 MiB)", () => {
     await asUser(t, "alice").mutation(api.workOrderArgs.upsert, { workOrderId, name: "part-0", value: "y".repeat(60_000) });
     const order = await orderOf(t, workOrderId);
     expect(order.args.find((arg) => arg.name === "part-0")?.value).toBe("y".repeat(60_000));
+  });
+  test("workOrderTargets:upsert refuses a target that would take the launch input past 1 MiB, and writes nothing", async () => {
+    const t = newBackend();
+    const sessionId = await newSession(t, "alice");
+    const workOrderId = await asService(t).mutation(api.workOrders.create, {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt,
+      title: "Big",
+      args: bigArgs(13),
+    });
+    // An arg that leaves 300 bytes of the 1 MiB: less than a long target takes.
+    const launchInput = { workOrderId, prompt, args: [...bigArgs(13), { name: "filler", value: "" }], target: null };
+    const room = 1024 * 1024 - new TextEncoder().encode(JSON.stringify(launchInput)).length;
+    await asUser(t, "alice").mutation(api.workOrderArgs.upsert, { workOrderId, name: "filler", value: "z".repeat(room - 300) });
+    const target = { targetRepo: `acme/${"r".repeat(400)}`, targetBranch: "b".repeat(250) };
+    await expectNothingWritten(t, async () => {
+      const error = await expectConvexError(
+        asUser(t, "alice").mutation(api.workOrderTargets.upsert, { workOrderId, ...target }),
+        "INVALID_ARGUMENT",
+      );
+      expect(error.message).toMatch(/would be 10\d{5} bytes; the limit is 1048576/);
+    });
+    await asUser(t, "alice").mutation(api.workOrderTargets.upsert, { workOrderId, targetRepo: "acme/api", targetBranch: "main" });
+    expect((await orderOf(t, workOrderId)).target).toEqual({ targetRepo: "acme/api", targetBranch: "main" });
   });
 });
 

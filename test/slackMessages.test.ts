@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer } from "../scripts/lib/fakeSlack";
-import { renderCard } from "../src/slack/card";
+import { renderCard, type RenderedCard } from "../src/slack/card";
 import { escapeSlackText, splitForSlack } from "../src/slack/text";
-import { callSlack, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
+import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
+import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 
 /*
  * The pure half of posting to Slack: how a reply is cut into posts, how a
@@ -94,12 +95,60 @@ describe("the work-order card", () => {
     const card = renderCard({ ...view, pullRequests: Array.from({ length: 5 }, () => long), morePullRequests: true });
     expect(card.text).toContain("(and more)");
     expect(JSON.stringify(card.blocks.at(-1))).toContain("more pull requests than the 5 shown");
-    for (const block of card.blocks) {
-      const text = block.type === "section" ? block.text.text : block.elements[0].text;
-      expect(text.length).toBeLessThanOrEqual(3000);
-    }
+    expectWithinBlockKit(card);
+  });
+
+  test("a pull-request link that escaping takes past 3,000 characters is shown by its label, without the link", () => {
+    const url = `https://github.com/${"&".repeat(1900)}/api/pull/1`;
+    const card = renderCard({ ...view, pullRequests: [url] });
+    expectWithinBlockKit(card);
+    // The label is the owner/repo#number, cut to 100 characters.
+    expect(card.blocks[1]).toEqual({ type: "section", text: { type: "mrkdwn", text: `:link: Pull request ${"&amp;".repeat(99)}…` } });
+    expect(card.text).toBe(`Work order Fix &lt;login&gt; &amp; SSO: running · PR ${"&amp;".repeat(99)}…`);
+  });
+
+  test("for any title and links, every block and the fallback text stay within Slack's limits", () => {
+    const hostile = (maxLength: number) =>
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom("&", "<", ">", "|", "*", "`", "a", "é", "😀", " ", "\n"), maxLength, size: "max" }),
+        fc.string({ unit: "grapheme", maxLength, size: "max" }),
+      );
+    const url = fc.oneof(
+      fc.webUrl(),
+      hostile(2048).map((path) => `https://github.com/${path}`),
+      fc.tuple(hostile(900), hostile(900), fc.nat()).map(([owner, repo, n]) => `https://github.com/${owner}/${repo}/pull/${n}`),
+    );
+    const cardView = fc.record({
+      workOrderId: hostile(300),
+      title: hostile(5000),
+      status: fc.constantFrom(...WORK_ORDER_STATUSES),
+      pullRequests: fc.array(url, { maxLength: 7 }),
+      morePullRequests: fc.boolean(),
+    });
+    console.info(`card property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
+    fc.assert(
+      fc.property(cardView, (generated) => expectWithinBlockKit(renderCard(generated))),
+      { seed: SEED, numRuns: 60, endOnFailure: true },
+    );
   });
 });
+
+/** Block Kit's limits, as Slack counts them in what is sent: a card past them is refused for good. */
+function expectWithinBlockKit(card: RenderedCard) {
+  expect(card.blocks.length).toBeLessThanOrEqual(50);
+  expect(card.text.length).toBeGreaterThan(0);
+  expect(card.text.length).toBeLessThanOrEqual(3900);
+  for (const block of card.blocks) {
+    const texts = block.type === "section" ? [block.text.text] : block.elements.map((element) => element.text);
+    if (block.type === "context") {
+      expect(block.elements.length).toBeLessThanOrEqual(10);
+    }
+    for (const text of texts) {
+      expect(text.length).toBeGreaterThan(0);
+      expect(text.length).toBeLessThanOrEqual(3000);
+    }
+  }
+}
 
 describe("the Web API client", () => {
   const config = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_URL, timeoutMs: 10_000 };
@@ -117,10 +166,11 @@ describe("the Web API client", () => {
     ["ok: true", "ok", { kind: "ok", ts: expect.stringMatching(/^\d{10}\.000001$/) }],
     ["a permanent error", { error: "channel_not_found" }, { kind: "failed", error: "channel_not_found" }],
     ["ratelimited in a 200", { error: "ratelimited" }, { kind: "retry", error: "ratelimited" }],
-    ["a transient error", { error: "internal_error" }, { kind: "retry", error: "internal_error" }],
+    ["a transient error after which Slack may have acted", { error: "internal_error" }, { kind: "retry", error: "internal_error", uncertain: true }],
+    ["a transient error after which Slack has not acted", { error: "service_unavailable" }, { kind: "retry", error: "service_unavailable" }],
     ["HTTP 429 with Retry-After", { status: 429, retryAfter: "12" }, { kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: 12_000 }],
-    ["HTTP 503", { status: 503 }, { kind: "retry", error: "Slack answered HTTP 503." }],
-    ["a network error", "network", { kind: "retry", error: "Slack is unreachable: fetch failed: getaddrinfo ENOTFOUND slack.com" }],
+    ["HTTP 503", { status: 503 }, { kind: "retry", error: "Slack answered HTTP 503.", uncertain: true }],
+    ["a network error", "network", { kind: "retry", error: "Slack is unreachable: fetch failed: getaddrinfo ENOTFOUND slack.com", uncertain: true }],
   ])("%s", async (_name, answer, expected) => {
     expect(await answerTo(answer)).toEqual(expected);
   });
@@ -137,6 +187,55 @@ describe("the Web API client", () => {
     expect(retryAfterMs("0")).toBe(1_000);
     expect(retryAfterMs("999999")).toBe(3_600_000);
     expect([retryAfterMs(null), retryAfterMs("soon"), retryAfterMs("1.5"), retryAfterMs("-3")]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  describe("looking for a post by its marker (conversations.replies)", () => {
+    const sought = { channel: "C1", threadTs: "1700000000.000100", oldest: "1700000000.000000", marker: "row-7" };
+
+    async function threadWith(count: number, markedAt?: number) {
+      const slack = new FakeSlack();
+      for (let i = 0; i < count; i += 1) {
+        const args = { channel: "C1", thread_ts: sought.threadTs, text: `post ${i}`, ...(i === markedAt ? { metadata: postMarker("row-7") } : {}) };
+        await callSlack(config, { method: "chat.postMessage", args }, slack.fetch);
+      }
+      return slack;
+    }
+
+    test("finds it on a later page, by its marker alone, with a GET and the token", async () => {
+      const slack = await threadWith(20, 17);
+      const found = await findPost(config, sought, slack.fetch);
+      expect(found).toEqual({ kind: "found", ts: slack.messages[17].ts });
+      expect(slack.reads.map(({ method, args }) => [method, args.cursor])).toEqual([
+        ["conversations.replies", undefined],
+        ["conversations.replies", "15"],
+      ]);
+      expect(slack.reads[0].args).toEqual({
+        channel: "C1",
+        ts: sought.threadTs,
+        oldest: sought.oldest,
+        inclusive: "true",
+        limit: "15",
+        include_all_metadata: "true",
+      });
+      expect(slack.violations).toEqual([]);
+    });
+
+    test("says not found when no message carries the marker, reading a few pages at most", async () => {
+      expect(await findPost(config, sought, (await threadWith(3)).fetch)).toEqual({ kind: "notFound" });
+      const crowded = await threadWith(100);
+      expect(await findPost(config, sought, crowded.fetch)).toEqual({ kind: "notFound" });
+      expect(crowded.reads).toHaveLength(3);
+    });
+
+    test("reads Slack's refusals and troubles as a call does, without the token", async () => {
+      const slack = new FakeSlack();
+      slack.answerNextRead({ error: "missing_scope" }, { status: 429, retryAfter: "60" }, "network");
+      expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "failed", error: "missing_scope" });
+      expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: 60_000 });
+      expect(await findPost(config, sought, slack.fetch)).toMatchObject({ kind: "retry", uncertain: true });
+      const echoing = (async () => new Response(`bad token ${FAKE_SLACK_TOKEN}`, { status: 400 })) as typeof fetch;
+      expect(JSON.stringify(await findPost(config, sought, echoing))).not.toContain(FAKE_SLACK_TOKEN);
+    });
   });
 
   test("no error it returns holds the token, whatever the answer says", async () => {

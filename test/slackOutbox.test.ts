@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeMessage } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer, type FakeMessage } from "../scripts/lib/fakeSlack";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, messageCreated, postEvent } from "./events";
@@ -86,7 +86,12 @@ describe("replies", () => {
     expect(slack.calls.map(({ method, args }) => ({ method, args }))).toEqual([
       {
         method: "chat.postMessage",
-        args: { channel: CHANNEL, thread_ts: threadTs, text: "Build 4812 changed the auth middleware; I'll look at it." },
+        args: {
+          channel: CHANNEL,
+          thread_ts: threadTs,
+          text: "Build 4812 changed the auth middleware; I'll look at it.",
+          metadata: { event_type: "jangar_outbox_post", event_payload: { post: (await outboxRows(t))[0]._id } },
+        },
       },
     ]);
     const [posted] = slack.thread(CHANNEL, threadTs);
@@ -175,6 +180,68 @@ describe("replies", () => {
     await settle(t);
     expect(await messagesOf(t, sessionId)).toEqual(before);
     expect(before.map((message) => message.role)).toEqual(["user", "assistant"]);
+  });
+
+  test("deleting one part of the bot's split reply in Slack leaves the assistant's message whole", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const content = Array.from({ length: 120 }, (_, i) => `${i} ${"step ".repeat(15)}`).join("\n");
+    await reply(t, sessionId, content);
+    await settle(t);
+    const posts = slack.thread(CHANNEL, threadTs);
+    expect(posts).toHaveLength(3);
+    const before = await messagesOf(t, sessionId);
+
+    const deleted = await postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0DELETEPART",
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: "message",
+        subtype: "message_deleted",
+        channel: CHANNEL,
+        deleted_ts: posts[2].ts,
+        ts: "1747213999.000001",
+        previous_message: { type: "message", bot_id: "B0JANGAR", user: BOT_USER, text: posts[2].text, ts: posts[2].ts, thread_ts: threadTs },
+      },
+    });
+    expect(deleted.status).toBe(200);
+    await settle(t);
+    expect(await messagesOf(t, sessionId)).toEqual(before);
+    expect(before.map((message) => [message.role, message.content])).toEqual([
+      ["user", expect.any(String)],
+      ["assistant", content],
+    ]);
+  });
+
+  test("an edit of the bot's post that Slack sends back does not rewrite the assistant's message", async () => {
+    vi.stubEnv("SLACK_BOT_USER_ID", "");
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "On it.");
+    await settle(t);
+    const [posted] = slack.thread(CHANNEL, threadTs);
+    const before = await messagesOf(t, sessionId);
+
+    // As Slack sends it, here without bot_id and with no SLACK_BOT_USER_ID to recognise the bot.
+    const edited = await postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0EDITBOT",
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: "message",
+        subtype: "message_changed",
+        channel: CHANNEL,
+        ts: "1747214250.000300",
+        message: { type: "message", user: BOT_USER, text: "Rewritten.", ts: posted.ts, thread_ts: threadTs, edited: { user: BOT_USER, ts: "1747214250.000300" } },
+        previous_message: { type: "message", user: BOT_USER, text: posted.text, ts: posted.ts, thread_ts: threadTs },
+      },
+    });
+    expect(edited.status).toBe(200);
+    await settle(t);
+    expect(await messagesOf(t, sessionId)).toEqual(before);
   });
 
   test("an assistant's message delivered by the events endpoint is posted once, however often it is redelivered or replayed", async () => {
@@ -348,6 +415,8 @@ describe("delivery", () => {
     const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
     expect(gaps).toEqual([5_000, 30_000, 7_000, 10 * 60_000]);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    // After the network error Slack may have posted it: each later attempt looks for it first.
+    expect(slack.reads.map(({ method }) => method)).toEqual(Array.from({ length: 4 }, () => "conversations.replies"));
     const [row] = await outboxRows(t);
     expect(row).toMatchObject({ status: "sent", attempts: 5 });
     expect(row.error).toBeUndefined();
@@ -362,6 +431,116 @@ describe("delivery", () => {
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
     expect(slack.calls[1].at - slack.calls[0].at).toBe(10_000 + 5_000);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
+  });
+
+  test.each<[string, FakeAnswer]>([
+    ["never answered", "postedThenHang"],
+    ["answered 503", { status: 503, posted: true }],
+  ])("a post Slack made but %s is found in the thread by its marker and not posted again", async (_what, answer) => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext(answer);
+    const messageId = await reply(t, sessionId, "Done.");
+    await settle(t);
+    const posts = slack.thread(CHANNEL, threadTs);
+    expect(posts.map((message) => message.text)).toEqual(["Done."]);
+    expect(slack.calls).toHaveLength(1);
+    expect(slack.reads).toHaveLength(1);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, ts: posts[0].ts })]);
+    // Its Slack origin is recorded as for any post: the echo is not appended.
+    const origin = await t.run(
+      async (ctx) =>
+        await ctx.db
+          .query("chat_message_origins")
+          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posts[0].ts}`))
+          .unique(),
+    );
+    expect(origin).toMatchObject({ messageId, outbound: true });
+  });
+
+  test("a card whose post got no answer is found in the thread, then edited in place: one card", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("postedThenHang");
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t);
+    const [card] = slack.thread(CHANNEL, threadTs);
+    expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
+    expect(card).toMatchObject({ text: "Work order SSO login: accepted", edits: 1 });
+    expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage", "chat.update"]);
+  });
+
+  test("a post Slack did not make (no answer) is looked for, not found, and posted", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("hang", { status: 429, retryAfter: "3" });
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", { status: 429, retryAfter: "3" }, "ok"]);
+    expect(slack.reads).toHaveLength(2);
+  });
+
+  test("a post refused with a 429 or a permanent error is not looked for: Slack did not make it", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    slack.answerNext({ status: 429, retryAfter: "3" }, { error: "ratelimited" }, { error: "not_in_channel" });
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    expect(slack.calls).toHaveLength(3);
+    expect(slack.reads).toEqual([]);
+  });
+
+  test("a thread that cannot be read (missing_scope) does not hold the post back: it is posted again, with a warning", async () => {
+    const warnings: string[] = [];
+    vi.spyOn(console, "warn").mockImplementation((line: unknown) => void warnings.push(String(line)));
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("postedThenHang");
+    slack.answerNextRead({ error: "missing_scope" });
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    const [row] = await outboxRows(t);
+    expect(row.status).toBe("sent");
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done.", "Done."]);
+    expect(warnings).toEqual([
+      `slackOutbox: row ${row._id} may already be posted, but its thread cannot be read (missing_scope); posting it again`,
+    ]);
+    vi.restoreAllMocks();
+  });
+
+  test("a thread Slack is too busy to read holds the post back until it can be read", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("postedThenHang");
+    slack.answerNextRead({ status: 429, retryAfter: "60" });
+    await reply(t, sessionId, "Done.");
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(slack.calls).toHaveLength(1);
+    expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000]);
+  });
+
+  test("a row waiting for its retry keeps a bounded error, however long the network's", async () => {
+    const t = newBackend();
+    const { sessionId } = await slackThread(t);
+    let failures = 1;
+    vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
+      if (failures-- > 0) {
+        throw new TypeError(`fetch failed: ${"connection reset ".repeat(500)}`);
+      }
+      return await slack.fetch(input, init);
+    });
+    await reply(t, sessionId, "Done.");
+    await t.finishInProgressScheduledFunctions();
+    await vi.advanceTimersByTimeAsync(0);
+    await t.finishInProgressScheduledFunctions();
+    const [row] = await outboxRows(t);
+    expect(row.status).toBe("queued");
+    expect(row.error).toMatch(/^Slack is unreachable: fetch failed: connection reset .*…$/);
+    expect(row.error!.length).toBeLessThanOrEqual(2000);
   });
 
   test("a retried post holds its channel back, so later posts still go out after it", async () => {
@@ -433,12 +612,12 @@ describe("delivery", () => {
     const lane = await t.run(async (ctx) => (await ctx.db.query("slack_lanes").collect())[0]);
     // Due long ago but still pending: Convex will run it, so nothing is added.
     await t.run(async (ctx) => await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 }));
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     // The run is lost: recovery starts another once it is overdue.
     await t.run(async (ctx) => await ctx.scheduler.cancel(lane.runner!));
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(11 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
   });
@@ -454,10 +633,32 @@ describe("delivery", () => {
       await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
       await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
     });
-    expect(await t.mutation(internal.slackOutbox.recoverLost, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
+    expect(slack.reads).toHaveLength(1);
+  });
+
+  test("a row left sending by a run that died after Slack posted it is found in the thread and recorded as sent", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    await reply(t, sessionId, "Done.");
+    const row = (await outboxRows(t))[0];
+    await t.run(async (ctx) => {
+      const lane = (await ctx.db.query("slack_lanes").collect())[0];
+      await ctx.scheduler.cancel(lane.runner!);
+      await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
+      await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
+    });
+    // Slack had posted it before the run died.
+    const ts = `${Math.floor(Date.now() / 1000)}.999999`;
+    slack.messages.push({ channel: CHANNEL, ts, threadTs, text: "Done.", metadata: { event_type: "jangar_outbox_post", event_payload: { post: row._id } }, edits: 0 });
+    expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
+    await settle(t);
+    expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
+    expect(slack.calls).toEqual([]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, ts })]);
   });
 
   test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
@@ -483,9 +684,9 @@ describe("delivery", () => {
     await reply(t, sessionId, "kept");
     await settle(t);
     await vi.advanceTimersByTimeAsync(29 * 24 * 60 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(0);
+    expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
-    expect(await t.mutation(internal.slackOutbox.purgeSent, {})).toBe(1);
+    expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(1);
     expect((await outboxRows(t)).map((row) => [row.status, row.request.kind === "reply" && row.request.text])).toEqual([["failed", "lost"]]);
     expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
   });

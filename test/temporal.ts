@@ -34,6 +34,8 @@ export class FakeTemporal {
   mode: FakeTemporalMode = "normal";
   /** How long (in fake time) each answer takes: a slow Temporal. */
   delayMs = 0;
+  /** The run id a start answers with. */
+  runIdOf = (workflowId: string) => `run-of-${workflowId}`;
 
   constructor(readonly expected: { namespace: string; apiKey?: string }) {}
 
@@ -102,7 +104,7 @@ export class FakeTemporal {
       return Response.json({ code: 6, message: "Workflow execution already started" }, { status: 409 });
     }
     this.executions.set(workflowId, "RUNNING");
-    return Response.json({ runId: `run-of-${workflowId}`, started: true });
+    return Response.json({ runId: this.runIdOf(workflowId), started: true });
   };
 
   /** The one argument of a start request, decoded from its json/plain payload. */

@@ -2,10 +2,13 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import { internalMutation, type MutationCtx } from "../_generated/server";
+import { LIMITS } from "../../src/limits";
 import { MAX_ATTEMPTS } from "../../src/retry";
+import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/attempts";
 import { deliveryRetentionMs } from "../model/config";
 import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
+import { isLive } from "../model/scheduling";
 
 /* The inbox's crons: recover lost runs, purge finished deliveries. */
 
@@ -27,34 +30,37 @@ async function lostRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">): P
   if (run === null) {
     return "its scheduled run is gone";
   }
-  switch (run.state.kind) {
-    case "pending":
-    case "inProgress":
-      return null;
-    case "failed":
-      return `its run failed outside the inbox's handling${run.state.error ? `: ${run.state.error}` : ""}`;
-    case "canceled":
-      return "its run was canceled";
-    case "success":
-      return "its run ended without recording an outcome";
+  if (isLive(run)) {
+    return null;
   }
+  const { state } = run;
+  if (state.kind === "failed") {
+    return `its run failed outside the inbox's handling${state.error ? `: ${state.error}` : ""}`;
+  }
+  return state.kind === "canceled" ? "its run was canceled" : "its run ended without recording an outcome";
 }
 
 /**
  * Cron: delivery runs due more than LOST_AFTER_MS ago that did not finish
  * (an action that ran out of memory or time, a lost scheduled run) are run
  * again. Each recovery counts as an attempt, so a run that keeps dying ends
- * `failed` once the attempts are spent. A page at a time, accepted then failed.
+ * `failed` once the attempts are spent. A page at a time, accepted then
+ * failed; every page reads the range the first one fixed (`dueBefore`), as
+ * a cursor only continues the query it came from.
  */
 export const recoverLost = internalMutation({
-  args: { status: v.optional(vUnfinished), cursor: v.optional(v.union(v.string(), v.null())) },
+  args: {
+    status: v.optional(vUnfinished),
+    cursor: v.optional(v.union(v.string(), v.null())),
+    dueBefore: v.optional(v.number()),
+  },
   returns: v.number(),
-  handler: async (ctx, { status = "accepted", cursor = null }) => {
+  handler: async (ctx, { status = "accepted", cursor = null, dueBefore = Date.now() - LOST_AFTER_MS }) => {
     const now = Date.now();
     const page = await ctx.db
       .query("webhook_deliveries")
       .withIndex("by_status_nextAttemptAt", (q) =>
-        q.eq("status", status).gte("nextAttemptAt", 0).lte("nextAttemptAt", now - LOST_AFTER_MS),
+        q.eq("status", status).gte("nextAttemptAt", 0).lte("nextAttemptAt", dueBefore),
       )
       .paginate({ cursor, numItems: RECOVER_PAGE });
     let recovered = 0;
@@ -64,7 +70,10 @@ export const recoverLost = internalMutation({
         continue;
       }
       const attempts = delivery.attempts + 1;
-      const error = `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`;
+      const error = truncate(
+        `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
+        LIMITS.reasonChars,
+      );
       if (attempts >= MAX_ATTEMPTS) {
         await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
         await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
@@ -78,9 +87,9 @@ export const recoverLost = internalMutation({
       recovered += 1;
     }
     if (!page.isDone) {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status, cursor: page.continueCursor });
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status, cursor: page.continueCursor, dueBefore });
     } else if (status === "accepted") {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status: "failed", cursor: null });
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status: "failed", cursor: null, dueBefore });
     }
     return recovered;
   },

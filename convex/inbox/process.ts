@@ -12,7 +12,7 @@ import { recordAttempt } from "../model/attempts";
 import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
 import { addCosts, logCost, transactionCost } from "../model/cost";
-import { isSettled, updateDelivery } from "../model/deliveries";
+import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
 import { vInterpretation, vSource } from "../model/validators";
 
 /*
@@ -216,6 +216,8 @@ export const recordFailure = internalMutation({
     const now = Date.now();
     const retryAt = delay === null ? undefined : now + delay;
     const reason = truncate(error, LIMITS.reasonChars);
+    // At most one live run per delivery: a retry another run left waiting gives way to this one's.
+    await cancelPendingRun(ctx, delivery);
     await updateDelivery(ctx, delivery, {
       status: "failed",
       attempts,

@@ -5,7 +5,7 @@ import { LIMITS } from "../../src/limits";
 import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { invalidArgument, valueOf } from "./errors";
-import { checkLaunchInputWithArg } from "./launch";
+import { checkLaunchInputWith } from "./launch";
 import { touchWorkOrder } from "./touch";
 
 export type WorkOrderArg = { name: string; value: Value };
@@ -66,7 +66,7 @@ export async function upsertArg(
       `Work order ${order._id} already has ${rows.length} args, the most it may have; change an existing one instead.`,
     );
   }
-  await checkLaunchInputWithArg(ctx, order, rows, { name, value });
+  await checkLaunchInputWith(ctx, order, { arg: { name, value } }, rows);
   let argId: Id<"work_order_args">;
   if (existing === null) {
     argId = await ctx.db.insert("work_order_args", { workOrderId: order._id, name, value });

@@ -4,26 +4,25 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { SourceName } from "../../src/sources/source";
 import { deleteAttempts } from "./attempts";
+import { shardedCounter } from "./counters";
 import type { vDeliveryStatus } from "./validators";
 
 export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
 
-const COUNTER_SHARDS = 8;
+/** Deliveries per source and status. */
+const deliveriesCounter = shardedCounter<{ source: SourceName; status: DeliveryStatus }>({
+  table: "delivery_counters",
+  shards: 8,
+  shardsOf: (ctx, { source, status }, shard) =>
+    ctx.db.query("delivery_counters").withIndex("by_source_status_shard", (q) => {
+      const key = q.eq("source", source).eq("status", status);
+      return shard === undefined ? key : key.eq("shard", shard);
+    }),
+  insertShard: (ctx, key, shard, count) => ctx.db.insert("delivery_counters", { ...key, shard, count }),
+});
 
-/** Adds `delta` to the count of deliveries of `source` in `status`. */
-async function count(ctx: MutationCtx, source: SourceName, status: DeliveryStatus, delta: number) {
-  const shard = Math.floor(Math.random() * COUNTER_SHARDS);
-  const counter = await ctx.db
-    .query("delivery_counters")
-    .withIndex("by_source_status_shard", (q) =>
-      q.eq("source", source).eq("status", status).eq("shard", shard),
-    )
-    .unique();
-  if (counter === null) {
-    await ctx.db.insert("delivery_counters", { source, status, shard, count: delta });
-  } else {
-    await ctx.db.patch("delivery_counters", counter._id, { count: counter.count + delta });
-  }
+function count(ctx: MutationCtx, source: SourceName, status: DeliveryStatus, delta: number) {
+  return deliveriesCounter.add(ctx, { source, status }, delta);
 }
 
 /** Records a new delivery and counts it. */
@@ -78,13 +77,9 @@ export async function deleteDeliveries(ctx: MutationCtx, deliveries: Doc<"webhoo
   }
 }
 
-/** How many deliveries of a source are in a status: the sum of its counter shards. */
+/** How many deliveries of a source are in a status. */
 export async function countDeliveries(ctx: QueryCtx, source: SourceName, status: DeliveryStatus) {
-  const shards = await ctx.db
-    .query("delivery_counters")
-    .withIndex("by_source_status_shard", (q) => q.eq("source", source).eq("status", status))
-    .take(COUNTER_SHARDS);
-  return shards.reduce((sum, shard) => sum + shard.count, 0);
+  return await deliveriesCounter.read(ctx, { source, status });
 }
 
 /** The delivery's last scheduled processing run as the scheduler has it, or null when none is recorded or it is gone. */
@@ -92,6 +87,11 @@ export async function scheduledRun(ctx: QueryCtx, delivery: Doc<"webhook_deliver
   return delivery.scheduledRunId === undefined
     ? null
     : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
+}
+
+/** Whether the delivery's scheduled run has started and not finished: another run now would be a second one. */
+export async function runInProgress(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<boolean> {
+  return (await scheduledRun(ctx, delivery))?.state.kind === "inProgress";
 }
 
 /** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */

@@ -71,12 +71,16 @@ export function checkLaunchInputSize(input: LaunchInput) {
 
 /** The order's args sorted by name, and its target (or null): what a launch needs, and what the join shows. */
 export async function argsAndTarget(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
-  // An order holds at most LIMITS.argsPerWorkOrder args (checked when they are written).
-  const args = await ctx.db
+  const args = await argsOf(ctx, workOrderId);
+  return { args: args.map(({ name, value }) => ({ name, value })), target: await targetOf(ctx, workOrderId) };
+}
+
+/** The order's arg rows, sorted by name: at most LIMITS.argsPerWorkOrder (checked when they are written). */
+async function argsOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
+  return await ctx.db
     .query("work_order_args")
     .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", workOrderId))
     .take(LIMITS.argsPerWorkOrder);
-  return { args: args.map(({ name, value }) => ({ name, value })), target: await targetOf(ctx, workOrderId) };
 }
 
 /** The order's target (or null), as the launch input carries it. */
@@ -94,16 +98,21 @@ export async function launchInputOf(ctx: QueryCtx, order: Doc<"work_orders">): P
   return launchInput(order._id, order.prompt, args, target);
 }
 
-/** Checks that the order's launch input stays within bounds once `arg` is set (replacing an arg of that name among `args`, the order's args). */
-export async function checkLaunchInputWithArg(
+/**
+ * Checks that the order's launch input stays within bounds once `change` is
+ * made: an arg set (replacing one of that name), or the target replaced.
+ * `knownArgs` are the order's args when the caller has read them already.
+ */
+export async function checkLaunchInputWith(
   ctx: QueryCtx,
   order: Doc<"work_orders">,
-  args: WorkOrderArg[],
-  arg: WorkOrderArg,
+  change: { arg: WorkOrderArg } | { target: WorkOrderTarget },
+  knownArgs?: WorkOrderArg[],
 ) {
-  const target = await targetOf(ctx, order._id);
-  const others = args.filter(({ name }) => name !== arg.name).map(({ name, value }) => ({ name, value }));
-  checkLaunchInputSize(launchInput(order._id, order.prompt, [...others, arg], target));
+  const current = (knownArgs ?? (await argsOf(ctx, order._id))).map(({ name, value }) => ({ name, value }));
+  const args = "arg" in change ? [...current.filter(({ name }) => name !== change.arg.name), change.arg] : current;
+  const target = "target" in change ? change.target : await targetOf(ctx, order._id);
+  checkLaunchInputSize(launchInput(order._id, order.prompt, args, target));
 }
 
 /**
@@ -113,6 +122,6 @@ export async function checkLaunchInputWithArg(
  */
 export async function scheduleLaunch(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
   if (launchConfig() !== null) {
-    await ctx.scheduler.runAfter(0, internal.reconcile.launch, { workOrderId });
+    await ctx.scheduler.runAfter(0, internal.launcher.launch, { workOrderId });
   }
 }

@@ -27,10 +27,15 @@ export async function appendFromSender(
   return messageId;
 }
 
-/** The message still mirrored under this external id, if any. */
+/**
+ * The message still mirrored under this external id, if any: what a
+ * sender's edit or deletion changes. A post of ours is not a mirror (the
+ * chat message is the original), so deleting one part of a reply in Slack
+ * never removes or rewrites the assistant's message.
+ */
 export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
   const origin = await findOrigin(ctx, externalId);
-  if (origin === null || origin.removedAt !== undefined) {
+  if (origin === null || origin.removedAt !== undefined || origin.outbound === true) {
     return null;
   }
   const message = await ctx.db.get("chat_messages", origin.messageId);
@@ -43,6 +48,6 @@ export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
  */
 export async function recordOrigin(ctx: MutationCtx, externalId: string, messageId: Id<"chat_messages">) {
   if ((await findOrigin(ctx, externalId)) === null) {
-    await ctx.db.insert("chat_message_origins", { externalId, messageId });
+    await ctx.db.insert("chat_message_origins", { externalId, messageId, outbound: true });
   }
 }

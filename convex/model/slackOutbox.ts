@@ -5,6 +5,8 @@ import type { SlackThread } from "../../src/commands";
 import { splitForSlack } from "../../src/slack/text";
 import type { NewMessage } from "./chatMessages";
 import { setting } from "./config";
+import { shardedCounter } from "./counters";
+import { liveRun } from "./scheduling";
 import { threadOfSession } from "./slackThreads";
 import { OUTBOX_STATUSES, type OutboxRequest, type OutboxStatus } from "./slackValidators";
 
@@ -20,31 +22,28 @@ export function slackPostingEnabled(): boolean {
   return setting("SLACK_BOT_TOKEN") !== undefined;
 }
 
-const COUNTER_SHARDS = 4;
+/** Outbox rows per status. */
+const outboxCounter = shardedCounter<OutboxStatus>({
+  table: "slack_outbox_counters",
+  shards: 4,
+  shardsOf: (ctx, status, shard) =>
+    ctx.db.query("slack_outbox_counters").withIndex("by_status_shard", (q) => {
+      const key = q.eq("status", status);
+      return shard === undefined ? key : key.eq("shard", shard);
+    }),
+  insertShard: (ctx, status, shard, count) => ctx.db.insert("slack_outbox_counters", { status, shard, count }),
+});
 
 /** Adds `delta` to the count of outbox rows in `status`. */
 export async function countOutbox(ctx: MutationCtx, status: OutboxStatus, delta: number) {
-  const shard = Math.floor(Math.random() * COUNTER_SHARDS);
-  const counter = await ctx.db
-    .query("slack_outbox_counters")
-    .withIndex("by_status_shard", (q) => q.eq("status", status).eq("shard", shard))
-    .unique();
-  if (counter === null) {
-    await ctx.db.insert("slack_outbox_counters", { status, shard, count: delta });
-  } else {
-    await ctx.db.patch("slack_outbox_counters", counter._id, { count: counter.count + delta });
-  }
+  await outboxCounter.add(ctx, status, delta);
 }
 
-/** Outbox rows per status: the sums of the counter shards. */
+/** Outbox rows per status. */
 export async function outboxCounts(ctx: QueryCtx): Promise<{ status: OutboxStatus; count: number }[]> {
   const counts = [];
   for (const status of OUTBOX_STATUSES) {
-    const shards = await ctx.db
-      .query("slack_outbox_counters")
-      .withIndex("by_status_shard", (q) => q.eq("status", status))
-      .take(COUNTER_SHARDS);
-    counts.push({ status, count: shards.reduce((sum, shard) => sum + shard.count, 0) });
+    counts.push({ status, count: await outboxCounter.read(ctx, status) });
   }
   return counts;
 }
@@ -73,16 +72,12 @@ export async function laneOf(ctx: QueryCtx, { team, channel }: Channel) {
 
 /** Whether the lane's runner is still to run or running (Convex's record of the scheduled function says so). */
 export async function laneIsRunning(ctx: QueryCtx, lane: Doc<"slack_lanes">): Promise<boolean> {
-  if (lane.runner === undefined) {
-    return false;
-  }
-  const job = await ctx.db.system.get("_scheduled_functions", lane.runner);
-  return job !== null && (job.state.kind === "pending" || job.state.kind === "inProgress");
+  return (await liveRun(ctx, lane.runner)) !== null;
 }
 
 /** Makes the lane's one runner the one scheduled now, `delayMs` from now. */
 export async function scheduleLane(ctx: MutationCtx, lane: Doc<"slack_lanes">, delayMs: number) {
-  const runner = await ctx.scheduler.runAfter(delayMs, internal.slackOutbox.sendNext, { laneId: lane._id });
+  const runner = await ctx.scheduler.runAfter(delayMs, internal.outbox.send.sendNext, { laneId: lane._id });
   await ctx.db.patch("slack_lanes", lane._id, { runner, runAt: Date.now() + delayMs });
 }
 

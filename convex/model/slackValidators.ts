@@ -32,7 +32,12 @@ export const vSlackCall = v.object({
 
 export const vSlackAnswer = v.union(
   v.object({ kind: v.literal("ok"), ts: v.optional(v.string()) }),
-  v.object({ kind: v.literal("retry"), error: v.string(), retryAfterMs: v.optional(v.number()) }),
+  v.object({
+    kind: v.literal("retry"),
+    error: v.string(),
+    retryAfterMs: v.optional(v.number()),
+    uncertain: v.optional(v.literal(true)),
+  }),
   v.object({ kind: v.literal("failed"), error: v.string() }),
 );
 

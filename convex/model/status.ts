@@ -76,3 +76,8 @@ export async function recordStatus(
     await scheduleLaunch(ctx, workOrderId);
   }
 }
+
+/** A status change the reconciler (or the launcher) asks for, as the history records it. */
+export function byReconciler(to: WorkOrderStatus, reason: string): StatusChange {
+  return { to, source: "reconcile", actorKind: "service", actor: "reconciler", reason };
+}

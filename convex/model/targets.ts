@@ -2,6 +2,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { canonicalBranch, canonicalRepo } from "../../src/workOrders/repos";
 import { valueOf } from "./errors";
+import { checkLaunchInputWith } from "./launch";
 import { touchWorkOrder } from "./touch";
 
 export type WorkOrderTarget = { targetRepo: string; targetBranch: string };
@@ -14,7 +15,10 @@ export function checkTarget(target: WorkOrderTarget): WorkOrderTarget {
   };
 }
 
-/** Sets the work order's one target; setting the target it already has writes nothing. */
+/**
+ * Sets the work order's one target; setting the target it already has writes
+ * nothing. The launch input, which holds the target, stays within its bound.
+ */
 export async function upsertTarget(
   ctx: MutationCtx,
   order: Doc<"work_orders">,
@@ -32,6 +36,7 @@ export async function upsertTarget(
   ) {
     return existing._id;
   }
+  await checkLaunchInputWith(ctx, order, { target: checked });
   let targetId: Id<"work_order_targets">;
   if (existing === null) {
     targetId = await ctx.db.insert("work_order_targets", { workOrderId: order._id, ...checked });

@@ -1,11 +1,15 @@
 /**
  * A fake of the part of Slack's Web API this service calls (chat.postMessage,
- * chat.update), to stand in for `fetch` in tests and behind a loopback HTTP
+ * chat.update, and conversations.replies to look for a post whose outcome
+ * was unclear), to stand in for `fetch` in tests and behind a loopback HTTP
  * server in `scripts/fake-slack.ts`. It checks each request as Slack would
- * (URL, method, headers, JSON arguments), keeps the messages it holds, and
- * answers as told: ok, an `ok: false` error, 429 with Retry-After, 5xx, a
- * network error or a request that never answers. What it finds wrong is
- * listed in `violations` instead of thrown, so a test can assert on it.
+ * (URL, method, headers, arguments: JSON for writes, the query for reads),
+ * keeps the messages it holds, and answers as told: ok, an `ok: false`
+ * error, 429 with Retry-After, 5xx, a network error, a request that never
+ * answers, or a post made but answered with a 5xx or never answered. Writes
+ * are recorded in `calls`, reads in `reads`, each with its own script. What
+ * it finds wrong is listed in `violations` instead of thrown, so a test can
+ * assert on it.
  */
 
 export const FAKE_SLACK_TOKEN = "xoxb-000000000000-0000000000000-fAkEtOkEnFoRtEsTs";
@@ -15,20 +19,37 @@ export type FakeAnswer =
   | "ok"
   | "network"
   | "hang"
+  /** The post is made, but its answer never comes. */
+  | "postedThenHang"
   | { error: string }
   | { status: 429; retryAfter?: string }
-  | { status: 500 | 502 | 503 | 504 };
+  /** `posted`: the request is carried out, and then answered with this status. */
+  | { status: 500 | 502 | 503 | 504; posted?: true };
 
-export type FakeMessage = { channel: string; ts: string; threadTs?: string; text: string; blocks?: unknown; edits: number };
+export type FakeMessage = {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  blocks?: unknown;
+  metadata?: unknown;
+  edits: number;
+};
 export type RecordedCall = { method: string; args: Record<string, unknown>; at: number; answer: FakeAnswer };
 
 const ARGUMENTS: Record<string, { required: string[]; optional: string[] }> = {
-  "chat.postMessage": { required: ["channel", "text"], optional: ["thread_ts", "blocks"] },
+  "chat.postMessage": { required: ["channel", "text"], optional: ["thread_ts", "blocks", "metadata"] },
   "chat.update": { required: ["channel", "ts", "text"], optional: ["blocks"] },
+};
+
+// Read methods: GET, arguments in the query string.
+const READ_ARGUMENTS: Record<string, { required: string[]; optional: string[] }> = {
+  "conversations.replies": { required: ["channel", "ts"], optional: ["oldest", "latest", "inclusive", "limit", "cursor", "include_all_metadata"] },
 };
 
 export class FakeSlack {
   readonly calls: RecordedCall[] = [];
+  readonly reads: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly messages: FakeMessage[] = [];
   /** Channels where Slack answers every call with this error (`not_in_channel`, `channel_not_found`, ...). */
@@ -36,13 +57,19 @@ export class FakeSlack {
   /** Called with each request's outcome, for a server that prints them. */
   onRequest?: (request: { call: RecordedCall } | { violation: string }) => void;
   private readonly scripted: FakeAnswer[] = [];
+  private readonly scriptedReads: FakeAnswer[] = [];
   private posted = 0;
 
   constructor(readonly expected: { token: string; baseUrl: string } = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_BASE }) {}
 
-  /** The next calls are answered so, one each, in order; then calls are answered normally again. */
+  /** The next calls (writes) are answered so, one each, in order; then calls are answered normally again. */
   answerNext(...answers: FakeAnswer[]) {
     this.scripted.push(...answers);
+  }
+
+  /** The next reads are answered so, one each, in order. */
+  answerNextRead(...answers: FakeAnswer[]) {
+    this.scriptedReads.push(...answers);
   }
 
   /** The messages of a thread as Slack shows them now, oldest first. */
@@ -58,16 +85,20 @@ export class FakeSlack {
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const method = url.startsWith(`${this.expected.baseUrl}/`) ? url.slice(this.expected.baseUrl.length + 1) : null;
-    if (method === null || !(method in ARGUMENTS)) {
+    const [path, query = ""] = url.split("?", 2);
+    const method = path.startsWith(`${this.expected.baseUrl}/`) ? path.slice(this.expected.baseUrl.length + 1) : null;
+    if (method === null || !(method in ARGUMENTS || method in READ_ARGUMENTS)) {
       return this.violation(`unexpected URL ${url}`);
     }
     const headers = new Headers(init?.headers);
-    if (init?.method !== "POST") {
-      return this.violation(`${method}: HTTP method ${init?.method}, not POST`);
-    }
     if (headers.get("authorization") !== `Bearer ${this.expected.token}`) {
       return this.violation(`${method}: Authorization is not the bot token as a bearer token`);
+    }
+    if (method in READ_ARGUMENTS) {
+      return await this.read(method, new URLSearchParams(query), init);
+    }
+    if (init?.method !== "POST") {
+      return this.violation(`${method}: HTTP method ${init?.method}, not POST`);
     }
     if (headers.get("content-type") !== "application/json; charset=utf-8") {
       return this.violation(`${method}: Content-Type ${headers.get("content-type")}`);
@@ -91,14 +122,58 @@ export class FakeSlack {
     return await this.respond(method, args, answer, init.signal ?? undefined);
   };
 
+  /** A read method: GET, its arguments in the query; answered from the messages held. */
+  private async read(method: string, query: URLSearchParams, init?: RequestInit): Promise<Response> {
+    if ((init?.method ?? "GET") !== "GET") {
+      return this.violation(`${method}: HTTP method ${init?.method}, not GET`);
+    }
+    const args = Object.fromEntries(query);
+    const { required, optional } = READ_ARGUMENTS[method];
+    const missing = required.filter((name) => !args[name]);
+    const unknown = Object.keys(args).filter((name) => !required.includes(name) && !optional.includes(name));
+    if (missing.length > 0 || unknown.length > 0) {
+      return this.violation(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
+    }
+    const answer = this.scriptedReads.shift() ?? "ok";
+    const call = { method, args, at: Date.now(), answer };
+    this.reads.push(call);
+    this.onRequest?.({ call });
+    if (answer !== "ok") {
+      return await this.respond(method, args, answer, init?.signal ?? undefined);
+    }
+    // A thread's messages since `oldest`, oldest first, `limit` at a time (the cursor is where the page starts).
+    const since = Number(args.oldest ?? 0);
+    const thread = this.messages.filter(
+      (message) => message.channel === args.channel && message.threadTs === args.ts && Number(message.ts) >= since,
+    );
+    const start = Number(args.cursor ?? 0);
+    const limit = Math.min(Number(args.limit ?? 15), 15);
+    const page = thread.slice(start, start + limit).map(({ ts, text, metadata }) => ({
+      type: "message",
+      ts,
+      text,
+      thread_ts: args.ts,
+      bot_id: "B0JANGAR",
+      ...(args.include_all_metadata === "true" && metadata !== undefined ? { metadata } : {}),
+    }));
+    const more = start + limit < thread.length;
+    return Response.json({ ok: true, messages: page, has_more: more, response_metadata: { next_cursor: more ? String(start + limit) : "" } });
+  }
+
   private async respond(method: string, args: Record<string, unknown>, answer: FakeAnswer, signal?: AbortSignal): Promise<Response> {
     if (answer === "network") {
       throw new TypeError("fetch failed: getaddrinfo ENOTFOUND slack.com");
     }
-    if (answer === "hang") {
-      return await new Promise<Response>((_, reject) => {
+    const hang = () =>
+      new Promise<Response>((_, reject) => {
         signal?.addEventListener("abort", () => reject(new DOMException("The operation was aborted.", "AbortError")));
       });
+    if (answer === "hang") {
+      return await hang();
+    }
+    if (answer === "postedThenHang") {
+      await this.respond(method, args, "ok");
+      return await hang();
     }
     if (answer !== "ok") {
       if ("error" in answer) {
@@ -106,6 +181,9 @@ export class FakeSlack {
       }
       if (answer.status === 429) {
         return Response.json({ ok: false, error: "ratelimited" }, { status: 429, headers: answer.retryAfter ? { "Retry-After": answer.retryAfter } : {} });
+      }
+      if ("posted" in answer) {
+        await this.respond(method, args, "ok");
       }
       return new Response("<html>upstream connect error</html>", { status: answer.status });
     }
@@ -130,7 +208,7 @@ export class FakeSlack {
     this.posted += 1;
     const ts = `${Math.floor(Date.now() / 1000)}.${String(this.posted).padStart(6, "0")}`;
     const threadTs = args.thread_ts as string | undefined;
-    this.messages.push({ channel, ts, threadTs, text, blocks: args.blocks, edits: 0 });
+    this.messages.push({ channel, ts, threadTs, text, blocks: args.blocks, metadata: args.metadata, edits: 0 });
     return Response.json({ ok: true, channel, ts, message: { type: "message", text, ts, thread_ts: threadTs, bot_id: "B0JANGAR" } });
   }
 }

@@ -1,6 +1,6 @@
 import { truncate } from "../text";
 import type { WorkOrderStatus } from "../workOrders/status";
-import { escapeSlackText } from "./text";
+import { escapeSlackText, SLACK_MESSAGE_CHARS } from "./text";
 
 /** What a work order's card shows: read from the order when the card is sent, so it is always the latest. */
 export type CardView = {
@@ -25,8 +25,21 @@ export type CardBlock = { type: "section"; text: Mrkdwn } | { type: "context"; e
 /** A card as Slack's chat.postMessage / chat.update take it: `text` is the fallback for notifications. */
 export type RenderedCard = { text: string; blocks: CardBlock[] };
 
-/** How many pull requests a card lists; each is its own block, within Block Kit's 3,000 characters. */
+/** How many pull requests a card lists; each is its own block. */
 export const CARD_PULL_REQUESTS = 5;
+
+/**
+ * Block Kit's bounds, counted as sent (after escaping, which can make text
+ * five times longer): a section's or context element's text holds at most
+ * 3,000 characters, a message at most 50 blocks. Slack refuses a card past
+ * them for good (`invalid_blocks`), so every field is bounded when rendered.
+ */
+export const BLOCK_TEXT_CHARS = 3_000;
+export const MAX_BLOCKS = 50;
+
+// The most of a title a card shows (the title's own limit), and of a label or an id.
+const TITLE_CHARS = 200;
+const LABEL_CHARS = 100;
 
 const STATUS_LABELS: Record<WorkOrderStatus, string> = {
   draft: ":memo: Draft",
@@ -42,10 +55,10 @@ const STATUS_LABELS: Record<WorkOrderStatus, string> = {
 function pullRequestLabel(url: string): string {
   const match = /^https:\/\/([^/]+)\/([^/]+)\/([^/]+)\/pull\/(\d+)$/.exec(url);
   if (match === null) {
-    return truncate(url, 100);
+    return truncate(url, LABEL_CHARS);
   }
   const [, host, owner, repo, number] = match;
-  return truncate(`${host === "github.com" ? "" : `${host}/`}${owner}/${repo}#${number}`, 100);
+  return truncate(`${host === "github.com" ? "" : `${host}/`}${owner}/${repo}#${number}`, LABEL_CHARS);
 }
 
 /** A link in Slack's mrkdwn: the URL may not hold `|` or `>`, and `&` is escaped as everywhere. */
@@ -54,22 +67,46 @@ function slackLink(url: string, label: string): string {
   return `<${href}|${escapeSlackText(label)}>`;
 }
 
+/**
+ * A pull request as `prefix` and its link, or as its label alone (no link)
+ * when the link would take the text past `maxChars`. The label alone always
+ * fits: it is at most LABEL_CHARS characters before escaping.
+ */
+function pullRequestText(prefix: string, url: string, maxChars: number): string {
+  const label = pullRequestLabel(url);
+  const linked = `${prefix}${slackLink(url, label)}`;
+  return linked.length <= maxChars ? linked : `${prefix}${escapeSlackText(label)}`;
+}
+
 export function renderCard(view: CardView): RenderedCard {
-  const title = escapeSlackText(view.title);
+  const title = escapeSlackText(truncate(view.title, TITLE_CHARS));
   const status = STATUS_LABELS[view.status];
+  const pullRequests = view.pullRequests.slice(0, CARD_PULL_REQUESTS);
   const more = view.morePullRequests ? " (and more)" : "";
-  const text = [
-    `Work order ${title}: ${view.status}`,
-    ...view.pullRequests.map((url, i) => `PR ${slackLink(url, pullRequestLabel(url))}${i === view.pullRequests.length - 1 ? more : ""}`),
-  ].join(" · ");
+  const fallback = (linked: boolean) =>
+    [
+      `Work order ${title}: ${view.status}`,
+      ...pullRequests.map(
+        (url, i) =>
+          `${linked ? pullRequestText("PR ", url, BLOCK_TEXT_CHARS) : `PR ${escapeSlackText(pullRequestLabel(url))}`}${i === pullRequests.length - 1 ? more : ""}`,
+      ),
+    ].join(" · ");
+  // The notification text stays within one Slack message; past it, pull requests are shown by label.
+  const linkedText = fallback(true);
+  const text = linkedText.length <= SLACK_MESSAGE_CHARS ? linkedText : fallback(false);
   const blocks: CardBlock[] = [
     { type: "section", text: { type: "mrkdwn", text: `*${title}*\n${status}` } },
-    ...view.pullRequests.map(
-      (url): CardBlock => ({ type: "section", text: { type: "mrkdwn", text: `:link: Pull request ${slackLink(url, pullRequestLabel(url))}` } }),
+    ...pullRequests.map(
+      (url): CardBlock => ({ type: "section", text: { type: "mrkdwn", text: pullRequestText(":link: Pull request ", url, BLOCK_TEXT_CHARS) } }),
     ),
     {
       type: "context",
-      elements: [{ type: "mrkdwn", text: `Work order \`${view.workOrderId}\`${view.morePullRequests ? ` · more pull requests than the ${CARD_PULL_REQUESTS} shown` : ""}` }],
+      elements: [
+        {
+          type: "mrkdwn",
+          text: `Work order \`${escapeSlackText(truncate(view.workOrderId, LABEL_CHARS))}\`${view.morePullRequests ? ` · more pull requests than the ${CARD_PULL_REQUESTS} shown` : ""}`,
+        },
+      ],
     },
   ];
   return { text, blocks };

@@ -22,15 +22,18 @@ export type SlackCall = { method: "chat.postMessage" | "chat.update"; args: Reco
 /**
  * What came of a call: done (with the message's `ts`), worth retrying (the
  * network, Slack busy or rate-limiting, with the wait Slack asked for), or
- * refused for good (Slack's error code, e.g. `channel_not_found`).
+ * refused for good (Slack's error code, e.g. `channel_not_found`). A retry
+ * is `uncertain` when Slack may have carried the request out all the same
+ * (no answer, a 5xx, `internal_error`): a post may already be in the thread.
  */
 export type SlackAnswer =
   | { kind: "ok"; ts?: string }
-  | { kind: "retry"; error: string; retryAfterMs?: number }
+  | { kind: "retry"; error: string; retryAfterMs?: number; uncertain?: true }
   | { kind: "failed"; error: string };
 
-// Slack's error codes that say "not now" rather than "never".
+// Slack's error codes that say "not now" rather than "never", and those of them after which Slack may have acted.
 const TRANSIENT_ERRORS = new Set(["ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]);
+const UNCERTAIN_ERRORS = new Set(["internal_error", "fatal_error"]);
 
 const MAX_RETRY_AFTER_SECONDS = 3600;
 
@@ -42,26 +45,30 @@ export function retryAfterMs(header: string | null): number | undefined {
   return Math.min(Math.max(Number(header), 1), MAX_RETRY_AFTER_SECONDS) * 1000;
 }
 
-/** Makes one call; the answer's error never holds the token, whatever came back. */
-export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl: typeof fetch = fetch): Promise<SlackAnswer> {
-  const answer = await request(config, call, fetchImpl);
-  return answer.kind === "ok" ? answer : { ...answer, error: answer.error.replaceAll(config.token, "[SLACK_BOT_TOKEN]") };
+type Failure = Exclude<SlackAnswer, { kind: "ok" }>;
+
+/** Slack's answer with `ok: true`, as JSON. */
+type Answered = { kind: "answered"; body: Record<string, unknown> };
+
+/** The error without the token, whatever came back. */
+function masked<T extends SlackAnswer | PostSearch>(answer: T, token: string): T {
+  return "error" in answer ? { ...answer, error: answer.error.replaceAll(token, "[SLACK_BOT_TOKEN]") } : answer;
 }
 
-async function request(config: SlackConfig, call: SlackCall, fetchImpl: typeof fetch): Promise<SlackAnswer> {
+/**
+ * One request to `<baseUrl>/<path>` with the bearer token, read as Slack's
+ * Web API answers: `ok: true` with its body, or what to do about it.
+ */
+async function exchange(config: SlackConfig, path: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Answered | Failure> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), config.timeoutMs);
   let status: number;
   let retryAfter: string | null;
   let text: string;
   try {
-    const response = await fetchImpl(`${config.baseUrl.replace(/\/+$/, "")}/${call.method}`, {
-      method: "POST",
-      headers: {
-        Authorization: `Bearer ${config.token}`,
-        "Content-Type": "application/json; charset=utf-8",
-      },
-      body: JSON.stringify(call.args),
+    const response = await fetchImpl(`${config.baseUrl.replace(/\/+$/, "")}/${path}`, {
+      ...init,
+      headers: { Authorization: `Bearer ${config.token}`, ...init.headers },
       signal: controller.signal,
     });
     status = response.status;
@@ -70,6 +77,7 @@ async function request(config: SlackConfig, call: SlackCall, fetchImpl: typeof f
   } catch (error) {
     return {
       kind: "retry",
+      uncertain: true,
       error: controller.signal.aborted
         ? `Slack did not answer within ${config.timeoutMs} ms.`
         : `Slack is unreachable: ${error instanceof Error ? error.message : String(error)}`,
@@ -81,23 +89,119 @@ async function request(config: SlackConfig, call: SlackCall, fetchImpl: typeof f
     return { kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: retryAfterMs(retryAfter) };
   }
   if (status >= 500) {
-    return { kind: "retry", error: `Slack answered HTTP ${status}.` };
+    return { kind: "retry", uncertain: true, error: `Slack answered HTTP ${status}.` };
   }
-  let answer: { ok?: unknown; error?: unknown; ts?: unknown } | null = null;
+  let body: Record<string, unknown> | null = null;
   try {
     const parsed: unknown = JSON.parse(text);
-    answer = typeof parsed === "object" && parsed !== null ? parsed : null;
+    body = typeof parsed === "object" && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : null;
   } catch {
     // Read below as an answer that is not Slack's.
   }
-  if (status !== 200 || answer === null) {
+  if (status !== 200 || body === null) {
     return { kind: "failed", error: `Slack answered HTTP ${status} without a Web API answer: ${truncate(text, 200)}` };
   }
-  if (answer.ok === true) {
-    return typeof answer.ts === "string" ? { kind: "ok", ts: answer.ts } : { kind: "ok" };
+  if (body.ok === true) {
+    return { kind: "answered", body };
   }
-  const error = typeof answer.error === "string" ? truncate(answer.error, 100) : "an answer without ok: true";
-  return TRANSIENT_ERRORS.has(error)
-    ? { kind: "retry", error, retryAfterMs: retryAfterMs(retryAfter) }
-    : { kind: "failed", error };
+  const error = typeof body.error === "string" ? truncate(body.error, 100) : "an answer without ok: true";
+  if (!TRANSIENT_ERRORS.has(error)) {
+    return { kind: "failed", error };
+  }
+  const retry: Failure = { kind: "retry", error, retryAfterMs: retryAfterMs(retryAfter) };
+  return UNCERTAIN_ERRORS.has(error) ? { ...retry, uncertain: true } : retry;
+}
+
+/** Makes one call; the answer's error never holds the token, whatever came back. */
+export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl: typeof fetch = fetch): Promise<SlackAnswer> {
+  const answer = await exchange(
+    config,
+    call.method,
+    { method: "POST", headers: { "Content-Type": "application/json; charset=utf-8" }, body: JSON.stringify(call.args) },
+    fetchImpl,
+  );
+  if (answer.kind !== "answered") {
+    return masked(answer, config.token);
+  }
+  return typeof answer.body.ts === "string" ? { kind: "ok", ts: answer.body.ts } : { kind: "ok" };
+}
+
+/**
+ * The `metadata` a post carries so that it can be found again: Slack has no
+ * idempotency key, so after a post whose outcome is unknown the thread is
+ * searched for this marker before posting again.
+ */
+export const POST_MARKER_TYPE = "jangar_outbox_post";
+
+export function postMarker(marker: string) {
+  return { event_type: POST_MARKER_TYPE, event_payload: { post: marker } };
+}
+
+/** Where to look for a post: its thread, and a Slack ts before which it cannot have been made. */
+export type PostSought = { channel: string; threadTs: string; oldest: string; marker: string };
+
+/** Whether Slack holds the post (and its ts), or what kept us from knowing. */
+export type PostSearch = { kind: "found"; ts: string } | { kind: "notFound" } | Failure;
+
+// conversations.replies answers at most 15 messages a call for apps outside the Slack Marketplace.
+const REPLIES_PER_PAGE = 15;
+const MAX_PAGES = 3;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The ts of the message carrying the post's marker, among those Slack answered with. */
+function markedPost(messages: unknown, marker: string): string | undefined {
+  if (!Array.isArray(messages)) {
+    return undefined;
+  }
+  for (const message of messages.slice(0, REPLIES_PER_PAGE * 2)) {
+    const metadata = isRecord(message) ? message.metadata : undefined;
+    if (
+      isRecord(message) &&
+      typeof message.ts === "string" &&
+      isRecord(metadata) &&
+      metadata.event_type === POST_MARKER_TYPE &&
+      isRecord(metadata.event_payload) &&
+      metadata.event_payload.post === marker
+    ) {
+      return message.ts;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Looks for a post by its marker among the thread's messages since `oldest`
+ * (`conversations.replies`, a read method: GET with its arguments in the
+ * query), a few pages at most; the error of an answer never holds the token.
+ */
+export async function findPost(config: SlackConfig, sought: PostSought, fetchImpl: typeof fetch = fetch): Promise<PostSearch> {
+  let cursor: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const query = new URLSearchParams({
+      channel: sought.channel,
+      ts: sought.threadTs,
+      oldest: sought.oldest,
+      inclusive: "true",
+      limit: String(REPLIES_PER_PAGE),
+      include_all_metadata: "true",
+      ...(cursor === undefined ? {} : { cursor }),
+    });
+    const answer = await exchange(config, `conversations.replies?${query}`, { method: "GET" }, fetchImpl);
+    if (answer.kind !== "answered") {
+      return masked(answer, config.token);
+    }
+    const ts = markedPost(answer.body.messages, sought.marker);
+    if (ts !== undefined) {
+      return { kind: "found", ts: truncate(ts, 64) };
+    }
+    const next = isRecord(answer.body.response_metadata) ? answer.body.response_metadata.next_cursor : undefined;
+    if (answer.body.has_more !== true || typeof next !== "string" || next.length === 0) {
+      return { kind: "notFound" };
+    }
+    cursor = next;
+  }
+  return { kind: "notFound" };
 }

@@ -44,8 +44,8 @@ export type StartRequest = {
   workflowId: string;
   workflowType: string;
   taskQueue: string;
-  /** The workflow's one argument, sent as a json/plain payload. */
-  input: unknown;
+  /** The workflow's one argument as JSON text, sent as a json/plain payload. */
+  inputJson: string;
   /** Makes a repeated start of the same request a no-op at Temporal. */
   requestId: string;
 };
@@ -60,13 +60,13 @@ function base64(bytes: Uint8Array): string {
   return btoa(binary);
 }
 
-/** One argument in Temporal's `json/plain` payload encoding, as the HTTP API's JSON spells it. */
-export function jsonPayloads(value: unknown) {
+/** One argument, given as JSON text, in Temporal's `json/plain` payload encoding, as the HTTP API's JSON spells it. */
+export function jsonPayloads(json: string) {
   return {
     payloads: [
       {
         metadata: { encoding: base64(utf8.encode("json/plain")) },
-        data: base64(utf8.encode(JSON.stringify(value))),
+        data: base64(utf8.encode(json)),
       },
     ],
   };
@@ -177,7 +177,7 @@ export async function startWorkflow(
     workflowId: request.workflowId,
     workflowType: { name: request.workflowType },
     taskQueue: { name: request.taskQueue },
-    input: jsonPayloads(request.input),
+    input: jsonPayloads(request.inputJson),
     requestId: request.requestId,
     identity: "jangar-persistence",
   };
@@ -204,7 +204,10 @@ export async function startWorkflow(
   }
   try {
     const runId = (JSON.parse(answer.text) as { runId?: unknown }).runId;
-    return typeof runId === "string" ? { kind: "started", runId } : { kind: "failed", reason: "Temporal's answer has no runId." };
+    // A run id is a UUID; whatever else an answer holds is kept bounded.
+    return typeof runId === "string"
+      ? { kind: "started", runId: truncate(runId, 100) }
+      : { kind: "failed", reason: "Temporal's answer has no runId." };
   } catch {
     return { kind: "failed", reason: "Temporal's answer is not JSON." };
   }

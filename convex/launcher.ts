@@ -1,0 +1,124 @@
+import { v } from "convex/values";
+import { internal } from "./_generated/api";
+import type { Id } from "./_generated/dataModel";
+import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
+import { startWorkflow } from "../src/temporal/client";
+import { LIMITS } from "../src/limits";
+import { truncate } from "../src/text";
+import { launchConfig } from "./model/config";
+import { launchInputOf, workflowTypeProblem } from "./model/launch";
+import { byReconciler, changeStatus } from "./model/status";
+
+/*
+ * Launching submitted orders on Temporal (docs/contract.md section 5): at
+ * once when an order becomes submitted (`launch`), and again from the
+ * reconciler's `launch` chain for orders still submitted later
+ * (`launchEach`). Each order's launch stands alone: one that throws is
+ * logged and the others go on.
+ */
+
+/**
+ * What to start for a submitted order, or null when it is not submitted (any
+ * more). The input is JSON text: arg values are in Convex's JSON form, whose
+ * `$integer`/`$bytes`/`$float` keys a function may not return as a value.
+ */
+export const launchRequest = internalQuery({
+  args: { workOrderId: v.id("work_orders") },
+  returns: v.union(v.object({ workflowType: v.string(), inputJson: v.string() }), v.null()),
+  handler: async (ctx, { workOrderId }) => {
+    const order = await ctx.db.get("work_orders", workOrderId);
+    if (order === null || order.status !== "submitted") {
+      return null;
+    }
+    return { workflowType: order.workflowType, inputJson: JSON.stringify(await launchInputOf(ctx, order)) };
+  },
+});
+
+/**
+ * Starts the workflow of a submitted order; started or already started moves
+ * it to accepted. A request Temporal refuses, or a workflow type that
+ * JANGAR_WORKFLOW_TYPES no longer lists, fails it: neither can succeed by
+ * trying again. Temporal being unable to take it now leaves it submitted,
+ * with a log line, for the reconciler to launch again.
+ */
+async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
+  const config = launchConfig();
+  if (config === null) {
+    return;
+  }
+  const request = await ctx.runQuery(internal.launcher.launchRequest, { workOrderId });
+  if (request === null) {
+    return;
+  }
+  const unlisted = workflowTypeProblem(request.workflowType);
+  if (unlisted !== null) {
+    console.warn(`launch: work order ${workOrderId} fails, not launched: ${unlisted}`);
+    await ctx.runMutation(internal.launcher.markLaunched, { workOrderId, to: "failed", reason: unlisted });
+    return;
+  }
+  const started = await startWorkflow(config.temporal, {
+    workflowId: workOrderId,
+    workflowType: request.workflowType,
+    taskQueue: config.taskQueue,
+    inputJson: request.inputJson,
+    requestId: `launch-${workOrderId}`,
+  });
+  switch (started.kind) {
+    case "failed":
+      console.warn(`launch: work order ${workOrderId} stays submitted, to be launched again: ${started.reason}`);
+      return;
+    case "refused":
+      console.warn(`launch: work order ${workOrderId} fails: ${started.reason}`);
+      await ctx.runMutation(internal.launcher.markLaunched, { workOrderId, to: "failed", reason: started.reason });
+      return;
+    case "started":
+    case "alreadyStarted":
+      await ctx.runMutation(internal.launcher.markLaunched, {
+        workOrderId,
+        to: "accepted",
+        reason: started.kind === "started" ? `workflow started (run ${started.runId})` : "workflow already started",
+      });
+      return;
+  }
+  started satisfies never;
+}
+
+/**
+ * Launches each order, `concurrency` at a time. An order whose launch throws
+ * is logged and left submitted; it never stops the launches of the others.
+ */
+export async function launchEach(ctx: ActionCtx, workOrderIds: Id<"work_orders">[], concurrency: number) {
+  for (let start = 0; start < workOrderIds.length; start += concurrency) {
+    const batch = workOrderIds.slice(start, start + concurrency);
+    const outcomes = await Promise.allSettled(batch.map((workOrderId) => launchWorkOrder(ctx, workOrderId)));
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === "rejected") {
+        const error = outcome.reason instanceof Error ? outcome.reason.message : String(outcome.reason);
+        console.error(`launch: work order ${batch[i]} stays submitted, its launch threw: ${truncate(error, 500)}`);
+      }
+    });
+  }
+}
+
+/** Scheduled when an order becomes submitted. */
+export const launch = internalAction({
+  args: { workOrderId: v.id("work_orders") },
+  returns: v.null(),
+  handler: async (ctx, { workOrderId }) => {
+    await launchEach(ctx, [workOrderId], 1);
+    return null;
+  },
+});
+
+/** Records what the launch of a submitted order came to; an order that moved on meanwhile keeps its status. */
+export const markLaunched = internalMutation({
+  args: { workOrderId: v.id("work_orders"), to: v.union(v.literal("accepted"), v.literal("failed")), reason: v.string() },
+  returns: v.null(),
+  handler: async (ctx, { workOrderId, to, reason }) => {
+    const order = await ctx.db.get("work_orders", workOrderId);
+    if (order !== null && order.status === "submitted") {
+      await changeStatus(ctx, order, byReconciler(to, truncate(reason, LIMITS.reasonChars)));
+    }
+    return null;
+  },
+});
