@@ -92,7 +92,7 @@ function readInteractionField(json: string): Check<SlackRequest> {
 }
 
 /** A slash command: applied as it is recorded, so that the reply can say what came of it. */
-const readSlash = shaped("The slash command", slashCommand, (slash) => {
+const readSlash = shaped("A slash command's form", slashCommand, (slash) => {
   const interpretation = interpretationOf(readSlashCommand(slash));
   return accept<SlackRequest>({
     delivery: {
