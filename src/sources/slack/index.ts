@@ -112,10 +112,11 @@ const FIELD_NAME = /^[a-z][a-z_]{0,63}$/;
 /** A form body: exactly one field `payload` (an interaction), or a slash command's fields; anything else is a 400. */
 function readForm(fields: URLSearchParams): Check<SlackRequest> {
   const names = [...fields.keys()];
-  if (names.length === 1 && names[0] === "payload") {
-    return readInteractionField(fields.get("payload")!);
+  const payload = fields.get("payload");
+  if (payload !== null && names.length === 1) {
+    return readInteractionField(payload);
   }
-  if (fields.has("payload")) {
+  if (payload !== null) {
     return reject(`A form-encoded body holding \`payload\` must be that one field (an interaction); this one has ${names.length - 1} more.`);
   }
   const stray = names.find((name) => !FIELD_NAME.test(name));
