@@ -19,11 +19,14 @@ type Mrkdwn = { type: "mrkdwn"; text: string };
 
 type PlainText = { type: "plain_text"; text: string };
 
+/** The card's buttons, by the action_id a click on each sends (src/sources/slack/interactions.ts reads them). */
+export type CardActionId = "work_order.cancel" | "work_order.retry";
+
 /** A button of the card: its action_id names what a click asks for, its value the order (docs/contract.md section 4). */
 export type CardButton = {
   type: "button";
   text: PlainText;
-  action_id: "work_order.cancel" | "work_order.retry";
+  action_id: CardActionId;
   value: string;
   style: "danger" | "primary";
   confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText };

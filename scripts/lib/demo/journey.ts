@@ -130,8 +130,15 @@ export type DemoResult = {
 async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
   const pending = async () =>
-    await t.run(async (ctx) => (await ctx.db.query("slack_outbox").collect()).filter((row) => row.status === "queued" || row.status === "sending").length);
-  while ((await pending()) > 0 && Date.now() < deadline) {
+    await t.run(async (ctx) => {
+      for (const status of ["queued", "sending"] as const) {
+        if ((await ctx.db.query("slack_outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
+          return true;
+        }
+      }
+      return false;
+    });
+  while ((await pending()) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     await t.finishAllScheduledFunctions(() => {});
   }

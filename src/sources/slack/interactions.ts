@@ -1,16 +1,16 @@
 import type { Command, Person } from "../../commands";
 import { accept, type Check } from "../../check";
+import type { CardActionId } from "../../slack/card";
 import { truncate } from "../../text";
 import { blockActions, type BlockActions } from "./payloads";
 import { rowOf, shaped, type Reader } from "./table";
 import type { SlackEventReading } from "./events";
 
-/** The card's buttons (docs/contract.md section 4), by action_id: what a click on each asks for. */
-export const CARD_ACTIONS = {
-  "work_order.cancel": (workOrderId: string, by: Person): Command => ({ type: "cancelWorkOrder", workOrderId, by }),
-  "work_order.retry": (workOrderId: string, by: Person): Command => ({ type: "retryWorkOrder", workOrderId, by }),
-} as const;
-export type CardAction = keyof typeof CARD_ACTIONS;
+/** The card's buttons (docs/contract.md section 4), by action_id: what a click on each asks for; one row per button. */
+const CARD_ACTIONS = {
+  "work_order.cancel": (workOrderId, by) => ({ type: "cancelWorkOrder", workOrderId, by }),
+  "work_order.retry": (workOrderId, by) => ({ type: "retryWorkOrder", workOrderId, by }),
+} satisfies Record<CardActionId, (workOrderId: string, by: Person) => Command>;
 
 /** The person who clicked, answered alone in the clicked message's channel and thread. */
 function clicker(click: BlockActions): Person {
