@@ -38,7 +38,18 @@ export default defineSchema({
     updatedAt: v.number(),
   })
     .index("by_sessionId_createdAt", ["sessionId", "createdAt"])
-    .index("by_status_updatedAt", ["status", "updatedAt"]),
+    .index("by_status_updatedAt", ["status", "updatedAt"])
+    // A person's orders, most recently updated first (Slack's slash command lists them).
+    .index("by_requestedBy_updatedAt", ["requestedBy", "updatedAt"]),
+
+  // A failed work order retried from its Slack card: the order made to run it
+  // again (at most one per order). Written by model/orderActions.ts, never deleted.
+  work_order_retries: defineTable({
+    workOrderId: v.id("work_orders"),
+    retryId: v.id("work_orders"),
+    requestedBy: v.string(),
+    createdAt: v.number(),
+  }).index("by_workOrderId", ["workOrderId"]),
 
   // One row per (work order, name); the value is any Convex value.
   work_order_args: defineTable({

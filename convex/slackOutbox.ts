@@ -15,7 +15,7 @@ const BATCH = 100;
 
 const vFailure = v.object({
   rowId: v.id("slack_outbox"),
-  kind: v.union(v.literal("reply"), v.literal("card")),
+  kind: v.union(v.literal("reply"), v.literal("card"), v.literal("ephemeral")),
   team: v.string(),
   channel: v.string(),
   method: v.optional(v.string()),

@@ -27,6 +27,16 @@ export type InboundMessage = {
 };
 
 /**
+ * How a person acting from Slack is answered, them alone: with an ephemeral
+ * message in the channel and thread they clicked in (through the outbox), or
+ * with the request's own reply (a slash command's answer).
+ */
+export type Answer = { via: "ephemeral"; team: string; channel: string; threadTs: string; user: string } | { via: "reply" };
+
+/** A person asking something of work orders: their user id (`slack:<team>:<user>`) and how to answer them. */
+export type Person = { userId: string; answer: Answer };
+
+/**
  * What a verified delivery asks of the data, as plain values. Mappers in
  * src/sources/ produce commands; convex/model/apply.ts executes them through
  * the same helpers as the public functions.
@@ -70,7 +80,30 @@ export type Command =
       /** Orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
       version: string;
     }
-  | { type: "removeMessage"; externalId: string };
+  | { type: "removeMessage"; externalId: string }
+  | {
+      /** Cancel an order, for a person who requested it or owns its session; anyone else is told why not. */
+      type: "cancelWorkOrder";
+      workOrderId: string;
+      by: Person;
+    }
+  | {
+      /** A new order copying a failed one (same session, workflow type, prompt, args and target), once. */
+      type: "retryWorkOrder";
+      workOrderId: string;
+      by: Person;
+    }
+  | {
+      /** Tell the person the orders they requested, most recently updated first. */
+      type: "listWorkOrders";
+      by: Person;
+    }
+  | {
+      /** Tell the person one order they may see. */
+      type: "showWorkOrder";
+      workOrderId: string;
+      by: Person;
+    };
 
 /**
  * What a source makes of a verified payload: commands to apply (with notes

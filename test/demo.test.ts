@@ -8,10 +8,10 @@ import { asService } from "./callers";
 import { runScript } from "./cli";
 
 describe("npm run demo: a work order's journey, offline", () => {
-  test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds", async () => {
+  test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds, and its card says so", async () => {
     const fetchBefore = globalThis.fetch;
     const t = newBackend();
-    const { steps, history, workOrderId, temporal } = await runDemo(t);
+    const { steps, history, workOrderId, temporal, slack } = await runDemo(t);
 
     expect(steps.map((step) => `${step.actor} → ${step.request}`)).toEqual([
       "Slack → POST /webhooks/slack",
@@ -21,6 +21,8 @@ describe("npm run demo: a work order's journey, offline", () => {
       "GitHub → POST /webhooks/github",
       "GitHub → POST /webhooks/github",
       "GitHub → POST /webhooks/github",
+      "Slack → POST /webhooks/slack",
+      "Convex → outbox/send:sendNext, the channel's runner",
       "Jangar's server → workOrders:get",
     ]);
     // Every webhook is verified and accepted, and each step says what it wrote and where the order stands.
@@ -38,8 +40,18 @@ describe("npm run demo: a work order's journey, offline", () => {
       "running",
       "succeeded",
       "succeeded",
+      "succeeded",
+      "succeeded",
     ]);
-    expect(steps[7].records).toBe("nothing");
+    // Alice's slash command is answered in its reply, and recorded as a delivery.
+    expect(steps[7].answer).toMatch(/^200 \{"response_type":"ephemeral","text":"Your work order:\\n• \*Fix the login page 500\* · :white_check_mark: Succeeded/);
+    expect(steps[7].records).toMatch(/webhook_deliveries \+1/);
+    expect(steps[9].records).toBe("nothing");
+
+    // The thread has one card, edited in place until it shows the order succeeded with its pull request.
+    expect(slack.messages.map((message) => message.text)).toEqual([
+      "Work order Fix the login page 500: succeeded · PR <https://github.com/codertocat/hello-world/pull/2|codertocat/hello-world#2>",
+    ]);
 
     // The launch is the one call to Temporal, answered as Temporal answers it.
     expect(steps.flatMap((step) => step.calls).filter((call) => call.startsWith("Temporal"))).toEqual([
@@ -84,7 +96,8 @@ describe("npm run demo: a work order's journey, offline", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ 1 {2}Slack → POST \/webhooks\/slack$/m);
-    expect(run.stdout).toMatch(/^ 8 {2}Jangar's server → workOrders:get$/m);
+    expect(run.stdout).toMatch(/^10 {2}Jangar's server → workOrders:get$/m);
+    expect(run.stdout).toMatch(/edited \dx\) {2}Work order Fix the login page 500: succeeded/);
     expect(run.stdout).toMatch(/The order's history: submitted \(api\) → accepted \(reconcile\) → running \(events\) → succeeded \(github\)\./);
     expect(Date.now() - started).toBeLessThan(30_000);
   });

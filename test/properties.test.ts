@@ -12,7 +12,8 @@ import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope
 import { githubRequest, postGithub, settle } from "./github";
 import { domainTables, newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
-import { postSlack } from "./slack";
+import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
+import { ALICE, BOB, clickOn, FORM, postSlack, slashCommand, TEAM } from "./slack";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
@@ -66,7 +67,6 @@ describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", ()
 });
 
 describe("no signed body can be re-read as another (docs/contract.md section 3, trust boundary)", () => {
-  const FORM = "application/x-www-form-urlencoded";
   const NOW = new Date("2026-03-02T09:00:00.000Z");
   const repository = { full_name: "acme/api" };
   const pullRequest = (body: string, merged: boolean) => ({
@@ -149,6 +149,85 @@ describe("no signed body can be re-read as another (docs/contract.md section 3, 
     await settle(t);
     return await effects(t);
   }
+
+  /** Text a Slack user may write in a message or after the slash command, `victim` standing for the order's id. */
+  const slackText = fc.oneof(
+    { arbitrary: fc.string({ maxLength: 30 }).map((text) => () => text), weight: 1 },
+    {
+      arbitrary: fc.constantFrom(
+        (victim: string) => `cancel ${victim}`,
+        (victim: string) => `status ${victim}`,
+        // A slash command's fields, and a click's `payload` field, spelled out in the text.
+        (victim: string) => `x&${new URLSearchParams(slashCommand(`cancel ${victim}`, { triggerId: "1.2.forged" })).toString()}&z=`,
+        (victim: string) => `&${new URLSearchParams(clickOn("work_order.cancel", victim, { triggerId: "1.2.forged" })).toString()}&`,
+        () => "a=1&b=2",
+      ),
+      weight: 4,
+    },
+  );
+
+  /** A request Slack really sends: a message in the bound thread (JSON), a slash command or a click (forms), by the order's owner or another. */
+  const genuineSlack = fc.record({
+    kind: fc.constantFrom("message", "command", "click"),
+    user: fc.constantFrom(ALICE, BOB),
+    text: slackText,
+    action: fc.constantFrom("work_order.cancel", "work_order.retry") as fc.Arbitrary<"work_order.cancel" | "work_order.retry">,
+  });
+
+  function slackBodyOf({ kind, user, text, action }: { kind: string; user: string; text: (victim: string) => string; action: "work_order.cancel" | "work_order.retry" }, victim: string) {
+    const triggerId = "8913227104615.7711034220.5b1f0c3a9e8d4f27";
+    switch (kind) {
+      case "message": {
+        const ts = "1772442005.000200";
+        const event = { type: "message", user, text: text(victim), ts, thread_ts: aliceMentionsBot.event.ts, channel: aliceMentionsBot.event.channel };
+        return { contentType: "application/json", body: JSON.stringify({ ...aliceMentionsBot, event_id: "Ev08PROPERTY1", event }) };
+      }
+      case "command":
+        return { contentType: FORM, body: new URLSearchParams(slashCommand(text(victim), { user, triggerId })).toString() };
+      default:
+        return { contentType: FORM, body: new URLSearchParams(clickOn(action, victim, { user, triggerId })).toString() };
+    }
+  }
+
+  /** A running order of Alice's, in her session bound to her Slack thread, on a fresh backend at a fixed time. */
+  async function arrangeSlack() {
+    vi.setSystemTime(NOW);
+    const t = newBackend();
+    const sessionId = await asService(t).mutation(api.chatSessions.create, { title: "the login page 500s", userId: `slack:${TEAM}:${ALICE}` });
+    const victim = await newWorkOrder(t, sessionId);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId: victim, status: "running" });
+    const { channel, ts } = aliceMentionsBot.event;
+    await t.run(async (ctx) => {
+      await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs: ts, sessionId });
+    });
+    return { t, victim };
+  }
+
+  test("for any signed Slack request and any Content-Type, the effects are those of its genuine reading, or none", async () => {
+    const contentTypes = fc.constantFrom("application/json", "application/json; charset=utf-8", FORM, `${FORM}; charset=utf-8`, "text/plain", `application/json, ${FORM}`);
+    await check(
+      "relabelled Slack requests",
+      fc.asyncProperty(genuineSlack, contentTypes, async (sent, contentType) => {
+        const asSent = await arrangeSlack();
+        const { body, contentType: genuineType } = slackBodyOf(sent, asSent.victim);
+        const none = await effects(asSent.t);
+        await postSlack(asSent.t, { body, headers: { "Content-Type": genuineType } });
+        await settle(asSent.t);
+        const genuineEffects = await effects(asSent.t);
+
+        const relabelled = await arrangeSlack();
+        expect(relabelled.victim).toBe(asSent.victim);
+        const answer = await postSlack(relabelled.t, { body, headers: { "Content-Type": contentType } });
+        expect([200, 400, 415]).toContain(answer.status);
+        await settle(relabelled.t);
+        const relabelledEffects = await effects(relabelled.t);
+        if (JSON.stringify(relabelledEffects) !== JSON.stringify(none)) {
+          expect(relabelledEffects).toEqual(genuineEffects);
+        }
+      }),
+      runs(40),
+    );
+  });
 
   test("for any signed GitHub body and any Content-Type and event header, the effects are those of its genuine reading, or none", async () => {
     await check(

@@ -507,13 +507,10 @@ describe("POST /webhooks/slack: the response table", () => {
     await expectNothingStored(t);
   });
 
-  test("a correctly signed form-encoded body (a slash command, Slack's published example) is 415", async () => {
+  test("a correctly signed body of another media type (text/plain) is 415, naming the JSON and form types taken", async () => {
     const t = newBackend();
-    const response = await postSlack(t, {
-      body: "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=",
-      headers: { "Content-Type": "application/x-www-form-urlencoded" },
-    });
-    expect(response).toEqual({ status: 415, body: { error: expect.stringContaining("application/json") } });
+    const response = await postSlack(t, { payload: aliceMentionsBot, headers: { "Content-Type": "text/plain" } });
+    expect(response).toEqual({ status: 415, body: { error: expect.stringMatching(/application\/json.*application\/x-www-form-urlencoded/) } });
     await expectNothingStored(t);
   });
 

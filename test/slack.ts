@@ -105,3 +105,61 @@ export async function storedDeliveries(t: Backend) {
     blobs: await ctx.db.system.query("_storage").collect(),
   }));
 }
+
+export const FORM = "application/x-www-form-urlencoded";
+let triggers = 0;
+
+/** A trigger_id as Slack makes them: unique per click or command. */
+export function newTriggerId(): string {
+  triggers += 1;
+  return `8913227${String(triggers).padStart(6, "0")}.7711034220.${crypto.randomUUID().replaceAll("-", "")}`;
+}
+
+/** The form a click on a card's button is: one field, `payload`, holding the interaction (Slack's block_actions) as JSON. */
+export function clickOn(
+  action: "work_order.cancel" | "work_order.retry",
+  workOrderId: string,
+  { user = ALICE, channel = "C0AB1", threadTs = "1747213923.482109", triggerId = newTriggerId() } = {},
+): Record<string, string> {
+  return {
+    payload: JSON.stringify({
+      type: "block_actions",
+      user: { id: user, username: user.toLowerCase(), team_id: TEAM },
+      api_app_id: "A0JANGAR",
+      token: "ZZpzP0QJxVYcCTFTSqd5Ysyl",
+      container: { type: "message", message_ts: "1747213931.000200", channel_id: channel, is_ephemeral: false, thread_ts: threadTs },
+      trigger_id: triggerId,
+      team: { id: TEAM, domain: "acme" },
+      channel: { id: channel, name: "incidents" },
+      message: { type: "message", ts: "1747213931.000200", thread_ts: threadTs, bot_id: "B0JANGAR", text: "Work order" },
+      state: { values: {} },
+      response_url: `https://hooks.slack.com/actions/${TEAM}/8913227104615/a1b2c3`,
+      actions: [{ action_id: action, block_id: "Qk9n", type: "button", value: workOrderId, action_ts: "1747214420.118274" }],
+    }),
+  };
+}
+
+/** The fields of a slash command, `/jangar <text>`, as Slack posts them. */
+export function slashCommand(text: string, { user = ALICE, channel = "C0AB1", triggerId = newTriggerId() } = {}): Record<string, string> {
+  return {
+    token: "ZZpzP0QJxVYcCTFTSqd5Ysyl",
+    team_id: TEAM,
+    team_domain: "acme",
+    channel_id: channel,
+    channel_name: "incidents",
+    user_id: user,
+    user_name: user.toLowerCase(),
+    command: "/jangar",
+    text,
+    api_app_id: "A0JANGAR",
+    is_enterprise_install: "false",
+    response_url: `https://hooks.slack.com/commands/${TEAM}/8913227104616/b2c3d4`,
+    trigger_id: triggerId,
+  };
+}
+
+/** Posts form fields as Slack does for interactivity and slash commands: form-encoded, signed like every Slack request. */
+export async function postSlackForm(t: Backend, fields: Record<string, string> | string, delivery: Omit<SlackDelivery, "payload" | "body"> = {}) {
+  const body = typeof fields === "string" ? fields : new URLSearchParams(fields).toString();
+  return await postSlack(t, { ...delivery, body, headers: { "Content-Type": FORM, ...delivery.headers } });
+}

@@ -4,7 +4,7 @@ import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer } from "../scripts/lib/fak
 import { renderCard, type RenderedCard } from "../src/slack/card";
 import { escapeSlackText, splitForSlack } from "../src/slack/text";
 import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
-import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
+import { WORK_ORDER_STATUSES, type WorkOrderStatus } from "../src/workOrders/status";
 
 /*
  * The pure half of posting to Slack: how a reply is cut into posts, how a
@@ -86,15 +86,53 @@ describe("the work-order card", () => {
         { type: "section", text: { type: "mrkdwn", text: ":link: Pull request <https://github.com/acme/api/pull/12|acme/api#12>" } },
         { type: "section", text: { type: "mrkdwn", text: ":link: Pull request <https://git.example.com/a/b/pull/3|git.example.com/a/b#3>" } },
         { type: "context", elements: [{ type: "mrkdwn", text: "Work order `k57abc`" }] },
+        {
+          type: "actions",
+          elements: [
+            {
+              type: "button",
+              text: { type: "plain_text", text: "Cancel" },
+              action_id: "work_order.cancel",
+              value: "k57abc",
+              style: "danger",
+              confirm: {
+                title: { type: "plain_text", text: "Cancel this work order?" },
+                text: { type: "plain_text", text: "Fix <login> & SSO stops and is marked canceled." },
+                confirm: { type: "plain_text", text: "Cancel it" },
+                deny: { type: "plain_text", text: "Keep it" },
+              },
+            },
+          ],
+        },
       ],
     });
+  });
+
+  test("Cancel while the order is not final, Retry once it failed and until it is retried, no button after", () => {
+    const buttons = (status: WorkOrderStatus, retriedAs?: string) =>
+      renderCard({ ...view, status, retriedAs })
+        .blocks.flatMap((block) => (block.type === "actions" ? block.elements : []))
+        .map((button) => `${button.action_id}=${button.value}`);
+    expect(Object.fromEntries(WORK_ORDER_STATUSES.map((status) => [status, buttons(status)]))).toEqual({
+      draft: ["work_order.cancel=k57abc"],
+      submitted: ["work_order.cancel=k57abc"],
+      accepted: ["work_order.cancel=k57abc"],
+      running: ["work_order.cancel=k57abc"],
+      succeeded: [],
+      failed: ["work_order.retry=k57abc"],
+      canceled: [],
+    });
+    expect(buttons("failed", "k57def")).toEqual([]);
+    const retried = renderCard({ ...view, status: "failed", retriedAs: "k57def" });
+    expect(retried.text).toBe("Work order Fix &lt;login&gt; &amp; SSO: failed, retried as k57def · PR <https://github.com/acme/api/pull/12|acme/api#12> · PR <https://git.example.com/a/b/pull/3|git.example.com/a/b#3>");
+    expect(retried.blocks.at(-1)).toEqual({ type: "context", elements: [{ type: "mrkdwn", text: "Work order `k57abc` · :repeat: retried as `k57def`" }] });
   });
 
   test("says when there are more pull requests than it lists, and keeps every block within Block Kit's 3,000 characters", () => {
     const long = `https://github.com/${"o".repeat(900)}/${"r".repeat(900)}/pull/1`;
     const card = renderCard({ ...view, pullRequests: Array.from({ length: 5 }, () => long), morePullRequests: true });
     expect(card.text).toContain("(and more)");
-    expect(JSON.stringify(card.blocks.at(-1))).toContain("more pull requests than the 5 shown");
+    expect(JSON.stringify(card.blocks.find((block) => block.type === "context"))).toContain("more pull requests than the 5 shown");
     expectWithinBlockKit(card);
   });
 
@@ -124,6 +162,7 @@ describe("the work-order card", () => {
       status: fc.constantFrom(...WORK_ORDER_STATUSES),
       pullRequests: fc.array(url, { maxLength: 7 }),
       morePullRequests: fc.boolean(),
+      retriedAs: fc.option(hostile(300), { nil: undefined }),
     });
     console.info(`card property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
     fc.assert(
@@ -139,6 +178,20 @@ function expectWithinBlockKit(card: RenderedCard) {
   expect(card.text.length).toBeGreaterThan(0);
   expect(card.text.length).toBeLessThanOrEqual(3900);
   for (const block of card.blocks) {
+    if (block.type === "actions") {
+      // Buttons: label 75 characters, value 2,000; a confirmation's title 100, text 300, buttons 30.
+      for (const button of block.elements) {
+        expect(button.text.text.length).toBeGreaterThan(0);
+        expect(button.text.text.length).toBeLessThanOrEqual(75);
+        expect(button.value.length).toBeLessThanOrEqual(2000);
+        const { title, text, confirm, deny } = button.confirm ?? { title: button.text, text: button.text, confirm: button.text, deny: button.text };
+        expect([title.text.length, text.text.length, confirm.text.length, deny.text.length].every((n) => n > 0)).toBe(true);
+        expect(title.text.length).toBeLessThanOrEqual(100);
+        expect(text.text.length).toBeLessThanOrEqual(300);
+        expect(Math.max(confirm.text.length, deny.text.length)).toBeLessThanOrEqual(30);
+      }
+      continue;
+    }
     const texts = block.type === "section" ? [block.text.text] : block.elements.map((element) => element.text);
     if (block.type === "context") {
       expect(block.elements.length).toBeLessThanOrEqual(10);

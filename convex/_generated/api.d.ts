@@ -39,6 +39,7 @@ import type * as model_launch from "../model/launch.js";
 import type * as model_linkPlan from "../model/linkPlan.js";
 import type * as model_links from "../model/links.js";
 import type * as model_messageOrigins from "../model/messageOrigins.js";
+import type * as model_orderActions from "../model/orderActions.js";
 import type * as model_pages from "../model/pages.js";
 import type * as model_scheduling from "../model/scheduling.js";
 import type * as model_slackOutbox from "../model/slackOutbox.js";
@@ -93,6 +94,7 @@ declare const fullApi: ApiFromModules<{
   "model/linkPlan": typeof model_linkPlan;
   "model/links": typeof model_links;
   "model/messageOrigins": typeof model_messageOrigins;
+  "model/orderActions": typeof model_orderActions;
   "model/pages": typeof model_pages;
   "model/scheduling": typeof model_scheduling;
   "model/slackOutbox": typeof model_slackOutbox;

@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import type { Doc } from "../_generated/dataModel";
+import { internalAction, internalMutation, internalQuery, type MutationCtx } from "../_generated/server";
 import type { Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
@@ -116,82 +117,94 @@ export const completeDelivery = internalMutation({
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
-    const now = Date.now();
-    const finished = {
-      attempts: delivery.attempts + 1,
-      nextAttemptAt: undefined,
-      error: undefined,
-      finishedAt: now,
-    };
-    if (interpretation.kind === "ignored") {
-      await updateDelivery(ctx, delivery, {
-        ...finished,
-        status: "ignored",
-        ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
-      });
-      await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
-      await logCost(ctx, "delivery");
-      return null;
-    }
-    const { progress } = delivery;
-    const applied =
-      progress === undefined
-        ? new Applied()
-        : new Applied({
-            touched: delivery.touched ?? [],
-            touchedCount: delivery.touchedCount ?? 0,
-            skipped: delivery.skipped ?? [],
-            skippedCount: progress.skippedCount,
-          });
-    const next = await applyCommands(
-      ctx,
-      interpretation,
-      { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
-      applied,
-      progress ?? null,
-    );
-    const record = {
-      touched: applied.touched,
-      touchedCount: applied.touchedCount,
-      skipped: applied.skipped.length > 0 ? applied.skipped : undefined,
-    };
-    // What applying cost, over every transaction of the delivery; the whole transaction, bookkeeping included, is logged below.
-    const cost = addCosts(progress === undefined ? NO_COST : (delivery.cost ?? NO_COST), await transactionCost(ctx));
-    if (next !== null) {
-      // The next piece is a run of its own; recovery watches it like any other run.
-      const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
-      await updateDelivery(ctx, delivery, {
-        ...record,
-        cost,
-        status: "accepted",
-        error: undefined,
-        nextAttemptAt: now,
-        scheduledRunId,
-        progress: { ...next, skippedCount: applied.skippedCount },
-      });
-    } else {
-      // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
-      const ignored = applied.touchedCount === 0 && applied.skippedCount > 0;
-      await updateDelivery(ctx, delivery, {
-        ...finished,
-        ...record,
-        cost,
-        status: ignored ? "ignored" : "processed",
-        ignoredReason: ignored ? truncate(applied.skipped.join(" "), LIMITS.reasonChars) : undefined,
-        progress: undefined,
-      });
-      await recordAttempt(ctx, deliveryId, {
-        outcome: ignored ? "ignored" : "processed",
-        detail: ignored ? applied.skipped.join(" ") : undefined,
-        cost,
-        touched: applied.touched,
-        touchedCount: applied.touchedCount,
-      });
-    }
-    await logCost(ctx, "delivery");
+    await applyDelivery(ctx, delivery, interpretation);
     return null;
   },
 });
+
+/**
+ * Applies a delivery's interpretation in the calling transaction and records
+ * the attempt (completeDelivery's work, and a slash command's in the
+ * mutation that records it). Returns what applying it has to tell the
+ * sender: the reason it was ignored, or what its commands told.
+ */
+export async function applyDelivery(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">, interpretation: Interpretation): Promise<string[]> {
+  const deliveryId = delivery._id;
+  const now = Date.now();
+  const finished = {
+    attempts: delivery.attempts + 1,
+    nextAttemptAt: undefined,
+    error: undefined,
+    finishedAt: now,
+  };
+  if (interpretation.kind === "ignored") {
+    await updateDelivery(ctx, delivery, {
+      ...finished,
+      status: "ignored",
+      ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
+    });
+    await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
+    await logCost(ctx, "delivery");
+    return [interpretation.reason];
+  }
+  const { progress } = delivery;
+  const applied =
+    progress === undefined
+      ? new Applied()
+      : new Applied({
+          touched: delivery.touched ?? [],
+          touchedCount: delivery.touchedCount ?? 0,
+          skipped: delivery.skipped ?? [],
+          skippedCount: progress.skippedCount,
+        });
+  const next = await applyCommands(
+    ctx,
+    interpretation,
+    { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
+    applied,
+    progress ?? null,
+  );
+  const record = {
+    touched: applied.touched,
+    touchedCount: applied.touchedCount,
+    skipped: applied.skipped.length > 0 ? applied.skipped : undefined,
+  };
+  // What applying cost, over every transaction of the delivery; the whole transaction, bookkeeping included, is logged below.
+  const cost = addCosts(progress === undefined ? NO_COST : (delivery.cost ?? NO_COST), await transactionCost(ctx));
+  if (next !== null) {
+    // The next piece is a run of its own; recovery watches it like any other run.
+    const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
+    await updateDelivery(ctx, delivery, {
+      ...record,
+      cost,
+      status: "accepted",
+      error: undefined,
+      nextAttemptAt: now,
+      scheduledRunId,
+      progress: { ...next, skippedCount: applied.skippedCount },
+    });
+  } else {
+    // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
+    const ignored = applied.touchedCount === 0 && applied.skippedCount > 0;
+    await updateDelivery(ctx, delivery, {
+      ...finished,
+      ...record,
+      cost,
+      status: ignored ? "ignored" : "processed",
+      ignoredReason: ignored ? truncate(applied.skipped.join(" "), LIMITS.reasonChars) : undefined,
+      progress: undefined,
+    });
+    await recordAttempt(ctx, deliveryId, {
+      outcome: ignored ? "ignored" : "processed",
+      detail: ignored ? applied.skipped.join(" ") : undefined,
+      cost,
+      touched: applied.touched,
+      touchedCount: applied.touchedCount,
+    });
+  }
+  await logCost(ctx, "delivery");
+  return applied.told;
+}
 
 /**
  * Records a failed attempt. An error of the moment schedules the next

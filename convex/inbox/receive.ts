@@ -7,13 +7,15 @@ import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
 import { countConflict, insertDelivery } from "../model/deliveries";
-import { vSource } from "../model/validators";
+import { vInterpretation, vSource } from "../model/validators";
+import { applyDelivery } from "./process";
 
 /*
  * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
  * answer a duplicate from a query, else store the body and record the
  * delivery in one mutation that checks again, then answer. A delivery that
- * cannot be recorded is answered 503, and its body is not kept.
+ * cannot be recorded is answered 503, and its body is not kept. A slash
+ * command is applied in that same mutation, and answered with the outcome.
  */
 
 // Senders that honour Retry-After try a delivery that could not be recorded again after this long.
@@ -23,7 +25,7 @@ function json(status: number, body: Record<string, unknown>, headers?: Record<st
   return Response.json(body, { status, headers });
 }
 
-type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
+type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries">; told?: string };
 type Admitted = Extract<Admission, { kind: "deliver" }>;
 
 /** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
@@ -44,6 +46,7 @@ async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Adm
       bodyBytes: admission.bodyBytes,
       receivedAt,
       ignoredReason: admission.ignored,
+      interpretation: admission.atReceipt?.interpretation,
     });
     if (recorded.status === "duplicate") {
       // Another copy was recorded between the query and the mutation.
@@ -90,6 +93,13 @@ export function receiveWebhook(source: WebhookSource) {
     if (admission.reply !== undefined) {
       return json(200, admission.reply);
     }
+    if (admission.atReceipt !== undefined) {
+      const told =
+        recorded.status === "duplicate"
+          ? "This request was received before, and answered then; nothing was done again."
+          : recorded.told || "Done.";
+      return json(200, admission.atReceipt.respond(told));
+    }
     return json(200, {
       status: recorded.status,
       delivery: recorded.deliveryId,
@@ -127,12 +137,15 @@ export const record = internalMutation({
     ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
     ...vDeliveryIdentity,
     ignoredReason: v.optional(v.string()),
+    // A delivery applied as it is recorded (a slash command), whose answer is what applying it tells.
+    interpretation: v.optional(vInterpretation),
   },
   returns: v.object({
     status: v.union(v.literal("accepted"), v.literal("ignored"), v.literal("duplicate")),
     deliveryId: v.id("webhook_deliveries"),
+    told: v.optional(v.string()),
   }),
-  handler: async (ctx, { ignoredReason, ...delivery }) => {
+  handler: async (ctx, { ignoredReason, interpretation, ...delivery }) => {
     const existing = await sameDelivery(ctx, delivery);
     if (existing !== null) {
       return { status: "duplicate" as const, deliveryId: existing._id };
@@ -160,6 +173,11 @@ export const record = internalMutation({
       attempts: 0,
       nextAttemptAt: delivery.receivedAt,
     });
+    if (interpretation !== undefined) {
+      // Its effects and its record commit together, or neither does (the sender is then answered 503).
+      const told = await applyDelivery(ctx, (await ctx.db.get("webhook_deliveries", deliveryId))!, interpretation);
+      return { status: "accepted" as const, deliveryId, told: told.join("\n") };
+    }
     const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
     await ctx.db.patch("webhook_deliveries", deliveryId, { scheduledRunId });
     return { status: "accepted" as const, deliveryId };

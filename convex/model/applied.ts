@@ -16,6 +16,8 @@ export class Applied {
   readonly skipped: string[];
   touchedCount: number;
   skippedCount: number;
+  /** What to tell the person who asked, in the request's own reply (a slash command's answer). */
+  readonly told: string[] = [];
 
   /** Starts empty, or carries on from the record of the delivery's earlier transactions. */
   constructor(earlier?: { touched: Touched[]; touchedCount: number; skipped: string[]; skippedCount: number }) {
@@ -29,6 +31,12 @@ export class Applied {
     this.touchedCount += 1;
     if (this.touched.length < KEPT) {
       this.touched.push({ table, id, change: truncate(change, NOTE_CHARS) });
+    }
+  }
+
+  tell(text: string) {
+    if (this.told.length < KEPT) {
+      this.told.push(text);
     }
   }
 

@@ -11,6 +11,7 @@ import { createSession } from "./chatSessions";
 import { distinctSelectors, nothingFound, orderOf, ordersOf, resolveAll, selectorKey, type Found } from "./correlation";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
+import { orderActions } from "./orderActions";
 import { bindThread, boundSession } from "./slackThreads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
@@ -157,6 +158,10 @@ const handlers = {
       run.applied.touch("chat_messages", mirrored.message._id, `removed ${command.externalId}`);
     }
   },
+  cancelWorkOrder: async (run, command) => await orderActions.cancel(run, command),
+  retryWorkOrder: async (run, command) => await orderActions.retry(run, command),
+  listWorkOrders: async (run, command) => await orderActions.list(run, command),
+  showWorkOrder: async (run, command) => await orderActions.show(run, command),
 } satisfies Handlers;
 
 function handle<T extends Command["type"]>(run: Run, command: CommandOf<T>): Promise<void> {

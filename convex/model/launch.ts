@@ -59,13 +59,19 @@ export function launchInput(
   return { workOrderId, prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target };
 }
 
+/** Why the launch input is too large (over MAX_LAUNCH_INPUT_BYTES), or null when it fits. */
+export function launchInputProblem(input: LaunchInput): string | null {
+  const bytes = utf8Length(JSON.stringify(input));
+  return bytes <= MAX_LAUNCH_INPUT_BYTES
+    ? null
+    : `Work order ${input.workOrderId}'s launch input (prompt, args and target as JSON) would be ${bytes} bytes; the limit is ${MAX_LAUNCH_INPUT_BYTES} (1 MiB), so that Temporal accepts it. Shorten the prompt or the args.`;
+}
+
 /** INVALID_ARGUMENT, naming the size, when the launch input is over MAX_LAUNCH_INPUT_BYTES. */
 export function checkLaunchInputSize(input: LaunchInput) {
-  const bytes = utf8Length(JSON.stringify(input));
-  if (bytes > MAX_LAUNCH_INPUT_BYTES) {
-    throw invalidArgument(
-      `Work order ${input.workOrderId}'s launch input (prompt, args and target as JSON) would be ${bytes} bytes; the limit is ${MAX_LAUNCH_INPUT_BYTES} (1 MiB), so that Temporal accepts it. Shorten the prompt or the args.`,
-    );
+  const problem = launchInputProblem(input);
+  if (problem !== null) {
+    throw invalidArgument(problem);
   }
 }
 

@@ -133,6 +133,15 @@ export async function queueReply(
   );
 }
 
+/** Queues a message only `user` sees, in a channel and thread (mrkdwn, escaped by its author). */
+export async function queueEphemeral(ctx: MutationCtx, thread: SlackThread, user: string, text: string) {
+  if (!slackPostingEnabled()) {
+    return null;
+  }
+  const [rowId] = await enqueue(ctx, thread, [{ kind: "ephemeral", user, text }]);
+  return rowId;
+}
+
 export async function cardOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
   return await ctx.db
     .query("slack_cards")

@@ -9,8 +9,9 @@ export type OutboxStatus = Infer<typeof vOutboxStatus>;
 
 /**
  * What an outbox row asks of Slack: one part of an assistant's reply (its
- * text, posted in the thread), or a work order's card brought up to date
- * (posted the first time, edited in place after).
+ * text, posted in the thread), a work order's card brought up to date
+ * (posted the first time, edited in place after), or a message only one
+ * person sees (chat.postEphemeral).
  */
 export const vOutboxRequest = v.union(
   v.object({
@@ -21,12 +22,14 @@ export const vOutboxRequest = v.union(
     text: v.string(),
   }),
   v.object({ kind: v.literal("card"), workOrderId: v.id("work_orders") }),
+  // Told to one person alone (why a click changed nothing), as mrkdwn already escaped.
+  v.object({ kind: v.literal("ephemeral"), user: v.string(), text: v.string() }),
 );
 export type OutboxRequest = Infer<typeof vOutboxRequest>;
 
 /** A Web API request, as the claiming mutation hands it to the sending action. */
 export const vSlackCall = v.object({
-  method: literals("chat.postMessage", "chat.update"),
+  method: literals("chat.postMessage", "chat.update", "chat.postEphemeral"),
   args: v.record(v.string(), v.any()),
 });
 

@@ -31,6 +31,14 @@ const vInboundMessage = v.object({
   metadata: v.optional(v.any()),
 });
 
+const vPerson = v.object({
+  userId: v.string(),
+  answer: v.union(
+    v.object({ via: v.literal("ephemeral"), team: v.string(), channel: v.string(), threadTs: v.string(), user: v.string() }),
+    v.object({ via: v.literal("reply") }),
+  ),
+});
+
 /** The validator of src/commands.ts's Command, for commands passed between functions. */
 export const vCommand = v.union(
   v.object({
@@ -55,6 +63,10 @@ export const vCommand = v.union(
   v.object({ type: v.literal("appendSlackMessage"), thread: vSlackThread, message: vInboundMessage }),
   v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string(), version: v.string() }),
   v.object({ type: v.literal("removeMessage"), externalId: v.string() }),
+  v.object({ type: v.literal("cancelWorkOrder"), workOrderId: v.string(), by: vPerson }),
+  v.object({ type: v.literal("retryWorkOrder"), workOrderId: v.string(), by: vPerson }),
+  v.object({ type: v.literal("listWorkOrders"), by: vPerson }),
+  v.object({ type: v.literal("showWorkOrder"), workOrderId: v.string(), by: vPerson }),
 );
 
 export const vInterpretation = v.union(

@@ -19,6 +19,7 @@ import { LIMITS } from "../../src/limits";
 import { setting } from "../model/config";
 import { transactionCost } from "../model/cost";
 import { recordOrigin } from "../model/messageOrigins";
+import { retryOf } from "../model/orderActions";
 import { cardOf, cardRowRequeued, laneOf, scheduleLane, updateOutboxRow } from "../model/slackOutbox";
 import { vSlackAnswer, vSlackCall } from "../model/slackValidators";
 
@@ -105,6 +106,10 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"sl
       args: { channel: row.channel, thread_ts: row.threadTs, text: escapeSlackText(request.text), metadata },
     };
   }
+  if (request.kind === "ephemeral") {
+    // Seen by one person, for a moment: not found again after an unclear answer, nor edited.
+    return { method: "chat.postEphemeral", args: { channel: row.channel, thread_ts: row.threadTs, user: request.user, text: request.text } };
+  }
   const order = await ctx.db.get("work_orders", request.workOrderId);
   if (order === null || card === null) {
     return null;
@@ -113,12 +118,14 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"sl
     .query("work_order_links")
     .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id).eq("kind", "pr"))
     .take(CARD_PULL_REQUESTS + 1);
+  const retry = await retryOf(ctx, order._id);
   const { text, blocks } = renderCard({
     workOrderId: order._id,
     title: order.title,
     status: order.status,
     pullRequests: pullRequests.slice(0, CARD_PULL_REQUESTS).map((link) => link.value),
     morePullRequests: pullRequests.length > CARD_PULL_REQUESTS,
+    retriedAs: retry?.retryId,
   });
   return card.ts === undefined
     ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks, metadata } }

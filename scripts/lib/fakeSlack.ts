@@ -1,7 +1,7 @@
 /**
  * A fake of the part of Slack's Web API this service calls (chat.postMessage,
- * chat.update, and conversations.replies to look for a post whose outcome
- * was unclear), to stand in for `fetch` in tests and behind a loopback HTTP
+ * chat.update, chat.postEphemeral, and conversations.replies to look for a
+ * post whose outcome was unclear), to stand in for `fetch` in tests and behind a loopback HTTP
  * server in `scripts/fake-slack.ts`. It checks each request as Slack would
  * (URL, method, headers, arguments: JSON for writes, the query for reads),
  * keeps the messages it holds, and answers as told: ok, an `ok: false`
@@ -35,11 +35,14 @@ export type FakeMessage = {
   metadata?: unknown;
   edits: number;
 };
+/** A message only `user` sees: Slack keeps it nowhere a later call can read. */
+export type FakeEphemeral = { channel: string; user: string; threadTs?: string; text: string };
 export type RecordedCall = { method: string; args: Record<string, unknown>; at: number; answer: FakeAnswer };
 
 const ARGUMENTS: Record<string, { required: string[]; optional: string[] }> = {
   "chat.postMessage": { required: ["channel", "text"], optional: ["thread_ts", "blocks", "metadata"] },
   "chat.update": { required: ["channel", "ts", "text"], optional: ["blocks"] },
+  "chat.postEphemeral": { required: ["channel", "user", "text"], optional: ["thread_ts", "blocks"] },
 };
 
 // Read methods: GET, arguments in the query string.
@@ -52,6 +55,7 @@ export class FakeSlack {
   readonly reads: RecordedCall[] = [];
   readonly violations: string[] = [];
   readonly messages: FakeMessage[] = [];
+  readonly ephemerals: FakeEphemeral[] = [];
   /** Channels where Slack answers every call with this error (`not_in_channel`, `channel_not_found`, ...). */
   readonly refusedChannels = new Map<string, string>();
   /** Called with each request's outcome, for a server that prints them. */
@@ -195,6 +199,11 @@ export class FakeSlack {
     }
     if (text.length > 40_000) {
       return Response.json({ ok: false, error: "msg_too_long" });
+    }
+    if (method === "chat.postEphemeral") {
+      const threadTs = args.thread_ts as string | undefined;
+      this.ephemerals.push({ channel, user: args.user as string, threadTs, text });
+      return Response.json({ ok: true, message_ts: `${Math.floor(Date.now() / 1000)}.${String(++this.posted).padStart(6, "0")}` });
     }
     if (method === "chat.update") {
       const message = this.messages.find((candidate) => candidate.channel === channel && candidate.ts === args.ts);

@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { webhookSources } from "../../src/sources";
 import { SOURCES, type SourceName } from "../../src/sources/source";
 
-export type Fixture = { file: string; source: SourceName; event?: string; hookId?: string; payload: Record<string, unknown> };
+/**
+ * A delivery to sign and send. With `form`, the payload is a form's fields
+ * (Slack's interactivity and slash commands): sent form-encoded, a field
+ * that is not text (an interaction's `payload`) as JSON.
+ */
+export type Fixture = { file: string; source: SourceName; event?: string; hookId?: string; form?: true; payload: Record<string, unknown> };
 export type Secrets = Partial<Record<SourceName, string>>;
 
 /** The deployment setting holding each sender's secret; the client reads the same names. */
@@ -17,9 +22,10 @@ export const SECRET_VARIABLES = Object.fromEntries(
 ) as Record<SourceName, string>;
 
 /**
- * A fixture file is `{ source, event?, hookId?, payload }`; a bare Slack
- * callback (`type: event_callback | url_verification`) or a bare Standard
- * Webhooks event (`{ type, data }`) is recognised as such.
+ * A fixture file is `{ source, event?, hookId?, payload }`, or
+ * `{ source: "slack", form: { ...fields } }` for a form-encoded Slack
+ * request; a bare Slack callback (`type: event_callback | url_verification`)
+ * or a bare Standard Webhooks event (`{ type, data }`) is recognised as such.
  */
 export function readFixture(file: string): Fixture {
   let json: Record<string, unknown>;
@@ -30,6 +36,9 @@ export function readFixture(file: string): Fixture {
   }
   if (typeof json !== "object" || json === null) {
     throw new Error(`${file}: not a fixture (expected { source, payload }, a Slack callback or a { type, data } event).`);
+  }
+  if (json.source === "slack" && typeof json.form === "object" && json.form !== null) {
+    return { file, source: "slack", form: true, payload: json.form as Record<string, unknown> };
   }
   if (typeof json.source === "string" && (SOURCES as readonly string[]).includes(json.source)) {
     if (json.source === "github" && typeof json.event !== "string") {
@@ -86,14 +95,22 @@ export function deliveriesOf(fixtures: Fixture[]): Delivery[] {
 
 const utf8 = new TextEncoder();
 
+/** A form fixture's body, with `id` as its trigger_id (in the interaction's JSON, or as the slash command's field). */
+function formBody(fields: Record<string, unknown>, id: string): string {
+  const { payload } = fields;
+  const entries = Object.entries(typeof payload === "object" && payload !== null ? { payload: { ...payload, trigger_id: id } } : { ...fields, trigger_id: id });
+  return new URLSearchParams(entries.map(([name, value]) => [name, typeof value === "string" ? value : JSON.stringify(value)])).toString();
+}
+
 /** The request the fixture's sender would make, signed with `secret` (the source's own signer), at `now` (ms). */
 export async function signedRequest(delivery: Delivery, secret: string, now: number): Promise<{ path: string; init: RequestInit }> {
   const { fixture, id } = delivery;
   const source = webhookSources[fixture.source];
   const payload = fixture.source === "slack" && fixture.payload.type === "event_callback" ? { ...fixture.payload, event_id: id } : fixture.payload;
-  const body = JSON.stringify(payload);
+  const body = fixture.form ? formBody(fixture.payload, id) : JSON.stringify(payload);
   const signed = await source.sign(secret, { body: utf8.encode(body), id, timestamp: Math.floor(now / 1000) });
-  const headers: Record<string, string> = { "Content-Type": "application/json", ...signed };
+  const contentType = fixture.form ? "application/x-www-form-urlencoded" : "application/json";
+  const headers: Record<string, string> = { "Content-Type": contentType, ...signed };
   if (fixture.source === "github") {
     Object.assign(headers, {
       "User-Agent": "GitHub-Hookshot/jangar-send",
@@ -146,8 +163,8 @@ export async function send(fixtures: Fixture[], options: SendOptions, report: (r
         const text = await response.text();
         let outcome = text.slice(0, 120);
         try {
-          const json = JSON.parse(text) as { status?: string; error?: string; challenge?: string };
-          outcome = json.status ?? (json.challenge !== undefined ? "challenge" : json.error ?? outcome);
+          const json = JSON.parse(text) as { status?: string; error?: string; challenge?: string; response_type?: string };
+          outcome = json.status ?? (json.challenge !== undefined ? "challenge" : json.response_type !== undefined ? "answered" : json.error ?? outcome);
         } catch {
           // Not JSON: the text is the outcome.
         }

@@ -1,5 +1,5 @@
 import { truncate } from "../text";
-import type { WorkOrderStatus } from "../workOrders/status";
+import { isTerminal, type WorkOrderStatus } from "../workOrders/status";
 import { escapeSlackText, SLACK_MESSAGE_CHARS } from "./text";
 
 /** What a work order's card shows: read from the order when the card is sent, so it is always the latest. */
@@ -11,16 +11,32 @@ export type CardView = {
   pullRequests: string[];
   /** Whether the order has more pull requests than those. */
   morePullRequests: boolean;
+  /** The order made to run a failed one again from its card, once it exists. */
+  retriedAs?: string;
 };
 
 type Mrkdwn = { type: "mrkdwn"; text: string };
 
-/**
- * The Block Kit blocks a card uses. Buttons (Cancel, Retry) are one more
- * block kind (`actions`) rendered from the same view: the outbox only ever
- * carries what `renderCard` returns.
- */
-export type CardBlock = { type: "section"; text: Mrkdwn } | { type: "context"; elements: Mrkdwn[] };
+type PlainText = { type: "plain_text"; text: string };
+
+/** The card's buttons, by the action_id a click on each sends (src/sources/slack/interactions.ts reads them). */
+export type CardActionId = "work_order.cancel" | "work_order.retry";
+
+/** A button of the card: its action_id names what a click asks for, its value the order (docs/contract.md section 4). */
+export type CardButton = {
+  type: "button";
+  text: PlainText;
+  action_id: CardActionId;
+  value: string;
+  style: "danger" | "primary";
+  confirm?: { title: PlainText; text: PlainText; confirm: PlainText; deny: PlainText };
+};
+
+/** The Block Kit blocks a card uses: rendered from the order when sent, so the buttons follow its status. */
+export type CardBlock =
+  | { type: "section"; text: Mrkdwn }
+  | { type: "context"; elements: Mrkdwn[] }
+  | { type: "actions"; elements: CardButton[] };
 
 /** A card as Slack's chat.postMessage / chat.update take it: `text` is the fallback for notifications. */
 export type RenderedCard = { text: string; blocks: CardBlock[] };
@@ -41,7 +57,7 @@ export const MAX_BLOCKS = 50;
 const TITLE_CHARS = 200;
 const LABEL_CHARS = 100;
 
-const STATUS_LABELS: Record<WorkOrderStatus, string> = {
+export const STATUS_LABELS: Record<WorkOrderStatus, string> = {
   draft: ":memo: Draft",
   submitted: ":inbox_tray: Submitted",
   accepted: ":hourglass_flowing_sand: Accepted",
@@ -72,10 +88,38 @@ function slackLink(url: string, label: string): string {
  * when the link would take the text past `maxChars`. The label alone always
  * fits: it is at most LABEL_CHARS characters before escaping.
  */
-function pullRequestText(prefix: string, url: string, maxChars: number): string {
+export function pullRequestText(prefix: string, url: string, maxChars: number): string {
   const label = pullRequestLabel(url);
   const linked = `${prefix}${slackLink(url, label)}`;
   return linked.length <= maxChars ? linked : `${prefix}${escapeSlackText(label)}`;
+}
+
+const plain = (text: string): PlainText => ({ type: "plain_text", text });
+
+/** Cancel while the order is not final; Retry once it failed, until it has been retried. */
+function buttonsOf(view: CardView): CardButton[] {
+  // Button values hold at most 2,000 characters; an order id is far shorter, so a longer one is no order.
+  const value = truncate(view.workOrderId, 2000);
+  const buttons: CardButton[] = [];
+  if (!isTerminal(view.status)) {
+    buttons.push({
+      type: "button",
+      text: plain("Cancel"),
+      action_id: "work_order.cancel",
+      value,
+      style: "danger",
+      confirm: {
+        title: plain("Cancel this work order?"),
+        text: plain(`${truncate(view.title, LABEL_CHARS)} stops and is marked canceled.`),
+        confirm: plain("Cancel it"),
+        deny: plain("Keep it"),
+      },
+    });
+  }
+  if (view.status === "failed" && view.retriedAs === undefined) {
+    buttons.push({ type: "button", text: plain("Retry"), action_id: "work_order.retry", value, style: "primary" });
+  }
+  return buttons;
 }
 
 export function renderCard(view: CardView): RenderedCard {
@@ -83,9 +127,10 @@ export function renderCard(view: CardView): RenderedCard {
   const status = STATUS_LABELS[view.status];
   const pullRequests = view.pullRequests.slice(0, CARD_PULL_REQUESTS);
   const more = view.morePullRequests ? " (and more)" : "";
+  const retried = view.retriedAs === undefined ? "" : `, retried as ${escapeSlackText(truncate(view.retriedAs, LABEL_CHARS))}`;
   const fallback = (linked: boolean) =>
     [
-      `Work order ${title}: ${view.status}`,
+      `Work order ${title}: ${view.status}${retried}`,
       ...pullRequests.map(
         (url, i) =>
           `${linked ? pullRequestText("PR ", url, BLOCK_TEXT_CHARS) : `PR ${escapeSlackText(pullRequestLabel(url))}`}${i === pullRequests.length - 1 ? more : ""}`,
@@ -104,10 +149,18 @@ export function renderCard(view: CardView): RenderedCard {
       elements: [
         {
           type: "mrkdwn",
-          text: `Work order \`${escapeSlackText(truncate(view.workOrderId, LABEL_CHARS))}\`${view.morePullRequests ? ` · more pull requests than the ${CARD_PULL_REQUESTS} shown` : ""}`,
+          text: [
+            `Work order \`${escapeSlackText(truncate(view.workOrderId, LABEL_CHARS))}\``,
+            ...(view.morePullRequests ? [`more pull requests than the ${CARD_PULL_REQUESTS} shown`] : []),
+            ...(view.retriedAs === undefined ? [] : [`:repeat: retried as \`${escapeSlackText(truncate(view.retriedAs, LABEL_CHARS))}\``]),
+          ].join(" · "),
         },
       ],
     },
   ];
+  const buttons = buttonsOf(view);
+  if (buttons.length > 0) {
+    blocks.push({ type: "actions", elements: buttons });
+  }
   return { text, blocks };
 }

@@ -17,7 +17,7 @@ export type SlackConfig = {
 };
 
 /** A request to make: a Web API method and its JSON arguments. */
-export type SlackCall = { method: "chat.postMessage" | "chat.update"; args: Record<string, unknown> };
+export type SlackCall = { method: "chat.postMessage" | "chat.update" | "chat.postEphemeral"; args: Record<string, unknown> };
 
 /**
  * What came of a call: done (with the message's `ts`), worth retrying (the

@@ -61,8 +61,24 @@ function requiredHeaders(source: WebhookSource, headers: Headers): HeaderValues 
   return values;
 }
 
-/** The JSON a body holds, read as its format says and in no other way. */
+/** A form's fields; a name given twice is refused, so that every field reads one way. */
+function formFields(text: string): URLSearchParams {
+  const fields = new URLSearchParams(text);
+  const seen = new Set<string>();
+  for (const name of fields.keys()) {
+    if (seen.has(name)) {
+      throw new Refused(400, `The form-encoded body has the field ${JSON.stringify(name.slice(0, 40))} more than once.`);
+    }
+    seen.add(name);
+  }
+  return fields;
+}
+
+/** What a body holds, read as its format says and in no other way: JSON, or a form's fields. */
 export function parseBody(text: string, format: BodyFormat): unknown {
+  if (format === "form") {
+    return formFields(text);
+  }
   let json = text;
   if (format === "payloadField") {
     // One field, so that no part of a body signed as something else can be picked out of it.

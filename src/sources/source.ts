@@ -19,10 +19,13 @@ export type RejectStatus = 400 | 401 | 413 | 415 | 503;
 export type Settings = Readonly<Record<string, string | undefined>>;
 
 /**
- * How a body of one media type is read: as JSON, or as a form of exactly one
- * field, `payload`, holding JSON (GitHub's form-encoded hooks).
+ * How a body of one media type is read: as JSON; as a form of exactly one
+ * field, `payload`, holding JSON (GitHub's form-encoded hooks); or as a
+ * form's fields, each name at most once, handed to the source as
+ * URLSearchParams (Slack's interactivity and slash commands), which no JSON
+ * body ever parses to, so a source tells the two readings apart by type.
  */
-export type BodyFormat = "json" | "payloadField";
+export type BodyFormat = "json" | "payloadField" | "form";
 
 /** A header every request of a sender carries: its name, or its name and the other spelling senders use. */
 export type RequiredHeader = string | readonly [name: string, alias: string];
@@ -48,6 +51,12 @@ export type Delivery = {
   ignored?: string;
   /** The answer the sender expects instead of the usual one (Slack's url_verification challenge). */
   reply?: Record<string, unknown>;
+  /**
+   * A request whose answer is the outcome of its effects (a Slack slash
+   * command): they are applied in the transaction that records it, and
+   * `respond` makes the answer from what applying them has to tell.
+   */
+  atReceipt?: { interpretation: Interpretation; respond: (told: string) => Record<string, unknown> };
 };
 
 /** What the receiving endpoint answers before anything is stored. */

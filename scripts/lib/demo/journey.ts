@@ -13,7 +13,8 @@ import { FakeTemporalApi } from "./fakeTemporal";
  * Slack and Temporal APIs: a Slack mention starts a session, Jangar's server
  * creates a work order, it is launched on Temporal, the workflow runner says
  * it runs, GitHub sends a push and a merged pull request, the order
- * succeeds. Every request is signed as its sender signs it; nothing leaves
+ * succeeds, Alice asks `/jangar status` and the card in her thread shows the
+ * order succeeded. Every request is signed as its sender signs it; nothing leaves
  * the process. Each step reports the request, the answer, the calls the
  * deployment made (Temporal, Slack), the records written and the status.
  */
@@ -121,6 +122,28 @@ export type DemoResult = {
   slack: FakeSlackApi;
 };
 
+/**
+ * Waits, in real time, until every Slack post queued is sent: the outbox
+ * paces a channel's posts a second apart, so the card's last edit goes out
+ * about a second after the one before. Bounded, so a demo never hangs.
+ */
+async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  const pending = async () =>
+    await t.run(async (ctx) => {
+      for (const status of ["queued", "sending"] as const) {
+        if ((await ctx.db.query("slack_outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
+          return true;
+        }
+      }
+      return false;
+    });
+  while ((await pending()) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await t.finishAllScheduledFunctions(() => {});
+  }
+}
+
 export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
   const temporal = new FakeTemporalApi(DEMO_SETTINGS.TEMPORAL_HTTP_URL, DEMO_SETTINGS.TEMPORAL_NAMESPACE);
   const slack = new FakeSlackApi(DEMO_SETTINGS.SLACK_BOT_TOKEN, [CHANNEL]);
@@ -217,6 +240,22 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
 
     const merged = fixture("github/05-pull_request-merged.json");
     await step("GitHub", "POST /webhooks/github", "pull_request closed, merged", () => deliver(merged));
+
+    const status = fixture("slack/15-alice-asks-status.json");
+    await step("Slack", "POST /webhooks/slack", `/jangar status by ${ALICE}: a slash command, answered in its reply`, () =>
+      deliver(status, `${Date.now()}.7711034220.demo`),
+    );
+
+    await step(
+      "Convex",
+      "outbox/send:sendNext, the channel's runner",
+      "posts to a channel go out a second apart: the card catches up with the order",
+      async () => {
+        await untilOutboxIsSent(t);
+        return "ran (a scheduled action answers no one)";
+      },
+      { settle: false },
+    );
 
     await step(
       "Jangar's server",

@@ -1,8 +1,7 @@
 import type { Command, InboundMessage, SlackThread } from "../../commands";
-import { accept, reject, type Check } from "../../check";
-import type { ZodError } from "zod";
+import { accept, type Check } from "../../check";
 import { truncate } from "../../text";
-import { summarizeIssues } from "../zodIssues";
+import { rowOf, shaped, type Reader } from "./table";
 import {
   appMention,
   channelMessage,
@@ -81,76 +80,65 @@ function inbound(team: string, channel: string, thread: SlackThread, message: Sl
 
 export type SlackEventReading = { ignored: string } | { commands: Command[] };
 
+type EventContext = { team: string; botUserId: string | undefined };
+
+const commands = (...list: Command[]) => accept<SlackEventReading>({ commands: list });
+const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason });
+
 /**
- * The contract's Slack rules (docs/contract.md section 4) for one event of an
- * event_callback: what to do, or why nothing is done. Whether a thread is
- * bound is only known when the commands are applied.
+ * The contract's Slack rules (docs/contract.md section 4), one row per kind
+ * of event: what to do, or why nothing is done. Whether a thread is bound is
+ * only known when the commands are applied.
  */
+const EVENTS: Readonly<Record<string, Reader<EventContext, SlackEventReading>>> = {
+  app_mention: shaped("The app_mention event", appMention, (mention, { team, botUserId }) => {
+    if (isFromBot(mention, botUserId)) return ignored("The mention comes from a bot.");
+    const thread = { team, channel: mention.channel, threadTs: mention.thread_ts ?? mention.ts };
+    return commands({
+      type: "startSlackThread",
+      thread,
+      userId: `slack:${team}:${mention.user}`,
+      title: titleFromMention(mention.text ?? "", botUserId),
+      message: inbound(team, mention.channel, thread, mention),
+    });
+  }),
+  message: shaped("The message event", channelMessage, (message, { team, botUserId }) => {
+    if (isFromBot(message, botUserId)) return ignored("The message comes from a bot.");
+    if (!CONVERSATION_SUBTYPES.has(message.subtype)) {
+      return ignored(`Slack message subtype ${message.subtype} is not acted on.`);
+    }
+    if (contentOf(message).trim().length === 0) {
+      return ignored("The message has no text or files.");
+    }
+    const thread = { team, channel: message.channel, threadTs: message.thread_ts ?? message.ts };
+    return commands({ type: "appendSlackMessage", thread, message: inbound(team, message.channel, thread, message) });
+  }),
+  "message.message_changed": shaped("The message event", messageChanged, (changed, { team, botUserId }) => {
+    if (isFromBot(changed.message, botUserId)) return ignored("The edited message comes from a bot.");
+    return commands({
+      type: "editMessage",
+      externalId: slackMessageId(team, changed.channel, changed.message.ts),
+      content: contentOf(changed.message),
+      version: sortableTs(changed.message.edited?.ts ?? changed.message.ts),
+    });
+  }),
+  "message.message_deleted": shaped("The message event", messageDeleted, (deleted, { team }) =>
+    commands({ type: "removeMessage", externalId: slackMessageId(team, deleted.channel, deleted.deleted_ts) }),
+  ),
+};
+
+/** The row an event is read by: a message's edit and its deletion have rows of their own. */
+function rowName(event: { type: string; subtype?: unknown }): string {
+  const ownRow = event.subtype === "message_changed" || event.subtype === "message_deleted";
+  return event.type === "message" && ownRow ? `message.${event.subtype}` : event.type;
+}
+
+/** What one event of an event_callback asks for, or (for a 400) why it is not of its kind's shape. */
 export function readSlackEvent(
   team: string,
   event: { type: string; subtype?: unknown },
   botUserId: string | undefined,
 ): Check<SlackEventReading> {
-  const invalid = (error: ZodError) =>
-    reject<SlackEventReading>(`The ${event.type} event is not of the expected shape: ${summarizeIssues(error)}`);
-
-  if (event.type === "app_mention") {
-    const parsed = appMention.safeParse(event);
-    if (!parsed.success) return invalid(parsed.error);
-    const mention = parsed.data;
-    if (isFromBot(mention, botUserId)) return accept({ ignored: "The mention comes from a bot." });
-    const thread = { team, channel: mention.channel, threadTs: mention.thread_ts ?? mention.ts };
-    return accept({
-      commands: [
-        {
-          type: "startSlackThread",
-          thread,
-          userId: `slack:${team}:${mention.user}`,
-          title: titleFromMention(mention.text ?? "", botUserId),
-          message: inbound(team, mention.channel, thread, mention),
-        },
-      ],
-    });
-  }
-  if (event.type !== "message") {
-    return accept({ ignored: `Slack's ${event.type} event is not acted on.` });
-  }
-  if (event.subtype === "message_changed") {
-    const parsed = messageChanged.safeParse(event);
-    if (!parsed.success) return invalid(parsed.error);
-    const changed = parsed.data;
-    if (isFromBot(changed.message, botUserId)) return accept({ ignored: "The edited message comes from a bot." });
-    return accept({
-      commands: [
-        {
-          type: "editMessage",
-          externalId: slackMessageId(team, changed.channel, changed.message.ts),
-          content: contentOf(changed.message),
-          version: sortableTs(changed.message.edited?.ts ?? changed.message.ts),
-        },
-      ],
-    });
-  }
-  if (event.subtype === "message_deleted") {
-    const parsed = messageDeleted.safeParse(event);
-    if (!parsed.success) return invalid(parsed.error);
-    const deleted = parsed.data;
-    return accept({
-      commands: [{ type: "removeMessage", externalId: slackMessageId(team, deleted.channel, deleted.deleted_ts) }],
-    });
-  }
-  const parsed = channelMessage.safeParse(event);
-  if (!parsed.success) return invalid(parsed.error);
-  const message = parsed.data;
-  if (isFromBot(message, botUserId)) return accept({ ignored: "The message comes from a bot." });
-  if (!CONVERSATION_SUBTYPES.has(message.subtype)) {
-    return accept({ ignored: `Slack message subtype ${message.subtype} is not acted on.` });
-  }
-  if (contentOf(message).trim().length === 0) {
-    return accept({ ignored: "The message has no text or files." });
-  }
-  const thread = { team, channel: message.channel, threadTs: message.thread_ts ?? message.ts };
-  return accept({
-    commands: [{ type: "appendSlackMessage", thread, message: inbound(team, message.channel, thread, message) }],
-  });
+  const row = rowOf(EVENTS, rowName(event));
+  return row === undefined ? ignored(`Slack's ${event.type} event is not acted on.`) : row(event, { team, botUserId });
 }

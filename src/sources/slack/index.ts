@@ -1,29 +1,150 @@
 import { z } from "zod";
+import type { Interpretation } from "../../commands";
+import { accept, reject, type Check } from "../../check";
 import { storedPayload } from "../admission";
-import { deliveryKey, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
+import { deliveryKey, Refused, UninterpretableDelivery, type Delivery, type Settings, type WebhookSource } from "../source";
 import { summarizeIssues } from "../zodIssues";
-import { readSlackEvent } from "./events";
-import { appRateLimited, eventCallback, urlVerification } from "./payloads";
+import { readSlackEvent, type SlackEventReading } from "./events";
+import { readInteraction } from "./interactions";
+import { appRateLimited, eventCallback, interaction, slashCommand, urlVerification } from "./payloads";
 import { signSlackRequest, verifySlackSignature } from "./signature";
+import { readSlashCommand } from "./slashCommand";
+import { rowOf, shaped, type Reader } from "./table";
 
 // Slack rejects requests older than five minutes; so does this endpoint, either way.
 const WINDOW_SECONDS = 5 * 60;
 const BOT_USER_SETTING = "SLACK_BOT_USER_ID";
+const FORM = "application/x-www-form-urlencoded";
+
+/** A Slack request as read: the delivery to record, and what it asks for. */
+type SlackRequest = { delivery: Delivery; interpretation: Interpretation };
+
+function interpretationOf(reading: SlackEventReading): Interpretation {
+  return "ignored" in reading ? { kind: "ignored", reason: reading.ignored } : { kind: "commands", commands: reading.commands };
+}
+
+/** A delivery acted on after it is recorded (or recorded as ignored, with the reason). */
+function deferred(delivery: Omit<Delivery, "ignored">, reading: SlackEventReading): SlackRequest {
+  const interpretation = interpretationOf(reading);
+  return {
+    delivery: interpretation.kind === "ignored" ? { ...delivery, ignored: interpretation.reason } : delivery,
+    interpretation,
+  };
+}
+
+const ignoredCallback = (delivery: Delivery): Check<SlackRequest> =>
+  accept({ delivery, interpretation: { kind: "ignored", reason: delivery.ignored ?? "" } });
+
+/** Events API callbacks (JSON), by `type`. */
+const CALLBACKS: Readonly<Record<string, Reader<Settings, SlackRequest>>> = {
+  url_verification: shaped("The url_verification callback", urlVerification, ({ challenge }) =>
+    ignoredCallback({
+      deliveryKey: deliveryKey("url_verification", challenge),
+      event: "url_verification",
+      ignored: "Slack's url_verification handshake, answered with its challenge.",
+      reply: { challenge },
+    }),
+  ),
+  app_rate_limited: shaped("The app_rate_limited callback", appRateLimited, (limited) =>
+    ignoredCallback({
+      deliveryKey: deliveryKey("app_rate_limited", limited.team_id, String(limited.minute_rate_limited)),
+      event: "app_rate_limited",
+      ignored: "Slack is rate-limiting this app's events.",
+    }),
+  ),
+  event_callback: shaped("The event_callback", eventCallback, ({ team_id, event_id, event }, settings) => {
+    const reading = readSlackEvent(team_id, event, settings[BOT_USER_SETTING]);
+    if (!reading.ok) return reject(reading.message);
+    // A key of one part never holds an unescaped `:`, so no event_id reads as a handshake's key.
+    const delivery = { deliveryKey: deliveryKey(event_id), event: event.type, action: typeof event.subtype === "string" ? event.subtype : undefined };
+    return accept(deferred(delivery, reading.value));
+  }),
+};
 
 const envelope = z.looseObject({ type: z.string() });
 
-/** Slack's Events API (docs/contract.md sections 3 and 4). */
+/** A JSON body: an Events API callback. */
+function readCallback(payload: unknown, settings: Settings): Check<SlackRequest> {
+  const parsed = envelope.safeParse(payload);
+  if (!parsed.success) {
+    return reject(`The body is not a Slack callback: ${summarizeIssues(parsed.error)}`);
+  }
+  const row = rowOf(CALLBACKS, parsed.data.type);
+  return row === undefined
+    ? reject(`Slack callback type ${JSON.stringify(parsed.data.type.slice(0, 100))} is not one of ${Object.keys(CALLBACKS).join(", ")}.`)
+    : row(payload, settings);
+}
+
+/** A form's one `payload` field: an interaction (a click on a card's button), as JSON. */
+function readInteractionField(json: string): Check<SlackRequest> {
+  let payload: unknown;
+  try {
+    payload = JSON.parse(json);
+  } catch {
+    return reject("The form-encoded body's `payload` field is not JSON.");
+  }
+  return shaped("The interaction", interaction, ({ type, trigger_id }) => {
+    const reading = readInteraction(type, payload);
+    if (!reading.ok) return reject(reading.message);
+    const { action, ...asked } = reading.value;
+    return accept(deferred({ deliveryKey: deliveryKey(trigger_id), event: type, action }, asked));
+  })(payload, undefined);
+}
+
+/** A slash command: applied as it is recorded, so that the reply can say what came of it. */
+const readSlash = shaped("A slash command's form", slashCommand, (slash) => {
+  const interpretation = interpretationOf(readSlashCommand(slash));
+  return accept<SlackRequest>({
+    delivery: {
+      deliveryKey: deliveryKey(slash.trigger_id),
+      event: "slash_command",
+      action: slash.command,
+      atReceipt: { interpretation, respond: (text) => ({ response_type: "ephemeral", text }) },
+    },
+    interpretation,
+  });
+});
+
+// A field name as Slack writes them. A JSON body read as a form starts with a name holding `{`,
+// so no signed Events API callback can be re-read as a slash command.
+const FIELD_NAME = /^[a-z][a-z_]{0,63}$/;
+
+/** A form body: exactly one field `payload` (an interaction), or a slash command's fields; anything else is a 400. */
+function readForm(fields: URLSearchParams): Check<SlackRequest> {
+  const names = [...fields.keys()];
+  const payload = fields.get("payload");
+  if (payload !== null && names.length === 1) {
+    return readInteractionField(payload);
+  }
+  if (payload !== null) {
+    return reject(`A form-encoded body holding \`payload\` must be that one field (an interaction); this one has ${names.length - 1} more.`);
+  }
+  const stray = names.find((name) => !FIELD_NAME.test(name));
+  if (stray !== undefined) {
+    return reject(
+      `The form-encoded body is neither an interaction (one field, payload) nor a slash command: ${JSON.stringify(stray.slice(0, 40))} is not a field Slack sends.`,
+    );
+  }
+  return readSlash(Object.fromEntries(fields), undefined);
+}
+
+/** Any Slack request, read as its body was parsed (a form's fields, or JSON): what to record and what it asks for. */
+function readSlackRequest(body: unknown, settings: Settings): Check<SlackRequest> {
+  return body instanceof URLSearchParams ? readForm(body) : readCallback(body, settings);
+}
+
+/** Slack's Events API, interactivity and slash commands (docs/contract.md sections 3 and 4). */
 export const slack: WebhookSource = {
   name: "slack",
   path: "/webhooks/slack",
   secretVariable: "SLACK_SIGNING_SECRET",
   settingNames: [BOT_USER_SETTING],
-  bodies: { "application/json": "json" },
-  contentTypeAdvice: "this endpoint takes Slack Events API callbacks (application/json).",
+  bodies: { "application/json": "json", [FORM]: "form" },
+  contentTypeAdvice: `this endpoint takes Slack Events API callbacks (application/json), interactions and slash commands (${FORM}).`,
   requiredHeaders: ["X-Slack-Signature", "X-Slack-Request-Timestamp"],
-  takes: "Slack Events API callbacks",
+  takes: "Slack Events API callbacks, interactions and slash commands",
 
-  // Slack's id, event_id, is in the signed body: `read` checks it.
+  // Slack's ids (event_id, trigger_id) are in the signed body: `read` checks them.
   checkHeaders() {},
 
   async verify({ headers, body, receivedAt }, secret) {
@@ -45,77 +166,18 @@ export const slack: WebhookSource = {
   },
 
   read(payload, _headers, settings) {
-    const parsed = envelope.safeParse(payload);
-    if (!parsed.success) {
-      throw new Refused(400, `The body is not a Slack callback: ${summarizeIssues(parsed.error)}`);
+    const request = readSlackRequest(payload, settings);
+    if (!request.ok) {
+      throw new Refused(400, request.message);
     }
-    switch (parsed.data.type) {
-      case "url_verification": {
-        const challenge = urlVerification.safeParse(payload);
-        if (!challenge.success) {
-          throw new Refused(400, `The url_verification callback has no challenge: ${summarizeIssues(challenge.error)}`);
-        }
-        return {
-          deliveryKey: deliveryKey("url_verification", challenge.data.challenge),
-          event: "url_verification",
-          ignored: "Slack's url_verification handshake, answered with its challenge.",
-          reply: { challenge: challenge.data.challenge },
-        };
-      }
-      case "app_rate_limited": {
-        const limited = appRateLimited.safeParse(payload);
-        if (!limited.success) {
-          throw new Refused(400, `The app_rate_limited callback is not of the expected shape: ${summarizeIssues(limited.error)}`);
-        }
-        return {
-          deliveryKey: deliveryKey("app_rate_limited", limited.data.team_id, String(limited.data.minute_rate_limited)),
-          event: "app_rate_limited",
-          ignored: "Slack is rate-limiting this app's events.",
-        };
-      }
-      case "event_callback": {
-        const callback = eventCallback.safeParse(payload);
-        if (!callback.success) {
-          throw new Refused(400, `The event_callback is not of the expected shape: ${summarizeIssues(callback.error)}`);
-        }
-        const { team_id, event_id, event } = callback.data;
-        const reading = readSlackEvent(team_id, event, settings[BOT_USER_SETTING]);
-        if (!reading.ok) {
-          throw new Refused(400, reading.message);
-        }
-        return {
-          // A key of one part never holds an unescaped `:`, so no event_id reads as a handshake's key.
-          deliveryKey: deliveryKey(event_id),
-          event: event.type,
-          action: typeof event.subtype === "string" ? event.subtype : undefined,
-          ignored: "ignored" in reading.value ? reading.value.ignored : undefined,
-        };
-      }
-      default:
-        throw new Refused(400, `Slack callback type ${JSON.stringify(parsed.data.type)} is not one of url_verification, event_callback, app_rate_limited.`);
-    }
+    return request.value.delivery;
   },
 
   interpret(delivery, settings) {
-    const payload = storedPayload(slack, delivery);
-    const type = envelope.safeParse(payload);
-    if (!type.success) {
-      throw new UninterpretableDelivery("slack", summarizeIssues(type.error));
+    const request = readSlackRequest(storedPayload(slack, delivery), settings);
+    if (!request.ok) {
+      throw new UninterpretableDelivery("slack", request.message);
     }
-    if (type.data.type !== "event_callback") {
-      return { kind: "ignored", reason: `Slack callback ${type.data.type} carries no event.` };
-    }
-    const callback = eventCallback.safeParse(payload);
-    if (!callback.success) {
-      throw new UninterpretableDelivery("slack", summarizeIssues(callback.error));
-    }
-    const reading = readSlackEvent(callback.data.team_id, callback.data.event, settings[BOT_USER_SETTING]);
-    if (!reading.ok) {
-      throw new UninterpretableDelivery("slack", reading.message);
-    }
-    return "ignored" in reading.value
-      ? { kind: "ignored", reason: reading.value.ignored }
-      : { kind: "commands", commands: reading.value.commands };
+    return request.value.interpretation;
   },
 };
-

@@ -1,0 +1,488 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import type { Id } from "../convex/_generated/dataModel";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
+import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
+import { newBackend, type Backend } from "./backend";
+import { asService } from "./callers";
+import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
+import {
+  ALICE,
+  BOB,
+  TEAM,
+  clickOn,
+  configureSlackApp,
+  newTriggerId,
+  postSlackEvent,
+  postSlackForm,
+  slackSessionsOf,
+  slashCommand,
+  storedDeliveries,
+} from "./slack";
+
+/*
+ * Slack interactivity (docs/contract.md section 4): the Cancel and Retry
+ * buttons of a work order's card and the slash command, as the people in
+ * Slack see them (the HTTP answer, the card, the messages only they see)
+ * and as Jangar's server reads the orders back afterwards.
+ */
+
+let slack: FakeSlack;
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
+  slack = new FakeSlack();
+  vi.stubGlobal("fetch", slack.fetch);
+  configureSlackApp();
+  vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+});
+afterEach(() => {
+  expect(slack.violations).toEqual([]);
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+  vi.unstubAllEnvs();
+});
+
+/** Runs every scheduled function (deliveries, the outbox's runners) to the end. */
+async function settle(t: Backend) {
+  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 2000);
+}
+
+const CAROL = "U03CAROL";
+const CHANNEL = aliceMentionsBot.event.channel;
+const THREAD_TS = aliceMentionsBot.event.ts;
+const slackUser = (user: string) => `slack:${TEAM}:${user}`;
+
+/** Alice's thread, bound to her session, with one work order of hers in it (and its card posted). */
+async function aliceThreadWithOrder(t: Backend, fields: Parameters<typeof newWorkOrder>[2] = {}) {
+  expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
+  await settle(t);
+  const [session] = await slackSessionsOf(t, ALICE);
+  const workOrderId = await newWorkOrder(t, session._id, fields);
+  await settle(t);
+  return { sessionId: session._id, workOrderId };
+}
+
+async function setStatus(t: Backend, workOrderId: Id<"work_orders">, ...statuses: ("accepted" | "running" | "succeeded" | "failed" | "canceled")[]) {
+  for (const status of statuses) {
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status });
+  }
+  await settle(t);
+}
+
+async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
+  return (await asService(t).query(api.workOrders.get, { workOrderId }))!;
+}
+
+/** The card of an order as Slack shows it: the one message in the thread whose blocks say they show the order. */
+function cardOf(workOrderId: string) {
+  const cards = slack.thread(CHANNEL, THREAD_TS).filter((message) => JSON.stringify(message.blocks ?? []).includes(`Work order \`${workOrderId}\``));
+  expect(cards).toHaveLength(1);
+  return cards[0];
+}
+
+/** The buttons a card shows, as `action_id=value`. */
+function buttonsOf(workOrderId: string): string[] {
+  const blocks = (cardOf(workOrderId).blocks ?? []) as { type: string; elements?: { action_id?: string; value?: string }[] }[];
+  return blocks.flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : [])).map((button) => `${button.action_id}=${button.value}`);
+}
+
+/** What a person's actions change besides the outbox (which carries the messages they are told). */
+async function ordersAndHistory(t: Backend) {
+  const { slack_outbox: _outbox, slack_lanes: _lanes, slack_outbox_counters: _counts, ...tables } = await domainTables(t);
+  return tables;
+}
+
+async function sessionOrders(t: Backend, sessionId: Id<"chat_sessions">) {
+  const page = await asService(t).query(api.workOrders.listBySession, { sessionId, paginationOpts: { numItems: 50, cursor: null } });
+  return page.page;
+}
+
+describe("the card's buttons", () => {
+  test("Cancel while the order is not final, Retry once it failed, none once it succeeded", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    expect(buttonsOf(workOrderId)).toEqual([`work_order.cancel=${workOrderId}`]);
+    await setStatus(t, workOrderId, "running", "failed");
+    expect(buttonsOf(workOrderId)).toEqual([`work_order.retry=${workOrderId}`]);
+    const other = await newWorkOrder(t, sessionId, { title: "Other" });
+    await setStatus(t, other, "succeeded");
+    expect(buttonsOf(other)).toEqual([]);
+    // The text stays as the fallback for notifications.
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: failed");
+  });
+});
+
+describe("a click on Cancel", () => {
+  test("by the order's owner: answered 200 at once, then the order is canceled through the status machine and its card has no Cancel button", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "running");
+    const click = clickOn("work_order.cancel", workOrderId);
+
+    const response = await postSlackForm(t, click);
+    expect(response).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
+    expect((await orderOf(t, workOrderId)).status).toBe("running");
+    await settle(t);
+
+    expect((await orderOf(t, workOrderId)).status).toBe("canceled");
+    expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({
+      from: "running",
+      to: "canceled",
+      source: "slack",
+      actor: slackUser(ALICE),
+    });
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: canceled");
+    expect(buttonsOf(workOrderId)).toEqual([]);
+    expect(slack.ephemerals).toEqual([]);
+    const [delivery] = (await storedDeliveries(t)).deliveries.filter((row) => row._id === response.body.delivery);
+    expect(delivery).toMatchObject({
+      source: "slack",
+      deliveryKey: JSON.parse(click.payload).trigger_id,
+      contentType: "application/x-www-form-urlencoded",
+      event: "block_actions",
+      action: "work_order.cancel",
+      status: "processed",
+      touchedCount: 1,
+    });
+  });
+
+  test("by the person who requested the order, in someone else's session: canceled too", async () => {
+    const t = newBackend();
+    const { sessionId } = await aliceThreadWithOrder(t);
+    const workOrderId = await asService(t).mutation(api.workOrders.create, {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt: "Bob's fix",
+      title: "Bob's fix",
+      requestedBy: slackUser(BOB),
+    });
+    await settle(t);
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: BOB }));
+    await settle(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("canceled");
+    expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ source: "slack", actor: slackUser(BOB) });
+  });
+
+  test("by anyone else: nothing changes, and that person alone is told why, with chat.postEphemeral", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "running");
+    const before = await ordersAndHistory(t);
+    const calls = slack.calls.length;
+
+    const response = await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    expect(response.status).toBe(200);
+    await settle(t);
+
+    expect(await ordersAndHistory(t)).toEqual(before);
+    expect(slack.calls.slice(calls).map((call) => call.method)).toEqual(["chat.postEphemeral"]);
+    expect(slack.ephemerals).toEqual([
+      { channel: CHANNEL, user: CAROL, threadTs: THREAD_TS, text: "Only the person who requested *SSO login* or owns its session may cancel it." },
+    ]);
+    const [delivery] = (await storedDeliveries(t)).deliveries.filter((row) => row._id === response.body.delivery);
+    expect(delivery).toMatchObject({ status: "ignored", ignoredReason: expect.stringContaining(slackUser(CAROL)) });
+  });
+
+  test.each([
+    ["already canceled", ["canceled"] as const, "*SSO login* is already canceled."],
+    ["already succeeded", ["running", "succeeded"] as const, "*SSO login* was not canceled: The work order is already succeeded, a final status; it cannot become canceled."],
+  ])("on an order %s (a card not yet edited): refused, nothing changes, the clicker is told", async (_label, statuses, told) => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, ...statuses);
+    const before = await ordersAndHistory(t);
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    expect(await ordersAndHistory(t)).toEqual(before);
+    expect(slack.ephemerals).toEqual([{ channel: CHANNEL, user: ALICE, threadTs: THREAD_TS, text: told }]);
+  });
+
+  test("naming no order (a value that is no id, or an order that is gone): the clicker is told it is not found", async () => {
+    const t = newBackend();
+    await aliceThreadWithOrder(t);
+    await postSlackForm(t, clickOn("work_order.cancel", "not-an-order"));
+    await settle(t);
+    expect(slack.ephemerals.map((message) => message.text)).toEqual(["No work order `not-an-order` that you may see."]);
+  });
+});
+
+describe("a click on Retry", () => {
+  const args = [
+    { name: "attempts", value: 3n },
+    { name: "flags", value: { dryRun: false, paths: ["src/login.ts", "src/sso.ts"], ratio: 0.5 } },
+    { name: "patch", value: new Uint8Array([0, 159, 255]).buffer },
+  ];
+  const target = { targetRepo: "https://github.com/Acme/Api", targetBranch: "feature/sso" };
+
+  test("copies the failed order exactly into a new one of the same session, submitted, with its own card; the old card says it was retried", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t, { args, target, title: "SSO login" });
+    await asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/12" });
+    await setStatus(t, workOrderId, "running", "failed");
+
+    const response = await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    expect(response).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
+    await settle(t);
+
+    const orders = await sessionOrders(t, sessionId);
+    expect(orders.map((order) => order._id)).toHaveLength(2);
+    const retryId = orders.find((order) => order._id !== workOrderId)!._id;
+    const [original, retry] = [await orderOf(t, workOrderId), await orderOf(t, retryId)];
+    const copied = ({ sessionId, workflowType, prompt, title, args, target }: typeof original) => ({ sessionId, workflowType, prompt, title, args, target });
+    expect(copied(retry)).toEqual(copied(original));
+    expect(retry.args).toEqual([
+      { name: "attempts", value: 3n },
+      { name: "flags", value: { dryRun: false, paths: ["src/login.ts", "src/sso.ts"], ratio: 0.5 } },
+      { name: "patch", value: new Uint8Array([0, 159, 255]).buffer },
+    ]);
+    expect(retry).toMatchObject({ status: "submitted", requestedBy: slackUser(ALICE), links: [] });
+    expect(await statusHistory(t, retryId)).toMatchObject([{ from: null, to: "submitted", source: "slack", actor: slackUser(ALICE) }]);
+    expect(original.status).toBe("failed");
+
+    expect(cardOf(retryId).text).toBe("Work order SSO login: submitted");
+    expect(buttonsOf(retryId)).toEqual([`work_order.cancel=${retryId}`]);
+    expect(cardOf(workOrderId).text).toBe(`Work order SSO login: failed, retried as ${retryId} · PR <https://github.com/acme/api/pull/12|acme/api#12>`);
+    expect(buttonsOf(workOrderId)).toEqual([]);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("a second click on Retry of the same order (another trigger) is refused: the order was retried once", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "failed");
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    await settle(t);
+    const [retry] = (await sessionOrders(t, sessionId)).filter((order) => order._id !== workOrderId);
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    await settle(t);
+    expect(await sessionOrders(t, sessionId)).toHaveLength(2);
+    expect(slack.ephemerals.map((message) => message.text)).toEqual([`*SSO login* was already retried as \`${retry._id}\`.`]);
+  });
+
+  test.each([
+    ["of an order that has not failed", ALICE, ["running"] as const, "Only a failed work order can be retried; *SSO login* is running."],
+    ["by someone who neither owns the session nor requested the order", CAROL, ["failed"] as const, "Only the person who requested *SSO login* or owns its session may retry it."],
+  ])("%s: nothing is created, the clicker is told why", async (_label, user, statuses, told) => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, ...statuses);
+    const before = await ordersAndHistory(t);
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId, { user }));
+    await settle(t);
+    expect(await ordersAndHistory(t)).toEqual(before);
+    expect(slack.ephemerals).toEqual([{ channel: CHANNEL, user, threadTs: THREAD_TS, text: told }]);
+  });
+
+  test("an order whose workflow type JANGAR_WORKFLOW_TYPES no longer lists is not copied; the clicker is told the types allowed", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "failed");
+    vi.stubEnv("JANGAR_WORKFLOW_TYPES", "codex-review");
+    const before = await ordersAndHistory(t);
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    await settle(t);
+    expect(await ordersAndHistory(t)).toEqual(before);
+    expect(slack.ephemerals.map((message) => message.text)).toEqual([
+      '*SSO login* was not retried: workflowType "codex-implement" is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows codex-review.',
+    ]);
+  });
+
+  test("the same click sent twice (one trigger_id) acts once: the second is a duplicate, one order is created", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "failed");
+    const click = clickOn("work_order.retry", workOrderId);
+    const first = await postSlackForm(t, click);
+    const again = await postSlackForm(t, click);
+    await settle(t);
+    const later = await postSlackForm(t, click);
+    expect([first.body.status, again.body, later.body]).toEqual([
+      "accepted",
+      { status: "duplicate", delivery: first.body.delivery },
+      { status: "duplicate", delivery: first.body.delivery },
+    ]);
+    await settle(t);
+    expect(await sessionOrders(t, sessionId)).toHaveLength(2);
+    expect(slack.ephemerals).toEqual([]);
+  });
+});
+
+describe("the slash command", () => {
+  const reply = (text: string | RegExp) => ({
+    status: 200,
+    body: { response_type: "ephemeral", text: typeof text === "string" ? text : expect.stringMatching(text) },
+  });
+
+  test("`status` (or nothing) lists the caller's 10 most recently updated orders, with status and pull request, read through an index", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    const t = newBackend();
+    const sessionId = await newSession(t, slackUser(ALICE));
+    const create = async (title: string, requestedBy: string) => {
+      vi.advanceTimersByTime(1000);
+      return await asService(t).mutation(api.workOrders.create, { sessionId, workflowType: "codex-implement", prompt: title, title, requestedBy });
+    };
+    const alices: Id<"work_orders">[] = [];
+    for (let i = 1; i <= 12; i += 1) {
+      alices.push(await create(`Alice's order ${i}`, slackUser(ALICE)));
+    }
+    // Others' orders in the same session: a scan would read them; the index does not.
+    for (let i = 1; i <= 120; i += 1) {
+      await create(`Bob's order ${i}`, slackUser(BOB));
+    }
+    // The oldest two move: the first fails, the second gains a pull request (its updatedAt moves too).
+    vi.advanceTimersByTime(120_000);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId: alices[0], status: "failed" });
+    vi.advanceTimersByTime(120_000);
+    await asService(t).mutation(api.workOrderLinks.add, { workOrderId: alices[1], kind: "pr", value: "https://github.com/acme/api/pull/7" });
+
+    const listed = [
+      `• *Alice's order 2* · :inbox_tray: Submitted · PR <https://github.com/acme/api/pull/7|acme/api#7> · \`${alices[1]}\``,
+      `• *Alice's order 1* · :x: Failed · \`${alices[0]}\``,
+      ...[12, 11, 10, 9, 8, 7, 6, 5].map((n) => `• *Alice's order ${n}* · :inbox_tray: Submitted · \`${alices[n - 1]}\``),
+    ];
+    const answer = ["Your 10 most recently updated work orders:", ...listed].join("\n");
+    const asked = await postSlackForm(t, slashCommand("status"));
+    expect(asked).toEqual(reply(answer));
+    expect(await postSlackForm(t, slashCommand(""))).toEqual(reply(answer));
+    expect(await postSlackForm(t, slashCommand("  STATUS  "))).toEqual(reply(answer));
+    expect(await postSlackForm(t, slashCommand("status", { user: CAROL }))).toEqual(reply("You have not requested any work orders."));
+
+    const [first] = (await storedDeliveries(t)).deliveries;
+    expect(first).toMatchObject({ event: "slash_command", action: "/jangar", status: "processed", attempts: 1 });
+    // 132 orders exist: the answer reads its 10 (and their pull requests) through the index, not the others.
+    expect(first.cost!.documentsRead).toBeLessThan(30);
+  });
+
+  test("`status <id>` shows one order the caller may see; another's, or none, is not found", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const bobsSession = await newSession(t, slackUser(BOB));
+    const bobs = await newWorkOrder(t, bobsSession, { title: "Bob's" });
+    expect(await postSlackForm(t, slashCommand(`status ${workOrderId}`))).toEqual(reply(`*SSO login* · :inbox_tray: Submitted · \`${workOrderId}\``));
+    expect(await postSlackForm(t, slashCommand(`status ${bobs}`))).toEqual(reply(`No work order \`${bobs}\` that you may see.`));
+    expect(await postSlackForm(t, slashCommand("status k57nothing"))).toEqual(reply("No work order `k57nothing` that you may see."));
+  });
+
+  test("`cancel <id>` acts as the Cancel button, and the reply says what came of it", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const bobsSession = await newSession(t, slackUser(BOB));
+    const bobs = await newWorkOrder(t, bobsSession, { title: "Bob's" });
+    await setStatus(t, workOrderId, "running");
+
+    expect(await postSlackForm(t, slashCommand(`cancel ${workOrderId}`))).toEqual(reply("Canceled *SSO login*."));
+    // Applied before the answer: the order is canceled by the time Slack shows it.
+    expect((await orderOf(t, workOrderId)).status).toBe("canceled");
+    expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "canceled", source: "slack", actor: slackUser(ALICE) });
+    expect(await postSlackForm(t, slashCommand(`cancel ${workOrderId}`))).toEqual(reply("*SSO login* is already canceled."));
+    expect(await postSlackForm(t, slashCommand(`cancel ${bobs}`))).toEqual(reply(`No work order \`${bobs}\` that you may see.`));
+    expect((await orderOf(t, bobs)).status).toBe("submitted");
+    await settle(t);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: canceled");
+    // The answer was the reply: nothing is posted for the person alone.
+    expect(slack.ephemerals).toEqual([]);
+    expect((await storedDeliveries(t)).deliveries.slice(-3).map((row) => row.status)).toEqual(["processed", "ignored", "ignored"]);
+  });
+
+  test.each(["help", "cancel", "status one two", "retry k57abc", "frobnicate now"])("%j gets the usage text, and is recorded as ignored", async (text) => {
+    const t = newBackend();
+    const usage =
+      "Usage: `/jangar status` lists the work orders you asked for, most recently updated first; `/jangar status <work order id>` shows one; `/jangar cancel <work order id>` cancels one.";
+    expect(await postSlackForm(t, slashCommand(text))).toEqual(reply(usage));
+    expect((await storedDeliveries(t)).deliveries).toMatchObject([{ event: "slash_command", status: "ignored", ignoredReason: usage }]);
+  });
+
+  test("the same command sent twice (one trigger_id) is applied once: the second answer says so", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const command = slashCommand(`cancel ${workOrderId}`);
+    expect(await postSlackForm(t, command)).toEqual(reply("Canceled *SSO login*."));
+    expect(await postSlackForm(t, command)).toEqual(reply("This request was received before, and answered then; nothing was done again."));
+    expect((await statusHistory(t, workOrderId)).map((change) => change.to)).toEqual(["submitted", "canceled"]);
+    expect((await storedDeliveries(t)).deliveries.filter((row) => row.event === "slash_command")).toHaveLength(1);
+  });
+
+  test("a command that cannot be recorded is answered 503 and changes nothing: its effect and its record go together", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    // Enough to create the order (order, history row); not to record a delivery and cancel in one transaction.
+    const t = newBackend({ documentsWritten: 4 });
+    const sessionId = await newSession(t, slackUser(ALICE));
+    const workOrderId = await newWorkOrder(t, sessionId);
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const response = await postSlackForm(t, slashCommand(`cancel ${workOrderId}`));
+    logged.mockRestore();
+    expect(response).toEqual({ status: 503, body: { error: expect.stringMatching(/could not be recorded/) } });
+    expect((await orderOf(t, workOrderId)).status).toBe("submitted");
+    expect(await storedDeliveries(t)).toEqual({ deliveries: [], blobs: [] });
+  });
+});
+
+describe("form bodies on /webhooks/slack", () => {
+  // https://api.slack.com/authentication/verifying-requests-from-slack: a slash command.
+  const VECTOR = {
+    timestamp: "1531420618",
+    body: "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
+    signature: "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+  };
+
+  test("Slack's published signing vector verifies as a form: a slash command, answered and recorded under its trigger_id", async () => {
+    vi.stubEnv("SLACK_SIGNING_SECRET", "8f742231b10e8888abcd99yyyzzz85a5");
+    vi.setSystemTime(Number(VECTOR.timestamp) * 1000 + 2000);
+    const t = newBackend();
+    const response = await postSlackForm(t, VECTOR.body, { timestamp: VECTOR.timestamp, headers: { "X-Slack-Signature": VECTOR.signature } });
+    expect(response).toEqual({ status: 200, body: { response_type: "ephemeral", text: "You have not requested any work orders." } });
+    const { deliveries, blobs } = await storedDeliveries(t);
+    expect(deliveries).toMatchObject([
+      {
+        source: "slack",
+        deliveryKey: "398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c",
+        contentType: "application/x-www-form-urlencoded",
+        event: "slash_command",
+        action: "/webhook-collect",
+        status: "processed",
+        bodyBytes: VECTOR.body.length,
+      },
+    ]);
+    const stored = await t.run(async (ctx) => await (await ctx.storage.get(blobs[0]._id))!.text());
+    expect(stored).toBe(VECTOR.body);
+  });
+
+  const interaction = (fields: Record<string, unknown>) => `payload=${encodeURIComponent(JSON.stringify(fields))}`;
+  const command = new URLSearchParams(slashCommand("status")).toString();
+  const click = new URLSearchParams(clickOn("work_order.cancel", "k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b")).toString();
+
+  test.each([
+    ["two fields that are neither", "a=1&b=2", /slash command's form is not of the expected shape: command/],
+    ["payload and more fields", `${click}&command=%2Fjangar`, /must be that one field/],
+    ["payload that is not JSON", "payload=%7Bnot%20json", /payload.*not JSON/],
+    ["a JSON body sent as a form", JSON.stringify(aliceMentionsBot), /neither an interaction/],
+    ["a field given twice", `${command}&text=cancel`, /more than once/],
+    ["a slash command without trigger_id", command.replace(/&trigger_id=[^&]*/, ""), /trigger_id/],
+    ["a trigger_id with a space", command.replace(/trigger_id=[^&]*/, "trigger_id=1.2%203"), /trigger_id/],
+    ["an interaction without trigger_id", interaction({ type: "block_actions", actions: [] }), /trigger_id/],
+    ["a click without the clicked message's channel", interaction({ ...JSON.parse(clickOn("work_order.cancel", "k57x").payload), container: { type: "view", view_id: "V1" } }), /container/],
+  ])("%s is 400, and nothing is stored", async (_label, body, error) => {
+    const t = newBackend();
+    const response = await postSlackForm(t, body);
+    expect(response).toEqual({ status: 400, body: { error: expect.stringMatching(error) } });
+    expect(await storedDeliveries(t)).toEqual({ deliveries: [], blobs: [] });
+  });
+
+  test("a signed message event whose text spells a slash command is that message, and nothing else: as a form it is 400", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const forged = structuredClone(aliceMentionsBot);
+    forged.event_id = "Ev08FORGED01";
+    forged.event.text = `x&${new URLSearchParams(slashCommand(`cancel ${workOrderId}`)).toString()}&z=`;
+    const asForm = await postSlackForm(t, JSON.stringify(forged));
+    expect(asForm.status).toBe(400);
+    expect((await orderOf(t, workOrderId)).status).toBe("submitted");
+  });
+
+  test("an interaction this app does not act on (a shortcut) is recorded as ignored", async () => {
+    const t = newBackend();
+    const response = await postSlackForm(t, interaction({ type: "shortcut", callback_id: "x", trigger_id: newTriggerId(), team: { id: TEAM }, user: { id: ALICE } }));
+    expect(response).toEqual({ status: 200, body: { status: "ignored", delivery: expect.any(String), reason: "Slack's shortcut interaction is not acted on." } });
+  });
+});
