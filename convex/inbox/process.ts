@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery } from "../_generated/server";
-import type { Interpretation } from "../../src/commands";
+import { vInterpretation, type Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
@@ -13,7 +13,7 @@ import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
 import { addCosts, logCost, transactionCost } from "../model/cost";
 import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
-import { vInterpretation, vSource } from "../model/validators";
+import { vSource } from "../model/validators";
 
 /*
  * Processing a recorded delivery: interpret the stored body (pure), apply

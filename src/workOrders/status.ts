@@ -1,3 +1,6 @@
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
+
 export const WORK_ORDER_STATUSES = [
   "draft",
   "submitted",
@@ -7,7 +10,8 @@ export const WORK_ORDER_STATUSES = [
   "failed",
   "canceled",
 ] as const;
-export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+export const vWorkOrderStatus = literals(...WORK_ORDER_STATUSES);
+export type WorkOrderStatus = Infer<typeof vWorkOrderStatus>;
 
 /** Where a status change came from; recorded on every history row. */
 export const STATUS_SOURCES = [
@@ -17,7 +21,8 @@ export const STATUS_SOURCES = [
   "events",
   "reconcile",
 ] as const;
-export type StatusSource = (typeof STATUS_SOURCES)[number];
+export const vStatusSource = literals(...STATUS_SOURCES);
+export type StatusSource = Infer<typeof vStatusSource>;
 
 const RANK: Record<WorkOrderStatus, number> = {
   draft: 0,
