@@ -43,7 +43,7 @@ export const create = callerMutation({
   returns: v.id("work_orders"),
   handler: async (ctx, { sessionId, requestedBy, status, args, target, ...fields }) => {
     const initial = valueOf(oneOf("status", status ?? "submitted", ["draft", "submitted"] as const));
-    checkWorkflowType(fields.workflowType);
+    valueOf(checkWorkflowType(fields.workflowType));
     const session = await requireSession(ctx, ctx.caller, sessionId);
     return await createWorkOrder(
       ctx,

@@ -2,6 +2,7 @@ import { convexToJson, type JSONValue } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { accept, reject, type Check } from "../../src/check";
 import { LIMITS } from "../../src/limits";
 import { utf8Length } from "../../src/text";
 import type { WorkOrderArg } from "./args";
@@ -30,23 +31,17 @@ export type LaunchInput = {
   target: WorkOrderTarget | null;
 };
 
-/** Why JANGAR_WORKFLOW_TYPES does not allow this type, or null when it does (or is unset). */
-export function workflowTypeProblem(workflowType: string): string | null {
+/** The workflow type, when JANGAR_WORKFLOW_TYPES allows it (or is unset); else why not. */
+export function checkWorkflowType(workflowType: string): Check<string> {
   const allowed = allowedWorkflowTypes();
   if (allowed === null || allowed.includes(workflowType)) {
-    return null;
+    return accept(workflowType);
   }
-  return `workflowType ${JSON.stringify(workflowType)} is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows ${
-    allowed.length === 0 ? "none" : allowed.join(", ")
-  }.`;
-}
-
-/** INVALID_ARGUMENT unless the deployment runs this workflow type. */
-export function checkWorkflowType(workflowType: string) {
-  const problem = workflowTypeProblem(workflowType);
-  if (problem !== null) {
-    throw invalidArgument(problem);
-  }
+  return reject(
+    `workflowType ${JSON.stringify(workflowType)} is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows ${
+      allowed.length === 0 ? "none" : allowed.join(", ")
+    }.`,
+  );
 }
 
 /** The launch input of an order made of these parts; arg values in Convex's JSON form, so int64 and bytes survive JSON. */
