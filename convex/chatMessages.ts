@@ -11,11 +11,9 @@ import { boundedPage } from "./model/pages";
 
 export const append = callerMutation({
   args: {
-    sessionId: v.id("chat_sessions"),
+    ...schema.tables.chat_messages.validator.pick("sessionId", "content", "metadata").fields,
     // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md section 2).
     role: v.string(),
-    content: v.string(),
-    metadata: v.optional(v.any()),
   },
   returns: v.id("chat_messages"),
   handler: async (ctx, { sessionId, role, ...message }) => {

@@ -14,7 +14,7 @@ import { boundedPage } from "./model/pages";
 const vSession = schema.doc("chat_sessions");
 
 export const create = callerMutation({
-  args: { title: v.string(), userId: v.optional(v.string()) },
+  args: { ...schema.tables.chat_sessions.validator.pick("title").fields, userId: v.optional(v.string()) },
   returns: v.id("chat_sessions"),
   handler: async (ctx, { title, userId }) => {
     const owner = attributedUser(ctx.caller, "userId", userId);

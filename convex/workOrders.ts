@@ -14,7 +14,10 @@ import { findSession, requireSession } from "./model/chatSessions";
 import { invalidTransition, valueOf } from "./model/errors";
 import { checkWorkflowType } from "./model/launch";
 import { changeStatus } from "./model/status";
-import { vLinkKind, vWorkOrderStatus } from "./model/validators";
+import { vWorkOrderStatus } from "./model/validators";
+import { vArg } from "./model/args";
+import { vLink } from "./model/links";
+import { vTarget } from "./model/targets";
 import {
   assembleWorkOrder,
   createWorkOrder,
@@ -25,15 +28,10 @@ import {
 import { boundedPage } from "./model/pages";
 
 const vWorkOrder = schema.doc("work_orders");
-const vArg = v.object({ name: v.string(), value: v.any() });
-const vTarget = v.object({ targetRepo: v.string(), targetBranch: v.string() });
 
 export const create = callerMutation({
   args: {
-    sessionId: v.id("chat_sessions"),
-    workflowType: v.string(),
-    prompt: v.string(),
-    title: v.string(),
+    ...schema.tables.work_orders.validator.pick("sessionId", "workflowType", "prompt", "title").fields,
     // Bad values of status (here and in updateStatus) are INVALID_ARGUMENT, checked in the handler.
     status: v.optional(v.string()),
     requestedBy: v.optional(v.string()),
@@ -99,7 +97,7 @@ export const get = callerQuery({
     vWorkOrder.extend({
       args: v.array(vArg),
       target: v.union(vTarget, v.null()),
-      links: v.array(v.object({ kind: vLinkKind, value: v.string() })),
+      links: v.array(vLink),
     }),
     v.null(),
   ),

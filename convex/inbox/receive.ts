@@ -1,13 +1,11 @@
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Id } from "../_generated/dataModel";
 import { httpAction, internalMutation, internalQuery, type ActionCtx, type QueryCtx } from "../_generated/server";
 import schema from "../schema";
 import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
 import { countConflict, insertDelivery } from "../model/deliveries";
-import { vSource } from "../model/validators";
 
 /*
  * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
@@ -23,7 +21,11 @@ function json(status: number, body: Record<string, unknown>, headers?: Record<st
   return Response.json(body, { status, headers });
 }
 
-type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
+const vRecorded = v.object({
+  status: v.union(v.literal("accepted"), v.literal("ignored"), v.literal("duplicate")),
+  deliveryId: v.id("webhook_deliveries"),
+});
+type Recorded = Infer<typeof vRecorded>;
 type Admitted = Extract<Admission, { kind: "deliver" }>;
 
 /** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
@@ -98,10 +100,12 @@ export function receiveWebhook(source: WebhookSource) {
   });
 }
 
-const vDeliveryIdentity = { source: vSource, deliveryKey: v.string(), bodySha256: v.string() };
+// Every delivery recorded now has its body's hash (the schema allows rows from before bodies were hashed).
+const vDeliveryIdentity = schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey").extend({ bodySha256: v.string() });
+type DeliveryIdentity = Infer<typeof vDeliveryIdentity>;
 
 /** The delivery with this key and this body, if one is recorded. */
-async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: { source: SourceName; deliveryKey: string; bodySha256: string }) {
+async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: DeliveryIdentity) {
   return await ctx.db
     .query("webhook_deliveries")
     .withIndex("by_source_deliveryKey_bodySha256", (q) =>
@@ -125,13 +129,10 @@ export const findDelivery = internalQuery({
 export const record = internalMutation({
   args: {
     ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
-    ...vDeliveryIdentity,
+    ...vDeliveryIdentity.fields,
     ignoredReason: v.optional(v.string()),
   },
-  returns: v.object({
-    status: v.union(v.literal("accepted"), v.literal("ignored"), v.literal("duplicate")),
-    deliveryId: v.id("webhook_deliveries"),
-  }),
+  returns: vRecorded,
   handler: async (ctx, { ignoredReason, ...delivery }) => {
     const existing = await sameDelivery(ctx, delivery);
     if (existing !== null) {

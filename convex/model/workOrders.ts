@@ -39,12 +39,8 @@ export async function requireWorkOrder(
   return order;
 }
 
-export type NewWorkOrder = {
-  workflowType: string;
-  prompt: string;
-  title: string;
+export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | "title" | "requestedBy"> & {
   status: "draft" | "submitted";
-  requestedBy: string;
   args: WorkOrderArg[];
   target: WorkOrderTarget | null;
 };
