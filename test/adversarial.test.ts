@@ -159,8 +159,13 @@ async function requestFor(route: Route, adversarial: Case): Promise<{ path: stri
     case "nonHexSignature":
       headers.set(name, `${PREFIX[route]}${route === "events" ? "@@@@not~base64@@@@" : "z".repeat(64)}`);
       break;
-    default:
+    case "signatureOfOtherBody":
+    case "timestampFarPast":
+    case "timestampFarFuture":
+    case undefined:
+      // Signed as the sender signs (over another body, or at another time, where the case says so).
       headers.set(name, valid);
+      break;
   }
   return { path: `/webhooks/${route}`, init: { method: "POST", headers, body: new Uint8Array(body) } };
 }
