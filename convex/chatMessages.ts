@@ -7,7 +7,6 @@ import { callerMutation, callerQuery, emptyPage } from "./model/callers";
 import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
 import { valueOf } from "./model/errors";
 import { findSession, requireSession } from "./model/chatSessions";
-import { boundedPage } from "./model/pages";
 
 export const append = callerMutation({
   args: {
@@ -28,6 +27,6 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(schema.doc("chat_messages")),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listMessages(ctx, sessionId, boundedPage(paginationOpts));
+    return session === null ? emptyPage() : await listMessages(ctx, sessionId, paginationOpts);
   },
 });

@@ -3,13 +3,7 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import {
-  actorName,
-  attributedUser,
-  callerMutation,
-  callerQuery,
-  emptyPage,
-} from "./model/callers";
+import { actorName, attributedUser, callerMutation, callerQuery, emptyPage } from "./model/callers";
 import { findSession, requireSession } from "./model/chatSessions";
 import { invalidTransition, valueOf } from "./model/errors";
 import { checkWorkflowType } from "./model/launch";
@@ -18,14 +12,7 @@ import { vWorkOrderStatus } from "./model/validators";
 import { vArg } from "./model/args";
 import { vLink } from "./model/links";
 import { vTarget } from "./model/targets";
-import {
-  assembleWorkOrder,
-  createWorkOrder,
-  findWorkOrder,
-  listWorkOrders,
-  requireWorkOrder,
-} from "./model/workOrders";
-import { boundedPage } from "./model/pages";
+import { assembleWorkOrder, createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders";
 
 const vWorkOrder = schema.doc("work_orders");
 
@@ -87,7 +74,7 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(vWorkOrder),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, boundedPage(paginationOpts));
+    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, paginationOpts);
   },
 });
 

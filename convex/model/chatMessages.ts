@@ -8,6 +8,7 @@ import { accept, type Check } from "../../src/check";
 import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { queueReply } from "./slackOutbox";
+import { pageOf } from "./pages";
 
 export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
 
@@ -44,15 +45,7 @@ export async function appendMessage(
   return messageId;
 }
 
-/** A session's messages, oldest first. */
-export async function listMessages(
-  ctx: QueryCtx,
-  sessionId: Id<"chat_sessions">,
-  paginationOpts: PaginationOptions,
-) {
-  return await ctx.db
-    .query("chat_messages")
-    .withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId))
-    .order("asc")
-    .paginate(paginationOpts);
+/** A session's messages, oldest first, a bounded page at a time. */
+export async function listMessages(ctx: QueryCtx, sessionId: Id<"chat_sessions">, options: PaginationOptions) {
+  return await pageOf(ctx.db.query("chat_messages").withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId)), "asc", options);
 }

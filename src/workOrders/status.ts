@@ -1,26 +1,12 @@
 import { literals } from "convex-helpers/validators";
 import type { Infer } from "convex/values";
 
-export const WORK_ORDER_STATUSES = [
-  "draft",
-  "submitted",
-  "accepted",
-  "running",
-  "succeeded",
-  "failed",
-  "canceled",
-] as const;
+export const WORK_ORDER_STATUSES = ["draft", "submitted", "accepted", "running", "succeeded", "failed", "canceled"] as const;
 export const vWorkOrderStatus = literals(...WORK_ORDER_STATUSES);
 export type WorkOrderStatus = Infer<typeof vWorkOrderStatus>;
 
 /** Where a status change came from; recorded on every history row. */
-export const STATUS_SOURCES = [
-  "api",
-  "github",
-  "slack",
-  "events",
-  "reconcile",
-] as const;
+export const STATUS_SOURCES = ["api", "github", "slack", "events", "reconcile"] as const;
 export const vStatusSource = literals(...STATUS_SOURCES);
 export type StatusSource = Infer<typeof vStatusSource>;
 
