@@ -6,10 +6,11 @@
 import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "./backend";
 import { EVENTS_SECRET } from "./events";
-import { GITHUB_SECRET, settle } from "./github";
+import { GITHUB_SECRET } from "./github";
 import { domainTables, newSession, newWorkOrder, snapshotTables } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import { SLACK_SECRET } from "./slack";
+import { settle } from "./inbox";
 
 type Route = "github" | "slack" | "events";
 type Tamper =

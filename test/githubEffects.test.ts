@@ -6,20 +6,16 @@ import type {
   PullRequestOpenedEvent,
   PushEvent,
 } from "@octokit/webhooks-types";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import { postGithub, settle } from "./github";
-import { newSession, newWorkOrder, statusHistory } from "./helpers";
+import { postGithub } from "./github";
+import { newSession, newWorkOrder, statusHistory, withFakeClock } from "./helpers";
+import { settle, deliveryRow } from "./inbox";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock();
 
 const HELLO_WORLD = "https://github.com/codertocat/hello-world";
 const ISSUE_1 = `${HELLO_WORLD}/issues/1`;
@@ -144,10 +140,6 @@ function example<Payload>(name: string, action?: string): Payload {
   return structuredClone(found!.payload) as Payload;
 }
 
-async function deliveryOf(t: Backend, response: { body: Record<string, unknown> }) {
-  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">)))!;
-}
-
 describe("GitHub effects", () => {
   test("a merged pull request links the merge commit and moves its orders to succeeded", async () => {
     const t = newBackend();
@@ -177,7 +169,7 @@ describe("GitHub effects", () => {
     }
     const onMaster = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onMaster });
     expect(onMaster!.status).toBe("running");
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
     expect(delivery.touched!.map((touch) => touch.change)).toEqual(
       expect.arrayContaining([`status running -> succeeded`]),
@@ -211,7 +203,7 @@ describe("GitHub effects", () => {
     const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.linkedToPr });
     expect(order!.status).toBe("failed");
     expect(await statusHistory(t, seeded.linkedToPr)).toEqual(historyBefore);
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
     expect(delivery.skipped).toContainEqual(
       expect.stringMatching(new RegExp(`^Work order ${seeded.linkedToPr}: status succeeded not applied: .*failed`)),
@@ -300,7 +292,7 @@ describe("GitHub effects", () => {
     const seeded = await seed(t);
     const response = await postGithub(t, { event: "push", payload: example<PushEvent>("push") });
     await settle(t);
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.cost).toEqual({
       documentsRead: expect.any(Number),
       documentsWritten: expect.any(Number),

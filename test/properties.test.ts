@@ -9,10 +9,11 @@ import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
 import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
-import { githubRequest, postGithub, settle } from "./github";
+import { githubRequest, postGithub } from "./github";
 import { domainTables, newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import { postSlack } from "./slack";
+import { settle } from "./inbox";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
