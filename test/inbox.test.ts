@@ -1,17 +1,17 @@
 import examples from "@octokit/webhooks-examples";
 import type { PushEvent } from "@octokit/webhooks-types";
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
+import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
 import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./events";
 import { postGithub } from "./github";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, withFakeClock, linksOf } from "./helpers";
+import { expectConvexError, expectNothingWritten, newSession, withFakeClock, linksOf } from "./helpers";
 import { configureSlackApp, postSlackEvent } from "./slack";
 import { settle, deliveryRow, replaceBody, restoreBody, runDue } from "./inbox";
+import { liveOrder } from "./effects";
 
 withFakeClock();
 
@@ -33,12 +33,7 @@ function pushOf(count: number, start = 0) {
 }
 
 async function orderOnFeatureBranch(t: Backend) {
-  const sessionId = await newSession(t, "alice");
-  const workOrderId = await newWorkOrder(t, sessionId, {
-    target: { targetRepo: "acme/widgets", targetBranch: "feature/sso" },
-  });
-  await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
-  return workOrderId;
+  return await liveOrder(t, await newSession(t, "alice"), { targetRepo: "acme/widgets", targetBranch: "feature/sso" });
 }
 
 /** A delivery's attempt history, as an operator reads it. */

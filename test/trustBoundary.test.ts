@@ -1,15 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
+import { internal } from "../convex/_generated/api";
 import { deliveryKey } from "../src/sources/source";
 import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
 import { messageCreated, postEvent } from "./events";
 import { githubRequest, postGithub } from "./github";
-import { newSession, newWorkOrder, orderOf } from "./helpers";
+import { newSession, orderOf } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import { postSlack } from "./slack";
 import { stored, expectNothingStored, settle } from "./inbox";
+import { liveOrder } from "./effects";
 
 /*
  * The receiving side's trust boundary (docs/contract.md section 3, "Trust
@@ -25,11 +25,7 @@ const MERGE_SHA = "9f2c4e1b7a3d5c6e8f0a1b2c3d4e5f60718293a4";
 
 /** A running work order, the target of acme/api's main branch. */
 async function runningOrder(t: Backend) {
-  const workOrderId = await newWorkOrder(t, await newSession(t, "alice"), {
-    target: { targetRepo: "acme/api", targetBranch: "main" },
-  });
-  await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
-  return workOrderId;
+  return await liveOrder(t, await newSession(t, "alice"), { targetRepo: "acme/api", targetBranch: "main" });
 }
 
 /** A pull_request `closed` event with `merged: true` that names the order by a marker. */
