@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
+import { STANDARD_EVENTS } from "../src/sources/events/events";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
@@ -345,6 +346,13 @@ describe("invalid data: 400 naming the field, nothing stored", () => {
     const t = newBackend();
     const response = await postEvent(t, { event: sent });
     expect(response).toMatchObject({ status: 400, body: { error: expect.stringMatching(message) } });
+    await expectNothingStored(t);
+  });
+
+  test.each(Object.keys(STANDARD_EVENTS))("every type acted on reads its data: %s with data that is null is 400, naming the type", async (type) => {
+    const t = newBackend();
+    const response = await postEvent(t, { event: event(type, null) });
+    expect(response).toMatchObject({ status: 400, body: { error: expect.stringContaining(`The ${type} event's data is invalid: `) } });
     await expectNothingStored(t);
   });
 
