@@ -6,7 +6,6 @@ import { STANDARD_EVENTS } from "../src/sources/events/events";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
-
 import { domainTables, newSession, newWorkOrder, statusHistory, withFakeClock, messagesOf, orderOf } from "./helpers";
 import { deliveryRow, expectNothingStored, stored, settle, storedBody } from "./inbox";
 

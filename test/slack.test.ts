@@ -18,7 +18,6 @@ import appRateLimited from "../fixtures/slack/app-rate-limited.json";
 import reactionAdded from "../fixtures/slack/reaction-added.json";
 import urlVerification from "../fixtures/slack/url-verification.json";
 import { newBackend, type Backend } from "./backend";
-
 import { snapshotTables, withFakeClock, messagesOf } from "./helpers";
 import { ALICE, BOB, BOT_USER, SLACK_SECRET, TEAM, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "./slack";
 import { settle, stored, storedBody } from "./inbox";
