@@ -155,9 +155,9 @@ export const attempts = internalQuery({
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
-    counts: v.array(v.object({ source: vSource, status: vDeliveryStatus, count: v.number() })),
+    counts: v.array(schema.tables.delivery_counters.validator.pick("source", "status", "count")),
     // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
-    conflicts: v.array(v.object({ source: vSource, count: v.number() })),
+    conflicts: v.array(schema.tables.delivery_conflicts.validator),
     recentFailures: v.array(
       vDelivery
         .pick("source", "deliveryKey", "event", "receivedAt", "attempts", "error", "nextAttemptAt")

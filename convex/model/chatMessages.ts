@@ -1,5 +1,4 @@
 import type { PaginationOptions } from "convex/server";
-import type { Value } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ChatRole } from "../../src/chat/roles";
@@ -10,7 +9,7 @@ import { checkText } from "../../src/text";
 import { queueReply } from "./slackOutbox";
 import { pageOf } from "./pages";
 
-export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
+export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
 
 /** A message as it would be stored, or what is wrong with it. */
 export function checkMessage(message: { role: ChatRole; content: string; metadata?: unknown }): Check<NewMessage> {

@@ -19,7 +19,7 @@ export async function requireSession(ctx: QueryCtx, caller: Caller, sessionId: I
 
 export async function createSession(
   ctx: MutationCtx,
-  fields: { userId: string; title: string },
+  fields: Pick<Doc<"chat_sessions">, "userId" | "title">,
 ): Promise<Id<"chat_sessions">> {
   const title = valueOf(checkText("title", fields.title, { maxChars: LIMITS.titleChars }));
   const now = Date.now();
