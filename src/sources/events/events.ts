@@ -5,7 +5,7 @@ import { eventEntries } from "../eventTable";
 import { chatMessageCreated, workOrderLinkAdded, workOrderStatusChanged } from "./payloads";
 
 /** What an event's commands know of its delivery. */
-export type EventContext = { deliveryKey: string };
+type EventContext = { deliveryKey: string };
 
 const standardEvent = eventEntries<EventContext, Interpretation>();
 
@@ -48,5 +48,3 @@ export const STANDARD_EVENTS = {
     }),
   }),
 };
-
-export type StandardEventType = keyof typeof STANDARD_EVENTS;

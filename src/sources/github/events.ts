@@ -134,8 +134,6 @@ export const GITHUB_EVENTS = {
   }),
 };
 
-export type GithubEventName = keyof typeof GITHUB_EVENTS;
-
 /** Any other event: verified and recorded, not read. */
 const OTHER_EVENT = githubEvent({
   payload: otherPayload,
