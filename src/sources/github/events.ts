@@ -1,10 +1,10 @@
-import { reject } from "../../check";
+import { reject, type Check } from "../../check";
 import type { Command, WorkOrderSelector } from "../../commands";
 import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
-import { eventEntries, isEventOf } from "../eventTable";
+import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
@@ -142,7 +142,7 @@ const OTHER_EVENT = githubEvent({
 });
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
-export function readGithubEvent(event: string, payload: unknown) {
+export function readGithubEvent(event: string, payload: unknown): Check<ReadEvent<Markers, Command[]>> {
   const entry = isEventOf(GITHUB_EVENTS, event) ? GITHUB_EVENTS[event] : OTHER_EVENT;
   const read = entry.read(payload, event);
   return read.ok ? read : reject(`The ${event} payload is not of the expected shape: ${read.message}`);
