@@ -14,6 +14,17 @@ export default tseslint.config(
     },
   },
   {
+    // Rules that read types, through each file's own tsconfig (convex/ has its own).
+    files: ["**/*.ts"],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      // A switch over a union names every member, or says what the rest do: a new member never falls through unseen.
+      "@typescript-eslint/switch-exhaustiveness-check": "error",
+      // A promise is awaited, returned or explicitly let go (`void`), as Convex advises for scheduler and db calls.
+      "@typescript-eslint/no-floating-promises": "error",
+    },
+  },
+  {
     files: ["scripts/**/*.mjs", ".ci/**"],
     languageOptions: { globals: globals.node },
   },

@@ -7,15 +7,12 @@ import { callerMutation, callerQuery, emptyPage } from "./model/callers";
 import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
 import { valueOf } from "./model/errors";
 import { findSession, requireSession } from "./model/chatSessions";
-import { boundedPage } from "./model/pages";
 
 export const append = callerMutation({
   args: {
-    sessionId: v.id("chat_sessions"),
+    ...schema.tables.chat_messages.validator.pick("sessionId", "content", "metadata").fields,
     // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md section 2).
     role: v.string(),
-    content: v.string(),
-    metadata: v.optional(v.any()),
   },
   returns: v.id("chat_messages"),
   handler: async (ctx, { sessionId, role, ...message }) => {
@@ -30,6 +27,6 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(schema.doc("chat_messages")),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listMessages(ctx, sessionId, boundedPage(paginationOpts));
+    return session === null ? emptyPage() : await listMessages(ctx, sessionId, paginationOpts);
   },
 });

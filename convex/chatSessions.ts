@@ -1,20 +1,13 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import schema from "./schema";
-import {
-  attributedUser,
-  callerMutation,
-  callerQuery,
-  emptyPage,
-  listedUser,
-} from "./model/callers";
+import { attributedUser, callerMutation, callerQuery, emptyPage, listedUser } from "./model/callers";
 import { createSession, findSession, listSessions } from "./model/chatSessions";
-import { boundedPage } from "./model/pages";
 
 const vSession = schema.doc("chat_sessions");
 
 export const create = callerMutation({
-  args: { title: v.string(), userId: v.optional(v.string()) },
+  args: { ...schema.tables.chat_sessions.validator.pick("title").fields, userId: v.optional(v.string()) },
   returns: v.id("chat_sessions"),
   handler: async (ctx, { title, userId }) => {
     const owner = attributedUser(ctx.caller, "userId", userId);
@@ -27,7 +20,7 @@ export const list = callerQuery({
   returns: paginationResultValidator(vSession),
   handler: async (ctx, { paginationOpts, userId }) => {
     const owner = listedUser(ctx.caller, userId);
-    return owner === null ? emptyPage() : await listSessions(ctx, owner, boundedPage(paginationOpts));
+    return owner === null ? emptyPage() : await listSessions(ctx, owner, paginationOpts);
   },
 });
 

@@ -4,7 +4,8 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
-import { latestAttempts, recordAttempt, vAttempt } from "./model/attempts";
+import schema from "./schema";
+import { latestAttempts, recordAttempt } from "./model/attempts";
 import {
   cancelPendingRun,
   countConflicts,
@@ -25,6 +26,7 @@ import { vOutboxStatus } from "./model/slackValidators";
  */
 
 const REPLAY_BATCH = 100;
+const vDelivery = schema.tables.webhook_deliveries.validator;
 
 /**
  * Sets a delivery to be processed again now, with a fresh round of attempts;
@@ -113,7 +115,7 @@ export const replayFailed = internalMutation({
  */
 export const discard = internalMutation({
   args: { deliveryId: v.id("webhook_deliveries") },
-  returns: v.object({ deliveryId: v.id("webhook_deliveries"), source: vSource, deliveryKey: v.string(), event: v.string() }),
+  returns: v.object({ deliveryId: v.id("webhook_deliveries"), ...vDelivery.pick("source", "deliveryKey", "event").fields }),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null) {
@@ -135,7 +137,7 @@ export const discard = internalMutation({
 /** Operators: a delivery's attempt history, oldest first (`npx convex run ingest:attempts '{"deliveryId": "..."}'`). */
 export const attempts = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries"), limit: v.optional(v.number()) },
-  returns: v.array(vAttempt.extend({ _id: v.id("delivery_attempts"), _creationTime: v.number() })),
+  returns: v.array(schema.doc("delivery_attempts")),
   handler: async (ctx, { deliveryId, limit }) => {
     if ((await ctx.db.get("webhook_deliveries", deliveryId)) === null) {
       throw deliveryMissing(deliveryId);
@@ -153,24 +155,17 @@ export const attempts = internalQuery({
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
-    counts: v.array(v.object({ source: vSource, status: vDeliveryStatus, count: v.number() })),
+    counts: v.array(schema.tables.delivery_counters.validator.pick("source", "status", "count")),
     // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
-    conflicts: v.array(v.object({ source: vSource, count: v.number() })),
+    conflicts: v.array(schema.tables.delivery_conflicts.validator),
     recentFailures: v.array(
-      v.object({
-        deliveryId: v.id("webhook_deliveries"),
-        source: vSource,
-        deliveryKey: v.string(),
-        event: v.string(),
-        receivedAt: v.number(),
-        attempts: v.number(),
-        error: v.optional(v.string()),
-        nextAttemptAt: v.optional(v.number()),
-      }),
+      vDelivery
+        .pick("source", "deliveryKey", "event", "receivedAt", "attempts", "error", "nextAttemptAt")
+        .extend({ deliveryId: v.id("webhook_deliveries") }),
     ),
     // The failed delivery received longest ago, and how long ago: failures wait for an operator.
     oldestFailure: v.union(
-      v.object({ deliveryId: v.id("webhook_deliveries"), source: vSource, receivedAt: v.number(), ageMs: v.number() }),
+      vDelivery.pick("source", "receivedAt").extend({ deliveryId: v.id("webhook_deliveries"), ageMs: v.number() }),
       v.null(),
     ),
     outbound: v.array(v.object({ status: vOutboxStatus, count: v.number() })),

@@ -6,7 +6,7 @@ import { startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
 import { truncate } from "../src/text";
 import { launchConfig } from "./model/config";
-import { launchInputOf, workflowTypeProblem } from "./model/launch";
+import { launchInputOf, checkWorkflowType } from "./model/launch";
 import { byReconciler, changeStatus } from "./model/status";
 
 /*
@@ -50,10 +50,10 @@ async function launchWorkOrder(ctx: ActionCtx, workOrderId: Id<"work_orders">) {
   if (request === null) {
     return;
   }
-  const unlisted = workflowTypeProblem(request.workflowType);
-  if (unlisted !== null) {
-    console.warn(`launch: work order ${workOrderId} fails, not launched: ${unlisted}`);
-    await ctx.runMutation(internal.launcher.markLaunched, { workOrderId, to: "failed", reason: unlisted });
+  const listed = checkWorkflowType(request.workflowType);
+  if (!listed.ok) {
+    console.warn(`launch: work order ${workOrderId} fails, not launched: ${listed.message}`);
+    await ctx.runMutation(internal.launcher.markLaunched, { workOrderId, to: "failed", reason: listed.message });
     return;
   }
   const started = await startWorkflow(config.temporal, {

@@ -1,8 +1,9 @@
-import { v, type Infer } from "convex/values";
+import { literals } from "convex-helpers/validators";
+import { v, type Infer, type Validator } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
-import { describeWorkflow, EXECUTION_STATUSES } from "../src/temporal/client";
+import { describeWorkflow, EXECUTION_STATUSES, type Described } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
@@ -179,11 +180,12 @@ export const failStalePage = internalMutation({
   },
 });
 
+// What the client's describeWorkflow answers, passed from the page's action to its mutation.
 const vDescribed = v.union(
-  v.object({ kind: v.literal("found"), status: v.union(...EXECUTION_STATUSES.map((s) => v.literal(s))) }),
+  v.object({ kind: v.literal("found"), status: literals(...EXECUTION_STATUSES) }),
   v.object({ kind: v.literal("notFound") }),
   v.object({ kind: v.literal("unavailable"), reason: v.string() }),
-);
+) satisfies Validator<Described, "required", string>;
 
 /** Applies what Temporal said about each order, to the order as it is now. */
 export const applyDescriptions = internalMutation({

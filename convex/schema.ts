@@ -8,7 +8,7 @@ import {
   vStatusSource,
   vWorkOrderStatus,
 } from "./model/validators";
-import { vAttempt } from "./model/attempts";
+import { vAttempt, vTouched, vTransactionCost } from "./model/attempts";
 import { vOutboxRequest, vOutboxStatus } from "./model/slackValidators";
 
 export default defineSchema({
@@ -205,15 +205,8 @@ export default defineSchema({
     ignoredReason: v.optional(v.string()),
     finishedAt: v.optional(v.number()),
     // What processing cost (ctx.meta.getTransactionMetrics) and which records it changed.
-    cost: v.optional(
-      v.object({
-        documentsRead: v.number(),
-        documentsWritten: v.number(),
-        bytesRead: v.number(),
-        bytesWritten: v.number(),
-      }),
-    ),
-    touched: v.optional(v.array(v.object({ table: v.string(), id: v.string(), change: v.string() }))),
+    cost: v.optional(vTransactionCost),
+    touched: v.optional(v.array(vTouched)),
     touchedCount: v.optional(v.number()),
     // Effects asked for but not applied, and why (a status the machine refused, an unknown order, an unbound thread).
     skipped: v.optional(v.array(v.string())),

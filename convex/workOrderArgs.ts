@@ -1,10 +1,11 @@
 import { v } from "convex/values";
+import schema from "./schema";
 import { callerMutation } from "./model/callers";
 import { upsertArg } from "./model/args";
 import { requireWorkOrder } from "./model/workOrders";
 
 export const upsert = callerMutation({
-  args: { workOrderId: v.id("work_orders"), name: v.string(), value: v.any() },
+  args: schema.tables.work_order_args.validator.fields,
   returns: v.id("work_order_args"),
   handler: async (ctx, { workOrderId, name, value }) => {
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);

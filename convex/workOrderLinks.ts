@@ -1,4 +1,5 @@
 import { v } from "convex/values";
+import schema from "./schema";
 import { callerMutation } from "./model/callers";
 import { addLink } from "./model/links";
 import { valueOf } from "./model/errors";
@@ -8,7 +9,7 @@ import { requireWorkOrder } from "./model/workOrders";
 
 export const add = callerMutation({
   // kind is checked in the handler, so that an unknown kind is INVALID_ARGUMENT.
-  args: { workOrderId: v.id("work_orders"), kind: v.string(), value: v.string() },
+  args: { ...schema.tables.work_order_links.validator.pick("workOrderId", "value").fields, kind: v.string() },
   returns: v.id("work_order_links"),
   handler: async (ctx, { workOrderId, kind, value }) => {
     const link = { kind: valueOf(oneOf("kind", kind, LINK_KINDS)), value };

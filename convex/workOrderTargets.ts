@@ -1,10 +1,11 @@
 import { v } from "convex/values";
+import schema from "./schema";
 import { callerMutation } from "./model/callers";
 import { upsertTarget } from "./model/targets";
 import { requireWorkOrder } from "./model/workOrders";
 
 export const upsert = callerMutation({
-  args: { workOrderId: v.id("work_orders"), targetRepo: v.string(), targetBranch: v.string() },
+  args: schema.tables.work_order_targets.validator.fields,
   returns: v.id("work_order_targets"),
   handler: async (ctx, { workOrderId, ...target }) => {
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);

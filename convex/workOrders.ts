@@ -3,37 +3,22 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import {
-  actorName,
-  attributedUser,
-  callerMutation,
-  callerQuery,
-  emptyPage,
-} from "./model/callers";
+import { actorName, attributedUser, callerMutation, callerQuery, emptyPage } from "./model/callers";
 import { findSession, requireSession } from "./model/chatSessions";
 import { invalidTransition, valueOf } from "./model/errors";
 import { checkWorkflowType } from "./model/launch";
 import { changeStatus } from "./model/status";
-import { vLinkKind, vWorkOrderStatus } from "./model/validators";
-import {
-  assembleWorkOrder,
-  createWorkOrder,
-  findWorkOrder,
-  listWorkOrders,
-  requireWorkOrder,
-} from "./model/workOrders";
-import { boundedPage } from "./model/pages";
+import { vWorkOrderStatus } from "./model/validators";
+import { vArg } from "./model/args";
+import { vLink } from "./model/links";
+import { vTarget } from "./model/targets";
+import { assembleWorkOrder, createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders";
 
 const vWorkOrder = schema.doc("work_orders");
-const vArg = v.object({ name: v.string(), value: v.any() });
-const vTarget = v.object({ targetRepo: v.string(), targetBranch: v.string() });
 
 export const create = callerMutation({
   args: {
-    sessionId: v.id("chat_sessions"),
-    workflowType: v.string(),
-    prompt: v.string(),
-    title: v.string(),
+    ...schema.tables.work_orders.validator.pick("sessionId", "workflowType", "prompt", "title").fields,
     // Bad values of status (here and in updateStatus) are INVALID_ARGUMENT, checked in the handler.
     status: v.optional(v.string()),
     requestedBy: v.optional(v.string()),
@@ -43,7 +28,7 @@ export const create = callerMutation({
   returns: v.id("work_orders"),
   handler: async (ctx, { sessionId, requestedBy, status, args, target, ...fields }) => {
     const initial = valueOf(oneOf("status", status ?? "submitted", ["draft", "submitted"] as const));
-    checkWorkflowType(fields.workflowType);
+    valueOf(checkWorkflowType(fields.workflowType));
     const session = await requireSession(ctx, ctx.caller, sessionId);
     return await createWorkOrder(
       ctx,
@@ -89,7 +74,7 @@ export const listBySession = callerQuery({
   returns: paginationResultValidator(vWorkOrder),
   handler: async (ctx, { sessionId, paginationOpts }) => {
     const session = await findSession(ctx, ctx.caller, sessionId);
-    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, boundedPage(paginationOpts));
+    return session === null ? emptyPage() : await listWorkOrders(ctx, sessionId, paginationOpts);
   },
 });
 
@@ -99,7 +84,7 @@ export const get = callerQuery({
     vWorkOrder.extend({
       args: v.array(vArg),
       target: v.union(vTarget, v.null()),
-      links: v.array(v.object({ kind: vLinkKind, value: v.string() })),
+      links: v.array(vLink),
     }),
     v.null(),
   ),

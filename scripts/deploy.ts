@@ -10,9 +10,9 @@ import { formatCheck, smoke, smokeFailed } from "./lib/smoke";
 export async function main(args: string[], loaded: LoadedEnv, io: Io, run: Runner = runOnTerminal): Promise<number> {
   const checked = preflight(loaded, args);
   if (!checked.ok) {
-    throw new Error(checked.problem);
+    throw new Error(checked.message);
   }
-  return await deploy(checked.plan, {
+  return await deploy(checked.value, {
     run,
     log: io.out,
     smoke: async (url, secrets) => !smokeFailed(await smoke({ url, secrets }, (check) => io.out(`  ${formatCheck(check)}`))),

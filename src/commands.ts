@@ -1,6 +1,8 @@
-import type { ChatRole } from "./chat/roles";
-import type { LinkKind } from "./workOrders/links";
-import type { WorkOrderStatus } from "./workOrders/status";
+// convex/values is Convex's value encoding, not its runtime: commands travel between functions, so their validator is their type.
+import { v, type Infer } from "convex/values";
+import { vChatRole } from "./chat/roles";
+import { vLinkKind } from "./workOrders/links";
+import { vWorkOrderStatus } from "./workOrders/status";
 
 /**
  * How a command names the work orders it concerns (docs/contract.md section 4):
@@ -10,106 +12,91 @@ import type { WorkOrderStatus } from "./workOrders/status";
  *   canonical repository and branch;
  * - `link`: every order already linked to this canonical issue or pull request.
  */
-export type WorkOrderSelector =
-  | { by: "id"; workOrderId: string }
-  | { by: "target"; targetRepo: string; targetBranch: string }
-  | { by: "link"; kind: LinkKind; value: string };
+export const vWorkOrderSelector = v.union(
+  v.object({ by: v.literal("id"), workOrderId: v.string() }),
+  v.object({ by: v.literal("target"), targetRepo: v.string(), targetBranch: v.string() }),
+  v.object({ by: v.literal("link"), kind: vLinkKind, value: v.string() }),
+);
+export type WorkOrderSelector = Infer<typeof vWorkOrderSelector>;
 
 /** A Slack thread: the channel and the `ts` of its first message. */
-export type SlackThread = { team: string; channel: string; threadTs: string };
+export const vSlackThread = v.object({ team: v.string(), channel: v.string(), threadTs: v.string() });
+export type SlackThread = Infer<typeof vSlackThread>;
 
 /** A chat message as a sender delivers it; `externalId` names it at the sender, once. */
-export type InboundMessage = {
-  externalId: string;
-  role: ChatRole;
-  content: string;
-  metadata?: unknown;
-};
+export const vInboundMessage = v.object({
+  externalId: v.string(),
+  role: vChatRole,
+  content: v.string(),
+  metadata: v.optional(v.any()),
+});
+export type InboundMessage = Infer<typeof vInboundMessage>;
 
 /**
  * How a person acting from Slack is answered, them alone: with an ephemeral
  * message in the channel and thread they clicked in (through the outbox), or
  * with the request's own reply (a slash command's answer).
  */
-export type Answer = { via: "ephemeral"; team: string; channel: string; threadTs: string; user: string } | { via: "reply" };
+export const vAnswer = v.union(
+  v.object({ via: v.literal("ephemeral"), team: v.string(), channel: v.string(), threadTs: v.string(), user: v.string() }),
+  v.object({ via: v.literal("reply") }),
+);
+export type Answer = Infer<typeof vAnswer>;
 
 /** A person asking something of work orders: their user id (`slack:<team>:<user>`) and how to answer them. */
-export type Person = { userId: string; answer: Answer };
+export const vPerson = v.object({ userId: v.string(), answer: vAnswer });
+export type Person = Infer<typeof vPerson>;
 
 /**
  * What a verified delivery asks of the data, as plain values. Mappers in
  * src/sources/ produce commands; convex/model/apply.ts executes them through
- * the same helpers as the public functions.
+ * the same helpers as the public functions, with one handler per type.
  */
-export type Command =
-  | {
-      type: "addLink";
-      workOrders: WorkOrderSelector[];
-      link: { kind: LinkKind; value: string };
-    }
-  | {
-      type: "changeStatus";
-      workOrders: WorkOrderSelector[];
-      to: WorkOrderStatus;
-      reason?: string;
-    }
-  | {
-      /** Append to an existing session (the events endpoint's chat.message.created). */
-      type: "appendMessage";
-      sessionId: string;
-      message: InboundMessage;
-    }
-  | {
-      /** An app mention: continue the thread's session, or start one bound to the thread. */
-      type: "startSlackThread";
-      thread: SlackThread;
-      userId: string;
-      title: string;
-      message: InboundMessage;
-    }
-  | {
-      /** A message in a thread: appended only when the thread is bound to a session. */
-      type: "appendSlackMessage";
-      thread: SlackThread;
-      message: InboundMessage;
-    }
-  | {
-      type: "editMessage";
-      externalId: string;
-      content: string;
-      /** Orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
-      version: string;
-    }
-  | { type: "removeMessage"; externalId: string }
-  | {
-      /** Cancel an order, for a person who requested it or owns its session; anyone else is told why not. */
-      type: "cancelWorkOrder";
-      workOrderId: string;
-      by: Person;
-    }
-  | {
-      /** A new order copying a failed one (same session, workflow type, prompt, args and target), once. */
-      type: "retryWorkOrder";
-      workOrderId: string;
-      by: Person;
-    }
-  | {
-      /** Tell the person the orders they requested, most recently updated first. */
-      type: "listWorkOrders";
-      by: Person;
-    }
-  | {
-      /** Tell the person one order they may see. */
-      type: "showWorkOrder";
-      workOrderId: string;
-      by: Person;
-    };
+export const vCommand = v.union(
+  v.object({
+    type: v.literal("addLink"),
+    workOrders: v.array(vWorkOrderSelector),
+    link: v.object({ kind: vLinkKind, value: v.string() }),
+  }),
+  v.object({
+    type: v.literal("changeStatus"),
+    workOrders: v.array(vWorkOrderSelector),
+    to: vWorkOrderStatus,
+    reason: v.optional(v.string()),
+  }),
+  /** Append to an existing session (the events endpoint's chat.message.created). */
+  v.object({ type: v.literal("appendMessage"), sessionId: v.string(), message: vInboundMessage }),
+  /** An app mention: continue the thread's session, or start one bound to the thread. */
+  v.object({
+    type: v.literal("startSlackThread"),
+    thread: vSlackThread,
+    userId: v.string(),
+    title: v.string(),
+    message: vInboundMessage,
+  }),
+  /** A message in a thread: appended only when the thread is bound to a session. */
+  v.object({ type: v.literal("appendSlackMessage"), thread: vSlackThread, message: vInboundMessage }),
+  /** `version` orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
+  v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string(), version: v.string() }),
+  v.object({ type: v.literal("removeMessage"), externalId: v.string() }),
+  /** Cancel an order, for a person who requested it or owns its session; anyone else is told why not. */
+  v.object({ type: v.literal("cancelWorkOrder"), workOrderId: v.string(), by: vPerson }),
+  /** A new order copying a failed one (same session, workflow type, prompt, args and target), once. */
+  v.object({ type: v.literal("retryWorkOrder"), workOrderId: v.string(), by: vPerson }),
+  /** Tell the person the orders they requested, most recently updated first. */
+  v.object({ type: v.literal("listWorkOrders"), by: vPerson }),
+  /** Tell the person one order they may see. */
+  v.object({ type: v.literal("showWorkOrder"), workOrderId: v.string(), by: vPerson }),
+);
+export type Command = Infer<typeof vCommand>;
 
 /**
  * What a source makes of a verified payload: commands to apply (with notes
  * on what it chose not to ask for, kept with the delivery's skipped
  * effects), or why it does nothing with it.
  */
-export type Interpretation =
-  | { kind: "commands"; commands: Command[]; skipped?: string[] }
-  | { kind: "ignored"; reason: string };
+export const vInterpretation = v.union(
+  v.object({ kind: v.literal("commands"), commands: v.array(vCommand), skipped: v.optional(v.array(v.string())) }),
+  v.object({ kind: v.literal("ignored"), reason: v.string() }),
+);
+export type Interpretation = Infer<typeof vInterpretation>;

@@ -28,11 +28,12 @@ function pathOf(field: string, visit: Visit): string {
   return `${field}${path.length > 120 ? `${path.slice(0, 119)}…` : path}`;
 }
 
-function fieldNameProblem(key: string): string | null {
-  if (key.startsWith("$")) return 'it starts with "$", which Convex reserves';
-  if (key.length > CONVEX_LIMITS.fieldNameChars) return `it is longer than ${CONVEX_LIMITS.fieldNameChars} characters`;
-  if (!/^[\x20-\x7e]*$/.test(key)) return "it has a character that is not printable ASCII";
-  return null;
+/** A field name Convex stores, or why it does not. */
+function checkFieldName(key: string): Check<string> {
+  if (key.startsWith("$")) return reject('it starts with "$", which Convex reserves');
+  if (key.length > CONVEX_LIMITS.fieldNameChars) return reject(`it is longer than ${CONVEX_LIMITS.fieldNameChars} characters`);
+  if (!/^[\x20-\x7e]*$/.test(key)) return reject("it has a character that is not printable ASCII");
+  return accept(key);
 }
 
 /**
@@ -66,9 +67,9 @@ function checkShape(field: string, value: unknown): Check<Value> {
       return reject(`${pathOf(field, visit)} has ${entries.length} fields; an object holds at most ${CONVEX_LIMITS.objectFields}.`);
     }
     for (const [key, child] of entries) {
-      const problem = fieldNameProblem(key);
-      if (problem !== null) {
-        return reject(`${pathOf(field, visit)} has a field name Convex cannot store, ${JSON.stringify(key.slice(0, 40))}: ${problem}.`);
+      const name = checkFieldName(key);
+      if (!name.ok) {
+        return reject(`${pathOf(field, visit)} has a field name Convex cannot store, ${JSON.stringify(key.slice(0, 40))}: ${name.message}.`);
       }
       visitChild(visit, key, child);
     }

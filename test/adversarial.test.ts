@@ -6,10 +6,11 @@
 import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "./backend";
 import { EVENTS_SECRET } from "./events";
-import { GITHUB_SECRET, settle } from "./github";
+import { GITHUB_SECRET } from "./github";
 import { domainTables, newSession, newWorkOrder, snapshotTables } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import { SLACK_SECRET } from "./slack";
+import { settle } from "./inbox";
 
 type Route = "github" | "slack" | "events";
 type Tamper =
@@ -159,8 +160,13 @@ async function requestFor(route: Route, adversarial: Case): Promise<{ path: stri
     case "nonHexSignature":
       headers.set(name, `${PREFIX[route]}${route === "events" ? "@@@@not~base64@@@@" : "z".repeat(64)}`);
       break;
-    default:
+    case "signatureOfOtherBody":
+    case "timestampFarPast":
+    case "timestampFarFuture":
+    case undefined:
+      // Signed as the sender signs (over another body, or at another time, where the case says so).
       headers.set(name, valid);
+      break;
   }
   return { path: `/webhooks/${route}`, init: { method: "POST", headers, body: new Uint8Array(body) } };
 }

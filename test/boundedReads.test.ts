@@ -1,18 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { LIMITS } from "../src/limits";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
 import { sha } from "./effects";
-import { newSession, newWorkOrder } from "./helpers";
+import { newSession, newWorkOrder, withFakeClock } from "./helpers";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock();
 
 /** `count` messages written directly into a session, `content` each, a few per transaction. */
 async function seedMessages(t: Backend, sessionId: Id<"chat_sessions">, count: number, content: (i: number) => string, metadata?: unknown) {

@@ -1,10 +1,11 @@
 import { vi } from "vitest";
 import { newBackend } from "./backend";
 import { liveOrder, pushOf, type Target } from "./effects";
-import { postGithub, settle } from "./github";
+import { postGithub } from "./github";
 import { newSession } from "./helpers";
 import { ALICE, configureSlackApp, postSlack, TEAM } from "./slack";
 import { recordWriteSets, writesPerDocument } from "./writeSets";
+import { settle } from "./inbox";
 
 /** Bursts of deliveries, and which documents their transactions write (test/writeSets.ts). */
 

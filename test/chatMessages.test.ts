@@ -2,13 +2,8 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { newBackend } from "./backend";
 import { asService, asUser } from "./callers";
-import {
-  expectConvexError,
-  expectNothingWritten,
-  newSession,
-} from "./helpers";
+import { expectConvexError, expectNothingWritten, newSession, FIRST_PAGE } from "./helpers";
 
-const firstPage = { numItems: 50, cursor: null };
 
 describe("chatMessages:append", () => {
   test("appends to the user's own session and bumps the session's updatedAt", async () => {
@@ -23,7 +18,7 @@ describe("chatMessages:append", () => {
       content: "Please add SSO 🔐",
       metadata: { source: "ui", attachments: [{ name: "spec.md", bytes: 1024 }] },
     });
-    const page = await alice.query(api.chatMessages.listBySession, { sessionId, paginationOpts: firstPage });
+    const page = await alice.query(api.chatMessages.listBySession, { sessionId, paginationOpts: FIRST_PAGE });
     expect(page.page).toEqual([
       expect.objectContaining({
         _id: messageId,
@@ -46,7 +41,7 @@ describe("chatMessages:append", () => {
     }
     const page = await asUser(t, "alice").query(api.chatMessages.listBySession, {
       sessionId,
-      paginationOpts: firstPage,
+      paginationOpts: FIRST_PAGE,
     });
     expect(page.page.map((m) => [m.role, m.content])).toEqual([
       ["assistant", "assistant says hi"],
@@ -140,12 +135,12 @@ describe("chatMessages:listBySession", () => {
     await asUser(t, "bob").mutation(api.chatMessages.append, { sessionId, role: "user", content: "secret" });
     const alices = await asUser(t, "alice").query(api.chatMessages.listBySession, {
       sessionId,
-      paginationOpts: firstPage,
+      paginationOpts: FIRST_PAGE,
     });
     expect(alices).toMatchObject({ page: [], isDone: true });
     const services = await asService(t).query(api.chatMessages.listBySession, {
       sessionId,
-      paginationOpts: firstPage,
+      paginationOpts: FIRST_PAGE,
     });
     expect(services.page.map((m) => m.content)).toEqual(["secret"]);
   });
@@ -154,7 +149,7 @@ describe("chatMessages:listBySession", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     await expectConvexError(
-      t.query(api.chatMessages.listBySession, { sessionId, paginationOpts: firstPage }),
+      t.query(api.chatMessages.listBySession, { sessionId, paginationOpts: FIRST_PAGE }),
       "UNAUTHENTICATED",
     );
   });

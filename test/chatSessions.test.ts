@@ -2,14 +2,8 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { newBackend } from "./backend";
 import { asService, asUser } from "./callers";
-import {
-  expectConvexError,
-  expectNothingWritten,
-  expectValidatorError,
-  newSession,
-} from "./helpers";
+import { expectConvexError, expectNothingWritten, expectValidatorError, newSession, FIRST_PAGE } from "./helpers";
 
-const firstPage = { numItems: 50, cursor: null };
 
 describe("chatSessions:create", () => {
   test("a user creates a session of its own, timestamped by the server", async () => {
@@ -108,7 +102,7 @@ describe("chatSessions:list", () => {
       role: "user",
       content: "bump",
     });
-    const result = await asUser(t, "alice").query(api.chatSessions.list, { paginationOpts: firstPage });
+    const result = await asUser(t, "alice").query(api.chatSessions.list, { paginationOpts: FIRST_PAGE });
     expect(result.page.map((s) => s._id)).toEqual([first, second]);
     expect(result.isDone).toBe(true);
   });
@@ -117,7 +111,7 @@ describe("chatSessions:list", () => {
     const t = newBackend();
     await newSession(t, "bob");
     const result = await asUser(t, "alice").query(api.chatSessions.list, {
-      paginationOpts: firstPage,
+      paginationOpts: FIRST_PAGE,
       userId: "bob",
     });
     expect(result.page).toEqual([]);
@@ -129,7 +123,7 @@ describe("chatSessions:list", () => {
     const bobs = await newSession(t, "bob");
     await newSession(t, "alice");
     const result = await asService(t).query(api.chatSessions.list, {
-      paginationOpts: firstPage,
+      paginationOpts: FIRST_PAGE,
       userId: "bob",
     });
     expect(result.page.map((s) => s._id)).toEqual([bobs]);
@@ -138,7 +132,7 @@ describe("chatSessions:list", () => {
   test("a service that names no user is told to", async () => {
     const t = newBackend();
     const error = await expectConvexError(
-      asService(t).query(api.chatSessions.list, { paginationOpts: firstPage }),
+      asService(t).query(api.chatSessions.list, { paginationOpts: FIRST_PAGE }),
       "INVALID_ARGUMENT",
     );
     expect(error.message).toMatch(/userId/);
@@ -146,7 +140,7 @@ describe("chatSessions:list", () => {
 
   test("without an identity the call fails UNAUTHENTICATED", async () => {
     const t = newBackend();
-    await expectConvexError(t.query(api.chatSessions.list, { paginationOpts: firstPage }), "UNAUTHENTICATED");
+    await expectConvexError(t.query(api.chatSessions.list, { paginationOpts: FIRST_PAGE }), "UNAUTHENTICATED");
   });
 });
 

@@ -1,29 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import {
-  deliveryCosts,
-  deliveryRow,
-  linksOf,
-  liveOrder,
-  pushOf,
-  seedOrders,
-  sha,
-  statusOf,
-  type Target,
-} from "./effects";
-import { postGithub, settle } from "./github";
-import { expectConvexError, expectNothingWritten, newSession } from "./helpers";
+import { deliveryCosts, liveOrder, pushOf, seedOrders, sha, type Target } from "./effects";
+import { postGithub } from "./github";
+import { expectConvexError, expectNothingWritten, newSession, withFakeClock, linksOf, statusOf } from "./helpers";
+import { deliveryRow, settle } from "./inbox";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
+withFakeClock();
 
 const MAIN: Target = { targetRepo: "acme/api", targetBranch: "main" };
 const PR = "https://github.com/acme/api/pull/12";

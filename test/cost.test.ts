@@ -10,7 +10,7 @@
  * the figures.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { beforeEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
@@ -18,9 +18,10 @@ import { asService, asUser } from "./callers";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./bursts";
 import { liveOrder, pushOf as pushTo, type Target } from "./effects";
 import { postEvent, statusChanged, EVENTS_SECRET } from "./events";
-import { postGithub, settle } from "./github";
-import { newSession } from "./helpers";
+import { postGithub } from "./github";
+import { newSession, withFakeClock } from "./helpers";
 import { postSlack, SLACK_SECRET } from "./slack";
+import { settle } from "./inbox";
 
 const BENCH = process.env.BENCH_SIZES !== undefined;
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -42,8 +43,8 @@ function takeLogged(): string[] {
   return lines;
 }
 
+withFakeClock();
 beforeEach(() => {
-  vi.useFakeTimers();
   logged = [];
   vi.spyOn(console, "log").mockImplementation((line: unknown) => {
     logged.push(String(line));
@@ -52,11 +53,6 @@ beforeEach(() => {
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
   vi.stubEnv("TEMPORAL_HTTP_URL", "");
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
 });
 
 /**

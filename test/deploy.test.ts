@@ -33,7 +33,7 @@ describe("npm run deploy: preflight", () => {
     [{ CONVEX_DEPLOYMENT: "anonymous:anonymous-jangar-persistence" }, /CONVEX_DEPLOYMENT names the local anonymous deployment of npm run dev, which has no production deployment.* Set CONVEX_DEPLOY_KEY/],
   ])("%j fails fast, naming what is missing", (env, problem) => {
     const checked = preflight(inEnvironment(env), []);
-    expect(checked).toEqual({ ok: false, problem: expect.stringMatching(problem) });
+    expect(checked).toEqual({ ok: false, message: expect.stringMatching(problem) });
     // The message never repeats a secret.
     expect(JSON.stringify(checked)).not.toContain("eyJ2");
     expect(JSON.stringify(checked)).not.toContain("01f2e3");
@@ -45,13 +45,13 @@ describe("npm run deploy: preflight", () => {
     [["--prod"], /Unknown argument "--prod": the options are --then "<command>", --url <site URL> and --no-smoke/],
     [["--url", "happy-otter-123.convex.site"], /"happy-otter-123\.convex\.site" is not a URL/],
   ])("arguments %j are refused", (argv, problem) => {
-    expect(preflight(inEnvironment({ CONVEX_DEPLOY_KEY: SECRET_KEY }), argv)).toEqual({ ok: false, problem: expect.stringMatching(problem) });
+    expect(preflight(inEnvironment({ CONVEX_DEPLOY_KEY: SECRET_KEY }), argv)).toEqual({ ok: false, message: expect.stringMatching(problem) });
   });
 
   test("a cloud deploy key names the site URL of its deployment; CONVEX_DEPLOYMENT_TOKEN is the same setting", () => {
     const checked = preflight(inEnvironment({ CONVEX_DEPLOY_KEY: SECRET_KEY }), ["--then", "kubectl apply -f jangar.yaml"]);
-    expect(checked).toMatchObject({ ok: true, plan: { kind: "cloud", siteUrl: "https://happy-otter-123.convex.site", smoke: true, then: "kubectl apply -f jangar.yaml" } });
-    expect(preflight(inEnvironment({ CONVEX_DEPLOYMENT_TOKEN: SECRET_KEY }), [])).toMatchObject({ ok: true, plan: { siteUrl: "https://happy-otter-123.convex.site" } });
+    expect(checked).toMatchObject({ ok: true, value: { kind: "cloud", siteUrl: "https://happy-otter-123.convex.site", smoke: true, then: "kubectl apply -f jangar.yaml" } });
+    expect(preflight(inEnvironment({ CONVEX_DEPLOYMENT_TOKEN: SECRET_KEY }), [])).toMatchObject({ ok: true, value: { siteUrl: "https://happy-otter-123.convex.site" } });
   });
 
   test("a self-hosted deployment takes CONVEX_ADMIN_KEY as its admin key and CONVEX_SITE_ORIGIN as its site", () => {
@@ -61,10 +61,10 @@ describe("npm run deploy: preflight", () => {
     );
     expect(checked).toMatchObject({
       ok: true,
-      plan: { kind: "self-hosted", siteUrl: "https://hooks.example.com", env: { CONVEX_SELF_HOSTED_ADMIN_KEY: ADMIN_KEY } },
+      value: { kind: "self-hosted", siteUrl: "https://hooks.example.com", env: { CONVEX_SELF_HOSTED_ADMIN_KEY: ADMIN_KEY } },
     });
     const local = preflight(inEnvironment({ CONVEX_SELF_HOSTED_URL: "http://127.0.0.1:3210", CONVEX_SELF_HOSTED_ADMIN_KEY: ADMIN_KEY }), []);
-    expect(local).toMatchObject({ ok: true, plan: { siteUrl: "http://127.0.0.1:3211" } });
+    expect(local).toMatchObject({ ok: true, value: { siteUrl: "http://127.0.0.1:3211" } });
   });
 
   test("CONVEX_DEPLOYMENT from .env.local is taken as `convex deploy` takes it: that project's production deployment", () => {
@@ -72,7 +72,7 @@ describe("npm run deploy: preflight", () => {
     const checked = preflight(loadEnv({}, dir), ["--url", "https://brave-lynx-456.convex.site/"]);
     expect(checked).toMatchObject({
       ok: true,
-      plan: {
+      value: {
         kind: "cloud",
         target: expect.stringMatching(/^the production deployment of the project of CONVEX_DEPLOYMENT \(in \.env\.local\)/),
         siteUrl: "https://brave-lynx-456.convex.site",
@@ -83,8 +83,8 @@ describe("npm run deploy: preflight", () => {
 
   test("the production site URL is not known from a dev CONVEX_DEPLOYMENT: --url, or --no-smoke, before anything is deployed", () => {
     const { dir } = project("CONVEX_DEPLOYMENT=dev:happy-otter-123\n");
-    expect(preflight(loadEnv({}, dir), [])).toEqual({ ok: false, problem: expect.stringMatching(/pass --url https:\/\/<deployment>\.convex\.site .* or --no-smoke/) });
-    expect(preflight(loadEnv({}, dir), ["--no-smoke"])).toMatchObject({ ok: true, plan: { smoke: false, siteUrl: null } });
+    expect(preflight(loadEnv({}, dir), [])).toEqual({ ok: false, message: expect.stringMatching(/pass --url https:\/\/<deployment>\.convex\.site .* or --no-smoke/) });
+    expect(preflight(loadEnv({}, dir), ["--no-smoke"])).toMatchObject({ ok: true, value: { smoke: false, siteUrl: null } });
   });
 
   test("the environment wins over .env.local, and a deploy key over CONVEX_DEPLOYMENT, as in the Convex CLI", () => {
@@ -92,7 +92,7 @@ describe("npm run deploy: preflight", () => {
     const checked = preflight(loadEnv({ CONVEX_DEPLOY_KEY: SECRET_KEY, GITHUB_WEBHOOK_SECRET: "from-the-environment" }, dir), []);
     expect(checked).toMatchObject({
       ok: true,
-      plan: { kind: "cloud", siteUrl: "https://happy-otter-123.convex.site", secrets: { github: "from-the-environment" } },
+      value: { kind: "cloud", siteUrl: "https://happy-otter-123.convex.site", secrets: { github: "from-the-environment" } },
     });
   });
 });

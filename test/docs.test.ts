@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
+import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { GITHUB_EVENTS } from "../src/sources/github/events";
 
 /*
  * The documentation a newcomer reads first: a short README, the contract in
@@ -79,6 +81,16 @@ describe("first contact: the README and the docs", () => {
         expect(sections.has(Number(number)), `${file} cites section ${number}`).toBe(true);
       }
     }
+  });
+
+  test.each([
+    ["X-GitHub-Event", Object.keys(GITHUB_EVENTS)],
+    ["type", Object.keys(STANDARD_EVENTS)],
+  ])("docs/webhooks.md's table of `%s` names exactly the events the sender's table reads", (column, events) => {
+    const page = read("docs/webhooks.md");
+    const table = page.slice(page.indexOf(`| \`${column}\` |`)).split("\n\n")[0];
+    const rows = [...table.matchAll(/^\| `([^`]+)` \|/gm)].map((match) => match[1]).slice(1);
+    expect(rows).toEqual(events);
   });
 
   test("every setting of the contract is in .env.example and docs/environment.md", () => {

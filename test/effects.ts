@@ -1,6 +1,6 @@
 import { vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { Id } from "../convex/_generated/dataModel";
 import type { WorkOrderStatus } from "../src/workOrders/status";
 import type { Backend } from "./backend";
 import { asService } from "./callers";
@@ -66,24 +66,6 @@ export function pushOf(target: Target, count: number, from = 1, message = (n: nu
     repository: { full_name: target.targetRepo },
     commits: Array.from({ length: count }, (_, i) => ({ id: sha(from + i), message: message(from + i) })),
   };
-}
-
-export async function deliveryRow(t: Backend, deliveryId: unknown): Promise<Doc<"webhook_deliveries">> {
-  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">)))!;
-}
-
-export async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
-}
-
-export async function statusOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!.status;
-}
-
-/** Runs the scheduled functions due after `ms` more milliseconds, without those they schedule. */
-export async function runDue(t: Backend, ms = 0) {
-  vi.advanceTimersByTime(ms);
-  await t.finishInProgressScheduledFunctions();
 }
 
 /**

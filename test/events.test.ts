@@ -1,24 +1,13 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
+import { STANDARD_EVENTS } from "../src/sources/events/events";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import {
-  EVENTS_SECRET,
-  deliveryRow,
-  event,
-  eventsRequest,
-  expectNothingStored,
-  linkAdded,
-  messageCreated,
-  postEvent,
-  statusChanged,
-  stored,
-  type EventEnvelope,
-} from "./events";
-import { settle } from "./github";
-import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
+import { domainTables, newSession, newWorkOrder, statusHistory, withFakeClock, messagesOf, orderOf } from "./helpers";
+import { deliveryRow, expectNothingStored, stored, settle, storedBody } from "./inbox";
 
 /*
  * POST /webhooks/events (docs/contract.md sections 3 and 4): Standard Webhooks
@@ -29,30 +18,14 @@ import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers
 
 const NOW = new Date("2026-03-02T09:00:00.000Z");
 
+withFakeClock();
 beforeEach(() => {
-  vi.useFakeTimers();
   vi.setSystemTime(NOW);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.useRealTimers();
 });
 
 const MINUTE_S = 60;
 const utf8 = new TextEncoder();
-
-async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!;
-}
-
-async function messagesOf(t: Backend, sessionId: Id<"chat_sessions">) {
-  const page = await asService(t).query(api.chatMessages.listBySession, {
-    sessionId,
-    paginationOpts: { numItems: 100, cursor: null },
-  });
-  return page.page;
-}
 
 /** A work order the runner has picked up: submitted, then accepted by Jangar's server. */
 async function acceptedOrder(t: Backend) {
@@ -375,6 +348,13 @@ describe("invalid data: 400 naming the field, nothing stored", () => {
     await expectNothingStored(t);
   });
 
+  test.each(Object.keys(STANDARD_EVENTS))("every type acted on reads its data: %s with data that is null is 400, naming the type", async (type) => {
+    const t = newBackend();
+    const response = await postEvent(t, { event: event(type, null) });
+    expect(response).toMatchObject({ status: 400, body: { error: expect.stringContaining(`The ${type} event's data is invalid: `) } });
+    await expectNothingStored(t);
+  });
+
   test("an unknown event type is 200 ignored with a reason, recorded with its body, and never processed", async () => {
     const t = newBackend();
     const sent = event("work_order.comment.added", { workOrderId: "x", text: "hello" });
@@ -395,8 +375,7 @@ describe("invalid data: 400 naming the field, nothing stored", () => {
       attempts: 0,
       ignoredReason: response.body.reason,
     });
-    const body = await t.run(async (ctx) => await (await ctx.storage.get(row.body))!.text());
-    expect(body).toBe(JSON.stringify(sent));
+    expect(await storedBody(t, row._id)).toEqual(Array.from(utf8.encode(JSON.stringify(sent))));
   });
 });
 

@@ -1,6 +1,4 @@
 import { overrideHeaders } from "./headers";
-import { expect } from "vitest";
-import type { Id } from "../convex/_generated/dataModel";
 import { events } from "../src/sources/events";
 import type { Backend } from "./backend";
 
@@ -81,25 +79,4 @@ export async function postEvent(t: Backend, delivery: EventsDelivery) {
   const { id, init } = await eventsRequest(delivery);
   const response = await t.fetch("/webhooks/events", init);
   return { id, status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** What the inbox holds: every delivery row and every blob in file storage. */
-export async function stored(t: Backend) {
-  return await t.run(async (ctx) => ({
-    deliveries: await ctx.db.query("webhook_deliveries").collect(),
-    blobs: await ctx.db.system.query("_storage").collect(),
-  }));
-}
-
-export async function expectNothingStored(t: Backend) {
-  expect(await stored(t)).toEqual({ deliveries: [], blobs: [] });
-}
-
-/** One delivery row, by the id the endpoint answered with. */
-export async function deliveryRow(t: Backend, deliveryId: unknown) {
-  const row = await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">));
-  if (row === null) {
-    throw new Error(`No delivery ${String(deliveryId)}.`);
-  }
-  return row;
 }

@@ -1,5 +1,4 @@
 import { overrideHeaders } from "./headers";
-import { vi } from "vitest";
 import { github } from "../src/sources/github";
 import type { Backend } from "./backend";
 
@@ -41,9 +40,4 @@ export async function githubRequest(delivery: GithubDelivery): Promise<RequestIn
 export async function postGithub(t: Backend, delivery: GithubDelivery) {
   const response = await t.fetch("/webhooks/github", await githubRequest(delivery));
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** Runs every scheduled function (processing, retries) to the end. */
-export async function settle(t: Backend) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers());
 }

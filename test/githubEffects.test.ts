@@ -6,20 +6,17 @@ import type {
   PullRequestOpenedEvent,
   PushEvent,
 } from "@octokit/webhooks-types";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { GITHUB_EVENTS } from "../src/sources/github/events";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import { postGithub, settle } from "./github";
-import { newSession, newWorkOrder, statusHistory } from "./helpers";
+import { postGithub } from "./github";
+import { newSession, newWorkOrder, statusHistory, withFakeClock } from "./helpers";
+import { settle, deliveryRow } from "./inbox";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock();
 
 const HELLO_WORLD = "https://github.com/codertocat/hello-world";
 const ISSUE_1 = `${HELLO_WORLD}/issues/1`;
@@ -104,7 +101,7 @@ function expectedChanges(example: Example): { order: keyof Seeded; link: { kind:
 describe("every api.github.com example of @octokit/webhooks-examples, signed and posted", () => {
   test("corpus has the events this service acts on", () => {
     const names = new Set(corpus.map((example) => example.name));
-    for (const name of ["ping", "issues", "pull_request", "push"]) {
+    for (const name of Object.keys(GITHUB_EVENTS)) {
       expect(names).toContain(name);
     }
     expect(corpus.length).toBeGreaterThan(300);
@@ -119,12 +116,12 @@ describe("every api.github.com example of @octokit/webhooks-examples, signed and
       const response = await postGithub(t, { event: example.name, payload: example.payload });
       await settle(t);
 
-      const actedOn = ["ping", "issues", "pull_request", "push"].includes(example.name);
+      const actedOn = example.name in GITHUB_EVENTS;
       const deletesBranch = example.name === "push" && example.payload.deleted === true;
       expect(response.status).toBe(200);
       expect(response.body.status).toBe(actedOn && !deletesBranch ? "accepted" : "ignored");
-      const delivery = await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">));
-      expect(delivery?.status).toBe(actedOn && !deletesBranch ? "processed" : "ignored");
+      const delivery = await deliveryRow(t, response.body.delivery);
+      expect(delivery.status).toBe(actedOn && !deletesBranch ? "processed" : "ignored");
 
       const expected = structuredClone(before) as Record<string, { links: { kind: string; value: string }[] }>;
       for (const change of expectedChanges(example)) {
@@ -142,10 +139,6 @@ describe("every api.github.com example of @octokit/webhooks-examples, signed and
 function example<Payload>(name: string, action?: string): Payload {
   const found = corpus.find((e) => e.name === name && (action === undefined || e.payload.action === action));
   return structuredClone(found!.payload) as Payload;
-}
-
-async function deliveryOf(t: Backend, response: { body: Record<string, unknown> }) {
-  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", response.body.delivery as Id<"webhook_deliveries">)))!;
 }
 
 describe("GitHub effects", () => {
@@ -177,7 +170,7 @@ describe("GitHub effects", () => {
     }
     const onMaster = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onMaster });
     expect(onMaster!.status).toBe("running");
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
     expect(delivery.touched!.map((touch) => touch.change)).toEqual(
       expect.arrayContaining([`status running -> succeeded`]),
@@ -211,7 +204,7 @@ describe("GitHub effects", () => {
     const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.linkedToPr });
     expect(order!.status).toBe("failed");
     expect(await statusHistory(t, seeded.linkedToPr)).toEqual(historyBefore);
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
     expect(delivery.skipped).toContainEqual(
       expect.stringMatching(new RegExp(`^Work order ${seeded.linkedToPr}: status succeeded not applied: .*failed`)),
@@ -300,7 +293,7 @@ describe("GitHub effects", () => {
     const seeded = await seed(t);
     const response = await postGithub(t, { event: "push", payload: example<PushEvent>("push") });
     await settle(t);
-    const delivery = await deliveryOf(t, response);
+    const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.cost).toEqual({
       documentsRead: expect.any(Number),
       documentsWritten: expect.any(Number),

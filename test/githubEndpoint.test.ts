@@ -1,12 +1,11 @@
 import examples from "@octokit/webhooks-examples";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
+import { describe, expect, test, vi } from "vitest";
 import type { Id } from "../convex/_generated/dataModel";
 import { signGithubPayload, verifyGithubSignature } from "../src/sources/github/signature";
 import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { GITHUB_SECRET, githubRequest, postGithub, settle } from "./github";
-import { newSession, newWorkOrder } from "./helpers";
+import { GITHUB_SECRET, githubRequest, postGithub } from "./github";
+import { newSession, newWorkOrder, withFakeClock, linksOf } from "./helpers";
+import { settle, deliveryRow, expectNothingStored, stored, storedBody } from "./inbox";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md section 3): the
@@ -15,13 +14,7 @@ import { newSession, newWorkOrder } from "./helpers";
  */
 
 // Processing runs only when a test settles it, never beside the next request.
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.useRealTimers();
-});
+withFakeClock();
 
 const utf8 = new TextEncoder();
 
@@ -84,36 +77,6 @@ async function postBody(
   });
   const response = await t.fetch("/webhooks/github", { ...init, body: new Uint8Array(bytes) });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-/** What the inbox holds: every delivery row and every blob in file storage. */
-async function stored(t: Backend) {
-  return await t.run(async (ctx) => ({
-    deliveries: await ctx.db.query("webhook_deliveries").collect(),
-    blobs: await ctx.db.system.query("_storage").collect(),
-  }));
-}
-
-async function expectNothingStored(t: Backend) {
-  const { deliveries, blobs } = await stored(t);
-  expect(deliveries).toEqual([]);
-  expect(blobs).toEqual([]);
-}
-
-/** The raw bytes kept for a delivery. */
-async function storedBody(t: Backend, deliveryId: Id<"webhook_deliveries">): Promise<number[]> {
-  return await t.run(async (ctx) => {
-    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
-    const blob = delivery === null ? null : await ctx.storage.get(delivery.body);
-    if (blob === null) {
-      throw new Error(`Delivery ${deliveryId} has no stored body.`);
-    }
-    return Array.from(new Uint8Array(await blob.arrayBuffer()));
-  });
-}
-
-async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))?.links;
 }
 
 /** A ping of exactly `bytes` bytes: its zen padded to size. */
@@ -488,10 +451,6 @@ describe("POST /webhooks/github: Work-Order markers are bounded", () => {
     commits: [{ id: PUSHED_COMMIT, message }],
   });
 
-  async function deliveryOf(t: Backend, deliveryId: unknown) {
-    return await t.run(async (ctx) => (await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">))!);
-  }
-
   test("a commit message with 4,200 markers links the first 20 distinct orders and records the rest once, with their count", async () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
@@ -509,7 +468,7 @@ describe("POST /webhooks/github: Work-Order markers are bounded", () => {
     for (const [i, workOrderId] of orders.entries()) {
       expect(await linksOf(t, workOrderId), `order ${i}`).toEqual(i < 20 ? [{ kind: "commit", value: PUSHED_COMMIT }] : []);
     }
-    expect(await deliveryOf(t, response.body.delivery)).toMatchObject({
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({
       status: "processed",
       touchedCount: 20,
       skipped: ["4180 Work-Order marker(s) past the first 20 distinct orders were not followed."],
@@ -523,7 +482,7 @@ describe("POST /webhooks/github: Work-Order markers are bounded", () => {
     const response = await postGithub(t, { event: "push", payload: pushWithMessage(message) });
     await settle(t);
     expect(await linksOf(t, workOrderId)).toEqual([{ kind: "commit", value: PUSHED_COMMIT }]);
-    const row = await deliveryOf(t, response.body.delivery);
+    const row = await deliveryRow(t, response.body.delivery);
     expect(row).toMatchObject({ status: "processed", touchedCount: 1 });
     expect(row.skipped).toBeUndefined();
     expect(JSON.stringify(row).length).toBeLessThan(2000);

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id, TableNames } from "../convex/_generated/dataModel";
 import schema from "../convex/schema";
@@ -94,4 +94,46 @@ export async function statusHistory(t: Backend, workOrderId: Id<"work_orders">) 
         .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", workOrderId))
         .collect(),
   );
+}
+
+/** The first page of a list, larger than any list a test makes. */
+export const FIRST_PAGE = { numItems: 100, cursor: null };
+
+/** A work order as Jangar's server reads it (workOrders:get): the lossless join. */
+export async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
+  const order = await asService(t).query(api.workOrders.get, { workOrderId });
+  if (order === null) {
+    throw new Error(`No work order ${workOrderId}.`);
+  }
+  return order;
+}
+
+export async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
+  return (await orderOf(t, workOrderId)).links;
+}
+
+export async function statusOf(t: Backend, workOrderId: Id<"work_orders">) {
+  return (await orderOf(t, workOrderId)).status;
+}
+
+/** A session's messages as Jangar's server reads them, oldest first. */
+export async function messagesOf(t: Backend, sessionId: Id<"chat_sessions">) {
+  return (await asService(t).query(api.chatMessages.listBySession, { sessionId, paginationOpts: FIRST_PAGE })).page;
+}
+
+/**
+ * For a test file whose tests run on a fake clock (scheduled functions run
+ * when a test settles them): fake timers before each test; after it, real
+ * ones, and the environment, globals and spies as they were.
+ */
+export function withFakeClock(options?: Parameters<typeof vi.useFakeTimers>[0]) {
+  beforeEach(() => {
+    vi.useFakeTimers(options);
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.unstubAllEnvs();
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
 }

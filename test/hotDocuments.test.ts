@@ -1,19 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import { newBackend } from "./backend";
 import { burstOfPushes, burstOfSlackMessages } from "./bursts";
 import { asService } from "./callers";
 import { liveOrder, pushOf, sha } from "./effects";
-import { postGithub, settle } from "./github";
-import { newSession } from "./helpers";
+import { postGithub } from "./github";
+import { newSession, withFakeClock } from "./helpers";
+import { settle } from "./inbox";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+withFakeClock();
 
 const SECOND = 1000;
 

@@ -1,24 +1,19 @@
 import examples from "@octokit/webhooks-examples";
 import type { PushEvent } from "@octokit/webhooks-types";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
+import { describe, expect, test, vi } from "vitest";
+import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
 import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./events";
-import { postGithub, settle } from "./github";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder } from "./helpers";
+import { postGithub } from "./github";
+import { expectConvexError, expectNothingWritten, newSession, withFakeClock, linksOf } from "./helpers";
 import { configureSlackApp, postSlackEvent } from "./slack";
+import { settle, deliveryRow, replaceBody, restoreBody, runDue } from "./inbox";
+import { liveOrder } from "./effects";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-});
+withFakeClock();
 
 const pushExample = (examples.find((definition) => definition.name === "push")!.examples as PushEvent[]).find(
   (payload) => payload.ref === "refs/heads/master" && !payload.deleted,
@@ -38,26 +33,7 @@ function pushOf(count: number, start = 0) {
 }
 
 async function orderOnFeatureBranch(t: Backend) {
-  const sessionId = await newSession(t, "alice");
-  const workOrderId = await newWorkOrder(t, sessionId, {
-    target: { targetRepo: "acme/widgets", targetBranch: "feature/sso" },
-  });
-  await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
-  return workOrderId;
-}
-
-/** Runs the scheduled functions that are due after `ms` more milliseconds, to their end. */
-async function runDue(t: Backend, ms = 0) {
-  vi.advanceTimersByTime(ms);
-  await t.finishInProgressScheduledFunctions();
-}
-
-async function delivery(t: Backend, deliveryId: unknown) {
-  return (await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", deliveryId as Id<"webhook_deliveries">)))!;
-}
-
-async function linksOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
+  return await liveOrder(t, await newSession(t, "alice"), { targetRepo: "acme/widgets", targetBranch: "feature/sso" });
 }
 
 /** A delivery's attempt history, as an operator reads it. */
@@ -82,27 +58,6 @@ async function setRunState(t: Backend, runId: Id<"_scheduled_functions">, state:
   });
 }
 
-/** Replaces a stored delivery's body with other bytes (or removes it), as if storage had changed under it. */
-async function replaceBody(t: Backend, deliveryId: unknown, bytes: string | null) {
-  const stored = await delivery(t, deliveryId);
-  return await t.run(async (ctx) => {
-    const original = await (await ctx.storage.get(stored.body))!.arrayBuffer();
-    await ctx.storage.delete(stored.body);
-    if (bytes !== null) {
-      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
-      await ctx.db.patch("webhook_deliveries", stored._id, { body });
-    }
-    return original;
-  });
-}
-
-async function restoreBody(t: Backend, deliveryId: unknown, bytes: ArrayBuffer) {
-  await t.run(async (ctx) => {
-    const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
-    await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { body });
-  });
-}
-
 describe("processing failures", () => {
   test("a processing run that throws midway leaves no partial writes; retries back off, then the delivery stays failed", async () => {
     // 20 commits to link, but at most 8 writes per transaction: applying them must fail.
@@ -114,14 +69,14 @@ describe("processing failures", () => {
     expect(response.body.status).toBe("accepted");
 
     await runDue(t);
-    let failed = await delivery(t, response.body.delivery);
+    let failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, error: expect.stringMatching(/limit|writ/i) });
     expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]);
     expect(await linksOf(t, workOrderId)).toEqual(linksBefore);
 
     for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt += 1) {
       await runDue(t, RETRY_DELAYS_MS[attempt - 2]);
-      failed = await delivery(t, response.body.delivery);
+      failed = await deliveryRow(t, response.body.delivery);
       expect(failed.attempts).toBe(attempt);
     }
     expect(failed.status).toBe("failed");
@@ -131,7 +86,7 @@ describe("processing failures", () => {
     // Nothing is scheduled any more: it stays failed until replayed by hand.
     vi.advanceTimersByTime(24 * 60 * 60 * 1000);
     await t.finishAllScheduledFunctions(() => vi.runAllTimers());
-    expect((await delivery(t, response.body.delivery)).attempts).toBe(MAX_ATTEMPTS);
+    expect((await deliveryRow(t, response.body.delivery)).attempts).toBe(MAX_ATTEMPTS);
 
     const inbox = await t.query(internal.ingest.inboxStatus, {});
     expect(inbox.counts).toContainEqual({ source: "github", status: "failed", count: 1 });
@@ -145,23 +100,15 @@ describe("processing failures", () => {
     const workOrderId = await orderOnFeatureBranch(t);
     const response = await postGithub(t, { event: "push", payload: pushOf(3) });
     // The stored body goes missing before the first run, and is restored before the retry.
-    const stored = await delivery(t, response.body.delivery);
-    const bytes = await t.run(async (ctx) => {
-      const blob = await ctx.storage.get(stored.body);
-      await ctx.storage.delete(stored.body);
-      return await blob!.arrayBuffer();
-    });
+    const bytes = await replaceBody(t, response.body.delivery, null);
     await runDue(t);
-    const failed = await delivery(t, response.body.delivery);
+    const failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, error: expect.stringMatching(/missing/) });
     expect(await linksOf(t, workOrderId)).toEqual([]);
 
-    await t.run(async (ctx) => {
-      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
-      await ctx.db.patch("webhook_deliveries", failed._id, { body });
-    });
+    await restoreBody(t, failed._id, bytes);
     await runDue(t, RETRY_DELAYS_MS[0]);
-    const processed = await delivery(t, response.body.delivery);
+    const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", attempts: 2, touchedCount: 3 });
     expect(processed.error).toBeUndefined();
     const links = await linksOf(t, workOrderId);
@@ -171,7 +118,7 @@ describe("processing failures", () => {
     expect(replayed).toEqual({ deliveryId: processed._id, previousStatus: "processed" });
     await settle(t);
     expect(await linksOf(t, workOrderId)).toEqual(links);
-    expect(await delivery(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
   });
 
   test("replayFailed requeues the failed deliveries of a source", async () => {
@@ -179,10 +126,10 @@ describe("processing failures", () => {
     await orderOnFeatureBranch(t);
     const response = await postGithub(t, { event: "push", payload: pushOf(20) });
     await settle(t);
-    expect((await delivery(t, response.body.delivery)).status).toBe("failed");
+    expect((await deliveryRow(t, response.body.delivery)).status).toBe("failed");
     expect(await t.mutation(internal.ingest.replayFailed, { source: "slack" })).toEqual([]);
     expect(await t.mutation(internal.ingest.replayFailed, { source: "github" })).toEqual([response.body.delivery]);
-    expect(await delivery(t, response.body.delivery)).toMatchObject({ status: "accepted", attempts: 0 });
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "accepted", attempts: 0 });
   });
 
   test("a delivery whose scheduled run was lost is picked up again by the recovery cron", async () => {
@@ -201,7 +148,7 @@ describe("processing failures", () => {
     vi.advanceTimersByTime(11 * 60 * 1000);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t);
-    expect((await delivery(t, response.body.delivery)).status).toBe("processed");
+    expect((await deliveryRow(t, response.body.delivery)).status).toBe("processed");
     expect(await linksOf(t, workOrderId)).toHaveLength(2);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
   });
@@ -275,7 +222,7 @@ describe("a stored body that no longer reads", () => {
     await replaceBody(t, accepted.delivery, bytes);
     await runDue(t);
 
-    const failed = await delivery(t, accepted.delivery);
+    const failed = await deliveryRow(t, accepted.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1 });
     expect(failed.nextAttemptAt).toBeUndefined();
     expect(failed.error).toMatch(new RegExp(`^A stored ${source} delivery no longer reads: .+`));
@@ -289,7 +236,7 @@ describe("a stored body that no longer reads", () => {
     vi.advanceTimersByTime(2 * 60 * 60 * 1000);
     await t.mutation(internal.inbox.maintenance.recoverLost, {});
     await t.finishAllScheduledFunctions(() => vi.runAllTimers());
-    expect((await delivery(t, accepted.delivery)).attempts).toBe(1);
+    expect((await deliveryRow(t, accepted.delivery)).attempts).toBe(1);
   });
 });
 
@@ -303,7 +250,7 @@ describe("lost runs", () => {
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
     expect(await pendingRuns(t)).toHaveLength(1);
     await settle(t);
-    expect(await delivery(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 1 });
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 1 });
     expect(await linksOf(t, workOrderId)).toHaveLength(2);
   });
 
@@ -329,7 +276,7 @@ describe("lost runs", () => {
     for (let recovery = 1; recovery < MAX_ATTEMPTS; recovery += 1) {
       vi.advanceTimersByTime(11 * 60 * 1000);
       expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
-      expect(await delivery(t, deliveryId)).toMatchObject({ status: "accepted", attempts: recovery });
+      expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "accepted", attempts: recovery });
       await runDue(t);
     }
     const history = await attemptsOf(t, deliveryId);
@@ -346,7 +293,7 @@ describe("lost runs", () => {
     });
     vi.advanceTimersByTime(11 * 60 * 1000);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
-    const failed = await delivery(t, deliveryId);
+    const failed = await deliveryRow(t, deliveryId);
     expect(failed).toMatchObject({ status: "failed", attempts: MAX_ATTEMPTS, error: expect.stringMatching(/did not finish/) });
     expect(failed.nextAttemptAt).toBeUndefined();
     expect(await pendingRuns(t)).toEqual([]);
@@ -358,7 +305,7 @@ describe("lost runs", () => {
     await restoreBody(t, deliveryId, bytes);
     await t.mutation(internal.ingest.replay, { deliveryId: deliveryId as Id<"webhook_deliveries"> });
     await settle(t);
-    expect((await delivery(t, deliveryId)).status).toBe("processed");
+    expect((await deliveryRow(t, deliveryId)).status).toBe("processed");
   });
 });
 
@@ -368,7 +315,7 @@ describe("one live run per delivery", () => {
     await setRunState(t, runId, { kind: "inProgress" });
   }
   async function scheduledRunOf(t: Backend, deliveryId: unknown) {
-    return (await delivery(t, deliveryId)).scheduledRunId!;
+    return (await deliveryRow(t, deliveryId)).scheduledRunId!;
   }
 
   test("ingest:replay refuses a delivery whose run is in progress, and changes nothing", async () => {
@@ -396,7 +343,7 @@ describe("one live run per delivery", () => {
     const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
     await replaceBody(t, deliveryId, null);
     await runDue(t);
-    expect(await delivery(t, deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
+    expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
     await startedRun(t, await scheduledRunOf(t, deliveryId));
     expect(await t.mutation(internal.ingest.replayFailed, {})).toEqual([]);
     expect(await pendingRuns(t)).toEqual([]);
@@ -464,7 +411,7 @@ describe("recovery of lost runs, page by page", () => {
     const t = newBackend();
     await orderOnFeatureBranch(t);
     const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
-    const { scheduledRunId } = await delivery(t, deliveryId);
+    const { scheduledRunId } = await deliveryRow(t, deliveryId);
     // The run dies before it records anything (here: it is canceled, then its record says it failed so).
     await t.run(async (ctx) => await ctx.scheduler.cancel(scheduledRunId!));
     await runDue(t);
@@ -472,7 +419,7 @@ describe("recovery of lost runs, page by page", () => {
     await t.run(async (ctx) => await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { attempts: MAX_ATTEMPTS - 1 }));
     vi.advanceTimersByTime(11 * 60 * 1000);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(1);
-    const failed = await delivery(t, deliveryId);
+    const failed = await deliveryRow(t, deliveryId);
     expect(failed.status).toBe("failed");
     expect(failed.error).toMatch(/^The run due at .* did not finish: its run failed outside the inbox's handling: Uncaught Error: stack .*…$/);
     expect(failed.error!.length).toBeLessThanOrEqual(2000);
@@ -486,7 +433,7 @@ describe("large deliveries", () => {
     const orders = [await orderOnFeatureBranch(t), await orderOnFeatureBranch(t), await orderOnFeatureBranch(t)];
     const response = await postGithub(t, { event: "push", payload: pushOf(350) });
     await settle(t);
-    const processed = await delivery(t, response.body.delivery);
+    const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", touchedCount: 3 * 350 });
     for (const workOrderId of orders) {
       expect(await linksOf(t, workOrderId)).toHaveLength(350);
@@ -494,7 +441,7 @@ describe("large deliveries", () => {
     // Sent again with a new GUID (a redelivery from another hook): nothing new.
     const again = await postGithub(t, { event: "push", payload: pushOf(350), hookId: "2" });
     await settle(t);
-    expect(await delivery(t, again.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
+    expect(await deliveryRow(t, again.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
   });
 });
 
@@ -539,7 +486,7 @@ describe("failed deliveries wait for an operator", () => {
     vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
     const t = newBackend();
     const ids = await oneOfEach(t);
-    expect((await delivery(t, ids.failed)).status).toBe("failed");
+    expect((await deliveryRow(t, ids.failed)).status).toBe("failed");
     // A year passes with the accepted one's run stuck behind a backed-up scheduler.
     vi.setSystemTime(Date.now() + 365 * DAY);
     expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(2);
@@ -569,7 +516,7 @@ describe("failed deliveries wait for an operator", () => {
     const t = newBackend();
     expect((await t.query(internal.ingest.inboxStatus, {})).oldestFailure).toBeNull();
     const { failed } = await oneOfEach(t);
-    const receivedAt = (await delivery(t, failed)).receivedAt;
+    const receivedAt = (await deliveryRow(t, failed)).receivedAt;
     vi.setSystemTime(receivedAt + 3 * DAY);
     expect((await t.query(internal.ingest.inboxStatus, {})).oldestFailure).toEqual({
       deliveryId: failed,
@@ -696,7 +643,7 @@ describe("cost", () => {
       const workOrderId = await orderOnFeatureBranch(t);
       const response = await postGithub(t, { event: "push", payload: pushOf(5) });
       await settle(t);
-      const processed = await delivery(t, response.body.delivery);
+      const processed = await deliveryRow(t, response.body.delivery);
       expect(processed.status).toBe("processed");
       expect(await linksOf(t, workOrderId)).toHaveLength(5);
       costs[unrelated] = processed.cost!;

@@ -1,18 +1,14 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { RETRY_DELAYS_MS } from "../src/retry";
 import { newBackend, type Backend } from "./backend";
-import { deliveryRow, linksOf, liveOrder, pushOf, runDue, type Target } from "./effects";
-import { postGithub, settle } from "./github";
-import { newSession } from "./helpers";
+import { liveOrder, pushOf, type Target } from "./effects";
+import { postGithub } from "./github";
+import { newSession, withFakeClock, linksOf } from "./helpers";
+import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock();
 
 const BRANCH: Target = { targetRepo: "acme/api", targetBranch: "feature/sso" };
 
@@ -97,18 +93,11 @@ describe("a delivery larger than one transaction", () => {
     const written = partway.progress!.linksDone;
 
     // The stored body goes missing before the next transaction, and comes back before the retry.
-    const bytes = await t.run(async (ctx) => {
-      const blob = await ctx.storage.get(partway.body);
-      await ctx.storage.delete(partway.body);
-      return await blob!.arrayBuffer();
-    });
+    const bytes = await replaceBody(t, partway._id, null);
     await runDue(t);
     const failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, progress: { linksDone: written } });
-    await t.run(async (ctx) => {
-      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
-      await ctx.db.patch("webhook_deliveries", failed._id, { body });
-    });
+    await restoreBody(t, failed._id, bytes);
 
     await runDue(t, RETRY_DELAYS_MS[0]);
     await settle(t);

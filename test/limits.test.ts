@@ -11,10 +11,11 @@ import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
-import { deliveryRow, messageCreated, postEvent } from "./events";
-import { githubRequest, settle } from "./github";
+import { messageCreated, postEvent } from "./events";
+import { githubRequest } from "./github";
 import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, snapshotTables } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
+import { deliveryRow, settle } from "./inbox";
 
 const MiB = 1024 * 1024;
 

@@ -8,13 +8,14 @@
  */
 import fc from "fast-check";
 import type { Value } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { TOUCH_INTERVAL_MS } from "../convex/model/touch";
 import { LIMITS } from "../src/limits";
 import { newBackend } from "./backend";
 import { asService, asUser } from "./callers";
+import { withFakeClock } from "./helpers";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 40);
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
@@ -24,13 +25,9 @@ const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff
 const START = Date.UTC(2025, 0, 6, 9, 0, 0);
 const TICK_MS = 1000;
 
+withFakeClock({ toFake: ["Date"] });
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["Date"] });
   vi.setSystemTime(START);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 // ---------------------------------------------------------------------------

@@ -5,11 +5,12 @@
  * until isDone, at several page sizes.
  */
 import type { PaginationOptions } from "convex/server";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
+import { withFakeClock } from "./helpers";
 
 const PAGE_SIZES = [1, 5, 7, 100];
 
@@ -25,14 +26,10 @@ function tick(ms = 1000): number {
   return now;
 }
 
+withFakeClock({ toFake: ["Date"] });
 beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["Date"] });
   now = START;
   vi.setSystemTime(now);
-});
-
-afterEach(() => {
-  vi.useRealTimers();
 });
 
 type Page<T> = { page: T[]; isDone: boolean; continueCursor: string };

@@ -6,14 +6,16 @@ import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { STANDARD_EVENTS } from "../src/sources/events/events";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
 import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
-import { githubRequest, postGithub, settle } from "./github";
+import { githubRequest, postGithub } from "./github";
 import { domainTables, newSession, newWorkOrder, snapshotTables, statusHistory } from "./helpers";
 import { withEverySenderConfigured } from "./senders";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { ALICE, BOB, clickOn, FORM, postSlack, slashCommand, TEAM } from "./slack";
+import { settle } from "./inbox";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
@@ -29,7 +31,7 @@ describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", ()
   const body = fc.oneof(
     fc.jsonValue({ maxDepth: 4 }),
     // Shapes close to what each sender sends, with random values inside.
-    fc.record({ type: fc.constantFrom("event_callback", "url_verification", "chat.message.created", "work_order.status.changed", "work_order.link.added"), data: fc.jsonValue({ maxDepth: 3 }), event: fc.jsonValue({ maxDepth: 3 }), event_id: fc.string(), team_id: fc.string(), challenge: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ["type"] }),
+    fc.record({ type: fc.constantFrom("event_callback", "url_verification", ...Object.keys(STANDARD_EVENTS)), data: fc.jsonValue({ maxDepth: 3 }), event: fc.jsonValue({ maxDepth: 3 }), event_id: fc.string(), team_id: fc.string(), challenge: fc.jsonValue({ maxDepth: 1 }) }, { requiredKeys: ["type"] }),
     fc.record({ action: fc.string(), ref: fc.jsonValue({ maxDepth: 1 }), commits: fc.jsonValue({ maxDepth: 3 }), repository: fc.jsonValue({ maxDepth: 2 }), pull_request: fc.jsonValue({ maxDepth: 3 }), issue: fc.jsonValue({ maxDepth: 2 }) }, { requiredKeys: [] }),
   );
 

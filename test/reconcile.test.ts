@@ -1,34 +1,25 @@
 import { convexToJson, type Value } from "convex/values";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { ExecutionStatus } from "../src/temporal/client";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory, withFakeClock, orderOf } from "./helpers";
 import { FakeTemporal, TEMPORAL_URL, type FakeTemporalMode } from "./temporal";
+import { settle } from "./inbox";
 
 const MINUTE = 60 * 1000;
 let temporal: FakeTemporal;
 
+withFakeClock();
 beforeEach(() => {
-  vi.useFakeTimers();
   temporal = new FakeTemporal({ namespace: "jangar-prod", apiKey: "tmprl_api_key" });
   vi.stubGlobal("fetch", temporal.fetch);
   vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
   vi.stubEnv("TEMPORAL_NAMESPACE", "jangar-prod");
   vi.stubEnv("TEMPORAL_API_KEY", "tmprl_api_key");
 });
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
-});
-
-async function settle(t: Backend) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers());
-}
 
 /** A work order in `status`, last touched `ageMs` ago. */
 async function orderIn(t: Backend, status: "submitted" | "accepted" | "running", ageMs: number) {
@@ -39,10 +30,6 @@ async function orderIn(t: Backend, status: "submitted" | "accepted" | "running",
   }
   await t.run(async (ctx) => await ctx.db.patch("work_orders", workOrderId, { updatedAt: Date.now() - ageMs }));
   return workOrderId;
-}
-
-async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!;
 }
 
 /** One reconciler run: the cron's function, then every run it schedules. */

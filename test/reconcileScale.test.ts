@@ -1,18 +1,13 @@
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { beforeEach, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import { newBackend, type Backend } from "./backend";
-import { newSession } from "./helpers";
+import { newSession, withFakeClock } from "./helpers";
 
 const HOUR = 60 * 60 * 1000;
 
+withFakeClock();
 beforeEach(() => {
-  vi.useFakeTimers();
   vi.stubEnv("TEMPORAL_HTTP_URL", "");
-});
-afterEach(() => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
 });
 
 /** `count` running orders last touched `ageMs` ago, written in transactions of 2,000. */

@@ -7,21 +7,20 @@ import { modulesUnderTest, newBackend } from "./backend";
 import { GITHUB_SECRET } from "./github";
 import { runInProcess, runScript } from "./cli";
 import { closeServer, serveOnLoopback } from "./httpServer";
+import { withFakeClock } from "./helpers";
 
 const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const EVENTS_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const secrets = { github: GITHUB_SECRET, slack: SLACK_SECRET, events: EVENTS_SECRET };
 
 let server: Server | undefined;
+// Scheduled processing would otherwise run beside the next request; convex-test runs one function at a time.
+withFakeClock({ toFake: ["setTimeout", "clearTimeout"] });
 beforeEach(() => {
-  // Scheduled processing would otherwise run beside the next request; convex-test runs one function at a time.
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
 });
 afterEach(async () => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
   if (server !== undefined) {
     await closeServer(server);
     server = undefined;

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import type { Id } from "../convex/_generated/dataModel";
 import { signSlackRequest, verifySlackSignature } from "../src/sources/slack/signature";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
@@ -18,22 +18,9 @@ import appRateLimited from "../fixtures/slack/app-rate-limited.json";
 import reactionAdded from "../fixtures/slack/reaction-added.json";
 import urlVerification from "../fixtures/slack/url-verification.json";
 import { newBackend, type Backend } from "./backend";
-import { settle } from "./github";
-import { snapshotTables } from "./helpers";
-import {
-  ALICE,
-  BOB,
-  BOT_USER,
-  SLACK_SECRET,
-  TEAM,
-  configureSlackApp,
-  messagesOf,
-  postSlack,
-  postSlackEvent,
-  slackSessionsOf,
-  storedDeliveries,
-  type SlackEnvelope,
-} from "./slack";
+import { snapshotTables, withFakeClock, messagesOf } from "./helpers";
+import { ALICE, BOB, BOT_USER, SLACK_SECRET, TEAM, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "./slack";
+import { settle, stored, storedBody } from "./inbox";
 
 /*
  * POST /webhooks/slack as Slack and the people in a Slack thread see it
@@ -42,14 +29,10 @@ import {
  * inbox kept (webhook_deliveries rows, raw bodies in file storage).
  */
 
+// The morning of the fixtures' conversation; posting an event moves the clock to it.
+withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 beforeEach(() => {
-  // The morning of the fixtures' conversation; posting an event moves the clock to it.
-  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
   configureSlackApp();
-});
-afterEach(() => {
-  vi.unstubAllEnvs();
-  vi.useRealTimers();
 });
 
 const utf8 = new TextEncoder();
@@ -62,7 +45,7 @@ const CHANNEL = "C0AB1";
 async function expectNothingStored(t: Backend) {
   const tables = await snapshotTables(t);
   expect(Object.fromEntries(Object.entries(tables).filter(([, rows]) => rows.length > 0))).toEqual({});
-  expect((await storedDeliveries(t)).blobs).toEqual([]);
+  expect((await stored(t)).blobs).toEqual([]);
 }
 
 /** A copy of Alice's mention with another text (and, so as not to be a duplicate, another event id and ts). */
@@ -209,7 +192,7 @@ describe("POST /webhooks/slack: a conversation in a thread", () => {
     expect(await slackSessionsOf(t, "U03CAROL")).toEqual([]);
 
     // The inbox: one row and one body per event_id (the retry added neither), each with its outcome.
-    const { deliveries, blobs } = await storedDeliveries(t);
+    const { deliveries, blobs } = await stored(t);
     expect(
       deliveries.map(({ deliveryKey, event, action, status, touchedCount }) => ({
         deliveryKey,
@@ -270,7 +253,7 @@ describe("POST /webhooks/slack: the same message twice, and retries", () => {
     const [session] = await slackSessionsOf(t, ALICE);
     expect(session.title).toBe("the login page 500s after deploy, can you look?");
     expect(await messagesOf(t, session._id)).toHaveLength(1);
-    expect((await storedDeliveries(t)).deliveries).toMatchObject([
+    expect((await stored(t)).deliveries).toMatchObject([
       { _id: retry.body.delivery, deliveryKey: aliceMentionsBot.event_id, status: "processed" },
     ]);
   });
@@ -285,7 +268,7 @@ describe("POST /webhooks/slack: the same message twice, and retries", () => {
     const sessions = await slackSessionsOf(t, ALICE);
     expect(sessions).toHaveLength(1);
     expect(await messagesOf(t, sessions[0]._id)).toHaveLength(1);
-    const { deliveries, blobs } = await storedDeliveries(t);
+    const { deliveries, blobs } = await stored(t);
     expect(deliveries).toHaveLength(1);
     expect(blobs).toHaveLength(1);
   });
@@ -317,7 +300,7 @@ describe("POST /webhooks/slack: edits out of order", () => {
       aliceMentionsBot.event.text,
       "Same here (second edit)",
     ]);
-    expect((await storedDeliveries(t)).deliveries.find((delivery) => delivery._id === late.body.delivery)).toMatchObject({
+    expect((await stored(t)).deliveries.find((delivery) => delivery._id === late.body.delivery)).toMatchObject({
       status: "ignored",
       ignoredReason: expect.stringContaining("later edit"),
     });
@@ -395,7 +378,7 @@ describe("POST /webhooks/slack: the response table", () => {
     expect(response).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
     const again = await postSlack(t, { payload: urlVerification });
     expect(again).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
-    const { deliveries, blobs } = await storedDeliveries(t);
+    const { deliveries, blobs } = await stored(t);
     expect(deliveries).toEqual([
       expect.objectContaining({
         source: "slack",
@@ -466,7 +449,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const t = newBackend();
     const timestamp = String(aliceMentionsBot.event_time + 1 + offsetSeconds);
     expect(await postSlackEvent(t, aliceMentionsBot, { timestamp })).toEqual(accepted);
-    expect((await storedDeliveries(t)).deliveries).toHaveLength(1);
+    expect((await stored(t)).deliveries).toHaveLength(1);
   });
 
   test.each(["Wed, 14 May 2025 09:12:04 GMT", "", "1747213924.5", "-1747213924"])(
@@ -542,7 +525,7 @@ describe("POST /webhooks/slack: the response table", () => {
       body: { status: "ignored", delivery: expect.any(String), reason: expect.any(String) },
     });
     await settle(t);
-    const { deliveries, blobs } = await storedDeliveries(t);
+    const { deliveries, blobs } = await stored(t);
     expect(deliveries).toMatchObject([
       { _id: response.body.delivery, source: "slack", event: "app_rate_limited", status: "ignored", ignoredReason: response.body.reason },
     ]);
@@ -558,7 +541,7 @@ describe("POST /webhooks/slack: the response table", () => {
       body: { status: "ignored", delivery: expect.any(String), reason: expect.stringContaining("reaction_added") },
     });
     await settle(t);
-    const { deliveries, blobs } = await storedDeliveries(t);
+    const { deliveries, blobs } = await stored(t);
     expect(deliveries).toMatchObject([
       { _id: response.body.delivery, deliveryKey: reactionAdded.event_id, event: "reaction_added", status: "ignored" },
     ]);
@@ -575,7 +558,7 @@ describe("POST /webhooks/slack: the answer comes before the work", () => {
     expect(response).toEqual(accepted);
 
     const deliveryId = response.body.delivery as Id<"webhook_deliveries">;
-    const { deliveries } = await storedDeliveries(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       {
         _id: deliveryId,
@@ -588,16 +571,12 @@ describe("POST /webhooks/slack: the answer comes before the work", () => {
         attempts: 0,
       },
     ]);
-    const storedBytes = await t.run(async (ctx) => {
-      const blob = await ctx.storage.get(deliveries[0].body);
-      return blob === null ? null : Array.from(new Uint8Array(await blob.arrayBuffer()));
-    });
-    expect(storedBytes).toEqual(Array.from(body));
+    expect(await storedBody(t, deliveries[0]._id)).toEqual(Array.from(body));
     const before = await snapshotTables(t);
     expect({ sessions: before.chat_sessions, messages: before.chat_messages }).toEqual({ sessions: [], messages: [] });
 
     await settle(t);
-    expect((await storedDeliveries(t)).deliveries).toMatchObject([{ _id: deliveryId, status: "processed", attempts: 1 }]);
+    expect((await stored(t)).deliveries).toMatchObject([{ _id: deliveryId, status: "processed", attempts: 1 }]);
     const [session] = await slackSessionsOf(t, ALICE);
     expect(await messagesOf(t, session._id)).toHaveLength(1);
   });

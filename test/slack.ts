@@ -1,10 +1,10 @@
 import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
 import { signSlackRequest } from "../src/sources/slack/signature";
 import type { Backend } from "./backend";
 import { asService } from "./callers";
+import { FIRST_PAGE } from "./helpers";
 
 // Slack's example Signing Secret (https://api.slack.com/authentication/verifying-requests-from-slack).
 export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -84,26 +84,9 @@ export async function postSlackEvent(t: Backend, envelope: SlackEnvelope, delive
 export async function slackSessionsOf(t: Backend, user: string, team = TEAM) {
   const page = await asService(t).query(api.chatSessions.list, {
     userId: `slack:${team}:${user}`,
-    paginationOpts: { numItems: 50, cursor: null },
+    paginationOpts: FIRST_PAGE,
   });
   return page.page;
-}
-
-/** A session's messages as Jangar's server reads them, oldest first. */
-export async function messagesOf(t: Backend, sessionId: Id<"chat_sessions">) {
-  const page = await asService(t).query(api.chatMessages.listBySession, {
-    sessionId,
-    paginationOpts: { numItems: 100, cursor: null },
-  });
-  return page.page;
-}
-
-/** What the inbox holds: every delivery row, oldest first, and every blob in file storage. */
-export async function storedDeliveries(t: Backend) {
-  return await t.run(async (ctx) => ({
-    deliveries: await ctx.db.query("webhook_deliveries").withIndex("by_receivedAt").collect(),
-    blobs: await ctx.db.system.query("_storage").collect(),
-  }));
 }
 
 export const FORM = "application/x-www-form-urlencoded";

@@ -15,6 +15,7 @@ import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./slack";
+import { withFakeClock } from "./helpers";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
@@ -24,8 +25,8 @@ type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number
 let logged: string[] = [];
 let slack: FakeSlack;
 
+withFakeClock();
 beforeEach(() => {
-  vi.useFakeTimers();
   logged = [];
   vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
   slack = new FakeSlack();
@@ -36,10 +37,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
-  vi.restoreAllMocks();
 });
 
 /** `count` unrelated rows: other sessions bound to other threads, their orders with cards and PR links, and sent posts in the same channel. */

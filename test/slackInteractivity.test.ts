@@ -17,8 +17,8 @@ import {
   postSlackForm,
   slackSessionsOf,
   slashCommand,
-  storedDeliveries,
 } from "./slack";
+import { stored as storedDeliveries } from "./inbox";
 
 /*
  * Slack interactivity (docs/contract.md section 4): the Cancel and Retry

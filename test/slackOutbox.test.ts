@@ -5,8 +5,9 @@ import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer, type FakeMessage } from "
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, messageCreated, postEvent } from "./events";
-import { expectConvexError, newSession, newWorkOrder, snapshotTables } from "./helpers";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, messagesOf, postSlackEvent, slackSessionsOf } from "./slack";
+import { expectConvexError, newSession, newWorkOrder, snapshotTables, withFakeClock, messagesOf } from "./helpers";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./slack";
+import { settle } from "./inbox";
 
 /*
  * The conversation going back to Slack (docs/contract.md section 4,
@@ -15,9 +16,11 @@ import { ALICE, BOT_USER, TEAM, configureSlackApp, messagesOf, postSlackEvent, s
  */
 
 let slack: FakeSlack;
+// Deliveries, the outbox's runners and their retries: more scheduled runs than convex-test's default allows.
+const OUTBOX_ITERATIONS = 2000;
 
+withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 beforeEach(() => {
-  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
   slack = new FakeSlack();
   vi.stubGlobal("fetch", slack.fetch);
   configureSlackApp();
@@ -26,15 +29,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
 });
-
-/** Runs every scheduled function (deliveries, the outbox's runners, their retries) to the end. */
-async function settle(t: Backend) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 2000);
-}
 
 const CHANNEL = "C0AB1";
 let threads = 0;
@@ -52,7 +47,7 @@ async function slackThread(t: Backend, channel = CHANNEL) {
     event: { type: "app_mention", user: ALICE, text: `<@${BOT_USER}> the login page 500s`, ts, channel },
   });
   expect(answer.status).toBe(200);
-  await settle(t);
+  await settle(t, OUTBOX_ITERATIONS);
   const sessions = await slackSessionsOf(t, ALICE);
   return { sessionId: sessions[0]._id, channel, threadTs: ts };
 }
@@ -80,8 +75,8 @@ describe("replies", () => {
     await reply(t, sessionId, "Which deploy?", "user");
     const messageId = await reply(t, sessionId, "Build 4812 changed the auth middleware; I'll look at it.");
     await reply(t, sessionId, "Tool output: 3 files", "system");
-    await settle(t);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(slack.calls.map(({ method, args }) => ({ method, args }))).toEqual([
       {
@@ -114,7 +109,7 @@ describe("replies", () => {
     const lines = Array.from({ length: 120 }, (_, i) => `${String(i + 1).padStart(3, "0")} ${"step ".repeat(15)}done`);
     const content = lines.join("\n");
     await reply(t, sessionId, content);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     const posts = slack.thread(CHANNEL, threadTs).map((message) => message.text);
     expect(posts.length).toBe(3);
@@ -132,7 +127,7 @@ describe("replies", () => {
     const t = newBackend();
     const { sessionId } = await slackThread(t);
     await reply(t, sessionId, "if a < b && c > d then <!channel>");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls[0].args.text).toBe("if a &lt; b &amp;&amp; c &gt; d then &lt;!channel&gt;");
   });
 
@@ -144,7 +139,7 @@ describe("replies", () => {
       await reply(t, sessionId, text);
       await reply(t, other.sessionId, `other ${text}`);
     }
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     const inChannel = slack.calls.filter(({ args }) => args.thread_ts !== other.threadTs);
     expect(inChannel.map(({ args }) => args.text)).toEqual(["first", "second", "third"]);
@@ -164,7 +159,7 @@ describe("replies", () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
     await reply(t, sessionId, "On it: looking at build 4812's auth changes.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const [posted] = slack.thread(CHANNEL, threadTs);
     const before = await messagesOf(t, sessionId);
 
@@ -177,7 +172,7 @@ describe("replies", () => {
       event: { type: "message", user: BOT_USER, text: posted.text, ts: posted.ts, thread_ts: threadTs, channel: CHANNEL },
     });
     expect(echo.status).toBe(200);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(await messagesOf(t, sessionId)).toEqual(before);
     expect(before.map((message) => message.role)).toEqual(["user", "assistant"]);
   });
@@ -187,7 +182,7 @@ describe("replies", () => {
     const { sessionId, threadTs } = await slackThread(t);
     const content = Array.from({ length: 120 }, (_, i) => `${i} ${"step ".repeat(15)}`).join("\n");
     await reply(t, sessionId, content);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const posts = slack.thread(CHANNEL, threadTs);
     expect(posts).toHaveLength(3);
     const before = await messagesOf(t, sessionId);
@@ -207,7 +202,7 @@ describe("replies", () => {
       },
     });
     expect(deleted.status).toBe(200);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(await messagesOf(t, sessionId)).toEqual(before);
     expect(before.map((message) => [message.role, message.content])).toEqual([
       ["user", expect.any(String)],
@@ -220,7 +215,7 @@ describe("replies", () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
     await reply(t, sessionId, "On it.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const [posted] = slack.thread(CHANNEL, threadTs);
     const before = await messagesOf(t, sessionId);
 
@@ -240,7 +235,7 @@ describe("replies", () => {
       },
     });
     expect(edited.status).toBe(200);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(await messagesOf(t, sessionId)).toEqual(before);
   });
 
@@ -250,11 +245,11 @@ describe("replies", () => {
     const reply = messageCreated(sessionId, { role: "assistant", content: "Fixed in #12." });
     const sent = await postEvent(t, { event: reply });
     expect(sent.body.status).toBe("accepted");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const again = await postEvent(t, { id: sent.id, event: reply });
     expect(again.body.status).toBe("duplicate");
     await t.mutation(internal.ingest.replay, { deliveryId: sent.body.delivery as Id<"webhook_deliveries"> });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Fixed in #12."]);
     expect(slack.calls).toHaveLength(1);
@@ -265,7 +260,7 @@ describe("replies", () => {
     const sessionId = await newSession(t, "alice");
     await reply(t, sessionId, "Done.");
     await newWorkOrder(t, sessionId);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toEqual([]);
     expect(await outboxRows(t)).toEqual([]);
   });
@@ -283,7 +278,7 @@ describe("work-order cards", () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const card = cardIn(threadTs);
     expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage"]);
     expect(card.text).toContain("SSO login");
@@ -294,16 +289,16 @@ describe("work-order cards", () => {
     const seen: string[] = [];
     for (const status of ["accepted", "running"] as const) {
       await service.mutation(api.workOrders.updateStatus, { workOrderId, status });
-      await settle(t);
+      await settle(t, OUTBOX_ITERATIONS);
       seen.push(cardIn(threadTs).text);
     }
     await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/Acme/API/pull/12" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     seen.push(cardIn(threadTs).text);
     // A commit is not shown on the card: no edit.
     await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "commit", value: "a".repeat(40) });
     await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "succeeded" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     seen.push(cardIn(threadTs).text);
 
     expect(seen).toEqual([
@@ -324,7 +319,7 @@ describe("work-order cards", () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const { postGithub } = await import("./github");
     const merged = await postGithub(t, {
       event: "pull_request",
@@ -341,7 +336,7 @@ describe("work-order cards", () => {
       },
     });
     expect(merged.status).toBe(200);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(cardIn(threadTs).text).toBe("Work order SSO login: succeeded · PR <https://github.com/acme/api/pull/12|acme/api#12>");
     expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage", "chat.update"]);
   });
@@ -354,14 +349,14 @@ describe("work-order cards", () => {
     for (const status of ["accepted", "running"] as const) {
       await service.mutation(api.workOrders.updateStatus, { workOrderId, status });
     }
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage"]);
     expect(cardIn(threadTs).text).toBe("Work order SSO login: running");
 
     await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/12" });
     await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/13" });
     await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "failed" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls.map(({ method }) => method)).toEqual(["chat.postMessage", "chat.update"]);
     expect(cardIn(threadTs).text).toBe(
       "Work order SSO login: failed · PR <https://github.com/acme/api/pull/12|acme/api#12> · PR <https://github.com/acme/api/pull/13|acme/api#13>",
@@ -379,7 +374,7 @@ describe("work-order cards", () => {
     await t.finishInProgressScheduledFunctions();
     expect(slack.calls).toHaveLength(1);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(slack.calls.map(({ method, answer }) => [method, answer])).toEqual([
       ["chat.postMessage", { status: 503 }],
@@ -392,13 +387,13 @@ describe("work-order cards", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toEqual([]);
     await t.run(async (ctx) => {
       await ctx.db.insert("slack_threads", { team: TEAM, channel: CHANNEL, threadTs: "1747213923.482109", sessionId });
     });
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(cardIn("1747213923.482109").text).toBe("Work order SSO login: accepted");
   });
 });
@@ -409,7 +404,7 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext("network", { status: 502 }, { status: 429, retryAfter: "7" }, { error: "ratelimited" });
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["network", { status: 502 }, { status: 429, retryAfter: "7" }, { error: "ratelimited" }, "ok"]);
     const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
@@ -427,7 +422,7 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext("hang");
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
     expect(slack.calls[1].at - slack.calls[0].at).toBe(10_000 + 5_000);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
@@ -441,7 +436,7 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext(answer);
     const messageId = await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const posts = slack.thread(CHANNEL, threadTs);
     expect(posts.map((message) => message.text)).toEqual(["Done."]);
     expect(slack.calls).toHaveLength(1);
@@ -463,9 +458,9 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext("postedThenHang");
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const [card] = slack.thread(CHANNEL, threadTs);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
     expect(card).toMatchObject({ text: "Work order SSO login: accepted", edits: 1 });
@@ -477,7 +472,7 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext("hang", { status: 429, retryAfter: "3" });
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", { status: 429, retryAfter: "3" }, "ok"]);
     expect(slack.reads).toHaveLength(2);
@@ -488,7 +483,7 @@ describe("delivery", () => {
     const { sessionId } = await slackThread(t);
     slack.answerNext({ status: 429, retryAfter: "3" }, { error: "ratelimited" }, { error: "not_in_channel" });
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toHaveLength(3);
     expect(slack.reads).toEqual([]);
   });
@@ -501,7 +496,7 @@ describe("delivery", () => {
     slack.answerNext("postedThenHang");
     slack.answerNextRead({ error: "missing_scope" });
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     const [row] = await outboxRows(t);
     expect(row.status).toBe("sent");
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done.", "Done."]);
@@ -517,7 +512,7 @@ describe("delivery", () => {
     slack.answerNext("postedThenHang");
     slack.answerNextRead({ status: 429, retryAfter: "60" });
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(slack.calls).toHaveLength(1);
     expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000]);
@@ -549,7 +544,7 @@ describe("delivery", () => {
     slack.answerNext({ status: 429, retryAfter: "30" });
     await reply(t, sessionId, "first");
     await reply(t, sessionId, "second");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls.map(({ args, answer }) => [args.text, answer])).toEqual([
       ["first", { status: 429, retryAfter: "30" }],
       ["first", "ok"],
@@ -567,7 +562,7 @@ describe("delivery", () => {
     await reply(t, elsewhere.sessionId, "lost");
     await reply(t, sessionId, "second");
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: submitted"]);
     const status = await outboxStatus(t);
@@ -577,7 +572,7 @@ describe("delivery", () => {
       { channel: "C0ARCHIVED", error: "is_archived", attempts: 1 },
     ]);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: accepted"]);
   });
 
@@ -586,7 +581,7 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     slack.answerNext(...Array.from({ length: 6 }, () => ({ status: 503 }) as const));
     await reply(t, sessionId, "Done.");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toHaveLength(6);
     const [row] = await outboxRows(t);
     expect(row).toMatchObject({ status: "failed", attempts: 6, error: "Slack answered HTTP 503. (gave up after 6 attempts)" });
@@ -599,7 +594,7 @@ describe("delivery", () => {
     ]);
 
     expect(await t.mutation(internal.slackOutbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
     await expectConvexError(t.mutation(internal.slackOutbox.replay, { rowId: row._id }), "INVALID_ARGUMENT");
@@ -618,7 +613,7 @@ describe("delivery", () => {
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(11 * 60_000);
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
   });
 
@@ -634,7 +629,7 @@ describe("delivery", () => {
       await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
     });
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
     expect(slack.reads).toHaveLength(1);
@@ -655,7 +650,7 @@ describe("delivery", () => {
     const ts = `${Math.floor(Date.now() / 1000)}.999999`;
     slack.messages.push({ channel: CHANNEL, ts, threadTs, text: "Done.", metadata: { event_type: "jangar_outbox_post", event_payload: { post: row._id } }, edits: 0 });
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
     expect(slack.calls).toEqual([]);
     expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, ts })]);
@@ -666,13 +661,13 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     await reply(t, sessionId, "Done.");
     vi.stubEnv("SLACK_BOT_TOKEN", "");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toEqual([]);
     const [row] = await outboxRows(t);
     expect(row).toMatchObject({ status: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." });
     vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
     expect(await t.mutation(internal.slackOutbox.replayFailed, {})).toEqual([row._id]);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
   });
 
@@ -682,7 +677,7 @@ describe("delivery", () => {
     slack.answerNext({ error: "not_in_channel" });
     await reply(t, sessionId, "lost");
     await reply(t, sessionId, "kept");
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     await vi.advanceTimersByTimeAsync(29 * 24 * 60 * 60_000);
     expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(0);
     await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
@@ -699,7 +694,7 @@ describe("delivery", () => {
     const workOrderId = await newWorkOrder(t, sessionId);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
     await asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/12" });
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toEqual([]);
     const tables = await snapshotTables(t);
     expect([tables.slack_outbox, tables.slack_cards, tables.slack_lanes, tables.slack_outbox_counters]).toEqual([[], [], [], []]);
@@ -715,7 +710,7 @@ describe("delivery", () => {
     slack.answerNext("network", { error: "invalid_auth" });
     await reply(t, sessionId, "Done.");
     await newWorkOrder(t, sessionId);
-    await settle(t);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toHaveLength(3);
     expect(JSON.stringify(await snapshotTables(t))).not.toContain(FAKE_SLACK_TOKEN);
     expect(JSON.stringify(logged)).not.toContain(FAKE_SLACK_TOKEN);

@@ -5,25 +5,24 @@ import type { Secrets } from "../scripts/lib/send";
 import { formatCheck, smoke, smokeFailed, type Check } from "../scripts/lib/smoke";
 import { main } from "../scripts/smoke";
 import { newBackend, type Backend } from "./backend";
-import { domainTables } from "./helpers";
+import { domainTables, withFakeClock } from "./helpers";
 import { runInProcess } from "./cli";
 import { EVENTS_SECRET } from "./events";
-import { GITHUB_SECRET, settle } from "./github";
+import { GITHUB_SECRET } from "./github";
 import { closeServer, listen, serveOnLoopback } from "./httpServer";
 import { SLACK_SECRET } from "./slack";
+import { settle } from "./inbox";
 
 const secrets = { github: GITHUB_SECRET, slack: SLACK_SECRET, events: EVENTS_SECRET };
 
 const servers: Server[] = [];
+// Processing runs when a test settles it, not beside the next request.
+withFakeClock({ toFake: ["setTimeout", "clearTimeout"] });
 beforeEach(() => {
-  // Processing runs when a test settles it, not beside the next request.
-  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
 });
 afterEach(async () => {
-  vi.useRealTimers();
-  vi.unstubAllEnvs();
   await Promise.all(servers.splice(0).map(closeServer));
 });
 

@@ -2,16 +2,8 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { newBackend } from "./backend";
 import { asService, asUser } from "./callers";
-import {
-  expectConvexError,
-  expectNothingWritten,
-  expectValidatorError,
-  newSession,
-  newWorkOrder,
-  statusHistory,
-} from "./helpers";
+import { expectConvexError, expectNothingWritten, expectValidatorError, newSession, newWorkOrder, statusHistory, FIRST_PAGE } from "./helpers";
 
-const firstPage = { numItems: 50, cursor: null };
 
 const order = {
   workflowType: "codex-implement",
@@ -241,11 +233,11 @@ describe("workOrders:listBySession", () => {
     await new Promise((resolve) => setTimeout(resolve, 2));
     const newer = await newWorkOrder(t, sessionId, { title: "newer" });
     await newWorkOrder(t, await newSession(t, "alice", "another session"));
-    const mine = await asUser(t, "alice").query(api.workOrders.listBySession, { sessionId, paginationOpts: firstPage });
+    const mine = await asUser(t, "alice").query(api.workOrders.listBySession, { sessionId, paginationOpts: FIRST_PAGE });
     expect(mine.page.map((o) => o._id)).toEqual([newer, older]);
-    const bobs = await asUser(t, "bob").query(api.workOrders.listBySession, { sessionId, paginationOpts: firstPage });
+    const bobs = await asUser(t, "bob").query(api.workOrders.listBySession, { sessionId, paginationOpts: FIRST_PAGE });
     expect(bobs).toMatchObject({ page: [], isDone: true });
-    const services = await asService(t).query(api.workOrders.listBySession, { sessionId, paginationOpts: firstPage });
+    const services = await asService(t).query(api.workOrders.listBySession, { sessionId, paginationOpts: FIRST_PAGE });
     expect(services.page).toHaveLength(2);
   });
 
@@ -253,7 +245,7 @@ describe("workOrders:listBySession", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     await expectConvexError(
-      t.query(api.workOrders.listBySession, { sessionId, paginationOpts: firstPage }),
+      t.query(api.workOrders.listBySession, { sessionId, paginationOpts: FIRST_PAGE }),
       "UNAUTHENTICATED",
     );
   });

@@ -1,14 +1,14 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
-import { internalMutation, type MutationCtx } from "../_generated/server";
+import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { MAX_ATTEMPTS } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/attempts";
 import { deliveryRetentionMs } from "../model/config";
 import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
-import { isLive } from "../model/scheduling";
+import { isLive, type ScheduledRun } from "../model/scheduling";
 
 /* The inbox's crons: recover lost runs, purge finished deliveries. */
 
@@ -20,18 +20,10 @@ const ATTEMPTS_PURGE_BATCH = 200;
 
 const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
 
-/**
- * Why a delivery's last scheduled run is lost, or null while it may still
- * finish (pending, however late, or running): then recovery leaves it be,
- * so a backed-up scheduler never gets a second run of it.
- */
-async function lostRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">): Promise<string | null> {
-  const run = await scheduledRun(ctx, delivery);
+/** How a delivery's last scheduled run, over and not live, came to leave the delivery unfinished. */
+function howRunEnded(run: ScheduledRun | null): string {
   if (run === null) {
     return "its scheduled run is gone";
-  }
-  if (isLive(run)) {
-    return null;
   }
   const { state } = run;
   if (state.kind === "failed") {
@@ -65,10 +57,12 @@ export const recoverLost = internalMutation({
       .paginate({ cursor, numItems: RECOVER_PAGE });
     let recovered = 0;
     for (const delivery of page.page) {
-      const lost = await lostRun(ctx, delivery);
-      if (lost === null) {
+      const run = await scheduledRun(ctx, delivery);
+      if (run !== null && isLive(run)) {
+        // Pending (however late) or running: it may still finish, and a second run must not start beside it.
         continue;
       }
+      const lost = howRunEnded(run);
       const attempts = delivery.attempts + 1;
       const error = truncate(
         `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,

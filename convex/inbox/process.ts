@@ -2,7 +2,7 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "../_generated/server";
-import type { Interpretation } from "../../src/commands";
+import { vInterpretation, type Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
@@ -12,9 +12,9 @@ import { applyCommands } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
 import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
-import { addCosts, logCost, transactionCost } from "../model/cost";
+import { addCosts, logCost, NO_COST, transactionCost } from "../model/cost";
 import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
-import { vInterpretation, vSource } from "../model/validators";
+import schema from "../schema";
 
 /*
  * Processing a recorded delivery: interpret the stored body (pure), apply
@@ -22,20 +22,9 @@ import { vInterpretation, vSource } from "../model/validators";
  * one), or record the failure and retry with backoff.
  */
 
-const NO_COST = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0 };
-
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
-  returns: v.union(
-    v.object({
-      source: vSource,
-      deliveryKey: v.string(),
-      body: v.id("_storage"),
-      contentType: v.string(),
-      event: v.string(),
-    }),
-    v.null(),
-  ),
+  returns: v.union(schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event"), v.null()),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {

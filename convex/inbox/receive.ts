@@ -1,13 +1,12 @@
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Id } from "../_generated/dataModel";
 import { httpAction, internalMutation, internalQuery, type ActionCtx, type QueryCtx } from "../_generated/server";
 import schema from "../schema";
 import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
 import { countConflict, insertDelivery } from "../model/deliveries";
-import { vInterpretation, vSource } from "../model/validators";
+import { vInterpretation } from "../../src/commands";
 import { applyDelivery } from "./process";
 
 /*
@@ -25,7 +24,13 @@ function json(status: number, body: Record<string, unknown>, headers?: Record<st
   return Response.json(body, { status, headers });
 }
 
-type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries">; told?: string };
+const vRecorded = v.object({
+  status: v.union(v.literal("accepted"), v.literal("ignored"), v.literal("duplicate")),
+  deliveryId: v.id("webhook_deliveries"),
+  // What a delivery applied at receipt (a slash command) answers its sender.
+  told: v.optional(v.string()),
+});
+type Recorded = Infer<typeof vRecorded>;
 type Admitted = Extract<Admission, { kind: "deliver" }>;
 
 /** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
@@ -108,10 +113,12 @@ export function receiveWebhook(source: WebhookSource) {
   });
 }
 
-const vDeliveryIdentity = { source: vSource, deliveryKey: v.string(), bodySha256: v.string() };
+// Every delivery recorded now has its body's hash (the schema allows rows from before bodies were hashed).
+const vDeliveryIdentity = schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey").extend({ bodySha256: v.string() });
+type DeliveryIdentity = Infer<typeof vDeliveryIdentity>;
 
 /** The delivery with this key and this body, if one is recorded. */
-async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: { source: SourceName; deliveryKey: string; bodySha256: string }) {
+async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: DeliveryIdentity) {
   return await ctx.db
     .query("webhook_deliveries")
     .withIndex("by_source_deliveryKey_bodySha256", (q) =>
@@ -135,16 +142,12 @@ export const findDelivery = internalQuery({
 export const record = internalMutation({
   args: {
     ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
-    ...vDeliveryIdentity,
+    ...vDeliveryIdentity.fields,
     ignoredReason: v.optional(v.string()),
     // A delivery applied as it is recorded (a slash command), whose answer is what applying it tells.
     interpretation: v.optional(vInterpretation),
   },
-  returns: v.object({
-    status: v.union(v.literal("accepted"), v.literal("ignored"), v.literal("duplicate")),
-    deliveryId: v.id("webhook_deliveries"),
-    told: v.optional(v.string()),
-  }),
+  returns: vRecorded,
   handler: async (ctx, { ignoredReason, interpretation, ...delivery }) => {
     const existing = await sameDelivery(ctx, delivery);
     if (existing !== null) {

@@ -1,8 +1,9 @@
+import type { Infer } from "convex/values";
 import type { TableNames } from "../_generated/dataModel";
 import { truncate } from "../../src/text";
+import type { vTouched } from "./attempts";
 
-/** A record a command changed. */
-export type Touched = { table: string; id: string; change: string };
+export type Touched = Infer<typeof vTouched>;
 
 // A delivery keeps the first KEPT records it changed and skips it noted,
 // each cut to NOTE_CHARS, and counts them all: its row stays small whatever

@@ -50,15 +50,15 @@ async function appendInbound(run: Run, session: Doc<"chat_sessions">, externalId
   }
 }
 
-type CommandOf<T extends Command["type"]> = Extract<Command, { type: T }>;
-type Handlers = { [T in Command["type"]]: (run: Run, command: CommandOf<T>) => Promise<void> };
+type CommandOf = { [T in Command["type"]]: Extract<Command, { type: T }> };
+type Handlers = { [T in Command["type"]]: (run: Run, command: CommandOf[T]) => Promise<void> };
 
 /**
  * What each command does. A command type without a handler here does not
  * compile. Links are gathered here and written after the other commands,
  * per order, in as many transactions as they need (writeLinks).
  */
-const handlers = {
+const handlers: Handlers = {
   addLink: async (run, command) => {
     const value = canonicalLinkValue(command.link.kind, command.link.value);
     if (!value.ok) {
@@ -162,10 +162,10 @@ const handlers = {
   retryWorkOrder: async (run, command) => await orderActions.retry(run, command),
   listWorkOrders: async (run, command) => await orderActions.list(run, command),
   showWorkOrder: async (run, command) => await orderActions.show(run, command),
-} satisfies Handlers;
+};
 
-function handle<T extends Command["type"]>(run: Run, command: CommandOf<T>): Promise<void> {
-  return (handlers as Handlers)[command.type as T](run, command);
+function handle<T extends Command["type"]>(run: Run, type: T, command: CommandOf[T]): Promise<void> {
+  return handlers[type](run, command);
 }
 
 /**
@@ -203,7 +203,7 @@ export async function applyCommands(
     }
     await resolveAll(ctx, run.found, applied, selectors);
     for (const command of commands) {
-      await handle(run, command);
+      await handle(run, command.type, command);
     }
   } else {
     // The other commands were applied by the delivery's first transaction.
@@ -212,7 +212,7 @@ export async function applyCommands(
     }
     for (const command of commands) {
       if (command.type === "addLink") {
-        await handle(run, command);
+        await handle(run, command.type, command);
       }
     }
   }

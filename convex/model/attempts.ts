@@ -27,6 +27,7 @@ export const vAttemptOutcome = v.union(
 );
 export type AttemptOutcome = Infer<typeof vAttemptOutcome>;
 
+/** What a transaction read and wrote (ctx.meta.getTransactionMetrics). */
 export const vTransactionCost = v.object({
   documentsRead: v.number(),
   documentsWritten: v.number(),
@@ -34,7 +35,8 @@ export const vTransactionCost = v.object({
   bytesWritten: v.number(),
 });
 
-const vTouched = v.object({ table: v.string(), id: v.string(), change: v.string() });
+/** A record a delivery's commands changed, and how. */
+export const vTouched = v.object({ table: v.string(), id: v.string(), change: v.string() });
 
 export const vAttempt = v.object({
   deliveryId: v.id("webhook_deliveries"),

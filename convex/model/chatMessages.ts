@@ -1,5 +1,4 @@
 import type { PaginationOptions } from "convex/server";
-import type { Value } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { ChatRole } from "../../src/chat/roles";
@@ -8,8 +7,9 @@ import { accept, type Check } from "../../src/check";
 import { checkStorableField } from "../../src/storable";
 import { checkText } from "../../src/text";
 import { queueReply } from "./slackOutbox";
+import { pageOf } from "./pages";
 
-export type NewMessage = { role: ChatRole; content: string; metadata?: Value };
+export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
 
 /** A message as it would be stored, or what is wrong with it. */
 export function checkMessage(message: { role: ChatRole; content: string; metadata?: unknown }): Check<NewMessage> {
@@ -44,15 +44,7 @@ export async function appendMessage(
   return messageId;
 }
 
-/** A session's messages, oldest first. */
-export async function listMessages(
-  ctx: QueryCtx,
-  sessionId: Id<"chat_sessions">,
-  paginationOpts: PaginationOptions,
-) {
-  return await ctx.db
-    .query("chat_messages")
-    .withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId))
-    .order("asc")
-    .paginate(paginationOpts);
+/** A session's messages, oldest first, a bounded page at a time. */
+export async function listMessages(ctx: QueryCtx, sessionId: Id<"chat_sessions">, options: PaginationOptions) {
+  return await pageOf(ctx.db.query("chat_messages").withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId)), "asc", options);
 }

@@ -4,33 +4,22 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
 import { mayAccess, type Caller } from "./callers";
-import { notFound, valueOf } from "./errors";
+import { foundOrThrow, valueOf } from "./errors";
+import { pageOf } from "./pages";
 
 /** The session, or null when it does not exist or the caller may not see it. */
-export async function findSession(
-  ctx: QueryCtx,
-  caller: Caller,
-  sessionId: Id<"chat_sessions">,
-): Promise<Doc<"chat_sessions"> | null> {
+export async function findSession(ctx: QueryCtx, caller: Caller, sessionId: Id<"chat_sessions">): Promise<Doc<"chat_sessions"> | null> {
   const session = await ctx.db.get("chat_sessions", sessionId);
   return session !== null && mayAccess(caller, session.userId) ? session : null;
 }
 
-export async function requireSession(
-  ctx: QueryCtx,
-  caller: Caller,
-  sessionId: Id<"chat_sessions">,
-): Promise<Doc<"chat_sessions">> {
-  const session = await findSession(ctx, caller, sessionId);
-  if (session === null) {
-    throw notFound(`Chat session ${sessionId}`);
-  }
-  return session;
+export async function requireSession(ctx: QueryCtx, caller: Caller, sessionId: Id<"chat_sessions">) {
+  return foundOrThrow(await findSession(ctx, caller, sessionId), `Chat session ${sessionId}`);
 }
 
 export async function createSession(
   ctx: MutationCtx,
-  fields: { userId: string; title: string },
+  fields: Pick<Doc<"chat_sessions">, "userId" | "title">,
 ): Promise<Id<"chat_sessions">> {
   const title = valueOf(checkText("title", fields.title, { maxChars: LIMITS.titleChars }));
   const now = Date.now();
@@ -42,15 +31,7 @@ export async function createSession(
   });
 }
 
-/** A user's sessions, most recently updated first. */
-export async function listSessions(
-  ctx: QueryCtx,
-  userId: string,
-  paginationOpts: PaginationOptions,
-) {
-  return await ctx.db
-    .query("chat_sessions")
-    .withIndex("by_userId_updatedAt", (q) => q.eq("userId", userId))
-    .order("desc")
-    .paginate(paginationOpts);
+/** A user's sessions, most recently updated first, a bounded page at a time. */
+export async function listSessions(ctx: QueryCtx, userId: string, options: PaginationOptions) {
+  return await pageOf(ctx.db.query("chat_sessions").withIndex("by_userId_updatedAt", (q) => q.eq("userId", userId)), "desc", options);
 }

@@ -1,7 +1,11 @@
+import type { Infer } from "convex/values";
 import type { QueryCtx } from "../_generated/server";
+import type { vTransactionCost } from "./attempts";
 import { setting } from "./config";
 
-export type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
+export type Cost = Infer<typeof vTransactionCost>;
+
+export const NO_COST: Cost = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0 };
 
 /** What the current transaction has read and written so far (ctx.meta.getTransactionMetrics). */
 export async function transactionCost(ctx: { meta: QueryCtx["meta"] }): Promise<Cost> {

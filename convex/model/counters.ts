@@ -1,4 +1,4 @@
-import type { Id } from "../_generated/dataModel";
+import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 
 /*
@@ -45,4 +45,25 @@ export function shardedCounter<Key>(store: ShardStore<Key>): ShardedCounter<Key>
       return shards.reduce((sum, shard) => sum + shard.count, 0);
     },
   };
+}
+
+/** A table whose rows are counted by their status (with what else the key holds), and how a row's key reads. */
+export type CountedRows<T extends "webhook_deliveries" | "slack_outbox", Key> = {
+  table: T;
+  counter: ShardedCounter<Key>;
+  keyOf: (row: Doc<T>, status: Doc<T>["status"]) => Key;
+};
+
+/** Changes a counted row; a change of status moves the row from one count to the other, in the same transaction. */
+export async function patchCounted<T extends "webhook_deliveries" | "slack_outbox", Key>(
+  ctx: MutationCtx,
+  rows: CountedRows<T, Key>,
+  row: Doc<T>,
+  change: Partial<Doc<T>>,
+) {
+  await ctx.db.patch(rows.table, row._id, change);
+  if (change.status !== undefined && change.status !== row.status) {
+    await rows.counter.add(ctx, rows.keyOf(row, row.status), -1);
+    await rows.counter.add(ctx, rows.keyOf(row, change.status), 1);
+  }
 }

@@ -4,7 +4,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { SourceName } from "../../src/sources/source";
 import { deleteAttempts } from "./attempts";
-import { shardedCounter } from "./counters";
+import { patchCounted, shardedCounter, type CountedRows } from "./counters";
 import type { vDeliveryStatus } from "./validators";
 
 export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
@@ -20,6 +20,12 @@ const deliveriesCounter = shardedCounter<{ source: SourceName; status: DeliveryS
     }),
   insertShard: (ctx, key, shard, count) => ctx.db.insert("delivery_counters", { ...key, shard, count }),
 });
+
+const countedDeliveries: CountedRows<"webhook_deliveries", { source: SourceName; status: DeliveryStatus }> = {
+  table: "webhook_deliveries",
+  counter: deliveriesCounter,
+  keyOf: ({ source }, status) => ({ source, status }),
+};
 
 function count(ctx: MutationCtx, source: SourceName, status: DeliveryStatus, delta: number) {
   return deliveriesCounter.add(ctx, { source, status }, delta);
@@ -41,11 +47,7 @@ export async function updateDelivery(
   delivery: Doc<"webhook_deliveries">,
   change: Partial<Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime" | "source">>,
 ) {
-  await ctx.db.patch("webhook_deliveries", delivery._id, change);
-  if (change.status !== undefined && change.status !== delivery.status) {
-    await count(ctx, delivery.source, delivery.status, -1);
-    await count(ctx, delivery.source, change.status, 1);
-  }
+  await patchCounted(ctx, countedDeliveries, delivery, change);
 }
 
 // Attempts deleted in the transaction that deletes their delivery; a longer history is deleted in scheduled batches.

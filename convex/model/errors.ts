@@ -23,6 +23,14 @@ export function notFound(what: string) {
   });
 }
 
+/** The record, or NOT_FOUND naming it (`what`): a record the caller may not see is missing to it. */
+export function foundOrThrow<T>(record: T | null, what: string): T {
+  if (record === null) {
+    throw notFound(what);
+  }
+  return record;
+}
+
 export function invalidArgument(message: string) {
   return new ConvexError({ code: "INVALID_ARGUMENT" as const, message });
 }

@@ -2,11 +2,12 @@ import { convexToJson, type JSONValue } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { accept, reject, type Check } from "../../src/check";
 import { LIMITS } from "../../src/limits";
 import { utf8Length } from "../../src/text";
 import type { WorkOrderArg } from "./args";
 import { allowedWorkflowTypes, launchConfig } from "./config";
-import { invalidArgument } from "./errors";
+import { valueOf } from "./errors";
 import type { WorkOrderTarget } from "./targets";
 
 /*
@@ -30,23 +31,17 @@ export type LaunchInput = {
   target: WorkOrderTarget | null;
 };
 
-/** Why JANGAR_WORKFLOW_TYPES does not allow this type, or null when it does (or is unset). */
-export function workflowTypeProblem(workflowType: string): string | null {
+/** The workflow type, when JANGAR_WORKFLOW_TYPES allows it (or is unset); else why not. */
+export function checkWorkflowType(workflowType: string): Check<string> {
   const allowed = allowedWorkflowTypes();
   if (allowed === null || allowed.includes(workflowType)) {
-    return null;
+    return accept(workflowType);
   }
-  return `workflowType ${JSON.stringify(workflowType)} is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows ${
-    allowed.length === 0 ? "none" : allowed.join(", ")
-  }.`;
-}
-
-/** INVALID_ARGUMENT unless the deployment runs this workflow type. */
-export function checkWorkflowType(workflowType: string) {
-  const problem = workflowTypeProblem(workflowType);
-  if (problem !== null) {
-    throw invalidArgument(problem);
-  }
+  return reject(
+    `workflowType ${JSON.stringify(workflowType)} is not one this deployment runs: JANGAR_WORKFLOW_TYPES allows ${
+      allowed.length === 0 ? "none" : allowed.join(", ")
+    }.`,
+  );
 }
 
 /** The launch input of an order made of these parts; arg values in Convex's JSON form, so int64 and bytes survive JSON. */
@@ -59,20 +54,19 @@ export function launchInput(
   return { workOrderId, prompt, args: args.map(({ name, value }) => ({ name, value: convexToJson(value) })), target };
 }
 
-/** Why the launch input is too large (over MAX_LAUNCH_INPUT_BYTES), or null when it fits. */
-export function launchInputProblem(input: LaunchInput): string | null {
+/** The launch input, when it fits MAX_LAUNCH_INPUT_BYTES; else why not, naming its size. */
+export function checkLaunchInput(input: LaunchInput): Check<LaunchInput> {
   const bytes = utf8Length(JSON.stringify(input));
   return bytes <= MAX_LAUNCH_INPUT_BYTES
-    ? null
-    : `Work order ${input.workOrderId}'s launch input (prompt, args and target as JSON) would be ${bytes} bytes; the limit is ${MAX_LAUNCH_INPUT_BYTES} (1 MiB), so that Temporal accepts it. Shorten the prompt or the args.`;
+    ? accept(input)
+    : reject(
+        `Work order ${input.workOrderId}'s launch input (prompt, args and target as JSON) would be ${bytes} bytes; the limit is ${MAX_LAUNCH_INPUT_BYTES} (1 MiB), so that Temporal accepts it. Shorten the prompt or the args.`,
+      );
 }
 
 /** INVALID_ARGUMENT, naming the size, when the launch input is over MAX_LAUNCH_INPUT_BYTES. */
 export function checkLaunchInputSize(input: LaunchInput) {
-  const problem = launchInputProblem(input);
-  if (problem !== null) {
-    throw invalidArgument(problem);
-  }
+  valueOf(checkLaunchInput(input));
 }
 
 /** The order's args sorted by name, and its target (or null): what a launch needs, and what the join shows. */

@@ -1,11 +1,15 @@
+import type { Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
+import { canonicalLinkValue } from "../../src/workOrders/links";
 import { invalidArgument, valueOf } from "./errors";
 import { syncCardOf } from "./slackOutbox";
+import schema from "../schema";
 import { touchWorkOrder } from "./touch";
 
-export type WorkOrderLink = { kind: LinkKind; value: string };
+/** A link as the join returns it. */
+export const vLink = schema.tables.work_order_links.validator.pick("kind", "value");
+export type WorkOrderLink = Infer<typeof vLink>;
 
 /** The most links one work order holds (docs/contract.md section 4): `workOrders:get` reads them all. */
 export const MAX_LINKS_PER_ORDER = 5_000;

@@ -3,7 +3,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { Command, Person } from "../../src/commands";
 import { ANSWERS, orderList, orderLine, type OrderLine } from "../../src/slack/answers";
 import type { Applied } from "./applied";
-import { argsAndTarget, launchInput, launchInputProblem, workflowTypeProblem } from "./launch";
+import { argsAndTarget, checkLaunchInput, checkWorkflowType, launchInput } from "./launch";
 import { queueEphemeral, syncCard } from "./slackOutbox";
 import { changeStatus } from "./status";
 import { createWorkOrder } from "./workOrders";
@@ -101,8 +101,9 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
   const { args, target } = await argsAndTarget(ctx, order._id);
   // Checked before anything is written, as workOrders:create checks them. Ids of one
   // table have one length, so the copy's launch input weighs what the original's does.
-  const problem = workflowTypeProblem(order.workflowType) ?? launchInputProblem(launchInput(order._id, order.prompt, args, target));
-  if (problem !== null) return await refuse(acting, by, ANSWERS.notRetried(order.title, problem));
+  const launchable = [checkWorkflowType(order.workflowType), checkLaunchInput(launchInput(order._id, order.prompt, args, target))];
+  const problem = launchable.find((check) => !check.ok);
+  if (problem !== undefined && !problem.ok) return await refuse(acting, by, ANSWERS.notRetried(order.title, problem.message));
   const { workflowType, prompt, title } = order;
   const retryId = await createWorkOrder(
     ctx,

@@ -2,7 +2,7 @@ import type { DocumentByName, SystemDataModel } from "convex/server";
 import type { Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 
-type ScheduledRun = DocumentByName<SystemDataModel, "_scheduled_functions">;
+export type ScheduledRun = DocumentByName<SystemDataModel, "_scheduled_functions">;
 
 /*
  * Scheduled runs as Convex's scheduler records them (`_scheduled_functions`):

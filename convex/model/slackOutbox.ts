@@ -5,7 +5,7 @@ import type { SlackThread } from "../../src/commands";
 import { splitForSlack } from "../../src/slack/text";
 import type { NewMessage } from "./chatMessages";
 import { setting } from "./config";
-import { shardedCounter } from "./counters";
+import { patchCounted, shardedCounter } from "./counters";
 import { liveRun } from "./scheduling";
 import { threadOfSession } from "./slackThreads";
 import { OUTBOX_STATUSES, type OutboxRequest, type OutboxStatus } from "./slackValidators";
@@ -54,11 +54,7 @@ export async function updateOutboxRow(
   row: Doc<"slack_outbox">,
   change: Partial<Omit<Doc<"slack_outbox">, "_id" | "_creationTime" | "request">>,
 ) {
-  await ctx.db.patch("slack_outbox", row._id, change);
-  if (change.status !== undefined && change.status !== row.status) {
-    await countOutbox(ctx, row.status, -1);
-    await countOutbox(ctx, change.status, 1);
-  }
+  await patchCounted(ctx, { table: "slack_outbox", counter: outboxCounter, keyOf: (_row, status) => status }, row, change);
 }
 
 type Channel = { team: string; channel: string };

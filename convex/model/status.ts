@@ -5,22 +5,18 @@ import { checkOptionalText } from "../../src/text";
 import {
   judgeTransition,
   type StatusActor,
-  type StatusSource,
   type WorkOrderStatus,
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
 import { scheduleLaunch } from "./launch";
 import { syncCard } from "./slackOutbox";
 
-export type StatusChange = {
-  to: WorkOrderStatus;
-  source: StatusSource;
-  /** A service, webhooks and the reconciler move any status; a user only submits or cancels. */
-  actorKind: StatusActor;
-  /** Who asked, as recorded in the history (`user:alice`, `github:<delivery>`, ...). */
-  actor: string;
-  reason?: string;
-};
+/**
+ * A change as the history records it (`actor`: who asked, `user:alice`,
+ * `github:<delivery>`, ...) and who may make it: a service, webhooks and the
+ * reconciler move any status; a user only submits or cancels.
+ */
+export type StatusChange = Pick<Doc<"work_order_status_changes">, "to" | "source" | "actor" | "reason"> & { actorKind: StatusActor };
 
 export type StatusOutcome =
   | { kind: "changed" | "unchanged"; status: WorkOrderStatus }

@@ -6,19 +6,16 @@ import { checkText } from "../../src/text";
 import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
-import { notFound, valueOf } from "./errors";
+import { foundOrThrow, valueOf } from "./errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
 import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
 import { MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
 import { checkTarget, type WorkOrderTarget } from "./targets";
+import { pageOf } from "./pages";
 
 /** The work order, or null when it does not exist or hangs off a session the caller may not see. */
-export async function findWorkOrder(
-  ctx: QueryCtx,
-  caller: Caller,
-  workOrderId: Id<"work_orders">,
-): Promise<Doc<"work_orders"> | null> {
+export async function findWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders"> | null> {
   const order = await ctx.db.get("work_orders", workOrderId);
   if (order === null || caller.kind === "service") {
     return order;
@@ -27,24 +24,12 @@ export async function findWorkOrder(
   return session !== null && mayAccess(caller, session.userId) ? order : null;
 }
 
-export async function requireWorkOrder(
-  ctx: QueryCtx,
-  caller: Caller,
-  workOrderId: Id<"work_orders">,
-): Promise<Doc<"work_orders">> {
-  const order = await findWorkOrder(ctx, caller, workOrderId);
-  if (order === null) {
-    throw notFound(`Work order ${workOrderId}`);
-  }
-  return order;
+export async function requireWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: Id<"work_orders">) {
+  return foundOrThrow(await findWorkOrder(ctx, caller, workOrderId), `Work order ${workOrderId}`);
 }
 
-export type NewWorkOrder = {
-  workflowType: string;
-  prompt: string;
-  title: string;
+export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | "title" | "requestedBy"> & {
   status: "draft" | "submitted";
-  requestedBy: string;
   args: WorkOrderArg[];
   target: WorkOrderTarget | null;
 };
@@ -94,17 +79,9 @@ export async function createWorkOrder(
   return workOrderId;
 }
 
-/** A session's work orders, newest first. */
-export async function listWorkOrders(
-  ctx: QueryCtx,
-  sessionId: Id<"chat_sessions">,
-  paginationOpts: PaginationOptions,
-) {
-  return await ctx.db
-    .query("work_orders")
-    .withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId))
-    .order("desc")
-    .paginate(paginationOpts);
+/** A session's work orders, newest first, a bounded page at a time. */
+export async function listWorkOrders(ctx: QueryCtx, sessionId: Id<"chat_sessions">, options: PaginationOptions) {
+  return await pageOf(ctx.db.query("work_orders").withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId)), "desc", options);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { accept, reject, type Check } from "../../src/check";
 import { webhookSources } from "../../src/sources";
 import { checkedSiteUrl, secretsFrom } from "./cli";
 import { named, valueOf, type LoadedEnv } from "./env";
@@ -27,32 +28,30 @@ export type DeployPlan = {
   then: string | null;
 };
 
-export type Preflight = { ok: true; plan: DeployPlan } | { ok: false; problem: string };
-
 type Options = { then: string | null; smoke: boolean; url: string | null };
 
 const USAGE = 'the options are --then "<command>", --url <site URL> and --no-smoke';
 
-function parseDeployArgs(argv: string[]): Options | string {
+function parseDeployArgs(argv: string[]): Check<Options> {
   const options: Options = { then: null, smoke: true, url: null };
   for (let i = 0; i < argv.length; i += 1) {
     const value = argv[i + 1];
     switch (argv[i]) {
       case "--then":
         if (value === undefined || value.trim() === "") {
-          return '--then needs a command, e.g. --then "kubectl apply -f jangar.yaml".';
+          return reject('--then needs a command, e.g. --then "kubectl apply -f jangar.yaml".');
         }
         options.then = value;
         i += 1;
         break;
       case "--url":
         if (value === undefined) {
-          return "--url needs the deployment's site URL, e.g. --url https://happy-otter-123.convex.site.";
+          return reject("--url needs the deployment's site URL, e.g. --url https://happy-otter-123.convex.site.");
         }
         try {
           options.url = checkedSiteUrl(value);
         } catch (error) {
-          return (error as Error).message;
+          return reject((error as Error).message);
         }
         i += 1;
         break;
@@ -60,10 +59,10 @@ function parseDeployArgs(argv: string[]): Options | string {
         options.smoke = false;
         break;
       default:
-        return `Unknown argument ${JSON.stringify(argv[i])}: ${USAGE}.`;
+        return reject(`Unknown argument ${JSON.stringify(argv[i])}: ${USAGE}.`);
     }
   }
-  return options;
+  return accept(options);
 }
 
 /** The site URL of a cloud deployment named in a deploy key (`prod:happy-otter-123|...`) or in CONVEX_DEPLOYMENT (`prod:happy-otter-123`). */
@@ -88,7 +87,7 @@ const NO_TARGET =
   "No deployment to deploy to: set CONVEX_DEPLOY_KEY (a cloud deployment's deploy key), or CONVEX_SELF_HOSTED_URL with CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY) for a self-hosted one, or CONVEX_DEPLOYMENT (npx convex login, then npm run dev once) to deploy to that project's production deployment.";
 
 /** Which deployment `convex deploy` would deploy to, as a plan without the options; or what is missing. */
-function target(loaded: LoadedEnv): Omit<DeployPlan, "smoke" | "secrets" | "then"> | string {
+function target(loaded: LoadedEnv): Check<Omit<DeployPlan, "smoke" | "secrets" | "then">> {
   const env = loaded.values;
   const deployKeyName = ["CONVEX_DEPLOY_KEY", "CONVEX_DEPLOYMENT_TOKEN"].find((name) => valueOf(env, name) !== undefined);
   const selfHostedUrl = valueOf(env, "CONVEX_SELF_HOSTED_URL");
@@ -97,69 +96,68 @@ function target(loaded: LoadedEnv): Omit<DeployPlan, "smoke" | "secrets" | "then
   const inherited = Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 
   if (deployKeyName !== undefined && selfHostedUrl !== undefined) {
-    return `Both ${named(loaded, deployKeyName)} and ${named(loaded, "CONVEX_SELF_HOSTED_URL")} are set: unset one, so that it is clear which deployment to deploy to.`;
+    return reject(`Both ${named(loaded, deployKeyName)} and ${named(loaded, "CONVEX_SELF_HOSTED_URL")} are set: unset one, so that it is clear which deployment to deploy to.`);
   }
   if (deployKeyName !== undefined) {
     // As in the Convex CLI, a deploy key wins over CONVEX_DEPLOYMENT (which npm run dev leaves in .env.local).
     const siteUrl = cloudSiteUrl(valueOf(env, deployKeyName)!);
-    return { kind: "cloud", target: `the cloud deployment of ${deployKeyName}${siteUrl ? ` (${siteUrl})` : ""}`, env: inherited, siteUrl };
+    return accept({ kind: "cloud", target: `the cloud deployment of ${deployKeyName}${siteUrl ? ` (${siteUrl})` : ""}`, env: inherited, siteUrl });
   }
   if (selfHostedUrl !== undefined) {
     if (deployment !== undefined) {
-      return `${named(loaded, "CONVEX_DEPLOYMENT")} must not be set with ${named(loaded, "CONVEX_SELF_HOSTED_URL")} (the Convex CLI refuses both): remove the one you do not mean.`;
+      return reject(`${named(loaded, "CONVEX_DEPLOYMENT")} must not be set with ${named(loaded, "CONVEX_SELF_HOSTED_URL")} (the Convex CLI refuses both): remove the one you do not mean.`);
     }
     let url: URL;
     try {
       url = new URL(selfHostedUrl);
     } catch {
-      return `${named(loaded, "CONVEX_SELF_HOSTED_URL")} is not a URL (e.g. https://convex.example.com).`;
+      return reject(`${named(loaded, "CONVEX_SELF_HOSTED_URL")} is not a URL (e.g. https://convex.example.com).`);
     }
     if (adminKeyName === undefined) {
-      return `${named(loaded, "CONVEX_SELF_HOSTED_URL")} is set, but not its admin key: set CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY).`;
+      return reject(`${named(loaded, "CONVEX_SELF_HOSTED_URL")} is set, but not its admin key: set CONVEX_SELF_HOSTED_ADMIN_KEY (or CONVEX_ADMIN_KEY).`);
     }
-    return {
+    return accept({
       kind: "self-hosted",
       target: `the self-hosted deployment at ${url.origin}`,
       env: { ...inherited, CONVEX_SELF_HOSTED_ADMIN_KEY: valueOf(env, adminKeyName)! },
       siteUrl: selfHostedSiteUrl(loaded, url),
-    };
+    });
   }
   if (adminKeyName !== undefined) {
-    return `${named(loaded, adminKeyName)} is set, but not CONVEX_SELF_HOSTED_URL: set the self-hosted deployment's URL.`;
+    return reject(`${named(loaded, adminKeyName)} is set, but not CONVEX_SELF_HOSTED_URL: set the self-hosted deployment's URL.`);
   }
   if (deployment !== undefined) {
     if (deployment.split(":").at(-1)!.startsWith("anonymous-")) {
-      return `${named(loaded, "CONVEX_DEPLOYMENT")} names the local anonymous deployment of npm run dev, which has no production deployment to deploy to. ${NO_TARGET.replace("No deployment to deploy to: set", "Set")}`;
+      return reject(`${named(loaded, "CONVEX_DEPLOYMENT")} names the local anonymous deployment of npm run dev, which has no production deployment to deploy to. ${NO_TARGET.replace("No deployment to deploy to: set", "Set")}`);
     }
-    return {
+    return accept({
       kind: "cloud",
       target: `the production deployment of the project of ${named(loaded, "CONVEX_DEPLOYMENT")} (the Convex CLI asks you to log in first if needed: npx convex login)`,
       env: inherited,
       siteUrl: cloudSiteUrl(deployment),
-    };
+    });
   }
-  return NO_TARGET;
+  return reject(NO_TARGET);
 }
 
 /** Checks that a deployment target is set, and plans the deploy; names what is missing when it is not. */
-export function preflight(loaded: LoadedEnv, argv: string[]): Preflight {
+export function preflight(loaded: LoadedEnv, argv: string[]): Check<DeployPlan> {
   const options = parseDeployArgs(argv);
-  if (typeof options === "string") {
-    return { ok: false, problem: options };
+  if (!options.ok) {
+    return options;
   }
   const chosen = target(loaded);
-  if (typeof chosen === "string") {
-    return { ok: false, problem: chosen };
+  if (!chosen.ok) {
+    return chosen;
   }
-  const siteUrl = options.url ?? chosen.siteUrl;
-  if (options.smoke && siteUrl === null) {
-    return {
-      ok: false,
-      problem:
-        "The deployment's site URL cannot be known before deploying, and the smoke check needs it: pass --url https://<deployment>.convex.site (the dashboard's HTTP Actions URL), or --no-smoke to skip the check.",
-    };
+  const { then, smoke, url } = options.value;
+  const siteUrl = url ?? chosen.value.siteUrl;
+  if (smoke && siteUrl === null) {
+    return reject(
+      "The deployment's site URL cannot be known before deploying, and the smoke check needs it: pass --url https://<deployment>.convex.site (the dashboard's HTTP Actions URL), or --no-smoke to skip the check.",
+    );
   }
-  return { ok: true, plan: { ...chosen, siteUrl, smoke: options.smoke, secrets: secretsFrom({}, loaded.values), then: options.then } };
+  return accept({ ...chosen.value, siteUrl, smoke, secrets: secretsFrom({}, loaded.values), then });
 }
 
 export const WEBHOOK_PATHS = Object.values(webhookSources).map((source) => source.path);

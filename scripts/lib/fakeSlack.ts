@@ -81,6 +81,32 @@ export class FakeSlack {
     return this.messages.filter((message) => message.channel === channel && message.threadTs === threadTs);
   }
 
+  /**
+   * A request whose arguments are the method's (each required one a non-empty
+   * string, none unknown), recorded with the next answer of its script; or
+   * the violation's answer.
+   */
+  private record(
+    method: string,
+    args: Record<string, unknown>,
+    { required, optional }: { required: string[]; optional: string[] },
+    script: FakeAnswer[],
+    log: RecordedCall[],
+  ): RecordedCall | Response {
+    const missing = required.filter((name) => {
+      const value = args[name];
+      return typeof value !== "string" || value.length === 0;
+    });
+    const unknown = Object.keys(args).filter((name) => !required.includes(name) && !optional.includes(name));
+    if (missing.length > 0 || unknown.length > 0) {
+      return this.violation(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
+    }
+    const call = { method, args, at: Date.now(), answer: script.shift() ?? "ok" };
+    log.push(call);
+    this.onRequest?.({ call });
+    return call;
+  }
+
   private violation(problem: string): Response {
     this.violations.push(problem);
     this.onRequest?.({ violation: problem });
@@ -113,17 +139,8 @@ export class FakeSlack {
     } catch {
       return this.violation(`${method}: the body is not JSON`);
     }
-    const { required, optional } = ARGUMENTS[method];
-    const missing = required.filter((name) => typeof args[name] !== "string" || (args[name] as string).length === 0);
-    const unknown = Object.keys(args).filter((name) => !required.includes(name) && !optional.includes(name));
-    if (missing.length > 0 || unknown.length > 0) {
-      return this.violation(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
-    }
-    const answer = this.scripted.shift() ?? "ok";
-    const call = { method, args, at: Date.now(), answer };
-    this.calls.push(call);
-    this.onRequest?.({ call });
-    return await this.respond(method, args, answer, init.signal ?? undefined);
+    const call = this.record(method, args, ARGUMENTS[method], this.scripted, this.calls);
+    return call instanceof Response ? call : await this.respond(method, args, call.answer, init.signal ?? undefined);
   };
 
   /** A read method: GET, its arguments in the query; answered from the messages held. */
@@ -132,18 +149,12 @@ export class FakeSlack {
       return this.violation(`${method}: HTTP method ${init?.method}, not GET`);
     }
     const args = Object.fromEntries(query);
-    const { required, optional } = READ_ARGUMENTS[method];
-    const missing = required.filter((name) => !args[name]);
-    const unknown = Object.keys(args).filter((name) => !required.includes(name) && !optional.includes(name));
-    if (missing.length > 0 || unknown.length > 0) {
-      return this.violation(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
+    const call = this.record(method, args, READ_ARGUMENTS[method], this.scriptedReads, this.reads);
+    if (call instanceof Response) {
+      return call;
     }
-    const answer = this.scriptedReads.shift() ?? "ok";
-    const call = { method, args, at: Date.now(), answer };
-    this.reads.push(call);
-    this.onRequest?.({ call });
-    if (answer !== "ok") {
-      return await this.respond(method, args, answer, init?.signal ?? undefined);
+    if (call.answer !== "ok") {
+      return await this.respond(method, args, call.answer, init?.signal ?? undefined);
     }
     // A thread's messages since `oldest`, oldest first, `limit` at a time (the cursor is where the page starts).
     const since = Number(args.oldest ?? 0);

@@ -1,2 +1,6 @@
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
+
 export const CHAT_ROLES = ["user", "assistant", "system"] as const;
-export type ChatRole = (typeof CHAT_ROLES)[number];
+export const vChatRole = literals(...CHAT_ROLES);
+export type ChatRole = Infer<typeof vChatRole>;

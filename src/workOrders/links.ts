@@ -1,8 +1,11 @@
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
 import { accept, reject, type Check } from "../check";
 import { LIMITS } from "../limits";
 
 export const LINK_KINDS = ["github_issue", "pr", "commit"] as const;
-export type LinkKind = (typeof LINK_KINDS)[number];
+export const vLinkKind = literals(...LINK_KINDS);
+export type LinkKind = Infer<typeof vLinkKind>;
 
 const URL_PATH_SEGMENT: Record<Exclude<LinkKind, "commit">, string> = {
   github_issue: "issues",

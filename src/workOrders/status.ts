@@ -1,23 +1,14 @@
-export const WORK_ORDER_STATUSES = [
-  "draft",
-  "submitted",
-  "accepted",
-  "running",
-  "succeeded",
-  "failed",
-  "canceled",
-] as const;
-export type WorkOrderStatus = (typeof WORK_ORDER_STATUSES)[number];
+import { literals } from "convex-helpers/validators";
+import type { Infer } from "convex/values";
+
+export const WORK_ORDER_STATUSES = ["draft", "submitted", "accepted", "running", "succeeded", "failed", "canceled"] as const;
+export const vWorkOrderStatus = literals(...WORK_ORDER_STATUSES);
+export type WorkOrderStatus = Infer<typeof vWorkOrderStatus>;
 
 /** Where a status change came from; recorded on every history row. */
-export const STATUS_SOURCES = [
-  "api",
-  "github",
-  "slack",
-  "events",
-  "reconcile",
-] as const;
-export type StatusSource = (typeof STATUS_SOURCES)[number];
+export const STATUS_SOURCES = ["api", "github", "slack", "events", "reconcile"] as const;
+export const vStatusSource = literals(...STATUS_SOURCES);
+export type StatusSource = Infer<typeof vStatusSource>;
 
 const RANK: Record<WorkOrderStatus, number> = {
   draft: 0,

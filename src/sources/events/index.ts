@@ -1,32 +1,13 @@
-import type { Command } from "../../commands";
-import type { z } from "zod";
-import { LIMITS } from "../../limits";
-import { checkStorableField } from "../../storable";
-import { accept, reject as skipped, type Check } from "../../check";
 import { storedPayload } from "../admission";
+import { isEventOf } from "../eventTable";
 import { deliveryKey, PRINTABLE_ID, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
 import { summarizeIssues } from "../zodIssues";
-import {
-  EVENT_DATA,
-  envelope,
-  workOrderLinkAdded,
-  workOrderStatusChanged,
-  chatMessageCreated,
-  type EventType,
-} from "./payloads";
+import { STANDARD_EVENTS } from "./events";
+import { envelope } from "./payloads";
 import { signingKeys, signStandardWebhook, verifyStandardWebhook } from "./signature";
 
-function isEventType(type: string): type is EventType {
-  return Object.hasOwn(EVENT_DATA, type);
-}
-
-/** A part of a stored body, read with its schema; what no longer reads is final. */
-function readStored<T>(schema: z.ZodType<T>, value: unknown, path?: string): T {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    throw new UninterpretableDelivery("events", summarizeIssues(parsed.error, path));
-  }
-  return parsed.data;
+function notActedOn(type: string): string {
+  return `Event type ${type} is not acted on.`;
 }
 
 /** Chat platforms and workflow runners, as Standard Webhooks (Svix) events. */
@@ -83,65 +64,28 @@ export const events: WebhookSource = {
     }
     const { type, data } = event.data;
     const key = deliveryKey(headers["webhook-id"]);
-    if (!isEventType(type)) {
-      return { deliveryKey: key, event: type, ignored: `Event type ${type} is not acted on.` };
+    if (!isEventOf(STANDARD_EVENTS, type)) {
+      return { deliveryKey: key, event: type, ignored: notActedOn(type) };
     }
-    const checked = EVENT_DATA[type].safeParse(data);
-    if (!checked.success) {
-      throw new Refused(400, `The ${type} event's data is invalid: ${summarizeIssues(checked.error, "data")}`);
+    const read = STANDARD_EVENTS[type].read(data, type, "data");
+    if (!read.ok) {
+      throw new Refused(400, `The ${type} event's data is invalid: ${read.message}`);
     }
     return { deliveryKey: key, event: type };
   },
 
   interpret(delivery) {
-    const { event } = delivery;
-    const data = readStored(envelope, storedPayload(events, delivery)).data;
-    const commands = ((): Check<Command[]> => {
-      switch (event) {
-        case "chat.message.created": {
-          const message = readStored(chatMessageCreated, data, "data");
-          // Checked before it becomes a command: metadata nested past Convex's limits cannot even be passed to a mutation.
-          const metadata = message.metadata === undefined ? null : checkStorableField("metadata", message.metadata, LIMITS.valueBytes);
-          if (metadata !== null && !metadata.ok) {
-            return skipped(`Message events:${delivery.deliveryKey} not appended: ${metadata.message}`);
-          }
-          return accept([
-            {
-              type: "appendMessage",
-              sessionId: message.sessionId,
-              message: {
-                externalId: `events:${delivery.deliveryKey}`,
-                role: message.role,
-                content: message.content,
-                metadata: message.metadata,
-              },
-            },
-          ]);
-        }
-        case "work_order.status.changed": {
-          const change = readStored(workOrderStatusChanged, data, "data");
-          return accept([
-            {
-              type: "changeStatus",
-              workOrders: [{ by: "id", workOrderId: change.workOrderId }],
-              to: change.status,
-              reason: change.reason,
-            },
-          ]);
-        }
-        case "work_order.link.added": {
-          const { workOrderId, kind, value } = readStored(workOrderLinkAdded, data, "data");
-          return accept([{ type: "addLink", workOrders: [{ by: "id", workOrderId }], link: { kind, value } }]);
-        }
-        default:
-          return accept([]);
-      }
-    })();
-    if (!commands.ok) {
-      return { kind: "ignored", reason: commands.message };
+    const stored = envelope.safeParse(storedPayload(events, delivery));
+    if (!stored.success) {
+      throw new UninterpretableDelivery("events", summarizeIssues(stored.error));
     }
-    return commands.value.length > 0
-      ? { kind: "commands", commands: commands.value }
-      : { kind: "ignored", reason: `Event type ${event} is not acted on.` };
+    if (!isEventOf(STANDARD_EVENTS, delivery.event)) {
+      return { kind: "ignored", reason: notActedOn(delivery.event) };
+    }
+    const read = STANDARD_EVENTS[delivery.event].read(stored.data.data, delivery.event, "data");
+    if (!read.ok) {
+      throw new UninterpretableDelivery("events", read.message);
+    }
+    return read.value.commands({ deliveryKey: delivery.deliveryKey });
   },
 };

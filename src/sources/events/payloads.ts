@@ -6,7 +6,7 @@ import { checkOptionalText, checkText } from "../../text";
 import { canonicalLinkValue, LINK_KINDS } from "../../workOrders/links";
 import { WORK_ORDER_STATUSES } from "../../workOrders/status";
 
-// The Standard Webhooks events this service acts on (docs/contract.md section 4).
+// The Standard Webhooks body, and the `data` of each event this service acts on (docs/contract.md section 4).
 
 export const envelope = z.object({
   type: z.string().min(1),
@@ -41,11 +41,3 @@ export const workOrderLinkAdded = z
     const value = canonicalLinkValue(link.kind, link.value);
     if (!value.ok) context.addIssue({ code: "custom", path: ["value"], message: value.message });
   });
-
-export const EVENT_DATA = {
-  "chat.message.created": chatMessageCreated,
-  "work_order.status.changed": workOrderStatusChanged,
-  "work_order.link.added": workOrderLinkAdded,
-} as const;
-
-export type EventType = keyof typeof EVENT_DATA;

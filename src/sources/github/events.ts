@@ -1,71 +1,11 @@
-import type { Command, Interpretation, WorkOrderSelector } from "../../commands";
-import { accept, reject, type Check } from "../../check";
+import { reject, type Check } from "../../check";
+import type { Command, WorkOrderSelector } from "../../commands";
 import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
-import { summarizeIssues } from "../zodIssues";
-import {
-  issuesPayload,
-  otherPayload,
-  pingPayload,
-  pullRequestPayload,
-  pushPayload,
-  type IssuesPayload,
-  type PullRequestPayload,
-  type PushPayload,
-} from "./payloads";
-
-export type GithubEvent =
-  | { name: "ping" }
-  | { name: "issues"; payload: IssuesPayload }
-  | { name: "pull_request"; payload: PullRequestPayload }
-  | { name: "push"; payload: PushPayload }
-  | { name: "other"; eventName: string };
-
-/** Checks a payload against the shape of its event (X-GitHub-Event). */
-export function readGithubEvent(eventName: string, payload: unknown): Check<GithubEvent> {
-  const parsed = (() => {
-    switch (eventName) {
-      case "ping":
-        return pingPayload.safeParse(payload);
-      case "issues":
-        return issuesPayload.safeParse(payload);
-      case "pull_request":
-        return pullRequestPayload.safeParse(payload);
-      case "push":
-        return pushPayload.safeParse(payload);
-      default:
-        return otherPayload.safeParse(payload);
-    }
-  })();
-  if (!parsed.success) {
-    return reject(`The ${eventName} payload is not of the expected shape: ${summarizeIssues(parsed.error)}`);
-  }
-  switch (eventName) {
-    case "ping":
-      return accept({ name: "ping" });
-    case "issues":
-      return accept({ name: "issues", payload: parsed.data as IssuesPayload });
-    case "pull_request":
-      return accept({ name: "pull_request", payload: parsed.data as PullRequestPayload });
-    case "push":
-      return accept({ name: "push", payload: parsed.data as PushPayload });
-    default:
-      return accept({ name: "other", eventName });
-  }
-}
-
-/** Why nothing here acts on the event, or null when something does. */
-export function ignoredReason(event: GithubEvent): string | null {
-  if (event.name === "other") {
-    return `GitHub's ${event.eventName} event is not acted on.`;
-  }
-  if (event.name === "push" && event.payload.deleted === true) {
-    return `The push deletes ${event.payload.ref}.`;
-  }
-  return null;
-}
+import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
+import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
 // The value cannot hold the blanks around it, so a failed match backtracks over one
@@ -134,29 +74,30 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-/** The contract's effects table (docs/contract.md section 4, GitHub) as commands, with the markers not followed. */
-export function githubInterpretation(event: GithubEvent): Interpretation {
-  const markers = new Markers();
-  const commands = githubCommands(event, markers);
-  const skipped = markers.skipped();
-  return skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands };
-}
+const githubEvent = eventEntries<Markers, Command[]>();
 
-function githubCommands(event: GithubEvent, markers: Markers): Command[] {
-  switch (event.name) {
-    case "issues": {
-      const { issue } = event.payload;
+/**
+ * The events GitHub sends that this service reads (X-GitHub-Event), and
+ * their effects: docs/contract.md section 4's table, as commands. Any other
+ * event is verified, recorded and ignored.
+ */
+export const GITHUB_EVENTS = {
+  ping: githubEvent({ payload: pingPayload, commands: () => [] }),
+
+  issues: githubEvent({
+    payload: issuesPayload,
+    commands: ({ issue }, markers) => {
       // An issues event about a pull request links the pull request as `pr`.
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
-      const workOrders: WorkOrderSelector[] = [
-        ...markers.in(issue.body),
-        { by: "link", kind, value: url },
-      ];
+      const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
       return [{ type: "addLink", workOrders, link: { kind, value: url } }];
-    }
-    case "pull_request": {
-      const { action, pull_request: pr } = event.payload;
+    },
+  }),
+
+  pull_request: githubEvent({
+    payload: pullRequestPayload,
+    commands: ({ action, pull_request: pr }, markers) => {
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
@@ -176,17 +117,33 @@ function githubCommands(event: GithubEvent, markers: Markers): Command[] {
         });
       }
       return commands;
-    }
-    case "push": {
-      const { ref, commits, repository } = event.payload;
+    },
+  }),
+
+  push: githubEvent({
+    payload: pushPayload,
+    ignored: ({ deleted, ref }) => (deleted === true ? `The push deletes ${ref}.` : undefined),
+    commands: ({ ref, commits, repository }, markers) => {
       const target = targetOf(repository.full_name, ref);
       return commits.map((commit) => ({
-        type: "addLink" as const,
+        type: "addLink",
         workOrders: [...target, ...markers.in(commit.message)],
-        link: { kind: "commit" as const, value: commit.id.toLowerCase() },
+        link: { kind: "commit", value: commit.id.toLowerCase() },
       }));
-    }
-    default:
-      return [];
-  }
+    },
+  }),
+};
+
+/** Any other event: verified and recorded, not read. */
+const OTHER_EVENT = githubEvent({
+  payload: otherPayload,
+  ignored: (_payload, event) => `GitHub's ${event} event is not acted on.`,
+  commands: () => [],
+});
+
+/** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
+export function readGithubEvent(event: string, payload: unknown): Check<ReadEvent<Markers, Command[]>> {
+  const entry = isEventOf(GITHUB_EVENTS, event) ? GITHUB_EVENTS[event] : OTHER_EVENT;
+  const read = entry.read(payload, event);
+  return read.ok ? read : reject(`The ${event} payload is not of the expected shape: ${read.message}`);
 }

@@ -1,12 +1,18 @@
-import type { Interpretation } from "../../commands";
 import { storedPayload } from "../admission";
 import { deliveryKey, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
-import { githubInterpretation, ignoredReason, readGithubEvent } from "./events";
+import { Markers, readGithubEvent } from "./events";
 import { signGithubPayload, verifyGithubSignature } from "./signature";
 
 // Delivery ids come from unsigned headers: their form is checked before they make a key.
 const HOOK_ID = /^\d{1,20}$/;
 const DELIVERY_GUID = /^[A-Za-z0-9-]{1,64}$/;
+
+/** The event's `action` (`opened`, `closed`, ...), for any event that has one. */
+function actionOf(payload: unknown): string | undefined {
+  return typeof payload === "object" && payload !== null && "action" in payload && typeof payload.action === "string"
+    ? payload.action
+    : undefined;
+}
 
 /** GitHub repository, organization and App webhooks (docs/contract.md sections 3 and 4). */
 export const github: WebhookSource = {
@@ -47,21 +53,25 @@ export const github: WebhookSource = {
     if (!event.ok) {
       throw new Refused(400, event.message);
     }
-    const action = (payload as { action?: unknown }).action;
     return {
       deliveryKey: deliveryKey(headers["X-GitHub-Hook-ID"], headers["X-GitHub-Delivery"]),
       event: eventName,
-      action: typeof action === "string" ? action : undefined,
-      ignored: ignoredReason(event.value) ?? undefined,
+      action: actionOf(payload),
+      ignored: event.value.ignored,
     };
   },
 
-  interpret(delivery): Interpretation {
+  interpret(delivery) {
     const event = readGithubEvent(delivery.event, storedPayload(github, delivery));
     if (!event.ok) {
       throw new UninterpretableDelivery("github", event.message);
     }
-    const ignored = ignoredReason(event.value);
-    return ignored === null ? githubInterpretation(event.value) : { kind: "ignored", reason: ignored };
+    if (event.value.ignored !== undefined) {
+      return { kind: "ignored", reason: event.value.ignored };
+    }
+    const markers = new Markers();
+    const commands = event.value.commands(markers);
+    const skipped = markers.skipped();
+    return skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands };
   },
 };

@@ -53,7 +53,3 @@ export const pushPayload = z.object({
 
 /** Any other event: verified and recorded, not read. */
 export const otherPayload = z.record(z.string(), z.unknown());
-
-export type IssuesPayload = z.infer<typeof issuesPayload>;
-export type PullRequestPayload = z.infer<typeof pullRequestPayload>;
-export type PushPayload = z.infer<typeof pushPayload>;
