@@ -173,8 +173,10 @@ export default defineSchema({
     count: v.number(),
   }).index("by_status_shard", ["status", "shard"]),
 
-  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256): the same key
-  // with another body is a delivery of its own (a conflict). The raw body is in file storage.
+  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
+  // contentType): the same key with another body, or the same body under another event name
+  // or content type (both unsigned), is a delivery of its own (a conflict). The raw body is in
+  // file storage.
   webhook_deliveries: defineTable({
     source: vSource,
     deliveryKey: v.string(),
@@ -219,7 +221,7 @@ export default defineSchema({
       }),
     ),
   })
-    .index("by_source_deliveryKey_bodySha256", ["source", "deliveryKey", "bodySha256"])
+    .index("by_source_deliveryKey_bodySha256_event_contentType", ["source", "deliveryKey", "bodySha256", "event", "contentType"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])

@@ -5,6 +5,8 @@ import { httpAction, internalMutation, internalQuery, type ActionCtx, type Query
 import schema from "../schema";
 import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
+import { LIMITS } from "../../src/limits";
+import { truncate } from "../../src/text";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
 import { countConflict, insertDelivery } from "../model/deliveries";
 import { vSource } from "../model/validators";
@@ -26,9 +28,20 @@ function json(status: number, body: Record<string, unknown>, headers?: Record<st
 type Recorded = { status: "accepted" | "ignored" | "duplicate"; deliveryId: Id<"webhook_deliveries"> };
 type Admitted = Extract<Admission, { kind: "deliver" }>;
 
+/** Why an admitted delivery is not acted on, as stored and answered: bounded like every stored reason. */
+function ignoredReasonOf(admission: Admitted): string | undefined {
+  return admission.ignored === undefined ? undefined : truncate(admission.ignored, LIMITS.reasonChars);
+}
+
 /** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
 async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Admitted, receivedAt: number): Promise<Recorded> {
-  const key = { source, deliveryKey: admission.deliveryKey, bodySha256: admission.bodySha256 };
+  const key = {
+    source,
+    deliveryKey: admission.deliveryKey,
+    bodySha256: admission.bodySha256,
+    event: admission.event,
+    contentType: admission.contentType,
+  };
   const known = await ctx.runQuery(internal.inbox.receive.findDelivery, key);
   if (known !== null) {
     return { status: "duplicate", deliveryId: known };
@@ -37,13 +50,11 @@ async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Adm
   try {
     const recorded = await ctx.runMutation(internal.inbox.receive.record, {
       ...key,
-      event: admission.event,
       action: admission.action,
-      contentType: admission.contentType,
       body,
       bodyBytes: admission.bodyBytes,
       receivedAt,
-      ignoredReason: admission.ignored,
+      ignoredReason: ignoredReasonOf(admission),
     });
     if (recorded.status === "duplicate") {
       // Another copy was recorded between the query and the mutation.
@@ -72,7 +83,18 @@ export function receiveWebhook(source: WebhookSource) {
       return json(503, { error: (error as Error).message });
     }
     const receivedAt = Date.now();
-    const admission = await admitRequest(source, request, { secret, settings: sourceSettings(source), maxBodyBytes: limit, receivedAt });
+    let admission: Admission;
+    try {
+      admission = await admitRequest(source, request, { secret, settings: sourceSettings(source), maxBodyBytes: limit, receivedAt });
+    } catch (error) {
+      // Admission answers every fault of the request itself; what is left is ours, and nothing was stored.
+      console.error(`${source.name} request could not be admitted:`, error);
+      return json(
+        503,
+        { error: "The request could not be checked (a failure on this side); nothing was kept. Send it again." },
+        { "Retry-After": String(RETRY_AFTER_SECONDS) },
+      );
+    }
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }
@@ -93,24 +115,30 @@ export function receiveWebhook(source: WebhookSource) {
     return json(200, {
       status: recorded.status,
       delivery: recorded.deliveryId,
-      ...(recorded.status === "ignored" ? { reason: admission.ignored } : {}),
+      ...(recorded.status === "ignored" ? { reason: ignoredReasonOf(admission) } : {}),
     });
   });
 }
 
-const vDeliveryIdentity = { source: vSource, deliveryKey: v.string(), bodySha256: v.string() };
+/**
+ * What makes a delivery the same as one recorded: its key and body, and the
+ * event name and content type it came with (unsigned, so a copy relabelled
+ * by someone else is a conflict, not the genuine delivery's duplicate).
+ */
+const vDeliveryIdentity = { source: vSource, deliveryKey: v.string(), bodySha256: v.string(), event: v.string(), contentType: v.string() };
+type DeliveryIdentity = { source: SourceName; deliveryKey: string; bodySha256: string; event: string; contentType: string };
 
-/** The delivery with this key and this body, if one is recorded. */
-async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: { source: SourceName; deliveryKey: string; bodySha256: string }) {
+/** The delivery recorded with this identity, if any. */
+async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256, event, contentType }: DeliveryIdentity) {
   return await ctx.db
     .query("webhook_deliveries")
-    .withIndex("by_source_deliveryKey_bodySha256", (q) =>
-      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256),
+    .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256).eq("event", event).eq("contentType", contentType),
     )
     .first();
 }
 
-/** Before the body is stored: the delivery already recorded with this key and body, if any. */
+/** Before the body is stored: the delivery already recorded with this key, body, event and content type, if any. */
 export const findDelivery = internalQuery({
   args: vDeliveryIdentity,
   returns: v.union(v.id("webhook_deliveries"), v.null()),
@@ -118,13 +146,13 @@ export const findDelivery = internalQuery({
 });
 
 /**
- * Looks the key and body up again, records the delivery (counting a
- * conflict when the key is known with another body) and schedules its
+ * Looks the delivery up again, records it (counting a conflict when its key
+ * is known with another body, event or content type) and schedules its
  * processing: one transaction.
  */
 export const record = internalMutation({
   args: {
-    ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
+    ...schema.tables.webhook_deliveries.validator.pick("action", "body", "bodyBytes", "receivedAt").fields,
     ...vDeliveryIdentity,
     ignoredReason: v.optional(v.string()),
   },
@@ -139,7 +167,9 @@ export const record = internalMutation({
     }
     const sameKey = await ctx.db
       .query("webhook_deliveries")
-      .withIndex("by_source_deliveryKey_bodySha256", (q) => q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey))
+      .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+        q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey),
+      )
       .first();
     if (sameKey !== null) {
       await countConflict(ctx, delivery.source);

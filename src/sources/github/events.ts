@@ -62,7 +62,7 @@ export function ignoredReason(event: GithubEvent): string | null {
     return `GitHub's ${event.eventName} event is not acted on.`;
   }
   if (event.name === "push" && event.payload.deleted === true) {
-    return `The push deletes ${event.payload.ref}.`;
+    return truncate(`The push deletes ${event.payload.ref}.`, LIMITS.reasonChars);
   }
   return null;
 }
