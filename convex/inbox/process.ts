@@ -6,6 +6,7 @@ import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
+import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
 import { applyCommands } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
@@ -87,7 +88,9 @@ export const processDelivery = internalAction({
         });
         return null;
       }
-      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation });
+      // Positions of a delivery applied in several transactions count in this interpretation.
+      const digest = await sha256Hex(new TextEncoder().encode(JSON.stringify(interpretation)));
+      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation, digest });
     } catch (error) {
       await ctx.runMutation(internal.inbox.process.recordFailure, {
         deliveryId,
@@ -102,16 +105,19 @@ export const processDelivery = internalAction({
 /**
  * Applies an interpreted delivery and marks it processed (or ignored). A
  * delivery is applied in one transaction when it fits: if anything throws,
- * nothing of it stays. One whose links do not fit (a push of 2,048 commits
- * to several orders) records its progress and continues in a new run of
- * processDelivery, from where it stopped; it is `processed` only when every
- * link is written, and each run is idempotent, so a retry or replay redoes
- * nothing twice. A delivery already finished is left alone.
+ * nothing of it stays. One whose work does not fit (a push of 2,048 commits
+ * to several orders, a merge reaching a hundred orders with large prompts)
+ * records its progress and continues in a new run of processDelivery, from
+ * where it stopped; it is `processed` only when all is applied, and each
+ * run is idempotent, so a retry or replay redoes nothing twice. Progress
+ * counts in the interpretation of `digest`: a run that interprets the body
+ * otherwise (a deploy in between) applies the delivery again from the
+ * start. A delivery already finished is left alone.
  */
 export const completeDelivery = internalMutation({
-  args: { deliveryId: v.id("webhook_deliveries"), interpretation: vInterpretation },
+  args: { deliveryId: v.id("webhook_deliveries"), interpretation: vInterpretation, digest: v.string() },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, interpretation }) => {
+  handler: async (ctx, { deliveryId, interpretation, digest }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
@@ -128,12 +134,14 @@ export const completeDelivery = internalMutation({
         ...finished,
         status: "ignored",
         ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
+        progress: undefined,
       });
       await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
       await logCost(ctx, "delivery");
       return null;
     }
     const { progress } = delivery;
+    // What earlier transactions applied stays recorded, even when their positions no longer count.
     const applied =
       progress === undefined
         ? new Applied()
@@ -143,12 +151,16 @@ export const completeDelivery = internalMutation({
             skipped: delivery.skipped ?? [],
             skippedCount: progress.skippedCount,
           });
+    const resumed =
+      progress !== undefined && progress.digest === digest && progress.stepsDone !== undefined
+        ? { resolved: progress.resolved, stepsDone: progress.stepsDone, linksDone: progress.linksDone }
+        : null;
     const next = await applyCommands(
       ctx,
       interpretation,
       { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
       applied,
-      progress ?? null,
+      resumed,
     );
     const record = {
       touched: applied.touched,
@@ -167,7 +179,7 @@ export const completeDelivery = internalMutation({
         error: undefined,
         nextAttemptAt: now,
         scheduledRunId,
-        progress: { ...next, skippedCount: applied.skippedCount },
+        progress: { ...next, digest, skippedCount: applied.skippedCount },
       });
     } else {
       // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.

@@ -10,6 +10,8 @@ export const vWorkOrderStatus = literals(...WORK_ORDER_STATUSES);
 export const vStatusSource = literals(...STATUS_SOURCES);
 export const vChatRole = literals(...CHAT_ROLES);
 export const vLinkKind = literals(...LINK_KINDS);
+/** The kinds of link a webhook finds its orders by (rule 3): an issue's or pull request's URL. */
+export const vSelectableLinkKind = literals("github_issue", "pr");
 
 export const vSource = literals(...SOURCES);
 
