@@ -4,6 +4,7 @@ import {
   vChatRole,
   vDeliveryStatus,
   vLinkKind,
+  vSelectableLinkKind,
   vSource,
   vStatusSource,
   vWorkOrderStatus,
@@ -79,6 +80,35 @@ export default defineSchema({
     .index("by_workOrderId_kind", ["workOrderId", "kind"])
     .index("by_workOrderId_kind_value", ["workOrderId", "kind", "value"])
     .index("by_kind_value", ["kind", "value"]),
+
+  // Derived indexes of LIVE (not terminal) work orders, so that a webhook
+  // finds the live orders of a branch or a pull request newest first without
+  // reading finished ones (docs/architecture.md): each row repeats a fact
+  // kept in work_order_targets / work_order_links, and exists exactly while
+  // its order is live. Written only by convex/model/liveOrders.ts, from the
+  // choke points that change an order's target, links or liveness
+  // (createWorkOrder, upsertTarget, addLinks, changeStatus: deleted when the
+  // order becomes terminal); rebuilt for older orders by migrations.ts.
+  // `orderCreatedAt` is the order's createdAt, which ranks them.
+  work_order_live_targets: defineTable({
+    workOrderId: v.id("work_orders"),
+    targetRepo: v.string(),
+    targetBranch: v.string(),
+    orderCreatedAt: v.number(),
+  })
+    .index("by_workOrderId", ["workOrderId"])
+    .index("by_targetRepo_targetBranch_orderCreatedAt", ["targetRepo", "targetBranch", "orderCreatedAt"]),
+
+  // The issues and pull requests a live order is linked to (the links rule 3
+  // follows), its first MAX_LIVE_LINKS_PER_ORDER of them; as above.
+  work_order_live_links: defineTable({
+    workOrderId: v.id("work_orders"),
+    kind: vSelectableLinkKind,
+    value: v.string(),
+    orderCreatedAt: v.number(),
+  })
+    .index("by_workOrderId", ["workOrderId"])
+    .index("by_kind_value_orderCreatedAt", ["kind", "value", "orderCreatedAt"]),
 
   // How many links each work order holds, over a few shards so that
   // concurrent deliveries linking to one order rarely write the same row;
@@ -184,8 +214,10 @@ export default defineSchema({
     count: v.number(),
   }).index("by_status_shard", ["status", "shard"]),
 
-  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256): the same key
-  // with another body is a delivery of its own (a conflict). The raw body is in file storage.
+  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
+  // contentType): the same key with another body, or the same body under another event name
+  // or content type (both unsigned), is a delivery of its own (a conflict). The raw body is in
+  // file storage.
   webhook_deliveries: defineTable({
     source: vSource,
     deliveryKey: v.string(),
@@ -212,18 +244,24 @@ export default defineSchema({
     skipped: v.optional(v.array(v.string())),
     // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
     scheduledRunId: v.optional(v.id("_scheduled_functions")),
-    // While a delivery too large for one transaction is applied in several:
-    // the orders each selector reached (resolved once, in the first), how
-    // many links are written, and how many skips were noted so far.
+    // While a delivery too large for one transaction is applied in several
+    // (convex/model/apply.ts): the digest of the interpretation the positions
+    // count in (a later transaction that interprets the body otherwise, after
+    // a deploy, starts again; rows written before it was kept have none),
+    // the orders each selector reached (each resolved once), how many units
+    // of work before the links and how many links are done, and how many
+    // skips were noted so far.
     progress: v.optional(
       v.object({
+        digest: v.optional(v.string()),
         resolved: v.array(v.array(v.id("work_orders"))),
+        stepsDone: v.optional(v.number()),
         linksDone: v.number(),
         skippedCount: v.number(),
       }),
     ),
   })
-    .index("by_source_deliveryKey_bodySha256", ["source", "deliveryKey", "bodySha256"])
+    .index("by_source_deliveryKey_bodySha256_event_contentType", ["source", "deliveryKey", "bodySha256", "event", "contentType"])
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])

@@ -2,7 +2,7 @@
 import { convexToJson, type Value } from "convex/values";
 import { accept, reject, type Check } from "./check";
 import { CONVEX_LIMITS } from "./limits";
-import { utf8Length } from "./text";
+import { isWellFormed, utf8Length } from "./text";
 
 /**
  * How deeply a value stored as a top-level field of a document may nest:
@@ -38,16 +38,27 @@ function checkFieldName(key: string): Check<string> {
 
 /**
  * The shape Convex can store, walked without recursion (a sender's JSON may
- * nest 200,000 deep) and stopped at the first node past a limit.
+ * nest 200,000 deep) and stopped at the first node past a limit. A string
+ * holding half of a surrogate pair is refused where it is met: Convex keeps
+ * strings as UTF-8, which cannot hold one.
  */
 function checkShape(field: string, value: unknown): Check<Value> {
   const pending: Visit[] = [];
-  const visitChild = (parent: Visit | null, key: string | number, child: unknown) => {
+  // Objects and arrays wait on `pending`; a string is checked where it is met.
+  const visitChild = (parent: Visit | null, key: string | number, child: unknown): string | null => {
+    if (typeof child === "string") {
+      const at = parent === null ? field : pathOf(field, { node: {}, level: parent.level + 1, parent, key });
+      return isWellFormed(child) ? null : `${at} is not well-formed Unicode (it has half of a surrogate pair).`;
+    }
     if (child !== null && typeof child === "object" && !(child instanceof ArrayBuffer)) {
       pending.push({ node: child, level: (parent?.level ?? 0) + 1, parent, key });
     }
+    return null;
   };
-  visitChild(null, "", value);
+  const atRoot = visitChild(null, "", value);
+  if (atRoot !== null) {
+    return reject(atRoot);
+  }
   while (pending.length > 0) {
     const visit = pending.pop()!;
     if (visit.level > FIELD_VALUE_NESTING) {
@@ -59,7 +70,12 @@ function checkShape(field: string, value: unknown): Check<Value> {
       if (visit.node.length > CONVEX_LIMITS.arrayElements) {
         return reject(`${pathOf(field, visit)} has ${visit.node.length} elements; an array holds at most ${CONVEX_LIMITS.arrayElements}.`);
       }
-      visit.node.forEach((child, index) => visitChild(visit, index, child));
+      for (const [index, child] of (visit.node as unknown[]).entries()) {
+        const problem = visitChild(visit, index, child);
+        if (problem !== null) {
+          return reject(problem);
+        }
+      }
       continue;
     }
     const entries = Object.entries(visit.node).filter(([, child]) => child !== undefined);
@@ -71,7 +87,10 @@ function checkShape(field: string, value: unknown): Check<Value> {
       if (!name.ok) {
         return reject(`${pathOf(field, visit)} has a field name Convex cannot store, ${JSON.stringify(key.slice(0, 40))}: ${name.message}.`);
       }
-      visitChild(visit, key, child);
+      const childProblem = visitChild(visit, key, child);
+      if (childProblem !== null) {
+        return reject(childProblem);
+      }
     }
   }
   return accept(value as Value);
@@ -81,7 +100,8 @@ function checkShape(field: string, value: unknown): Check<Value> {
  * A free-form value (a message's metadata, an arg's value) that Convex can
  * store as a top-level field of a document, within `maxBytes` of JSON:
  * nested at most FIELD_VALUE_NESTING deep, objects and arrays within
- * Convex's widths, field names Convex accepts. The JSON size keeps the
+ * Convex's widths, field names Convex accepts, strings of well-formed
+ * Unicode. The JSON size keeps the
  * document far from Convex's 1 MiB.
  */
 export function checkStorableField(field: string, value: unknown, maxBytes: number): Check<Value> {

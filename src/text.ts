@@ -3,6 +3,11 @@ import { accept, reject, type Check } from "./check";
 const utf8 = new TextEncoder();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** Whether the text is well-formed Unicode: no half of a surrogate pair, which Convex (UTF-8) cannot hold. */
+export function isWellFormed(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
+
 export function utf8Length(text: string): number {
   return utf8.encode(text).length;
 }
@@ -24,7 +29,7 @@ export function checkText(
   if (text.trim().length === 0) {
     return reject(`${field} must not be empty.`);
   }
-  if (LONE_SURROGATE.test(text)) {
+  if (!isWellFormed(text)) {
     return notWellFormed(field);
   }
   if ("maxChars" in limit && text.length > limit.maxChars) {
@@ -52,7 +57,7 @@ export function checkOptionalText(
   if (text === undefined) {
     return accept(text);
   }
-  if (LONE_SURROGATE.test(text)) {
+  if (!isWellFormed(text)) {
     return notWellFormed(field);
   }
   if (text.length > maxChars) {

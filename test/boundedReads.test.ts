@@ -101,6 +101,28 @@ describe("work orders", () => {
     expect(order!.links[0]).toEqual({ kind: "commit", value: sha(1) });
   });
 
+  test("workOrders:get never leaves out an order's pull requests and issues for its commits: an order holding 5,000 commits written before they were counted shows the pull request added after them", async () => {
+    const t = newBackend();
+    const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+    await t.run(async (ctx) => {
+      for (let n = 1; n <= 5000; n += 1) {
+        await ctx.db.insert("work_order_links", { workOrderId, kind: "commit", value: sha(n) });
+      }
+    });
+    // Uncounted, the commits leave room for it (migrations:backfillWorkOrders counts them).
+    const service = asService(t);
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/9" });
+    await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "github_issue", value: "https://github.com/acme/api/issues/3" });
+    const { links } = (await service.query(api.workOrders.get, { workOrderId }))!;
+    expect(links).toHaveLength(5000);
+    // In the order they were added: the commits the bound keeps first, then the pull request and the issue.
+    expect(links.slice(-2)).toEqual([
+      { kind: "pr", value: "https://github.com/acme/api/pull/9" },
+      { kind: "github_issue", value: "https://github.com/acme/api/issues/3" },
+    ]);
+    expect(links[0]).toEqual({ kind: "commit", value: sha(1) });
+  });
+
   test("launching an order reads its args and target, not its links", async () => {
     // Fewer reads allowed than the order has links.
     const t = newBackend({ documentsRead: 30 });

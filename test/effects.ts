@@ -1,6 +1,7 @@
 import { vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { rebuildLiveIndex } from "../convex/model/liveOrders";
 import type { WorkOrderStatus } from "../src/workOrders/status";
 import type { Backend } from "./backend";
 import { asService } from "./callers";
@@ -25,16 +26,31 @@ export async function seedOrders(
   t: Backend,
   sessionId: Id<"chat_sessions">,
   count: number,
-  options: { status: WorkOrderStatus; target?: Target; link?: { kind: "pr" | "github_issue" | "commit"; value: string } },
+  options: {
+    status: WorkOrderStatus;
+    target?: Target;
+    link?: { kind: "pr" | "github_issue" | "commit"; value: string };
+    /** The prompt's size in bytes (orders' documents as large as a caller may make them). */
+    promptBytes?: number;
+  },
 ): Promise<Id<"work_orders">[]> {
+  const ids: Id<"work_orders">[] = [];
+  // Written 20 to a transaction: large orders would pass a transaction's limits all at once.
+  for (let first = 0; first < count; first += 20) {
+    ids.push(...(await seedBatch(t, sessionId, first, Math.min(count, first + 20), options)));
+  }
+  return ids;
+}
+
+async function seedBatch(t: Backend, sessionId: Id<"chat_sessions">, from: number, to: number, options: Parameters<typeof seedOrders>[3]) {
   return await t.run(async (ctx) => {
     const ids: Id<"work_orders">[] = [];
-    for (let i = 0; i < count; i += 1) {
+    for (let i = from; i < to; i += 1) {
       const now = Date.now();
       const workOrderId = await ctx.db.insert("work_orders", {
         sessionId,
         workflowType: "codex-implement",
-        prompt: `Crowd ${i}`,
+        prompt: options.promptBytes === undefined ? `Crowd ${i}` : `Crowd ${i} `.padEnd(options.promptBytes, "p"),
         title: `Crowd ${i}`,
         status: options.status,
         requestedBy: "alice",
@@ -47,6 +63,8 @@ export async function seedOrders(
       if (options.link) {
         await ctx.db.insert("work_order_links", { workOrderId, ...options.link });
       }
+      // What the choke points keep beside an order written through them.
+      await rebuildLiveIndex(ctx, (await ctx.db.get("work_orders", workOrderId))!);
       ids.push(workOrderId);
     }
     return ids;

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { RETRY_DELAYS_MS } from "../src/retry";
+import { github } from "../src/sources/github";
 import { newBackend, type Backend } from "./backend";
 import { liveOrder, pushOf, type Target } from "./effects";
 import { postGithub } from "./github";
@@ -103,5 +104,46 @@ describe("a delivery larger than one transaction", () => {
     await settle(t);
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
     await expectEveryCommitOnce(t, orders, 150);
+  });
+});
+
+describe("a delivery whose reading changes between its transactions (a deploy in between)", () => {
+  /** The delivery, part applied: its first transaction has run, links remain. */
+  async function partApplied() {
+    const t = newBackend({ documentsWritten: 200 });
+    const orders = await ordersOnBranch(t, 2);
+    const response = await postGithub(t, { event: "push", payload: pushOf(BRANCH, 150) });
+    await runDue(t);
+    const partway = await deliveryRow(t, response.body.delivery);
+    expect(partway).toMatchObject({ status: "accepted", progress: { linksDone: expect.any(Number) } });
+    const interpretation = await t.run(async (ctx) => {
+      const body = new Uint8Array(await (await ctx.storage.get(partway.body))!.arrayBuffer());
+      return github.interpret({ deliveryKey: partway.deliveryKey, body, contentType: partway.contentType, event: partway.event }, {});
+    });
+    return { t, orders, deliveryId: partway._id, interpretation };
+  }
+
+  test("a later transaction that reads the body otherwise applies the delivery again from the start: every link written once", async () => {
+    const { t, orders, deliveryId, interpretation } = await partApplied();
+    if (interpretation.kind !== "commands") throw new Error("a push reads as commands");
+    // The new code reads the same push with its commits in the other order: positions counted in the old reading mean nothing.
+    const reread = { ...interpretation, commands: [...interpretation.commands].reverse() };
+    for (let i = 0; i < 10 && (await deliveryRow(t, deliveryId)).status === "accepted"; i += 1) {
+      await t.mutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation: reread, digest: "the reading after the deploy" });
+    }
+    expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "processed", touchedCount: 300 });
+    await expectEveryCommitOnce(t, orders, 150);
+  });
+
+  test("a later transaction that reads the body as ignored finishes the delivery ignored and clears its progress", async () => {
+    const { t, deliveryId } = await partApplied();
+    await t.mutation(internal.inbox.process.completeDelivery, {
+      deliveryId,
+      interpretation: { kind: "ignored", reason: "Pushes are no longer acted on." },
+      digest: "the reading after the deploy",
+    });
+    const delivery = await deliveryRow(t, deliveryId);
+    expect(delivery).toMatchObject({ status: "ignored", ignoredReason: "Pushes are no longer acted on." });
+    expect(delivery.progress).toBeUndefined();
   });
 });

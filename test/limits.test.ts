@@ -14,6 +14,7 @@ import { asService, asUser } from "./callers";
 import { messageCreated, postEvent } from "./events";
 import { githubRequest } from "./github";
 import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, snapshotTables } from "./helpers";
+import { checkStorableField } from "../src/storable";
 import { withEverySenderConfigured } from "./senders";
 import { deliveryRow, settle } from "./inbox";
 
@@ -133,6 +134,34 @@ describe("the test backend refuses what Convex refuses", () => {
         }),
         /Array length is too long \(8193 > maximum length 8192\)/,
       );
+    });
+  });
+
+  test("a string holding half of a surrogate pair is not written, as a field or inside one, nor passed to a function", async () => {
+    const t = newBackend();
+    const messageId = await aMessage(t);
+    const sessionId = await newSession(t, "bob");
+    await expectNothingWritten(t, async () => {
+      await expectConvexLimit(
+        t.run(async (ctx) => {
+          await ctx.db.patch("chat_messages", messageId, { metadata: { note: "\ud800" } });
+        }),
+        /A document of chat_messages: String .* is not valid Unicode/,
+      );
+      await expectConvexLimit(
+        t.run(async (ctx) => {
+          await ctx.db.patch("chat_messages", messageId, { content: "tail \udc00" });
+        }),
+        /A document of chat_messages: String .* is not valid Unicode/,
+      );
+      await expectConvexLimit(
+        asUser(t, "bob").mutation(api.chatMessages.append, { sessionId, role: "user", content: "hi", metadata: { note: "\ud83d" } }),
+        /The arguments of chatMessages:append: String .* is not valid Unicode/,
+      );
+    });
+    // A whole pair is a character like any other.
+    await t.run(async (ctx) => {
+      await ctx.db.patch("chat_messages", messageId, { metadata: { note: "\ud83d\ude00" } });
     });
   });
 
@@ -266,6 +295,9 @@ describe("values senders store: a message whose metadata Convex could not store 
     ["with an array of 8,193 elements", JSON.stringify({ list: Array(8193).fill(0) }), /metadata\.list has 8193 elements; an array holds at most 8192/],
     ["with a $-prefixed field name", JSON.stringify({ ok: { $type: "x" } }), /metadata\.ok has a field name Convex cannot store, "\$type"/],
     ["over 64 KiB", JSON.stringify({ blob: "x".repeat(64 * 1024) }), /metadata is 655\d\d bytes as JSON; the limit is 65536/],
+    // JSON's escape of half a surrogate pair: valid UTF-8 on the wire, a string Convex cannot hold once parsed.
+    ["with half a surrogate pair in a value", '{"author": {"names": ["ok", "\\ud800"]}}', /metadata\.author\.names\[1\] is not well-formed Unicode/],
+    ["with half a surrogate pair as the whole value", '"\\udfff"', /^Message events:.* not appended: metadata is not well-formed Unicode/],
   ];
 
   test.each(cases)("metadata %s: accepted, then ignored with the reason, no message", async (_case, metadata, reason) => {
@@ -291,5 +323,20 @@ describe("values senders store: a message whose metadata Convex could not store 
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed" });
     const [message] = (await snapshotTables(t)).chat_messages;
     expect(message).toMatchObject({ content: "hi", metadata: nestedObjects(15) });
+  });
+});
+
+describe("the storable-value check refuses half a surrogate pair, naming where it is", () => {
+  test.each([
+    [{ note: "\ud800" }, /^metadata\.note is not well-formed Unicode/],
+    [["ok", { deep: ["\udc00 tail"] }], /^metadata\[1\]\.deep\[0\] is not well-formed Unicode/],
+    ["\ud83d", /^metadata is not well-formed Unicode/],
+  ])("%j is refused", (value, message) => {
+    const checked = checkStorableField("metadata", value, 65536);
+    expect(checked).toEqual({ ok: false, message: expect.stringMatching(message) });
+  });
+
+  test("a whole surrogate pair (an emoji) is stored as it is", () => {
+    expect(checkStorableField("metadata", { note: "\ud83d\ude00" }, 65536)).toEqual({ ok: true, value: { note: "\ud83d\ude00" } });
   });
 });

@@ -9,10 +9,11 @@ import { CONVEX_LIMITS } from "../src/limits";
  * fails here:
  * - every document written (insert, patch, replace): at most 1 MiB as Convex
  *   measures it, 16 levels of nesting with the document, 1,024 fields per
- *   object, 8,192 elements per array;
+ *   object, 8,192 elements per array, every string valid Unicode;
  * - every call of a query, mutation or action, whoever makes it (a test, an
  *   action, the scheduler): arguments and result at most 16 MiB, nested at
- *   most 64 deep, no object or array wider than the document limits;
+ *   most 64 deep, no object or array wider than the document limits, every
+ *   string valid Unicode;
  * - every HTTP request: a body over 20 MiB is answered 413 before any action
  *   runs, and an action's response may not exceed 20 MiB.
  * Concurrency, time and memory are measured by `npm run bench` instead.
@@ -20,19 +21,38 @@ import { CONVEX_LIMITS } from "../src/limits";
 
 const REFERENCE = "This is a Convex limit: https://docs.convex.dev/production/state/limits";
 
-/** Convex's nesting of a value, and the first object or array wider than Convex allows. */
-function shapeOf(value: unknown): { nesting: number; tooWide: string | null } {
+// Half of a surrogate pair: Convex holds strings as UTF-8 (Rust's String) and refuses a
+// JavaScript string that has one, in a document or in a function's arguments or result.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Convex's nesting of a value, the first object or array wider than Convex
+ * allows, and the first string (value or field name) Convex cannot hold.
+ */
+function shapeOf(value: unknown): { nesting: number; tooWide: string | null; notUnicode: string | null } {
   let nesting = 0;
   let tooWide: string | null = null;
+  let notUnicode: string | null = null;
+  const checkString = (text: string) => {
+    if (notUnicode === null && LONE_SURROGATE.test(text)) {
+      notUnicode = `String ${JSON.stringify(text.slice(0, 40))} is not valid Unicode (it holds half of a surrogate pair)`;
+    }
+  };
   const pending: [unknown, number][] = [[value, 0]];
   while (pending.length > 0) {
     const [node, above] = pending.pop()!;
+    if (typeof node === "string") {
+      checkString(node);
+    }
     if (node === null || typeof node !== "object" || node instanceof ArrayBuffer) {
       continue;
     }
     const level = above + 1;
     nesting = Math.max(nesting, level);
     const children = Array.isArray(node) ? node : Object.values(node).filter((child) => child !== undefined);
+    if (!Array.isArray(node)) {
+      Object.keys(node).forEach(checkString);
+    }
     if (tooWide === null && Array.isArray(node) && children.length > CONVEX_LIMITS.arrayElements) {
       tooWide = `Array length is too long (${children.length} > maximum length ${CONVEX_LIMITS.arrayElements})`;
     } else if (tooWide === null && !Array.isArray(node) && children.length > CONVEX_LIMITS.objectFields) {
@@ -42,7 +62,7 @@ function shapeOf(value: unknown): { nesting: number; tooWide: string | null } {
       pending.push([child, level]);
     }
   }
-  return { nesting, tooWide };
+  return { nesting, tooWide, notUnicode };
 }
 
 /** Throws as Convex would for a function's arguments or return value. */
@@ -51,14 +71,16 @@ function checkFunctionValue(name: string, part: "arguments" | "return value", va
   if (size > maxBytes) {
     throw new Error(`The ${part} of ${name}: too large (${size} bytes > maximum size ${maxBytes} bytes). ${REFERENCE}`);
   }
-  const { nesting, tooWide } = shapeOf(value);
+  const { nesting, tooWide, notUnicode } = shapeOf(value);
   if (nesting > CONVEX_LIMITS.valueNesting) {
     throw new Error(
       `The ${part} of ${name}: too nested (nested ${nesting} levels deep > maximum nesting ${CONVEX_LIMITS.valueNesting}). ${REFERENCE}`,
     );
   }
-  if (tooWide !== null) {
-    throw new Error(`The ${part} of ${name}: ${tooWide}. ${REFERENCE}`);
+  for (const problem of [tooWide, notUnicode]) {
+    if (problem !== null) {
+      throw new Error(`The ${part} of ${name}: ${problem}. ${REFERENCE}`);
+    }
   }
 }
 
@@ -151,14 +173,16 @@ function checkedAsyncSyscall(inner: AsyncSyscall): AsyncSyscall {
     }
     const { table, id, value } = JSON.parse(jsonArgs) as { table: string; id?: string; value: Record<string, JSONValue> };
     const fields = writtenFields(value);
-    const { nesting, tooWide } = shapeOf(fields);
+    const { nesting, tooWide, notUnicode } = shapeOf(fields);
     if (nesting > CONVEX_LIMITS.documentNesting) {
       throw new Error(
         `A document of ${table} is too nested (nested ${nesting} levels deep > maximum nesting ${CONVEX_LIMITS.documentNesting}). ${REFERENCE}`,
       );
     }
-    if (tooWide !== null) {
-      throw new Error(`A document of ${table}: ${tooWide}. ${REFERENCE}`);
+    for (const problem of [tooWide, notUnicode]) {
+      if (problem !== null) {
+        throw new Error(`A document of ${table}: ${problem}. ${REFERENCE}`);
+      }
     }
     const isPatch = op === "1.0/shallowMerge";
     const before = isPatch ? await bytesWritten(inner) : 0;
@@ -224,7 +248,14 @@ async function requestBody(path: string, init: RequestInit | undefined): Promise
     return { bytes: body.byteLength, init };
   }
   const request = new Request(new URL(path, "https://harness.invalid"), init);
-  const bytes = new Uint8Array(await request.arrayBuffer());
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } catch (error) {
+    // A body that fails while it is read (a client that went away) reaches the action failing the same way.
+    const failing = new ReadableStream({ start: (controller) => controller.error(error) });
+    return { bytes: 0, init: { method: request.method, headers: request.headers, body: failing, duplex: "half" } as RequestInit };
+  }
   return { bytes: bytes.byteLength, init: { method: request.method, headers: request.headers, body: bytes } };
 }
 

@@ -231,7 +231,7 @@ describe("no signed body can be re-read as another (docs/contract.md section 3, 
     );
   });
 
-  test("for any signed GitHub body and any Content-Type and event header, the effects are those of its genuine reading, or none", async () => {
+  test("for any signed GitHub body and any Content-Type and event header, the effects are those of its genuine reading, or none; and posted before the genuine request, they change nothing of its effects", async () => {
     await check(
       "relabelled GitHub deliveries",
       fc.asyncProperty(genuine, relabel, async ({ form, sent }, { contentType, event }) => {
@@ -247,6 +247,8 @@ describe("no signed body can be re-read as another (docs/contract.md section 3, 
         if (JSON.stringify(relabelledEffects) !== JSON.stringify(none)) {
           expect(relabelledEffects).toEqual(genuineEffects);
         }
+        // The genuine request after the relabelled copy (same key, same body): its effects are all there.
+        expect(await post(relabelled.t, init, {})).toEqual(genuineEffects);
       }),
       runs(40),
     );

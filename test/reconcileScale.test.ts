@@ -4,6 +4,10 @@ import { newBackend, type Backend } from "./backend";
 import { newSession, withFakeClock } from "./helpers";
 
 const HOUR = 60 * 60 * 1000;
+// The test backend reads the whole store for every index query, and failing an order makes two
+// (its live index rows): the suite stays at 2,000 stale among 4,000 (`npm run bench` measures 10,000 in test/cost.test.ts).
+const STALE = Number(process.env.BENCH_STALE_ORDERS ?? 2000);
+const stale = STALE.toLocaleString("en-US");
 
 withFakeClock();
 beforeEach(() => {
@@ -42,10 +46,10 @@ async function countByStatus(t: Backend, status: "running" | "failed") {
   });
 }
 
-test("20,000 stale running orders among 20,000 fresh ones are all failed in bounded transactions", async () => {
+test(`${stale} stale running orders among ${stale} fresh ones are all failed in bounded transactions`, async () => {
   const t = newBackend();
-  await runningOrders(t, 20_000, 25 * HOUR);
-  await runningOrders(t, 20_000, 0);
+  await runningOrders(t, STALE, 25 * HOUR);
+  await runningOrders(t, STALE, 0);
 
   const pages: { count: number; documentsRead: number }[] = [];
   vi.spyOn(console, "log").mockImplementation((line: unknown) => {
@@ -55,14 +59,14 @@ test("20,000 stale running orders among 20,000 fresh ones are all failed in boun
   await t.mutation(internal.reconcile.sweep, {});
   await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
 
-  expect(await countByStatus(t, "failed")).toBe(20_000);
-  expect(await countByStatus(t, "running")).toBe(20_000);
+  expect(await countByStatus(t, "failed")).toBe(STALE);
+  expect(await countByStatus(t, "running")).toBe(STALE);
   const transactions = pages.length + 1;
   const largestRead = Math.max(...pages.map((page) => page.documentsRead));
   console.info(
-    `reconciler at scale: ${transactions} transactions (the cron's and ${pages.length} pages) failed 20,000 stale orders among 40,000; the largest read ${largestRead} documents`,
+    `reconciler at scale: ${transactions} transactions (the cron's and ${pages.length} pages) failed ${stale} stale orders among ${(2 * STALE).toLocaleString("en-US")}; the largest read ${largestRead} documents`,
   );
-  expect(pages.reduce((sum, page) => sum + page.count, 0)).toBe(20_000);
+  expect(pages.reduce((sum, page) => sum + page.count, 0)).toBe(STALE);
   // Convex allows 32,000 documents read per transaction: stay far below it.
   expect(largestRead).toBeLessThanOrEqual(250);
 }, 300_000);

@@ -181,6 +181,22 @@ describe("delivery ids are checked before use", () => {
     );
   });
 
+  test.each([["webhook-id", ":"], ["webhook-id", "%"], ["event_id", ":"]])(
+    "a %s of 256 %j characters (escaped to 768 in its key) is accepted, as the rule allows",
+    async (field, char) => {
+      const t = newBackend();
+      const id = char.repeat(256);
+      const response =
+        field === "webhook-id"
+          ? await postEvent(t, { id, event: messageCreated(await newSession(t, "alice"), { role: "user", content: "hi" }) })
+          : await postSlack(t, {
+              payload: { type: "event_callback", team_id: "T0ACME", event_id: id, event_time: Math.floor(Date.now() / 1000), event: { type: "reaction_added", user: "U01ALICE" } },
+            });
+      expect(response).toMatchObject({ status: 200, body: { delivery: expect.any(String) } });
+      expect((await stored(t)).deliveries.map((row) => row.deliveryKey.length)).toEqual([768]);
+    },
+  );
+
   test.each([
     ["webhook-id", "msg 2qJ7"],
     ["webhook-id", "x".repeat(257)],
@@ -249,6 +265,28 @@ describe("a duplicate is the same key AND the same body", () => {
     expect(redelivered.body).toEqual({ status: "duplicate", delivery: merge.body.delivery });
     expect((await t.query(internal.ingest.inboxStatus, {})).conflicts[0]).toEqual({ source: "github", count: 1 });
   });
+
+  test("the genuine merge, posted after a copy someone relabelled X-GitHub-Event: star, is no duplicate of it: stored, applied, one conflict counted", async () => {
+    const t = newBackend();
+    const order = await runningOrder(t);
+    const signed = await githubRequest({ event: "pull_request", payload: mergeOf(order), guid: "5f0e8a10-2b6c-11ef-9a3d-0242ac120002" });
+    // Whoever holds the signed request (a second hook with the same secret, a request answered 503) posts it first, relabelled.
+    const relabelled = await resend(t, signed, { "X-GitHub-Event": "star" });
+    expect(relabelled).toEqual({ status: 200, body: { status: "ignored", delivery: expect.any(String), reason: expect.stringContaining("star") } });
+
+    const genuine = await resend(t, signed, {});
+    await settle(t);
+    expect(genuine).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
+    expect((await orderOf(t, order)).status).toBe("succeeded");
+    const { deliveries } = await stored(t);
+    expect(deliveries.map((row) => [row.event, row.status])).toEqual([
+      ["star", "ignored"],
+      ["pull_request", "processed"],
+    ]);
+    expect((await t.query(internal.ingest.inboxStatus, {})).conflicts[0]).toEqual({ source: "github", count: 1 });
+    // GitHub's redelivery of the genuine request is its duplicate.
+    expect(await resend(t, signed, {})).toEqual({ status: 200, body: { status: "duplicate", delivery: genuine.body.delivery } });
+  });
 });
 
 /** Counts the bodies the HTTP actions upload to file storage, from the backend's side of the call. */
@@ -301,6 +339,34 @@ describe("receipt", () => {
     expect(Number(response.headers.get("Retry-After"))).toBeGreaterThan(0);
     expect(await response.json()).toEqual({ error: expect.stringMatching(/could not be recorded/) });
     await expectNothingStored(t);
+  });
+
+  test("a body that fails while it is read (the sender went away) is 400, JSON, and nothing is stored", async () => {
+    const t = newBackend();
+    const signed = await githubRequest({ event: "ping", payload: { zen: "Design for failure." } });
+    const utf8 = new TextEncoder();
+    const breaking = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(utf8.encode('{"zen": "Design'));
+        controller.error(new TypeError("the connection was reset"));
+      },
+    });
+    const response = await t.fetch("/webhooks/github", { ...signed, body: breaking, duplex: "half" } as RequestInit);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ error: expect.stringMatching(/could not be read/) });
+    await expectNothingStored(t);
+  });
+
+  test("an ignored delivery's reason is answered and stored within 2,000 characters, whatever the sender's ref", async () => {
+    const t = newBackend();
+    const ref = `refs/heads/${"x".repeat(5000)}`;
+    const response = await postGithub(t, { event: "push", payload: { ref, deleted: true, repository: { full_name: "acme/api" }, commits: [] } });
+    expect(response).toMatchObject({ status: 200, body: { status: "ignored" } });
+    const reason = response.body.reason as string;
+    expect(reason).toMatch(/^The push deletes refs\/heads\/x+…$/);
+    expect(reason.length).toBeLessThanOrEqual(2000);
+    const [row] = (await stored(t)).deliveries;
+    expect(row.ignoredReason).toBe(reason);
   });
 
   test("without WEBHOOK_MAX_BODY_BYTES, a body one byte over 8 MiB is 413, and nothing is stored", async () => {

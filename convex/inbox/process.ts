@@ -1,4 +1,4 @@
-import { v } from "convex/values";
+import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "../_generated/server";
@@ -7,6 +7,7 @@ import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
+import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
 import { applyCommands } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
@@ -21,6 +22,15 @@ import schema from "../schema";
  * the commands (in one mutation, or several for a delivery too large for
  * one), or record the failure and retry with backoff.
  */
+
+/** An interpretation and its digest: progress over several transactions counts in the interpretation it was made in. */
+export const vInterpreted = v.object({ interpretation: vInterpretation, digest: v.string() });
+type Interpreted = Infer<typeof vInterpreted>;
+
+/** The interpretation with its digest. */
+export async function interpreted(interpretation: Interpretation): Promise<Interpreted> {
+  return { interpretation, digest: await sha256Hex(new TextEncoder().encode(JSON.stringify(interpretation))) };
+}
 
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
@@ -77,7 +87,7 @@ export const processDelivery = internalAction({
         });
         return null;
       }
-      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation });
+      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, ...(await interpreted(interpretation)) });
     } catch (error) {
       await ctx.runMutation(internal.inbox.process.recordFailure, {
         deliveryId,
@@ -92,21 +102,24 @@ export const processDelivery = internalAction({
 /**
  * Applies an interpreted delivery and marks it processed (or ignored). A
  * delivery is applied in one transaction when it fits: if anything throws,
- * nothing of it stays. One whose links do not fit (a push of 2,048 commits
- * to several orders) records its progress and continues in a new run of
- * processDelivery, from where it stopped; it is `processed` only when every
- * link is written, and each run is idempotent, so a retry or replay redoes
- * nothing twice. A delivery already finished is left alone.
+ * nothing of it stays. One whose work does not fit (a push of 2,048 commits
+ * to several orders, a merge reaching a hundred orders with large prompts)
+ * records its progress and continues in a new run of processDelivery, from
+ * where it stopped; it is `processed` only when all is applied, and each
+ * run is idempotent, so a retry or replay redoes nothing twice. Progress
+ * counts in the interpretation of `digest`: a run that interprets the body
+ * otherwise (a deploy in between) applies the delivery again from the
+ * start. A delivery already finished is left alone.
  */
 export const completeDelivery = internalMutation({
-  args: { deliveryId: v.id("webhook_deliveries"), interpretation: vInterpretation },
+  args: { deliveryId: v.id("webhook_deliveries"), ...vInterpreted.fields },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, interpretation }) => {
+  handler: async (ctx, { deliveryId, interpretation, digest }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
-    await applyDelivery(ctx, delivery, interpretation);
+    await applyDelivery(ctx, delivery, { interpretation, digest });
     return null;
   },
 });
@@ -117,7 +130,11 @@ export const completeDelivery = internalMutation({
  * mutation that records it). Returns what applying it has to tell the
  * sender: the reason it was ignored, or what its commands told.
  */
-export async function applyDelivery(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">, interpretation: Interpretation): Promise<string[]> {
+export async function applyDelivery(
+  ctx: MutationCtx,
+  delivery: Doc<"webhook_deliveries">,
+  { interpretation, digest }: Interpreted,
+): Promise<string[]> {
   const deliveryId = delivery._id;
   const now = Date.now();
   const finished = {
@@ -131,12 +148,14 @@ export async function applyDelivery(ctx: MutationCtx, delivery: Doc<"webhook_del
       ...finished,
       status: "ignored",
       ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
+      progress: undefined,
     });
     await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
     await logCost(ctx, "delivery");
     return [interpretation.reason];
   }
   const { progress } = delivery;
+  // What earlier transactions applied stays recorded, even when their positions no longer count.
   const applied =
     progress === undefined
       ? new Applied()
@@ -151,7 +170,9 @@ export async function applyDelivery(ctx: MutationCtx, delivery: Doc<"webhook_del
     interpretation,
     { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
     applied,
-    progress ?? null,
+    progress !== undefined && progress.digest === digest && progress.stepsDone !== undefined
+      ? { resolved: progress.resolved, stepsDone: progress.stepsDone, linksDone: progress.linksDone }
+      : null,
   );
   const record = {
     touched: applied.touched,
@@ -170,7 +191,7 @@ export async function applyDelivery(ctx: MutationCtx, delivery: Doc<"webhook_del
       error: undefined,
       nextAttemptAt: now,
       scheduledRunId,
-      progress: { ...next, skippedCount: applied.skippedCount },
+      progress: { ...next, digest, skippedCount: applied.skippedCount },
     });
   } else {
     // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.

@@ -4,10 +4,11 @@ import { httpAction, internalMutation, internalQuery, type ActionCtx, type Query
 import schema from "../schema";
 import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
+import { LIMITS } from "../../src/limits";
+import { truncate } from "../../src/text";
 import { maxBodyBytes, setting, sourceSettings } from "../model/config";
 import { countConflict, insertDelivery } from "../model/deliveries";
-import { vInterpretation } from "../../src/commands";
-import { applyDelivery } from "./process";
+import { applyDelivery, interpreted, vInterpreted } from "./process";
 
 /*
  * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
@@ -33,9 +34,20 @@ const vRecorded = v.object({
 type Recorded = Infer<typeof vRecorded>;
 type Admitted = Extract<Admission, { kind: "deliver" }>;
 
+/** Why an admitted delivery is not acted on, as stored and answered: bounded like every stored reason. */
+function ignoredReasonOf(admission: Admitted): string | undefined {
+  return admission.ignored === undefined ? undefined : truncate(admission.ignored, LIMITS.reasonChars);
+}
+
 /** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
 async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Admitted, receivedAt: number): Promise<Recorded> {
-  const key = { source, deliveryKey: admission.deliveryKey, bodySha256: admission.bodySha256 };
+  const key = {
+    source,
+    deliveryKey: admission.deliveryKey,
+    bodySha256: admission.bodySha256,
+    event: admission.event,
+    contentType: admission.contentType,
+  };
   const known = await ctx.runQuery(internal.inbox.receive.findDelivery, key);
   if (known !== null) {
     return { status: "duplicate", deliveryId: known };
@@ -44,14 +56,12 @@ async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Adm
   try {
     const recorded = await ctx.runMutation(internal.inbox.receive.record, {
       ...key,
-      event: admission.event,
       action: admission.action,
-      contentType: admission.contentType,
       body,
       bodyBytes: admission.bodyBytes,
       receivedAt,
-      ignoredReason: admission.ignored,
-      interpretation: admission.atReceipt?.interpretation,
+      ignoredReason: ignoredReasonOf(admission),
+      atReceipt: admission.atReceipt === undefined ? undefined : await interpreted(admission.atReceipt.interpretation),
     });
     if (recorded.status === "duplicate") {
       // Another copy was recorded between the query and the mutation.
@@ -80,7 +90,18 @@ export function receiveWebhook(source: WebhookSource) {
       return json(503, { error: (error as Error).message });
     }
     const receivedAt = Date.now();
-    const admission = await admitRequest(source, request, { secret, settings: sourceSettings(source), maxBodyBytes: limit, receivedAt });
+    let admission: Admission;
+    try {
+      admission = await admitRequest(source, request, { secret, settings: sourceSettings(source), maxBodyBytes: limit, receivedAt });
+    } catch (error) {
+      // Admission answers every fault of the request itself; what is left is ours, and nothing was stored.
+      console.error(`${source.name} request could not be admitted:`, error);
+      return json(
+        503,
+        { error: "The request could not be checked (a failure on this side); nothing was kept. Send it again." },
+        { "Retry-After": String(RETRY_AFTER_SECONDS) },
+      );
+    }
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }
@@ -108,26 +129,34 @@ export function receiveWebhook(source: WebhookSource) {
     return json(200, {
       status: recorded.status,
       delivery: recorded.deliveryId,
-      ...(recorded.status === "ignored" ? { reason: admission.ignored } : {}),
+      ...(recorded.status === "ignored" ? { reason: ignoredReasonOf(admission) } : {}),
     });
   });
 }
 
-// Every delivery recorded now has its body's hash (the schema allows rows from before bodies were hashed).
-const vDeliveryIdentity = schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey").extend({ bodySha256: v.string() });
+/**
+ * What makes a delivery the same as one recorded: its key and body, and the
+ * event name and content type it came with (unsigned, so a copy relabelled
+ * by someone else is a conflict, not the genuine delivery's duplicate).
+ * Every delivery recorded now has its body's hash (the schema allows rows
+ * from before bodies were hashed).
+ */
+const vDeliveryIdentity = schema.tables.webhook_deliveries.validator
+  .pick("source", "deliveryKey", "event", "contentType")
+  .extend({ bodySha256: v.string() });
 type DeliveryIdentity = Infer<typeof vDeliveryIdentity>;
 
-/** The delivery with this key and this body, if one is recorded. */
-async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256 }: DeliveryIdentity) {
+/** The delivery recorded with this identity, if any. */
+async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256, event, contentType }: DeliveryIdentity) {
   return await ctx.db
     .query("webhook_deliveries")
-    .withIndex("by_source_deliveryKey_bodySha256", (q) =>
-      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256),
+    .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256).eq("event", event).eq("contentType", contentType),
     )
     .first();
 }
 
-/** Before the body is stored: the delivery already recorded with this key and body, if any. */
+/** Before the body is stored: the delivery already recorded with this key, body, event and content type, if any. */
 export const findDelivery = internalQuery({
   args: vDeliveryIdentity,
   returns: v.union(v.id("webhook_deliveries"), v.null()),
@@ -135,27 +164,29 @@ export const findDelivery = internalQuery({
 });
 
 /**
- * Looks the key and body up again, records the delivery (counting a
- * conflict when the key is known with another body) and schedules its
+ * Looks the delivery up again, records it (counting a conflict when its key
+ * is known with another body, event or content type) and schedules its
  * processing: one transaction.
  */
 export const record = internalMutation({
   args: {
-    ...schema.tables.webhook_deliveries.validator.pick("event", "action", "contentType", "body", "bodyBytes", "receivedAt").fields,
+    ...schema.tables.webhook_deliveries.validator.pick("action", "body", "bodyBytes", "receivedAt").fields,
     ...vDeliveryIdentity.fields,
     ignoredReason: v.optional(v.string()),
     // A delivery applied as it is recorded (a slash command), whose answer is what applying it tells.
-    interpretation: v.optional(vInterpretation),
+    atReceipt: v.optional(vInterpreted),
   },
   returns: vRecorded,
-  handler: async (ctx, { ignoredReason, interpretation, ...delivery }) => {
+  handler: async (ctx, { ignoredReason, atReceipt, ...delivery }) => {
     const existing = await sameDelivery(ctx, delivery);
     if (existing !== null) {
       return { status: "duplicate" as const, deliveryId: existing._id };
     }
     const sameKey = await ctx.db
       .query("webhook_deliveries")
-      .withIndex("by_source_deliveryKey_bodySha256", (q) => q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey))
+      .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+        q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey),
+      )
       .first();
     if (sameKey !== null) {
       await countConflict(ctx, delivery.source);
@@ -176,9 +207,9 @@ export const record = internalMutation({
       attempts: 0,
       nextAttemptAt: delivery.receivedAt,
     });
-    if (interpretation !== undefined) {
+    if (atReceipt !== undefined) {
       // Its effects and its record commit together, or neither does (the sender is then answered 503).
-      const told = await applyDelivery(ctx, (await ctx.db.get("webhook_deliveries", deliveryId))!, interpretation);
+      const told = await applyDelivery(ctx, (await ctx.db.get("webhook_deliveries", deliveryId))!, atReceipt);
       return { status: "accepted" as const, deliveryId, told: told.join("\n") };
     }
     const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });

@@ -8,7 +8,18 @@ import type { StatusSource } from "../../src/workOrders/status";
 import type { Applied } from "./applied";
 import { checkMessage, type NewMessage } from "./chatMessages";
 import { createSession } from "./chatSessions";
-import { distinctSelectors, nothingFound, orderOf, ordersOf, resolveAll, selectorKey, type Found } from "./correlation";
+import { budget, ORDER_BYTES, VALUE_ROW_BYTES, fits, type Budget } from "./budget";
+import {
+  distinctSelectors,
+  nothingFound,
+  orderOf,
+  ordersOf,
+  resolveAll,
+  selectorKey,
+  selectorsNotConsidered,
+  type Found,
+} from "./correlation";
+import { MAX_LIVE_LINKS_PER_ORDER } from "./liveOrders";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
@@ -16,21 +27,78 @@ import { bindThread, boundSession } from "./slackThreads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
 
-/** Where a delivery that did not fit one transaction stands: the orders each selector reached, and the links written. */
-export type Progress = { resolved: Id<"work_orders">[][]; linksDone: number };
+/**
+ * Where a delivery that did not fit one transaction stands: the orders each
+ * selector reached (as far as resolved), how many units of work before its
+ * links are done, and how many links are written.
+ */
+export type Progress = { resolved: Id<"work_orders">[][]; stepsDone: number; linksDone: number };
+
+/** Thrown by `unit` when the next unit of work does not fit this transaction: the delivery continues in the next. */
+class OutOfRoom extends Error {}
 
 /** One transaction's work on a delivery's commands. */
 type Run = {
   ctx: MutationCtx;
   origin: { source: StatusSource; actor: string };
   applied: Applied;
-  /** A later transaction of the delivery: only links are left to write. */
-  resuming: boolean;
   found: Found;
   linkPlan: LinkPlan;
   /** Orders whose status changed in this transaction: their updatedAt moved with it. */
   statusChanged: Set<Id<"work_orders">>;
+  /** Units of work, numbered in the order every transaction of the delivery meets them. */
+  nextUnit: number;
+  /** Units done by this delivery's transactions so far (earlier ones and this one). */
+  stepsDone: number;
+  /** Units done by this transaction: one that can do none fails instead of going round. */
+  doneHere: number;
 };
+
+/**
+ * Enters the next unit of work of the delivery: false when an earlier
+ * transaction did it (replayed: the unit only plans, it writes nothing);
+ * true when it is this transaction's to do, its cost fitting what is left;
+ * otherwise OutOfRoom, before anything of the unit is written.
+ */
+async function unit(run: Run, cost: Budget): Promise<boolean> {
+  const position = run.nextUnit;
+  run.nextUnit += 1;
+  if (position < run.stepsDone) {
+    return false;
+  }
+  if (!(await fits(run.ctx, cost))) {
+    if (run.doneHere === 0) {
+      // Not one unit fits: a later transaction would fare no better.
+      throw new Error("This transaction has no room left within Convex's limits for the delivery's next step.");
+    }
+    throw new OutOfRoom();
+  }
+  run.stepsDone = position + 1;
+  run.doneHere += 1;
+  return true;
+}
+
+// The most one command's unit may read and write. A status change: the order read, patched
+// (read again) and written, its history row, the live index rows it drops, the card it queues.
+const STATUS_CHANGE_COST = budget({
+  bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024,
+  bytesWritten: ORDER_BYTES + 64 * 1024,
+  documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16,
+  documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8,
+  databaseQueries: 32,
+});
+// Any other command: a message of at most 256 KiB with 64 KiB of metadata, its origin, its
+// session, and its reply's parts queued for Slack (a part per 3,900 characters); or an order
+// read whole with its args (a launch input of at most 1 MiB).
+const COMMAND_COST = budget({
+  bytesRead: 2 * 1024 * 1024,
+  bytesWritten: 2 * 1024 * 1024,
+  documentsRead: 256,
+  documentsWritten: 256,
+  databaseQueries: 64,
+});
+// Commands whose handlers take a unit per order they act on (or none), rather than one for the command.
+const UNITS_PER_ORDER: ReadonlySet<Command["type"]> = new Set(["addLink", "changeStatus"]);
 
 /** A sender's message as it would be stored, or null (and the reason skipped) when it cannot be. */
 function checkInbound(run: Run, message: InboundMessage): NewMessage | null {
@@ -60,9 +128,11 @@ type Handlers = { [T in Command["type"]]: (run: Run, command: CommandOf[T]) => P
  */
 const handlers: Handlers = {
   addLink: async (run, command) => {
+    // Planned in every transaction of the delivery (the links are written last); noted once.
     const value = canonicalLinkValue(command.link.kind, command.link.value);
+    const noted = await unit(run, budget({}));
     if (!value.ok) {
-      if (!run.resuming) {
+      if (noted) {
         run.applied.skip(`${command.link.kind} link not added: ${value.message}`);
       }
       return;
@@ -73,7 +143,13 @@ const handlers: Handlers = {
   },
   changeStatus: async (run, command) => {
     for (const workOrderId of ordersOf(run.found, command.workOrders)) {
-      const order = (await orderOf(run.ctx, run.found, workOrderId))!;
+      if (!(await unit(run, STATUS_CHANGE_COST))) {
+        continue;
+      }
+      const order = await orderOf(run.ctx, run.found, workOrderId);
+      if (order === null) {
+        continue;
+      }
       const outcome = await changeStatus(run.ctx, order, {
         to: command.to,
         source: run.origin.source,
@@ -83,6 +159,8 @@ const handlers: Handlers = {
       });
       if (outcome.kind === "changed") {
         run.statusChanged.add(workOrderId);
+        // What later units of this transaction read of the order is what it now is.
+        run.found.orders.set(workOrderId, { ...order, status: command.to, updatedAt: Date.now() });
         run.applied.touch("work_orders", workOrderId, `status ${order.status} -> ${command.to}`);
       } else if (outcome.kind === "refused") {
         run.applied.skip(`Work order ${workOrderId}: status ${command.to} not applied: ${outcome.message}`);
@@ -164,20 +242,36 @@ const handlers: Handlers = {
   showWorkOrder: async (run, command) => await orderActions.show(run, command),
 };
 
-function handle<T extends Command["type"]>(run: Run, type: T, command: CommandOf[T]): Promise<void> {
-  return handlers[type](run, command);
+/** Runs a command's handler; a command not acting per order is one unit of work. */
+async function handle<T extends Command["type"]>(run: Run, type: T, command: CommandOf[T]): Promise<void> {
+  if (UNITS_PER_ORDER.has(type) || (await unit(run, COMMAND_COST))) {
+    await handlers[type](run, command);
+  }
 }
+
+// What writing one order's links costs besides the links: the order read (its liveness, its
+// updatedAt) and touched, its live link rows counted, its counter shards, its card.
+const LINKED_ORDER_COST = budget({
+  bytesRead: 2 * ORDER_BYTES + MAX_LIVE_LINKS_PER_ORDER * VALUE_ROW_BYTES + 64 * 1024,
+  bytesWritten: ORDER_BYTES + 64 * 1024,
+  documentsRead: 2 + MAX_LIVE_LINKS_PER_ORDER + 16,
+  documentsWritten: 1 + 16,
+  databaseQueries: 32,
+});
 
 /**
  * Executes a delivery's commands, whoever sent them, through the helpers the
  * public functions use: a link is added once, a status moves only forward, a
- * sender's message is appended once. Every selector is resolved once, in the
- * first transaction, before any command changes anything, so every command
- * reaches the same orders, and documents read there are passed along. When
- * the links do not fit one transaction, the returned progress says where the
- * next one starts; it writes only links (with `progress` given). Nothing a
- * sender sent can make this throw for a bad value: such a command is
- * skipped, with the reason.
+ * sender's message is appended once. Every selector is resolved once, before
+ * any command changes anything, so every command reaches the same orders.
+ *
+ * The work is a sequence of units (resolving a selector, a status change on
+ * one order, a message, ...) and then the links, each unit within a budget
+ * of the transaction's limits. When the next does not fit, the returned
+ * progress says where the next transaction starts; that transaction plans
+ * the same units again (they are deterministic, given `progress`), skips
+ * the ones done and carries on. Nothing a sender sent can make this throw
+ * for a bad value: such a command is skipped, with the reason.
  */
 export async function applyCommands(
   ctx: MutationCtx,
@@ -190,41 +284,50 @@ export async function applyCommands(
     ctx,
     origin,
     applied,
-    resuming: progress !== null,
     found: nothingFound(),
     linkPlan: new Map(),
     statusChanged: new Set(),
+    nextUnit: 0,
+    stepsDone: progress?.stepsDone ?? 0,
+    doneHere: 0,
   };
   const { commands } = interpretation;
   const selectors = distinctSelectors(commands);
-  if (progress === null) {
-    for (const note of interpretation.skipped ?? []) {
-      applied.skip(note);
+  const where = (linksDone: number): Progress => ({
+    resolved: selectors.map((selector) => run.found.reached.get(selectorKey(selector)) ?? []),
+    stepsDone: run.stepsDone,
+    linksDone,
+  });
+  try {
+    if (await unit(run, budget({}))) {
+      const notConsidered = selectorsNotConsidered(selectors);
+      for (const note of [...(interpretation.skipped ?? []), ...(notConsidered === null ? [] : [notConsidered])]) {
+        applied.skip(note);
+      }
     }
-    await resolveAll(ctx, run.found, applied, selectors);
+    await resolveAll(ctx, run.found, applied, selectors, progress?.resolved ?? [], (cost) => unit(run, cost));
     for (const command of commands) {
       await handle(run, command.type, command);
     }
-  } else {
-    // The other commands were applied by the delivery's first transaction.
-    for (const [i, selector] of selectors.entries()) {
-      run.found.reached.set(selectorKey(selector), progress.resolved[i] ?? []);
+  } catch (error) {
+    if (error instanceof OutOfRoom) {
+      return where(0);
     }
-    for (const command of commands) {
-      if (command.type === "addLink") {
-        await handle(run, command.type, command);
-      }
-    }
+    throw error;
   }
   // An order that gained links has its updatedAt moved (at most once a minute), unless its status moved it here.
-  const touched = async (workOrderId: Id<"work_orders">) => {
-    const order = run.statusChanged.has(workOrderId) ? null : await orderOf(ctx, run.found, workOrderId);
-    if (order !== null) {
+  const touched = async (order: Doc<"work_orders">) => {
+    if (!run.statusChanged.has(order._id)) {
       await touchWorkOrder(ctx, order);
     }
   };
-  const linksDone = await writeLinks(ctx, run.linkPlan, progress?.linksDone ?? 0, applied, run.found.knownLinks, touched);
-  return linksDone === null
-    ? null
-    : { resolved: selectors.map((selector) => run.found.reached.get(selectorKey(selector)) ?? []), linksDone };
+  const linksDone = await writeLinks(ctx, run.linkPlan, progress?.linksDone ?? 0, {
+    applied,
+    known: run.found.knownLinks,
+    orderOf: (workOrderId) => orderOf(ctx, run.found, workOrderId),
+    touched,
+    perOrder: LINKED_ORDER_COST,
+    firstInTransaction: run.doneHere === 0,
+  });
+  return linksDone === null ? null : where(linksDone);
 }

@@ -1,23 +1,22 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
 import type { Command, WorkOrderSelector } from "../../src/commands";
-import { isTerminal } from "../../src/workOrders/status";
 import type { Applied } from "./applied";
+import { budget, ORDER_BYTES, VALUE_ROW_BYTES, type Budget } from "./budget";
 import { linkKey } from "./links";
 
 /*
  * Which work orders a delivery concerns (docs/contract.md section 4): each
  * selector of its commands resolved once, through an index, within bounds
  * so that no crowd of orders can hide one or push a delivery past a
- * transaction's limits: a
- * selector reaches at most MAX_ORDERS_PER_SELECTOR orders, the most recently
- * created first; rule 1 looks at most at MAX_TARGETS_SCANNED targets of the
- * branch to find live ones; a delivery resolves at most MAX_SELECTORS
- * distinct selectors and MAX_ORDERS_RESOLVED orders in all.
+ * transaction's limits. Rules 1 and 3 read the derived indexes of live
+ * orders (convex/model/liveOrders.ts), newest created first, so a finished
+ * order is never read to be dropped: a selector reaches at most
+ * MAX_ORDERS_PER_SELECTOR orders, and a delivery resolves at most
+ * MAX_SELECTORS distinct selectors and MAX_ORDERS_RESOLVED orders in all.
  */
 const MAX_ORDERS_PER_SELECTOR = 100;
-const MAX_TARGETS_SCANNED = 200;
-const MAX_SELECTORS = 25;
+export const MAX_SELECTORS = 25;
 const MAX_ORDERS_RESOLVED = 600;
 
 /** What resolving found, for the commands of one transaction. */
@@ -75,15 +74,31 @@ export async function orderOf(
   return found.orders.get(workOrderId)!;
 }
 
+// Rows read to resolve a selector by value: the rows reached, and one to know whether there are more.
+const ROWS_PER_SCAN = MAX_ORDERS_PER_SELECTOR + 1;
+
+/** The most a selector's resolving reads. */
+export function resolvingCost(selector: WorkOrderSelector): Budget {
+  switch (selector.by) {
+    case "id":
+      return budget({ bytesRead: ORDER_BYTES, documentsRead: 1, databaseQueries: 1 });
+    case "target":
+      return budget({ bytesRead: ROWS_PER_SCAN * VALUE_ROW_BYTES, documentsRead: ROWS_PER_SCAN, databaseQueries: 1 });
+    case "link":
+      // The live orders linked to it, then the link rows themselves.
+      return budget({ bytesRead: 2 * ROWS_PER_SCAN * VALUE_ROW_BYTES, documentsRead: 2 * ROWS_PER_SCAN, databaseQueries: 2 });
+  }
+}
+
 /** The ids of the orders a selector names, each found through an index; `budget` is how many more orders it may reach. */
 async function resolve(
   ctx: QueryCtx,
   found: Found,
   applied: Applied,
   selector: WorkOrderSelector,
-  budget: number,
+  reachable: number,
 ): Promise<Id<"work_orders">[]> {
-  const limit = Math.min(MAX_ORDERS_PER_SELECTOR, budget);
+  const limit = Math.min(MAX_ORDERS_PER_SELECTOR, reachable);
   const stopped = (which: string) =>
     applied.skip(`Stopped at ${which} ${describeSelector(selector)}; older ones were not considered.`);
   switch (selector.by) {
@@ -97,65 +112,96 @@ async function resolve(
       return [order._id];
     }
     case "target": {
-      // Newest first, finished orders dropped before counting (rule 1 attaches only to live ones).
-      const targets = await ctx.db
-        .query("work_order_targets")
-        .withIndex("by_targetRepo_targetBranch", (q) =>
+      // Rule 1 attaches only to live orders: their index holds nothing else, newest created first.
+      const live = await ctx.db
+        .query("work_order_live_targets")
+        .withIndex("by_targetRepo_targetBranch_orderCreatedAt", (q) =>
           q.eq("targetRepo", selector.targetRepo).eq("targetBranch", selector.targetBranch),
         )
         .order("desc")
-        .take(MAX_TARGETS_SCANNED + 1);
-      const ids: Id<"work_orders">[] = [];
-      for (const [scanned, target] of targets.entries()) {
-        if (ids.length === limit || scanned === MAX_TARGETS_SCANNED) {
-          stopped(ids.length === limit ? `the ${limit} most recent live` : `the ${MAX_TARGETS_SCANNED} most recent`);
-          break;
-        }
-        const order = await orderOf(ctx, found, target.workOrderId);
-        if (order !== null && !isTerminal(order.status)) {
-          ids.push(order._id);
-        }
+        .take(limit + 1);
+      if (live.length > limit) {
+        stopped(`the ${limit} most recent live`);
       }
-      return ids;
+      return live.slice(0, limit).map((row) => row.workOrderId);
     }
     case "link": {
+      // Live orders first, newest created first, so that no crowd of finished orders hides one.
+      const { kind, value } = selector;
+      // Commits are not a selector's kind (rule 3 follows issues and pull requests); they would have no live rows.
+      const live =
+        kind === "commit"
+          ? []
+          : await ctx.db
+              .query("work_order_live_links")
+              .withIndex("by_kind_value_orderCreatedAt", (q) => q.eq("kind", kind).eq("value", value))
+              .order("desc")
+              .take(limit + 1);
+      if (live.length > limit) {
+        stopped(`the ${limit} most recent live`);
+        return live.slice(0, limit).map((row) => row.workOrderId);
+      }
+      // Then, while room is left, the others (finished orders, and live ones linked to more
+      // issues and pull requests than their index holds), most recently linked first. Each
+      // order has one row of this link, so the live ones' rows are among these.
+      const reached = new Set(live.map((row) => row.workOrderId));
+      const room = limit - live.length;
       const links = await ctx.db
         .query("work_order_links")
-        .withIndex("by_kind_value", (q) => q.eq("kind", selector.kind).eq("value", selector.value))
+        .withIndex("by_kind_value", (q) => q.eq("kind", kind).eq("value", value))
         .order("desc")
-        .take(limit + 1);
-      if (links.length > limit) {
-        stopped(`the ${limit} most recent`);
+        .take(live.length + room + 1);
+      const others = links.filter((link) => !reached.has(link.workOrderId));
+      if (others.length > room) {
+        stopped(`the ${live.length} live and ${room} most recently linked other`);
       }
-      return links.slice(0, limit).map((link) => {
+      for (const link of links) {
         const known = found.knownLinks.get(link.workOrderId) ?? new Map<string, Id<"work_order_links">>();
         known.set(linkKey(link), link._id);
         found.knownLinks.set(link.workOrderId, known);
-        return link.workOrderId;
-      });
+      }
+      return [...reached, ...others.slice(0, room).map((link) => link.workOrderId)];
     }
   }
 }
 
-/** Resolves every selector of the delivery once, before any command changes anything. */
-export async function resolveAll(ctx: QueryCtx, found: Found, applied: Applied, selectors: WorkOrderSelector[]) {
+/**
+ * Resolves the delivery's selectors in order, before any command changes
+ * anything. `unit` says whether a selector is resolved here (false: an
+ * earlier transaction of the delivery resolved it, as `earlier` says) and
+ * leaves the rest to a later transaction when its reads do not fit.
+ */
+export async function resolveAll(
+  ctx: QueryCtx,
+  found: Found,
+  applied: Applied,
+  selectors: WorkOrderSelector[],
+  earlier: Id<"work_orders">[][],
+  unit: (cost: Budget) => Promise<boolean>,
+) {
   let reachable = MAX_ORDERS_RESOLVED;
-  if (selectors.length > MAX_SELECTORS) {
-    applied.skip(
-      `The delivery names ${selectors.length} sets of work orders; the first ${MAX_SELECTORS} were considered.`,
-    );
-  }
-  for (const selector of selectors.slice(0, MAX_SELECTORS)) {
-    if (reachable === 0) {
+  for (const [i, selector] of selectors.slice(0, MAX_SELECTORS).entries()) {
+    let ids: Id<"work_orders">[];
+    if (!(await unit(resolvingCost(selector)))) {
+      ids = earlier[i] ?? [];
+    } else if (reachable === 0) {
       applied.skip(
         `Not considered, the delivery having reached ${MAX_ORDERS_RESOLVED} work orders in all: ${describeSelector(selector)}.`,
       );
-      continue;
+      ids = [];
+    } else {
+      ids = await resolve(ctx, found, applied, selector, reachable);
     }
-    const ids = await resolve(ctx, found, applied, selector, reachable);
     reachable -= ids.length;
     found.reached.set(selectorKey(selector), ids);
   }
+}
+
+/** The note a delivery naming more selectors than are considered keeps, or null. */
+export function selectorsNotConsidered(selectors: WorkOrderSelector[]): string | null {
+  return selectors.length > MAX_SELECTORS
+    ? `The delivery names ${selectors.length} sets of work orders; the first ${MAX_SELECTORS} were considered.`
+    : null;
 }
 
 /** The orders any of these selectors reached, each once. */

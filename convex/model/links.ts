@@ -3,7 +3,8 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { canonicalLinkValue } from "../../src/workOrders/links";
 import { invalidArgument, valueOf } from "./errors";
-import { syncCardOf } from "./slackOutbox";
+import { indexLiveLinks } from "./liveOrders";
+import { syncCard } from "./slackOutbox";
 import schema from "../schema";
 import { touchWorkOrder } from "./touch";
 
@@ -67,6 +68,40 @@ async function takeLinkSlots(ctx: MutationCtx, workOrderId: Id<"work_orders">, w
   return granted;
 }
 
+/**
+ * Counts the order's links that predate the count (written before
+ * work_order_link_counts existed): the shards are raised until they add up
+ * to the links the order holds (at most MAX_LINKS_PER_ORDER). Reads at most
+ * MAX_LINKS_PER_ORDER + 1 link rows; a count never goes down.
+ */
+export async function recountLinks(ctx: MutationCtx, workOrderId: Id<"work_orders">): Promise<{ links: number; added: number }> {
+  const rows = await ctx.db
+    .query("work_order_links")
+    .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", workOrderId))
+    .take(MAX_LINKS_PER_ORDER + 1);
+  const links = Math.min(rows.length, MAX_LINKS_PER_ORDER);
+  const shards = await ctx.db
+    .query("work_order_link_counts")
+    .withIndex("by_workOrderId_shard", (q) => q.eq("workOrderId", workOrderId))
+    .take(COUNT_SHARDS);
+  let missing = links - shards.reduce((sum, shard) => sum + shard.count, 0);
+  const added = Math.max(0, missing);
+  for (let shard = 0; shard < COUNT_SHARDS && missing > 0; shard += 1) {
+    const counter = shards.find((row) => row.shard === shard);
+    const take = Math.min(SHARD_CAP - (counter?.count ?? 0), missing);
+    if (take <= 0) {
+      continue;
+    }
+    if (counter === undefined) {
+      await ctx.db.insert("work_order_link_counts", { workOrderId, shard, count: take });
+    } else {
+      await ctx.db.patch("work_order_link_counts", counter._id, { count: counter.count + take });
+    }
+    missing -= take;
+  }
+  return { links, added };
+}
+
 export type LinkOutcome =
   | { link: WorkOrderLink; outcome: "added" | "existing"; linkId: Id<"work_order_links"> }
   /** Not added: the order already holds MAX_LINKS_PER_ORDER links. */
@@ -76,14 +111,16 @@ export type LinkOutcome =
  * Links distinct, canonical issues, pull requests or commits to a work
  * order, each once: a link it already has is left as it is. Each link costs
  * one index lookup, however many links the order holds; `known` names rows
- * the caller has already read. The order's updatedAt is the caller's to
- * move (touchWorkOrder), once per transaction.
+ * the caller has already read. The order itself is read (`orderOf`, as this
+ * transaction has it) only when an issue or pull request is added. The
+ * order's updatedAt is the caller's to move (touchWorkOrder), once per
+ * transaction.
  */
 export async function addLinks(
   ctx: MutationCtx,
   workOrderId: Id<"work_orders">,
   links: WorkOrderLink[],
-  known: ReadonlyMap<string, Id<"work_order_links">> = new Map(),
+  { known = new Map(), orderOf }: { known?: ReadonlyMap<string, Id<"work_order_links">>; orderOf: () => Promise<Doc<"work_orders"> | null> },
 ): Promise<LinkOutcome[]> {
   const existing: (Id<"work_order_links"> | null)[] = [];
   for (const link of links) {
@@ -102,8 +139,15 @@ export async function addLinks(
       outcomes.push({ link, outcome: "full" });
     }
   }
-  if (outcomes.some(({ link, outcome }) => outcome === "added" && link.kind === "pr")) {
-    await syncCardOf(ctx, workOrderId);
+  const added = outcomes.flatMap((result) => (result.outcome === "added" ? [result.link] : []));
+  if (added.some((link) => link.kind !== "commit")) {
+    const order = await orderOf();
+    if (order !== null) {
+      await indexLiveLinks(ctx, order, added);
+      if (added.some((link) => link.kind === "pr")) {
+        await syncCard(ctx, order);
+      }
+    }
   }
   return outcomes;
 }
@@ -117,7 +161,7 @@ export async function addLink(
   order: Doc<"work_orders">,
   link: WorkOrderLink,
 ): Promise<Id<"work_order_links">> {
-  const [result] = await addLinks(ctx, order._id, [checkLink(link)]);
+  const [result] = await addLinks(ctx, order._id, [checkLink(link)], { orderOf: async () => order });
   if (result.outcome === "full") {
     throw invalidArgument(
       `Work order ${order._id} already holds ${MAX_LINKS_PER_ORDER} links, the most it may have; link the work to a new order instead.`,

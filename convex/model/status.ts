@@ -3,12 +3,14 @@ import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkOptionalText } from "../../src/text";
 import {
+  isTerminal,
   judgeTransition,
   type StatusActor,
   type WorkOrderStatus,
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
 import { scheduleLaunch } from "./launch";
+import { dropFromLiveIndex } from "./liveOrders";
 import { syncCard } from "./slackOutbox";
 
 /**
@@ -43,6 +45,10 @@ export async function changeStatus(
   }
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
+  if (isTerminal(change.to)) {
+    // Finished: webhooks no longer find it by its branch or its live links.
+    await dropFromLiveIndex(ctx, order._id);
+  }
   await recordStatus(ctx, order._id, order.status, { ...change, reason }, now);
   await syncCard(ctx, order);
   return { kind: "changed", status: change.to };

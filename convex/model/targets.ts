@@ -4,6 +4,7 @@ import type { MutationCtx } from "../_generated/server";
 import { canonicalBranch, canonicalRepo } from "../../src/workOrders/repos";
 import { valueOf } from "./errors";
 import { checkLaunchInputWith } from "./launch";
+import { indexLiveTarget } from "./liveOrders";
 import schema from "../schema";
 import { touchWorkOrder } from "./touch";
 
@@ -48,6 +49,7 @@ export async function upsertTarget(
     targetId = existing._id;
     await ctx.db.patch("work_order_targets", targetId, checked);
   }
+  await indexLiveTarget(ctx, order, checked);
   await touchWorkOrder(ctx, order);
   return targetId;
 }

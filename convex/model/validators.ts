@@ -3,7 +3,7 @@ import { SOURCES } from "../../src/sources/source";
 
 // The domain's validators sit beside their lists in src/ (commands, src/commands.ts, are made of them).
 export { vChatRole } from "../../src/chat/roles";
-export { vLinkKind } from "../../src/workOrders/links";
+export { vLinkKind, vSelectableLinkKind } from "../../src/workOrders/links";
 export { vStatusSource, vWorkOrderStatus } from "../../src/workOrders/status";
 
 export const vSource = literals(...SOURCES);

@@ -3,6 +3,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
+import { LINK_KINDS } from "../../src/workOrders/links";
 import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, type Caller } from "./callers";
@@ -11,6 +12,7 @@ import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
 import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
 import { MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
+import { indexLiveTarget } from "./liveOrders";
 import { checkTarget, type WorkOrderTarget } from "./targets";
 import { pageOf } from "./pages";
 
@@ -73,6 +75,7 @@ export async function createWorkOrder(
   }
   if (target !== null) {
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
+    await indexLiveTarget(ctx, { _id: workOrderId, status: input.status, createdAt: now }, target);
   }
   await recordStatus(ctx, workOrderId, null, { to: input.status, ...origin, reason: "created" }, now);
   await syncCard(ctx, { _id: workOrderId, sessionId: session._id });
@@ -84,16 +87,29 @@ export async function listWorkOrders(ctx: QueryCtx, sessionId: Id<"chat_sessions
   return await pageOf(ctx.db.query("work_orders").withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId)), "desc", options);
 }
 
+// Commits last: an order's many commits never push its issues and pull requests out of the bound.
+const KINDS_READ_FIRST_TO_LAST = [...LINK_KINDS.filter((kind) => kind !== "commit"), "commit" as const];
+
 /**
  * The lossless join: the order's own fields, its args sorted by name, its
- * target (or null) and its links in the order they were added (at most
- * MAX_LINKS_PER_ORDER, which bounds what this reads).
+ * target (or null) and its links in the order they were added. Links are
+ * read kind by kind, issues and pull requests first, MAX_LINKS_PER_ORDER in
+ * all (the cap an order holds; only an order whose links predate the count
+ * can hold more, and then its latest commits are the ones left out).
  */
 export async function assembleWorkOrder(ctx: QueryCtx, order: Doc<"work_orders">) {
-  const linkRows = await ctx.db
-    .query("work_order_links")
-    .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id))
-    .take(MAX_LINKS_PER_ORDER);
+  const linkRows: Doc<"work_order_links">[] = [];
+  for (const kind of KINDS_READ_FIRST_TO_LAST) {
+    const room = MAX_LINKS_PER_ORDER - linkRows.length;
+    if (room > 0) {
+      linkRows.push(
+        ...(await ctx.db
+          .query("work_order_links")
+          .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id).eq("kind", kind))
+          .take(room)),
+      );
+    }
+  }
   linkRows.sort((a, b) => a._creationTime - b._creationTime);
   return {
     ...order,

@@ -29,7 +29,9 @@ export type AdmissionContext = {
   receivedAt: number;
 };
 
-const MAX_KEY_CHARS = 512;
+// A key's parts are at most 256 characters (docs/contract.md section 3), and escaping
+// `%` and `:` (deliveryKey in ./source.ts) makes one character three at most.
+const MAX_KEY_CHARS = 3 * 256;
 const MAX_NAME_CHARS = 200;
 
 /** The format of the request's body, by its Content-Type, or 415. */
@@ -114,7 +116,10 @@ export async function verifyRequest(source: WebhookSource, request: Request, con
   const { contentType, format } = bodyFormat(source, request.headers);
   const headers = requiredHeaders(source, request.headers);
   source.checkHeaders(headers);
-  const read = await RequestBody.read(request, context.maxBodyBytes);
+  const read = await RequestBody.read(request, context.maxBodyBytes).catch((error: unknown) => {
+    // The stream failed while it was read: the sender closed the connection, or sent a broken body.
+    throw new Refused(400, `The body could not be read to its end (${error instanceof Error ? error.message : String(error)}); send it again.`);
+  });
   if (!read.ok) {
     throw new Refused(413, `${read.message} (WEBHOOK_MAX_BODY_BYTES).`);
   }

@@ -5,6 +5,8 @@ import { LIMITS } from "../limits";
 
 export const LINK_KINDS = ["github_issue", "pr", "commit"] as const;
 export const vLinkKind = literals(...LINK_KINDS);
+/** The kinds of link a webhook finds its orders by (rule 3): an issue's or pull request's URL. */
+export const vSelectableLinkKind = literals("github_issue", "pr");
 export type LinkKind = Infer<typeof vLinkKind>;
 
 const URL_PATH_SEGMENT: Record<Exclude<LinkKind, "commit">, string> = {

@@ -122,7 +122,7 @@ export const GITHUB_EVENTS = {
 
   push: githubEvent({
     payload: pushPayload,
-    ignored: ({ deleted, ref }) => (deleted === true ? `The push deletes ${ref}.` : undefined),
+    ignored: ({ deleted, ref }) => (deleted === true ? truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) : undefined),
     commands: ({ ref, commits, repository }, markers) => {
       const target = targetOf(repository.full_name, ref);
       return commits.map((commit) => ({
