@@ -43,11 +43,14 @@ export default defineSchema({
     .index("by_requestedBy_updatedAt", ["requestedBy", "updatedAt"]),
 
   // A failed work order retried from its Slack card: the order made to run it
-  // again (at most one per order). Written by model/orderActions.ts, never deleted.
+  // again (at most one per order), who clicked, and the delivery of the click
+  // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
+  // model/orderActions.ts, never deleted.
   work_order_retries: defineTable({
     workOrderId: v.id("work_orders"),
     retryId: v.id("work_orders"),
     requestedBy: v.string(),
+    delivery: v.optional(v.string()),
     createdAt: v.number(),
   }).index("by_workOrderId", ["workOrderId"]),
 
@@ -91,6 +94,8 @@ export default defineSchema({
   }).index("by_workOrderId_shard", ["workOrderId", "shard"]),
 
   // Every status a work order entered: `from` is null for the status it was created with.
+  // `delivery` names the delivery (`slack:<trigger_id>`) through which a person
+  // (the actor) asked for it, so that a replay of that delivery finds it done.
   work_order_status_changes: defineTable({
     workOrderId: v.id("work_orders"),
     from: v.union(vWorkOrderStatus, v.null()),
@@ -98,6 +103,7 @@ export default defineSchema({
     source: vStatusSource,
     reason: v.optional(v.string()),
     actor: v.string(),
+    delivery: v.optional(v.string()),
     changedAt: v.number(),
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 

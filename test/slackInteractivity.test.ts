@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
+import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
@@ -91,6 +91,15 @@ function buttonsOf(workOrderId: string): string[] {
 async function ordersAndHistory(t: Backend) {
   const { slack_outbox: _outbox, slack_lanes: _lanes, slack_outbox_counters: _counts, ...tables } = await domainTables(t);
   return tables;
+}
+
+/** An operator replays a delivery (`ingest:replay`) and it runs to the end; returns the delivery's row and its attempt history. */
+async function replayed(t: Backend, deliveryId: string) {
+  const id = deliveryId as Id<"webhook_deliveries">;
+  await t.mutation(internal.ingest.replay, { deliveryId: id });
+  await settle(t);
+  const delivery = (await storedDeliveries(t)).deliveries.find((row) => row._id === id)!;
+  return { delivery, attempts: (await t.query(internal.ingest.attempts, { deliveryId: id })).map((attempt) => attempt.outcome) };
 }
 
 async function sessionOrders(t: Backend, sessionId: Id<"chat_sessions">) {
@@ -198,6 +207,35 @@ describe("a click on Cancel", () => {
     expect(slack.ephemerals).toEqual([{ channel: CHANNEL, user: ALICE, threadTs: THREAD_TS, text: told }]);
   });
 
+  test("replayed by an operator after it worked: it finds the order canceled by that click, stays processed with what it touched, and nobody is told again", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const response = await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    const history = await statusHistory(t, workOrderId);
+    const before = (await storedDeliveries(t)).deliveries.find((row) => row._id === response.body.delivery)!;
+    expect(before).toMatchObject({ status: "processed", touchedCount: 1 });
+
+    const { delivery, attempts } = await replayed(t, response.body.delivery as string);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: before.touched, attempts: 1 });
+    expect(delivery.ignoredReason).toBeUndefined();
+    // The history of attempts only grows: the first run, the replay, the replayed run.
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
+    expect(await statusHistory(t, workOrderId)).toEqual(history);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("another click on Cancel of an order that click canceled (a new trigger_id) is still refused, and told", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    const second = await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    expect(slack.ephemerals.map((message) => message.text)).toEqual(["*SSO login* is already canceled."]);
+    expect((await storedDeliveries(t)).deliveries.find((row) => row._id === second.body.delivery)).toMatchObject({ status: "ignored" });
+  });
+
   test("naming no order (a value that is no id, or an order that is gone): the clicker is told it is not found", async () => {
     const t = newBackend();
     await aliceThreadWithOrder(t);
@@ -244,6 +282,45 @@ describe("a click on Retry", () => {
     expect(buttonsOf(retryId)).toEqual([`work_order.cancel=${retryId}`]);
     expect(cardOf(workOrderId).text).toBe(`Work order SSO login: failed, retried as ${retryId} · PR <https://github.com/acme/api/pull/12|acme/api#12>`);
     expect(buttonsOf(workOrderId)).toEqual([]);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("by the session's owner, of an order someone else requested: the copy keeps its requester, who can list and cancel it; the clicker is the retry's actor", async () => {
+    const t = newBackend();
+    const { sessionId } = await aliceThreadWithOrder(t);
+    const bobs = await asService(t).mutation(api.workOrders.create, {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt: "Bob's fix",
+      title: "Bob's fix",
+      requestedBy: slackUser(BOB),
+    });
+    await setStatus(t, bobs, "failed");
+    await postSlackForm(t, clickOn("work_order.retry", bobs));
+    await settle(t);
+
+    const retry = (await sessionOrders(t, sessionId)).find((order) => order.title === "Bob's fix" && order._id !== bobs)!;
+    expect(retry.requestedBy).toBe(slackUser(BOB));
+    expect(await statusHistory(t, retry._id)).toMatchObject([{ to: "submitted", source: "slack", actor: slackUser(ALICE) }]);
+    const [retryRow] = await t.run(async (ctx) => await ctx.db.query("work_order_retries").collect());
+    expect(retryRow).toMatchObject({ workOrderId: bobs, retryId: retry._id, requestedBy: slackUser(ALICE) });
+    expect((await postSlackForm(t, slashCommand("status", { user: BOB }))).body.text).toContain(retry._id);
+    expect((await postSlackForm(t, slashCommand(`cancel ${retry._id}`, { user: BOB }))).body.text).toBe("Canceled *Bob's fix*.");
+  });
+
+  test("replayed by an operator after it worked: it finds its retry, makes no second copy, stays processed, and nobody is told", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "failed");
+    const response = await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    await settle(t);
+    const orders = await sessionOrders(t, sessionId);
+    const before = (await storedDeliveries(t)).deliveries.find((row) => row._id === response.body.delivery)!;
+
+    const { delivery, attempts } = await replayed(t, response.body.delivery as string);
+    expect(await sessionOrders(t, sessionId)).toEqual(orders);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: before.touched });
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
     expect(slack.ephemerals).toEqual([]);
   });
 
@@ -383,6 +460,17 @@ describe("the slash command", () => {
     // The answer was the reply: nothing is posted for the person alone.
     expect(slack.ephemerals).toEqual([]);
     expect((await storedDeliveries(t)).deliveries.slice(-3).map((row) => row.status)).toEqual(["processed", "ignored", "ignored"]);
+  });
+
+  test("`cancel <id>` replayed by an operator after it worked stays processed with what it touched", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    expect(await postSlackForm(t, slashCommand(`cancel ${workOrderId}`))).toEqual(reply("Canceled *SSO login*."));
+    const [command] = (await storedDeliveries(t)).deliveries.filter((row) => row.event === "slash_command");
+    const { delivery, attempts } = await replayed(t, command._id);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: command.touched });
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
+    expect(slack.ephemerals).toEqual([]);
   });
 
   test.each(["help", "cancel", "status one two", "retry k57abc", "frobnicate now"])("%j gets the usage text, and is recorded as ignored", async (text) => {

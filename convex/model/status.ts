@@ -19,6 +19,8 @@ export type StatusChange = {
   actorKind: StatusActor;
   /** Who asked, as recorded in the history (`user:alice`, `github:<delivery>`, ...). */
   actor: string;
+  /** The delivery a person (the actor) asked through, when there is one: a replay of it finds this change. */
+  delivery?: string;
   reason?: string;
 };
 
@@ -60,7 +62,7 @@ export async function recordStatus(
   ctx: MutationCtx,
   workOrderId: Id<"work_orders">,
   from: WorkOrderStatus | null,
-  change: Pick<StatusChange, "to" | "source" | "actor" | "reason">,
+  change: Pick<StatusChange, "to" | "source" | "actor" | "delivery" | "reason">,
   changedAt: number,
 ) {
   await ctx.db.insert("work_order_status_changes", {
@@ -70,6 +72,7 @@ export async function recordStatus(
     source: change.source,
     reason: change.reason,
     actor: change.actor,
+    delivery: change.delivery,
     changedAt,
   });
   if (change.to === "submitted") {
