@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
@@ -5,6 +6,10 @@ import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
+import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
+import { renderCard } from "../src/slack/card";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
+import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
 import {
   ALICE,
@@ -473,6 +478,65 @@ describe("the slash command", () => {
     expect(slack.ephemerals).toEqual([]);
   });
 
+  test("`status` stays within one Slack message (3,900 characters, as sent) whatever the titles and links: ten orders of hostile titles and pull requests", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    const t = newBackend();
+    const sessionId = await newSession(t, slackUser(ALICE));
+    const ids = [];
+    for (let i = 0; i < 10; i += 1) {
+      const workOrderId = await asService(t).mutation(api.workOrders.create, {
+        sessionId, workflowType: "w", prompt: "p", title: `<!channel> ${"&".repeat(189)}`, requestedBy: slackUser(ALICE),
+      });
+      await asService(t).mutation(api.workOrderLinks.add, {
+        workOrderId, kind: "pr", value: `https://github.com/${"&".repeat(39)}/${"&".repeat(90)}/pull/${i + 1}`,
+      });
+      ids.push(workOrderId);
+    }
+    const { status, body } = await postSlackForm(t, slashCommand("status"));
+    const text = body.text as string;
+    expect(status).toBe(200);
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    expect(text).not.toContain("<!channel>");
+    // Every order is still there, with its status and id; only titles and links gave way.
+    for (const workOrderId of ids) {
+      expect(text).toContain(`:inbox_tray: Submitted · \`${workOrderId}\``);
+    }
+  });
+
+  test("`status`: links are dropped before titles are shortened", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    const t = newBackend();
+    const sessionId = await newSession(t, slackUser(ALICE));
+    // Ten lines of an 80-character title (160 escaped) and a linked pull request would be about 3,950 characters.
+    const title = (i: number) => `Order ${i} ${"& ".repeat(20)}${"x".repeat(80 - 48)}`;
+    for (let i = 0; i < 10; i += 1) {
+      const workOrderId = await asService(t).mutation(api.workOrders.create, { sessionId, workflowType: "w", prompt: "p", title: title(i), requestedBy: slackUser(ALICE) });
+      await asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: `https://github.com/acme/${"r".repeat(60)}/pull/${i + 1}` });
+    }
+    const text = (await postSlackForm(t, slashCommand("status"))).body.text as string;
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    const label = (i: number) => `acme/${"r".repeat(60)}#${i + 1}`;
+    // Every title whole; the lines that did not fit their share show their pull request by its label alone.
+    const shown = text.split("\n").slice(1).map((line, i) => {
+      const n = 9 - i;
+      expect(line).toContain(`• *${literalSlackText(title(n))}* · :inbox_tray: Submitted · PR `);
+      return line.includes(`PR ${label(n)}`) ? "label" : line.includes(`|${label(n)}>`) ? "link" : "neither";
+    });
+    expect(shown).toContain("label");
+    expect(shown).not.toContain("neither");
+  });
+
+  test("`status <id>` shows a title's `*`, `_`, `~` and backticks as written (lookalikes Slack does not format), and words' inner underscores as they are", async () => {
+    const t = newBackend();
+    const { sessionId } = await aliceThreadWithOrder(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "*Bold* _it_ ~gone~ `rm -rf` snake_case 2*3" });
+    expect(await postSlackForm(t, slashCommand(`status ${workOrderId}`))).toEqual(
+      reply(`*\u2217Bold\u2217 \u02CDit\u02CD \u223Cgone\u223C \u02CBrm -rf\u02CB snake_case 2*3* · :inbox_tray: Submitted · \`${workOrderId}\``),
+    );
+    await settle(t);
+    expect(cardOf(workOrderId).text).toBe("Work order \u2217Bold\u2217 \u02CDit\u02CD \u223Cgone\u223C \u02CBrm -rf\u02CB snake_case 2*3: submitted");
+  });
+
   test.each(["help", "cancel", "status one two", "retry k57abc", "frobnicate now"])("%j gets the usage text, and is recorded as ignored", async (text) => {
     const t = newBackend();
     const usage =
@@ -503,6 +567,67 @@ describe("the slash command", () => {
     expect(response).toEqual({ status: 503, body: { error: expect.stringMatching(/could not be recorded/) } });
     expect((await orderOf(t, workOrderId)).status).toBe("submitted");
     expect(await storedDeliveries(t)).toEqual({ deliveries: [], blobs: [] });
+  });
+});
+
+describe("what a person is told, for any titles, links and reasons", () => {
+  const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+  const hostile = (maxLength: number) =>
+    fc.oneof(
+      fc.string({ unit: fc.constantFrom("&", "<", ">", "|", "*", "_", "~", "`", "a", "é", "😀", " ", "\n"), maxLength, size: "max" }),
+      fc.string({ unit: "grapheme", maxLength, size: "max" }),
+    );
+  const url = fc.oneof(
+    fc.webUrl(),
+    hostile(2048).map((path) => `https://github.com/${path}`),
+    fc.tuple(hostile(900), hostile(900), fc.nat()).map(([owner, repo, n]) => `https://github.com/${owner}/${repo}/pull/${n}`),
+  );
+  // Ids as Convex makes them: what a list shows; a person may type anything after `status`.
+  const id = fc.stringMatching(/^[a-z0-9]{32}$/);
+  const line: fc.Arbitrary<OrderLine> = fc.record(
+    { workOrderId: id, title: hostile(200), status: fc.constantFrom(...WORK_ORDER_STATUSES), pullRequest: url, retriedAs: id },
+    { requiredKeys: ["workOrderId", "title", "status"] },
+  );
+  /** Every `<` opens a link this service made, so nothing a sender wrote mentions anyone (`<!channel>`) or links. */
+  const expectNoMarkupFromSender = (text: string) => {
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    expect(text.replace(/<https?:\/\/[^<>|]*\|[^<>]*>/g, "")).not.toMatch(/[<>]/);
+  };
+
+  test("`status` lists every order within one message; `status <id>` and every answer fit one too", () => {
+    console.info(`answers property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 10 }), hostile(5000), hostile(300), (orders, reason, typed) => {
+        const list = orderList(orders);
+        expectNoMarkupFromSender(list);
+        expect(list.split("\n• ")).toHaveLength(orders.length + 1);
+        orders.forEach((order) => expect(list).toContain(`\`${order.workOrderId}\``));
+        expectNoMarkupFromSender(orderLine({ ...orders[0], workOrderId: typed }));
+        for (const answer of [
+          ANSWERS.notFound(typed),
+          ANSWERS.notYours(orders[0].title, "retry"),
+          ANSWERS.notCanceled(orders[0].title, reason),
+          ANSWERS.notRetried(orders[0].title, reason),
+          ANSWERS.alreadyRetried(orders[0].title, typed),
+        ]) {
+          expectNoMarkupFromSender(answer);
+        }
+      }),
+      { seed: SEED, numRuns: 100, endOnFailure: true },
+    );
+  });
+
+  test("a title's formatting characters never reach Slack as formatting, in an answer or on a card", () => {
+    fc.assert(
+      fc.property(hostile(200), (title) => {
+        const shown = literalSlackText(title);
+        expect(shown).not.toMatch(/`|(?<![\p{L}\p{N}])[*_~]|[*_~](?![\p{L}\p{N}])/u);
+        expect(ANSWERS.canceled(title)).toBe(`Canceled *${literalSlackText(title.length > 80 ? `${[...title.slice(0, 79)].join("").replace(/[\uD800-\uDBFF]$/, "")}…` : title)}*.`);
+        const card = renderCard({ workOrderId: "k57abc", title, status: "running", pullRequests: [], morePullRequests: false });
+        expect(card.blocks[0]).toMatchObject({ type: "section", text: { text: expect.not.stringMatching(/`/) } });
+      }),
+      { seed: SEED, numRuns: 100, endOnFailure: true },
+    );
   });
 });
 
