@@ -146,10 +146,12 @@ export default defineSchema({
   }).index("by_workOrderId", ["workOrderId"]),
 
   // One row per request to make to Slack's Web API (a reply's part, a card's
-  // post or edit), written when the fact to show is written and sent in
-  // creation order per channel by outbox/send:sendNext. A reply carries its
-  // text; a card is rendered from its order when sent. Sent rows are purged
-  // after DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
+  // post or edit, an ephemeral answer), written when the fact to show is
+  // written and sent per channel by outbox/send:sendNext: replies and cards in
+  // creation order, ephemeral answers (seen by one person, outside the
+  // thread's order) as soon as they are due. A reply carries its text; a card
+  // is rendered from its order when sent. Sent rows are purged after
+  // DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
   slack_outbox: defineTable({
     team: v.string(),
     channel: v.string(),
@@ -167,7 +169,10 @@ export default defineSchema({
     error: v.optional(v.string()),
     finishedAt: v.optional(v.number()),
   })
-    .index("by_team_channel_status", ["team", "channel", "status"])
+    // A channel's rows by status, and its oldest queued reply or card (in creation order, by kind).
+    .index("by_team_channel_status_kind", ["team", "channel", "status", "request.kind"])
+    // A channel's queued ephemeral answers, the soonest due first.
+    .index("by_team_channel_kind_status_nextAttemptAt", ["team", "channel", "request.kind", "status", "nextAttemptAt"])
     .index("by_status_finishedAt", ["status", "finishedAt"]),
 
   // A channel's queue runner: the scheduled sendNext that works through the

@@ -570,6 +570,63 @@ describe("the slash command", () => {
   });
 });
 
+describe("ephemeral answers in the channel's queue", () => {
+  /** Moves the clock `ms` forward a step at a time, running each scheduled function when it is due (not all at the last one's time). */
+  async function runFor(t: Backend, ms: number) {
+    for (let step = 0; step < ms; step += 250) {
+      await vi.advanceTimersByTimeAsync(250);
+      await t.finishInProgressScheduledFunctions();
+    }
+  }
+
+  test("a refusal goes out a second or so after the click, though a card edit in the channel waits 30 minutes for its retry; the edit still follows", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    slack.answerNext({ status: 429, retryAfter: "1800" });
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    // The edit is refused for half an hour; the channel's runner waits for it.
+    await runFor(t, 5_000);
+    const edit = slack.calls.at(-1)!;
+    expect(edit).toMatchObject({ method: "chat.update", answer: { status: 429, retryAfter: "1800" } });
+
+    const clickedAt = Date.now();
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await runFor(t, 3_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", args: { user: CAROL } });
+    expect(slack.calls.at(-1)!.at - clickedAt).toBeLessThanOrEqual(2_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: submitted");
+
+    await settle(t);
+    const retried = slack.calls.at(-1)!;
+    expect(retried).toMatchObject({ method: "chat.update", answer: "ok" });
+    expect(retried.at - edit.at).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: running");
+    // Slack's pace per channel: never two requests within a second.
+    const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test("an ephemeral answer waiting for its own retry holds back no card edit", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    slack.answerNext({ status: 429, retryAfter: "600" });
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await runFor(t, 5_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: { status: 429, retryAfter: "600" } });
+
+    const changedAt = Date.now();
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    await runFor(t, 3_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.update", answer: "ok" });
+    expect(slack.calls.at(-1)!.at - changedAt).toBeLessThanOrEqual(2_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: running");
+
+    await settle(t);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: "ok" });
+    expect(slack.ephemerals.map((message) => message.user)).toEqual([CAROL]);
+  });
+});
+
 describe("what a person is told, for any titles, links and reasons", () => {
   const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
   const hostile = (maxLength: number) =>
