@@ -11,6 +11,7 @@ import { renderCard } from "../src/slack/card";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { FakeTemporal, TEMPORAL_URL } from "./temporal";
 import {
   ALICE,
   BOB,
@@ -247,6 +248,60 @@ describe("a click on Cancel", () => {
     await postSlackForm(t, clickOn("work_order.cancel", "not-an-order"));
     await settle(t);
     expect(slack.ephemerals.map((message) => message.text)).toEqual(["No work order `not-an-order` that you may see."]);
+  });
+});
+
+describe("Cancel stops the run, with Temporal", () => {
+  let temporal: FakeTemporal;
+  beforeEach(() => {
+    temporal = new FakeTemporal({ namespace: "default" });
+    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input instanceof Request ? input.url : input).startsWith(TEMPORAL_URL) ? temporal.fetch(input, init) : slack.fetch(input, init),
+    );
+    vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
+  });
+
+  /** The confirmation Slack shows before a click on Cancel is sent. */
+  const confirmation = (workOrderId: string) =>
+    ((cardOf(workOrderId).blocks ?? []) as { type: string; elements?: { confirm?: { text: { text: string } } }[] }[])
+      .flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : []))
+      .map((button) => button.confirm?.text.text);
+
+  test("a click on Cancel of a running order cancels it and asks Temporal to cancel its workflow, as the card's confirmation says", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "running");
+    temporal.executions.set(workOrderId, "RUNNING");
+    expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled, and its workflow is asked to stop."]);
+
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("canceled");
+    expect(temporal.cancelRequests).toEqual([workOrderId]);
+    expect(temporal.requests.at(-1)).toMatchObject({
+      body: { reason: `Jangar work order canceled by ${slackUser(ALICE)}: canceled from Slack` },
+    });
+    expect(temporal.executions.get(workOrderId)).toBe("CANCELED");
+  });
+
+  test("`cancel <id>` does the same; a refused click asks Temporal nothing", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "accepted");
+    temporal.executions.set(workOrderId, "RUNNING");
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await settle(t);
+    expect(temporal.cancelRequests).toEqual([]);
+    await postSlackForm(t, slashCommand(`cancel ${workOrderId}`));
+    await settle(t);
+    expect(temporal.cancelRequests).toEqual([workOrderId]);
+  });
+
+  test("without TEMPORAL_HTTP_URL the confirmation promises no more than the status", async () => {
+    vi.stubEnv("TEMPORAL_HTTP_URL", "");
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled."]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
-import { checkOptionalText } from "../../src/text";
+import { checkOptionalText, truncate } from "../../src/text";
 import {
   judgeTransition,
   type StatusActor,
@@ -9,7 +9,7 @@ import {
   type WorkOrderStatus,
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
-import { scheduleLaunch } from "./launch";
+import { scheduleCancel, scheduleLaunch } from "./launch";
 import { syncCard } from "./slackOutbox";
 
 export type StatusChange = {
@@ -54,9 +54,13 @@ export async function changeStatus(
   return { kind: "changed", status: change.to };
 }
 
+// A canceled order from these statuses may have a workflow running (a launch can reach Temporal unanswered): it is asked to stop.
+const MAY_RUN: ReadonlySet<WorkOrderStatus | null> = new Set(["submitted", "accepted", "running"]);
+
 /**
  * Records that an order entered a status (`from` is null for the status it
- * was created with), and launches it when that status is `submitted`.
+ * was created with); launches it when that status is `submitted`, and asks
+ * its workflow to cancel when it is `canceled` after it may have started.
  */
 export async function recordStatus(
   ctx: MutationCtx,
@@ -78,6 +82,15 @@ export async function recordStatus(
   if (change.to === "submitted") {
     await scheduleLaunch(ctx, workOrderId);
   }
+  // The reconciler cancels an order only when Temporal says its workflow was canceled.
+  if (change.to === "canceled" && MAY_RUN.has(from) && change.source !== "reconcile") {
+    await scheduleCancel(ctx, workOrderId, cancelReason(change));
+  }
+}
+
+/** Why a workflow is canceled, as Temporal records it: who canceled the order, and their reason. */
+export function cancelReason(change: Pick<StatusChange, "actor" | "reason">): string {
+  return truncate(`Jangar work order canceled by ${change.actor}${change.reason ? `: ${change.reason}` : ""}`, LIMITS.reasonChars);
 }
 
 /** A status change the reconciler (or the launcher) asks for, as the history records it. */

@@ -16,7 +16,7 @@ import {
 import { slackMessageId } from "../../src/sources/slack/events";
 import { truncate } from "../../src/text";
 import { LIMITS } from "../../src/limits";
-import { setting } from "../model/config";
+import { setting, temporalConfig } from "../model/config";
 import { transactionCost } from "../model/cost";
 import { recordOrigin } from "../model/messageOrigins";
 import { retryOf } from "../model/orderActions";
@@ -166,6 +166,7 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"sl
     pullRequests: pullRequests.slice(0, CARD_PULL_REQUESTS).map((link) => link.value),
     morePullRequests: pullRequests.length > CARD_PULL_REQUESTS,
     retriedAs: retry?.retryId,
+    cancelStopsWorkflow: temporalConfig() !== null,
   });
   return card.ts === undefined
     ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks, metadata } }

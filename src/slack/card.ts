@@ -13,6 +13,8 @@ export type CardView = {
   morePullRequests: boolean;
   /** The order made to run a failed one again from its card, once it exists. */
   retriedAs?: string;
+  /** Whether canceling asks the order's Temporal workflow to stop (the deployment talks to Temporal), as the confirmation says. */
+  cancelStopsWorkflow?: boolean;
 };
 
 type Mrkdwn = { type: "mrkdwn"; text: string };
@@ -110,7 +112,9 @@ function buttonsOf(view: CardView): CardButton[] {
       style: "danger",
       confirm: {
         title: plain("Cancel this work order?"),
-        text: plain(`${truncate(view.title, LABEL_CHARS)} stops and is marked canceled.`),
+        text: plain(
+          `${truncate(view.title, LABEL_CHARS)} is marked canceled${view.cancelStopsWorkflow === true ? ", and its workflow is asked to stop" : ""}.`,
+        ),
         confirm: plain("Cancel it"),
         deny: plain("Keep it"),
       },
