@@ -9,6 +9,7 @@ import { asService } from "./callers";
 import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
 import { renderCard } from "../src/slack/card";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
+import { truncate } from "../src/text";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
 import { FakeTemporal, TEMPORAL_URL } from "./temporal";
@@ -734,7 +735,7 @@ describe("what a person is told, for any titles, links and reasons", () => {
       fc.property(hostile(200), (title) => {
         const shown = literalSlackText(title);
         expect(shown).not.toMatch(/`|(?<![\p{L}\p{N}])[*_~]|[*_~](?![\p{L}\p{N}])/u);
-        expect(ANSWERS.canceled(title)).toBe(`Canceled *${literalSlackText(title.length > 80 ? `${[...title.slice(0, 79)].join("").replace(/[\uD800-\uDBFF]$/, "")}…` : title)}*.`);
+        expect(ANSWERS.canceled(title)).toBe(`Canceled *${literalSlackText(truncate(title, 80))}*.`);
         const card = renderCard({ workOrderId: "k57abc", title, status: "running", pullRequests: [], morePullRequests: false });
         expect(card.blocks[0]).toMatchObject({ type: "section", text: { text: expect.not.stringMatching(/`/) } });
       }),
