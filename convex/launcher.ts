@@ -2,19 +2,20 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Id } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
-import { startWorkflow } from "../src/temporal/client";
+import { cancelWorkflow, startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
 import { truncate } from "../src/text";
-import { launchConfig } from "./model/config";
-import { launchInputOf, checkWorkflowType } from "./model/launch";
-import { byReconciler, changeStatus } from "./model/status";
+import { launchConfig, temporalConfig } from "./model/config";
+import { checkWorkflowType, launchInputOf, scheduleCancel } from "./model/launch";
+import { byReconciler, cancelReason, changeStatus } from "./model/status";
 
 /*
  * Launching submitted orders on Temporal (docs/contract.md section 5): at
  * once when an order becomes submitted (`launch`), and again from the
  * reconciler's `launch` chain for orders still submitted later
  * (`launchEach`). Each order's launch stands alone: one that throws is
- * logged and the others go on.
+ * logged and the others go on. And stopping them: a canceled order's
+ * workflow is asked to cancel (`cancelRun`).
  */
 
 /**
@@ -110,7 +111,12 @@ export const launch = internalAction({
   },
 });
 
-/** Records what the launch of a submitted order came to; an order that moved on meanwhile keeps its status. */
+/**
+ * Records what the launch of a submitted order came to; an order that moved
+ * on meanwhile keeps its status. One canceled while its workflow was being
+ * started has the workflow just started asked to cancel: the request made
+ * when it was canceled may have reached Temporal before the start.
+ */
 export const markLaunched = internalMutation({
   args: { workOrderId: v.id("work_orders"), to: v.union(v.literal("accepted"), v.literal("failed")), reason: v.string() },
   returns: v.null(),
@@ -119,6 +125,63 @@ export const markLaunched = internalMutation({
     if (order !== null && order.status === "submitted") {
       await changeStatus(ctx, order, byReconciler(to, truncate(reason, LIMITS.reasonChars)));
     }
+    if (order !== null && order.status === "canceled" && to === "accepted") {
+      // Canceled is final: the order's last change is the one that canceled it.
+      const last = await ctx.db
+        .query("work_order_status_changes")
+        .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", workOrderId))
+        .order("desc")
+        .first();
+      await scheduleCancel(ctx, workOrderId, last === null ? "Jangar work order canceled" : cancelReason(last));
+    }
     return null;
+  },
+});
+
+// After attempt n the next waits CANCEL_RETRY_DELAYS_MS[n - 1]; after the last, the request is given up, with an error log.
+const CANCEL_RETRY_DELAYS_MS = [30_000, 2 * 60_000, 10 * 60_000, 60 * 60_000, 6 * 60 * 60_000] as const;
+
+/**
+ * Asks Temporal to cancel a canceled order's workflow. A workflow Temporal
+ * does not know or whose run has closed has nothing to cancel; Temporal
+ * unable to take the request now (unreachable, slow, 401, 403, an unknown
+ * namespace, 429, 5xx) is asked again with backoff, over about seven hours.
+ * The order's status never changes here. Operators can ask again by hand:
+ * `npx convex run launcher:cancelRun '{"workOrderId": "...", "reason": "..."}'`.
+ */
+export const cancelRun = internalAction({
+  args: { workOrderId: v.id("work_orders"), reason: v.string(), attempt: v.optional(v.number()) },
+  returns: v.null(),
+  handler: async (ctx, { workOrderId, reason, attempt = 1 }) => {
+    const config = temporalConfig();
+    if (config === null) {
+      console.warn(`cancel: work order ${workOrderId}: TEMPORAL_HTTP_URL is not set; its workflow is not asked to cancel.`);
+      return null;
+    }
+    const asked = await cancelWorkflow(config, { workflowId: workOrderId, reason, requestId: `cancel-${workOrderId}` });
+    switch (asked.kind) {
+      case "requested":
+        console.log(`cancel: work order ${workOrderId}: its workflow is asked to cancel.`);
+        return null;
+      case "gone":
+        console.log(`cancel: work order ${workOrderId}: no run to cancel (${asked.reason}).`);
+        return null;
+      case "refused":
+        console.error(`cancel: work order ${workOrderId}: ${asked.reason}`);
+        return null;
+      case "failed": {
+        const delay = CANCEL_RETRY_DELAYS_MS[attempt - 1];
+        if (delay === undefined) {
+          console.error(`cancel: work order ${workOrderId}: gave up after ${attempt} attempts, its workflow may still run: ${asked.reason}`);
+          return null;
+        }
+        console.warn(`cancel: work order ${workOrderId}: asked again in ${delay / 1000} s: ${asked.reason}`);
+        await ctx.scheduler.runAfter(delay, internal.launcher.cancelRun, { workOrderId, reason, attempt: attempt + 1 });
+        return null;
+      }
+      default:
+        asked satisfies never;
+        return null;
+    }
   },
 });

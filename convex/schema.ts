@@ -44,11 +44,14 @@ export default defineSchema({
     .index("by_requestedBy_updatedAt", ["requestedBy", "updatedAt"]),
 
   // A failed work order retried from its Slack card: the order made to run it
-  // again (at most one per order). Written by model/orderActions.ts, never deleted.
+  // again (at most one per order), who clicked, and the delivery of the click
+  // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
+  // model/orderActions.ts, never deleted.
   work_order_retries: defineTable({
     workOrderId: v.id("work_orders"),
     retryId: v.id("work_orders"),
     requestedBy: v.string(),
+    delivery: v.optional(v.string()),
     createdAt: v.number(),
   }).index("by_workOrderId", ["workOrderId"]),
 
@@ -121,6 +124,8 @@ export default defineSchema({
   }).index("by_workOrderId_shard", ["workOrderId", "shard"]),
 
   // Every status a work order entered: `from` is null for the status it was created with.
+  // `delivery` names the delivery (`slack:<trigger_id>`) through which a person
+  // (the actor) asked for it, so that a replay of that delivery finds it done.
   work_order_status_changes: defineTable({
     workOrderId: v.id("work_orders"),
     from: v.union(vWorkOrderStatus, v.null()),
@@ -128,6 +133,7 @@ export default defineSchema({
     source: vStatusSource,
     reason: v.optional(v.string()),
     actor: v.string(),
+    delivery: v.optional(v.string()),
     changedAt: v.number(),
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
@@ -170,10 +176,12 @@ export default defineSchema({
   }).index("by_workOrderId", ["workOrderId"]),
 
   // One row per request to make to Slack's Web API (a reply's part, a card's
-  // post or edit), written when the fact to show is written and sent in
-  // creation order per channel by outbox/send:sendNext. A reply carries its
-  // text; a card is rendered from its order when sent. Sent rows are purged
-  // after DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
+  // post or edit, an ephemeral answer), written when the fact to show is
+  // written and sent per channel by outbox/send:sendNext: replies and cards in
+  // creation order, ephemeral answers (seen by one person, outside the
+  // thread's order) as soon as they are due. A reply carries its text; a card
+  // is rendered from its order when sent. Sent rows are purged after
+  // DELIVERY_RETENTION_DAYS; failed ones stay until replayed.
   slack_outbox: defineTable({
     team: v.string(),
     channel: v.string(),
@@ -191,7 +199,10 @@ export default defineSchema({
     error: v.optional(v.string()),
     finishedAt: v.optional(v.number()),
   })
-    .index("by_team_channel_status", ["team", "channel", "status"])
+    // A channel's rows by status, and its oldest queued reply or card (in creation order, by kind).
+    .index("by_team_channel_status_kind", ["team", "channel", "status", "request.kind"])
+    // A channel's queued ephemeral answers, the soonest due first.
+    .index("by_team_channel_kind_status_nextAttemptAt", ["team", "channel", "request.kind", "status", "nextAttemptAt"])
     .index("by_status_finishedAt", ["status", "finishedAt"]),
 
   // A channel's queue runner: the scheduled sendNext that works through the

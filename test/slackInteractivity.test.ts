@@ -1,11 +1,18 @@
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
+import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
+import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
+import { renderCard } from "../src/slack/card";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
+import { truncate } from "../src/text";
+import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { FakeTemporal, TEMPORAL_URL } from "./temporal";
 import {
   ALICE,
   BOB,
@@ -91,6 +98,15 @@ function buttonsOf(workOrderId: string): string[] {
 async function ordersAndHistory(t: Backend) {
   const { slack_outbox: _outbox, slack_lanes: _lanes, slack_outbox_counters: _counts, ...tables } = await domainTables(t);
   return tables;
+}
+
+/** An operator replays a delivery (`ingest:replay`) and it runs to the end; returns the delivery's row and its attempt history. */
+async function replayed(t: Backend, deliveryId: string) {
+  const id = deliveryId as Id<"webhook_deliveries">;
+  await t.mutation(internal.ingest.replay, { deliveryId: id });
+  await settle(t);
+  const delivery = (await storedDeliveries(t)).deliveries.find((row) => row._id === id)!;
+  return { delivery, attempts: (await t.query(internal.ingest.attempts, { deliveryId: id })).map((attempt) => attempt.outcome) };
 }
 
 async function sessionOrders(t: Backend, sessionId: Id<"chat_sessions">) {
@@ -198,12 +214,95 @@ describe("a click on Cancel", () => {
     expect(slack.ephemerals).toEqual([{ channel: CHANNEL, user: ALICE, threadTs: THREAD_TS, text: told }]);
   });
 
+  test("replayed by an operator after it worked: it finds the order canceled by that click, stays processed with what it touched, and nobody is told again", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    const response = await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    const history = await statusHistory(t, workOrderId);
+    const before = (await storedDeliveries(t)).deliveries.find((row) => row._id === response.body.delivery)!;
+    expect(before).toMatchObject({ status: "processed", touchedCount: 1 });
+
+    const { delivery, attempts } = await replayed(t, response.body.delivery as string);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: before.touched, attempts: 1 });
+    expect(delivery.ignoredReason).toBeUndefined();
+    // The history of attempts only grows: the first run, the replay, the replayed run.
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
+    expect(await statusHistory(t, workOrderId)).toEqual(history);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("another click on Cancel of an order that click canceled (a new trigger_id) is still refused, and told", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    const second = await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    expect(slack.ephemerals.map((message) => message.text)).toEqual(["*SSO login* is already canceled."]);
+    expect((await storedDeliveries(t)).deliveries.find((row) => row._id === second.body.delivery)).toMatchObject({ status: "ignored" });
+  });
+
   test("naming no order (a value that is no id, or an order that is gone): the clicker is told it is not found", async () => {
     const t = newBackend();
     await aliceThreadWithOrder(t);
     await postSlackForm(t, clickOn("work_order.cancel", "not-an-order"));
     await settle(t);
     expect(slack.ephemerals.map((message) => message.text)).toEqual(["No work order `not-an-order` that you may see."]);
+  });
+});
+
+describe("Cancel stops the run, with Temporal", () => {
+  let temporal: FakeTemporal;
+  beforeEach(() => {
+    temporal = new FakeTemporal({ namespace: "default" });
+    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
+      String(input instanceof Request ? input.url : input).startsWith(TEMPORAL_URL) ? temporal.fetch(input, init) : slack.fetch(input, init),
+    );
+    vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
+  });
+
+  /** The confirmation Slack shows before a click on Cancel is sent. */
+  const confirmation = (workOrderId: string) =>
+    ((cardOf(workOrderId).blocks ?? []) as { type: string; elements?: { confirm?: { text: { text: string } } }[] }[])
+      .flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : []))
+      .map((button) => button.confirm?.text.text);
+
+  test("a click on Cancel of a running order cancels it and asks Temporal to cancel its workflow, as the card's confirmation says", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "running");
+    temporal.executions.set(workOrderId, "RUNNING");
+    expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled, and its workflow is asked to stop."]);
+
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t);
+    expect((await orderOf(t, workOrderId)).status).toBe("canceled");
+    expect(temporal.cancelRequests).toEqual([workOrderId]);
+    expect(temporal.requests.at(-1)).toMatchObject({
+      body: { reason: `Jangar work order canceled by ${slackUser(ALICE)}: canceled from Slack` },
+    });
+    expect(temporal.executions.get(workOrderId)).toBe("CANCELED");
+  });
+
+  test("`cancel <id>` does the same; a refused click asks Temporal nothing", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "accepted");
+    temporal.executions.set(workOrderId, "RUNNING");
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await settle(t);
+    expect(temporal.cancelRequests).toEqual([]);
+    await postSlackForm(t, slashCommand(`cancel ${workOrderId}`));
+    await settle(t);
+    expect(temporal.cancelRequests).toEqual([workOrderId]);
+  });
+
+  test("without TEMPORAL_HTTP_URL the confirmation promises no more than the status", async () => {
+    vi.stubEnv("TEMPORAL_HTTP_URL", "");
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled."]);
   });
 });
 
@@ -244,6 +343,45 @@ describe("a click on Retry", () => {
     expect(buttonsOf(retryId)).toEqual([`work_order.cancel=${retryId}`]);
     expect(cardOf(workOrderId).text).toBe(`Work order SSO login: failed, retried as ${retryId} · PR <https://github.com/acme/api/pull/12|acme/api#12>`);
     expect(buttonsOf(workOrderId)).toEqual([]);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("by the session's owner, of an order someone else requested: the copy keeps its requester, who can list and cancel it; the clicker is the retry's actor", async () => {
+    const t = newBackend();
+    const { sessionId } = await aliceThreadWithOrder(t);
+    const bobs = await asService(t).mutation(api.workOrders.create, {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt: "Bob's fix",
+      title: "Bob's fix",
+      requestedBy: slackUser(BOB),
+    });
+    await setStatus(t, bobs, "failed");
+    await postSlackForm(t, clickOn("work_order.retry", bobs));
+    await settle(t);
+
+    const retry = (await sessionOrders(t, sessionId)).find((order) => order.title === "Bob's fix" && order._id !== bobs)!;
+    expect(retry.requestedBy).toBe(slackUser(BOB));
+    expect(await statusHistory(t, retry._id)).toMatchObject([{ to: "submitted", source: "slack", actor: slackUser(ALICE) }]);
+    const [retryRow] = await t.run(async (ctx) => await ctx.db.query("work_order_retries").collect());
+    expect(retryRow).toMatchObject({ workOrderId: bobs, retryId: retry._id, requestedBy: slackUser(ALICE) });
+    expect((await postSlackForm(t, slashCommand("status", { user: BOB }))).body.text).toContain(retry._id);
+    expect((await postSlackForm(t, slashCommand(`cancel ${retry._id}`, { user: BOB }))).body.text).toBe("Canceled *Bob's fix*.");
+  });
+
+  test("replayed by an operator after it worked: it finds its retry, makes no second copy, stays processed, and nobody is told", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    await setStatus(t, workOrderId, "failed");
+    const response = await postSlackForm(t, clickOn("work_order.retry", workOrderId));
+    await settle(t);
+    const orders = await sessionOrders(t, sessionId);
+    const before = (await storedDeliveries(t)).deliveries.find((row) => row._id === response.body.delivery)!;
+
+    const { delivery, attempts } = await replayed(t, response.body.delivery as string);
+    expect(await sessionOrders(t, sessionId)).toEqual(orders);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: before.touched });
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
     expect(slack.ephemerals).toEqual([]);
   });
 
@@ -385,6 +523,76 @@ describe("the slash command", () => {
     expect((await storedDeliveries(t)).deliveries.slice(-3).map((row) => row.status)).toEqual(["processed", "ignored", "ignored"]);
   });
 
+  test("`cancel <id>` replayed by an operator after it worked stays processed with what it touched", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    expect(await postSlackForm(t, slashCommand(`cancel ${workOrderId}`))).toEqual(reply("Canceled *SSO login*."));
+    const [command] = (await storedDeliveries(t)).deliveries.filter((row) => row.event === "slash_command");
+    const { delivery, attempts } = await replayed(t, command._id);
+    expect(delivery).toMatchObject({ status: "processed", touchedCount: 1, touched: command.touched });
+    expect(attempts).toEqual(["processed", "replayed", "processed"]);
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("`status` stays within one Slack message (3,900 characters, as sent) whatever the titles and links: ten orders of hostile titles and pull requests", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    const t = newBackend();
+    const sessionId = await newSession(t, slackUser(ALICE));
+    const ids = [];
+    for (let i = 0; i < 10; i += 1) {
+      const workOrderId = await asService(t).mutation(api.workOrders.create, {
+        sessionId, workflowType: "w", prompt: "p", title: `<!channel> ${"&".repeat(189)}`, requestedBy: slackUser(ALICE),
+      });
+      await asService(t).mutation(api.workOrderLinks.add, {
+        workOrderId, kind: "pr", value: `https://github.com/${"&".repeat(39)}/${"&".repeat(90)}/pull/${i + 1}`,
+      });
+      ids.push(workOrderId);
+    }
+    const { status, body } = await postSlackForm(t, slashCommand("status"));
+    const text = body.text as string;
+    expect(status).toBe(200);
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    expect(text).not.toContain("<!channel>");
+    // Every order is still there, with its status and id; only titles and links gave way.
+    for (const workOrderId of ids) {
+      expect(text).toContain(`:inbox_tray: Submitted · \`${workOrderId}\``);
+    }
+  });
+
+  test("`status`: links are dropped before titles are shortened", async () => {
+    vi.stubEnv("SLACK_BOT_TOKEN", undefined);
+    const t = newBackend();
+    const sessionId = await newSession(t, slackUser(ALICE));
+    // Ten lines of an 80-character title (160 escaped) and a linked pull request would be about 3,950 characters.
+    const title = (i: number) => `Order ${i} ${"& ".repeat(20)}${"x".repeat(80 - 48)}`;
+    for (let i = 0; i < 10; i += 1) {
+      const workOrderId = await asService(t).mutation(api.workOrders.create, { sessionId, workflowType: "w", prompt: "p", title: title(i), requestedBy: slackUser(ALICE) });
+      await asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: `https://github.com/acme/${"r".repeat(60)}/pull/${i + 1}` });
+    }
+    const text = (await postSlackForm(t, slashCommand("status"))).body.text as string;
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    const label = (i: number) => `acme/${"r".repeat(60)}#${i + 1}`;
+    // Every title whole; the lines that did not fit their share show their pull request by its label alone.
+    const shown = text.split("\n").slice(1).map((line, i) => {
+      const n = 9 - i;
+      expect(line).toContain(`• *${literalSlackText(title(n))}* · :inbox_tray: Submitted · PR `);
+      return line.includes(`PR ${label(n)}`) ? "label" : line.includes(`|${label(n)}>`) ? "link" : "neither";
+    });
+    expect(shown).toContain("label");
+    expect(shown).not.toContain("neither");
+  });
+
+  test("`status <id>` shows a title's `*`, `_`, `~` and backticks as written (lookalikes Slack does not format), and words' inner underscores as they are", async () => {
+    const t = newBackend();
+    const { sessionId } = await aliceThreadWithOrder(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "*Bold* _it_ ~gone~ `rm -rf` snake_case 2*3" });
+    expect(await postSlackForm(t, slashCommand(`status ${workOrderId}`))).toEqual(
+      reply(`*\u2217Bold\u2217 \u02CDit\u02CD \u223Cgone\u223C \u02CBrm -rf\u02CB snake_case 2*3* · :inbox_tray: Submitted · \`${workOrderId}\``),
+    );
+    await settle(t);
+    expect(cardOf(workOrderId).text).toBe("Work order \u2217Bold\u2217 \u02CDit\u02CD \u223Cgone\u223C \u02CBrm -rf\u02CB snake_case 2*3: submitted");
+  });
+
   test.each(["help", "cancel", "status one two", "retry k57abc", "frobnicate now"])("%j gets the usage text, and is recorded as ignored", async (text) => {
     const t = newBackend();
     const usage =
@@ -415,6 +623,124 @@ describe("the slash command", () => {
     expect(response).toEqual({ status: 503, body: { error: expect.stringMatching(/could not be recorded/) } });
     expect((await orderOf(t, workOrderId)).status).toBe("submitted");
     expect(await storedDeliveries(t)).toEqual({ deliveries: [], blobs: [] });
+  });
+});
+
+describe("ephemeral answers in the channel's queue", () => {
+  /** Moves the clock `ms` forward a step at a time, running each scheduled function when it is due (not all at the last one's time). */
+  async function runFor(t: Backend, ms: number) {
+    for (let step = 0; step < ms; step += 250) {
+      await vi.advanceTimersByTimeAsync(250);
+      await t.finishInProgressScheduledFunctions();
+    }
+  }
+
+  test("a refusal goes out a second or so after the click, though a card edit in the channel waits 30 minutes for its retry; the edit still follows", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    slack.answerNext({ status: 429, retryAfter: "1800" });
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    // The edit is refused for half an hour; the channel's runner waits for it.
+    await runFor(t, 5_000);
+    const edit = slack.calls.at(-1)!;
+    expect(edit).toMatchObject({ method: "chat.update", answer: { status: 429, retryAfter: "1800" } });
+
+    const clickedAt = Date.now();
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await runFor(t, 3_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", args: { user: CAROL } });
+    expect(slack.calls.at(-1)!.at - clickedAt).toBeLessThanOrEqual(2_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: submitted");
+
+    await settle(t);
+    const retried = slack.calls.at(-1)!;
+    expect(retried).toMatchObject({ method: "chat.update", answer: "ok" });
+    expect(retried.at - edit.at).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: running");
+    // Slack's pace per channel: never two requests within a second.
+    const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(1_000);
+  });
+
+  test("an ephemeral answer waiting for its own retry holds back no card edit", async () => {
+    const t = newBackend();
+    const { workOrderId } = await aliceThreadWithOrder(t);
+    slack.answerNext({ status: 429, retryAfter: "600" });
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    await runFor(t, 5_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: { status: 429, retryAfter: "600" } });
+
+    const changedAt = Date.now();
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    await runFor(t, 3_000);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.update", answer: "ok" });
+    expect(slack.calls.at(-1)!.at - changedAt).toBeLessThanOrEqual(2_000);
+    expect(cardOf(workOrderId).text).toBe("Work order SSO login: running");
+
+    await settle(t);
+    expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: "ok" });
+    expect(slack.ephemerals.map((message) => message.user)).toEqual([CAROL]);
+  });
+});
+
+describe("what a person is told, for any titles, links and reasons", () => {
+  const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+  const hostile = (maxLength: number) =>
+    fc.oneof(
+      fc.string({ unit: fc.constantFrom("&", "<", ">", "|", "*", "_", "~", "`", "a", "é", "😀", " ", "\n"), maxLength, size: "max" }),
+      fc.string({ unit: "grapheme", maxLength, size: "max" }),
+    );
+  const url = fc.oneof(
+    fc.webUrl(),
+    hostile(2048).map((path) => `https://github.com/${path}`),
+    fc.tuple(hostile(900), hostile(900), fc.nat()).map(([owner, repo, n]) => `https://github.com/${owner}/${repo}/pull/${n}`),
+  );
+  // Ids as Convex makes them: what a list shows; a person may type anything after `status`.
+  const id = fc.stringMatching(/^[a-z0-9]{32}$/);
+  const line: fc.Arbitrary<OrderLine> = fc.record(
+    { workOrderId: id, title: hostile(200), status: fc.constantFrom(...WORK_ORDER_STATUSES), pullRequest: url, retriedAs: id },
+    { requiredKeys: ["workOrderId", "title", "status"] },
+  );
+  /** Every `<` opens a link this service made, so nothing a sender wrote mentions anyone (`<!channel>`) or links. */
+  const expectNoMarkupFromSender = (text: string) => {
+    expect(text.length).toBeLessThanOrEqual(SLACK_MESSAGE_CHARS);
+    expect(text.replace(/<https?:\/\/[^<>|]*\|[^<>]*>/g, "")).not.toMatch(/[<>]/);
+  };
+
+  test("`status` lists every order within one message; `status <id>` and every answer fit one too", () => {
+    console.info(`answers property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
+    fc.assert(
+      fc.property(fc.array(line, { minLength: 1, maxLength: 10 }), hostile(5000), hostile(300), (orders, reason, typed) => {
+        const list = orderList(orders);
+        expectNoMarkupFromSender(list);
+        expect(list.split("\n• ")).toHaveLength(orders.length + 1);
+        orders.forEach((order) => expect(list).toContain(`\`${order.workOrderId}\``));
+        expectNoMarkupFromSender(orderLine({ ...orders[0], workOrderId: typed }));
+        for (const answer of [
+          ANSWERS.notFound(typed),
+          ANSWERS.notYours(orders[0].title, "retry"),
+          ANSWERS.notCanceled(orders[0].title, reason),
+          ANSWERS.notRetried(orders[0].title, reason),
+          ANSWERS.alreadyRetried(orders[0].title, typed),
+        ]) {
+          expectNoMarkupFromSender(answer);
+        }
+      }),
+      { seed: SEED, numRuns: 100, endOnFailure: true },
+    );
+  });
+
+  test("a title's formatting characters never reach Slack as formatting, in an answer or on a card", () => {
+    fc.assert(
+      fc.property(hostile(200), (title) => {
+        const shown = literalSlackText(title);
+        expect(shown).not.toMatch(/`|(?<![\p{L}\p{N}])[*_~]|[*_~](?![\p{L}\p{N}])/u);
+        expect(ANSWERS.canceled(title)).toBe(`Canceled *${literalSlackText(truncate(title, 80))}*.`);
+        const card = renderCard({ workOrderId: "k57abc", title, status: "running", pullRequests: [], morePullRequests: false });
+        expect(card.blocks[0]).toMatchObject({ type: "section", text: { text: expect.not.stringMatching(/`/) } });
+      }),
+      { seed: SEED, numRuns: 100, endOnFailure: true },
+    );
   });
 });
 

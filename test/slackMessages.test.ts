@@ -97,7 +97,7 @@ describe("the work-order card", () => {
               style: "danger",
               confirm: {
                 title: { type: "plain_text", text: "Cancel this work order?" },
-                text: { type: "plain_text", text: "Fix <login> & SSO stops and is marked canceled." },
+                text: { type: "plain_text", text: "Fix <login> & SSO is marked canceled." },
                 confirm: { type: "plain_text", text: "Cancel it" },
                 deny: { type: "plain_text", text: "Keep it" },
               },

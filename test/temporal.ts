@@ -3,7 +3,9 @@ import type { ExecutionStatus } from "../src/temporal/client";
 
 export const TEMPORAL_URL = "http://temporal.test:7243";
 
-type Recorded = { method: string; path: string; headers: Headers; body: unknown };
+type Recorded = { method: string; path: string; headers: Headers; body: unknown; at: number };
+
+const CLOSED: ReadonlySet<ExecutionStatus> = new Set(["COMPLETED", "FAILED", "CANCELED", "TERMINATED", "TIMED_OUT"]);
 
 /** Answers the fake gives instead of the normal one, each as the real frontend (or a proxy before it) spells it. */
 export type FakeTemporalMode =
@@ -26,6 +28,8 @@ export type FakeTemporalMode =
  * A fake of Temporal's HTTP API, to stand in for `fetch`. It checks each
  * request's method, path and headers the way the real frontend routes them,
  * and answers as told: an execution's status, 404, 500, a hang, bad JSON.
+ * A cancel request (`POST .../workflows/{id}/cancel`) is honoured at once:
+ * the running execution becomes CANCELED.
  */
 export class FakeTemporal {
   readonly requests: Recorded[] = [];
@@ -36,6 +40,8 @@ export class FakeTemporal {
   delayMs = 0;
   /** The run id a start answers with. */
   runIdOf = (workflowId: string) => `run-of-${workflowId}`;
+  /** Called when a start request arrives, before it is answered: what else happens meanwhile. */
+  onStart?: (workflowId: string) => Promise<void>;
 
   constructor(readonly expected: { namespace: string; apiKey?: string }) {}
 
@@ -44,14 +50,15 @@ export class FakeTemporal {
     const headers = new Headers(init?.headers);
     const method = init?.method ?? "GET";
     const body = typeof init?.body === "string" ? (JSON.parse(init.body) as unknown) : undefined;
-    this.requests.push({ method, path: url.pathname, headers, body });
+    this.requests.push({ method, path: url.pathname, headers, body, at: Date.now() });
 
     expect(url.origin).toBe(TEMPORAL_URL);
     expect(headers.get("authorization")).toBe(this.expected.apiKey ? `Bearer ${this.expected.apiKey}` : null);
-    const match = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)$/.exec(url.pathname);
+    const match = /^\/api\/v1\/namespaces\/([^/]+)\/workflows\/([^/]+)(\/cancel)?$/.exec(url.pathname);
     expect(match, `path ${url.pathname}`).not.toBeNull();
     expect(decodeURIComponent(match![1])).toBe(this.expected.namespace);
     const workflowId = decodeURIComponent(match![2]);
+    const cancel = match![3] !== undefined;
     if (this.delayMs > 0) {
       await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     }
@@ -86,6 +93,9 @@ export class FakeTemporal {
       case "normal":
         break;
     }
+    if (cancel) {
+      return this.cancel(method, headers, workflowId, body);
+    }
     if (method === "GET") {
       const status = this.executions.get(workflowId);
       return status === undefined
@@ -100,12 +110,41 @@ export class FakeTemporal {
           });
     }
     expect(method).toBe("POST");
+    await this.onStart?.(workflowId);
     if (this.executions.has(workflowId)) {
       return Response.json({ code: 6, message: "Workflow execution already started" }, { status: 409 });
     }
     this.executions.set(workflowId, "RUNNING");
     return Response.json({ runId: this.runIdOf(workflowId), started: true });
   };
+
+  /** RequestCancelWorkflowExecution as the frontend routes it: POST, JSON, the workflow in the body as in the path. */
+  private cancel(method: string, headers: Headers, workflowId: string, body: unknown): Response {
+    expect(method).toBe("POST");
+    expect(headers.get("content-type")).toBe("application/json");
+    expect(headers.get("temporal-namespace")).toBe(this.expected.namespace);
+    expect(body).toEqual({
+      namespace: this.expected.namespace,
+      workflowExecution: { workflowId },
+      identity: expect.any(String),
+      requestId: expect.any(String),
+      reason: expect.any(String),
+    });
+    const status = this.executions.get(workflowId);
+    if (status === undefined) {
+      return Response.json({ code: 5, message: `workflow not found for ID: ${workflowId}` }, { status: 404 });
+    }
+    if (CLOSED.has(status)) {
+      return Response.json({ code: 5, message: "workflow execution already completed" }, { status: 404 });
+    }
+    this.executions.set(workflowId, "CANCELED");
+    return Response.json({});
+  }
+
+  /** The cancel requests received, by workflow id, in order. */
+  get cancelRequests(): string[] {
+    return this.requests.filter((request) => request.path.endsWith("/cancel")).map((request) => decodeURIComponent(request.path.split("/").at(-2)!));
+  }
 
   /** The one argument of a start request, decoded from its json/plain payload. */
   static startInput(body: unknown): unknown {

@@ -6,7 +6,7 @@ import { accept, reject, type Check } from "../../src/check";
 import { LIMITS } from "../../src/limits";
 import { utf8Length } from "../../src/text";
 import type { WorkOrderArg } from "./args";
-import { allowedWorkflowTypes, launchConfig } from "./config";
+import { allowedWorkflowTypes, launchConfig, temporalConfig } from "./config";
 import { valueOf } from "./errors";
 import type { WorkOrderTarget } from "./targets";
 
@@ -123,5 +123,17 @@ export async function checkLaunchInputWith(
 export async function scheduleLaunch(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
   if (launchConfig() !== null) {
     await ctx.scheduler.runAfter(0, internal.launcher.launch, { workOrderId });
+  }
+}
+
+/**
+ * A canceled order's workflow is asked to cancel, when this deployment talks
+ * to Temporal (TEMPORAL_HTTP_URL set): by a scheduled action, retried while
+ * Temporal cannot take it (convex/launcher.ts, cancelRun). The order's
+ * status is not touched: it is canceled already.
+ */
+export async function scheduleCancel(ctx: MutationCtx, workOrderId: Id<"work_orders">, reason: string) {
+  if (temporalConfig() !== null) {
+    await ctx.scheduler.runAfter(0, internal.launcher.cancelRun, { workOrderId, reason });
   }
 }

@@ -19,7 +19,8 @@ import { createWorkOrder } from "./workOrders";
 /** How many orders `status` lists. */
 const LISTED = 10;
 
-type Acting = { ctx: MutationCtx; applied: Applied };
+/** A delivery's commands being applied: `origin.actor` names the delivery (`slack:<trigger_id>`). */
+type Acting = { ctx: MutationCtx; applied: Applied; origin: { actor: string } };
 type CommandOf<T extends Command["type"]> = Extract<Command, { type: T }>;
 
 /** The order a failed one was retried as, if it was. */
@@ -62,26 +63,50 @@ function notTheirs(by: Person, order: Doc<"work_orders">, verb: "cancel" | "retr
   return by.answer.via === "reply" ? ANSWERS.notFound(order._id) : ANSWERS.notYours(order.title, verb);
 }
 
+/**
+ * The change to canceled that this delivery made, when the order's last
+ * change is it (canceled is final, so nothing comes after): what a replay
+ * of the delivery finds.
+ */
+async function cancelMadeBy(ctx: QueryCtx, workOrderId: Id<"work_orders">, delivery: string) {
+  const last = await ctx.db
+    .query("work_order_status_changes")
+    .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", workOrderId))
+    .order("desc")
+    .first();
+  return last !== null && last.to === "canceled" && last.delivery === delivery ? last : null;
+}
+
+/** The order was canceled by this delivery: recorded on it as a change, and answered (a slash command) as done. */
+function canceled(acting: Acting, by: Person, order: Doc<"work_orders">, from: string) {
+  acting.applied.touch("work_orders", order._id, `status ${from} -> canceled by ${by.userId}`);
+  // A click is answered by its card, edited; a slash command by its reply.
+  if (by.answer.via === "reply") acting.applied.tell(ANSWERS.canceled(order.title));
+}
+
 async function cancel(acting: Acting, { workOrderId, by }: CommandOf<"cancelWorkOrder">) {
   const found = await orderFor(acting.ctx, by, workOrderId);
   if (found === null) return await refuse(acting, by, ANSWERS.notFound(workOrderId));
   const { order, mayAct } = found;
   if (!mayAct) return await refuse(acting, by, notTheirs(by, order, "cancel"));
+  const delivery = acting.origin.actor;
   const outcome = await changeStatus(acting.ctx, order, {
     to: "canceled",
     source: "slack",
     actorKind: "user",
     actor: by.userId,
+    delivery,
     reason: "canceled from Slack",
   });
   switch (outcome.kind) {
     case "changed":
-      acting.applied.touch("work_orders", order._id, `status ${order.status} -> canceled by ${by.userId}`);
-      // A click is answered by its card, edited; a slash command by its reply.
-      if (by.answer.via === "reply") acting.applied.tell(ANSWERS.canceled(order.title));
-      return;
-    case "unchanged":
+      return canceled(acting, by, order, order.status);
+    case "unchanged": {
+      // A replay of the delivery that canceled it finds its own change: done, not refused, nobody told again.
+      const own = await cancelMadeBy(acting.ctx, order._id, delivery);
+      if (own !== null) return canceled(acting, by, order, own.from ?? "created");
       return await refuse(acting, by, ANSWERS.alreadyCanceled(order.title));
+    }
     case "refused":
       return await refuse(acting, by, ANSWERS.notCanceled(order.title, outcome.message));
     default:
@@ -90,13 +115,15 @@ async function cancel(acting: Acting, { workOrderId, by }: CommandOf<"cancelWork
 }
 
 async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOrder">) {
-  const { ctx, applied } = acting;
+  const { ctx } = acting;
   const found = await orderFor(ctx, by, workOrderId);
   if (found === null) return await refuse(acting, by, ANSWERS.notFound(workOrderId));
   const { order, session, mayAct } = found;
   if (!mayAct) return await refuse(acting, by, notTheirs(by, order, "retry"));
   if (order.status !== "failed") return await refuse(acting, by, ANSWERS.notFailed(order.title, order.status));
   const earlier = await retryOf(ctx, order._id);
+  // A replay of the delivery that retried it finds its own retry: done, not refused, nobody told again.
+  if (earlier !== null && earlier.delivery === acting.origin.actor) return retried(acting, by, order, earlier.retryId);
   if (earlier !== null) return await refuse(acting, by, ANSWERS.alreadyRetried(order.title, earlier.retryId));
   const { args, target } = await argsAndTarget(ctx, order._id);
   // Checked before anything is written, as workOrders:create checks them. Ids of one
@@ -104,18 +131,30 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
   const launchable = [checkWorkflowType(order.workflowType), checkLaunchInput(launchInput(order._id, order.prompt, args, target))];
   const problem = launchable.find((check) => !check.ok);
   if (problem !== undefined && !problem.ok) return await refuse(acting, by, ANSWERS.notRetried(order.title, problem.message));
-  const { workflowType, prompt, title } = order;
+  // The copy is the same order run again: its requester stays; the clicker is the retry's actor.
+  const { workflowType, prompt, title, requestedBy } = order;
   const retryId = await createWorkOrder(
     ctx,
     session,
-    { workflowType, prompt, title, status: "submitted", requestedBy: by.userId, args, target },
+    { workflowType, prompt, title, status: "submitted", requestedBy, args, target },
     { source: "slack", actor: by.userId },
   );
-  await ctx.db.insert("work_order_retries", { workOrderId: order._id, retryId, requestedBy: by.userId, createdAt: Date.now() });
+  await ctx.db.insert("work_order_retries", {
+    workOrderId: order._id,
+    retryId,
+    requestedBy: by.userId,
+    delivery: acting.origin.actor,
+    createdAt: Date.now(),
+  });
   // The failed order's card now says it was retried, and offers Retry no more.
   await syncCard(ctx, order);
-  applied.touch("work_orders", retryId, `retry of ${order._id} by ${by.userId}`);
-  if (by.answer.via === "reply") applied.tell(ANSWERS.retried(order.title, retryId));
+  retried(acting, by, order, retryId);
+}
+
+/** The order was retried by this delivery: recorded on it, and answered (a slash command) as done. */
+function retried(acting: Acting, by: Person, order: Doc<"work_orders">, retryId: Id<"work_orders">) {
+  acting.applied.touch("work_orders", retryId, `retry of ${order._id} by ${by.userId}`);
+  if (by.answer.via === "reply") acting.applied.tell(ANSWERS.retried(order.title, retryId));
 }
 
 /** An order as an answer shows it: its first pull request, and what it was retried as. */

@@ -66,6 +66,9 @@ export async function laneOf(ctx: QueryCtx, { team, channel }: Channel) {
     .unique();
 }
 
+/** Slack allows about one message per second per channel: a channel's requests are this far apart. */
+export const CHANNEL_SPACING_MS = 1000;
+
 /** Whether the lane's runner is still to run or running (Convex's record of the scheduled function says so). */
 export async function laneIsRunning(ctx: QueryCtx, lane: Doc<"slack_lanes">): Promise<boolean> {
   return (await liveRun(ctx, lane.runner)) !== null;
@@ -80,11 +83,20 @@ export async function scheduleLane(ctx: MutationCtx, lane: Doc<"slack_lanes">, d
 /**
  * Makes sure the channel's runner will reach rows just queued: a runner
  * still to run or running does (it stops only in a transaction that sees no
- * row left), otherwise one is started.
+ * row left), otherwise one is started. A runner waiting further off (for a
+ * row's retry) is brought forward to a second from now, since the new row
+ * may not have to wait for that one (an ephemeral answer never does); it
+ * was scheduled by a run at least a second after the channel's last
+ * request, so Slack's pace holds.
  */
 export async function wakeLane(ctx: MutationCtx, channel: Channel) {
   const lane = await laneOf(ctx, channel);
-  if (lane !== null && (await laneIsRunning(ctx, lane))) {
+  const run = lane === null ? null : await liveRun(ctx, lane.runner);
+  if (lane !== null && run !== null) {
+    if (run.state.kind === "pending" && (lane.runAt ?? 0) > Date.now() + CHANNEL_SPACING_MS) {
+      await ctx.scheduler.cancel(run._id);
+      await scheduleLane(ctx, lane, CHANNEL_SPACING_MS);
+    }
     return;
   }
   const laneId = lane?._id ?? (await ctx.db.insert("slack_lanes", { team: channel.team, channel: channel.channel }));
@@ -129,7 +141,11 @@ export async function queueReply(
   );
 }
 
-/** Queues a message only `user` sees, in a channel and thread (mrkdwn, escaped by its author). */
+/**
+ * Queues a message only `user` sees, in a channel and thread (mrkdwn, escaped
+ * by its author): it is not part of the thread's visible order, so it goes
+ * out as soon as the channel's pace allows, behind no other row's retry.
+ */
 export async function queueEphemeral(ctx: MutationCtx, thread: SlackThread, user: string, text: string) {
   if (!slackPostingEnabled()) {
     return null;

@@ -1,7 +1,7 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
-import { checkOptionalText } from "../../src/text";
+import { checkOptionalText, truncate } from "../../src/text";
 import {
   isTerminal,
   judgeTransition,
@@ -9,16 +9,19 @@ import {
   type WorkOrderStatus,
 } from "../../src/workOrders/status";
 import { valueOf } from "./errors";
-import { scheduleLaunch } from "./launch";
+import { scheduleCancel, scheduleLaunch } from "./launch";
 import { dropFromLiveIndex } from "./liveOrders";
 import { syncCard } from "./slackOutbox";
 
 /**
  * A change as the history records it (`actor`: who asked, `user:alice`,
- * `github:<delivery>`, ...) and who may make it: a service, webhooks and the
- * reconciler move any status; a user only submits or cancels.
+ * `github:<delivery>`, ...; `delivery`: the delivery a person asked through,
+ * by which a replay of it finds this change) and who may make it: a service,
+ * webhooks and the reconciler move any status; a user only submits or cancels.
  */
-export type StatusChange = Pick<Doc<"work_order_status_changes">, "to" | "source" | "actor" | "reason"> & { actorKind: StatusActor };
+export type StatusChange = Pick<Doc<"work_order_status_changes">, "to" | "source" | "actor" | "delivery" | "reason"> & {
+  actorKind: StatusActor;
+};
 
 export type StatusOutcome =
   | { kind: "changed" | "unchanged"; status: WorkOrderStatus }
@@ -54,15 +57,19 @@ export async function changeStatus(
   return { kind: "changed", status: change.to };
 }
 
+// A canceled order from these statuses may have a workflow running (a launch can reach Temporal unanswered): it is asked to stop.
+const MAY_RUN: ReadonlySet<WorkOrderStatus | null> = new Set(["submitted", "accepted", "running"]);
+
 /**
  * Records that an order entered a status (`from` is null for the status it
- * was created with), and launches it when that status is `submitted`.
+ * was created with); launches it when that status is `submitted`, and asks
+ * its workflow to cancel when it is `canceled` after it may have started.
  */
 export async function recordStatus(
   ctx: MutationCtx,
   workOrderId: Id<"work_orders">,
   from: WorkOrderStatus | null,
-  change: Pick<StatusChange, "to" | "source" | "actor" | "reason">,
+  change: Pick<StatusChange, "to" | "source" | "actor" | "delivery" | "reason">,
   changedAt: number,
 ) {
   await ctx.db.insert("work_order_status_changes", {
@@ -72,11 +79,21 @@ export async function recordStatus(
     source: change.source,
     reason: change.reason,
     actor: change.actor,
+    delivery: change.delivery,
     changedAt,
   });
   if (change.to === "submitted") {
     await scheduleLaunch(ctx, workOrderId);
   }
+  // The reconciler cancels an order only when Temporal says its workflow was canceled.
+  if (change.to === "canceled" && MAY_RUN.has(from) && change.source !== "reconcile") {
+    await scheduleCancel(ctx, workOrderId, cancelReason(change));
+  }
+}
+
+/** Why a workflow is canceled, as Temporal records it: who canceled the order, and their reason. */
+export function cancelReason(change: Pick<StatusChange, "actor" | "reason">): string {
+  return truncate(`Jangar work order canceled by ${change.actor}${change.reason ? `: ${change.reason}` : ""}`, LIMITS.reasonChars);
 }
 
 /** A status change the reconciler (or the launcher) asks for, as the history records it. */

@@ -16,25 +16,26 @@ import {
 import { slackMessageId } from "../../src/sources/slack/events";
 import { truncate } from "../../src/text";
 import { LIMITS } from "../../src/limits";
-import { setting } from "../model/config";
+import { setting, temporalConfig } from "../model/config";
 import { transactionCost } from "../model/cost";
 import { recordOrigin } from "../model/messageOrigins";
 import { retryOf } from "../model/orderActions";
-import { cardOf, cardRowRequeued, laneOf, scheduleLane, updateOutboxRow } from "../model/slackOutbox";
+import { CHANNEL_SPACING_MS, cardOf, cardRowRequeued, laneOf, scheduleLane, updateOutboxRow } from "../model/slackOutbox";
 import { vSlackAnswer, vSlackCall } from "../model/slackValidators";
 
 /*
  * Sending the Slack outbox (docs/contract.md section 4, outbound). Each
  * channel has one runner at a time (slack_lanes): a chain of sendNext runs,
- * each claiming the channel's oldest queued row, making its one request,
- * recording the answer and scheduling the next, a second later. A row that
- * must wait (Slack's Retry-After, backoff) holds its channel back, so posts
- * go out in the order they were made; a row Slack refuses for good ends
- * failed and the channel goes on.
+ * each claiming the channel's next row, making its one request, recording
+ * the answer and scheduling the next, a second later. A reply or card that
+ * must wait (Slack's Retry-After, backoff) holds the channel's replies and
+ * cards back, so posts go out in the order they were made; an ephemeral
+ * answer, seen by one person outside that order, goes out when due, and
+ * neither waits for the other. A row Slack refuses for good ends failed and
+ * the channel goes on.
  */
 
-// Slack allows about one message per second per channel.
-const SPACING_MS = 1000;
+const SPACING_MS = CHANNEL_SPACING_MS;
 const TIMEOUT_MS = 10_000;
 // After attempt n (1-based) the next one waits RETRY_DELAYS_MS[n - 1] (or Slack's Retry-After); then the row fails.
 const RETRY_DELAYS_MS = [5_000, 30_000, 2 * 60_000, 10 * 60_000, 30 * 60_000] as const;
@@ -47,12 +48,51 @@ async function logCost(ctx: MutationCtx, step: string) {
   }
 }
 
-/** The lane's oldest row in `status`. */
-async function oldestRow(ctx: MutationCtx, lane: Doc<"slack_lanes">, status: "queued" | "sending") {
+/** The lane's row being sent, if a run left one. */
+async function rowBeingSent(ctx: MutationCtx, lane: Doc<"slack_lanes">) {
   return await ctx.db
     .query("slack_outbox")
-    .withIndex("by_team_channel_status", (q) => q.eq("team", lane.team).eq("channel", lane.channel).eq("status", status))
+    .withIndex("by_team_channel_status_kind", (q) => q.eq("team", lane.team).eq("channel", lane.channel).eq("status", "sending"))
     .first();
+}
+
+/** The lane's oldest queued row of a kind that shows in the thread. */
+async function oldestQueued(ctx: MutationCtx, lane: Doc<"slack_lanes">, kind: "reply" | "card") {
+  return await ctx.db
+    .query("slack_outbox")
+    .withIndex("by_team_channel_status_kind", (q) =>
+      q.eq("team", lane.team).eq("channel", lane.channel).eq("status", "queued").eq("request.kind", kind),
+    )
+    .first();
+}
+
+/** The lane's queued ephemeral answer due soonest. */
+async function soonestEphemeral(ctx: MutationCtx, lane: Doc<"slack_lanes">) {
+  return await ctx.db
+    .query("slack_outbox")
+    .withIndex("by_team_channel_kind_status_nextAttemptAt", (q) =>
+      q.eq("team", lane.team).eq("channel", lane.channel).eq("request.kind", "ephemeral").eq("status", "queued"),
+    )
+    .first();
+}
+
+const dueAt = (row: Doc<"slack_outbox">) => row.nextAttemptAt ?? 0;
+
+/**
+ * The row the lane sends next: of the oldest queued reply or card (the
+ * thread's order: while it waits, the others behind it wait too) and the
+ * ephemeral answer due soonest, the one that is due, the older if both are;
+ * else when the first of them is due; null when nothing is queued.
+ */
+async function nextRow(ctx: MutationCtx, lane: Doc<"slack_lanes">, now: number): Promise<{ row: Doc<"slack_outbox"> } | { wakeAt: number } | null> {
+  const [reply, card] = [await oldestQueued(ctx, lane, "reply"), await oldestQueued(ctx, lane, "card")];
+  const visible = reply === null || (card !== null && card._creationTime < reply._creationTime) ? card : reply;
+  const heads = [visible, await soonestEphemeral(ctx, lane)].filter((row) => row !== null);
+  if (heads.length === 0) {
+    return null;
+  }
+  const [due] = heads.filter((row) => dueAt(row) <= now).sort((a, b) => a._creationTime - b._creationTime);
+  return due === undefined ? { wakeAt: Math.min(...heads.map(dueAt)) } : { row: due };
 }
 
 /**
@@ -126,6 +166,7 @@ async function callFor(ctx: MutationCtx, row: Doc<"slack_outbox">, card: Doc<"sl
     pullRequests: pullRequests.slice(0, CARD_PULL_REQUESTS).map((link) => link.value),
     morePullRequests: pullRequests.length > CARD_PULL_REQUESTS,
     retriedAs: retry?.retryId,
+    cancelStopsWorkflow: temporalConfig() !== null,
   });
   return card.ts === undefined
     ? { method: "chat.postMessage", args: { channel: row.channel, thread_ts: row.threadTs, text, blocks, metadata } }
@@ -154,23 +195,24 @@ export const claimNext = internalMutation({
       return null;
     }
     // The lane has one runner, so a row still being sent was left by a run that died waiting for Slack.
-    const orphan = await oldestRow(ctx, lane, "sending");
+    const orphan = await rowBeingSent(ctx, lane);
     if (orphan !== null) {
       await retryOrFail(ctx, orphan, {
         error: "The run sending it ended before Slack's answer was recorded; Slack may have received it.",
         uncertain: true,
       });
     }
-    const row = await oldestRow(ctx, lane, "queued");
-    if (row === null) {
+    const now = Date.now();
+    const next = await nextRow(ctx, lane, now);
+    if (next === null) {
       await ctx.db.patch("slack_lanes", lane._id, { runner: undefined, runAt: undefined });
       return null;
     }
-    const now = Date.now();
-    if (row.nextAttemptAt !== undefined && row.nextAttemptAt > now) {
-      await scheduleLane(ctx, lane, row.nextAttemptAt - now);
+    if ("wakeAt" in next) {
+      await scheduleLane(ctx, lane, next.wakeAt - now);
       return null;
     }
+    const { row } = next;
     const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
     if (card?.queued === row._id) {
       // Changes from now on need a request of their own: this one is rendered now.

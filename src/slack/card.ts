@@ -1,6 +1,6 @@
 import { truncate } from "../text";
 import { isTerminal, type WorkOrderStatus } from "../workOrders/status";
-import { escapeSlackText, SLACK_MESSAGE_CHARS } from "./text";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "./text";
 
 /** What a work order's card shows: read from the order when the card is sent, so it is always the latest. */
 export type CardView = {
@@ -13,6 +13,8 @@ export type CardView = {
   morePullRequests: boolean;
   /** The order made to run a failed one again from its card, once it exists. */
   retriedAs?: string;
+  /** Whether canceling asks the order's Temporal workflow to stop (the deployment talks to Temporal), as the confirmation says. */
+  cancelStopsWorkflow?: boolean;
 };
 
 type Mrkdwn = { type: "mrkdwn"; text: string };
@@ -68,7 +70,7 @@ export const STATUS_LABELS: Record<WorkOrderStatus, string> = {
 };
 
 /** `acme/api#12` for a GitHub pull request, `host/owner/repo#12` elsewhere. */
-function pullRequestLabel(url: string): string {
+export function pullRequestLabel(url: string): string {
   const match = /^https:\/\/([^/]+)\/([^/]+)\/([^/]+)\/pull\/(\d+)$/.exec(url);
   if (match === null) {
     return truncate(url, LABEL_CHARS);
@@ -77,10 +79,10 @@ function pullRequestLabel(url: string): string {
   return truncate(`${host === "github.com" ? "" : `${host}/`}${owner}/${repo}#${number}`, LABEL_CHARS);
 }
 
-/** A link in Slack's mrkdwn: the URL may not hold `|` or `>`, and `&` is escaped as everywhere. */
+/** A link in Slack's mrkdwn: the URL may not hold `|` or `>`, and `&` is escaped as everywhere; the label shows literally. */
 function slackLink(url: string, label: string): string {
   const href = url.replaceAll("&", "&amp;").replaceAll("|", "%7C").replaceAll("<", "%3C").replaceAll(">", "%3E");
-  return `<${href}|${escapeSlackText(label)}>`;
+  return `<${href}|${literalSlackText(label)}>`;
 }
 
 /**
@@ -91,7 +93,7 @@ function slackLink(url: string, label: string): string {
 export function pullRequestText(prefix: string, url: string, maxChars: number): string {
   const label = pullRequestLabel(url);
   const linked = `${prefix}${slackLink(url, label)}`;
-  return linked.length <= maxChars ? linked : `${prefix}${escapeSlackText(label)}`;
+  return linked.length <= maxChars ? linked : `${prefix}${literalSlackText(label)}`;
 }
 
 const plain = (text: string): PlainText => ({ type: "plain_text", text });
@@ -110,7 +112,9 @@ function buttonsOf(view: CardView): CardButton[] {
       style: "danger",
       confirm: {
         title: plain("Cancel this work order?"),
-        text: plain(`${truncate(view.title, LABEL_CHARS)} stops and is marked canceled.`),
+        text: plain(
+          `${truncate(view.title, LABEL_CHARS)} is marked canceled${view.cancelStopsWorkflow === true ? ", and its workflow is asked to stop" : ""}.`,
+        ),
         confirm: plain("Cancel it"),
         deny: plain("Keep it"),
       },
@@ -123,17 +127,17 @@ function buttonsOf(view: CardView): CardButton[] {
 }
 
 export function renderCard(view: CardView): RenderedCard {
-  const title = escapeSlackText(truncate(view.title, TITLE_CHARS));
+  const title = literalSlackText(truncate(view.title, TITLE_CHARS));
   const status = STATUS_LABELS[view.status];
   const pullRequests = view.pullRequests.slice(0, CARD_PULL_REQUESTS);
   const more = view.morePullRequests ? " (and more)" : "";
-  const retried = view.retriedAs === undefined ? "" : `, retried as ${escapeSlackText(truncate(view.retriedAs, LABEL_CHARS))}`;
+  const retried = view.retriedAs === undefined ? "" : `, retried as ${literalSlackText(truncate(view.retriedAs, LABEL_CHARS))}`;
   const fallback = (linked: boolean) =>
     [
       `Work order ${title}: ${view.status}${retried}`,
       ...pullRequests.map(
         (url, i) =>
-          `${linked ? pullRequestText("PR ", url, BLOCK_TEXT_CHARS) : `PR ${escapeSlackText(pullRequestLabel(url))}`}${i === pullRequests.length - 1 ? more : ""}`,
+          `${linked ? pullRequestText("PR ", url, BLOCK_TEXT_CHARS) : `PR ${literalSlackText(pullRequestLabel(url))}`}${i === pullRequests.length - 1 ? more : ""}`,
       ),
     ].join(" · ");
   // The notification text stays within one Slack message; past it, pull requests are shown by label.
@@ -150,9 +154,9 @@ export function renderCard(view: CardView): RenderedCard {
         {
           type: "mrkdwn",
           text: [
-            `Work order \`${escapeSlackText(truncate(view.workOrderId, LABEL_CHARS))}\``,
+            `Work order \`${literalSlackText(truncate(view.workOrderId, LABEL_CHARS))}\``,
             ...(view.morePullRequests ? [`more pull requests than the ${CARD_PULL_REQUESTS} shown`] : []),
-            ...(view.retriedAs === undefined ? [] : [`:repeat: retried as \`${escapeSlackText(truncate(view.retriedAs, LABEL_CHARS))}\``]),
+            ...(view.retriedAs === undefined ? [] : [`:repeat: retried as \`${literalSlackText(truncate(view.retriedAs, LABEL_CHARS))}\``]),
           ].join(" · "),
         },
       ],

@@ -1,9 +1,10 @@
 import { truncate } from "../text";
 
 /**
- * A small typed client for the two calls of Temporal's HTTP API this service
- * makes (docs/contract.md section 5). It runs wherever `fetch` does: Convex's
- * default runtime, Node, tests with a stubbed fetch.
+ * A small typed client for the three calls of Temporal's HTTP API this
+ * service makes (docs/contract.md section 5): describe, start and cancel a
+ * workflow. It runs wherever `fetch` does: Convex's default runtime, Node,
+ * tests with a stubbed fetch.
  */
 
 export type TemporalConfig = {
@@ -39,6 +40,24 @@ export type Started =
   | { kind: "refused"; reason: string }
   /** Temporal could not take it now (unreachable, slow, auth, namespace, rate limit, 5xx): try again later. */
   | { kind: "failed"; reason: string };
+
+export type CancelRequested =
+  /** Temporal recorded the request (or had one already): the workflow is asked to stop. */
+  | { kind: "requested" }
+  /** There is no run to cancel: Temporal does not know the workflow, or its run has already closed. */
+  | { kind: "gone"; reason: string }
+  /** Temporal refused this request as it is: sending it again cannot succeed. */
+  | { kind: "refused"; reason: string }
+  /** Temporal could not take it now (unreachable, slow, auth, namespace, rate limit, 5xx): try again later. */
+  | { kind: "failed"; reason: string };
+
+export type CancelRequest = {
+  workflowId: string;
+  /** Shown in the workflow's history as why it was canceled. */
+  reason: string;
+  /** Makes a repeated request a no-op at Temporal. */
+  requestId: string;
+};
 
 export type StartRequest = {
   workflowId: string;
@@ -106,6 +125,15 @@ function failureReason(error: unknown, config: TemporalConfig): string {
   return `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`;
 }
 
+/**
+ * NotFound (404) about the workflow itself. It is also Temporal's answer for
+ * an unknown namespace, and a proxy's for a wrong path: those point at the
+ * deployment, not at the workflow.
+ */
+function isWorkflowNotFound(answer: { status: number; text: string }): boolean {
+  return answer.status === 404 && /workflow[^"]*not found|not found[^"]*workflow/i.test(answer.text);
+}
+
 /** `GET /api/v1/namespaces/{ns}/workflows/{workflowId}`: the execution's status. */
 export async function describeWorkflow(
   config: TemporalConfig,
@@ -118,9 +146,7 @@ export async function describeWorkflow(
   } catch (error) {
     return { kind: "unavailable", reason: failureReason(error, config) };
   }
-  // NotFound is also Temporal's answer for an unknown namespace, and a proxy's
-  // for a wrong path: only a workflow that is not found fails the order.
-  if (answer.status === 404 && /workflow[^"]*not found|not found[^"]*workflow/i.test(answer.text)) {
+  if (isWorkflowNotFound(answer)) {
     return { kind: "notFound" };
   }
   if (answer.status !== 200) {
@@ -211,4 +237,46 @@ export async function startWorkflow(
   } catch {
     return { kind: "failed", reason: "Temporal's answer is not JSON." };
   }
+}
+
+/**
+ * `POST /api/v1/namespaces/{ns}/workflows/{workflowId}/cancel`: asks the
+ * workflow's current run to cancel (Temporal's RequestCancelWorkflowExecution;
+ * the workflow sees the request and stops as it is written to). A workflow
+ * Temporal does not know, or whose run has closed ("workflow execution
+ * already completed", also a 404), has nothing to cancel.
+ */
+export async function cancelWorkflow(
+  config: TemporalConfig,
+  request: CancelRequest,
+  fetchImpl: typeof fetch = fetch,
+): Promise<CancelRequested> {
+  const body = {
+    namespace: config.namespace,
+    workflowExecution: { workflowId: request.workflowId },
+    identity: "jangar-persistence",
+    requestId: request.requestId,
+    reason: request.reason,
+  };
+  let answer: { status: number; text: string };
+  try {
+    answer = await call(
+      config,
+      `${workflowUrl(config, request.workflowId)}/cancel`,
+      { method: "POST", body: JSON.stringify(body) },
+      fetchImpl,
+    );
+  } catch (error) {
+    return { kind: "failed", reason: failureReason(error, config) };
+  }
+  if (answer.status === 200) {
+    return { kind: "requested" };
+  }
+  if (isWorkflowNotFound(answer) || (answer.status === 404 && /already completed/i.test(answer.text))) {
+    return { kind: "gone", reason: truncate(grpcMessage(answer.text), 200) };
+  }
+  if (isRequestRefused(answer)) {
+    return { kind: "refused", reason: `Temporal refused the cancel request (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
+  }
+  return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
 }
