@@ -1,3 +1,4 @@
+import { accept, reject, type Check } from "../check";
 import { truncate } from "../text";
 
 /**
@@ -105,24 +106,29 @@ function headersFor(config: TemporalConfig): Record<string, string> {
   };
 }
 
-/** fetch, abandoned after the configured timeout. */
-async function call(config: TemporalConfig, url: string, init: RequestInit, fetchImpl: typeof fetch) {
+type Answer = { status: number; text: string };
+
+/** fetch, abandoned after the configured timeout: Temporal's answer, or why none came. */
+async function call(config: TemporalConfig, url: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Check<Answer>> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), config.timeoutMs);
   try {
     const response = await fetchImpl(url, { ...init, headers: headersFor(config), signal: controller.signal });
-    const text = await response.text();
-    return { status: response.status, text };
+    return accept({ status: response.status, text: await response.text() });
+  } catch (error) {
+    return reject(
+      error instanceof Error && error.name === "AbortError"
+        ? `Temporal did not answer within ${config.timeoutMs} ms.`
+        : `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     clearTimeout(timer);
   }
 }
 
-function failureReason(error: unknown, config: TemporalConfig): string {
-  if (error instanceof Error && error.name === "AbortError") {
-    return `Temporal did not answer within ${config.timeoutMs} ms.`;
-  }
-  return `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`;
+/** POSTs a JSON body to Temporal. */
+function post(config: TemporalConfig, url: string, body: object, fetchImpl: typeof fetch): Promise<Check<Answer>> {
+  return call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
 }
 
 /**
@@ -130,7 +136,7 @@ function failureReason(error: unknown, config: TemporalConfig): string {
  * an unknown namespace, and a proxy's for a wrong path: those point at the
  * deployment, not at the workflow.
  */
-function isWorkflowNotFound(answer: { status: number; text: string }): boolean {
+function isWorkflowNotFound(answer: Answer): boolean {
   return answer.status === 404 && /workflow[^"]*not found|not found[^"]*workflow/i.test(answer.text);
 }
 
@@ -140,12 +146,11 @@ export async function describeWorkflow(
   workflowId: string,
   fetchImpl: typeof fetch = fetch,
 ): Promise<Described> {
-  let answer: { status: number; text: string };
-  try {
-    answer = await call(config, workflowUrl(config, workflowId), { method: "GET" }, fetchImpl);
-  } catch (error) {
-    return { kind: "unavailable", reason: failureReason(error, config) };
+  const answered = await call(config, workflowUrl(config, workflowId), { method: "GET" }, fetchImpl);
+  if (!answered.ok) {
+    return { kind: "unavailable", reason: answered.message };
   }
+  const answer = answered.value;
   if (isWorkflowNotFound(answer)) {
     return { kind: "notFound" };
   }
@@ -188,7 +193,7 @@ const INVALID_ARGUMENT = 3;
  * its limits). Anything else, a bare 400 from a proxy included, points at
  * the deployment and is retried.
  */
-function isRequestRefused(answer: { status: number; text: string }): boolean {
+function isRequestRefused(answer: Answer): boolean {
   return answer.status === 413 || (answer.status === 400 && grpcError(answer.text).code === INVALID_ARGUMENT);
 }
 
@@ -207,17 +212,11 @@ export async function startWorkflow(
     requestId: request.requestId,
     identity: "jangar-persistence",
   };
-  let answer: { status: number; text: string };
-  try {
-    answer = await call(
-      config,
-      workflowUrl(config, request.workflowId),
-      { method: "POST", body: JSON.stringify(body) },
-      fetchImpl,
-    );
-  } catch (error) {
-    return { kind: "failed", reason: failureReason(error, config) };
+  const answered = await post(config, workflowUrl(config, request.workflowId), body, fetchImpl);
+  if (!answered.ok) {
+    return { kind: "failed", reason: answered.message };
   }
+  const answer = answered.value;
   // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
   if (answer.status === 409) {
     return { kind: "alreadyStarted" };
@@ -258,17 +257,11 @@ export async function cancelWorkflow(
     requestId: request.requestId,
     reason: request.reason,
   };
-  let answer: { status: number; text: string };
-  try {
-    answer = await call(
-      config,
-      `${workflowUrl(config, request.workflowId)}/cancel`,
-      { method: "POST", body: JSON.stringify(body) },
-      fetchImpl,
-    );
-  } catch (error) {
-    return { kind: "failed", reason: failureReason(error, config) };
+  const answered = await post(config, `${workflowUrl(config, request.workflowId)}/cancel`, body, fetchImpl);
+  if (!answered.ok) {
+    return { kind: "failed", reason: answered.message };
   }
+  const answer = answered.value;
   if (answer.status === 200) {
     return { kind: "requested" };
   }
