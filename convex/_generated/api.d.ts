@@ -46,6 +46,8 @@ import type * as model_orderActions from "../model/orderActions.js";
 import type * as model_pages from "../model/pages.js";
 import type * as model_scheduling from "../model/scheduling.js";
 import type * as model_slackOutbox from "../model/slackOutbox.js";
+import type * as model_slackQueue from "../model/slackQueue.js";
+import type * as model_slackTables from "../model/slackTables.js";
 import type * as model_slackThreads from "../model/slackThreads.js";
 import type * as model_slackValidators from "../model/slackValidators.js";
 import type * as model_status from "../model/status.js";
@@ -104,6 +106,8 @@ declare const fullApi: ApiFromModules<{
   "model/pages": typeof model_pages;
   "model/scheduling": typeof model_scheduling;
   "model/slackOutbox": typeof model_slackOutbox;
+  "model/slackQueue": typeof model_slackQueue;
+  "model/slackTables": typeof model_slackTables;
   "model/slackThreads": typeof model_slackThreads;
   "model/slackValidators": typeof model_slackValidators;
   "model/status": typeof model_status;

@@ -8,7 +8,7 @@ import type { StatusSource } from "../../src/workOrders/status";
 import type { Applied } from "./applied";
 import { checkMessage, type NewMessage } from "./chatMessages";
 import { createSession } from "./chatSessions";
-import { budget, ORDER_BYTES, VALUE_ROW_BYTES, fits, type Budget } from "./budget";
+import { budget, COMMAND_COST, fits, LINKED_ORDER_COST, STATUS_CHANGE_COST, type Budget } from "./budget";
 import {
   distinctSelectors,
   nothingFound,
@@ -19,7 +19,6 @@ import {
   selectorsNotConsidered,
   type Found,
 } from "./correlation";
-import { MAX_LIVE_LINKS_PER_ORDER } from "./liveOrders";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
@@ -78,25 +77,6 @@ async function unit(run: Run, cost: Budget): Promise<boolean> {
   return true;
 }
 
-// The most one command's unit may read and write. A status change: the order read, patched
-// (read again) and written, its history row, the live index rows it drops, the card it queues.
-const STATUS_CHANGE_COST = budget({
-  bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024,
-  bytesWritten: ORDER_BYTES + 64 * 1024,
-  documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16,
-  documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8,
-  databaseQueries: 32,
-});
-// Any other command: a message of at most 256 KiB with 64 KiB of metadata, its origin, its
-// session, and its reply's parts queued for Slack (a part per 3,900 characters); or an order
-// read whole with its args (a launch input of at most 1 MiB).
-const COMMAND_COST = budget({
-  bytesRead: 2 * 1024 * 1024,
-  bytesWritten: 2 * 1024 * 1024,
-  documentsRead: 256,
-  documentsWritten: 256,
-  databaseQueries: 64,
-});
 // Commands whose handlers take a unit per order they act on (or none), rather than one for the command.
 const UNITS_PER_ORDER: ReadonlySet<Command["type"]> = new Set(["addLink", "changeStatus"]);
 
@@ -143,10 +123,7 @@ const handlers: Handlers = {
   },
   changeStatus: async (run, command) => {
     for (const workOrderId of ordersOf(run.found, command.workOrders)) {
-      if (!(await unit(run, STATUS_CHANGE_COST))) {
-        continue;
-      }
-      const order = await orderOf(run.ctx, run.found, workOrderId);
+      const order = (await unit(run, STATUS_CHANGE_COST)) ? await orderOf(run.ctx, run.found, workOrderId) : null;
       if (order === null) {
         continue;
       }
@@ -248,16 +225,6 @@ async function handle<T extends Command["type"]>(run: Run, type: T, command: Com
     await handlers[type](run, command);
   }
 }
-
-// What writing one order's links costs besides the links: the order read (its liveness, its
-// updatedAt) and touched, its live link rows counted, its counter shards, its card.
-const LINKED_ORDER_COST = budget({
-  bytesRead: 2 * ORDER_BYTES + MAX_LIVE_LINKS_PER_ORDER * VALUE_ROW_BYTES + 64 * 1024,
-  bytesWritten: ORDER_BYTES + 64 * 1024,
-  documentsRead: 2 + MAX_LIVE_LINKS_PER_ORDER + 16,
-  documentsWritten: 1 + 16,
-  databaseQueries: 32,
-});
 
 /**
  * Executes a delivery's commands, whoever sent them, through the helpers the

@@ -1,5 +1,6 @@
 import type { QueryCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
+import { MAX_LIVE_LINKS_PER_ORDER } from "./liveOrders";
 
 /*
  * What a piece of a delivery's work may cost at most, against what the
@@ -83,3 +84,35 @@ export async function roomFor(ctx: { meta: QueryCtx["meta"] }, each: Budget, fir
 export async function fits(ctx: { meta: QueryCtx["meta"] }, cost: Budget): Promise<boolean> {
   return (await roomFor(ctx, budget({}), cost)) > 0;
 }
+
+/* What applying a delivery's commands (model/apply.ts) budgets for each unit of work. */
+
+// The most one command's unit may read and write. A status change: the order read, patched
+// (read again) and written, its history row, the live index rows it drops, the card it queues.
+export const STATUS_CHANGE_COST = budget({
+  bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024,
+  bytesWritten: ORDER_BYTES + 64 * 1024,
+  documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16,
+  documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8,
+  databaseQueries: 32,
+});
+// Any other command: a message of at most 256 KiB with 64 KiB of metadata, its origin, its
+// session, and its reply's parts queued for Slack (a part per 3,900 characters); or an order
+// read whole with its args (a launch input of at most 1 MiB).
+export const COMMAND_COST = budget({
+  bytesRead: 2 * 1024 * 1024,
+  bytesWritten: 2 * 1024 * 1024,
+  documentsRead: 256,
+  documentsWritten: 256,
+  databaseQueries: 64,
+});
+
+// What writing one order's links costs besides the links: the order read (its liveness, its
+// updatedAt) and touched, its live link rows counted, its counter shards, its card.
+export const LINKED_ORDER_COST = budget({
+  bytesRead: 2 * ORDER_BYTES + MAX_LIVE_LINKS_PER_ORDER * VALUE_ROW_BYTES + 64 * 1024,
+  bytesWritten: ORDER_BYTES + 64 * 1024,
+  documentsRead: 2 + MAX_LIVE_LINKS_PER_ORDER + 16,
+  documentsWritten: 1 + 16,
+  databaseQueries: 32,
+});
