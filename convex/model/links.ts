@@ -1,7 +1,7 @@
 import type { Infer } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { canonicalLinkValue } from "../../src/workOrders/links";
+import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
 import { invalidArgument, valueOf } from "./errors";
 import { indexLiveLinks } from "./liveOrders";
 import { syncCard } from "./slackOutbox";
@@ -41,6 +41,46 @@ async function findLink(ctx: QueryCtx, workOrderId: Id<"work_orders">, link: Wor
 }
 
 /**
+ * The order's links of these kinds, in the order they were added: each kind
+ * read through its index, at most `limit(readSoFar)` rows of it.
+ */
+export async function linksOfKinds(
+  ctx: QueryCtx,
+  workOrderId: Id<"work_orders">,
+  kinds: readonly LinkKind[],
+  limit: (readSoFar: number) => number,
+): Promise<Doc<"work_order_links">[]> {
+  const rows: Doc<"work_order_links">[] = [];
+  for (const kind of kinds) {
+    const room = limit(rows.length);
+    if (room > 0) {
+      rows.push(
+        ...(await ctx.db
+          .query("work_order_links")
+          .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", workOrderId).eq("kind", kind))
+          .take(room)),
+      );
+    }
+  }
+  return rows.sort((a, b) => a._creationTime - b._creationTime);
+}
+
+/** Raises one shard of the order's link count by `count`, creating the shard's row if it has none. */
+async function raiseShard(
+  ctx: MutationCtx,
+  workOrderId: Id<"work_orders">,
+  shard: number,
+  counter: Doc<"work_order_link_counts"> | null,
+  count: number,
+) {
+  if (counter === null) {
+    await ctx.db.insert("work_order_link_counts", { workOrderId, shard, count });
+  } else {
+    await ctx.db.patch("work_order_link_counts", counter._id, { count: counter.count + count });
+  }
+}
+
+/**
  * Takes up to `wanted` of the order's free link slots and returns how many
  * it got: fewer only when the order is at the cap. Starts at a random shard
  * and reads the next ones only while the earlier are full.
@@ -55,15 +95,10 @@ async function takeLinkSlots(ctx: MutationCtx, workOrderId: Id<"work_orders">, w
       .withIndex("by_workOrderId_shard", (q) => q.eq("workOrderId", workOrderId).eq("shard", shard))
       .unique();
     const take = Math.min(SHARD_CAP - (counter?.count ?? 0), wanted - granted);
-    if (take <= 0) {
-      continue;
+    if (take > 0) {
+      await raiseShard(ctx, workOrderId, shard, counter, take);
+      granted += take;
     }
-    if (counter === null) {
-      await ctx.db.insert("work_order_link_counts", { workOrderId, shard, count: take });
-    } else {
-      await ctx.db.patch("work_order_link_counts", counter._id, { count: counter.count + take });
-    }
-    granted += take;
   }
   return granted;
 }
@@ -87,17 +122,12 @@ export async function recountLinks(ctx: MutationCtx, workOrderId: Id<"work_order
   let missing = links - shards.reduce((sum, shard) => sum + shard.count, 0);
   const added = Math.max(0, missing);
   for (let shard = 0; shard < COUNT_SHARDS && missing > 0; shard += 1) {
-    const counter = shards.find((row) => row.shard === shard);
+    const counter = shards.find((row) => row.shard === shard) ?? null;
     const take = Math.min(SHARD_CAP - (counter?.count ?? 0), missing);
-    if (take <= 0) {
-      continue;
+    if (take > 0) {
+      await raiseShard(ctx, workOrderId, shard, counter, take);
+      missing -= take;
     }
-    if (counter === undefined) {
-      await ctx.db.insert("work_order_link_counts", { workOrderId, shard, count: take });
-    } else {
-      await ctx.db.patch("work_order_link_counts", counter._id, { count: counter.count + take });
-    }
-    missing -= take;
   }
   return { links, added };
 }

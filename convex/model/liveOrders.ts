@@ -3,7 +3,7 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { LinkKind } from "../../src/workOrders/links";
 import { isTerminal } from "../../src/workOrders/status";
-import type { WorkOrderLink } from "./links";
+import { linksOfKinds, type WorkOrderLink } from "./links";
 import type { WorkOrderTarget } from "./targets";
 import type { vSelectableLinkKind } from "./validators";
 
@@ -118,16 +118,8 @@ export async function rebuildLiveIndex(ctx: MutationCtx, order: Doc<"work_orders
     }
   }
 
-  const linkRows: Doc<"work_order_links">[] = [];
-  for (const kind of live ? (["github_issue", "pr"] as const satisfies LinkKind[]) : []) {
-    linkRows.push(
-      ...(await ctx.db
-        .query("work_order_links")
-        .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id).eq("kind", kind))
-        .take(MAX_LIVE_LINKS_PER_ORDER)),
-    );
-  }
-  linkRows.sort((a, b) => a._creationTime - b._creationTime);
+  const kinds = live ? (["github_issue", "pr"] as const satisfies LinkKind[]) : [];
+  const linkRows = await linksOfKinds(ctx, order._id, kinds, () => MAX_LIVE_LINKS_PER_ORDER);
   const wanted = new Set(linkRows.slice(0, MAX_LIVE_LINKS_PER_ORDER).map((link) => `${link.kind} ${link.value}`));
   const kept = new Set<string>();
   for (const row of await liveLinksOf(ctx, order._id)) {

@@ -11,7 +11,7 @@ import { foundOrThrow, valueOf } from "./errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
 import { syncCard } from "./slackOutbox";
 import { recordStatus } from "./status";
-import { MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
+import { linksOfKinds, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
 import { indexLiveTarget } from "./liveOrders";
 import { checkTarget, type WorkOrderTarget } from "./targets";
 import { pageOf } from "./pages";
@@ -98,19 +98,7 @@ const KINDS_READ_FIRST_TO_LAST = [...LINK_KINDS.filter((kind) => kind !== "commi
  * can hold more, and then its latest commits are the ones left out).
  */
 export async function assembleWorkOrder(ctx: QueryCtx, order: Doc<"work_orders">) {
-  const linkRows: Doc<"work_order_links">[] = [];
-  for (const kind of KINDS_READ_FIRST_TO_LAST) {
-    const room = MAX_LINKS_PER_ORDER - linkRows.length;
-    if (room > 0) {
-      linkRows.push(
-        ...(await ctx.db
-          .query("work_order_links")
-          .withIndex("by_workOrderId_kind", (q) => q.eq("workOrderId", order._id).eq("kind", kind))
-          .take(room)),
-      );
-    }
-  }
-  linkRows.sort((a, b) => a._creationTime - b._creationTime);
+  const linkRows = await linksOfKinds(ctx, order._id, KINDS_READ_FIRST_TO_LAST, (read) => MAX_LINKS_PER_ORDER - read);
   return {
     ...order,
     ...(await argsAndTarget(ctx, order._id)),

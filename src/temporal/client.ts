@@ -126,8 +126,9 @@ async function call(config: TemporalConfig, url: string, init: RequestInit, fetc
   }
 }
 
-/** POSTs a JSON body to Temporal. */
-function post(config: TemporalConfig, url: string, body: object, fetchImpl: typeof fetch): Promise<Check<Answer>> {
+/** POSTs a request to Temporal: its fields, with the namespace and who asks. */
+function post(config: TemporalConfig, url: string, fields: object, fetchImpl: typeof fetch): Promise<Check<Answer>> {
+  const body = { namespace: config.namespace, identity: "jangar-persistence", ...fields };
   return call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
 }
 
@@ -203,16 +204,18 @@ export async function startWorkflow(
   request: StartRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<Started> {
-  const body = {
-    namespace: config.namespace,
-    workflowId: request.workflowId,
-    workflowType: { name: request.workflowType },
-    taskQueue: { name: request.taskQueue },
-    input: jsonPayloads(request.inputJson),
-    requestId: request.requestId,
-    identity: "jangar-persistence",
-  };
-  const answered = await post(config, workflowUrl(config, request.workflowId), body, fetchImpl);
+  const answered = await post(
+    config,
+    workflowUrl(config, request.workflowId),
+    {
+      workflowId: request.workflowId,
+      workflowType: { name: request.workflowType },
+      taskQueue: { name: request.taskQueue },
+      input: jsonPayloads(request.inputJson),
+      requestId: request.requestId,
+    },
+    fetchImpl,
+  );
   if (!answered.ok) {
     return { kind: "failed", reason: answered.message };
   }
@@ -250,14 +253,12 @@ export async function cancelWorkflow(
   request: CancelRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<CancelRequested> {
-  const body = {
-    namespace: config.namespace,
-    workflowExecution: { workflowId: request.workflowId },
-    identity: "jangar-persistence",
-    requestId: request.requestId,
-    reason: request.reason,
-  };
-  const answered = await post(config, `${workflowUrl(config, request.workflowId)}/cancel`, body, fetchImpl);
+  const answered = await post(
+    config,
+    `${workflowUrl(config, request.workflowId)}/cancel`,
+    { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason },
+    fetchImpl,
+  );
   if (!answered.ok) {
     return { kind: "failed", reason: answered.message };
   }
