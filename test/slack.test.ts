@@ -42,7 +42,7 @@ const ROOT_TS = aliceMentionsBot.event.ts;
 const CHANNEL = "C0AB1";
 
 /** Every row of every table, and every blob: a refused request must leave all of them empty. */
-async function expectNothingStored(t: Backend) {
+async function expectEmptyBackend(t: Backend) {
   const tables = await snapshotTables(t);
   expect(Object.fromEntries(Object.entries(tables).filter(([, rows]) => rows.length > 0))).toEqual({});
   expect((await stored(t)).blobs).toEqual([]);
@@ -245,7 +245,7 @@ describe("POST /webhooks/slack: the same message twice, and retries", () => {
       timestamp: String(aliceMentionsBot.event_time - 6 * 60),
     });
     expect(firstAttempt.status).toBe(401);
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
 
     const retry = await postSlackEvent(t, aliceMentionsBot, { retry: { num: 1, reason: "http_error" } });
     expect(retry).toEqual(accepted);
@@ -394,7 +394,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const t = newBackend();
     const response = await postSlack(t, { payload: urlVerification, secret: "not the signing secret" });
     expect(response).toEqual({ status: 401, body: { error: expect.stringContaining("SLACK_SIGNING_SECRET") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test.each(["X-Slack-Signature", "X-Slack-Request-Timestamp"])(
@@ -403,7 +403,7 @@ describe("POST /webhooks/slack: the response table", () => {
       const t = newBackend();
       const response = await postSlackEvent(t, aliceMentionsBot, { headers: { [header]: null } });
       expect(response).toEqual({ status: 400, body: { error: expect.stringContaining(header) } });
-      await expectNothingStored(t);
+      await expectEmptyBackend(t);
     },
   );
 
@@ -411,7 +411,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const t = newBackend();
     const response = await postSlackEvent(t, aliceMentionsBot, { secret: "not the signing secret" });
     expect(response).toEqual({ status: 401, body: { error: expect.stringContaining("X-Slack-Signature") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("a signature made for another body is 401", async () => {
@@ -428,7 +428,7 @@ describe("POST /webhooks/slack: the response table", () => {
       },
     });
     expect(response.status).toBe(401);
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test.each([
@@ -439,7 +439,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const timestamp = String(aliceMentionsBot.event_time + 1 + offsetSeconds);
     const response = await postSlackEvent(t, aliceMentionsBot, { timestamp });
     expect(response).toEqual({ status: 401, body: { error: expect.stringContaining("X-Slack-Request-Timestamp") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test.each([
@@ -460,7 +460,7 @@ describe("POST /webhooks/slack: the response table", () => {
       // An empty header is a missing one (400); any other non-numeric value is outside the window (401).
       expect(response.status).toBe(timestamp === "" ? 400 : 401);
       expect(response.body.error).toEqual(expect.stringContaining("X-Slack-Request-Timestamp"));
-      await expectNothingStored(t);
+      await expectEmptyBackend(t);
     },
   );
 
@@ -468,7 +468,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const t = newBackend();
     const response = await postSlack(t, { body: "type=event_callback&event_id=Ev08T3M1ALCE" });
     expect(response).toEqual({ status: 400, body: { error: expect.stringMatching(/not JSON/) } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("an event_callback without event_id is 400 naming event_id", async () => {
@@ -477,7 +477,7 @@ describe("POST /webhooks/slack: the response table", () => {
     delete withoutEventId.event_id;
     const response = await postSlackEvent(t, withoutEventId);
     expect(response).toEqual({ status: 400, body: { error: expect.stringContaining("event_id") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("an app_mention without user or channel is 400", async () => {
@@ -487,14 +487,14 @@ describe("POST /webhooks/slack: the response table", () => {
     delete event.channel;
     const response = await postSlackEvent(t, envelope);
     expect(response).toEqual({ status: 400, body: { error: expect.stringContaining("channel") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("a correctly signed body of another media type (text/plain) is 415, naming the JSON and form types taken", async () => {
     const t = newBackend();
     const response = await postSlack(t, { payload: aliceMentionsBot, headers: { "Content-Type": "text/plain" } });
     expect(response).toEqual({ status: 415, body: { error: expect.stringMatching(/application\/json.*application\/x-www-form-urlencoded/) } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test.each([
@@ -505,7 +505,7 @@ describe("POST /webhooks/slack: the response table", () => {
     const t = newBackend();
     const response = await postSlackEvent(t, aliceMentionsBot);
     expect(response).toEqual({ status: 503, body: { error: expect.stringContaining("SLACK_SIGNING_SECRET") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("a body over WEBHOOK_MAX_BODY_BYTES is 413", async () => {
@@ -514,7 +514,7 @@ describe("POST /webhooks/slack: the response table", () => {
     expect(utf8.encode(JSON.stringify(aliceSharesFile)).length).toBeGreaterThan(1024);
     const response = await postSlackEvent(t, aliceSharesFile);
     expect(response).toEqual({ status: 413, body: { error: expect.stringContaining("WEBHOOK_MAX_BODY_BYTES") } });
-    await expectNothingStored(t);
+    await expectEmptyBackend(t);
   });
 
   test("app_rate_limited is 200 ignored, and recorded with its body", async () => {
