@@ -126,10 +126,19 @@ async function call(config: TemporalConfig, url: string, init: RequestInit, fetc
   }
 }
 
-/** POSTs a request to Temporal: its fields, with the namespace and who asks. */
-function post(config: TemporalConfig, url: string, fields: object, fetchImpl: typeof fetch): Promise<Check<Answer>> {
+/**
+ * POSTs a request to Temporal (its fields, with the namespace and who asks):
+ * Temporal's answer, or a failure of the moment when none came.
+ */
+async function post(
+  config: TemporalConfig,
+  url: string,
+  fields: object,
+  fetchImpl: typeof fetch,
+): Promise<Answer | { kind: "failed"; reason: string }> {
   const body = { namespace: config.namespace, identity: "jangar-persistence", ...fields };
-  return call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
+  const answered = await call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
+  return answered.ok ? answered.value : { kind: "failed", reason: answered.message };
 }
 
 /**
@@ -204,7 +213,7 @@ export async function startWorkflow(
   request: StartRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<Started> {
-  const answered = await post(
+  const answer = await post(
     config,
     workflowUrl(config, request.workflowId),
     {
@@ -216,10 +225,9 @@ export async function startWorkflow(
     },
     fetchImpl,
   );
-  if (!answered.ok) {
-    return { kind: "failed", reason: answered.message };
+  if ("kind" in answer) {
+    return answer;
   }
-  const answer = answered.value;
   // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
   if (answer.status === 409) {
     return { kind: "alreadyStarted" };
@@ -253,16 +261,15 @@ export async function cancelWorkflow(
   request: CancelRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<CancelRequested> {
-  const answered = await post(
+  const answer = await post(
     config,
     `${workflowUrl(config, request.workflowId)}/cancel`,
     { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason },
     fetchImpl,
   );
-  if (!answered.ok) {
-    return { kind: "failed", reason: answered.message };
+  if ("kind" in answer) {
+    return answer;
   }
-  const answer = answered.value;
   if (answer.status === 200) {
     return { kind: "requested" };
   }
