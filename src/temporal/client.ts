@@ -261,12 +261,9 @@ export async function cancelWorkflow(
   request: CancelRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<CancelRequested> {
-  const answer = await post(
-    config,
-    `${workflowUrl(config, request.workflowId)}/cancel`,
-    { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason },
-    fetchImpl,
-  );
+  const url = `${workflowUrl(config, request.workflowId)}/cancel`;
+  const fields = { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason };
+  const answer = await post(config, url, fields, fetchImpl);
   if ("kind" in answer) {
     return answer;
   }
