@@ -36,6 +36,16 @@ async function orderOnFeatureBranch(t: Backend) {
   return await liveOrder(t, await newSession(t, "alice"), { targetRepo: "acme/widgets", targetBranch: "feature/sso" });
 }
 
+/** A push to the order's branch whose first run failed (its stored body gone) and whose retry waits; the body's bytes, to put back. */
+async function pushAwaitingRetry(t: Backend) {
+  await orderOnFeatureBranch(t);
+  const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+  const bytes = await replaceBody(t, deliveryId, null);
+  await runDue(t);
+  expect(await pendingRuns(t)).toHaveLength(1);
+  return { deliveryId, bytes };
+}
+
 /** A delivery's attempt history, as an operator reads it. */
 async function attemptsOf(t: Backend, deliveryId: unknown) {
   return await t.query(internal.ingest.attempts, { deliveryId: deliveryId as Id<"webhook_deliveries"> });
@@ -185,11 +195,7 @@ describe("attempt history", () => {
 
   test("a replay while a retry waits replaces the retry: one run, not two", async () => {
     const t = newBackend();
-    await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
-    const bytes = await replaceBody(t, deliveryId, null);
-    await runDue(t);
-    expect(await pendingRuns(t)).toHaveLength(1);
+    const { deliveryId, bytes } = await pushAwaitingRetry(t);
     await restoreBody(t, deliveryId, bytes);
     await t.mutation(internal.ingest.replay, { deliveryId });
     expect(await pendingRuns(t)).toHaveLength(1);
@@ -352,11 +358,7 @@ describe("one live run per delivery", () => {
 
   test("a failure recorded while another run's retry waits replaces that retry: one run waits, not two", async () => {
     const t = newBackend();
-    await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
-    await replaceBody(t, deliveryId, null);
-    await runDue(t);
-    expect(await pendingRuns(t)).toHaveLength(1);
+    const { deliveryId } = await pushAwaitingRetry(t);
     // A second run of the delivery fails too, as one started before the first retry was scheduled would.
     await t.mutation(internal.inbox.process.recordFailure, { deliveryId, outcome: "failed", error: "The stored body is missing." });
     const pending = await pendingRuns(t);
@@ -528,12 +530,8 @@ describe("failed deliveries wait for an operator", () => {
 
   test("ingest:discard drops a failed delivery with its body and attempt history, and cancels its pending retry", async () => {
     const t = newBackend();
-    await orderOnFeatureBranch(t);
     // A failure of the moment: the retry is pending when the operator discards it.
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
-    await replaceBody(t, deliveryId, null);
-    await runDue(t);
-    expect(await pendingRuns(t)).toHaveLength(1);
+    const { deliveryId } = await pushAwaitingRetry(t);
     const before = await t.run(async (ctx) => (await ctx.db.system.query("_storage").collect()).length);
 
     expect(await t.mutation(internal.ingest.discard, { deliveryId })).toEqual({

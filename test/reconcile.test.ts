@@ -652,6 +652,13 @@ describe("launch input bound (1 MiB)", () => {
   }
   const prompt = "p".repeat(250 * KiB);
 
+  /** Alice's order with the big prompt and 13 big args: close under the 1 MiB bound. */
+  async function bigOrder(t: Backend) {
+    const sessionId = await newSession(t, "alice");
+    const args = bigArgs(13);
+    return await asService(t).mutation(api.workOrders.create, { sessionId, workflowType: "codex-implement", prompt, title: "Big", args });
+  }
+
   test("workOrders:create refuses an order whose launch input would exceed 1 MiB, naming the size; just under is taken", async () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
@@ -667,14 +674,7 @@ describe("launch input bound (1 MiB)", () => {
 
   test("workOrderArgs:upsert refuses an arg that would take the launch input past 1 MiB; replacing an arg counts it once", async () => {
     const t = newBackend();
-    const sessionId = await newSession(t, "alice");
-    const workOrderId = await asService(t).mutation(api.workOrders.create, {
-      sessionId,
-      workflowType: "codex-implement",
-      prompt,
-      title: "Big",
-      args: bigArgs(13),
-    });
+    const workOrderId = await bigOrder(t);
     await expectNothingWritten(t, async () => {
       const error = await expectConvexError(
         asUser(t, "alice").mutation(api.workOrderArgs.upsert, { workOrderId, ...bigArgs(1, 13)[0] }),
@@ -688,14 +688,7 @@ describe("launch input bound (1 MiB)", () => {
   });
   test("workOrderTargets:upsert refuses a target that would take the launch input past 1 MiB, and writes nothing", async () => {
     const t = newBackend();
-    const sessionId = await newSession(t, "alice");
-    const workOrderId = await asService(t).mutation(api.workOrders.create, {
-      sessionId,
-      workflowType: "codex-implement",
-      prompt,
-      title: "Big",
-      args: bigArgs(13),
-    });
+    const workOrderId = await bigOrder(t);
     // An arg that leaves 300 bytes of the 1 MiB: less than a long target takes.
     const launchInput = { workOrderId, prompt, args: [...bigArgs(13), { name: "filler", value: "" }], target: null };
     const room = 1024 * 1024 - new TextEncoder().encode(JSON.stringify(launchInput)).length;
