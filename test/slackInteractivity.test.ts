@@ -60,6 +60,17 @@ const CHANNEL = aliceMentionsBot.event.channel;
 const THREAD_TS = aliceMentionsBot.event.ts;
 const slackUser = (user: string) => `slack:${TEAM}:${user}`;
 
+/** An order Bob requested, in the given session (Alice's). */
+async function bobsOrderIn(t: Backend, sessionId: Id<"chat_sessions">) {
+  return await asService(t).mutation(api.workOrders.create, {
+    sessionId,
+    workflowType: "codex-implement",
+    prompt: "Bob's fix",
+    title: "Bob's fix",
+    requestedBy: slackUser(BOB),
+  });
+}
+
 /** Alice's thread, bound to her session, with one work order of hers in it (and its card posted). */
 async function aliceThreadWithOrder(t: Backend, fields: Parameters<typeof newWorkOrder>[2] = {}) {
   expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
@@ -166,13 +177,7 @@ describe("a click on Cancel", () => {
   test("by the person who requested the order, in someone else's session: canceled too", async () => {
     const t = newBackend();
     const { sessionId } = await aliceThreadWithOrder(t);
-    const workOrderId = await asService(t).mutation(api.workOrders.create, {
-      sessionId,
-      workflowType: "codex-implement",
-      prompt: "Bob's fix",
-      title: "Bob's fix",
-      requestedBy: slackUser(BOB),
-    });
+    const workOrderId = await bobsOrderIn(t, sessionId);
     await settle(t);
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: BOB }));
     await settle(t);
@@ -349,13 +354,7 @@ describe("a click on Retry", () => {
   test("by the session's owner, of an order someone else requested: the copy keeps its requester, who can list and cancel it; the clicker is the retry's actor", async () => {
     const t = newBackend();
     const { sessionId } = await aliceThreadWithOrder(t);
-    const bobs = await asService(t).mutation(api.workOrders.create, {
-      sessionId,
-      workflowType: "codex-implement",
-      prompt: "Bob's fix",
-      title: "Bob's fix",
-      requestedBy: slackUser(BOB),
-    });
+    const bobs = await bobsOrderIn(t, sessionId);
     await setStatus(t, bobs, "failed");
     await postSlackForm(t, clickOn("work_order.retry", bobs));
     await settle(t);
