@@ -10,6 +10,7 @@ import {
   vWorkOrderStatus,
 } from "./model/validators";
 import { vAttempt, vTouched, vTransactionCost } from "./model/attempts";
+import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slackTables";
 
 export default defineSchema({
@@ -138,7 +139,7 @@ export default defineSchema({
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
   // A chat message that came from a sender, under the sender's id for it
-  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`, `github:comment:<id>`): appended once,
   // edited and removed through it. editVersion is the latest edit applied;
   // removedAt marks a message removed at the sender. An `outbound` origin is
   // a post of ours (a part of an assistant's reply the outbox posted): it
@@ -154,6 +155,9 @@ export default defineSchema({
 
   // The Slack side of bound sessions: threads, cards and the outbox.
   ...slackTables,
+
+  // The GitHub side of bound sessions: threads.
+  ...githubTables,
 
   // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
   // contentType): the same key with another body, or the same body under another event name

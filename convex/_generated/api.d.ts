@@ -37,6 +37,8 @@ import type * as model_cost from "../model/cost.js";
 import type * as model_counters from "../model/counters.js";
 import type * as model_deliveries from "../model/deliveries.js";
 import type * as model_errors from "../model/errors.js";
+import type * as model_github_tables from "../model/github/tables.js";
+import type * as model_github_threads from "../model/github/threads.js";
 import type * as model_launch from "../model/launch.js";
 import type * as model_linkPlan from "../model/linkPlan.js";
 import type * as model_links from "../model/links.js";
@@ -97,6 +99,8 @@ declare const fullApi: ApiFromModules<{
   "model/counters": typeof model_counters;
   "model/deliveries": typeof model_deliveries;
   "model/errors": typeof model_errors;
+  "model/github/tables": typeof model_github_tables;
+  "model/github/threads": typeof model_github_threads;
   "model/launch": typeof model_launch;
   "model/linkPlan": typeof model_linkPlan;
   "model/links": typeof model_links;

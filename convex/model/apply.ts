@@ -23,6 +23,7 @@ import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
 import { bindThread, boundSession } from "./slackThreads";
+import { commentAppended, sessionOfThread } from "./github/threads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
 
@@ -90,12 +91,13 @@ function checkInbound(run: Run, message: InboundMessage): NewMessage | null {
   return checked.value;
 }
 
-/** Appends a sender's checked message to a session, once. */
+/** Appends a sender's checked message to a session, once: null when it was appended before. */
 async function appendInbound(run: Run, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
   const messageId = await appendFromSender(run.ctx, session, externalId, message);
   if (messageId !== null) {
     run.applied.touch("chat_messages", messageId, `appended ${externalId} to session ${session._id}`);
   }
+  return messageId;
 }
 
 type CommandOf = { [T in Command["type"]]: Extract<Command, { type: T }> };
@@ -186,6 +188,13 @@ const handlers: Handlers = {
       );
     } else if (message !== null) {
       await appendInbound(run, session, command.message.externalId, message);
+    }
+  },
+  appendGithubComment: async (run, command) => {
+    const message = checkInbound(run, command.message);
+    const bound = message === null ? null : await sessionOfThread(run.ctx, run.applied, command);
+    if (bound !== null && message !== null && (await appendInbound(run, bound.session, command.message.externalId, message)) !== null) {
+      await commentAppended(run.ctx, bound.binding);
     }
   },
   editMessage: async (run, command) => {

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { accept, reject, type Check } from "../check";
+import type { Settings } from "./source";
 import { summarizeIssues } from "./zodIssues";
 
 /*
@@ -19,13 +20,13 @@ export type EventEntry<Context, Result> = {
   /** The part of the payload this service reads; other fields pass through unread. */
   payload: z.ZodType;
   /** Reads a payload with the schema, once; a payload not of its shape is refused, naming what is wrong (paths under `root`). */
-  read(payload: unknown, event: string, root?: string): Check<ReadEvent<Context, Result>>;
+  read(payload: unknown, event: string, root?: string, settings?: Settings): Check<ReadEvent<Context, Result>>;
 };
 
 export type EventSpec<Schema extends z.ZodType, Context, Result> = {
   payload: Schema;
-  /** Why a payload of this event is not acted on, decided on receipt (a push that deletes its branch). */
-  ignored?: (payload: z.output<Schema>, event: string) => string | undefined;
+  /** Why a payload of this event is not acted on, decided on receipt (a push that deletes its branch, a comment for no one here). */
+  ignored?: (payload: z.output<Schema>, event: string, settings: Settings) => string | undefined;
   commands: (payload: z.output<Schema>, context: Context) => Result;
 };
 
@@ -37,12 +38,12 @@ export type EventSpec<Schema extends z.ZodType, Context, Result> = {
 export function eventEntries<Context, Result>() {
   return <Schema extends z.ZodType>(spec: EventSpec<Schema, Context, Result>): EventEntry<Context, Result> => ({
     payload: spec.payload,
-    read(payload, event, root) {
+    read(payload, event, root, settings = {}) {
       const parsed = spec.payload.safeParse(payload);
       if (!parsed.success) {
         return reject(summarizeIssues(parsed.error, root));
       }
-      const ignored = spec.ignored?.(parsed.data, event);
+      const ignored = spec.ignored?.(parsed.data, event, settings);
       return accept({
         ...(ignored === undefined ? {} : { ignored }),
         commands: (context: Context) => spec.commands(parsed.data, context),

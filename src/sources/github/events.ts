@@ -1,3 +1,4 @@
+import type { z } from "zod";
 import { reject, type Check } from "../../check";
 import type { Command, WorkOrderSelector } from "../../commands";
 import { LIMITS } from "../../limits";
@@ -5,6 +6,10 @@ import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
 import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
+import type { Settings } from "../source";
+import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
+import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
+import type { CommentReading } from "./comments";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
@@ -74,7 +79,25 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-const githubEvent = eventEntries<Markers, Command[]>();
+/** What an event's commands are given: the delivery's markers, and the settings comments are read with. */
+export type GithubContext = { markers: Markers; settings: Settings };
+
+const githubEvent = eventEntries<GithubContext, Command[]>();
+
+/** A comment event's entry: ignored on receipt when it is not for Jangar, with the reason. */
+function commentEvent<Schema extends z.ZodType>(payload: Schema, reading: (payload: z.output<Schema>, settings: Settings) => CommentReading) {
+  return githubEvent({
+    payload,
+    ignored: (read, _event, settings) => {
+      const outcome = reading(read, settings);
+      return "ignored" in outcome ? outcome.ignored : undefined;
+    },
+    commands: (read, { settings }) => {
+      const outcome = reading(read, settings);
+      return "commands" in outcome ? outcome.commands : [];
+    },
+  });
+}
 
 /**
  * The events GitHub sends that this service reads (X-GitHub-Event), and
@@ -86,18 +109,19 @@ export const GITHUB_EVENTS = {
 
   issues: githubEvent({
     payload: issuesPayload,
-    commands: ({ issue }, markers) => {
+    commands: (payload, { markers, settings }) => {
+      const { issue } = payload;
       // An issues event about a pull request links the pull request as `pr`.
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
-      return [{ type: "addLink", workOrders, link: { kind, value: url } }];
+      return [{ type: "addLink", workOrders, link: { kind, value: url } }, ...issueMessageCommands(payload, settings)];
     },
   }),
 
   pull_request: githubEvent({
     payload: pullRequestPayload,
-    commands: ({ action, pull_request: pr }, markers) => {
+    commands: ({ action, pull_request: pr }, { markers }) => {
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
@@ -123,7 +147,7 @@ export const GITHUB_EVENTS = {
   push: githubEvent({
     payload: pushPayload,
     ignored: ({ deleted, ref }) => (deleted === true ? truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) : undefined),
-    commands: ({ ref, commits, repository }, markers) => {
+    commands: ({ ref, commits, repository }, { markers }) => {
       const target = targetOf(repository.full_name, ref);
       return commits.map((commit) => ({
         type: "addLink",
@@ -132,6 +156,10 @@ export const GITHUB_EVENTS = {
       }));
     },
   }),
+
+  issue_comment: commentEvent(issueCommentPayload, issueCommentReading),
+  pull_request_review_comment: commentEvent(reviewCommentPayload, reviewCommentReading),
+  pull_request_review: commentEvent(reviewPayload, reviewReading),
 };
 
 /** Any other event: verified and recorded, not read. */
@@ -142,8 +170,8 @@ const OTHER_EVENT = githubEvent({
 });
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
-export function readGithubEvent(event: string, payload: unknown): Check<ReadEvent<Markers, Command[]>> {
+export function readGithubEvent(event: string, payload: unknown, settings: Settings): Check<ReadEvent<GithubContext, Command[]>> {
   const entry = isEventOf(GITHUB_EVENTS, event) ? GITHUB_EVENTS[event] : OTHER_EVENT;
-  const read = entry.read(payload, event);
+  const read = entry.read(payload, event, undefined, settings);
   return read.ok ? read : reject(`The ${event} payload is not of the expected shape: ${read.message}`);
 }

@@ -1,5 +1,6 @@
 import { storedPayload } from "../admission";
 import { deliveryKey, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
+import { COMMENT_SETTING_NAMES } from "./comments";
 import { Markers, readGithubEvent } from "./events";
 import { signGithubPayload, verifyGithubSignature } from "./signature";
 
@@ -19,7 +20,7 @@ export const github: WebhookSource = {
   name: "github",
   path: "/webhooks/github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
-  settingNames: [],
+  settingNames: COMMENT_SETTING_NAMES,
   bodies: { "application/json": "json", "application/x-www-form-urlencoded": "payloadField" },
   contentTypeAdvice: "set the webhook's content type to application/json (or application/x-www-form-urlencoded).",
   requiredHeaders: ["X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Hub-Signature-256"],
@@ -47,9 +48,9 @@ export const github: WebhookSource = {
     return { "X-Hub-Signature-256": await signGithubPayload(secret, body) };
   },
 
-  read(payload, headers) {
+  read(payload, headers, settings) {
     const eventName = headers["X-GitHub-Event"];
-    const event = readGithubEvent(eventName, payload);
+    const event = readGithubEvent(eventName, payload, settings);
     if (!event.ok) {
       throw new Refused(400, event.message);
     }
@@ -61,8 +62,8 @@ export const github: WebhookSource = {
     };
   },
 
-  interpret(delivery) {
-    const event = readGithubEvent(delivery.event, storedPayload(github, delivery));
+  interpret(delivery, settings) {
+    const event = readGithubEvent(delivery.event, storedPayload(github, delivery), settings);
     if (!event.ok) {
       throw new UninterpretableDelivery("github", event.message);
     }
@@ -70,7 +71,7 @@ export const github: WebhookSource = {
       return { kind: "ignored", reason: event.value.ignored };
     }
     const markers = new Markers();
-    const commands = event.value.commands(markers);
+    const commands = event.value.commands({ markers, settings });
     const skipped = markers.skipped();
     return skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands };
   },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { canonicalLinkValue } from "../../workOrders/links";
+import { installation, issueAuthorship } from "./commentPayloads";
 
 // The parts of GitHub's payloads that this service reads; other fields pass through unread.
 
@@ -24,8 +25,11 @@ export const issuesPayload = z.object({
       { message: "not a GitHub issue or pull request URL" },
     ),
     body: z.string().nullish(),
+    ...issueAuthorship,
   }),
+  changes: z.object({ body: z.object({ from: z.string() }).optional() }).optional(),
   repository,
+  installation,
   comment: absent("an issue_comment"),
 });
 

@@ -1,0 +1,189 @@
+import type { Command, GithubThread } from "../../commands";
+import { isWellFormed, truncate } from "../../text";
+import { canonicalLinkValue } from "../../workOrders/links";
+import type { Settings } from "../source";
+import type { GithubUser } from "./commentPayloads";
+
+/*
+ * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3):
+ * which comments, reviews and issues are messages for Jangar, and the
+ * commands they make. Pure: whether a thread is bound is known only when
+ * the commands are applied.
+ */
+
+export const COMMENT_SETTING_NAMES = ["GITHUB_APP_SLUG", "GITHUB_COMMENT_ASSOCIATIONS"] as const;
+export const DEFAULT_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"] as const;
+const TITLE_CHARS = 80;
+// GitHub's App slugs: lower-case letters, digits and hyphens.
+const SLUG = /^[a-z0-9][a-z0-9-]{0,99}$/;
+
+/** What a comment is at GitHub: its kind names it, with its id, in chat_message_origins. */
+export type CommentKind = "comment" | "review_comment" | "review" | "issue";
+
+/** The id a comment is appended under, once, whichever hook delivered it. */
+export function githubMessageId(kind: CommentKind, id: number): string {
+  return `github:${kind}:${id}`;
+}
+
+/** A comment, a review or an issue's opening text, as the kinds share it. */
+export type GithubComment = {
+  kind: CommentKind;
+  id: number;
+  body: string | null | undefined;
+  url: string;
+  user: GithubUser;
+  association: string;
+  repository: string;
+  /** The issue or pull request it is on. */
+  on: { number: number; title: string; html_url: string };
+};
+
+export type CommentReading = { ignored: string } | { commands: Command[] };
+
+type CommentSettings = { slug: string; mention: RegExp; associations: ReadonlySet<string> };
+
+/**
+ * GITHUB_APP_SLUG (as typed: `@jangar`, `jangar[bot]` and `Jangar` name the
+ * same App) and GITHUB_COMMENT_ASSOCIATIONS; why comments are not read
+ * when the slug is unset or is not one.
+ */
+function commentSettings(settings: Settings): CommentSettings | { ignored: string } {
+  const raw = settings.GITHUB_APP_SLUG;
+  if (raw === undefined) {
+    return { ignored: "GITHUB_APP_SLUG is unset: comments are not read." };
+  }
+  const slug = raw.toLowerCase().replace(/^@/, "").replace(/\[bot\]$/, "");
+  if (!SLUG.test(slug)) {
+    return { ignored: `GITHUB_APP_SLUG ${JSON.stringify(raw.slice(0, 40))} is not a GitHub App slug (lower-case letters, digits and -): comments are not read.` };
+  }
+  const listed = (settings.GITHUB_COMMENT_ASSOCIATIONS ?? "")
+    .split(",")
+    .map((entry) => entry.trim().toUpperCase())
+    .filter((entry) => entry.length > 0);
+  // The slug holds no character a pattern treats specially. The match is a literal
+  // after a one-character look-behind: linear in the text's length.
+  const mention = new RegExp(`(?<![A-Za-z0-9_@./-])@${slug}(?![A-Za-z0-9_/-])`, "i");
+  return { slug, mention, associations: new Set(listed.length > 0 ? listed : DEFAULT_ASSOCIATIONS) };
+}
+
+/** Whether `text` mentions `@<slug>`, in any case, as a whole word (not `@slug-other`, `a@slug`, `@slug/team`). */
+export function mentionsApp(text: string, settings: Settings): boolean {
+  const read = commentSettings(settings);
+  return "mention" in read && read.mention.test(text);
+}
+
+function isBot(user: GithubUser, slug: string): boolean {
+  return user.type === "Bot" || user.login.toLowerCase() === `${slug}[bot]`;
+}
+
+/** The thread a comment is on, and the link that names its issue or pull request (as orders are linked to it). */
+function threadOf(comment: GithubComment): { thread: GithubThread; link: { kind: "pr" | "github_issue"; value: string } } {
+  const pr = canonicalLinkValue("pr", comment.on.html_url);
+  const issue = canonicalLinkValue("github_issue", comment.on.html_url);
+  // The payload schemas admit only issue and pull request URLs.
+  const link = pr.ok ? { kind: "pr" as const, value: pr.value } : { kind: "github_issue" as const, value: issue.ok ? issue.value : comment.on.html_url };
+  return { thread: { repository: comment.repository.toLowerCase(), number: comment.on.number }, link };
+}
+
+function titleOf(comment: GithubComment): string {
+  const title = comment.on.title.replace(/\s+/g, " ").trim();
+  return title.length === 0 || !isWellFormed(title) ? `${comment.repository}#${comment.on.number}` : truncate(title, TITLE_CHARS);
+}
+
+/**
+ * Why a comment cannot be kept as it is: a text of it that Convex cannot
+ * hold (half of a surrogate pair, which valid JSON may carry), named.
+ */
+function illFormed(comment: GithubComment, fields: ("text" | "author" | "repository" | "url")[]): CommentReading | null {
+  const values = { text: comment.body ?? "", author: comment.user.login, repository: comment.repository, url: comment.url };
+  const field = fields.find((name) => !isWellFormed(values[name]));
+  return field === undefined ? null : { ignored: `The ${comment.kind}'s ${field} is not well-formed Unicode (half of a surrogate pair): it is not kept.` };
+}
+
+/**
+ * A new comment (a created comment or review comment, a submitted review,
+ * an opened issue): a message for Jangar when it mentions the App, comes
+ * from an allowed association and not from a bot; else why not.
+ */
+export function newComment(comment: GithubComment, settings: Settings): CommentReading {
+  const read = commentSettings(settings);
+  if ("ignored" in read) {
+    return read;
+  }
+  if (isBot(comment.user, read.slug)) {
+    return { ignored: `The ${comment.kind} comes from a bot (${comment.user.login}).` };
+  }
+  const body = comment.body ?? "";
+  if (!read.mention.test(body)) {
+    return { ignored: `The ${comment.kind} does not mention @${read.slug}.` };
+  }
+  if (!read.associations.has(comment.association.toUpperCase())) {
+    return {
+      ignored: `The ${comment.kind}'s author is ${comment.association}; only ${[...read.associations].join(", ")} may ask Jangar (GITHUB_COMMENT_ASSOCIATIONS).`,
+    };
+  }
+  const unreadable = illFormed(comment, ["text", "author", "repository", "url"]);
+  if (unreadable !== null) {
+    return unreadable;
+  }
+  const { thread, link } = threadOf(comment);
+  return {
+    commands: [
+      {
+        type: "appendGithubComment",
+        thread,
+        link,
+        userId: `github:${comment.user.login}`,
+        title: titleOf(comment),
+        message: {
+          externalId: githubMessageId(comment.kind, comment.id),
+          role: "user",
+          content: body,
+          metadata: {
+            source: "github",
+            repository: comment.repository,
+            number: comment.on.number,
+            commentId: comment.id,
+            url: comment.url,
+            author: comment.user.login,
+          },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * An edited comment: its message, if it was appended, takes the new text.
+ * `version` (the time GitHub updated it) keeps an older edit from
+ * overwriting a newer one.
+ */
+export function editedComment(comment: GithubComment, changes: { body?: unknown } | undefined, version: string, settings: Settings): CommentReading {
+  const read = commentSettings(settings);
+  if ("ignored" in read) {
+    return read;
+  }
+  if (isBot(comment.user, read.slug)) {
+    return { ignored: `The edited ${comment.kind} comes from a bot (${comment.user.login}).` };
+  }
+  if (changes?.body === undefined) {
+    return { ignored: `The edit leaves the ${comment.kind}'s text as it was.` };
+  }
+  const unreadable = illFormed(comment, ["text"]);
+  if (unreadable !== null) {
+    return unreadable;
+  }
+  return { commands: [{ type: "editMessage", externalId: githubMessageId(comment.kind, comment.id), content: comment.body ?? "", version }] };
+}
+
+/** A deleted comment: its message, if it was appended, is removed. */
+export function deletedComment(comment: Pick<GithubComment, "kind" | "id" | "user">, settings: Settings): CommentReading {
+  const read = commentSettings(settings);
+  if ("ignored" in read) {
+    return read;
+  }
+  if (isBot(comment.user, read.slug)) {
+    return { ignored: `The deleted ${comment.kind} comes from a bot (${comment.user.login}).` };
+  }
+  return { commands: [{ type: "removeMessage", externalId: githubMessageId(comment.kind, comment.id) }] };
+}
