@@ -53,6 +53,7 @@ beforeEach(() => {
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
   vi.stubEnv("TEMPORAL_HTTP_URL", "");
+  vi.stubEnv("GITHUB_APP_SLUG", "jangar");
 });
 
 /**
@@ -155,6 +156,21 @@ const pullRequest = (action: string, number: number, branch: string, merged = fa
   },
 });
 
+const issueComment = (id: number) => ({
+  action: "created",
+  repository: { full_name: "Acme/API" },
+  issue: { number: 30, title: "SSO fails on Safari", html_url: "https://github.com/Acme/API/issues/30" },
+  comment: {
+    id,
+    html_url: `https://github.com/Acme/API/issues/30#issuecomment-${id}`,
+    body: "@jangar please look at this.",
+    user: { login: "alice", type: "User" },
+    author_association: "MEMBER",
+    updated_at: "2026-01-05T10:00:00Z",
+  },
+  installation: { id: 42 },
+});
+
 /**
  * The fewest documents each operation could read and write, from what it
  * must touch; Convex counts a patch as a read of its document too. The inbox
@@ -203,6 +219,14 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
       ...INBOX.reads,
     ],
     writes: ["merge commit link", "link counter shard", "order", "history row", "2 live rows deleted", ...INBOX.writes],
+  },
+  "GitHub issue_comment mentioning the App (new thread)": {
+    reads: ["session's patch", ...INBOX.reads],
+    writes: ["session", "thread binding", "message", "message origin", ...INBOX.writes],
+  },
+  "GitHub issue_comment mentioning the App (bound thread)": {
+    reads: ["thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
+    writes: ["message", "session", "message origin", "thread binding (its last comment)", ...INBOX.writes],
   },
   "Slack app_mention (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
@@ -284,6 +308,9 @@ async function measure(unrelated: number): Promise<Map<string, Cost>> {
     "GitHub pull_request merged (1 order, by head branch and link)",
     await costOfDelivery(t, () => postGithub(t, { event: "pull_request", payload: pullRequest("closed", 13, "feature/saml", true) })),
   );
+
+  costs.set("GitHub issue_comment mentioning the App (new thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueComment(1001) })));
+  costs.set("GitHub issue_comment mentioning the App (bound thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueComment(1002) })));
 
   const now = Math.floor(Date.now() / 1000);
   const slack = (eventId: string, event: Record<string, unknown>) =>

@@ -420,3 +420,32 @@ describe("bounds", () => {
     expect(String(response.body.error)).toMatch(field);
   });
 });
+
+describe("the shipped fixtures (npm run send -- fixtures/github)", () => {
+  test("three mentions become messages in two sessions, the edit follows, the contributor is not heard", async () => {
+    const t = newBackend();
+    const fixtures = import.meta.glob<{ event: string; hookId: string; payload: Payload }>("../fixtures/github/*.json", { eager: true, import: "default" });
+    const outcomes: string[] = [];
+    for (const [file, fixture] of Object.entries(fixtures).sort(([a], [b]) => a.localeCompare(b))) {
+      const response = await post(t, fixture.event, fixture.payload, { hookId: fixture.hookId });
+      outcomes.push(`${file.replace("../fixtures/github/", "")} ${String(response.body.status)}`);
+    }
+    expect(outcomes.slice(5)).toEqual([
+      "06-issue_comment-mentions-app.json accepted",
+      "07-pull_request_review_comment-mentions-app.json accepted",
+      "08-pull_request_review-mentions-app.json accepted",
+      "09-issue_comment-edited.json accepted",
+      "10-issue_comment-from-contributor.json ignored",
+    ]);
+    const sessions = await sessionsOf(t, "github:Codertocat");
+    const contents = await Promise.all(sessions.map(async (session) => [session.title, (await messagesOf(t, session._id)).map((message) => message.content)]));
+    expect(Object.fromEntries(contents)).toEqual({
+      "Spelling error in the README file": ["@jangar please fix the spelling of README.md and CONTRIBUTING.md, and add a test for it."],
+      "Update the README with new information.": [
+        "@jangar use the emoji shortcode here instead of the raw character.",
+        "Almost there. @jangar can you also update the changelog?",
+      ],
+    });
+    expect(await sessionsOf(t, "github:octocat")).toEqual([]);
+  });
+});

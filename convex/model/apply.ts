@@ -193,7 +193,11 @@ const handlers: Handlers = {
   appendGithubComment: async (run, command) => {
     const message = checkInbound(run, command.message);
     const bound = message === null ? null : await sessionOfThread(run.ctx, run.applied, command);
-    if (bound !== null && message !== null && (await appendInbound(run, bound.session, command.message.externalId, message)) !== null) {
+    if (bound === null || message === null) {
+      return;
+    }
+    const appended = await appendInbound(run, bound.session, command.message.externalId, message);
+    if (appended !== null && bound.binding !== null) {
       await commentAppended(run.ctx, bound.binding);
     }
   },

@@ -47,17 +47,17 @@ async function linkedSession(ctx: QueryCtx, link: GithubComment["link"]): Promis
 }
 
 /**
- * The session a comment goes to, and its thread's binding: the thread's
- * session; for a thread not yet bound, the session of the order linked to
- * its issue or pull request, else a new one for the comment's author
- * (null, and the reason skipped, when the title cannot be one), to which the
- * thread is then bound.
+ * The session a comment goes to: the thread's session (with its binding,
+ * to mark when the comment is appended); for a thread not yet bound, the
+ * session of the order linked to its issue or pull request, else a new one
+ * for the comment's author (null, and the reason skipped, when the title
+ * cannot be one), to which the thread is then bound.
  */
 export async function sessionOfThread(
   ctx: MutationCtx,
   applied: Applied,
   command: GithubComment,
-): Promise<{ session: Doc<"chat_sessions">; binding: Id<"github_threads"> } | null> {
+): Promise<{ session: Doc<"chat_sessions">; binding: Id<"github_threads"> | null } | null> {
   const { thread } = command;
   const name = `${thread.repository}#${thread.number}`;
   const bound = await bindingOf(ctx, thread);
@@ -78,7 +78,7 @@ export async function sessionOfThread(
   }
   const binding = await ctx.db.insert("github_threads", { ...thread, sessionId: session._id, lastCommentAt: Date.now() });
   applied.touch("github_threads", binding, `bound ${name} to session ${session._id}`);
-  return { session, binding };
+  return { session, binding: null };
 }
 
 /** Marks the thread as the one its session last heard from: where its replies go. */
