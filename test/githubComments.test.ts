@@ -10,7 +10,7 @@ import { domainTables, FIRST_PAGE, messagesOf, newSession, newWorkOrder, withFak
 import { deliveryRow, settle } from "./inbox";
 
 /*
- * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3):
+ * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * GitHub's own example payloads, each with a mention of the App written in.
  */
 

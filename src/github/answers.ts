@@ -3,7 +3,7 @@ import type { SecretMask } from "./secretMask";
 
 /**
  * What came of a request to GitHub
- * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3):
+ * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * - `ok`: a 2xx, with its JSON body (null when empty);
  * - `retry`: worth sending again, after `retryAfterMs` when GitHub said how
  *   long (a network error, no answer in time, a 5xx, a 429, a 403 that is a

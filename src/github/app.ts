@@ -5,7 +5,7 @@ import { SecretMask } from "./secretMask";
 import type { GithubAppSettings } from "./settings";
 
 /**
- * The GitHub App as a client of GitHub's REST API (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3):
+ * The GitHub App as a client of GitHub's REST API (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * an App JWT for the App's own endpoints (its hook deliveries), an
  * installation token for a repository's (comments, reactions, check runs).
  * It runs wherever `fetch` and Web Crypto do: Convex's default runtime,

@@ -1,6 +1,6 @@
 /**
  * No secret, nor any 8-character piece of one, is kept from an answer
- * (docs/contract.md#hardening-rules-v3): every 8 characters of a text that
+ * (docs/contract.md#hardening-rules): every 8 characters of a text that
  * also occur in a secret are replaced, before the text is cut.
  *
  *     const mask = new SecretMask();

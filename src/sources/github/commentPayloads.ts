@@ -4,7 +4,7 @@ import { canonicalLinkValue } from "../../workOrders/links";
 
 /*
  * The parts of GitHub's comment payloads that this service reads
- * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3);
+ * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out);
  * other fields pass through unread. Ids and names are bounded here; texts
  * (bodies, titles) are bounded where they are kept.
  */

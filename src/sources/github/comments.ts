@@ -5,7 +5,7 @@ import type { Settings } from "../source";
 import type { GithubUser } from "./commentPayloads";
 
 /*
- * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out-v3):
+ * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * which comments, reviews and issues are messages for Jangar, and the
  * commands they make. Pure: whether a thread is bound is known only when
  * the commands are applied.
