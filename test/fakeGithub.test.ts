@@ -61,7 +61,9 @@ test("the App's hook deliveries are listed newest first, a page at a time, and r
   }
   const app = new GithubApp(appSettings());
   const page = await app.request({ method: "GET", path: "/app/hook/deliveries?per_page=2", auth: "app" }, github.fetch);
-  expect(page).toMatchObject({ kind: "ok", body: [{ id: 3 }, { id: 2 }] });
+  expect(page).toMatchObject({ kind: "ok", body: [{ id: 3 }, { id: 2 }], link: `<${github.baseUrl}/app/hook/deliveries?per_page=2&cursor=2>; rel="next"` });
+  const next = await app.request({ method: "GET", path: "/app/hook/deliveries?per_page=2&cursor=2", auth: "app" }, github.fetch);
+  expect(next).toEqual({ kind: "ok", status: 200, body: [expect.objectContaining({ id: 1 })] });
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/2/attempts", auth: "app" }, github.fetch)).toMatchObject({ kind: "ok", status: 202 });
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/9/attempts", auth: "app" }, github.fetch)).toMatchObject({ kind: "failed", status: 404 });
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/1/attempts", auth: { installationId: 42 } }, github.fetch)).toMatchObject({ kind: "failed", status: 401 });

@@ -4,7 +4,8 @@ import type { SecretMask } from "./secretMask";
 /**
  * What came of a request to GitHub
  * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
- * - `ok`: a 2xx, with its JSON body (null when empty);
+ * - `ok`: a 2xx, with its JSON body (null when empty) and, for a page of a
+ *   list, its `link` header (the next page's URL, as `rel="next"`);
  * - `retry`: worth sending again, after `retryAfterMs` when GitHub said how
  *   long (a network error, no answer in time, a 5xx, a 429, a 403 that is a
  *   rate limit); `uncertain` when GitHub may have acted all the same (a
@@ -14,13 +15,14 @@ import type { SecretMask } from "./secretMask";
  * `error` is masked of every secret before it is cut, and short.
  */
 export type GithubAnswer =
-  | { kind: "ok"; status: number; body: unknown }
+  | { kind: "ok"; status: number; body: unknown; link?: string }
   | { kind: "retry"; error: string; retryAfterMs?: number; uncertain?: true }
   | { kind: "failed"; status?: number; error: string };
 
 /** The most of an answer that is read: GitHub's largest answers here (a page of hook deliveries, an echoed comment) are far smaller. */
 export const MAX_ANSWER_BYTES = 1024 * 1024;
 const MAX_ERROR_CHARS = 300;
+const MAX_LINK_CHARS = 2000;
 /** GitHub asks for at least a minute's wait after a secondary rate limit that does not say how long. */
 const DEFAULT_RATE_LIMIT_WAIT_MS = 60_000;
 const MAX_WAIT_MS = 60 * 60_000;
@@ -93,7 +95,9 @@ export async function readAnswer(
   const text = await boundedText(response, MAX_ANSWER_BYTES);
   if (status >= 200 && status < 300) {
     // GitHub has acted: an answer too large or not JSON is read as an empty one, never sent again.
-    return { kind: "ok", status, body: (text === null ? undefined : parsedJson(text)) ?? null };
+    const body = (text === null ? undefined : parsedJson(text)) ?? null;
+    const link = headers.get("link");
+    return link === null ? { kind: "ok", status, body } : { kind: "ok", status, body, link: link.slice(0, MAX_LINK_CHARS) };
   }
   const requestId = headers.get("x-github-request-id");
   const said = text === null ? `an answer over ${MAX_ANSWER_BYTES} bytes` : messageOf(text);
