@@ -5,6 +5,7 @@ import { internalAction, internalMutation, internalQuery, type MutationCtx } fro
 import { vInterpretation, type Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
+import { wellFormedInterpretation } from "../../src/sources/wellFormed";
 import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
 import { sha256Hex } from "../../src/hmac";
@@ -67,14 +68,17 @@ export const processDelivery = internalAction({
       const source = webhookSources[delivery.source];
       let interpretation: Interpretation;
       try {
-        interpretation = source.interpret(
-          {
-            deliveryKey: delivery.deliveryKey,
-            body: new Uint8Array(await blob.arrayBuffer()),
-            contentType: delivery.contentType,
-            event: delivery.event,
-          },
-          sourceSettings(source),
+        // Every string of it one Convex can hold: a sender's half surrogate pair skips an effect, never fails the delivery.
+        interpretation = wellFormedInterpretation(
+          source.interpret(
+            {
+              deliveryKey: delivery.deliveryKey,
+              body: new Uint8Array(await blob.arrayBuffer()),
+              contentType: delivery.contentType,
+              event: delivery.event,
+            },
+            sourceSettings(source),
+          ),
         );
       } catch (error) {
         if (!(error instanceof UninterpretableDelivery)) {

@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import type { Command, WorkOrderSelector } from "../../src/commands";
+import { describeSelector, type Command, type WorkOrderSelector } from "../../src/commands";
 import type { Applied } from "./applied";
 import { budget, ORDER_BYTES, VALUE_ROW_BYTES, type Budget } from "./budget";
 import { linkKey } from "./links";
@@ -40,17 +40,6 @@ export function selectorsOf(command: Command): WorkOrderSelector[] {
 
 export function selectorKey(selector: WorkOrderSelector): string {
   return JSON.stringify(selector);
-}
-
-function describeSelector(selector: WorkOrderSelector): string {
-  switch (selector.by) {
-    case "id":
-      return `work order ${selector.workOrderId}`;
-    case "target":
-      return `work orders targeting ${selector.targetRepo}:${selector.targetBranch}`;
-    case "link":
-      return `work orders linked to ${selector.kind} ${selector.value}`;
-  }
 }
 
 /** The distinct selectors of the commands, in the order they first appear. */
