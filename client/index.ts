@@ -17,3 +17,5 @@ export { jangarFunctions, type ConvexCaller, type JangarFunctions } from "./func
 export { eventVerifier, parseEvent, EventVerificationError, type EventCheck, type EventHeaders, type VerifiedEvent } from "./events";
 export { EVENT_DATA, EVENT_TYPES, type EventData, type EventType, type JangarEvent } from "../src/events/types";
 export { SERVICE_ISSUER, SERVICE_SUBJECT, serviceTokenIdentifier } from "../src/serviceIdentity";
+/** The deployment's function references, for `ConvexClient.onUpdate` and other calls by reference. */
+export { api } from "../convex/_generated/api";
