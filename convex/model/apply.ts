@@ -19,11 +19,11 @@ import {
   selectorsNotConsidered,
   type Found,
 } from "./correlation";
+import { commentAppended, sessionOfThread } from "./github/threads";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
 import { bindThread, boundSession } from "./slackThreads";
-import { commentAppended, sessionOfThread } from "./github/threads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
 
