@@ -24,7 +24,7 @@ export async function main(args: string[], env: Env, io: Io): Promise<number> {
       concurrency: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
-  });
+  }, env);
   if (values.help) {
     io.out(USAGE);
     return 0;
