@@ -1,12 +1,12 @@
 // @vitest-environment node
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isRejected, loadFixtures, send, summarize, type Result } from "../scripts/lib/send";
 import { main } from "../scripts/send";
 import { modulesUnderTest, newBackend } from "./backend";
 import { GITHUB_SECRET } from "./github";
 import { runInProcess, runScript } from "./cli";
-import { closeServer, serveOnLoopback } from "./httpServer";
+import { closeServer, listen, serveOnLoopback } from "./httpServer";
 import { withFakeClock } from "./helpers";
 
 const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -112,6 +112,18 @@ describe("npm run send: mistakes end in one line that says what to do", () => {
     [[], /^send: no fixtures given/],
   ])("npm run send -- %j", async (args, message) => {
     expect(await runInProcess("send", main, args)).toEqual({ code: 2, out: [], err: [expect.stringMatching(message)] });
+  });
+
+  test("nothing listening: one delivery is tried, then one line names the URL and how to start a deployment", async () => {
+    const server = createServer();
+    const url = await listen(server);
+    await closeServer(server);
+    const run = await runInProcess("send", main, ["fixtures/github", "--url", url], { GITHUB_WEBHOOK_SECRET: GITHUB_SECRET });
+    expect(run.code).toBe(1);
+    expect(run.out).toEqual([expect.stringMatching(/^ {2}0 unreachable: fetch failed \(ECONNREFUSED\)/), expect.stringMatching(/^1 sent: 1 rejected/)]);
+    expect(run.err).toEqual([
+      `send: nothing answers at ${url}: start a deployment first, npm run serve (an embedded one, no download) or npm run dev, or give the deployment's site URL with --url.`,
+    ]);
   });
 
   // The script itself, as npm runs it (the same in both runs of the suite, so once).
