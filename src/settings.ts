@@ -95,7 +95,7 @@ const associationList: FormCheck = (value) => {
 const prefixed =
   (prefix: string, what: string): FormCheck =>
   (value) =>
-    value.startsWith(prefix) ? null : `not ${what} (it starts with ${prefix})`;
+    value.startsWith(prefix) ? null : `not ${what} (one starts with ${prefix})`;
 
 const slackId =
   (letters: string, what: string): FormCheck =>
