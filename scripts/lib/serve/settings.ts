@@ -43,5 +43,5 @@ export function developmentSettings(given: Readonly<Record<string, string | unde
   for (const name of defaulted) {
     values[name] = DEVELOPMENT_DEFAULTS[name as keyof typeof DEVELOPMENT_DEFAULTS];
   }
-  return { values: { ...forOutside, ...values }, defaulted, adminKey: given.JANGAR_SERVE_ADMIN_KEY?.trim() || DEVELOPMENT_ADMIN_KEY };
+  return { values: { ...forOutside, ...values }, defaulted, adminKey: DEVELOPMENT_ADMIN_KEY };
 }
