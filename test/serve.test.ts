@@ -122,7 +122,7 @@ describe.runIf(onSources)("npm run serve: the site, with the command-line tools 
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toMatch(/^ok\s+GitHub in\s+/m);
     expect(doctor.stdout).toMatch(/^ok\s+Temporal\s+/m);
-    expect(doctor.stdout).toMatch(/^off\s+GitHub App\s+.*\n\s+to turn it on: npx convex env set GITHUB_APP_ID <value>/m);
+    expect(doctor.stdout).toMatch(/^off\s+GitHub App\s+.*\n\s+to turn it on: npx convex env set GITHUB_APP_ID <value>, and so GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG \(docs\/environment\.md\)$/m);
     expect(doctor.stdout).not.toContain(DEVELOPMENT_DEFAULTS.EVENTS_WEBHOOK_SECRET.slice(6, 14));
   });
 });

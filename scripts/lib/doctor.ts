@@ -73,7 +73,7 @@ export function judge(capability: Capability, states: ReadonlyMap<string, Settin
   if (missing.length === 0) {
     return { capability, state: "works", lines: optionalSet.length > 0 ? [`with ${optionalSet.join(", ")}`] : [] };
   }
-  const fix = `npx convex env set ${missing.map((name) => `${name} <value>`).join(", ")}`;
+  const fix = `npx convex env set ${missing[0]} <value>${missing.length > 1 ? `, and so ${missing.slice(1).join(", ")}` : ""}`;
   if (capability.needs[0] !== undefined && of(capability.needs[0]).state === "missing") {
     return { capability, state: "off", lines: [`to turn it on: ${fix} (docs/environment.md)`] };
   }
