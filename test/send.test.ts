@@ -126,6 +126,15 @@ describe("npm run send: mistakes end in one line that says what to do", () => {
     ]);
   });
 
+  test("--url given without -- (npm keeps it) is named, with the command to type, before any fixture is read", async () => {
+    const env = { npm_lifecycle_event: "send", npm_config_url: "true" };
+    expect(await runInProcess("send", main, ["http://127.0.0.1:3211", "fixtures/github"], env)).toEqual({
+      code: 2,
+      out: [],
+      err: ["send: npm took --url for itself, so the tool never saw it: add -- before the options, as in npm run send -- --url http://127.0.0.1:3211 fixtures/github"],
+    });
+  });
+
   // The script itself, as npm runs it (the same in both runs of the suite, so once).
   test.skipIf(modulesUnderTest === "bundle")("run as a script, a missing fixture is one line on stderr and exit 2, no stack", async () => {
     const run = await runScript("send.ts", ["missing.json"]);

@@ -164,6 +164,17 @@ describe("npm run serve: crons on their schedules", () => {
   });
 });
 
+describe.runIf(onSources)("npm run serve: starting", () => {
+  test("a port already taken (npm run dev, another serve) is named, with what to do, and nothing is left changed", async () => {
+    const before = process.env.GITHUB_WEBHOOK_SECRET;
+    const port = Number(new URL(served.functionsUrl).port);
+    await expect(serve({ modules, given: {}, functionsPort: port, sitePort: 0 })).rejects.toThrow(
+      /a port is taken .*: is npm run dev or another npm run serve running\? Stop it, or pass --port and --site-port\./,
+    );
+    expect(process.env.GITHUB_WEBHOOK_SECRET).toBe(before);
+  });
+});
+
 describe.runIf(onSources)("the fake Slack round trip is an npm script", () => {
   test("npm run fake-slack runs scripts/fake-slack.ts, whose --help names the npm script", async () => {
     const scripts = (await import("../package.json")).scripts as Record<string, string>;
