@@ -78,6 +78,15 @@ describe.runIf(onSources)("npm run serve: the functions through ConvexHttpClient
     expect(page.page.map((session) => session._id)).toContain(sessionId);
   });
 
+  test("a mutation asked for as a query, or a call with a body that is not Convex's, is refused with what to send", async () => {
+    const asQuery = makeFunctionReference<"query">("chatSessions:create");
+    await expect(asUser("alice").query(asQuery, { title: "x" })).rejects.toThrow(/as a query, but it is defined as a mutation: call \/api\/mutation/);
+    const response = await fetch(`${served.functionsUrl}/api/query`, { method: "POST", body: "not json" });
+    expect(response.status).toBe(400);
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await response.json()).toEqual({ code: "BadJsonBody", message: expect.stringMatching(/send \{ path, format: "convex_encoded_json", args \}/) });
+  });
+
   test("internal functions answer the admin key only, as `npx convex run` calls them (POST /api/function); a wrong key is refused", async () => {
     const refused = await asUser("alice").query(inboxStatus, {}).catch((caught: Error) => caught.message);
     expect(refused).toMatch(/Could not find public function for 'ingest:inboxStatus'/);

@@ -99,7 +99,7 @@ export async function answerFunctionCall(
   }
   const kind = registered.isQuery ? "query" : registered.isMutation ? "mutation" : "action";
   if (call.kind !== "any" && call.kind !== kind) {
-    return failed(`Trying to execute ${call.path} as ${call.kind === "query" ? "Query" : call.kind === "mutation" ? "Mutation" : "Action"}, but it is defined as ${kind === "query" ? "Query" : kind === "mutation" ? "Mutation" : "Action"}.`);
+    return failed(`Trying to execute ${call.path} as a ${call.kind}, but it is defined as a ${kind}: call /api/${kind}.`);
   }
   const as = caller.identity === null ? backend : backend.withIdentity(caller.identity);
   try {

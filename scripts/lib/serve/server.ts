@@ -96,17 +96,24 @@ export async function serve(options: ServeOptions): Promise<Served> {
   const serial = oneAtATime();
   const restoreTimers = serializeScheduledFunctions(serial, () => backend.finishInProgressScheduledFunctions());
 
+  // A browser's client (Jangar's UI) calls across origins, as it would call a deployment.
+  const cors = { "access-control-allow-origin": "*", "access-control-allow-headers": "Content-Type, Authorization, Convex-Client", "access-control-allow-methods": "POST, OPTIONS" };
   const functions = createServer(
     handled(async (request, response) => {
       const route = new URL(request.url ?? "/", "http://localhost").pathname;
+      if (request.method === "OPTIONS") {
+        response.writeHead(204, cors);
+        response.end();
+        return;
+      }
       if (request.method !== "POST" || !FUNCTION_ROUTES.includes(route)) {
-        response.writeHead(404, { "content-type": "application/json" });
+        response.writeHead(404, { "content-type": "application/json", ...cors });
         response.end(JSON.stringify({ code: "NotFound", message: `No ${request.method} ${route} here: the functions API takes POST ${FUNCTION_ROUTES.join(", ")}.` }));
         return;
       }
       const body = new TextDecoder().decode(await bodyOf(request));
       const answer = await serial(() => answerFunctionCall(backend, options.modules, settings.adminKey, { route, authorization: request.headers.authorization, body }));
-      response.writeHead(answer.status, { "content-type": "application/json" });
+      response.writeHead(answer.status, { "content-type": "application/json", ...cors });
       response.end(JSON.stringify(answer.body));
     }, log),
   );
