@@ -1,4 +1,5 @@
 import { bytesOfBase64 } from "./hmac";
+import { parseServiceJwks } from "./serviceIdentity";
 
 /**
  * The deployment's settings (docs/contract.md#6-environment), each with the
@@ -84,6 +85,16 @@ const nameList: FormCheck = (value) => {
   return bad === -1 ? null : `entry ${bad + 1} has a space in it (separate names with commas)`;
 };
 
+/** A public key set for Jangar's server's tokens (src/serviceIdentity.ts says what it must be). */
+const serviceJwks: FormCheck = (value) => {
+  try {
+    parseServiceJwks(value);
+    return null;
+  } catch (error) {
+    return (error as Error).message.replace(/^JANGAR_SERVICE_JWKS /, "").split(". Set it")[0];
+  }
+};
+
 const COMMENT_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR", "CONTRIBUTOR", "FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "MANNEQUIN", "NONE"];
 
 const associationList: FormCheck = (value) => {
@@ -121,6 +132,7 @@ export const SETTING_FORMS = {
   JANGAR_EVENTS_URL: httpUrl,
   JANGAR_EVENTS_SECRET: whsecSecrets,
   JANGAR_SERVICE_IDENTITIES: identityList,
+  JANGAR_SERVICE_JWKS: serviceJwks,
   JANGAR_WORKFLOW_TYPES: nameList,
   JANGAR_MAX_LIVE_ORDERS: positiveInteger,
   TEMPORAL_HTTP_URL: httpUrl,
@@ -167,7 +179,12 @@ export const CAPABILITIES: Capability[] = [
   { name: "Slack out", does: "posts replies and work-order cards", needs: ["SLACK_BOT_TOKEN"], optional: ["SLACK_API_URL"] },
   { name: "Events in", does: "verifies Standard Webhooks events (workflow runners)", needs: ["EVENTS_WEBHOOK_SECRET"], optional: [] },
   { name: "Events out", does: "tells Jangar's server what happened", needs: ["JANGAR_EVENTS_URL", "JANGAR_EVENTS_SECRET"], optional: [] },
-  { name: "Service calls", does: "lets Jangar's server call the functions as a service", needs: ["JANGAR_SERVICE_IDENTITIES"], optional: ["JANGAR_MAX_LIVE_ORDERS"] },
+  {
+    name: "Service calls",
+    does: "lets Jangar's server call the functions as a service",
+    needs: ["JANGAR_SERVICE_IDENTITIES", "JANGAR_SERVICE_JWKS"],
+    optional: ["JANGAR_MAX_LIVE_ORDERS"],
+  },
   {
     name: "Temporal",
     does: "launches submitted orders and reconciles them",

@@ -61,6 +61,8 @@ describe("doctor:settings: each setting set, missing or malformed, never its val
     ["GITHUB_COMMENT_ASSOCIATIONS", "OWNER,ADMIN", "malformed"],
     ["DELIVERY_RETENTION_DAYS", "0", "malformed"],
     ["JANGAR_EVENTS_URL", "  ", "missing"],
+    ["JANGAR_SERVICE_JWKS", '{"keys":[{"kty":"EC","crv":"P-256","x":"abc","y":"def","kid":"k1"}]}', "set"],
+    ["JANGAR_SERVICE_JWKS", '{"keys":[{"kty":"EC","crv":"P-256","x":"abc","y":"def","kid":"k1","d":"private"}]}', "malformed"],
   ] as const)("%s = %j is %s", (name, value, state) => {
     expect(settingState(name, value).state).toBe(state);
   });

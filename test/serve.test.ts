@@ -3,6 +3,7 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import { connectHttp, generateServiceKey, serviceTokens } from "../client";
 import { api } from "../convex/_generated/api";
 import { unsignedJwt } from "../scripts/lib/serve/auth";
 import { msUntilNextRun, runCrons, type CronJob } from "../scripts/lib/serve/crons";
@@ -67,6 +68,16 @@ describe.runIf(onSources)("npm run serve: the functions through ConvexHttpClient
     expect((error as ConvexError<{ code: string; message: string }>).data).toEqual({ code: "INVALID_ARGUMENT", message: expect.stringMatching(/userId may only name yourself \(alice\)/) });
     const anonymous = await client().query(api.chatSessions.list, { paginationOpts: { numItems: 1, cursor: null } }).catch((caught: unknown) => caught);
     expect((anonymous as ConvexError<{ code: string }>).data.code).toBe("UNAUTHENTICATED");
+  });
+
+  test("the service client (connectHttp with its own signed tokens) acts as Jangar's server, and as one of its users", async () => {
+    const tokens = await serviceTokens((await generateServiceKey()).privateKey);
+    const jangar = connectHttp(served.functionsUrl, tokens, { logger: false });
+    const sessionId = await jangar.chatSessions.create({ title: "Deploy", userId: "dana" });
+    expect(await asUser("dana").query(api.chatSessions.get, { sessionId })).toMatchObject({ userId: "dana", title: "Deploy" });
+    const asDana = connectHttp(served.functionsUrl, tokens, { logger: false, as: "dana" });
+    expect(await asDana.chatSessions.get({ sessionId })).toMatchObject({ userId: "dana" });
+    await expect(asDana.chatSessions.create({ title: "x", userId: "erin" })).rejects.toThrow(ConvexError);
   });
 
   test("a service (the admin key acting as the listed identity, or its own JWT) acts for any user", async () => {

@@ -27,8 +27,10 @@ export function banner(served: Served): string[] {
     `  ${secretsFromDefaults.join(" ")} npm run smoke -- --url ${siteUrl}`.replace(/^ {2} /, "  "),
     `  npm run doctor -- --url ${functionsUrl} --admin-key '${settings.adminKey}'`,
     `  npx convex run --url ${functionsUrl} --admin-key '${settings.adminKey}' ingest:inboxStatus`,
-    `  new ConvexHttpClient("${functionsUrl}"): setAuth(<JWT>) as a user (unverified: its iss and sub are the identity),`,
-    `    or setAdminAuth("<admin key>", { issuer, subject }) as ${service}`,
+    `  Jangar's server (the service client): connectHttp("${functionsUrl}", await serviceTokens(JANGAR_SERVICE_KEY))`,
+    "    with any JANGAR_SERVICE_KEY (npm run service-key makes one): tokens are decoded here, not verified;",
+    `    a JWT's iss and sub are the identity, and ${service} acts as the service.`,
+    `  Or ConvexHttpClient: setAuth(<JWT>), or setAdminAuth("<admin key>", { issuer, subject }).`,
     "Ctrl-C stops it.",
   ];
 }

@@ -8,7 +8,7 @@ import { cronJobsOf, runCrons } from "./crons";
 import { answerFunctionCall, FUNCTION_ROUTES, type Backend } from "./functionsApi";
 import { oneAtATime, serializeScheduledFunctions } from "./oneAtATime";
 import { outsideServices, routeFetch, type Outside } from "./outside";
-import { developmentSettings, type ServeSettings } from "./settings";
+import { developmentSettings, serviceJwks, type ServeSettings } from "./settings";
 
 /**
  * `npm run serve`: this repository's functions on an embedded backend
@@ -87,7 +87,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
   const log = options.log ?? (() => {});
   const host = options.host ?? "127.0.0.1";
   const outside = outsideServices(options.given);
-  const settings = developmentSettings(options.given, outside.settings);
+  const settings = developmentSettings(options.given, outside.settings, await serviceJwks(options.given));
   const savedEnv = Object.fromEntries(Object.keys(settings.values).map((name) => [name, process.env[name]]));
   Object.assign(process.env, settings.values);
   const restoreFetch = routeFetch(outside.fakes);
