@@ -13,15 +13,15 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./backend";
-import { asService, asUser } from "./callers";
-import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./bursts";
-import { liveOrder, pushOf as pushTo, type Target } from "./effects";
-import { postEvent, statusChanged, EVENTS_SECRET } from "./events";
-import { postGithub } from "./github";
-import { newSession, withFakeClock } from "./helpers";
-import { postSlack, SLACK_SECRET } from "./slack";
-import { settle } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
+import { liveOrder, type Target } from "./helpers/workOrders";
+import { postGithub, pushOf } from "./helpers/senders/github";
+import { postEvent, statusChanged, EVENTS_SECRET } from "./helpers/senders/events";
+import { newSession } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { postSlack, SLACK_SECRET } from "./helpers/senders/slack";
 
 const BENCH = process.env.BENCH_SIZES !== undefined;
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -328,7 +328,7 @@ async function bigPush(commits: number, orders: number): Promise<{ transactions:
     await liveOrder(t, sessionId, branch);
   }
   takeLogged();
-  const { body } = await postGithub(t, { event: "push", payload: pushTo(branch, commits) });
+  const { body } = await postGithub(t, { event: "push", payload: pushOf(branch, commits) });
   await settle(t);
   const delivery = await t.run(async (ctx) => await ctx.db.get("webhook_deliveries", body.delivery as Id<"webhook_deliveries">));
   expect(delivery).toMatchObject({ status: "processed", touchedCount: commits * orders });

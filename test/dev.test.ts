@@ -7,8 +7,8 @@ import { dev } from "../scripts/lib/dev";
 import { loadEnv } from "../scripts/lib/env";
 import { snapshot } from "../scripts/lib/generated";
 import type { Runner } from "../scripts/lib/run";
-import { modulesUnderTest } from "./backend";
-import { rewriteAsADeploymentWould, temporaryProjects } from "./cli";
+import { modulesUnderTest } from "./helpers/backend";
+import { rewriteAsADeploymentWould, temporaryProjects } from "./helpers/scripts";
 
 const project = temporaryProjects();
 

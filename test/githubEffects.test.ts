@@ -1,20 +1,15 @@
 import examples from "@octokit/webhooks-examples";
-import type {
-  IssuesMilestonedEvent,
-  IssuesOpenedEvent,
-  PullRequestClosedEvent,
-  PullRequestOpenedEvent,
-  PushEvent,
-} from "@octokit/webhooks-types";
+import type { IssuesMilestonedEvent, IssuesOpenedEvent, PullRequestClosedEvent, PullRequestOpenedEvent, PushEvent } from "@octokit/webhooks-types";
 import { describe, expect, test } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { GITHUB_EVENTS } from "../src/sources/github/events";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { postGithub } from "./github";
-import { newSession, newWorkOrder, statusHistory, withFakeClock } from "./helpers";
-import { settle, deliveryRow } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { postGithub } from "./helpers/senders/github";
+import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { deliveryRow } from "./helpers/inbox";
 
 withFakeClock();
 

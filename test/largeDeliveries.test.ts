@@ -3,11 +3,12 @@ import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { RETRY_DELAYS_MS } from "../src/retry";
 import { github } from "../src/sources/github";
-import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, type Target } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock, linksOf } from "./helpers";
-import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { liveOrder, type Target } from "./helpers/workOrders";
+import { pushOf, postGithub } from "./helpers/senders/github";
+import { newSession, linksOf } from "./helpers/records";
+import { withFakeClock, runDue, settle } from "./helpers/clock";
+import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
 
 withFakeClock();
 

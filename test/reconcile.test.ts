@@ -3,11 +3,12 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { ExecutionStatus } from "../src/temporal/client";
-import { newBackend, type Backend } from "./backend";
-import { asService, asUser } from "./callers";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory, withFakeClock, orderOf } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
+import { newSession, newWorkOrder, statusHistory, orderOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
 import { FakeTemporal, TEMPORAL_URL, type FakeTemporalMode } from "./temporal";
-import { settle } from "./inbox";
 
 const MINUTE = 60 * 1000;
 let temporal: FakeTemporal;

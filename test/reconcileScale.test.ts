@@ -1,7 +1,8 @@
 import { beforeEach, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./backend";
-import { newSession, withFakeClock } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { newSession } from "./helpers/records";
+import { withFakeClock } from "./helpers/clock";
 
 const HOUR = 60 * 60 * 1000;
 // The test backend reads the whole store for every index query, and failing an order makes two

@@ -12,10 +12,10 @@ import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { OUTBOX_STATUSES } from "../convex/model/slackValidators";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./slack";
-import { withFakeClock } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
+import { withFakeClock } from "./helpers/clock";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";

@@ -4,14 +4,16 @@ import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
 import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
 import { renderCard } from "../src/slack/card";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
 import { truncate } from "../src/text";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { domainTables } from "./helpers/assertions";
+import { newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
+import { settle, withFakeClock } from "./helpers/clock";
 import { FakeTemporal, TEMPORAL_URL } from "./temporal";
 import {
   ALICE,
@@ -24,8 +26,8 @@ import {
   postSlackForm,
   slackSessionsOf,
   slashCommand,
-} from "./slack";
-import { stored as storedDeliveries } from "./inbox";
+} from "./helpers/senders/slack";
+import { stored as storedDeliveries } from "./helpers/inbox";
 
 /*
  * Slack interactivity (docs/contract.md section 4): the Cancel and Retry
@@ -36,8 +38,8 @@ import { stored as storedDeliveries } from "./inbox";
 
 let slack: FakeSlack;
 
+withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 beforeEach(() => {
-  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
   slack = new FakeSlack();
   vi.stubGlobal("fetch", slack.fetch);
   configureSlackApp();
@@ -45,15 +47,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
 });
-
-/** Runs every scheduled function (deliveries, the outbox's runners) to the end. */
-async function settle(t: Backend) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 2000);
-}
 
 const CAROL = "U03CAROL";
 const CHANNEL = aliceMentionsBot.event.channel;
@@ -86,10 +80,6 @@ async function setStatus(t: Backend, workOrderId: Id<"work_orders">, ...statuses
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status });
   }
   await settle(t);
-}
-
-async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!;
 }
 
 /** The card of an order as Slack shows it: the one message in the thread whose blocks say they show the order. */

@@ -1,10 +1,10 @@
 import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import { signSlackRequest } from "../src/sources/slack/signature";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { FIRST_PAGE } from "./helpers";
+import { api } from "../../../convex/_generated/api";
+import { signSlackRequest } from "../../../src/sources/slack/signature";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { FIRST_PAGE } from "../records";
 
 // Slack's example Signing Secret (https://api.slack.com/authentication/verifying-requests-from-slack).
 export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";

@@ -1,4 +1,4 @@
-import type { SourceName } from "../../src/sources/source";
+import type { SourceName } from "../../../src/sources/source";
 
 /*
  * Bodies of a given size shaped as each sender's largest real deliveries:

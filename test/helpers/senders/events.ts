@@ -1,6 +1,6 @@
 import { overrideHeaders } from "./headers";
-import { events } from "../src/sources/events";
-import type { Backend } from "./backend";
+import { events } from "../../../src/sources/events";
+import type { Backend } from "../backend";
 
 /*
  * A Standard Webhooks (Svix) sender for POST /webhooks/events: deliveries

@@ -1,11 +1,11 @@
 import { vi } from "vitest";
 import { newBackend } from "./backend";
-import { liveOrder, pushOf, type Target } from "./effects";
-import { postGithub } from "./github";
-import { newSession } from "./helpers";
-import { ALICE, configureSlackApp, postSlack, TEAM } from "./slack";
+import { liveOrder, type Target } from "./workOrders";
+import { postGithub, pushOf } from "./senders/github";
+import { newSession } from "./records";
+import { ALICE, configureSlackApp, postSlack, TEAM } from "./senders/slack";
 import { recordWriteSets, writesPerDocument } from "./writeSets";
-import { settle } from "./inbox";
+import { settle } from "./clock";
 
 /** Bursts of deliveries, and which documents their transactions write (test/writeSets.ts). */
 
