@@ -6,8 +6,8 @@ import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { FakeSlack } from "./lib/fakeSlack";
-import { ROUND_TRIP_SETTINGS, serveFakeSlack, slackRoundTrip } from "./lib/slackRoundTrip";
+import { FakeSlack } from "../fakes/slack";
+import { ROUND_TRIP_SETTINGS, slackRoundTrip } from "./lib/slackRoundTrip";
 
 const USAGE = `usage: npx tsx scripts/fake-slack.ts [--serve [--port <n>] [--token <xoxb-...>]]
   (no flags)   a full round trip on an embedded backend: a mention, a reply posted, its echo ignored, a card posted and edited
@@ -29,13 +29,10 @@ if (values.help) {
 }
 
 if (values.serve) {
-  const slack = new FakeSlack({ token: values.token, baseUrl: "" });
-  const port = Number(values.port);
-  Object.assign(slack.expected, { baseUrl: `http://127.0.0.1:${port}/api` });
-  slack.onRequest = (request) =>
-    console.log("violation" in request ? `refused: ${request.violation}` : `${request.call.method} ${JSON.stringify(request.call.args)}`);
-  const { baseUrl } = await serveFakeSlack(slack, port);
-  console.log(`fake Slack Web API on ${baseUrl} (bot token ${values.token}); Ctrl-C to stop`);
+  const slack = new FakeSlack({ token: values.token });
+  slack.onCall = (event) => console.log("violation" in event ? `refused: ${event.violation}` : `${event.call.method} ${JSON.stringify(event.call.args)}`);
+  const { url } = await slack.serve(Number(values.port));
+  console.log(`fake Slack Web API on ${url} (bot token ${values.token}); Ctrl-C to stop`);
 } else {
   Object.assign(process.env, ROUND_TRIP_SETTINGS);
   const { convexTest } = await import("convex-test");

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { OUTBOX_STATUSES } from "../convex/model/slackValidators";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";

@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
@@ -14,7 +14,8 @@ import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
 import { domainTables } from "./helpers/assertions";
 import { newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
 import { settle, withFakeClock } from "./helpers/clock";
-import { FakeTemporal, TEMPORAL_URL } from "./temporal";
+import { fetchFrom } from "../fakes/http";
+import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
 import {
   ALICE,
   BOB,
@@ -251,10 +252,11 @@ describe("Cancel stops the run, with Temporal", () => {
   let temporal: FakeTemporal;
   beforeEach(() => {
     temporal = new FakeTemporal({ namespace: "default" });
-    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-      String(input instanceof Request ? input.url : input).startsWith(TEMPORAL_URL) ? temporal.fetch(input, init) : slack.fetch(input, init),
-    );
+    vi.stubGlobal("fetch", fetchFrom([slack, temporal]));
     vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
+  });
+  afterEach(() => {
+    expect(temporal.violations).toEqual([]);
   });
 
   /** The confirmation Slack shows before a click on Cancel is sent. */
@@ -267,24 +269,24 @@ describe("Cancel stops the run, with Temporal", () => {
     const t = newBackend();
     const { workOrderId } = await aliceThreadWithOrder(t);
     await setStatus(t, workOrderId, "running");
-    temporal.executions.set(workOrderId, "RUNNING");
+    temporal.setStatus(workOrderId, "RUNNING");
     expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled, and its workflow is asked to stop."]);
 
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
     await settle(t);
     expect((await orderOf(t, workOrderId)).status).toBe("canceled");
     expect(temporal.cancelRequests).toEqual([workOrderId]);
-    expect(temporal.requests.at(-1)).toMatchObject({
+    expect(temporal.calls.at(-1)).toMatchObject({
       body: { reason: `Jangar work order canceled by ${slackUser(ALICE)}: canceled from Slack` },
     });
-    expect(temporal.executions.get(workOrderId)).toBe("CANCELED");
+    expect(temporal.statusOf(workOrderId)).toBe("CANCELED");
   });
 
   test("`cancel <id>` does the same; a refused click asks Temporal nothing", async () => {
     const t = newBackend();
     const { workOrderId } = await aliceThreadWithOrder(t);
     await setStatus(t, workOrderId, "accepted");
-    temporal.executions.set(workOrderId, "RUNNING");
+    temporal.setStatus(workOrderId, "RUNNING");
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
     await settle(t);
     expect(temporal.cancelRequests).toEqual([]);

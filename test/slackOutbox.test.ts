@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer, type FakeMessage } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer, type SlackMessage } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
@@ -268,7 +268,7 @@ describe("replies", () => {
 });
 
 /** The one message the bot holds in a thread: the card. */
-function cardIn(threadTs: string): FakeMessage {
+function cardIn(threadTs: string): SlackMessage {
   const messages = slack.thread(CHANNEL, threadTs);
   expect(messages).toHaveLength(1);
   return messages[0];
@@ -429,7 +429,7 @@ describe("delivery", () => {
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
   });
 
-  test.each<[string, FakeAnswer]>([
+  test.each<[string, SlackAnswer]>([
     ["never answered", "postedThenHang"],
     ["answered 503", { status: 503, posted: true }],
   ])("a post Slack made but %s is found in the thread by its marker and not posted again", async (_what, answer) => {
