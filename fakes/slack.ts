@@ -26,7 +26,7 @@
 import { FakeService, type FakeRequest, type RecordedCall, type ScriptedAnswer } from "./http";
 
 export const FAKE_SLACK_TOKEN = "xoxb-000000000000-0000000000000-fAkEtOkEnFoRtEsTs";
-export const SLACK_API_BASE = "https://slack.com/api";
+const SLACK_API_BASE = "https://slack.com/api";
 
 /**
  * How Slack answers one request: `"ok"` (normally), `{ error }` (200 with

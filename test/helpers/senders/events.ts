@@ -15,7 +15,7 @@ export const EVENTS_SECRET = "whsec_amFuZ2FyIGV2ZW50cyBydW5uZXIga2V5";
 let messages = 0;
 
 /** A message id never sent before, shaped like Svix's. */
-export function newMessageId(): string {
+function newMessageId(): string {
   return `msg_2qJ7xRk9Lm${String(++messages).padStart(6, "0")}`;
 }
 

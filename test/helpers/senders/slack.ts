@@ -42,7 +42,7 @@ export type SlackDelivery = {
 export type SlackRequest = { method: "POST"; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> };
 
 /** The request Slack sends: raw body, X-Slack-Signature over `v0:{timestamp}:{body}`, Slack's headers. */
-export async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
+async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
   const raw = delivery.body ?? JSON.stringify(delivery.payload);
   const body = typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
   // Slack's signer (the one the source verifies with), over any timestamp a test sends, a number or not.
