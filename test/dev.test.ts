@@ -83,7 +83,7 @@ describe("npm run check:codegen says what happened", () => {
     return snapshot(generated);
   };
 
-  test("files as committed and as generated: up to date", () => {
+  test("committed files equal to the generated ones: convex/_generated is up to date", () => {
     expect(judgeCodegen(committed, committed, committed)).toEqual({ ok: true, lines: ["check:codegen: convex/_generated is up to date."] });
   });
 

@@ -312,9 +312,9 @@ describe("GitHub effects", () => {
     ]);
   });
 
-  test("processing records what it cost and what it touched", async () => {
+  test("processing records on the delivery what its transaction cost, and the inbox counts the delivery by source and status", async () => {
     const t = newBackend();
-    const seeded = await seed(t);
+    await seed(t);
     const response = await postGithub(t, { event: "push", payload: example<PushEvent>("push") });
     await settle(t);
     const delivery = await deliveryRow(t, response.body.delivery);
@@ -327,6 +327,5 @@ describe("GitHub effects", () => {
     expect(delivery.cost!.documentsRead).toBeGreaterThan(0);
     const inbox = await t.query(internal.ingest.inboxStatus, {});
     expect(inbox.counts).toContainEqual({ source: "github", status: delivery.status, count: 1 });
-    void seeded;
   });
 });

@@ -194,7 +194,7 @@ describe("without Temporal", () => {
     expect((await orderOf(t, stale)).status).toBe("failed");
   });
 
-  test("STALE_FAIL_AFTER_MS is configurable", async () => {
+  test("with STALE_FAIL_AFTER_MS at 60 minutes, a running order quiet for 61 minutes fails", async () => {
     vi.stubEnv("STALE_FAIL_AFTER_MS", String(60 * MINUTE));
     const t = newBackend();
     const workOrderId = await orderIn(t, "running", 61 * MINUTE);
@@ -600,7 +600,7 @@ describe("workflow types (JANGAR_WORKFLOW_TYPES)", () => {
     expect((await orderOf(t, listed)).status).toBe("accepted");
   });
 
-  test("unset: any workflow type is taken", async () => {
+  test("with JANGAR_WORKFLOW_TYPES unset, an order of any workflow type is created", async () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await createAs(asUser(t, "alice"), sessionId, "anything-at-all");
