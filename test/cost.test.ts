@@ -397,7 +397,7 @@ test(`every operation reads and writes within 1.25x of its minimum, and no more 
       ? []
       : [
           "",
-          "Bursts: which documents the transactions write (test/writeSets.ts):",
+          "Bursts: which documents the transactions write (test/helpers/writeSets.ts):",
           "",
           "| burst | transactions | most transactions writing one document (counter shards and the thread's session aside) | most writing one counter shard | the thread's session |",
           "| --- | ---: | ---: | ---: | ---: |",

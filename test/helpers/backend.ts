@@ -35,7 +35,7 @@ const modules = withFunctionLimits(modulesUnderTest === "bundle" ? bundleAsConve
 /**
  * A fresh backend with Convex's real per-transaction limits enforced (or
  * tighter ones where a test needs a transaction to hit its limit), and the
- * production limits convex-test leaves out (test/productionLimits.ts).
+ * production limits convex-test leaves out (test/helpers/productionLimits.ts).
  */
 export function newBackend(transactionLimits: TransactionLimits | true = true, extraModules: Modules = {}) {
   const t = convexTest({ schema, modules: { ...modules, ...withFunctionLimits(extraModules) }, transactionLimits });

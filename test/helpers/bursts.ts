@@ -7,7 +7,7 @@ import { ALICE, configureSlackApp, postSlack, TEAM } from "./senders/slack";
 import { recordWriteSets, writesPerDocument } from "./writeSets";
 import { settle } from "./clock";
 
-/** Bursts of deliveries, and which documents their transactions write (test/writeSets.ts). */
+/** Bursts of deliveries, and which documents their transactions write (test/helpers/writeSets.ts). */
 
 // Counters spread over shards so that concurrent writers rarely meet: each shard is written often, by design.
 const SHARDED_COUNTERS = ["delivery_counters", "work_order_link_counts"];
