@@ -122,16 +122,17 @@ export abstract class FakeService<Answer, Call extends RecordedCall<unknown>> {
     const basePath = new URL(this.baseUrl).pathname.replace(/\/$/, "");
     const base = this.baseUrl.slice(0, this.baseUrl.length - basePath.length);
     const server = createServer((incoming, outgoing) => {
-      const chunks: Uint8Array[] = [];
-      incoming.on("data", (chunk: Uint8Array) => chunks.push(chunk));
+      const decoder = new TextDecoder();
+      let body = "";
+      incoming.on("data", (chunk: Uint8Array) => (body += decoder.decode(chunk, { stream: true })));
       incoming.on("end", () => {
+        body += decoder.decode();
         const headers = new Headers();
         for (const [name, value] of Object.entries(incoming.headers)) {
           if (typeof value === "string") headers.set(name, value);
         }
         const aborted = new AbortController();
         outgoing.on("close", () => aborted.abort());
-        const body = new TextDecoder().decode(concat(chunks));
         this.fetch(`${base}${incoming.url ?? "/"}`, { method: incoming.method, headers, body: body || undefined, signal: aborted.signal })
           .then(async (answer) => {
             outgoing.writeHead(answer.status, Object.fromEntries(answer.headers));
@@ -222,14 +223,4 @@ async function bodyText(body: BodyInit | null | undefined): Promise<string> {
   if (body === null || body === undefined) return "";
   if (typeof body === "string") return body;
   return await new Response(body).text();
-}
-
-function concat(chunks: Uint8Array[]): Uint8Array {
-  const all = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
-  }
-  return all;
 }
