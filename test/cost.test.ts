@@ -312,7 +312,7 @@ async function reconcilerPages(stale: number): Promise<{ cost: Cost; pages: numb
   await seedUnrelated(t, 2 * stale, 25 * HOUR);
   takeLogged();
   await t.mutation(internal.reconcile.sweep, {});
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+  await settle(t, 1000);
   const costs = takeLogged().flatMap((line) => {
     const match = /^reconcile: failed \d+ \w+ order\(s\) in one transaction (\{.*\})$/.exec(line);
     return match ? [JSON.parse(match[1]) as Cost] : [];

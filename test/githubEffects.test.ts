@@ -7,7 +7,7 @@ import { GITHUB_EVENTS } from "../src/sources/github/events";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { postGithub } from "./helpers/senders/github";
-import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
+import { linksOf, newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
 import { withFakeClock, settle } from "./helpers/clock";
 import { deliveryRow } from "./helpers/inbox";
 
@@ -67,8 +67,8 @@ async function seededBackend() {
 async function workOrderState(t: Backend, seeded: Seeded) {
   const state: Record<string, unknown> = {};
   for (const [name, workOrderId] of Object.entries(seeded)) {
-    const order = await asService(t).query(api.workOrders.get, { workOrderId });
-    state[name] = { status: order!.status, links: order!.links, history: (await statusHistory(t, workOrderId)).length };
+    const order = await orderOf(t, workOrderId);
+    state[name] = { status: order.status, links: order.links, history: (await statusHistory(t, workOrderId)).length };
   }
   return state;
 }
@@ -176,9 +176,9 @@ describe("GitHub effects", () => {
     await settle(t);
 
     for (const name of ["onChanges", "linkedToPr"] as const) {
-      const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded[name] });
-      expect(order!.status).toBe("succeeded");
-      expect(order!.links).toEqual(
+      const order = await orderOf(t, seeded[name]);
+      expect(order.status).toBe("succeeded");
+      expect(order.links).toEqual(
         expect.arrayContaining([
           { kind: "pr", value: PR_2 },
           { kind: "commit", value: "c0ffee0000000000000000000000000000000001" },
@@ -192,8 +192,8 @@ describe("GitHub effects", () => {
         actor: "github:77:merge-1",
       });
     }
-    const onMaster = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onMaster });
-    expect(onMaster!.status).toBe("running");
+    const onMaster = await orderOf(t, seeded.onMaster);
+    expect(onMaster.status).toBe("running");
     const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
     expect(delivery.touched!.map((touch) => touch.change)).toEqual(
@@ -209,9 +209,9 @@ describe("GitHub effects", () => {
     merged.pull_request.merge_commit_sha = null;
     await postGithub(t, { event: "pull_request", payload: merged });
     await settle(t);
-    const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.onChanges });
-    expect(order!.status).toBe("succeeded");
-    expect(order!.links).toEqual([{ kind: "pr", value: PR_2 }]);
+    const order = await orderOf(t, seeded.onChanges);
+    expect(order.status).toBe("succeeded");
+    expect(order.links).toEqual([{ kind: "pr", value: PR_2 }]);
   });
 
   test("a merge seen after the order failed is recorded on the delivery, not applied", async () => {
@@ -225,8 +225,8 @@ describe("GitHub effects", () => {
     const response = await postGithub(t, { event: "pull_request", payload: merged });
     await settle(t);
 
-    const order = await asService(t).query(api.workOrders.get, { workOrderId: seeded.linkedToPr });
-    expect(order!.status).toBe("failed");
+    const order = await orderOf(t, seeded.linkedToPr);
+    expect(order.status).toBe("failed");
     expect(await statusHistory(t, seeded.linkedToPr)).toEqual(historyBefore);
     const delivery = await deliveryRow(t, response.body.delivery);
     expect(delivery.status).toBe("processed");
@@ -245,10 +245,10 @@ describe("GitHub effects", () => {
     opened.pull_request.body = `Implements the change.\n\nwork-order:  ${marked}\nWork-Order: not-an-id\nWork-Order: ${"x".repeat(31)}\n`;
     await postGithub(t, { event: "pull_request", payload: opened });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: marked }))!.links).toEqual([
+    expect(await linksOf(t, marked)).toEqual([
       { kind: "pr", value: PR_2 },
     ]);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: unmarked }))!.links).toEqual([]);
+    expect(await linksOf(t, unmarked)).toEqual([]);
   });
 
   test("a Work-Order marker in an issue body links the issue", async () => {
@@ -258,7 +258,7 @@ describe("GitHub effects", () => {
     opened.issue.body = `Found while working on it.\r\nWork-Order: ${workOrderId}\r\n`;
     await postGithub(t, { event: "issues", payload: opened });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.links).toEqual([
+    expect(await linksOf(t, workOrderId)).toEqual([
       { kind: "github_issue", value: ISSUE_1 },
     ]);
   });
@@ -270,7 +270,7 @@ describe("GitHub effects", () => {
     milestoned.issue.body = `Work-Order: ${workOrderId}`;
     await postGithub(t, { event: "issues", payload: milestoned });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.links).toEqual([
+    expect(await linksOf(t, workOrderId)).toEqual([
       { kind: "pr", value: PR_2 },
     ]);
   });
@@ -288,8 +288,7 @@ describe("GitHub effects", () => {
     ];
     await postGithub(t, { event: "push", payload: push });
     await settle(t);
-    const links = async (workOrderId: Id<"work_orders">) =>
-      (await asService(t).query(api.workOrders.get, { workOrderId }))!.links;
+    const links = async (workOrderId: Id<"work_orders">) => await linksOf(t, workOrderId);
     expect(await links(seeded.onMaster)).toEqual([
       { kind: "commit", value: "1111111111111111111111111111111111111111" },
       { kind: "commit", value: "2222222222222222222222222222222222222222" },
@@ -307,7 +306,7 @@ describe("GitHub effects", () => {
     opened.pull_request.head.repo!.full_name = "Contributor/Hello-World";
     await postGithub(t, { event: "pull_request", payload: opened });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: forked }))!.links).toEqual([
+    expect(await linksOf(t, forked)).toEqual([
       { kind: "pr", value: PR_2 },
     ]);
   });

@@ -80,7 +80,7 @@ describe("processing failures", () => {
 
     // Nothing is scheduled any more: it stays failed until replayed by hand.
     vi.advanceTimersByTime(24 * 60 * 60 * 1000);
-    await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+    await settle(t);
     expect((await deliveryRow(t, response.body.delivery)).attempts).toBe(MAX_ATTEMPTS);
 
     const inbox = await t.query(internal.ingest.inboxStatus, {});
@@ -226,7 +226,7 @@ describe("a stored body that no longer reads", () => {
     // Nothing runs it again by itself: not the retries, not the recovery cron.
     vi.advanceTimersByTime(2 * 60 * 60 * 1000);
     await t.mutation(internal.inbox.maintenance.recoverLost, {});
-    await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+    await settle(t);
     expect((await deliveryRow(t, accepted.delivery)).attempts).toBe(1);
   });
 });
