@@ -118,7 +118,7 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
     } catch {
       return this.refused(`${method}: the body is not JSON`);
     }
-    const call = this.checked(method, args, WRITE_ARGUMENTS[method], this.nextAnswer());
+    const call = this.checked(method, args, WRITE_ARGUMENTS[method], () => this.nextAnswer());
     if (call instanceof Response) {
       return call;
     }
@@ -132,7 +132,7 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
       return this.refused(`${method}: HTTP method ${request.method}, not GET`);
     }
     const args = Object.fromEntries(request.url.searchParams);
-    const call = this.checked(method, args, READ_ARGUMENTS[method], this.readScript.shift());
+    const call = this.checked(method, args, READ_ARGUMENTS[method], () => this.readScript.shift());
     if (call instanceof Response) {
       return call;
     }
@@ -162,9 +162,10 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
 
   /**
    * A call whose arguments are the method's (each required one a non-empty
-   * string, none unknown), with its answer; or the violation's answer.
+   * string, none unknown), with the next answer of its script; or the
+   * violation's answer.
    */
-  private checked(method: string, args: Record<string, unknown>, { required, optional }: Arguments, answer: SlackAnswer | undefined): SlackCall | Response {
+  private checked(method: string, args: Record<string, unknown>, { required, optional }: Arguments, nextAnswer: () => SlackAnswer | undefined): SlackCall | Response {
     const missing = required.filter((name) => {
       const value = args[name];
       return typeof value !== "string" || value.length === 0;
@@ -173,7 +174,7 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
     if (missing.length > 0 || unknown.length > 0) {
       return this.refused(`${method}: missing ${missing.join(", ") || "nothing"}, unknown ${unknown.join(", ") || "nothing"}`);
     }
-    return { method, args, at: Date.now(), answer: answer ?? "ok" };
+    return { method, args, at: Date.now(), answer: nextAnswer() ?? "ok" };
   }
 
   /** Slack's answer to a bad request: 200, `ok: false`. */

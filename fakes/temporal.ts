@@ -122,36 +122,44 @@ export class FakeTemporal extends FakeService<TemporalAnswer, TemporalCall> {
     } catch {
       body = request.body;
     }
-    const answer = this.nextAnswer();
+    const route = this.route(method, path, headers);
+    // A request the frontend refuses takes no scripted answer: it is answered as refused.
+    const answer = "problem" in route ? undefined : this.nextAnswer();
     this.record({ method, path, headers, body, at: Date.now(), answer: answer ?? "normal" });
-
-    const expectedAuthorization = this.apiKey === undefined ? null : `Bearer ${this.apiKey}`;
-    if (headers.get("authorization") !== expectedAuthorization) {
-      return this.violation(`${method} ${path}: Authorization is ${headers.get("authorization")}, not ${expectedAuthorization}`, Response.json({ code: 16, message: "Request unauthorized." }, { status: 401 }));
-    }
-    const match = WORKFLOW_PATH.exec(path);
-    if (match === null) {
-      return this.violation(`${method} ${path}: not a workflow's path`, Response.json({ code: 5, message: "Not Found" }, { status: 404 }));
-    }
-    const namespace = decodeURIComponent(match[1]);
-    if (namespace !== this.namespace) {
-      return this.violation(`${method} ${path}: namespace ${namespace}, not ${this.namespace}`, Response.json({ code: 5, message: `Namespace ${namespace} is not found.` }, { status: 404 }));
-    }
-    const workflowId = decodeURIComponent(match[2]);
-    const cancel = match[3] !== undefined;
-    if (!(cancel ? ["POST"] : ["GET", "POST"]).includes(method)) {
-      return this.violation(`${method} ${path}: not GET or POST`, Response.json({ code: 12, message: "Method Not Allowed" }, { status: 405 }));
+    if ("problem" in route) {
+      return this.violation(`${method} ${path}: ${route.problem}`, route.answer);
     }
     if (answer !== undefined) {
       return await this.answerWith(typeof answer === "string" && answer in TROUBLE ? TROUBLE[answer as TemporalTrouble](this.namespace) : (answer as ScriptedAnswer), request.signal);
     }
-    if (cancel) {
-      return this.cancel(headers, workflowId, body);
+    if (route.cancel) {
+      return this.cancel(headers, route.workflowId, body);
     }
     if (method === "GET") {
-      return this.describe(workflowId);
+      return this.describe(route.workflowId);
     }
-    return await this.start(workflowId, body);
+    return await this.start(route.workflowId, body);
+  }
+
+  /** The workflow a request is about, as the frontend routes it; or what is wrong, and the frontend's answer. */
+  private route(method: string, path: string, headers: Headers): { workflowId: string; cancel: boolean } | { problem: string; answer: Response } {
+    const expectedAuthorization = this.apiKey === undefined ? null : `Bearer ${this.apiKey}`;
+    if (headers.get("authorization") !== expectedAuthorization) {
+      return { problem: `Authorization is ${headers.get("authorization")}, not ${expectedAuthorization}`, answer: Response.json({ code: 16, message: "Request unauthorized." }, { status: 401 }) };
+    }
+    const match = WORKFLOW_PATH.exec(path);
+    if (match === null) {
+      return { problem: "not a workflow's path", answer: Response.json({ code: 5, message: "Not Found" }, { status: 404 }) };
+    }
+    const namespace = decodeURIComponent(match[1]);
+    if (namespace !== this.namespace) {
+      return { problem: `namespace ${namespace}, not ${this.namespace}`, answer: Response.json({ code: 5, message: `Namespace ${namespace} is not found.` }, { status: 404 }) };
+    }
+    const cancel = match[3] !== undefined;
+    if (!(cancel ? ["POST"] : ["GET", "POST"]).includes(method)) {
+      return { problem: "not GET or POST", answer: Response.json({ code: 12, message: "Method Not Allowed" }, { status: 405 }) };
+    }
+    return { workflowId: decodeURIComponent(match[2]), cancel };
   }
 
   private describe(workflowId: string): Response {
