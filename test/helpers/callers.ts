@@ -1,7 +1,7 @@
 import type { Backend } from "./backend";
 
-const SERVICE_ISSUER = "https://jangar.internal";
-const SERVICE_SUBJECT = "jangar-server";
+export const SERVICE_ISSUER = "https://jangar.internal";
+export const SERVICE_SUBJECT = "jangar-server";
 export const SERVICE_TOKEN = `${SERVICE_ISSUER}|${SERVICE_SUBJECT}`;
 
 /** Jangar's server, calling with the admin key acting as its service identity. */
