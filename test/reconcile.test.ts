@@ -2,11 +2,13 @@ import { convexToJson, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { LIMITS } from "../src/limits";
 import type { ExecutionStatus } from "../src/temporal/client";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
+import { seedOrders } from "./helpers/workOrders";
 import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, newWorkOrder, statusHistory, orderOf } from "./helpers/records";
+import { newSession, newWorkOrder, statusHistory, statusOf, orderOf } from "./helpers/records";
 import { withFakeClock, settle } from "./helpers/clock";
 import { FakeTemporal, TEMPORAL_URL, type TemporalTrouble } from "../fakes/temporal";
 
@@ -703,6 +705,59 @@ describe("launch input bound (1 MiB)", () => {
     });
     await asUser(t, "alice").mutation(api.workOrderTargets.upsert, { workOrderId, targetRepo: "acme/api", targetBranch: "main" });
     expect((await orderOf(t, workOrderId)).target).toEqual({ targetRepo: "acme/api", targetBranch: "main" });
+  });
+});
+
+describe("a page reads at most 8 MiB, whatever the orders' sizes", () => {
+  // Orders as large as workOrders:create takes: 33 of them, each read twice by the old pages
+  // (on the page, then to change or refresh it), are more than the 16 MiB a transaction may read.
+  const LARGE = 33;
+  const BATCH_READ_BYTES = 8 * 1024 * 1024;
+
+  /** `count` running orders with 256 KiB prompts, last touched a day ago. */
+  async function largeStaleOrders(t: Backend, count: number) {
+    const orders = await seedOrders(t, await newSession(t, "alice"), count, { status: "running", promptBytes: LIMITS.promptBytes });
+    vi.setSystemTime(Date.now() + 25 * 60 * MINUTE);
+    return orders;
+  }
+
+  /** The cost each page's transaction logged, by what it did. */
+  function pageCosts(did: "failed" | "reconciled") {
+    const costs: { bytesRead: number }[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      const match = new RegExp(`^reconcile: ${did} \\d+ \\w+ order\\(s\\) in one transaction (\\{.*\\})$`).exec(String(line));
+      if (match) costs.push(JSON.parse(match[1]) as { bytesRead: number });
+    });
+    return costs;
+  }
+
+  test(`without Temporal, ${LARGE} stale orders with 256 KiB prompts are all failed, over pages of at most 8 MiB read`, async () => {
+    vi.stubEnv("TEMPORAL_HTTP_URL", "");
+    const t = newBackend();
+    const orders = await largeStaleOrders(t, LARGE);
+    const costs = pageCosts("failed");
+    await reconcile(t);
+    for (const workOrderId of orders) {
+      expect(await statusOf(t, workOrderId)).toBe("failed");
+    }
+    expect(costs.length).toBeGreaterThan(1);
+    expect(Math.max(...costs.map((cost) => cost.bytesRead))).toBeLessThanOrEqual(BATCH_READ_BYTES);
+  });
+
+  test(`with Temporal, ${LARGE} stale orders with 256 KiB prompts are all refreshed, over pages of at most 8 MiB read`, async () => {
+    const t = newBackend();
+    const orders = await largeStaleOrders(t, LARGE);
+    for (const workOrderId of orders) {
+      temporal.setStatus(workOrderId, "RUNNING");
+    }
+    const costs = pageCosts("reconciled");
+    await reconcile(t);
+    for (const workOrderId of orders) {
+      expect(await orderOf(t, workOrderId)).toMatchObject({ status: "running", updatedAt: Date.now() });
+    }
+    expect(temporal.calls).toHaveLength(LARGE);
+    expect(costs.length).toBeGreaterThan(1);
+    expect(Math.max(...costs.map((cost) => cost.bytesRead))).toBeLessThanOrEqual(BATCH_READ_BYTES);
   });
 });
 
