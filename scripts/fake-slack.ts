@@ -1,11 +1,11 @@
-// `npm run fake-slack`: a round trip between a Slack thread and
+// `npx tsx scripts/fake-slack.ts`: a round trip between a Slack thread and
 // Jangar, offline, on an embedded backend and a fake Slack Web API over
 // loopback HTTP. `--serve [--port 4111]` runs the fake alone, printing each
 // request, for a local deployment pointed at it with SLACK_API_URL.
 import { parseArgs } from "node:util";
-import { FakeSlack } from "./lib/fakeSlack";
+import { FakeSlack } from "../fakes/slack";
 import { convexModules } from "./lib/modules";
-import { ROUND_TRIP_SETTINGS, serveFakeSlack, slackRoundTrip } from "./lib/slackRoundTrip";
+import { ROUND_TRIP_SETTINGS, slackRoundTrip } from "./lib/slackRoundTrip";
 
 const USAGE = `usage: npm run fake-slack -- [--serve [--port <n>] [--token <xoxb-...>]]
   (no flags)   a full round trip on an embedded backend: a mention, a reply posted, its echo ignored, a card posted and edited
@@ -27,13 +27,10 @@ if (values.help) {
 }
 
 if (values.serve) {
-  const slack = new FakeSlack({ token: values.token, baseUrl: "" });
-  const port = Number(values.port);
-  Object.assign(slack.expected, { baseUrl: `http://127.0.0.1:${port}/api` });
-  slack.onRequest = (request) =>
-    console.log("violation" in request ? `refused: ${request.violation}` : `${request.call.method} ${JSON.stringify(request.call.args)}`);
-  const { baseUrl } = await serveFakeSlack(slack, port);
-  console.log(`fake Slack Web API on ${baseUrl} (bot token ${values.token}); Ctrl-C to stop`);
+  const slack = new FakeSlack({ token: values.token });
+  slack.onCall = (event) => console.log("violation" in event ? `refused: ${event.violation}` : `${event.call.method} ${JSON.stringify(event.call.args)}`);
+  const { url } = await slack.serve(Number(values.port));
+  console.log(`fake Slack Web API on ${url} (bot token ${values.token}); Ctrl-C to stop`);
 } else {
   Object.assign(process.env, ROUND_TRIP_SETTINGS);
   const { convexTest } = await import("convex-test");

@@ -8,8 +8,8 @@ import { dev } from "../scripts/lib/dev";
 import { loadEnv } from "../scripts/lib/env";
 import { snapshot } from "../scripts/lib/generated";
 import type { Runner } from "../scripts/lib/run";
-import { modulesUnderTest } from "./backend";
-import { rewriteAsADeploymentWould, temporaryProjects } from "./cli";
+import { modulesUnderTest } from "./helpers/backend";
+import { rewriteAsADeploymentWould, temporaryProjects } from "./helpers/scripts";
 
 const project = temporaryProjects();
 
@@ -101,7 +101,7 @@ describe("npm run check:codegen says what happened", () => {
     return snapshot(generated);
   };
 
-  test("files as committed and as generated: up to date", () => {
+  test("committed files equal to the generated ones: convex/_generated is up to date", () => {
     expect(judgeCodegen(committed, committed, committed)).toEqual({ ok: true, lines: ["check:codegen: convex/_generated is up to date."] });
   });
 

@@ -3,7 +3,7 @@ import { internal } from "../convex/_generated/api";
 import { doctorReport, doctorTarget } from "../scripts/lib/doctor";
 import { DEVELOPMENT_ADMIN_KEY } from "../scripts/lib/serve/settings";
 import { SETTING_NAMES, settingState, type SettingState } from "../src/settings";
-import { newBackend } from "./backend";
+import { newBackend } from "./helpers/backend";
 
 const PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAq7BFUpkGp3+LQmlQ\n-----END PRIVATE KEY-----";
 const SECRETS = {

@@ -9,8 +9,8 @@ import { unsignedJwt } from "../scripts/lib/serve/auth";
 import { msUntilNextRun, runCrons, type CronJob } from "../scripts/lib/serve/crons";
 import { serve, type Served } from "../scripts/lib/serve/server";
 import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_DEFAULTS, DEVELOPMENT_SERVICE } from "../scripts/lib/serve/settings";
-import { modulesUnderTest } from "./backend";
-import { runScript } from "./cli";
+import { modulesUnderTest } from "./helpers/backend";
+import { runScript } from "./helpers/scripts";
 
 /*
  * `npm run serve` end to end: the server started once, on free ports, and

@@ -1,5 +1,5 @@
-import { FakeSlack } from "../fakeSlack";
-import { FakeTemporalApi } from "../demo/fakeTemporal";
+import { FakeSlack } from "../../../fakes/slack";
+import { FakeTemporal } from "../../../fakes/temporal";
 
 /**
  * The outside services the embedded backend's functions call: Slack's Web
@@ -24,7 +24,7 @@ export type Outside = {
   lines: string[];
   fakes: FakeService[];
   slack: FakeSlack | null;
-  temporal: FakeTemporalApi | null;
+  temporal: FakeTemporal | null;
 };
 
 export const FAKE_SLACK_BASE = "https://slack.com/api";
@@ -49,16 +49,12 @@ function temporalOf(settings: Readonly<Record<string, string | undefined>>): Pic
     return { settings: {}, temporal: null, lines: [`Temporal        real, at ${settings.TEMPORAL_HTTP_URL}`] };
   }
   const namespace = settings.TEMPORAL_NAMESPACE ?? "default";
-  const temporal = new FakeTemporalApi(new URL(FAKE_TEMPORAL_URL).origin, namespace);
+  const temporal = new FakeTemporal({ baseUrl: new URL(FAKE_TEMPORAL_URL).origin, namespace });
   return {
     settings: { TEMPORAL_HTTP_URL: FAKE_TEMPORAL_URL, TEMPORAL_NAMESPACE: namespace, TEMPORAL_TASK_QUEUE: settings.TEMPORAL_TASK_QUEUE ?? "jangar" },
     temporal,
     lines: ["Temporal        fake, in this process: orders are launched and stay RUNNING (set TEMPORAL_HTTP_URL for a real one)"],
-    fake: {
-      name: "Temporal",
-      handles: (url) => temporal.handles(url),
-      fetch: async (input, init) => await temporal.answer(new URL(urlOf(input)), init),
-    },
+    fake: { name: "Temporal", handles: (url) => temporal.handles(url), fetch: temporal.fetch },
   };
 }
 
