@@ -1,12 +1,11 @@
 import githubAppJwt from "universal-github-app-jwt";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { FAKE_GITHUB_URL } from "../fakes/github";
 import { GithubApp, TOKEN_RENEWAL_MS, type GithubRequest } from "../src/github/app";
 import { appPrivateKeyPem, pemOf } from "../src/github/privateKey";
 import { SecretMask } from "../src/github/secretMask";
 import { githubAppSettings } from "../src/github/settings";
-import { APP_KEY, appSettings, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "./githubAppKeys";
-import { withFakeClock } from "./helpers";
+import { withFakeClock } from "./helpers/clock";
+import { APP_KEY, appSettings, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "./helpers/githubApp";
 
 withFakeClock();
 const START = Date.parse("2026-01-05T10:00:00Z");
@@ -102,9 +101,9 @@ describe("the App's settings", () => {
   test.each([
     [{ GITHUB_APP_ID: "1" }, /^GITHUB_APP_PRIVATE_KEY is unset while GITHUB_APP_ID is set: set both/],
     [{ GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1 }, /^GITHUB_APP_ID is unset while GITHUB_APP_PRIVATE_KEY is set/],
-    [{ GITHUB_APP_ID: "jangar", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1 }, /^GITHUB_APP_ID is "jangar": use the App ID \(digits\) or the Client ID/],
-    [{ GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1, GITHUB_API_URL: "http://ghe.example/api/v3" }, /^GITHUB_API_URL must be an https URL/],
-    [{ GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1, GITHUB_API_URL: "api.github.com" }, /^GITHUB_API_URL is "api\.github\.com", not a URL/],
+    [{ GITHUB_APP_ID: "jangar", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1 }, /^GITHUB_APP_ID is neither the App ID \(digits\) nor the Client ID/],
+    [{ GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1, GITHUB_API_URL: "http://ghe.example/api/v3" }, /^GITHUB_API_URL is not an https URL without credentials, query or fragment \(http is taken on loopback only/],
+    [{ GITHUB_APP_ID: "1", GITHUB_APP_PRIVATE_KEY: APP_KEY.pkcs1, GITHUB_API_URL: "api.github.com" }, /^GITHUB_API_URL is not a URL: use https:\/\/api\.github\.com/],
   ])("%o is refused with what to fix", (settings, message) => {
     expect(githubAppSettings(settings)).toEqual({ ok: false, message: expect.stringMatching(message) });
   });
@@ -200,7 +199,7 @@ describe("installation tokens", () => {
     const github = fakeGithub();
     const app = new GithubApp(appSettings());
     await app.request(comment("first"), github.fetch);
-    github.answerNext({ match: "POST /repos/", status: 401, body: { message: "Bad credentials" } });
+    github.answerFor("POST /repos/", { status: 401, body: { message: "Bad credentials" } });
     expect(await app.request(comment("second"), github.fetch)).toMatchObject({ kind: "ok", status: 201 });
     expect(github.tokensIssued.get(42)).toBe(2);
     expect(github.comments.map((posted) => posted.body)).toEqual(["first", "second"]);
@@ -217,7 +216,7 @@ describe("GitHub's answers", () => {
   test("403 with x-ratelimit-remaining 0 is retried when the limit resets", async () => {
     const github = fakeGithub();
     const reset = String(START / 1000 + 120);
-    github.answerNext({ match: "POST /repos/", status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset }, body: { message: "API rate limit exceeded for installation ID 42." } });
+    github.answerFor("POST /repos/", { status: 403, headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset }, body: { message: "API rate limit exceeded for installation ID 42." } });
     expect(await new GithubApp(appSettings()).request(comment(), github.fetch)).toEqual({
       kind: "retry",
       retryAfterMs: 120_000,
@@ -231,14 +230,15 @@ describe("GitHub's answers", () => {
     ["403 with retry-after (a secondary rate limit)", { status: 403, headers: { "retry-after": "5" } }, 5_000],
   ])("%s is retried after the wait", async (_what, answer, wait) => {
     const github = fakeGithub();
-    github.answerNext({ match: "POST /repos/", body: { message: "You have exceeded a secondary rate limit." }, ...answer });
+    github.answerFor("POST /repos/", { body: { message: "You have exceeded a secondary rate limit." }, ...answer });
     expect(await new GithubApp(appSettings()).request(comment(), github.fetch)).toMatchObject({ kind: "retry", retryAfterMs: wait });
   });
 
   test("a 5xx is retried, and may have been acted on for a POST but not for a GET", async () => {
     const github = fakeGithub();
     const app = new GithubApp(appSettings());
-    github.answerNext({ match: "POST /repos/", status: 502 }, { match: "GET /app/", status: 503 });
+    github.answerFor("POST /repos/", { status: 502 });
+    github.answerFor("GET /app/", { status: 503 });
     expect(await app.request(comment(), github.fetch)).toMatchObject({ kind: "retry", uncertain: true, error: expect.stringMatching(/^HTTP 502/) });
     expect(await app.request({ method: "GET", path: "/app/hook/deliveries", auth: "app" }, github.fetch)).toEqual({
       kind: "retry",
@@ -252,7 +252,7 @@ describe("GitHub's answers", () => {
     ["422", 422, "Validation Failed"],
   ])("%s fails for good with its status", async (_what, status, message) => {
     const github = fakeGithub();
-    github.answerNext({ match: "POST /repos/", status, body: { message } });
+    github.answerFor("POST /repos/", { status, body: { message } });
     expect(await new GithubApp(appSettings()).request(comment(), github.fetch)).toEqual({
       kind: "failed",
       status,
@@ -267,17 +267,17 @@ describe("GitHub's answers", () => {
 
   test("a request GitHub never answers is given up after the timeout, as one that may have been acted on", async () => {
     const github = fakeGithub();
-    github.answerNext({ match: "POST /repos/", hang: true });
+    github.answerFor("POST /repos/", "hang");
     const answer = new GithubApp(appSettings(), { timeoutMs: 10_000 }).request(comment(), github.fetch);
     expect(await settled(answer)).toEqual({ kind: "retry", uncertain: true, error: "GitHub did not answer within 10000 ms." });
   });
 
   test("a network error is retried", async () => {
     const github = fakeGithub();
-    github.answerNext({ match: "POST /app/", networkError: "getaddrinfo ENOTFOUND api.github.test" });
+    github.answerFor("POST /app/", "network");
     expect(await new GithubApp(appSettings()).request(comment(), github.fetch)).toEqual({
       kind: "retry",
-      error: "Buying a token for installation 42: GitHub is unreachable: getaddrinfo ENOTFOUND api.github.test",
+      error: "Buying a token for installation 42: GitHub is unreachable: fetch failed: getaddrinfo ENOTFOUND api.github.test",
     });
   });
 
@@ -285,14 +285,11 @@ describe("GitHub's answers", () => {
     const github = fakeGithub();
     const app = new GithubApp(appSettings());
     await app.request(comment(), github.fetch);
-    const echo = (request: { headers: Record<string, string>; body: unknown }) => ({
-      message: `Problems parsing ${JSON.stringify(request.headers)} ${JSON.stringify(request.body)}`,
-    });
-    const keyEcho = () => ({ message: `key ${derOf(APP_KEY.pkcs8).slice(100, 300)}` });
-    github.answerNext(
-      { match: "POST /repos/", status: 400, body: echo },
-      { match: "POST /repos/", status: 500, body: echo },
-      { match: "POST /repos/", status: 422, body: keyEcho },
+    github.answerFor(
+      "POST /repos/",
+      { status: 400, echo: true },
+      { status: 500, echo: true },
+      { status: 422, body: { message: `key ${derOf(APP_KEY.pkcs8).slice(100, 300)}` } },
     );
     const answers = [await app.request(comment("token?"), github.fetch), await app.request(comment("token?"), github.fetch), await app.request(comment(), github.fetch)];
     const token = github.issuedTokens[0];
@@ -303,6 +300,8 @@ describe("GitHub's answers", () => {
   });
 });
 
-test("the fake answers only its own URL", async () => {
-  await expect(fakeGithub().fetch("https://api.github.com/app")).rejects.toThrow(`FakeGitHub answers ${FAKE_GITHUB_URL} only`);
+test("the fake answers only its own URL, and records any other as a violation", async () => {
+  const github = fakeGithub();
+  expect((await github.fetch("https://api.github.com/app")).status).toBe(400);
+  expect(github.violations).toEqual(["unexpected URL https://api.github.com/app"]);
 });

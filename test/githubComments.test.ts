@@ -3,11 +3,13 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { mentionsApp } from "../src/sources/github/comments";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { postGithub } from "./github";
-import { domainTables, FIRST_PAGE, messagesOf, newSession, newWorkOrder, withFakeClock } from "./helpers";
-import { deliveryRow, settle } from "./inbox";
+import { domainTables } from "./helpers/assertions";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { settle, withFakeClock } from "./helpers/clock";
+import { deliveryRow } from "./helpers/inbox";
+import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "./helpers/records";
+import { postGithub } from "./helpers/senders/github";
 
 /*
  * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
@@ -383,18 +385,22 @@ describe("bounds", () => {
   });
 
   test.each([
-    ["its text", (p: Payload) => (p.comment.body = "@jangar \uD800 fix"), "The comment's text is not well-formed Unicode (half of a surrogate pair): it is not kept."],
-    ["its author", (p: Payload) => (p.comment.user.login = "Coder\uDC00"), "The comment's author is not well-formed Unicode (half of a surrogate pair): it is not kept."],
-    ["its link", (p: Payload) => (p.comment.html_url += "\uD800"), "The comment's url is not well-formed Unicode (half of a surrogate pair): it is not kept."],
-  ])("half a surrogate pair in %s (valid JSON) is ignored with the reason, never a failed delivery", async (_where, spoil, reason) => {
+    ["its text", (p: Payload) => (p.comment.body = "@jangar \uD800 fix"), "message.content"],
+    ["its author", (p: Payload) => (p.comment.user.login = "Coder\uDC00"), "userId"],
+    ["its link", (p: Payload) => (p.comment.html_url += "\uD800"), "message.metadata.url"],
+  ])("half a surrogate pair in %s (valid JSON) skips the comment with the reason, never a failed delivery", async (_where, spoil, field) => {
     const t = newBackend();
     const payload = commentOf("issue_comment");
     spoil(payload);
     const response = await post(t, "issue_comment", payload);
-    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "ignored", ignoredReason: reason });
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({
+      status: "ignored",
+      skipped: [`The appendGithubComment command is skipped: its ${field} is not well-formed Unicode (it has half of a surrogate pair).`],
+    });
+    expect(await sessionsOf(t, "github:Codertocat")).toEqual([]);
   });
 
-  test("half a surrogate pair in an edit's text is ignored; in a title, the thread's name stands in", async () => {
+  test("half a surrogate pair in a title: the thread's name stands in; in an edit's text, the edit is skipped", async () => {
     const t = newBackend();
     const payload = commentOf("issue_comment");
     payload.issue.title = "Fix \uD800";
@@ -404,7 +410,8 @@ describe("bounds", () => {
     const edited = examplesOf("issue_comment", "edited")[0];
     edited.comment.body = "\uDFFF";
     const response = await post(t, "issue_comment", edited);
-    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "ignored", ignoredReason: expect.stringMatching(/text is not well-formed Unicode/) });
+    expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ skipped: [expect.stringMatching(/^The editMessage command is skipped: its content is not well-formed/)] });
+    expect((await messagesOf(t, session._id))[0].content).toBe(ASK);
   });
 
   test.each([

@@ -23,33 +23,44 @@ export type GithubAppSettings = {
 
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
-/** GITHUB_API_URL as a root to append paths to: https (http only on loopback, for a local fake), nothing after the path. */
-export function apiUrlOf(value: string | undefined): Check<string> {
-  if (value === undefined) {
-    return accept(GITHUB_API_URL);
-  }
+/** Why GITHUB_API_URL cannot be the API's root (never quoting it: it may hold credentials), or null. */
+export function apiUrlProblem(value: string): string | null {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    return reject(`GITHUB_API_URL is ${JSON.stringify(value.slice(0, 100))}, not a URL: use https://api.github.com or https://<host>/api/v3.`);
+    return "not a URL";
   }
   const secure = url.protocol === "https:" || (url.protocol === "http:" && LOOPBACK.has(url.hostname));
-  if (!secure || url.username !== "" || url.password !== "" || url.search !== "" || url.hash !== "") {
-    return reject(
-      `GITHUB_API_URL must be an https URL without credentials, query or fragment (http only on loopback): use https://api.github.com or https://<host>/api/v3.`,
-    );
+  return secure && url.username === "" && url.password === "" && url.search === "" && url.hash === ""
+    ? null
+    : "not an https URL without credentials, query or fragment (http is taken on loopback only, for a local fake)";
+}
+
+/** GITHUB_API_URL as a root to append paths to, without a trailing slash. */
+export function apiUrlOf(value: string | undefined): Check<string> {
+  if (value === undefined) {
+    return accept(GITHUB_API_URL);
   }
+  const problem = apiUrlProblem(value);
+  if (problem !== null) {
+    return reject(`GITHUB_API_URL is ${problem}: use https://api.github.com, or https://<host>/api/v3 on GitHub Enterprise Server.`);
+  }
+  const url = new URL(value);
   return accept(`${url.origin}${url.pathname.replace(/\/+$/, "")}`);
 }
 
+/** Why GITHUB_APP_ID is neither the App's ID nor its Client ID, or null. */
+export function appIdProblem(value: string): string | null {
+  return /^\d{1,12}$/.test(value) || /^Iv[0-9A-Za-z.]{1,62}$/.test(value) ? null : "neither the App ID (digits) nor the Client ID (Iv…) from the App's settings page";
+}
+
 function appIdOf(value: string): Check<number | string> {
-  if (/^\d{1,12}$/.test(value)) {
-    return accept(Number(value));
+  const problem = appIdProblem(value);
+  if (problem !== null) {
+    return reject(`GITHUB_APP_ID is ${problem}.`);
   }
-  return /^Iv[0-9A-Za-z.]{1,62}$/.test(value)
-    ? accept(value)
-    : reject(`GITHUB_APP_ID is ${JSON.stringify(value.slice(0, 40))}: use the App ID (digits) or the Client ID (Iv…) from the App's settings page.`);
+  return accept(/^\d+$/.test(value) ? Number(value) : value);
 }
 
 /**

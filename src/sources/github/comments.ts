@@ -16,6 +16,18 @@ export const DEFAULT_ASSOCIATIONS = ["OWNER", "MEMBER", "COLLABORATOR"] as const
 const TITLE_CHARS = 80;
 // GitHub's App slugs: lower-case letters, digits and hyphens.
 const SLUG = /^[a-z0-9][a-z0-9-]{0,99}$/;
+const SLUG_FORM = "lower-case letters, digits and dashes; `@jangar` and `jangar[bot]` are read as `jangar`";
+
+/** The App's slug as GITHUB_APP_SLUG gives it (`jangar`, `@Jangar`, `jangar[bot]` alike), or null when it is not one. */
+export function appSlugOf(setting: string): string | null {
+  const slug = setting.trim().toLowerCase().replace(/^@/, "").replace(/\[bot\]$/, "");
+  return SLUG.test(slug) ? slug : null;
+}
+
+/** Why GITHUB_APP_SLUG is not an App's slug, or null. */
+export function appSlugProblem(setting: string): string | null {
+  return appSlugOf(setting) === null ? `not an App slug (${SLUG_FORM})` : null;
+}
 
 /** What a comment is at GitHub: its kind names it, with its id, in chat_message_origins. */
 export type CommentKind = "comment" | "review_comment" | "review" | "issue";
@@ -52,9 +64,9 @@ function commentSettings(settings: Settings): CommentSettings | { ignored: strin
   if (raw === undefined) {
     return { ignored: "GITHUB_APP_SLUG is unset: comments are not read." };
   }
-  const slug = raw.toLowerCase().replace(/^@/, "").replace(/\[bot\]$/, "");
-  if (!SLUG.test(slug)) {
-    return { ignored: `GITHUB_APP_SLUG ${JSON.stringify(raw.slice(0, 40))} is not a GitHub App slug (lower-case letters, digits and -): comments are not read.` };
+  const slug = appSlugOf(raw);
+  if (slug === null) {
+    return { ignored: `GITHUB_APP_SLUG is not a GitHub App slug (${SLUG_FORM}): comments are not read.` };
   }
   const listed = (settings.GITHUB_COMMENT_ASSOCIATIONS ?? "")
     .split(",")
@@ -85,19 +97,10 @@ function threadOf(comment: GithubComment): { thread: GithubThread; link: { kind:
   return { thread: { repository: comment.repository.toLowerCase(), number: comment.on.number }, link };
 }
 
+/** The thread's title, cut; its name when the title is blank or could not be stored (half of a surrogate pair). */
 function titleOf(comment: GithubComment): string {
   const title = comment.on.title.replace(/\s+/g, " ").trim();
   return title.length === 0 || !isWellFormed(title) ? `${comment.repository}#${comment.on.number}` : truncate(title, TITLE_CHARS);
-}
-
-/**
- * Why a comment cannot be kept as it is: a text of it that Convex cannot
- * hold (half of a surrogate pair, which valid JSON may carry), named.
- */
-function illFormed(comment: GithubComment, fields: ("text" | "author" | "repository" | "url")[]): CommentReading | null {
-  const values = { text: comment.body ?? "", author: comment.user.login, repository: comment.repository, url: comment.url };
-  const field = fields.find((name) => !isWellFormed(values[name]));
-  return field === undefined ? null : { ignored: `The ${comment.kind}'s ${field} is not well-formed Unicode (half of a surrogate pair): it is not kept.` };
 }
 
 /**
@@ -121,10 +124,6 @@ export function newComment(comment: GithubComment, settings: Settings): CommentR
     return {
       ignored: `The ${comment.kind}'s author is ${comment.association}; only ${[...read.associations].join(", ")} may ask Jangar (GITHUB_COMMENT_ASSOCIATIONS).`,
     };
-  }
-  const unreadable = illFormed(comment, ["text", "author", "repository", "url"]);
-  if (unreadable !== null) {
-    return unreadable;
   }
   const { thread, link } = threadOf(comment);
   return {
@@ -168,10 +167,6 @@ export function editedComment(comment: GithubComment, changes: { body?: unknown 
   }
   if (changes?.body === undefined) {
     return { ignored: `The edit leaves the ${comment.kind}'s text as it was.` };
-  }
-  const unreadable = illFormed(comment, ["text"]);
-  if (unreadable !== null) {
-    return unreadable;
   }
   return { commands: [{ type: "editMessage", externalId: githubMessageId(comment.kind, comment.id), content: comment.body ?? "", version }] };
 }
