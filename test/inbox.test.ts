@@ -4,7 +4,8 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
+import { delayRange } from "../src/retry";
+import { DELIVERY_RETRY } from "../convex/model/deliveries";
 import { newBackend, type Backend } from "./backend";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./events";
 import { postGithub } from "./github";
@@ -12,6 +13,10 @@ import { expectConvexError, expectNothingWritten, newSession, withFakeClock, lin
 import { configureSlackApp, postSlackEvent } from "./slack";
 import { settle, deliveryRow, replaceBody, restoreBody, runDue } from "./inbox";
 import { liveOrder } from "./effects";
+
+// The inbox's retry policy: its attempts, and the longest wait after attempt n (jitter only shortens it).
+const MAX_ATTEMPTS = DELIVERY_RETRY.maxAttempts!;
+const longestWait = (attemptsMade: number) => delayRange(DELIVERY_RETRY, attemptsMade).maxMs;
 
 withFakeClock();
 
@@ -81,11 +86,11 @@ describe("processing failures", () => {
     await runDue(t);
     let failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, error: expect.stringMatching(/limit|writ/i) });
-    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]);
+    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(delayRange(DELIVERY_RETRY, 1).minMs);
     expect(await linksOf(t, workOrderId)).toEqual(linksBefore);
 
     for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      await runDue(t, RETRY_DELAYS_MS[attempt - 2]);
+      await runDue(t, longestWait(attempt - 1));
       failed = await deliveryRow(t, response.body.delivery);
       expect(failed.attempts).toBe(attempt);
     }
@@ -117,7 +122,7 @@ describe("processing failures", () => {
     expect(await linksOf(t, workOrderId)).toEqual([]);
 
     await restoreBody(t, failed._id, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", attempts: 2, touchedCount: 3 });
     expect(processed.error).toBeUndefined();
@@ -173,7 +178,7 @@ describe("attempt history", () => {
     const bytes = await replaceBody(t, deliveryId, null);
     await runDue(t);
     await restoreBody(t, deliveryId, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     expect(await linksOf(t, workOrderId)).toHaveLength(3);
     const firstRound = await attemptsOf(t, deliveryId);
     expect(firstRound).toEqual([

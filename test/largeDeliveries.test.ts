@@ -1,7 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { RETRY_DELAYS_MS } from "../src/retry";
+import { delayRange } from "../src/retry";
+import { DELIVERY_RETRY } from "../convex/model/deliveries";
 import { github } from "../src/sources/github";
 import { newBackend, type Backend } from "./backend";
 import { liveOrder, pushOf, type Target } from "./effects";
@@ -100,7 +101,7 @@ describe("a delivery larger than one transaction", () => {
     expect(failed).toMatchObject({ status: "failed", attempts: 1, progress: { linksDone: written } });
     await restoreBody(t, failed._id, bytes);
 
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, delayRange(DELIVERY_RETRY, 1).maxMs);
     await settle(t);
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
     await expectEveryCommitOnce(t, orders, 150);

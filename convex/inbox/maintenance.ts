@@ -3,34 +3,19 @@ import { internal } from "../_generated/api";
 import type { Doc } from "../_generated/dataModel";
 import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
-import { MAX_ATTEMPTS } from "../../src/retry";
+import { retriesSpent } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/attempts";
 import { deliveryRetentionMs } from "../model/config";
-import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
-import { isLive, type ScheduledRun } from "../model/scheduling";
+import { deleteDeliveries, DELIVERY_RETRY, updateDelivery } from "../model/deliveries";
+import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/scheduling";
 
 /* The inbox's crons: recover lost runs, purge finished deliveries. */
-
-// A delivery whose scheduled run has not finished this long after it was due is looked at again.
-const LOST_AFTER_MS = 10 * 60 * 1000;
 const RECOVER_PAGE = 100;
 const PURGE_BATCH = 100;
 const ATTEMPTS_PURGE_BATCH = 200;
 
 const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
-
-/** How a delivery's last scheduled run, over and not live, came to leave the delivery unfinished. */
-function howRunEnded(run: ScheduledRun | null): string {
-  if (run === null) {
-    return "its scheduled run is gone";
-  }
-  const { state } = run;
-  if (state.kind === "failed") {
-    return `its run failed outside the inbox's handling${state.error ? `: ${state.error}` : ""}`;
-  }
-  return state.kind === "canceled" ? "its run was canceled" : "its run ended without recording an outcome";
-}
 
 /**
  * Cron: delivery runs due more than LOST_AFTER_MS ago that did not finish
@@ -57,18 +42,17 @@ export const recoverLost = internalMutation({
       .paginate({ cursor, numItems: RECOVER_PAGE });
     let recovered = 0;
     for (const delivery of page.page) {
-      const run = await scheduledRun(ctx, delivery);
-      if (run !== null && isLive(run)) {
+      if ((await liveRun(ctx, delivery.scheduledRunId)) !== null) {
         // Pending (however late) or running: it may still finish, and a second run must not start beside it.
         continue;
       }
-      const lost = howRunEnded(run);
+      const lost = await howRunEnded(ctx, delivery.scheduledRunId, "the inbox");
       const attempts = delivery.attempts + 1;
       const error = truncate(
         `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
         LIMITS.reasonChars,
       );
-      if (attempts >= MAX_ATTEMPTS) {
+      if (retriesSpent(DELIVERY_RETRY, { attemptsMade: attempts, now }) !== null) {
         await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
         await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
       } else {
