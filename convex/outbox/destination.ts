@@ -1,4 +1,4 @@
-import { v, type Infer, type Validator, type Value } from "convex/values";
+import { v, type GenericValidator, type Infer, type Validator, type Value } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
 import type { RetryPolicy } from "../../src/retry";
@@ -59,7 +59,7 @@ export type Prepared<Call extends Value> = { call: Call; method: string } | { go
 export type Destination<Request extends OutboxRequest, Call extends Value> = {
   handle: OutboxHandle<Request>;
   /** The shape of the call `prepare` makes, as it travels to the action. */
-  call: Validator<Call, "required", string>;
+  call: GenericValidator & { readonly type: Call };
   /** The least time between two requests of one lane (Slack: a second per channel). */
   spacingMs: number;
   /** How a row whose attempt failed for the moment is tried again, and when it is given up. */
