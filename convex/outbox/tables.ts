@@ -13,6 +13,21 @@ export const OUTBOX_STATUSES = ["queued", "sending", "sent", "failed"] as const;
 export const vOutboxStatus = literals(...OUTBOX_STATUSES);
 export type OutboxStatus = Infer<typeof vOutboxStatus>;
 
+/**
+ * Where a row's attempts stand (as the Slack outbox kept them before, too):
+ * its status, the attempts made, when the next is due (queued rows), what
+ * the last one asked (a Web API method) and its error, and when the row
+ * was finished.
+ */
+const attemptFields = {
+  status: vOutboxStatus,
+  attempts: v.number(),
+  nextAttemptAt: v.optional(v.number()),
+  method: v.optional(v.string()),
+  error: v.optional(v.string()),
+  finishedAt: v.optional(v.number()),
+};
+
 export const outboxTables = {
   // One row per request to make: written (convex/outbox/enqueue.ts) in the
   // transaction that makes the fact to tell, sent by its lane's runner
@@ -21,25 +36,19 @@ export const outboxTables = {
   // own (checked against its validator when queued); ordered rows go out in
   // the order they were queued (`enqueuedAt`), and one waiting for its retry
   // holds the lane's later ordered rows back; unordered rows go out when due.
+  // `uncertain`: an attempt got no clear answer, and the other side may have
+  // acted on it; `result` and `httpStatus` are what the last answer said.
   outbox: defineTable({
     destination: v.string(),
     lane: v.string(),
     ordered: v.boolean(),
     enqueuedAt: v.number(),
     request: v.any(),
-    status: vOutboxStatus,
-    attempts: v.number(),
+    ...attemptFields,
     firstAttemptAt: v.optional(v.number()),
-    // When the next attempt is due (queued rows).
-    nextAttemptAt: v.optional(v.number()),
-    // An attempt got no clear answer: the other side may have acted on it.
     uncertain: v.optional(v.literal(true)),
-    // What the last attempt asked (a Web API method), and what came of it.
-    method: v.optional(v.string()),
     result: v.optional(v.string()),
-    error: v.optional(v.string()),
     httpStatus: v.optional(v.number()),
-    finishedAt: v.optional(v.number()),
   })
     // A lane's row being sent, and its oldest queued ordered row.
     .index("by_destination_lane_status_ordered_enqueuedAt", ["destination", "lane", "status", "ordered", "enqueuedAt"])
@@ -93,14 +102,9 @@ export const legacySlackOutboxTables = {
     channel: v.string(),
     threadTs: v.string(),
     request: vLegacySlackRequest,
-    status: vOutboxStatus,
-    attempts: v.number(),
-    nextAttemptAt: v.optional(v.number()),
+    ...attemptFields,
     maybePosted: v.optional(v.literal(true)),
-    method: v.optional(v.string()),
     ts: v.optional(v.string()),
-    error: v.optional(v.string()),
-    finishedAt: v.optional(v.number()),
   }),
   slack_lanes: defineTable({
     team: v.string(),
