@@ -9,9 +9,14 @@ import { liveRun } from "../model/scheduling";
  * the runner sends next, and how a lane's runner is started, moved and found.
  */
 
-/** A destination's runner: `sendNext` of its adapter's module, convex/outbox/destinations/<destination>.ts. */
-export function runnerOf(destination: string) {
-  return makeFunctionReference<"action", { laneId: Id<"outbox_lanes"> }, null>(`outbox/destinations/${destination}:sendNext`);
+/** Where a destination's runner functions are: its adapter's module, convex/outbox/destinations/<destination>.ts. */
+export function runnerPath(destination: string, name: "claimNext" | "recordOutcome" | "sendNext"): string {
+  return `outbox/destinations/${destination}:${name}`;
+}
+
+/** A destination's runner: the lanes find it by the destination's name. */
+function runnerOf(destination: string) {
+  return makeFunctionReference<"action", { laneId: Id<"outbox_lanes"> }, null>(runnerPath(destination, "sendNext"));
 }
 
 export async function laneOf(ctx: QueryCtx, destination: string, lane: string) {

@@ -8,7 +8,7 @@ import { truncate } from "../../src/text";
 import { setting } from "../model/config";
 import { transactionCost } from "../model/cost";
 import { vAnswer, type Answer, type Destination, type OutboxRequest, type OutboxRow } from "./destination";
-import { nextRow, rowBeingSent, scheduleLane } from "./lanes";
+import { nextRow, rowBeingSent, runnerPath, scheduleLane } from "./lanes";
 import { updateRow } from "./rows";
 
 /*
@@ -137,9 +137,9 @@ export function outboxRunner<Request extends OutboxRequest, Call extends Value>(
   const name = destination.handle.destination;
   const claimed = v.object({ rowId: v.id("outbox"), call: destination.call });
   const claimRef = makeFunctionReference<"mutation", { laneId: Id<"outbox_lanes"> }, { rowId: Id<"outbox">; call: Call } | null>(
-    `outbox/destinations/${name}:claimNext`,
+    runnerPath(name, "claimNext"),
   );
-  const recordRef = makeFunctionReference<"mutation", { rowId: Id<"outbox">; answer: Answer }, null>(`outbox/destinations/${name}:recordOutcome`);
+  const recordRef = makeFunctionReference<"mutation", { rowId: Id<"outbox">; answer: Answer }, null>(runnerPath(name, "recordOutcome"));
   return {
     claimNext: internalMutation({
       args: { laneId: v.id("outbox_lanes") },
