@@ -1,9 +1,11 @@
 import { ConvexError, v } from "convex/values";
-import type { Doc, Id } from "./_generated/dataModel";
-import { internalMutation, internalQuery, type QueryCtx } from "./_generated/server";
+import type { Id } from "./_generated/dataModel";
+import { internalMutation, internalQuery } from "./_generated/server";
 import { pageSize } from "../src/pageSize";
 import { requeue } from "./outbox/enqueue";
-import { outboxCounts, pageWithin } from "./outbox/rows";
+import { walkBatch, type BatchRange } from "./model/batches";
+import { OUTBOX_ROW_BYTES, OUTBOX_ROW_COST } from "./outbox/maintenance";
+import { outboxCounts } from "./outbox/rows";
 import { vOutboxStatus } from "./outbox/tables";
 
 /**
@@ -34,14 +36,6 @@ const vFailure = v.object({
   finishedAt: v.optional(v.number()),
 });
 
-/** Failed rows, of one destination or all, the oldest first or (`desc`) the latest. */
-function failedRows(ctx: QueryCtx, destination: string | undefined, order: "asc" | "desc") {
-  const failed =
-    destination === undefined
-      ? ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
-      : ctx.db.query("outbox").withIndex("by_destination_status_finishedAt", (q) => q.eq("destination", destination).eq("status", "failed"));
-  return failed.order(order);
-}
 
 /** Operators: the outbox at a glance: rows by destination and status, and the latest failures (of one destination, if named). */
 export const status = internalQuery({
@@ -51,7 +45,11 @@ export const status = internalQuery({
     recentFailures: v.array(vFailure),
   }),
   handler: async (ctx, { destination, failures }) => {
-    const recent = await pageWithin(ctx, failedRows(ctx, destination, "desc"), pageSize(failures, { fallback: 20, max: BATCH }));
+    const failed =
+      destination === undefined
+        ? ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", "failed"))
+        : ctx.db.query("outbox").withIndex("by_destination_status_finishedAt", (q) => q.eq("destination", destination).eq("status", "failed"));
+    const recent = await failed.order("desc").take(pageSize(failures, { fallback: 20, max: BATCH }));
     return {
       counts: await outboxCounts(ctx),
       recentFailures: recent.map((row) => ({
@@ -94,15 +92,29 @@ export const replay = internalMutation({
   },
 });
 
-/** Operators: replays the oldest failed rows (of one destination, if named), `limit` of them (default and at most 100). */
+/**
+ * Operators: replays the oldest failed rows (of one destination, if named):
+ * `limit` of them (default and at most 100), fewer when they are large (a
+ * transaction reads at most 8 MiB: run it again for the rest).
+ */
 export const replayFailed = internalMutation({
   args: { destination: v.optional(v.string()), limit: v.optional(v.number()) },
   returns: v.array(v.id("outbox")),
   handler: async (ctx, { destination, limit }) => {
-    const failed: Doc<"outbox">[] = await pageWithin(ctx, failedRows(ctx, destination, "asc"), pageSize(limit, { fallback: BATCH, max: BATCH }));
-    for (const row of failed) {
-      await requeue(ctx, row);
-    }
-    return failed.map((row): Id<"outbox"> => row._id);
+    const failed: BatchRange<"outbox"> =
+      destination === undefined
+        ? { table: "outbox", index: "by_status_finishedAt", from: ["failed"], to: ["failed"], toInclusive: true, after: null }
+        : { table: "outbox", index: "by_destination_status_finishedAt", from: [destination, "failed"], to: [destination, "failed"], toInclusive: true, after: null };
+    const replayed: Id<"outbox">[] = [];
+    await walkBatch(
+      ctx,
+      failed,
+      { maxRows: pageSize(limit, { fallback: BATCH, max: BATCH }), rowCost: OUTBOX_ROW_COST, rowBytes: OUTBOX_ROW_BYTES, firstAlways: true },
+      async (row) => {
+        await requeue(ctx, row);
+        replayed.push(row._id);
+      },
+    );
+    return replayed;
   },
 });

@@ -253,4 +253,40 @@ describe("recovery, replay and counts", () => {
     expect(inbox.outbound).toEqual(status.counts);
     expect(await t.mutation(internal.outbox.replayFailed, { destination: "probe", limit: 5 })).toEqual([status.recentFailures[0].rowId as Id<"outbox">]);
   });
+
+  test("replayFailed and purgeSent read at most 8 MiB a transaction, whatever the rows' sizes, and go on", async () => {
+    const t = backend();
+    const ROWS = 25;
+    // Rows of 700 kB each: 25 of them are more than one transaction may read.
+    for (let start = 0; start < ROWS; start += 5) {
+      await t.run(async (ctx) => {
+        for (let i = start; i < start + 5; i += 1) {
+          const request = { kind: "note", text: `${i} ${"x".repeat(700_000)}` };
+          await ctx.db.insert("outbox", { destination: "probe", lane: "a", ordered: true, enqueuedAt: i, request, status: "failed", attempts: 4, finishedAt: i });
+        }
+      });
+    }
+    const first = await t.mutation(internal.outbox.replayFailed, { destination: "probe" });
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.length).toBeLessThanOrEqual(Math.floor((8 * 1024 * 1024) / 700_000));
+    let replayed = first.length;
+    while (replayed < ROWS) {
+      replayed += (await t.mutation(internal.outbox.replayFailed, { destination: "probe" })).length;
+    }
+    expect(replayed).toBe(ROWS);
+
+    for (let done = 0; done < ROWS; done += 5) {
+      await t.run(async (ctx) => {
+        for (const row of await ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", "queued")).take(5)) {
+          await ctx.db.patch("outbox", row._id, { status: "sent", finishedAt: 0 });
+        }
+      });
+    }
+    vi.spyOn(console, "log").mockImplementation(() => {});
+    const purged = await t.mutation(internal.outbox.maintenance.purgeSent, {});
+    expect(purged).toBeGreaterThan(0);
+    expect(purged).toBeLessThan(ROWS);
+    await settle(t);
+    expect(await t.run(async (ctx) => await ctx.db.query("outbox").take(1))).toEqual([]);
+  });
 });

@@ -1,14 +1,35 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../_generated/server";
+import { CONVEX_LIMITS } from "../../src/limits";
+import { walkBatch } from "../model/batches";
+import { budget } from "../model/budget";
 import { deliveryRetentionMs } from "../model/config";
+import { transactionCost } from "../model/cost";
 import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/scheduling";
 import { scheduleLane } from "./lanes";
-import { countRows, pageWithin } from "./rows";
+import { countRows } from "./rows";
 
-/* The outbox's crons, for every destination: restart lost runners, purge sent rows. */
+/*
+ * The outbox's crons, for every destination: restart lost runners, purge
+ * sent rows. A batch job reads at most 8 MiB a transaction, whatever its
+ * rows' sizes, and goes on in the next (model/batches.ts).
+ */
 
 const BATCH = 100;
+
+// The most an outbox row may be: each destination bounds its requests (a Slack reply's part is at most
+// 3,900 characters), and Convex's document limit holds for every one.
+export const OUTBOX_ROW_BYTES = CONVEX_LIMITS.documentBytes;
+
+/** The most a batch job's work on one outbox row costs: the row read and written (queued again, moved, purged), its counters, its lane and its runner. */
+export const OUTBOX_ROW_COST = budget({
+  bytesRead: 2 * OUTBOX_ROW_BYTES + 16 * 1024,
+  bytesWritten: OUTBOX_ROW_BYTES + 16 * 1024,
+  documentsRead: 8,
+  documentsWritten: 6,
+  databaseQueries: 6,
+});
 
 /**
  * Cron: restarts the runner of each lane whose runner was due more than
@@ -48,23 +69,26 @@ export const purgeSent = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
-    const sent = await pageWithin(
-      ctx,
-      ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", "sent").lt("finishedAt", Date.now() - deliveryRetentionMs())),
-      BATCH,
-    );
     const deleted = new Map<string, number>();
-    for (const row of sent) {
-      await ctx.db.delete("outbox", row._id);
-      deleted.set(row.destination, (deleted.get(row.destination) ?? 0) + 1);
-    }
+    // Purged rows are gone: every transaction starts from the oldest left.
+    const walk = await walkBatch(
+      ctx,
+      { table: "outbox", index: "by_status_finishedAt", from: ["sent"], to: ["sent", Date.now() - deliveryRetentionMs()], after: null },
+      { maxRows: BATCH, rowCost: OUTBOX_ROW_COST, rowBytes: OUTBOX_ROW_BYTES, firstAlways: true },
+      async (row) => {
+        await ctx.db.delete("outbox", row._id);
+        deleted.set(row.destination, (deleted.get(row.destination) ?? 0) + 1);
+      },
+    );
     for (const [destination, count] of deleted) {
       await countRows(ctx, { destination, status: "sent" }, -count);
     }
-    if (sent.length > 0) {
-      // Until a run finds nothing left: a page may stop short of BATCH for its size.
+    if (walk.done > 0) {
+      console.log(`outbox: purged ${walk.done} sent row(s) in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
+    }
+    if (!walk.finished) {
       await ctx.scheduler.runAfter(0, internal.outbox.maintenance.purgeSent, {});
     }
-    return sent.length;
+    return walk.done;
   },
 });

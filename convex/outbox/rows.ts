@@ -1,6 +1,5 @@
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { transactionCost } from "../model/cost";
 import { patchCounted, shardedCounter, type CountedRows } from "../model/counters";
 import { DESTINATIONS } from "./registry";
 import { OUTBOX_STATUSES, type OutboxStatus } from "./tables";
@@ -80,23 +79,4 @@ export async function outboxCounts(ctx: QueryCtx): Promise<OutboxCount[]> {
       count: shards.filter((shard) => shard.destination === destination && shard.status === status).reduce((sum, shard) => sum + shard.count, 0),
     })),
   );
-}
-
-// A batch job's page stops once it has read this much: its next row (a document of at most 1 MiB) keeps it within 8 MiB.
-const BATCH_BYTES = 7 * 1024 * 1024;
-
-/**
- * Up to `max` rows of a query, fewer when the transaction has read
- * BATCH_BYTES: a page of a batch job (purge, replay, the latest failures)
- * stays within 8 MiB read whatever its rows' sizes.
- */
-export async function pageWithin<T>(ctx: QueryCtx, rows: AsyncIterable<T>, max: number): Promise<T[]> {
-  const page: T[] = [];
-  for await (const row of rows) {
-    page.push(row);
-    if (page.length >= max || (await transactionCost(ctx)).bytesRead >= BATCH_BYTES) {
-      break;
-    }
-  }
-  return page;
 }
