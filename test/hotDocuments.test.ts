@@ -1,15 +1,15 @@
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
-import { newBackend } from "./backend";
-import { burstOfPushes, burstOfSlackMessages } from "./bursts";
-import { asService } from "./callers";
-import { liveOrder, pushOf, sha } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock } from "./helpers";
-import { settle } from "./inbox";
-import { TEAM } from "./slack";
-import { recordWriteSets } from "./writeSets";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
+import { newBackend } from "./helpers/backend";
+import { burstOfPushes, burstOfSlackMessages } from "./helpers/bursts";
+import { asService } from "./helpers/callers";
+import { liveOrder } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { newSession } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { TEAM } from "./helpers/senders/slack";
+import { recordWriteSets } from "./helpers/writeSets";
 
 withFakeClock();
 

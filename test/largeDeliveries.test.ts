@@ -5,11 +5,12 @@ import type { Interpretation } from "../src/commands";
 import { delayRange } from "../src/retry";
 import { DELIVERY_RETRY } from "../convex/model/deliveries";
 import { github } from "../src/sources/github";
-import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, sha, type Target } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock, linksOf, statusOf } from "./helpers";
-import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { liveOrder, type Target } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { newSession, linksOf, statusOf } from "./helpers/records";
+import { withFakeClock, runDue, settle } from "./helpers/clock";
+import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
 
 withFakeClock();
 

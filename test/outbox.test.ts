@@ -6,9 +6,9 @@ import { destination, outboxHandle, type Answer, type Prepared } from "../convex
 import { enqueue, type NewRow } from "../convex/outbox/enqueue";
 import { outboxRunner } from "../convex/outbox/runner";
 import { delayRange, retryPolicy } from "../src/retry";
-import { newBackend, type Backend } from "./backend";
-import { expectConvexError, snapshotTables, withFakeClock } from "./helpers";
-import { settle } from "./inbox";
+import { expectConvexError, snapshotTables } from "./helpers/assertions";
+import { newBackend, type Backend } from "./helpers/backend";
+import { settle, withFakeClock } from "./helpers/clock";
 
 /*
  * The outbox's engine, the same for every destination, driven through a
@@ -67,7 +67,7 @@ const probe = destination({
 });
 
 function backend(): Backend {
-  return newBackend(true, { "../convex/outbox/destinations/probe.ts": async () => outboxRunner(probe) });
+  return newBackend(true, { "../../convex/outbox/destinations/probe.ts": async () => outboxRunner(probe) });
 }
 
 withFakeClock();

@@ -1,10 +1,10 @@
 import { overrideHeaders } from "./headers";
 import { vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import { signSlackRequest } from "../src/sources/slack/signature";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { FIRST_PAGE } from "./helpers";
+import { api } from "../../../convex/_generated/api";
+import { signSlackRequest } from "../../../src/sources/slack/signature";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { FIRST_PAGE } from "../records";
 
 // Slack's example Signing Secret (https://api.slack.com/authentication/verifying-requests-from-slack).
 export const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -42,7 +42,7 @@ export type SlackDelivery = {
 export type SlackRequest = { method: "POST"; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> };
 
 /** The request Slack sends: raw body, X-Slack-Signature over `v0:{timestamp}:{body}`, Slack's headers. */
-export async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
+async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
   const raw = delivery.body ?? JSON.stringify(delivery.payload);
   const body = typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
   // Slack's signer (the one the source verifies with), over any timestamp a test sends, a number or not.

@@ -1,6 +1,6 @@
 import { beforeEach, vi } from "vitest";
 import { EVENTS_SECRET } from "./events";
-import { withFakeClock } from "./helpers";
+import { withFakeClock } from "../clock";
 import { SLACK_SECRET } from "./slack";
 
 /**

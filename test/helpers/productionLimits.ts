@@ -1,7 +1,7 @@
 import type { TestConvexForDataModel } from "convex-test";
 import type { GenericDataModel } from "convex/server";
 import { getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
-import { CONVEX_LIMITS } from "../src/limits";
+import { CONVEX_LIMITS } from "../../src/limits";
 
 /*
  * The limits of Convex's backend that convex-test does not enforce, held for

@@ -1,4 +1,4 @@
-import type { SourceName } from "../../src/sources/source";
+import type { SourceName } from "../../../src/sources/source";
 
 /*
  * Bodies of a given size shaped as each sender's largest real deliveries:
@@ -17,6 +17,9 @@ function sized<T>(bytes: number, count: number, shell: (items: T[]) => unknown, 
   return JSON.stringify(shell(items));
 }
 
+/** How many items a body of `bytes` bytes holds: one per 400 bytes, from 1 to `most`. */
+const itemsIn = (bytes: number, most: number) => Math.min(most, Math.max(1, Math.floor(bytes / 400)));
+
 /** A delivery of about `bytes` bytes, and its event name. */
 export function benchBody(source: SourceName, bytes: number): { event: string; text: string } {
   switch (source) {
@@ -25,7 +28,7 @@ export function benchBody(source: SourceName, bytes: number): { event: string; t
         event: "push",
         text: sized(
           bytes,
-          Math.min(2048, Math.max(1, Math.floor(bytes / 400))),
+          itemsIn(bytes, 2048),
           (commits) => ({ ref: "refs/heads/feature/sso", before: "0".repeat(40), after: "f".repeat(40), deleted: false, repository: { full_name: "acme/api" }, commits }),
           (i, text) => ({
             id: (i + 1).toString(16).padStart(40, "a"),
@@ -58,7 +61,7 @@ export function benchBody(source: SourceName, bytes: number): { event: string; t
         event: "runner.log.appended",
         text: sized(
           bytes,
-          Math.min(1000, Math.max(1, Math.floor(bytes / 400))),
+          itemsIn(bytes, 1000),
           (lines) => ({ type: "runner.log.appended", timestamp: "2026-03-02T09:00:00.000Z", data: { workOrderId: "k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b", lines } }),
           (i, text) => ({ at: 1772442000000 + i, level: "info", text }),
         ),

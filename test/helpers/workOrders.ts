@@ -1,13 +1,12 @@
-import { vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { rebuildLiveIndex } from "../convex/model/liveOrders";
-import type { WorkOrderStatus } from "../src/workOrders/status";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { rebuildLiveIndex } from "../../convex/model/liveOrders";
+import type { WorkOrderStatus } from "../../src/workOrders/status";
 import type { Backend } from "./backend";
 import { asService } from "./callers";
-import { newWorkOrder } from "./helpers";
+import { newWorkOrder } from "./records";
 
-/** Helpers of the tests of applying deliveries' effects: crowds of orders, pushes, what a delivery recorded. */
+/** Work orders in the states the effects of deliveries need: live on a branch, or crowds written directly. */
 
 export type Target = { targetRepo: string; targetBranch: string };
 
@@ -69,42 +68,4 @@ async function seedBatch(t: Backend, sessionId: Id<"chat_sessions">, from: numbe
     }
     return ids;
   });
-}
-
-/** The n-th commit SHA of a test push (n from 1). */
-export function sha(n: number): string {
-  return `c${n.toString(16).padStart(39, "0")}`;
-}
-
-/** A push of commits `from`..`from + count - 1` to a branch of a repository. */
-export function pushOf(target: Target, count: number, from = 1, message = (n: number) => `Step ${n}`) {
-  return {
-    ref: `refs/heads/${target.targetBranch}`,
-    deleted: false,
-    repository: { full_name: target.targetRepo },
-    commits: Array.from({ length: count }, (_, i) => ({ id: sha(from + i), message: message(from + i) })),
-  };
-}
-
-/**
- * Collects the whole-transaction costs that processing logs (JANGAR_LOG_COST):
- * call before the deliveries, then `take()` after them.
- */
-export function deliveryCosts() {
-  vi.stubEnv("JANGAR_LOG_COST", "1");
-  const lines: string[] = [];
-  const log = console.log;
-  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    const line = args.map(String).join(" ");
-    if (line.startsWith("cost delivery ")) {
-      lines.push(line);
-    } else {
-      log(...args);
-    }
-  });
-  return {
-    take(): { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number }[] {
-      return lines.splice(0).map((line) => JSON.parse(line.slice("cost delivery ".length)));
-    },
-  };
 }

@@ -1,5 +1,5 @@
-import { webhookSources } from "../../src/sources";
-import type { SourceName } from "../../src/sources/source";
+import { webhookSources } from "../../../src/sources";
+import type { SourceName } from "../../../src/sources/source";
 import { benchBody } from "./bodies";
 
 /** The secrets the benchmark's deployment and senders share. */

@@ -1,5 +1,5 @@
 import { expect, vi } from "vitest";
-import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
 import type { Backend } from "./backend";
 
 /** What the inbox holds: every delivery row, oldest first, and every blob in file storage. */
@@ -22,17 +22,6 @@ export async function deliveryRow(t: Backend, deliveryId: unknown): Promise<Doc<
     throw new Error(`No delivery ${String(deliveryId)}.`);
   }
   return row;
-}
-
-/** Runs every scheduled function (processing, retries, runners) to the end. */
-export async function settle(t: Backend, maxIterations?: number) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), maxIterations);
-}
-
-/** Runs the scheduled functions due after `ms` more milliseconds, without those they schedule. */
-export async function runDue(t: Backend, ms = 0) {
-  vi.advanceTimersByTime(ms);
-  await t.finishInProgressScheduledFunctions();
 }
 
 /** The raw bytes kept for a delivery. */
@@ -67,4 +56,27 @@ export async function restoreBody(t: Backend, deliveryId: unknown, bytes: ArrayB
     const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
     await ctx.db.patch("webhook_deliveries", deliveryId as Id<"webhook_deliveries">, { body });
   });
+}
+
+/**
+ * Collects the whole-transaction costs that processing logs (JANGAR_LOG_COST):
+ * call before the deliveries, then `take()` after them.
+ */
+export function deliveryCosts() {
+  vi.stubEnv("JANGAR_LOG_COST", "1");
+  const lines: string[] = [];
+  const log = console.log;
+  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
+    const line = args.map(String).join(" ");
+    if (line.startsWith("cost delivery ")) {
+      lines.push(line);
+    } else {
+      log(...args);
+    }
+  });
+  return {
+    take(): { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number }[] {
+      return lines.splice(0).map((line) => JSON.parse(line.slice("cost delivery ".length)));
+    },
+  };
 }

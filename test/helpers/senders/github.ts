@@ -1,6 +1,7 @@
 import { overrideHeaders } from "./headers";
-import { github } from "../src/sources/github";
-import type { Backend } from "./backend";
+import { github } from "../../../src/sources/github";
+import type { Backend } from "../backend";
+import type { Target } from "../workOrders";
 
 export const GITHUB_SECRET = "It's a Secret to Everybody";
 
@@ -40,4 +41,19 @@ export async function githubRequest(delivery: GithubDelivery): Promise<RequestIn
 export async function postGithub(t: Backend, delivery: GithubDelivery) {
   const response = await t.fetch("/webhooks/github", await githubRequest(delivery));
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The n-th commit SHA of a test push (n from 1). */
+export function sha(n: number): string {
+  return `c${n.toString(16).padStart(39, "0")}`;
+}
+
+/** A push of commits `from`..`from + count - 1` to a branch of a repository. */
+export function pushOf(target: Target, count: number, from = 1, message = (n: number) => `Step ${n}`) {
+  return {
+    ref: `refs/heads/${target.targetBranch}`,
+    deleted: false,
+    repository: { full_name: target.targetRepo },
+    commits: Array.from({ length: count }, (_, i) => ({ id: sha(from + i), message: message(from + i) })),
+  };
 }

@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach } from "vitest";
-import { runTool, type Io } from "../scripts/lib/cli";
+import { runTool, type Io } from "../../scripts/lib/cli";
 
 export type ScriptRun = { code: number | null; stdout: string; stderr: string };
 

@@ -1,6 +1,6 @@
 import { overrideHeaders } from "./headers";
-import { events } from "../src/sources/events";
-import type { Backend } from "./backend";
+import { events } from "../../../src/sources/events";
+import type { Backend } from "../backend";
 
 /*
  * A Standard Webhooks (Svix) sender for POST /webhooks/events: deliveries
@@ -15,7 +15,7 @@ export const EVENTS_SECRET = "whsec_amFuZ2FyIGV2ZW50cyBydW5uZXIga2V5";
 let messages = 0;
 
 /** A message id never sent before, shaped like Svix's. */
-export function newMessageId(): string {
+function newMessageId(): string {
   return `msg_2qJ7xRk9Lm${String(++messages).padStart(6, "0")}`;
 }
 

@@ -1,15 +1,15 @@
 /**
  * Admits one signed delivery in a fresh process, for the memory benchmark:
- * `node --max-old-space-size=<MB> --import tsx test/bench/admissionMemory.ts <source> <file>`
+ * `node --max-old-space-size=<MB> --import tsx test/helpers/bench/admissionMemory.ts <source> <file>`
  * where <file> holds the request's path and headers as JSON on its first line,
  * then the body's bytes. It reads the body, verifies, hashes, decodes, parses
  * and classifies it, and makes the Blob the action stores, then prints
  * `{ status, storedBytes }`; in a heap too small for that, V8 ends the process.
  */
 import { readFileSync } from "node:fs";
-import { webhookSources } from "../../src/sources";
-import { admitRequest } from "../../src/sources/admission";
-import type { SourceName } from "../../src/sources/source";
+import { webhookSources } from "../../../src/sources";
+import { admitRequest } from "../../../src/sources/admission";
+import type { SourceName } from "../../../src/sources/source";
 import { BENCH_SECRETS, streamedRequest, type SignedParts } from "./requests";
 
 const [source, file] = [process.argv[2] as SourceName, process.argv[3]];
