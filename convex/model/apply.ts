@@ -23,7 +23,7 @@ import { commentAppended, sessionOfThread } from "./github/threads";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
-import { bindThread, boundSession } from "./slackThreads";
+import { bindThread, boundSession } from "./slack/threads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
 

@@ -9,7 +9,7 @@ import { checkArgList, type WorkOrderArg } from "./args";
 import { mayAccess, refusalHint, type Caller } from "./callers";
 import { foundOrThrow, valueOf } from "./errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
-import { syncCard } from "./slackOutbox";
+import { syncCard } from "./slack/cards";
 import { recordStatus } from "./status";
 import { linksOfKinds, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
 import { indexLiveTarget } from "./liveOrders";
