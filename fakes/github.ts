@@ -32,9 +32,14 @@ export const FAKE_GITHUB_URL = "https://api.github.test";
  * How GitHub answers one request: normally, as scripted (fakes/http.ts), or
  * `{ status, echo: true }`: that status with an error body that quotes the
  * request, its headers included (as some proxies and GitHub's own
- * validation errors do), to check that no secret is kept from an answer.
+ * validation errors do), to check that no secret is kept from an answer;
+ * `{ status, posted: true }`: the request is carried out, and its answer
+ * lost on the way back as that status (a 502 from a proxy).
  */
-export type GithubAnswer = ScriptedAnswer | { status: number; echo: true; headers?: Record<string, string> };
+export type GithubAnswer =
+  | ScriptedAnswer
+  | { status: number; echo: true; headers?: Record<string, string> }
+  | { status: number; posted: true };
 
 /** Who the credentials say is asking: the App (its JWT), an installation (a token), or nobody GitHub knows. */
 export type GithubAuth = "app" | { installationId: number } | "none";
@@ -196,6 +201,10 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     }
     const status = scripted === "hang" || scripted === "network" ? scripted : scripted.status;
     this.record({ ...request, at: Date.now(), answer: scripted, status });
+    if (typeof scripted === "object" && "posted" in scripted) {
+      this.route(request);
+      return this.respond(json(scripted.status, { message: "Server Error" }));
+    }
     if (typeof scripted === "object" && "echo" in scripted) {
       return this.respond(json(scripted.status, { message: `Problems parsing ${JSON.stringify(request.headers)} ${raw.body}`, documentation_url: DOCS }, scripted.headers));
     }

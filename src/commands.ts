@@ -1,4 +1,5 @@
 // convex/values is Convex's value encoding, not its runtime: commands travel between functions, so their validator is their type.
+import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
 import { vChatRole } from "./chat/roles";
 import { vLinkKind, vSelectableLinkKind } from "./workOrders/links";
@@ -107,7 +108,11 @@ export const vCommand = v.union(
     userId: v.string(),
     title: v.string(),
     message: vInboundMessage,
+    /** What the `eyes` reaction goes on once the comment is appended (none for a review: GitHub has no reactions on reviews). */
+    reaction: v.optional(v.object({ subject: literals("issue_comment", "review_comment", "issue"), id: v.number() })),
   }),
+  /** The App installation a delivery came through, for its repository: the App's requests there are made as it. */
+  v.object({ type: v.literal("noteGithubInstallation"), repository: v.string(), installationId: v.number() }),
   /** `version` orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
   v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string(), version: v.string() }),
   v.object({ type: v.literal("removeMessage"), externalId: v.string() }),

@@ -19,6 +19,8 @@ import {
   selectorsNotConsidered,
   type Found,
 } from "./correlation";
+import { noteInstallation } from "./github/installations";
+import { queueReaction } from "./github/outbound";
 import { commentAppended, sessionOfThread } from "./github/threads";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
@@ -213,9 +215,21 @@ const handlers: Handlers = {
     if (bound === null || message === null) {
       return;
     }
-    const appended = await appendInbound(run, bound.session, command.message.externalId, message);
-    if (appended !== null && bound.binding !== null) {
+    if ((await appendInbound(run, bound.session, command.message.externalId, message)) === null) {
+      return;
+    }
+    if (bound.binding !== null) {
       await commentAppended(run.ctx, bound.binding);
+    }
+    const notQueued = command.reaction === undefined ? null : await queueReaction(run.ctx, command.thread, command.reaction);
+    if (notQueued !== null) {
+      run.applied.skip(notQueued);
+    }
+  },
+  noteGithubInstallation: async (run, { repository, installationId }) => {
+    const noted = await noteInstallation(run.ctx, repository, installationId);
+    if (noted !== null) {
+      run.applied.touch("github_installations", noted, `${repository} is installation ${installationId}`);
     }
   },
   editMessage: async (run, command) => {

@@ -119,7 +119,10 @@ export class GithubApp {
     if (answer.kind !== "ok") {
       // The request it was bought for was not sent: whatever went wrong, GitHub did not act on it.
       const error = `Buying a token for installation ${installationId}: ${answer.error}`;
-      return answer.kind === "failed" ? { ...answer, error } : { kind: "retry", error, retryAfterMs: answer.retryAfterMs };
+      if (answer.kind === "failed") {
+        return { ...answer, error };
+      }
+      return answer.retryAfterMs === undefined ? { kind: "retry", error } : { kind: "retry", error, retryAfterMs: answer.retryAfterMs };
     }
     const { token, expires_at: expiresAt } = (answer.body ?? {}) as { token?: unknown; expires_at?: unknown };
     const expiresMs = typeof expiresAt === "string" ? Date.parse(expiresAt) : NaN;

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 
 /*
  * The tables of the GitHub side (part of convex/schema.ts): threads bound
- * to sessions.
+ * to sessions, and the App installation of each repository.
  */
 export const githubTables = {
   // An issue or pull request (`owner/repo#number`, the repository in lower
@@ -20,4 +20,14 @@ export const githubTables = {
   })
     .index("by_repository_number", ["repository", "number"])
     .index("by_sessionId_lastCommentAt", ["sessionId", "lastCommentAt"]),
+
+  // The GitHub App installation a repository's latest delivery named (App
+  // hooks carry `installation.id`): the App's requests for the repository
+  // are made as it. One row per repository (`owner/repo`, lower case),
+  // written by model/github/installations.ts when a delivery names another
+  // installation than the row holds, never deleted.
+  github_installations: defineTable({
+    repository: v.string(),
+    installationId: v.number(),
+  }).index("by_repository", ["repository"]),
 };

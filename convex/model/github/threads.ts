@@ -85,3 +85,13 @@ export async function sessionOfThread(
 export async function commentAppended(ctx: MutationCtx, binding: Id<"github_threads">) {
   await ctx.db.patch("github_threads", binding, { lastCommentAt: Date.now() });
 }
+
+/** The GitHub thread a session's replies go to: the one a comment was last appended from, if any. */
+export async function threadOfSession(ctx: QueryCtx, sessionId: Id<"chat_sessions">): Promise<GithubThread | null> {
+  const binding = await ctx.db
+    .query("github_threads")
+    .withIndex("by_sessionId_lastCommentAt", (q) => q.eq("sessionId", sessionId))
+    .order("desc")
+    .first();
+  return binding === null ? null : { repository: binding.repository, number: binding.number };
+}

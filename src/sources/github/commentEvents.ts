@@ -2,7 +2,8 @@ import type { z } from "zod";
 import type { Command } from "../../commands";
 import type { Settings } from "../source";
 import type { issueAuthorship, issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
-import { deletedComment, editedComment, newComment, type CommentKind, type CommentReading, type GithubComment } from "./comments";
+import type { CommentKind } from "../../github/messageIds";
+import { deletedComment, editedComment, newComment, type CommentReading, type GithubComment } from "./comments";
 
 /*
  * Each comment event of GitHub, by action, as a reading of ./comments.ts:

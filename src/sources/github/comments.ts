@@ -1,4 +1,6 @@
 import type { Command, GithubThread } from "../../commands";
+import { githubMessageId, type CommentKind } from "../../github/messageIds";
+import { isRepositoryName, type ReactionSubject } from "../../github/requests";
 import { isWellFormed, truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import type { Settings } from "../source";
@@ -29,13 +31,6 @@ export function appSlugProblem(setting: string): string | null {
   return appSlugOf(setting) === null ? `not an App slug (${SLUG_FORM})` : null;
 }
 
-/** What a comment is at GitHub: its kind names it, with its id, in chat_message_origins. */
-export type CommentKind = "comment" | "review_comment" | "review" | "issue";
-
-/** The id a comment is appended under, once, whichever hook delivered it. */
-export function githubMessageId(kind: CommentKind, id: number): string {
-  return `github:${kind}:${id}`;
-}
 
 /** A comment, a review or an issue's opening text, as the kinds share it. */
 export type GithubComment = {
@@ -48,6 +43,14 @@ export type GithubComment = {
   repository: string;
   /** The issue or pull request it is on. */
   on: { number: number; title: string; html_url: string };
+};
+
+/** What the `eyes` reaction goes on, by kind; a review has none (GitHub has no reactions on reviews). */
+const REACTION_SUBJECTS: Record<CommentKind, ReactionSubject | undefined> = {
+  comment: "issue_comment",
+  review_comment: "review_comment",
+  issue: "issue",
+  review: undefined,
 };
 
 export type CommentReading = { ignored: string } | { commands: Command[] };
@@ -125,13 +128,18 @@ export function newComment(comment: GithubComment, settings: Settings): CommentR
       ignored: `The ${comment.kind}'s author is ${comment.association}; only ${[...read.associations].join(", ")} may ask Jangar (GITHUB_COMMENT_ASSOCIATIONS).`,
     };
   }
+  if (!isRepositoryName(comment.repository)) {
+    return { ignored: `The repository's name is not one GitHub gives (owner/name).` };
+  }
   const { thread, link } = threadOf(comment);
+  const reaction = REACTION_SUBJECTS[comment.kind];
   return {
     commands: [
       {
         type: "appendGithubComment",
         thread,
         link,
+        ...(reaction === undefined ? {} : { reaction: { subject: reaction, id: comment.kind === "issue" ? comment.on.number : comment.id } }),
         userId: `github:${comment.user.login}`,
         title: titleOf(comment),
         message: {

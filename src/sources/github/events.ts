@@ -8,6 +8,7 @@ import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
 import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
 import type { Settings } from "../source";
 import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
+import { isRepositoryName } from "../../github/requests";
 import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
 import type { CommentReading } from "./comments";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
@@ -84,8 +85,21 @@ export type GithubContext = { markers: Markers; settings: Settings };
 
 const githubEvent = eventEntries<GithubContext, Command[]>();
 
+/**
+ * The App installation a delivery came through (App hooks carry it; a
+ * repository's own hooks do not), noted for its repository: the App's
+ * requests there are made as the installation its latest delivery named.
+ */
+function installationNote({ installation, repository }: { installation?: { id: number } | null; repository: { full_name: string } }): Command[] {
+  const name = repository.full_name.toLowerCase();
+  return installation && isRepositoryName(name) ? [{ type: "noteGithubInstallation", repository: name, installationId: installation.id }] : [];
+}
+
 /** A comment event's entry: ignored on receipt when it is not for Jangar, with the reason. */
-function commentEvent<Schema extends z.ZodType>(payload: Schema, reading: (payload: z.output<Schema>, settings: Settings) => CommentReading) {
+function commentEvent<Schema extends z.ZodType<Parameters<typeof installationNote>[0]>>(
+  payload: Schema,
+  reading: (payload: z.output<Schema>, settings: Settings) => CommentReading,
+) {
   return githubEvent({
     payload,
     ignored: (read, _event, settings) => {
@@ -94,7 +108,7 @@ function commentEvent<Schema extends z.ZodType>(payload: Schema, reading: (paylo
     },
     commands: (read, { settings }) => {
       const outcome = reading(read, settings);
-      return "commands" in outcome ? outcome.commands : [];
+      return [...installationNote(read), ...("commands" in outcome ? outcome.commands : [])];
     },
   });
 }
@@ -115,20 +129,21 @@ export const GITHUB_EVENTS = {
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
-      return [{ type: "addLink", workOrders, link: { kind, value: url } }, ...issueMessageCommands(payload, settings)];
+      return [...installationNote(payload), { type: "addLink", workOrders, link: { kind, value: url } }, ...issueMessageCommands(payload, settings)];
     },
   }),
 
   pull_request: githubEvent({
     payload: pullRequestPayload,
-    commands: ({ action, pull_request: pr }, { markers }) => {
+    commands: (payload, { markers }) => {
+      const { action, pull_request: pr } = payload;
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
         ...markers.in(pr.body),
         { by: "link", kind: "pr", value: url },
       ];
-      const commands: Command[] = [{ type: "addLink", workOrders, link: { kind: "pr", value: url } }];
+      const commands: Command[] = [...installationNote(payload), { type: "addLink", workOrders, link: { kind: "pr", value: url } }];
       if (action === "closed" && pr.merged === true) {
         if (pr.merge_commit_sha) {
           commands.push({ type: "addLink", workOrders, link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() } });
@@ -147,13 +162,19 @@ export const GITHUB_EVENTS = {
   push: githubEvent({
     payload: pushPayload,
     ignored: ({ deleted, ref }) => (deleted === true ? truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) : undefined),
-    commands: ({ ref, commits, repository }, { markers }) => {
+    commands: (payload, { markers }) => {
+      const { ref, commits, repository } = payload;
       const target = targetOf(repository.full_name, ref);
-      return commits.map((commit) => ({
-        type: "addLink",
-        workOrders: [...target, ...markers.in(commit.message)],
-        link: { kind: "commit", value: commit.id.toLowerCase() },
-      }));
+      return [
+        ...installationNote(payload),
+        ...commits.map(
+          (commit): Command => ({
+            type: "addLink",
+            workOrders: [...target, ...markers.in(commit.message)],
+            link: { kind: "commit", value: commit.id.toLowerCase() },
+          }),
+        ),
+      ];
     },
   }),
 

@@ -43,6 +43,7 @@ export const pullRequestPayload = z.object({
     head: z.object({ ref: z.string(), repo: repository.nullish() }),
   }),
   repository,
+  installation,
   review: absent("a pull_request_review"),
   comment: absent("a pull_request_review_comment"),
   thread: absent("a pull_request_review_thread"),
@@ -53,6 +54,7 @@ export const pushPayload = z.object({
   deleted: z.boolean().optional(),
   commits: z.array(z.object({ id: commitSha, message: z.string() })),
   repository,
+  installation,
 });
 
 /** Any other event: verified and recorded, not read. */
