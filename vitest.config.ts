@@ -8,6 +8,7 @@ const notInConvex = fileURLToPath(new URL("./test/runtime/notInConvex.ts", impor
 const SCALE_AND_COST = [
   "test/cost.test.ts",
   "test/slackCost.test.ts",
+  "test/githubCost.test.ts",
   "test/admissionCost.test.ts",
   "test/reconcileScale.test.ts",
 ];

@@ -224,10 +224,10 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   },
   "GitHub issue_comment mentioning the App (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
-    writes: ["session", "thread binding", "message", "message origin", ...INBOX.writes],
+    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", ...INBOX.writes],
   },
   "GitHub issue_comment mentioning the App (bound thread)": {
-    reads: ["thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
+    reads: ["the repository's installation", "thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
     writes: ["message", "session", "message origin", "thread binding (its last comment)", ...INBOX.writes],
   },
   "Slack app_mention (new thread)": {
