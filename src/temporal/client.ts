@@ -1,11 +1,13 @@
 import { accept, reject, type Check } from "../check";
-import { truncate } from "../text";
+import { excerpt } from "../secrets";
 
 /**
  * A small typed client for the three calls of Temporal's HTTP API this
  * service makes (docs/contract.md section 5): describe, start and cancel a
  * workflow. It runs wherever `fetch` does: Convex's default runtime, Node,
- * tests with a stubbed fetch.
+ * tests with a stubbed fetch. Nothing it returns holds a piece of the API
+ * key, whatever Temporal answers: every answer it keeps is masked before it
+ * is cut (`kept`, src/secrets.ts).
  */
 
 export type TemporalConfig = {
@@ -108,6 +110,11 @@ function headersFor(config: TemporalConfig): Record<string, string> {
 
 type Answer = { status: number; text: string };
 
+/** At most `maxChars` of what Temporal (or the network) said, without any piece of the API key. */
+function kept(config: TemporalConfig, text: string, maxChars = 200): string {
+  return excerpt(text, maxChars, { TEMPORAL_API_KEY: config.apiKey });
+}
+
 /** fetch, abandoned after the configured timeout: Temporal's answer, or why none came. */
 async function call(config: TemporalConfig, url: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Check<Answer>> {
   const controller = new AbortController();
@@ -119,7 +126,7 @@ async function call(config: TemporalConfig, url: string, init: RequestInit, fetc
     return reject(
       error instanceof Error && error.name === "AbortError"
         ? `Temporal did not answer within ${config.timeoutMs} ms.`
-        : `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        : `Temporal is unreachable: ${kept(config, error instanceof Error ? error.message : String(error), 500)}`,
     );
   } finally {
     clearTimeout(timer);
@@ -165,7 +172,7 @@ export async function describeWorkflow(
     return { kind: "notFound" };
   }
   if (answer.status !== 200) {
-    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
   }
   let status: unknown;
   try {
@@ -176,7 +183,7 @@ export async function describeWorkflow(
   const name = typeof status === "string" ? status.replace(/^WORKFLOW_EXECUTION_STATUS_/, "") : "";
   return (EXECUTION_STATUSES as readonly string[]).includes(name)
     ? { kind: "found", status: name as ExecutionStatus }
-    : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${JSON.stringify(status)}).` };
+    : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${kept(config, String(JSON.stringify(status)), 100)}).` };
 }
 
 /** The `code` and `message` of the HTTP API's error body (grpc-gateway's `{ code, message, details }`), when it is one. */
@@ -189,9 +196,10 @@ function grpcError(text: string): { code?: unknown; message?: unknown } {
   }
 }
 
-function grpcMessage(text: string): string {
+/** The error's message (or the whole answer, when it has none), as it may be kept. */
+function grpcMessage(config: TemporalConfig, text: string): string {
   const { message } = grpcError(text);
-  return typeof message === "string" ? message : text;
+  return kept(config, typeof message === "string" ? message : text);
 }
 
 // gRPC's INVALID_ARGUMENT, which the HTTP API answers as 400 (so are other codes, and proxies' errors).
@@ -233,16 +241,16 @@ export async function startWorkflow(
     return { kind: "alreadyStarted" };
   }
   if (isRequestRefused(answer)) {
-    return { kind: "refused", reason: `Temporal refused the launch (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
+    return { kind: "refused", reason: `Temporal refused the launch (${answer.status}): ${grpcMessage(config, answer.text)}` };
   }
   if (answer.status !== 200) {
-    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
   }
   try {
     const runId = (JSON.parse(answer.text) as { runId?: unknown }).runId;
     // A run id is a UUID; whatever else an answer holds is kept bounded.
     return typeof runId === "string"
-      ? { kind: "started", runId: truncate(runId, 100) }
+      ? { kind: "started", runId: kept(config, runId, 100) }
       : { kind: "failed", reason: "Temporal's answer has no runId." };
   } catch {
     return { kind: "failed", reason: "Temporal's answer is not JSON." };
@@ -271,10 +279,10 @@ export async function cancelWorkflow(
     return { kind: "requested" };
   }
   if (isWorkflowNotFound(answer) || (answer.status === 404 && /already completed/i.test(answer.text))) {
-    return { kind: "gone", reason: truncate(grpcMessage(answer.text), 200) };
+    return { kind: "gone", reason: grpcMessage(config, answer.text) };
   }
   if (isRequestRefused(answer)) {
-    return { kind: "refused", reason: `Temporal refused the cancel request (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
+    return { kind: "refused", reason: `Temporal refused the cancel request (${answer.status}): ${grpcMessage(config, answer.text)}` };
   }
-  return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+  return { kind: "failed", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
 }
