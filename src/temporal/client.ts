@@ -1,5 +1,6 @@
 import { accept, reject, type Check } from "../check";
 import { excerpt } from "../secrets";
+import { withBase64Between } from "./payload";
 
 /**
  * A small typed client for the three calls of Temporal's HTTP API this
@@ -72,26 +73,19 @@ export type StartRequest = {
   requestId: string;
 };
 
-const utf8 = new TextEncoder();
+/** `json/plain` in base64: the encoding of the one payload a start request carries. */
+const JSON_PLAIN = btoa("json/plain");
 
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) {
-    binary += String.fromCharCode(byte);
-  }
-  return btoa(binary);
-}
-
-/** One argument, given as JSON text, in Temporal's `json/plain` payload encoding, as the HTTP API's JSON spells it. */
-export function jsonPayloads(json: string) {
-  return {
-    payloads: [
-      {
-        metadata: { encoding: base64(utf8.encode("json/plain")) },
-        data: base64(utf8.encode(json)),
-      },
-    ],
-  };
+/**
+ * A start request's body as the HTTP API's JSON spells it: its fields, and
+ * `input` holding one `json/plain` payload whose data is the base64 of the
+ * input's UTF-8, made a slice at a time (./payload.ts), so that a launch
+ * holds two copies of its input at most: the JSON text, and the request.
+ */
+export function startRequestBody(fields: Record<string, unknown>, inputJson: string): string {
+  const json = JSON.stringify(fields);
+  const head = `${json.slice(0, -1)}${json === "{}" ? "" : ","}"input":{"payloads":[{"metadata":{"encoding":"${JSON_PLAIN}"},"data":"`;
+  return withBase64Between(head, inputJson, `"}]}}`);
 }
 
 function workflowUrl(config: TemporalConfig, workflowId: string): string {
@@ -133,18 +127,19 @@ async function call(config: TemporalConfig, url: string, init: RequestInit, fetc
   }
 }
 
-/**
- * POSTs a request to Temporal (its fields, with the namespace and who asks):
- * Temporal's answer, or a failure of the moment when none came.
- */
+/** A request's fields, with the namespace and who asks. */
+function requestFields(config: TemporalConfig, fields: Record<string, unknown>): Record<string, unknown> {
+  return { namespace: config.namespace, identity: "jangar-persistence", ...fields };
+}
+
+/** POSTs a request's JSON body to Temporal: Temporal's answer, or a failure of the moment when none came. */
 async function post(
   config: TemporalConfig,
   url: string,
-  fields: object,
+  body: string,
   fetchImpl: typeof fetch,
 ): Promise<Answer | { kind: "failed"; reason: string }> {
-  const body = { namespace: config.namespace, identity: "jangar-persistence", ...fields };
-  const answered = await call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
+  const answered = await call(config, url, { method: "POST", body }, fetchImpl);
   return answered.ok ? answered.value : { kind: "failed", reason: answered.message };
 }
 
@@ -221,18 +216,13 @@ export async function startWorkflow(
   request: StartRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<Started> {
-  const answer = await post(
-    config,
-    workflowUrl(config, request.workflowId),
-    {
-      workflowId: request.workflowId,
-      workflowType: { name: request.workflowType },
-      taskQueue: { name: request.taskQueue },
-      input: jsonPayloads(request.inputJson),
-      requestId: request.requestId,
-    },
-    fetchImpl,
-  );
+  const fields = requestFields(config, {
+    workflowId: request.workflowId,
+    workflowType: { name: request.workflowType },
+    taskQueue: { name: request.taskQueue },
+    requestId: request.requestId,
+  });
+  const answer = await post(config, workflowUrl(config, request.workflowId), startRequestBody(fields, request.inputJson), fetchImpl);
   if ("kind" in answer) {
     return answer;
   }
@@ -271,7 +261,7 @@ export async function cancelWorkflow(
 ): Promise<CancelRequested> {
   const url = `${workflowUrl(config, request.workflowId)}/cancel`;
   const fields = { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason };
-  const answer = await post(config, url, fields, fetchImpl);
+  const answer = await post(config, url, JSON.stringify(requestFields(config, fields)), fetchImpl);
   if ("kind" in answer) {
     return answer;
   }
