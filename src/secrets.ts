@@ -4,9 +4,9 @@ import { truncate } from "./text";
  * What another service answers, made safe to keep: no secret this service
  * sent it (a bot token, an API key, a private key, an installation token, a
  * signing secret), nor any 8-character piece of one, survives into a stored
- * row or a log line, whatever the answer echoes (docs/contract.md, hardening
- * rules). Every outbound client passes each answer it keeps through
- * `excerpt`, with the secrets it holds, by name:
+ * row or a log line, whatever the answer echoes
+ * (docs/contract.md#hardening-rules). Every outbound client passes each
+ * answer it keeps through `excerpt`, with the secrets it holds, by name:
  *
  *     const reason = `Temporal answered ${status}: ${excerpt(text, 200, { TEMPORAL_API_KEY: config.apiKey })}`;
  *

@@ -1,11 +1,11 @@
 /*
  * A start request's body, made with its input's base64 one slice at a time
- * (docs/contract.md section 5: a launch holds at most two copies of its
- * input). The input is JSON text of up to 1 MiB; Temporal's HTTP API wants
- * it as the base64 of its UTF-8, inside the request's JSON. Built string by
- * string, that would hold the text, its UTF-8, its base64 and the request's
- * text at once (and, a character at a time, tens of MB of intermediate
- * strings). Here a slice of the text is encoded at a time and its base64
+ * (docs/contract.md#hardening-rules: a launch holds at most two copies of
+ * its input). The input is JSON text of up to 1 MiB; Temporal's HTTP API
+ * wants it as the base64 of its UTF-8, inside the request's JSON. Built
+ * string by string, that would hold the text, its UTF-8, its base64 and the
+ * request's text at once (and, a character at a time, tens of MB of
+ * intermediate strings). Here a slice of the text is encoded at a time and its base64
  * appended to the request, which V8 keeps as a rope of those pieces until
  * it is sent: the launch holds the text and the request.
  */
