@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
+import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
+import bobReplies from "../fixtures/slack/03-bob-replies.json";
+import aliceClicksCancel from "../fixtures/slack/14-alice-clicks-cancel.json";
+import { newBackend, type Backend } from "./backend";
+import { asService } from "./callers";
+import { messagesOf, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
+import { expectNothingStored, settle } from "./inbox";
+import { ALICE, FORM, TEAM, configureSlackApp, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
+
+/*
+ * What real senders and peers send (docs/contract.md#hardening-rules), from
+ * their own tests, fixtures and documentation: Slack's ssl_check, events
+ * written by other apps, Enterprise Grid's interactions.
+ */
+
+withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
+
+/** No table holds a row, and no body is stored. */
+async function expectEmptyBackend(t: Backend) {
+  const tables = await snapshotTables(t);
+  expect(Object.fromEntries(Object.entries(tables).filter(([, rows]) => rows.length > 0))).toEqual({});
+  await expectNothingStored(t);
+}
+
+describe("Slack: ssl_check", () => {
+  beforeEach(() => {
+    configureSlackApp();
+  });
+
+  // What Slack posts when it checks the endpoint's certificate (Bolt answers it at once, signed or not).
+  const SSL_CHECK = "ssl_check=1&token=ZZpzP0QJxVYcCTFTSqd5Ysyl";
+
+  test.each([
+    ["signed", {}],
+    ["without Slack's headers", { "X-Slack-Signature": null, "X-Slack-Request-Timestamp": null }],
+    ["with a wrong signature", { "X-Slack-Signature": `v0=${"0".repeat(64)}` }],
+    ["with a stale timestamp", { "X-Slack-Request-Timestamp": "1531420618" }],
+  ])("a form POST with ssl_check=1, %s, is answered 200 and stores nothing", async (_how, headers) => {
+    const t = newBackend();
+    const response = await postSlack(t, { body: SSL_CHECK, headers: { "Content-Type": FORM, ...headers } });
+    expect(response).toEqual({ status: 200, body: { status: "ok" } });
+    await expectEmptyBackend(t);
+  });
+
+  test("a form that is not an ssl_check still needs Slack's headers and signature", async () => {
+    const t = newBackend();
+    const unsigned = await postSlack(t, { body: "ssl_check=0&token=x", headers: { "Content-Type": FORM, "X-Slack-Signature": null } });
+    expect(unsigned.status).toBe(400);
+    const forged = await postSlack(t, { body: "ssl_check=1&command=%2Fjangar", headers: { "Content-Type": "application/json", "X-Slack-Signature": null } });
+    expect(forged.status).toBe(400);
+    await expectEmptyBackend(t);
+  });
+});
+
+describe("Slack: events without a user (another app wrote them)", () => {
+  beforeEach(() => {
+    configureSlackApp();
+  });
+
+  test("an app_mention another app (a bot_id, no user) posts is ignored with 200, and starts no session", async () => {
+    const t = newBackend();
+    const { user: _user, ...event } = aliceMentionsBot.event;
+    const envelope = { ...aliceMentionsBot, event: { ...event, bot_id: "B0DEPLOYS", app_id: "A0DEPLOYS", text: "<@U0JANGAR> deploy 4812 is out" } };
+    const response = await postSlackEvent(t, envelope);
+    expect(response).toEqual({ status: 200, body: { status: "ignored", delivery: expect.any(String), reason: "The mention comes from a bot." } });
+    expect(await t.run(async (ctx) => await ctx.db.query("chat_sessions").collect())).toEqual([]);
+  });
+
+  test.each(["app_mention", "message"] as const)("an event of type %s without user or bot_id (a workflow's post) is ignored with 200, and nothing is appended", async (type) => {
+    const t = newBackend();
+    expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
+    await settle(t);
+    const [session] = await slackSessionsOf(t, ALICE);
+    const before = await messagesOf(t, session._id);
+
+    const { user: _user, ...event } = bobReplies.event;
+    const envelope = { ...bobReplies, event_id: `Ev0NOUSER${type.length}`, event: { ...event, type, text: "<@U0JANGAR> nightly run finished" } };
+    const response = await postSlackEvent(t, envelope);
+    expect(response).toEqual({
+      status: 200,
+      body: { status: "ignored", delivery: expect.any(String), reason: `The ${type === "message" ? "message" : "mention"} has no user: another app or a workflow wrote it.` },
+    });
+    await settle(t);
+    expect(await messagesOf(t, session._id)).toEqual(before);
+    expect(await slackSessionsOf(t, ALICE)).toHaveLength(1);
+  });
+});
+
+describe("Slack: interactions of an Enterprise Grid org-wide install (team: null)", () => {
+  let slack: FakeSlack;
+  beforeEach(() => {
+    slack = new FakeSlack();
+    vi.stubGlobal("fetch", slack.fetch);
+    configureSlackApp();
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+  });
+  afterEach(() => {
+    expect(slack.violations).toEqual([]);
+  });
+
+  /** Alice's click on Cancel as an org-wide install sends it: no team, the user's own team_id, the enterprise. */
+  function gridClick(workOrderId: string) {
+    const payload = structuredClone(aliceClicksCancel.form.payload) as Record<string, unknown>;
+    payload.team = null;
+    payload.enterprise = { id: "E0ACME", name: "Acme Corp" };
+    payload.is_enterprise_install = true;
+    payload.trigger_id = newTriggerId();
+    payload.actions = [{ ...aliceClicksCancel.form.payload.actions[0], value: workOrderId }];
+    return payload;
+  }
+
+  test("a click with team: null acts as slack:<user.team_id>:<user.id>: Alice's Cancel cancels her order", async () => {
+    const t = newBackend();
+    expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
+    await settle(t, 2000);
+    const [session] = await slackSessionsOf(t, ALICE);
+    const workOrderId = await newWorkOrder(t, session._id);
+    await settle(t, 2000);
+
+    const response = await postSlackForm(t, { payload: JSON.stringify(gridClick(workOrderId)) });
+    expect(response.status).toBe(200);
+    await settle(t, 2000);
+    expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.status).toBe("canceled");
+    expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "canceled", source: "slack", actor: `slack:${TEAM}:${ALICE}` });
+    expect(slack.ephemerals).toEqual([]);
+  });
+
+  test("a click with neither team nor user.team_id is refused with 400 naming both, and stores nothing", async () => {
+    const t = newBackend();
+    const payload = gridClick("k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b");
+    payload.user = { id: ALICE, username: "alice" };
+    const response = await postSlackForm(t, { payload: JSON.stringify(payload) });
+    expect(response).toEqual({ status: 400, body: { error: expect.stringMatching(/team\.id.*user\.team_id/) } });
+    await expectNothingStored(t);
+  });
+});
+
