@@ -4,16 +4,19 @@ import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import bobReplies from "../fixtures/slack/03-bob-replies.json";
 import aliceClicksCancel from "../fixtures/slack/14-alice-clicks-cancel.json";
+import { internal } from "../convex/_generated/api";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
-import { messagesOf, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
+import { messagesOf, newSession, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
 import { expectNothingStored, settle } from "./inbox";
+import { FakeTemporal, TEMPORAL_URL } from "./temporal";
 import { ALICE, FORM, TEAM, configureSlackApp, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
 
 /*
  * What real senders and peers send (docs/contract.md#hardening-rules), from
  * their own tests, fixtures and documentation: Slack's ssl_check, events
- * written by other apps, Enterprise Grid's interactions.
+ * written by other apps, Enterprise Grid's interactions; Temporal's PAUSED
+ * status and its 409s (its OpenAPI spec).
  */
 
 withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
@@ -138,3 +141,80 @@ describe("Slack: interactions of an Enterprise Grid org-wide install (team: null
   });
 });
 
+
+describe("Temporal: PAUSED, and 409s", () => {
+  let temporal: FakeTemporal;
+  const MINUTE = 60_000;
+  beforeEach(() => {
+    temporal = new FakeTemporal({ namespace: "jangar-prod" });
+    vi.stubGlobal("fetch", temporal.fetch);
+    vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
+    vi.stubEnv("TEMPORAL_NAMESPACE", "jangar-prod");
+  });
+
+  test.each(["accepted", "running"] as const)(
+    "Temporal says WORKFLOW_EXECUTION_STATUS_PAUSED: a stale %s order is treated as running, and nothing is logged as unknown",
+    async (status) => {
+      const warnings: string[] = [];
+      vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(" ")));
+      const t = newBackend();
+      const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+      for (const next of status === "accepted" ? (["accepted"] as const) : (["accepted", "running"] as const)) {
+        await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: next });
+      }
+      const touched = Date.now() - 31 * MINUTE;
+      await t.run(async (ctx) => await ctx.db.patch("work_orders", workOrderId, { updatedAt: touched }));
+      temporal.executions.set(workOrderId, "PAUSED");
+
+      await t.mutation(internal.reconcile.sweep, {});
+      await settle(t);
+      const order = (await asService(t).query(api.workOrders.get, { workOrderId }))!;
+      expect(order.status).toBe("running");
+      expect(order.updatedAt).toBeGreaterThan(touched);
+      if (status === "accepted") {
+        expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ from: "accepted", to: "running", reason: "WORKFLOW_EXECUTION_STATUS_PAUSED" });
+      }
+      expect(warnings).toEqual([]);
+    },
+  );
+
+  describe("a launch answered 409", () => {
+    beforeEach(() => {
+      vi.stubEnv("TEMPORAL_TASK_QUEUE", "codex-agents");
+    });
+
+    /** Temporal (or a proxy before it) answering every start with `answer`. */
+    function startsAnswered(answer: () => Response) {
+      vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => ((init?.method ?? "GET") === "POST" ? answer() : await temporal.fetch(input, init)));
+    }
+
+    test("with code 6 (ALREADY_EXISTS) is already started: the order is accepted", async () => {
+      startsAnswered(() => Response.json({ code: 6, message: "Workflow execution is already running. WorkflowId: x, RunId: y.", details: [] }, { status: 409 }));
+      const t = newBackend();
+      const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+      await settle(t);
+      expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "accepted", reason: "workflow already started" });
+    });
+
+    test.each([
+      ["ABORTED (10)", () => Response.json({ code: 10, message: "operation was aborted", details: [] }, { status: 409 })],
+      ["a proxy's conflict page", () => new Response("<html><h1>409 Conflict</h1></html>", { status: 409, headers: { "content-type": "text/html" } })],
+    ])("with %s is not taken as started: the order stays submitted, to be launched again", async (_what, answer) => {
+      const warnings: string[] = [];
+      vi.spyOn(console, "warn").mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(" ")));
+      startsAnswered(answer);
+      const t = newBackend();
+      const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
+      await settle(t);
+      expect((await statusHistory(t, workOrderId)).map(({ to }) => to)).toEqual(["submitted"]);
+      expect(warnings).toEqual([expect.stringMatching(new RegExp(`^launch: work order ${workOrderId} stays submitted, to be launched again: Temporal answered 409`))]);
+
+      // Temporal takes it later: the reconciler's relaunch starts it.
+      vi.stubGlobal("fetch", temporal.fetch);
+      vi.advanceTimersByTime(6 * MINUTE);
+      await t.mutation(internal.reconcile.sweep, {});
+      await settle(t);
+      expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "accepted" });
+    });
+  });
+});

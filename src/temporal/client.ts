@@ -28,6 +28,8 @@ export const EXECUTION_STATUSES = [
   "TERMINATED",
   "CONTINUED_AS_NEW",
   "TIMED_OUT",
+  // In Temporal's API since 2025-11: a paused workflow is still running (docs/contract.md#hardening-rules).
+  "PAUSED",
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -199,6 +201,8 @@ function grpcMessage(config: TemporalConfig, text: string): string {
 
 // gRPC's INVALID_ARGUMENT, which the HTTP API answers as 400 (so are other codes, and proxies' errors).
 const INVALID_ARGUMENT = 3;
+// gRPC's ALREADY_EXISTS, which the HTTP API answers as 409 (as it does ABORTED; so may a proxy).
+const ALREADY_EXISTS = 6;
 
 /**
  * A refusal of the request itself, final for this order: 413 (too large), or
@@ -226,8 +230,8 @@ export async function startWorkflow(
   if ("kind" in answer) {
     return answer;
   }
-  // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
-  if (answer.status === 409) {
+  // ALREADY_EXISTS: this id already has a running execution. Any other 409 (ABORTED, a proxy's) is retried.
+  if (answer.status === 409 && grpcError(answer.text).code === ALREADY_EXISTS) {
     return { kind: "alreadyStarted" };
   }
   if (isRequestRefused(answer)) {
