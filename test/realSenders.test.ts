@@ -9,14 +9,18 @@ import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { messagesOf, newSession, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
 import { expectNothingStored, settle } from "./inbox";
+import { EVENTS_SECRET, eventsRequest, statusChanged } from "./events";
+import { GITHUB_SECRET, githubRequest, postGithub } from "./github";
+import { signGithubPayload } from "../src/sources/github/signature";
 import { FakeTemporal, TEMPORAL_URL } from "./temporal";
-import { ALICE, FORM, TEAM, configureSlackApp, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
+import { ALICE, FORM, TEAM, configureSlackApp, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackRequest, slackSessionsOf } from "./slack";
 
 /*
  * What real senders and peers send (docs/contract.md#hardening-rules), from
  * their own tests, fixtures and documentation: Slack's ssl_check, events
  * written by other apps, Enterprise Grid's interactions; Temporal's PAUSED
- * status and its 409s (its OpenAPI spec).
+ * status and its 409s (its OpenAPI spec); GitHub's secret rotation
+ * (octokit's), and routes written with a trailing slash.
  */
 
 withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
@@ -216,5 +220,56 @@ describe("Temporal: PAUSED, and 409s", () => {
       await settle(t);
       expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "accepted" });
     });
+  });
+});
+
+describe("GitHub: several secrets during a rotation", () => {
+  const NEW_SECRET = "5f0c0b8e6d2a41f3a9e7c1d4b8f2e6a0";
+  const ping = { zen: "Keep it logically awesome.", hook_id: 292430182, hook: { type: "Repository", id: 292430182, events: ["push"] } };
+
+  test("with GITHUB_WEBHOOK_SECRET holding the new and the old secret, space-separated, a delivery signed with either is accepted, and one signed with neither is 401", async () => {
+    vi.stubEnv("GITHUB_WEBHOOK_SECRET", `${NEW_SECRET}  ${GITHUB_SECRET.replaceAll(" ", "")}`);
+    // GitHub's own example secret holds spaces; a rotating deployment's secrets do not.
+    const t = newBackend();
+    const signedWith = async (secret: string) => (await postGithub(t, { event: "ping", payload: ping, secret })).status;
+    expect(await signedWith(NEW_SECRET)).toBe(200);
+    expect(await signedWith(GITHUB_SECRET.replaceAll(" ", ""))).toBe(200);
+    expect(await signedWith("a-third-secret")).toBe(401);
+    // The setting as a whole is not a secret of its own.
+    const whole = await signGithubPayload(`${NEW_SECRET}  ${GITHUB_SECRET.replaceAll(" ", "")}`, JSON.stringify(ping));
+    expect((await postGithub(t, { event: "ping", payload: ping, headers: { "X-Hub-Signature-256": whole } })).status).toBe(401);
+  });
+
+  test("a secret whose words are short (GitHub's own example, \"It's a Secret to Everybody\") stays one secret: signed with it, accepted; with one of its words, 401", async () => {
+    vi.stubEnv("GITHUB_WEBHOOK_SECRET", GITHUB_SECRET);
+    const t = newBackend();
+    expect((await postGithub(t, { event: "ping", payload: ping, secret: GITHUB_SECRET })).status).toBe(200);
+    for (const word of GITHUB_SECRET.split(" ")) {
+      expect((await postGithub(t, { event: "ping", payload: ping, secret: word })).status).toBe(401);
+    }
+  });
+});
+
+describe("every route also answers with a trailing slash", () => {
+  beforeEach(() => {
+    configureSlackApp();
+    vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+  });
+
+  test("POST /webhooks/github/, /webhooks/slack/ and /webhooks/events/ are the routes without the slash; GET /healthz/ is /healthz", async () => {
+    const t = newBackend();
+    const answer = async (path: string, init: RequestInit) => {
+      const response = await t.fetch(path, init);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const accepted = { status: 200, body: { status: "accepted", delivery: expect.any(String) } };
+    expect(await answer("/webhooks/github/", await githubRequest({ event: "push", payload: { ref: "refs/heads/main", repository: { full_name: "acme/api" }, commits: [] } }))).toEqual(accepted);
+    const slack = await slackRequest({ payload: aliceMentionsBot });
+    expect(await answer("/webhooks/slack/", slack)).toEqual(accepted);
+    const { init } = await eventsRequest({ event: statusChanged("k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b", "running") });
+    expect(await answer("/webhooks/events/", init)).toEqual(accepted);
+    expect(await answer("/healthz/", { method: "GET" })).toEqual({ status: 200, body: { status: "ok" } });
+    // Unsigned, a route with the slash refuses as the route without it does.
+    expect((await answer("/webhooks/github/", { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).status).toBe(400);
   });
 });
