@@ -1,7 +1,6 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
@@ -9,7 +8,7 @@ import { seedOrders, type Target } from "./effects";
 import { postGithub } from "./github";
 import { expectConvexError, expectNothingWritten, linksOf, newSession, statusOf, withFakeClock } from "./helpers";
 import { deliveryRow, settle } from "./inbox";
-import { ALICE, BOB, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
+import { ALICE, BOB, TEAM, clickOn, withFakeSlack, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
 
 /*
  * No one user can crowd a selector (docs/contract.md#hardening-rules): a
@@ -162,16 +161,9 @@ describe("JANGAR_MAX_LIVE_ORDERS: the live orders one user holds", () => {
 });
 
 describe("JANGAR_MAX_LIVE_ORDERS and Retry from Slack", () => {
-  let slack: FakeSlack;
+  const fake = withFakeSlack();
   beforeEach(() => {
-    slack = new FakeSlack();
-    vi.stubGlobal("fetch", slack.fetch);
-    configureSlackApp();
-    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
     vi.stubEnv("JANGAR_MAX_LIVE_ORDERS", "2");
-  });
-  afterEach(() => {
-    expect(slack.violations).toEqual([]);
   });
 
   const slackUser = (user: string) => `slack:${TEAM}:${user}`;
@@ -193,7 +185,7 @@ describe("JANGAR_MAX_LIVE_ORDERS and Retry from Slack", () => {
     await settle(t, 2000);
     const after = await asService(t).query(api.workOrders.listBySession, { sessionId: session._id, paginationOpts: { numItems: 10, cursor: null } });
     expect(after.page).toEqual(before.page);
-    expect(slack.ephemerals.map((message) => message.text)).toEqual([
+    expect(fake.slack.ephemerals.map((message) => message.text)).toEqual([
       expect.stringMatching(/^\*Bob's fix\* was not retried: .*holds 2 live work orders .*JANGAR_MAX_LIVE_ORDERS allows 2/),
     ]);
 

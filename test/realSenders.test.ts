@@ -1,6 +1,5 @@
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import bobReplies from "../fixtures/slack/03-bob-replies.json";
 import aliceClicksCancel from "../fixtures/slack/14-alice-clicks-cancel.json";
@@ -13,7 +12,7 @@ import { EVENTS_SECRET, eventsRequest, statusChanged } from "./events";
 import { GITHUB_SECRET, githubRequest, postGithub } from "./github";
 import { signGithubPayload } from "../src/sources/github/signature";
 import { FakeTemporal, TEMPORAL_URL } from "./temporal";
-import { ALICE, FORM, TEAM, configureSlackApp, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackRequest, slackSessionsOf } from "./slack";
+import { ALICE, FORM, TEAM, configureSlackApp, withFakeSlack, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackRequest, slackSessionsOf } from "./slack";
 
 /*
  * What real senders and peers send (docs/contract.md#hardening-rules), from
@@ -97,16 +96,7 @@ describe("Slack: events without a user (another app wrote them)", () => {
 });
 
 describe("Slack: interactions of an Enterprise Grid org-wide install (team: null)", () => {
-  let slack: FakeSlack;
-  beforeEach(() => {
-    slack = new FakeSlack();
-    vi.stubGlobal("fetch", slack.fetch);
-    configureSlackApp();
-    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
-  });
-  afterEach(() => {
-    expect(slack.violations).toEqual([]);
-  });
+  const fake = withFakeSlack();
 
   /** Alice's click on Cancel as an org-wide install sends it: no team, the user's own team_id, the enterprise. */
   function gridClick(workOrderId: string) {
@@ -132,7 +122,7 @@ describe("Slack: interactions of an Enterprise Grid org-wide install (team: null
     await settle(t, 2000);
     expect((await asService(t).query(api.workOrders.get, { workOrderId }))!.status).toBe("canceled");
     expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "canceled", source: "slack", actor: `slack:${TEAM}:${ALICE}` });
-    expect(slack.ephemerals).toEqual([]);
+    expect(fake.slack.ephemerals).toEqual([]);
   });
 
   test("a click with neither team nor user.team_id is refused with 400 naming both, and stores nothing", async () => {

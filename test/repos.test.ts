@@ -1,14 +1,13 @@
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { canonicalBranch, canonicalRepo } from "../src/workOrders/repos";
 import { newBackend } from "./backend";
 import { asService } from "./callers";
 import { withFakeClock } from "./helpers";
 import { settle } from "./inbox";
-import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
+import { ALICE, TEAM, clickOn, withFakeSlack, postSlackEvent, postSlackForm, slackSessionsOf } from "./slack";
 
 /*
  * A target's canonical form is a fixed point (docs/contract.md#hardening-rules):
@@ -56,17 +55,8 @@ describe("canonical forms are fixed points", () => {
 });
 
 describe("a Retry copies the target exactly", () => {
-  let slack: FakeSlack;
   withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-  beforeEach(() => {
-    slack = new FakeSlack();
-    vi.stubGlobal("fetch", slack.fetch);
-    configureSlackApp();
-    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
-  });
-  afterEach(() => {
-    expect(slack.violations).toEqual([]);
-  });
+  withFakeSlack();
 
   test("a failed order on `acme/foo.git.git`, branch `refs/heads/refs/heads/sso`, is retried on the target it has", async () => {
     const t = newBackend();

@@ -1,5 +1,6 @@
 import { overrideHeaders } from "./headers";
-import { vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
 import { api } from "../convex/_generated/api";
 import { signSlackRequest } from "../src/sources/slack/signature";
 import type { Backend } from "./backend";
@@ -21,6 +22,25 @@ const utf8 = new TextEncoder();
 export function configureSlackApp() {
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("SLACK_BOT_USER_ID", BOT_USER);
+}
+
+/**
+ * For each test of the block: the app configured, the bot token set, and a
+ * fresh fake of Slack's Web API standing in for fetch (`.slack`); after
+ * each, the fake has refused nothing.
+ */
+export function withFakeSlack(): { readonly slack: FakeSlack } {
+  const fake = { slack: new FakeSlack() };
+  beforeEach(() => {
+    fake.slack = new FakeSlack();
+    vi.stubGlobal("fetch", fake.slack.fetch);
+    configureSlackApp();
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+  });
+  afterEach(() => {
+    expect(fake.slack.violations).toEqual([]);
+  });
+  return fake;
 }
 
 /** An Events API envelope as Slack posts it (the fixtures' shape). */
