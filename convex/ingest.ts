@@ -6,11 +6,14 @@ import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import schema from "./schema";
 import { latestAttempts, recordAttempt } from "./model/attempts";
+import { walkBatch, type BatchRange } from "./model/batches";
+import { transactionCost } from "./model/cost";
 import {
   cancelPendingRun,
   countConflicts,
   countDeliveries,
   deleteDeliveries,
+  REQUEUE_DELIVERY_COST,
   runInProgress,
   updateDelivery,
 } from "./model/deliveries";
@@ -77,31 +80,31 @@ export const replay = internalMutation({
 
 /**
  * Operators: replays the oldest failed deliveries, of one source or all
- * (`npx convex run ingest:replayFailed`); one whose retry is running now is
- * left to it.
+ * (`npx convex run ingest:replayFailed`): at most `limit` (100), fewer when
+ * they are large (a transaction reads at most 8 MiB: run it again for the
+ * rest); one whose retry is running now is left to it.
  */
 export const replayFailed = internalMutation({
   args: { source: v.optional(vSource), limit: v.optional(v.number()) },
   returns: v.array(v.id("webhook_deliveries")),
   handler: async (ctx, { source, limit }) => {
-    const take = pageSize(limit, { fallback: REPLAY_BATCH, max: REPLAY_BATCH });
-    const failed =
+    const replayed: Id<"webhook_deliveries">[] = [];
+    const failed: BatchRange<"webhook_deliveries"> =
       source === undefined
-        ? await ctx.db
-            .query("webhook_deliveries")
-            .withIndex("by_status_receivedAt", (q) => q.eq("status", "failed"))
-            .take(take)
-        : await ctx.db
-            .query("webhook_deliveries")
-            .withIndex("by_source_status_receivedAt", (q) => q.eq("source", source).eq("status", "failed"))
-            .take(take);
-    const replayed = [];
-    for (const delivery of failed) {
-      if (!(await runInProgress(ctx, delivery))) {
-        await requeue(ctx, delivery);
-        replayed.push(delivery._id);
-      }
-    }
+        ? { table: "webhook_deliveries", index: "by_status_receivedAt", from: ["failed"], to: ["failed"], toInclusive: true, after: null }
+        : { table: "webhook_deliveries", index: "by_source_status_receivedAt", from: [source, "failed"], to: [source, "failed"], toInclusive: true, after: null };
+    await walkBatch(
+      ctx,
+      failed,
+      { maxRows: pageSize(limit, { fallback: REPLAY_BATCH, max: REPLAY_BATCH }), rowCost: REQUEUE_DELIVERY_COST, firstAlways: true },
+      async (delivery) => {
+        if (!(await runInProgress(ctx, delivery))) {
+          await requeue(ctx, delivery);
+          replayed.push(delivery._id);
+        }
+      },
+    );
+    console.log(`ingest:replayFailed: replayed ${replayed.length} failed deliveries in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
     return replayed;
   },
 });

@@ -1,38 +1,36 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Doc } from "./_generated/dataModel";
 import { internalMutation } from "./_generated/server";
-import { budget, fits, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/budget";
+import { vBatchCursor, walkBatch } from "./model/batches";
+import { budget, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/budget";
+import { transactionCost } from "./model/cost";
 import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/links";
 import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/liveOrders";
 
 /*
  * Data migrations an operator runs once after deploying the code that needs
  * them (docs/operations.md). Each is idempotent: it walks its table in
- * transactions that stay within Convex's limits, schedules the next one
- * itself until the table is done, and changes nothing when run again.
+ * transactions that stay within Convex's limits and read at most 8 MiB of
+ * rows (model/batches.ts), schedules the next one itself until the table is
+ * done, and changes nothing when run again.
  */
 
 // Orders looked at per transaction, at most: a transaction also stops when the next order might not fit.
 const ORDERS_PER_TRANSACTION = 100;
 
-// The most one order's backfill reads and writes: the order, its links counted, its count's
-// shards, its target, its issues and pull requests, its live rows (dropped and written
-// again), its live requester row.
+// What one order's backfill reads of the rows it walks: the order, its target, its issues and
+// pull requests, its live rows (dropped and written again), its live requester row.
+const ORDER_ROWS_BYTES = ORDER_BYTES + (4 * MAX_LIVE_LINKS_PER_ORDER + 18) * VALUE_ROW_BYTES;
+
+// The most one order's backfill reads and writes: those rows, and its links counted (at most
+// 5,001 rows read, however long their values) with its count's shards.
 const PER_ORDER = budget({
-  bytesRead: ORDER_BYTES + (MAX_LINKS_PER_ORDER + 1) * LINK_ROW_BYTES + (4 * MAX_LIVE_LINKS_PER_ORDER + 18) * VALUE_ROW_BYTES,
+  bytesRead: ORDER_ROWS_BYTES + (MAX_LINKS_PER_ORDER + 1) * LINK_ROW_BYTES,
   bytesWritten: (2 * MAX_LIVE_LINKS_PER_ORDER + 18) * VALUE_ROW_BYTES,
   documentsRead: 1 + MAX_LINKS_PER_ORDER + 1 + 4 * MAX_LIVE_LINKS_PER_ORDER + 18,
   documentsWritten: 2 * MAX_LIVE_LINKS_PER_ORDER + 18,
   databaseQueries: 18,
 });
-
-/**
- * Where the walk over work_orders stands: past every order created before
- * `creationTime`, and past the first `skip` created at that very time (two
- * transactions may give their documents the same creation time).
- */
-const vCursor = v.object({ creationTime: v.number(), skip: v.number() });
 
 /**
  * Brings every work order written before the per-order link count and the
@@ -41,48 +39,32 @@ const vCursor = v.object({ creationTime: v.number(), skip: v.number() });
  * rows in work_order_live_targets / work_order_live_links /
  * work_order_live_requesters as its status, requester, target and links say
  * (so that webhooks find it by its branch and its pull requests, and it
- * counts against JANGAR_MAX_LIVE_ORDERS). `npx convex run migrations:backfillWorkOrders` starts it;
- * it goes on by itself and logs each batch and the end.
+ * counts against JANGAR_MAX_LIVE_ORDERS). `npx convex run
+ * migrations:backfillWorkOrders` starts it; it goes on by itself (`after`:
+ * the index key of the last order done) and logs each batch, with what its
+ * transaction cost, and the end.
  */
 export const backfillWorkOrders = internalMutation({
-  args: { after: v.optional(vCursor) },
+  args: { after: v.optional(vBatchCursor) },
   returns: v.object({ checked: v.number(), linksCounted: v.number(), done: v.boolean() }),
   handler: async (ctx, { after }) => {
-    let cursor = after ?? { creationTime: Number.NEGATIVE_INFINITY, skip: 0 };
-    const rows = await ctx.db
-      .query("work_orders")
-      .withIndex("by_creation_time", (q) => (after === undefined ? q : q.gte("_creationTime", after.creationTime)))
-      .take(cursor.skip + ORDERS_PER_TRANSACTION);
-    // Past the rows the cursor has done: the first `skip` of those created at its very time.
-    let start = 0;
-    while (start < cursor.skip && start < rows.length && rows[start]._creationTime === cursor.creationTime) {
-      start += 1;
-    }
-    const todo = rows.slice(start);
-    let checked = 0;
     let linksCounted = 0;
-    for (const order of todo) {
-      if (checked > 0 && !(await fits(ctx, PER_ORDER))) {
-        break;
-      }
-      linksCounted += (await recountLinks(ctx, order._id)).added;
-      await rebuildLiveIndex(ctx, order);
-      cursor = nextCursor(cursor, order);
-      checked += 1;
-    }
-    const done = checked === todo.length && rows.length < (after?.skip ?? 0) + ORDERS_PER_TRANSACTION;
-    if (done) {
-      console.log(`migrations:backfillWorkOrders: done (this batch checked ${checked} work order(s), counted ${linksCounted} link(s)).`);
+    const walk = await walkBatch(
+      ctx,
+      { table: "work_orders", index: "by_creation_time", from: [], to: [], after: after ?? null },
+      { maxRows: ORDERS_PER_TRANSACTION, rowCost: PER_ORDER, rowBytes: ORDER_ROWS_BYTES, firstAlways: true },
+      async (order) => {
+        linksCounted += (await recountLinks(ctx, order._id)).added;
+        await rebuildLiveIndex(ctx, order);
+      },
+    );
+    const batch = `checked ${walk.done} work order(s), counted ${linksCounted} link(s) in one transaction ${JSON.stringify(await transactionCost(ctx))}`;
+    if (walk.finished) {
+      console.log(`migrations:backfillWorkOrders: done (this batch ${batch}).`);
     } else {
-      console.log(`migrations:backfillWorkOrders: checked ${checked} work order(s), counted ${linksCounted} link(s); going on.`);
-      await ctx.scheduler.runAfter(0, internal.migrations.backfillWorkOrders, { after: cursor });
+      console.log(`migrations:backfillWorkOrders: ${batch}; going on.`);
+      await ctx.scheduler.runAfter(0, internal.migrations.backfillWorkOrders, { after: walk.after ?? undefined });
     }
-    return { checked, linksCounted, done };
+    return { checked: walk.done, linksCounted, done: walk.finished };
   },
 });
-
-function nextCursor(cursor: { creationTime: number; skip: number }, order: Doc<"work_orders">) {
-  return order._creationTime === cursor.creationTime
-    ? { creationTime: cursor.creationTime, skip: cursor.skip + 1 }
-    : { creationTime: order._creationTime, skip: 1 };
-}

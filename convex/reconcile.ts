@@ -1,10 +1,12 @@
 import { literals } from "convex-helpers/validators";
 import { v, type Infer, type Validator } from "convex/values";
 import { internal } from "./_generated/api";
-import type { Doc } from "./_generated/dataModel";
+import type { Doc, Id } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { describeWorkflow, EXECUTION_STATUSES, type Described } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
+import { batchFits, vBatchCursor, walkBatch, type BatchRange, type Walk } from "./model/batches";
+import { budget, ORDER_BYTES, STATUS_CHANGE_COST } from "./model/budget";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
 import { transactionCost } from "./model/cost";
 import { liveRun } from "./model/scheduling";
@@ -14,10 +16,11 @@ import { launchEach } from "./launcher";
 /*
  * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
  * sweep; each page of stale orders, read through by_status_updatedAt, is one
- * run that schedules the next, so no transaction grows with the backlog.
+ * run that schedules the next, so no transaction grows with the backlog, and
+ * none reads more than 8 MiB whatever the orders' sizes (model/batches.ts).
  * With Temporal, a page is an action that asks Temporal about each order and
- * one mutation that applies the answers; without it, a page is one mutation
- * that fails orders stale past STALE_FAIL_AFTER_MS.
+ * mutations that apply the answers; without it, a page is one mutation that
+ * fails orders stale past STALE_FAIL_AFTER_MS.
  *
  * A sweep runs two chains of pages, `stale` (accepted, then running orders)
  * and `launch` (submitted orders). Each chain's row in reconciler_chains
@@ -34,7 +37,8 @@ const RELAUNCH_AFTER_MS = 5 * 60 * 1000;
 
 const vPhase = v.union(v.literal("accepted"), v.literal("running"), v.literal("submitted"));
 type Phase = Infer<typeof vPhase>;
-const vPage = { phase: vPhase, cursor: v.union(v.string(), v.null()), cutoff: v.number() };
+// `cursor`: where the chain's previous page stopped (the index key of its last order), or null.
+const vPage = { phase: vPhase, cursor: v.union(vBatchCursor, v.null()), cutoff: v.number() };
 type Page = Infer<typeof vPageObject>;
 const vPageObject = v.object(vPage);
 type Chain = Doc<"reconciler_chains">["chain"];
@@ -111,36 +115,33 @@ export const sweep = internalMutation({
   },
 });
 
-/** Orders in a status untouched since `cutoff`, oldest first, a page at a time. */
+/** The orders of a page: in its status, untouched since `cutoff`, oldest first, after where the chain stood. */
+function staleRange({ phase, cursor, cutoff }: Page): BatchRange<"work_orders"> {
+  return { table: "work_orders", index: "by_status_updatedAt", from: [phase], to: [phase, cutoff], after: cursor };
+}
+
+/** The ids of a page of stale orders, as many as one transaction reads within its budget. */
 export const stalePage = internalQuery({
   args: { ...vPage, numItems: v.number() },
-  returns: v.object({
-    workOrderIds: v.array(v.id("work_orders")),
-    isDone: v.boolean(),
-    continueCursor: v.string(),
-  }),
-  handler: async (ctx, { phase, cursor, cutoff, numItems }) => {
-    const page = await ctx.db
-      .query("work_orders")
-      .withIndex("by_status_updatedAt", (q) => q.eq("status", phase).lt("updatedAt", cutoff))
-      .paginate({ cursor, numItems });
-    return {
-      workOrderIds: page.page.map((order) => order._id),
-      isDone: page.isDone,
-      continueCursor: page.continueCursor,
-    };
+  returns: v.object({ workOrderIds: v.array(v.id("work_orders")), finished: v.boolean(), after: v.union(vBatchCursor, v.null()) }),
+  handler: async (ctx, { numItems, ...page }) => {
+    const workOrderIds: Id<"work_orders">[] = [];
+    const walk = await walkBatch(
+      ctx,
+      staleRange(page),
+      { maxRows: numItems, rowCost: budget({ bytesRead: ORDER_BYTES, documentsRead: 1, databaseQueries: 1 }), firstAlways: true },
+      async (order) => void workOrderIds.push(order._id),
+    );
+    return { workOrderIds, finished: walk.finished, after: walk.after };
   },
 });
 
+const vWalked = { finished: v.boolean(), after: v.union(vBatchCursor, v.null()) };
+
 /** The page after this one, or the next phase of the stale chain: accepted, then running. */
-async function continueChain(
-  ctx: MutationCtx,
-  next: PageFunction,
-  page: Page,
-  result: { isDone: boolean; continueCursor: string },
-) {
-  if (!result.isDone) {
-    await schedulePage(ctx, next, { ...page, cursor: result.continueCursor });
+async function continueChain(ctx: MutationCtx, next: PageFunction, page: Page, walked: Pick<Walk, "finished" | "after">) {
+  if (!walked.finished) {
+    await schedulePage(ctx, next, { ...page, cursor: walked.after });
   } else if (page.phase === "accepted") {
     await schedulePage(ctx, next, { phase: "running", cursor: null, cutoff: page.cutoff });
   }
@@ -148,10 +149,10 @@ async function continueChain(
 
 /** From a page that is an action: carries its chain on, in a transaction of its own. */
 export const continueCheck = internalMutation({
-  args: { page: vPageObject, isDone: v.boolean(), continueCursor: v.string() },
+  args: { page: vPageObject, ...vWalked },
   returns: v.null(),
-  handler: async (ctx, { page, ...result }) => {
-    await continueChain(ctx, internal.reconcile.checkPage, page, result);
+  handler: async (ctx, { page, ...walked }) => {
+    await continueChain(ctx, internal.reconcile.checkPage, page, walked);
     return null;
   },
 });
@@ -167,15 +168,11 @@ export const failStalePage = internalMutation({
   args: vPage,
   returns: v.null(),
   handler: async (ctx, page) => {
-    const stale = await ctx.db
-      .query("work_orders")
-      .withIndex("by_status_updatedAt", (q) => q.eq("status", page.phase).lt("updatedAt", page.cutoff))
-      .paginate({ cursor: page.cursor, numItems: PAGE });
-    for (const order of stale.page) {
+    const walk = await walkBatch(ctx, staleRange(page), { maxRows: PAGE, rowCost: STATUS_CHANGE_COST, firstAlways: true }, async (order) => {
       await changeStatus(ctx, order, byReconciler("failed", "stale"));
-    }
-    await logPage(ctx, "failed", page, stale.page.length);
-    await continueChain(ctx, internal.reconcile.failStalePage, page, stale);
+    });
+    await logPage(ctx, "failed", page, walk.done);
+    await continueChain(ctx, internal.reconcile.failStalePage, page, walk);
     return null;
   },
 });
@@ -187,16 +184,25 @@ const vDescribed = v.union(
   v.object({ kind: v.literal("unavailable"), reason: v.string() }),
 ) satisfies Validator<Described, "required", string>;
 
-/** Applies what Temporal said about each order, to the order as it is now. */
+/**
+ * Applies what Temporal said about each order, to the order as it is now,
+ * in order, as many as fit the transaction's batch budget (at least one):
+ * returns how many it took, the caller passes the rest again.
+ */
 export const applyDescriptions = internalMutation({
   args: {
     phase: vPhase,
     descriptions: v.array(v.object({ workOrderId: v.id("work_orders"), described: vDescribed })),
   },
-  returns: v.null(),
+  returns: v.number(),
   handler: async (ctx, { phase, descriptions }) => {
     let applied = 0;
+    let taken = 0;
     for (const { workOrderId, described } of descriptions) {
+      if (taken > 0 && !(await batchFits(ctx, STATUS_CHANGE_COST))) {
+        break;
+      }
+      taken += 1;
       // Re-read: a webhook may have moved the order since the page was read.
       const order = await ctx.db.get("work_orders", workOrderId);
       if (order === null) {
@@ -212,7 +218,7 @@ export const applyDescriptions = internalMutation({
       }
     }
     await logPage(ctx, "reconciled", { phase }, applied);
-    return null;
+    return taken;
   },
 });
 
@@ -238,7 +244,7 @@ export const checkPage = internalAction({
       return null;
     }
     const result = await ctx.runQuery(internal.reconcile.stalePage, { ...page, numItems: TEMPORAL_PAGE });
-    const carryOn = { page, isDone: result.isDone, continueCursor: result.continueCursor };
+    const carryOn = { page, finished: result.finished, after: result.after };
     if (page.phase === "submitted") {
       await launchEach(ctx, result.workOrderIds, TEMPORAL_CONCURRENCY);
       await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
@@ -253,7 +259,9 @@ export const checkPage = internalAction({
         console.warn(`reconcile: work order ${workOrderId} left as it is: ${described.reason}`);
       }
     }
-    await ctx.runMutation(internal.reconcile.applyDescriptions, { phase: page.phase, descriptions });
+    for (let rest = descriptions; rest.length > 0; ) {
+      rest = rest.slice(await ctx.runMutation(internal.reconcile.applyDescriptions, { phase: page.phase, descriptions: rest }));
+    }
     await ctx.runMutation(internal.reconcile.continueCheck, carryOn);
     return null;
   },

@@ -199,14 +199,16 @@ export default defineSchema({
     // While a delivery too large for one transaction is applied in several
     // (convex/model/apply.ts): the digest of the interpretation the positions
     // count in (a later transaction that interprets the body otherwise, after
-    // a deploy, starts again; rows written before it was kept have none),
-    // the orders each selector reached (each resolved once), how many units
-    // of work before the links and how many links are done, and how many
-    // skips were noted so far.
+    // a deploy, starts its units again; rows written before it was kept have
+    // none), the orders each selector reached (each resolved once per
+    // delivery) and the selectorKey of each (absent on older rows: by
+    // position), how many units of work before the links and how many links
+    // are done, and how many skips were noted so far.
     progress: v.optional(
       v.object({
         digest: v.optional(v.string()),
         resolved: v.array(v.array(v.id("work_orders"))),
+        selectors: v.optional(v.array(v.string())),
         stepsDone: v.optional(v.number()),
         linksDone: v.number(),
         skippedCount: v.number(),

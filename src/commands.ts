@@ -19,6 +19,18 @@ export const vWorkOrderSelector = v.union(
 );
 export type WorkOrderSelector = Infer<typeof vWorkOrderSelector>;
 
+/** A selector as a delivery's notes name it: `work order <id>`, `work orders targeting <repo>:<branch>`, ... */
+export function describeSelector(selector: WorkOrderSelector): string {
+  switch (selector.by) {
+    case "id":
+      return `work order ${selector.workOrderId}`;
+    case "target":
+      return `work orders targeting ${selector.targetRepo}:${selector.targetBranch}`;
+    case "link":
+      return `work orders linked to ${selector.kind} ${selector.value}`;
+  }
+}
+
 /** A Slack thread: the channel and the `ts` of its first message. */
 export const vSlackThread = v.object({ team: v.string(), channel: v.string(), threadTs: v.string() });
 export type SlackThread = Infer<typeof vSlackThread>;

@@ -2,10 +2,16 @@ import { accept, reject, type Check } from "./check";
 
 const utf8 = new TextEncoder();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
 
 /** Whether the text is well-formed Unicode: no half of a surrogate pair, which Convex (UTF-8) cannot hold. */
 export function isWellFormed(text: string): boolean {
   return !LONE_SURROGATE.test(text);
+}
+
+/** The text with every half of a surrogate pair replaced by U+FFFD, as a UTF-8 decoder would (String.prototype.toWellFormed). */
+export function toWellFormed(text: string): string {
+  return text.replace(LONE_SURROGATES, "\uFFFD");
 }
 
 export function utf8Length(text: string): number {

@@ -1,12 +1,13 @@
 import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
+import type { Doc, Id } from "../convex/_generated/dataModel";
+import type { Interpretation } from "../src/commands";
 import { RETRY_DELAYS_MS } from "../src/retry";
 import { github } from "../src/sources/github";
 import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, type Target } from "./effects";
+import { liveOrder, pushOf, sha, type Target } from "./effects";
 import { postGithub } from "./github";
-import { newSession, withFakeClock, linksOf } from "./helpers";
+import { newSession, withFakeClock, linksOf, statusOf } from "./helpers";
 import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
 
 withFakeClock();
@@ -107,6 +108,14 @@ describe("a delivery larger than one transaction", () => {
   });
 });
 
+/** What the GitHub source reads of a stored delivery's body. */
+async function interpretStored(t: Backend, delivery: Doc<"webhook_deliveries">) {
+  return await t.run(async (ctx) => {
+    const body = new Uint8Array(await (await ctx.storage.get(delivery.body))!.arrayBuffer());
+    return github.interpret({ deliveryKey: delivery.deliveryKey, body, contentType: delivery.contentType, event: delivery.event }, {});
+  });
+}
+
 describe("a delivery whose reading changes between its transactions (a deploy in between)", () => {
   /** The delivery, part applied: its first transaction has run, links remain. */
   async function partApplied() {
@@ -116,11 +125,7 @@ describe("a delivery whose reading changes between its transactions (a deploy in
     await runDue(t);
     const partway = await deliveryRow(t, response.body.delivery);
     expect(partway).toMatchObject({ status: "accepted", progress: { linksDone: expect.any(Number) } });
-    const interpretation = await t.run(async (ctx) => {
-      const body = new Uint8Array(await (await ctx.storage.get(partway.body))!.arrayBuffer());
-      return github.interpret({ deliveryKey: partway.deliveryKey, body, contentType: partway.contentType, event: partway.event }, {});
-    });
-    return { t, orders, deliveryId: partway._id, interpretation };
+    return { t, orders, deliveryId: partway._id, interpretation: await interpretStored(t, partway) };
   }
 
   test("a later transaction that reads the body otherwise applies the delivery again from the start: every link written once", async () => {
@@ -133,6 +138,62 @@ describe("a delivery whose reading changes between its transactions (a deploy in
     }
     expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "processed", touchedCount: 300 });
     await expectEveryCommitOnce(t, orders, 150);
+  });
+
+  const PR = "https://github.com/acme/api/pull/12";
+
+  /** A merge to the branch's six live orders, its first transaction run: some of them succeeded, not all. */
+  async function mergePartApplied() {
+    // Room for a few status changes per transaction.
+    const t = newBackend({ documentsWritten: 70 });
+    const orders = await ordersOnBranch(t, 6);
+    const response = await postGithub(t, {
+      event: "pull_request",
+      payload: {
+        action: "closed",
+        repository: { full_name: BRANCH.targetRepo },
+        pull_request: { html_url: PR, body: "Adds SSO.", merged: true, merge_commit_sha: sha(7), head: { ref: BRANCH.targetBranch, repo: { full_name: BRANCH.targetRepo } } },
+      },
+    });
+    await runDue(t);
+    const partway = await deliveryRow(t, response.body.delivery);
+    expect(partway.status).toBe("accepted");
+    const statuses = await Promise.all(orders.map((workOrderId) => statusOf(t, workOrderId)));
+    expect(statuses).toContain("succeeded");
+    expect(statuses).toContain("running");
+    return { t, orders, partway };
+  }
+
+  /** Runs the delivery's transactions to its end with this reading of its body. */
+  async function finish(t: Backend, deliveryId: Id<"webhook_deliveries">, interpretation: Interpretation, digest: string) {
+    for (let i = 0; i < 10 && (await deliveryRow(t, deliveryId)).status === "accepted"; i += 1) {
+      await t.mutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation, digest });
+    }
+    expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "processed" });
+  }
+
+  async function expectMerged(t: Backend, orders: Id<"work_orders">[]) {
+    for (const workOrderId of orders) {
+      expect(await statusOf(t, workOrderId)).toBe("succeeded");
+      expect(await linksOf(t, workOrderId)).toEqual(expect.arrayContaining([{ kind: "pr", value: PR }, { kind: "commit", value: sha(7) }]));
+    }
+  }
+
+  test("a merge whose first transaction moved some orders to succeeded still links every order it reached, when a later transaction reads the body otherwise", async () => {
+    const { t, orders, partway } = await mergePartApplied();
+    // The code deployed meanwhile reads the same merge; its digest differs, so the units start again from the first.
+    await finish(t, partway._id, await interpretStored(t, partway), "the reading after the deploy");
+    await expectMerged(t, orders);
+  });
+
+  test("a merge whose progress was recorded before selectors were named continues with the orders it resolved, by position", async () => {
+    const { t, orders, partway } = await mergePartApplied();
+    const { selectors, ...before } = partway.progress!;
+    expect(selectors).toHaveLength(2);
+    await t.run(async (ctx) => await ctx.db.patch("webhook_deliveries", partway._id, { progress: before }));
+    const interpretation = await interpretStored(t, partway);
+    await finish(t, partway._id, interpretation, partway.progress!.digest!);
+    await expectMerged(t, orders);
   });
 
   test("a later transaction that reads the body as ignored finishes the delivery ignored and clears its progress", async () => {

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
+import { LIMITS } from "../src/limits";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { liveOrder, pushOf, sha } from "./effects";
@@ -176,7 +177,7 @@ describe("the live-order indexes", () => {
 
 describe("migrations:backfillWorkOrders", () => {
   /** Orders as the code before the indexes and the count wrote them: no live rows, links uncounted. */
-  async function legacyOrders(t: Backend, count: number, linksEach: number) {
+  async function legacyOrders(t: Backend, count: number, linksEach: number, promptBytes?: number) {
     const sessionId = await newSession(t, "alice");
     const ids: Id<"work_orders">[] = [];
     for (let i = 0; i < count; i += 1) {
@@ -186,7 +187,7 @@ describe("migrations:backfillWorkOrders", () => {
           const now = Date.now();
           const status = i % 3 === 2 ? "succeeded" : "running";
           const workOrderId = await ctx.db.insert("work_orders", {
-            sessionId, workflowType: "codex-implement", prompt: `Task ${i}`, title: `Task ${i}`, status, requestedBy: "alice", createdAt: now, updatedAt: now,
+            sessionId, workflowType: "codex-implement", prompt: `Task ${i} `.padEnd(promptBytes ?? 0, "p"), title: `Task ${i}`, status, requestedBy: "alice", createdAt: now, updatedAt: now,
           });
           await ctx.db.insert("work_order_targets", { workOrderId, targetRepo: "acme/api", targetBranch: "main" });
           await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/api/pull/${i + 1}` });
@@ -248,6 +249,48 @@ describe("migrations:backfillWorkOrders", () => {
       asService(t).mutation(api.workOrderLinks.add, { workOrderId, kind: "pr", value: "https://github.com/acme/api/pull/9" }),
       "INVALID_ARGUMENT",
     );
+  });
+
+  /** The batches the migration logs: how many orders each checked, and what its transaction read. */
+  function loggedBatches() {
+    const batches: { checked: number; bytesRead: number }[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      const match = /^migrations:backfillWorkOrders: .*checked (\d+) work order\(s\), counted \d+ link\(s\) in one transaction (\{.*\})/.exec(String(line));
+      if (match) batches.push({ checked: Number(match[1]), bytesRead: (JSON.parse(match[2]) as { bytesRead: number }).bytesRead });
+    });
+    return batches;
+  }
+
+  /** How many live target rows the orders have, and how many links are counted. */
+  async function indexedAndCounted(t: Backend) {
+    return await t.run(async (ctx) => ({
+      liveTargets: (await ctx.db.query("work_order_live_targets").collect()).length,
+      counted: (await ctx.db.query("work_order_link_counts").collect()).reduce((sum, row) => sum + row.count, 0),
+    }));
+  }
+
+  test("65 orders with 256 KiB prompts, more than a transaction may read, are all brought up to date, no transaction reading more than 8 MiB", async () => {
+    const t = newBackend();
+    await legacyOrders(t, 65, 1, LIMITS.promptBytes);
+    const batches = loggedBatches();
+    await t.mutation(internal.migrations.backfillWorkOrders, {});
+    await settle(t);
+    // Every third order is finished: 44 live ones keep their target in the index; every order's link is counted.
+    expect(await indexedAndCounted(t)).toEqual({ liveTargets: 44, counted: 65 });
+    expect(batches.reduce((sum, batch) => sum + batch.checked, 0)).toBe(65);
+    expect(Math.max(...batches.map((batch) => batch.bytesRead))).toBeLessThanOrEqual(8 * 1024 * 1024);
+  });
+
+  test("101 orders of 32 KB are done in a few transactions, each order read once (not one order a transaction, each reading 100)", async () => {
+    const t = newBackend();
+    await legacyOrders(t, 101, 1, 32 * 1024);
+    const batches = loggedBatches();
+    const first = await t.mutation(internal.migrations.backfillWorkOrders, {});
+    expect(first.checked).toBeGreaterThan(50);
+    await settle(t);
+    await expectIndexTrue(t);
+    expect(batches.reduce((sum, batch) => sum + batch.checked, 0)).toBe(101);
+    expect(batches.length).toBeLessThanOrEqual(3);
   });
 
   test("it walks the orders in transactions of at most 100, each scheduling the next, until every order is done", async () => {

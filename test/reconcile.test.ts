@@ -2,10 +2,12 @@ import { convexToJson, type Value } from "convex/values";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { LIMITS } from "../src/limits";
 import type { ExecutionStatus } from "../src/temporal/client";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory, withFakeClock, orderOf } from "./helpers";
+import { seedOrders } from "./effects";
+import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, statusHistory, statusOf, withFakeClock, orderOf } from "./helpers";
 import { FakeTemporal, TEMPORAL_URL, type FakeTemporalMode } from "./temporal";
 import { settle } from "./inbox";
 
@@ -703,6 +705,59 @@ describe("launch input bound (1 MiB)", () => {
     });
     await asUser(t, "alice").mutation(api.workOrderTargets.upsert, { workOrderId, targetRepo: "acme/api", targetBranch: "main" });
     expect((await orderOf(t, workOrderId)).target).toEqual({ targetRepo: "acme/api", targetBranch: "main" });
+  });
+});
+
+describe("a page reads at most 8 MiB, whatever the orders' sizes", () => {
+  // Orders as large as workOrders:create takes: 33 of them, each read twice by the old pages
+  // (on the page, then to change or refresh it), are more than the 16 MiB a transaction may read.
+  const LARGE = 33;
+  const BATCH_READ_BYTES = 8 * 1024 * 1024;
+
+  /** `count` running orders with 256 KiB prompts, last touched a day ago. */
+  async function largeStaleOrders(t: Backend, count: number) {
+    const orders = await seedOrders(t, await newSession(t, "alice"), count, { status: "running", promptBytes: LIMITS.promptBytes });
+    vi.setSystemTime(Date.now() + 25 * 60 * MINUTE);
+    return orders;
+  }
+
+  /** The cost each page's transaction logged, by what it did. */
+  function pageCosts(did: "failed" | "reconciled") {
+    const costs: { bytesRead: number }[] = [];
+    vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      const match = new RegExp(`^reconcile: ${did} \\d+ \\w+ order\\(s\\) in one transaction (\\{.*\\})$`).exec(String(line));
+      if (match) costs.push(JSON.parse(match[1]) as { bytesRead: number });
+    });
+    return costs;
+  }
+
+  test(`without Temporal, ${LARGE} stale orders with 256 KiB prompts are all failed, over pages of at most 8 MiB read`, async () => {
+    vi.stubEnv("TEMPORAL_HTTP_URL", "");
+    const t = newBackend();
+    const orders = await largeStaleOrders(t, LARGE);
+    const costs = pageCosts("failed");
+    await reconcile(t);
+    for (const workOrderId of orders) {
+      expect(await statusOf(t, workOrderId)).toBe("failed");
+    }
+    expect(costs.length).toBeGreaterThan(1);
+    expect(Math.max(...costs.map((cost) => cost.bytesRead))).toBeLessThanOrEqual(BATCH_READ_BYTES);
+  });
+
+  test(`with Temporal, ${LARGE} stale orders with 256 KiB prompts are all refreshed, over pages of at most 8 MiB read`, async () => {
+    const t = newBackend();
+    const orders = await largeStaleOrders(t, LARGE);
+    for (const workOrderId of orders) {
+      temporal.executions.set(workOrderId, "RUNNING");
+    }
+    const costs = pageCosts("reconciled");
+    await reconcile(t);
+    for (const workOrderId of orders) {
+      expect(await orderOf(t, workOrderId)).toMatchObject({ status: "running", updatedAt: Date.now() });
+    }
+    expect(temporal.requests).toHaveLength(LARGE);
+    expect(costs.length).toBeGreaterThan(1);
+    expect(Math.max(...costs.map((cost) => cost.bytesRead))).toBeLessThanOrEqual(BATCH_READ_BYTES);
   });
 });
 

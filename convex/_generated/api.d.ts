@@ -27,6 +27,7 @@ import type * as model_applied from "../model/applied.js";
 import type * as model_apply from "../model/apply.js";
 import type * as model_args from "../model/args.js";
 import type * as model_attempts from "../model/attempts.js";
+import type * as model_batches from "../model/batches.js";
 import type * as model_budget from "../model/budget.js";
 import type * as model_callers from "../model/callers.js";
 import type * as model_chatMessages from "../model/chatMessages.js";
@@ -87,6 +88,7 @@ declare const fullApi: ApiFromModules<{
   "model/apply": typeof model_apply;
   "model/args": typeof model_args;
   "model/attempts": typeof model_attempts;
+  "model/batches": typeof model_batches;
   "model/budget": typeof model_budget;
   "model/callers": typeof model_callers;
   "model/chatMessages": typeof model_chatMessages;

@@ -1,16 +1,22 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Doc } from "../_generated/dataModel";
 import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { MAX_ATTEMPTS } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/attempts";
+import { vBatchCursor, walkBatch } from "../model/batches";
 import { deliveryRetentionMs } from "../model/config";
-import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
+import { transactionCost } from "../model/cost";
+import { DELETE_DELIVERY_COST, deliveryRemover, REQUEUE_DELIVERY_COST, scheduledRun, updateDelivery } from "../model/deliveries";
 import { isLive, type ScheduledRun } from "../model/scheduling";
 
-/* The inbox's crons: recover lost runs, purge finished deliveries. */
+/*
+ * The inbox's crons: recover lost runs, purge finished deliveries. Each
+ * reads at most 8 MiB a transaction, whatever the deliveries' sizes, and
+ * goes on in the next (model/batches.ts); each logs what a transaction did
+ * and cost.
+ */
 
 // A delivery whose scheduled run has not finished this long after it was due is looked at again.
 const LOST_AFTER_MS = 10 * 60 * 1000;
@@ -37,51 +43,53 @@ function howRunEnded(run: ScheduledRun | null): string {
  * (an action that ran out of memory or time, a lost scheduled run) are run
  * again. Each recovery counts as an attempt, so a run that keeps dying ends
  * `failed` once the attempts are spent. A page at a time, accepted then
- * failed; every page reads the range the first one fixed (`dueBefore`), as
- * a cursor only continues the query it came from.
+ * failed; every page reads the range the first one fixed (`dueBefore`),
+ * after the last delivery the previous page looked at (`cursor`).
  */
 export const recoverLost = internalMutation({
   args: {
     status: v.optional(vUnfinished),
-    cursor: v.optional(v.union(v.string(), v.null())),
+    cursor: v.optional(v.union(vBatchCursor, v.null())),
     dueBefore: v.optional(v.number()),
   },
   returns: v.number(),
   handler: async (ctx, { status = "accepted", cursor = null, dueBefore = Date.now() - LOST_AFTER_MS }) => {
     const now = Date.now();
-    const page = await ctx.db
-      .query("webhook_deliveries")
-      .withIndex("by_status_nextAttemptAt", (q) =>
-        q.eq("status", status).gte("nextAttemptAt", 0).lte("nextAttemptAt", dueBefore),
-      )
-      .paginate({ cursor, numItems: RECOVER_PAGE });
     let recovered = 0;
-    for (const delivery of page.page) {
-      const run = await scheduledRun(ctx, delivery);
-      if (run !== null && isLive(run)) {
-        // Pending (however late) or running: it may still finish, and a second run must not start beside it.
-        continue;
-      }
-      const lost = howRunEnded(run);
-      const attempts = delivery.attempts + 1;
-      const error = truncate(
-        `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
-        LIMITS.reasonChars,
-      );
-      if (attempts >= MAX_ATTEMPTS) {
-        await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
-        await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
-      } else {
-        const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
-          deliveryId: delivery._id,
-        });
-        await updateDelivery(ctx, delivery, { attempts, nextAttemptAt: now, scheduledRunId });
-        await recordAttempt(ctx, delivery._id, { outcome: "lost", error, retryAt: now });
-      }
-      recovered += 1;
+    const page = await walkBatch(
+      ctx,
+      { table: "webhook_deliveries", index: "by_status_nextAttemptAt", from: [status, 0], to: [status, dueBefore], toInclusive: true, after: cursor },
+      { maxRows: RECOVER_PAGE, rowCost: REQUEUE_DELIVERY_COST, firstAlways: true },
+      async (delivery) => {
+        const run = await scheduledRun(ctx, delivery);
+        if (run !== null && isLive(run)) {
+          // Pending (however late) or running: it may still finish, and a second run must not start beside it.
+          return;
+        }
+        const lost = howRunEnded(run);
+        const attempts = delivery.attempts + 1;
+        const error = truncate(
+          `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
+          LIMITS.reasonChars,
+        );
+        if (attempts >= MAX_ATTEMPTS) {
+          await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
+          await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
+        } else {
+          const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
+            deliveryId: delivery._id,
+          });
+          await updateDelivery(ctx, delivery, { attempts, nextAttemptAt: now, scheduledRunId });
+          await recordAttempt(ctx, delivery._id, { outcome: "lost", error, retryAt: now });
+        }
+        recovered += 1;
+      },
+    );
+    if (page.done > 0) {
+      console.log(`inbox: recovered ${recovered} of ${page.done} ${status} deliveries looked at in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
     }
-    if (!page.isDone) {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status, cursor: page.continueCursor, dueBefore });
+    if (!page.finished) {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status, cursor: page.after, dueBefore });
     } else if (status === "accepted") {
       await ctx.scheduler.runAfter(0, internal.inbox.maintenance.recoverLost, { status: "failed", cursor: null, dueBefore });
     }
@@ -91,29 +99,41 @@ export const recoverLost = internalMutation({
 
 /**
  * Cron: deletes finished deliveries (`processed`, `ignored`) older than
- * DELIVERY_RETENTION_DAYS, with their bodies and attempts, a batch per run.
- * `failed` and `accepted` ones are kept whatever their age: an operator
- * replays or discards them.
+ * DELIVERY_RETENTION_DAYS, with their bodies and attempts, a batch per run
+ * (at most 100, within the batch budget), each scheduling the next until
+ * none is left. `failed` and `accepted` ones are kept whatever their age:
+ * an operator replays or discards them. Deleted rows leave the range, so
+ * every run reads it from its start.
  */
 export const purgeExpired = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
     const cutoff = Date.now() - deliveryRetentionMs();
-    const expired: Doc<"webhook_deliveries">[] = [];
+    const remover = deliveryRemover(ctx);
+    let purged = 0;
+    let finished = true;
     for (const status of ["processed", "ignored"] as const) {
-      expired.push(
-        ...(await ctx.db
-          .query("webhook_deliveries")
-          .withIndex("by_status_receivedAt", (q) => q.eq("status", status).lt("receivedAt", cutoff))
-          .take(PURGE_BATCH - expired.length)),
+      const walk = await walkBatch(
+        ctx,
+        { table: "webhook_deliveries", index: "by_status_receivedAt", from: [status], to: [status, cutoff], after: null },
+        { maxRows: PURGE_BATCH - purged, rowCost: DELETE_DELIVERY_COST, firstAlways: purged === 0 },
+        async (delivery) => await remover.remove(delivery),
       );
+      purged += walk.done;
+      if (!walk.finished) {
+        finished = false;
+        break;
+      }
     }
-    await deleteDeliveries(ctx, expired);
-    if (expired.length === PURGE_BATCH) {
+    await remover.countRemoved();
+    if (purged > 0) {
+      console.log(`inbox: purged ${purged} finished deliveries in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
+    }
+    if (!finished) {
       await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeExpired, {});
     }
-    return expired.length;
+    return purged;
   },
 });
 

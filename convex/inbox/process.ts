@@ -5,11 +5,12 @@ import { internalAction, internalMutation, internalQuery, type MutationCtx } fro
 import { vInterpretation, type Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
+import { wellFormedInterpretation } from "../../src/sources/wellFormed";
 import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
 import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
-import { applyCommands } from "../model/apply";
+import { applyCommands, type Progress } from "../model/apply";
 import { recordAttempt } from "../model/attempts";
 import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
@@ -67,14 +68,17 @@ export const processDelivery = internalAction({
       const source = webhookSources[delivery.source];
       let interpretation: Interpretation;
       try {
-        interpretation = source.interpret(
-          {
-            deliveryKey: delivery.deliveryKey,
-            body: new Uint8Array(await blob.arrayBuffer()),
-            contentType: delivery.contentType,
-            event: delivery.event,
-          },
-          sourceSettings(source),
+        // Every string of it one Convex can hold: a sender's half surrogate pair skips an effect, never fails the delivery.
+        interpretation = wellFormedInterpretation(
+          source.interpret(
+            {
+              deliveryKey: delivery.deliveryKey,
+              body: new Uint8Array(await blob.arrayBuffer()),
+              contentType: delivery.contentType,
+              event: delivery.event,
+            },
+            sourceSettings(source),
+          ),
         );
       } catch (error) {
         if (!(error instanceof UninterpretableDelivery)) {
@@ -109,7 +113,8 @@ export const processDelivery = internalAction({
  * run is idempotent, so a retry or replay redoes nothing twice. Progress
  * counts in the interpretation of `digest`: a run that interprets the body
  * otherwise (a deploy in between) applies the delivery again from the
- * start. A delivery already finished is left alone.
+ * start, to the orders its earlier runs resolved. A delivery already
+ * finished is left alone.
  */
 export const completeDelivery = internalMutation({
   args: { deliveryId: v.id("webhook_deliveries"), ...vInterpreted.fields },
@@ -123,6 +128,24 @@ export const completeDelivery = internalMutation({
     return null;
   },
 });
+
+/**
+ * Where this transaction of a delivery starts. Positions count in the
+ * reading they were made in: a transaction that reads the body otherwise (a
+ * deploy in between) starts its units again from the first, for the orders
+ * the earlier transactions resolved (rows from before those were kept by
+ * selector start afresh).
+ */
+function continuation(progress: Doc<"webhook_deliveries">["progress"], digest: string): Progress | null {
+  if (progress?.stepsDone === undefined) {
+    return null;
+  }
+  const { resolved, selectors, stepsDone, linksDone } = progress;
+  if (progress.digest === digest) {
+    return { resolved, selectors, stepsDone, linksDone };
+  }
+  return selectors === undefined ? null : { resolved, selectors, stepsDone: 0, linksDone: 0 };
+}
 
 /**
  * Applies a delivery's interpretation in the calling transaction and records
@@ -170,9 +193,7 @@ export async function applyDelivery(
     interpretation,
     { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
     applied,
-    progress !== undefined && progress.digest === digest && progress.stepsDone !== undefined
-      ? { resolved: progress.resolved, stepsDone: progress.stepsDone, linksDone: progress.linksDone }
-      : null,
+    continuation(progress, digest),
   );
   const record = {
     touched: applied.touched,

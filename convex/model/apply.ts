@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx } from "../_generated/server";
-import type { Command, InboundMessage, Interpretation } from "../../src/commands";
+import type { Command, InboundMessage, Interpretation, WorkOrderSelector } from "../../src/commands";
 import { LIMITS } from "../../src/limits";
 import { checkText } from "../../src/text";
 import { canonicalLinkValue } from "../../src/workOrders/links";
@@ -29,9 +29,26 @@ import { touchWorkOrder } from "./touch";
 /**
  * Where a delivery that did not fit one transaction stands: the orders each
  * selector reached (as far as resolved), how many units of work before its
- * links are done, and how many links are written.
+ * links are done, and how many links are written. `selectors` names the
+ * selector (selectorKey) of each `resolved` entry; rows written before it
+ * was kept have their entries by position in the same reading.
  */
-export type Progress = { resolved: Id<"work_orders">[][]; stepsDone: number; linksDone: number };
+export type Progress = { resolved: Id<"work_orders">[][]; selectors?: string[]; stepsDone: number; linksDone: number };
+
+/**
+ * The orders earlier transactions of the delivery resolved, by selector: a
+ * continuation, even one that reads the body otherwise and starts its units
+ * again, never decides again which orders the delivery concerns
+ * (docs/contract.md#hardening-rules-v3).
+ */
+function resolvedEarlier(progress: Progress | null, selectors: WorkOrderSelector[]): Map<string, Id<"work_orders">[]> {
+  if (progress === null) {
+    return new Map();
+  }
+  // By position: the selectors resolved so far are the units after the first (the notes').
+  const keys = progress.selectors ?? selectors.slice(0, Math.max(0, progress.stepsDone - 1)).map(selectorKey);
+  return new Map(keys.map((key, i) => [key, progress.resolved[i] ?? []]));
+}
 
 /** Thrown by `unit` when the next unit of work does not fit this transaction: the delivery continues in the next. */
 class OutOfRoom extends Error {}
@@ -233,8 +250,9 @@ async function handle<T extends Command["type"]>(run: Run, type: T, command: Com
 /**
  * Executes a delivery's commands, whoever sent them, through the helpers the
  * public functions use: a link is added once, a status moves only forward, a
- * sender's message is appended once. Every selector is resolved once, before
- * any command changes anything, so every command reaches the same orders.
+ * sender's message is appended once. Every selector is resolved once per
+ * delivery, before any command changes anything, so every command reaches
+ * the same orders, in every transaction of the delivery.
  *
  * The work is a sequence of units (resolving a selector, a status change on
  * one order, a message, ...) and then the links, each unit within a budget
@@ -264,11 +282,10 @@ export async function applyCommands(
   };
   const { commands } = interpretation;
   const selectors = distinctSelectors(commands);
-  const where = (linksDone: number): Progress => ({
-    resolved: selectors.map((selector) => run.found.reached.get(selectorKey(selector)) ?? []),
-    stepsDone: run.stepsDone,
-    linksDone,
-  });
+  const where = (linksDone: number): Progress => {
+    const keys = selectors.map(selectorKey).filter((key) => run.found.reached.has(key));
+    return { resolved: keys.map((key) => run.found.reached.get(key)!), selectors: keys, stepsDone: run.stepsDone, linksDone };
+  };
   try {
     if (await unit(run, budget({}))) {
       const notConsidered = selectorsNotConsidered(selectors);
@@ -276,7 +293,7 @@ export async function applyCommands(
         applied.skip(note);
       }
     }
-    await resolveAll(ctx, run.found, applied, selectors, progress?.resolved ?? [], (cost) => unit(run, cost));
+    await resolveAll(ctx, run.found, applied, selectors, resolvedEarlier(progress, selectors), (cost) => unit(run, cost));
     for (const command of commands) {
       await handle(run, command.type, command);
     }

@@ -10,6 +10,9 @@ import { MAX_LIVE_LINKS_PER_ORDER } from "./liveOrders";
  * documents, can push one transaction past a limit.
  */
 
+/** What ctx.meta.getTransactionMetrics answers. */
+export type TransactionMetrics = Awaited<ReturnType<QueryCtx["meta"]["getTransactionMetrics"]>>;
+
 /** Convex's per-transaction measures this service budgets. */
 export type Budget = {
   bytesRead: number;
@@ -66,7 +69,11 @@ export function sumBudgets(...parts: Budget[]): Budget {
  * `first` (paid once) and the reserve; 0 when not even `first` fits.
  */
 export async function roomFor(ctx: { meta: QueryCtx["meta"] }, each: Budget, first: Budget = budget({})): Promise<number> {
-  const metrics = await ctx.meta.getTransactionMetrics();
+  return roomWithin(await ctx.meta.getTransactionMetrics(), each, first);
+}
+
+/** roomFor, given the transaction's metrics as just read. */
+export function roomWithin(metrics: TransactionMetrics, each: Budget, first: Budget = budget({})): number {
   let room = Number.POSITIVE_INFINITY;
   for (const key of Object.keys(each) as (keyof Budget)[]) {
     const left = metrics[key].remaining - RESERVE[key] - first[key];

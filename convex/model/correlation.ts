@@ -1,6 +1,6 @@
 import type { Doc, Id } from "../_generated/dataModel";
 import type { QueryCtx } from "../_generated/server";
-import type { Command, WorkOrderSelector } from "../../src/commands";
+import { describeSelector, type Command, type WorkOrderSelector } from "../../src/commands";
 import type { Applied } from "./applied";
 import { budget, ORDER_BYTES, VALUE_ROW_BYTES, type Budget } from "./budget";
 import { linkKey } from "./links";
@@ -40,17 +40,6 @@ export function selectorsOf(command: Command): WorkOrderSelector[] {
 
 export function selectorKey(selector: WorkOrderSelector): string {
   return JSON.stringify(selector);
-}
-
-function describeSelector(selector: WorkOrderSelector): string {
-  switch (selector.by) {
-    case "id":
-      return `work order ${selector.workOrderId}`;
-    case "target":
-      return `work orders targeting ${selector.targetRepo}:${selector.targetBranch}`;
-    case "link":
-      return `work orders linked to ${selector.kind} ${selector.value}`;
-  }
 }
 
 /** The distinct selectors of the commands, in the order they first appear. */
@@ -167,23 +156,28 @@ async function resolve(
 
 /**
  * Resolves the delivery's selectors in order, before any command changes
- * anything. `unit` says whether a selector is resolved here (false: an
- * earlier transaction of the delivery resolved it, as `earlier` says) and
- * leaves the rest to a later transaction when its reads do not fit.
+ * anything. A selector an earlier transaction of the delivery resolved
+ * (`earlier`, by selectorKey) keeps the orders it reached then, whatever
+ * has changed since (orders it moved out of the live indexes, a deploy
+ * that reads the body otherwise). `unit` says whether a selector's unit is
+ * this transaction's, and leaves the rest to a later transaction when its
+ * reads do not fit.
  */
 export async function resolveAll(
   ctx: QueryCtx,
   found: Found,
   applied: Applied,
   selectors: WorkOrderSelector[],
-  earlier: Id<"work_orders">[][],
+  earlier: ReadonlyMap<string, Id<"work_orders">[]>,
   unit: (cost: Budget) => Promise<boolean>,
 ) {
   let reachable = MAX_ORDERS_RESOLVED;
-  for (const [i, selector] of selectors.slice(0, MAX_SELECTORS).entries()) {
+  for (const selector of selectors.slice(0, MAX_SELECTORS)) {
+    const decided = earlier.get(selectorKey(selector));
+    const here = await unit(decided === undefined ? resolvingCost(selector) : budget({}));
     let ids: Id<"work_orders">[];
-    if (!(await unit(resolvingCost(selector)))) {
-      ids = earlier[i] ?? [];
+    if (decided !== undefined || !here) {
+      ids = decided ?? [];
     } else if (reachable === 0) {
       applied.skip(
         `Not considered, the delivery having reached ${MAX_ORDERS_RESOLVED} work orders in all: ${describeSelector(selector)}.`,

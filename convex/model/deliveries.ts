@@ -2,8 +2,10 @@ import type { Infer } from "convex/values";
 import { internal } from "../_generated/api";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
+import { CONVEX_LIMITS } from "../../src/limits";
 import type { SourceName } from "../../src/sources/source";
 import { deleteAttempts } from "./attempts";
+import { budget } from "./budget";
 import { patchCounted, shardedCounter, type CountedRows } from "./counters";
 import type { vDeliveryStatus } from "./validators";
 
@@ -53,30 +55,67 @@ export async function updateDelivery(
 // Attempts deleted in the transaction that deletes their delivery; a longer history is deleted in scheduled batches.
 const ATTEMPTS_DELETED_INLINE = 5;
 
+// The most a delivery row or an attempt row may be. A delivery's notes are bounded (model/applied.ts),
+// but its keys and progress make Convex's document limit the simplest bound that holds.
+const DELIVERY_ROW_BYTES = CONVEX_LIMITS.documentBytes;
+const ATTEMPT_ROW_BYTES = 64 * 1024;
+const SMALL_ROWS_BYTES = 16 * 1024;
+
+/** The most deleting one delivery costs a batch job: the row read and deleted, its body, its first attempts, its counters. */
+export const DELETE_DELIVERY_COST = budget({
+  bytesRead: 2 * DELIVERY_ROW_BYTES + (ATTEMPTS_DELETED_INLINE + 1) * ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 2 + (ATTEMPTS_DELETED_INLINE + 1) + 4,
+  documentsWritten: 1 + ATTEMPTS_DELETED_INLINE + 2,
+  databaseQueries: 4,
+});
+
+/** The most running a delivery again costs a batch job: the row read and patched, its run looked up, its counters, an attempt row. */
+export const REQUEUE_DELIVERY_COST = budget({
+  bytesRead: 2 * DELIVERY_ROW_BYTES + SMALL_ROWS_BYTES,
+  bytesWritten: DELIVERY_ROW_BYTES + ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 2 + 4,
+  documentsWritten: 1 + 1 + 2,
+  databaseQueries: 4,
+});
+
 /**
- * Deletes deliveries with their stored bodies and attempt histories,
- * keeping the counts right with one counter write per source and status,
- * however many deliveries there are.
+ * Deletes deliveries one by one (`remove`), each with its stored body and
+ * attempt history, then keeps the counts right with one counter write per
+ * source and status (`countRemoved`), however many deliveries there are.
  */
-export async function deleteDeliveries(ctx: MutationCtx, deliveries: Doc<"webhook_deliveries">[]) {
+export function deliveryRemover(ctx: MutationCtx) {
   const removed = new Map<`${SourceName}:${DeliveryStatus}`, { source: SourceName; status: DeliveryStatus; count: number }>();
+  return {
+    async remove(delivery: Doc<"webhook_deliveries">) {
+      if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
+        await ctx.storage.delete(delivery.body);
+      }
+      await ctx.db.delete("webhook_deliveries", delivery._id);
+      const { more } = await deleteAttempts(ctx, delivery._id, ATTEMPTS_DELETED_INLINE);
+      if (more) {
+        await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeAttempts, { deliveryId: delivery._id });
+      }
+      const key = `${delivery.source}:${delivery.status}` as const;
+      const group = removed.get(key) ?? { source: delivery.source, status: delivery.status, count: 0 };
+      group.count += 1;
+      removed.set(key, group);
+    },
+    async countRemoved() {
+      for (const { source, status, count: deleted } of removed.values()) {
+        await count(ctx, source, status, -deleted);
+      }
+      removed.clear();
+    },
+  };
+}
+
+/** Deletes deliveries, as deliveryRemover does. */
+export async function deleteDeliveries(ctx: MutationCtx, deliveries: Doc<"webhook_deliveries">[]) {
+  const remover = deliveryRemover(ctx);
   for (const delivery of deliveries) {
-    if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
-      await ctx.storage.delete(delivery.body);
-    }
-    await ctx.db.delete("webhook_deliveries", delivery._id);
-    const { more } = await deleteAttempts(ctx, delivery._id, ATTEMPTS_DELETED_INLINE);
-    if (more) {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeAttempts, { deliveryId: delivery._id });
-    }
-    const key = `${delivery.source}:${delivery.status}` as const;
-    const group = removed.get(key) ?? { source: delivery.source, status: delivery.status, count: 0 };
-    group.count += 1;
-    removed.set(key, group);
+    await remover.remove(delivery);
   }
-  for (const { source, status, count: deleted } of removed.values()) {
-    await count(ctx, source, status, -deleted);
-  }
+  await remover.countRemoved();
 }
 
 /** How many deliveries of a source are in a status. */

@@ -7,7 +7,7 @@ import { checkText } from "../../src/text";
 import { LINK_KINDS } from "../../src/workOrders/links";
 import type { StatusSource } from "../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
-import { mayAccess, type Caller } from "./callers";
+import { mayAccess, refusalHint, type Caller } from "./callers";
 import { maxLiveOrders } from "./config";
 import { foundOrThrow, resourceExhausted, valueOf } from "./errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
@@ -29,7 +29,7 @@ export async function findWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: 
 }
 
 export async function requireWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: Id<"work_orders">) {
-  return foundOrThrow(await findWorkOrder(ctx, caller, workOrderId), `Work order ${workOrderId}`);
+  return foundOrThrow(await findWorkOrder(ctx, caller, workOrderId), `Work order ${workOrderId}`, refusalHint(caller));
 }
 
 export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | "title" | "requestedBy"> & {

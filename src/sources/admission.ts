@@ -1,4 +1,5 @@
 import { sha256Hex } from "../hmac";
+import { isWellFormed } from "../text";
 import { decodeUtf8, RequestBody } from "./body";
 import {
   mediaType,
@@ -13,6 +14,7 @@ import {
   type StoredDelivery,
   type WebhookSource,
 } from "./source";
+import { wellFormedDelivery } from "./wellFormed";
 
 /*
  * Admission, the same for every sender: what a source declares (media types,
@@ -97,10 +99,13 @@ export function parseBody(text: string, format: BodyFormat): unknown {
   }
 }
 
-/** Refuses a key, event or action (values from the request, stored on the delivery row) too long to keep. */
+/** Refuses a key, event or action (values from the request, stored on the delivery row) too long to keep, or a key Convex cannot hold. */
 function checkStorable(delivery: Delivery): void {
   if (delivery.deliveryKey.length > MAX_KEY_CHARS) {
     throw new Refused(400, `The delivery id is ${delivery.deliveryKey.length} characters long; the limit is ${MAX_KEY_CHARS}.`);
+  }
+  if (!isWellFormed(delivery.deliveryKey)) {
+    throw new Refused(400, "The delivery id is not well-formed Unicode (it has half of a surrogate pair).");
   }
   for (const [what, value] of [["event type", delivery.event], ["action", delivery.action]] as const) {
     if (value !== undefined && value.length > MAX_NAME_CHARS) {
@@ -162,7 +167,7 @@ export function readVerified(source: WebhookSource, verified: VerifiedRequest, s
   if (!text.ok) {
     throw new Refused(400, text.message);
   }
-  const delivery = source.read(parseBody(text.value, format), headers, settings);
+  const delivery = wellFormedDelivery(source.read(parseBody(text.value, format), headers, settings));
   checkStorable(delivery);
   return { ...delivery, contentType, bodyBytes, bodyText: text.value };
 }
