@@ -1,12 +1,12 @@
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { newBackend } from "./backend";
-import { burstOfPushes, burstOfSlackMessages } from "./bursts";
-import { asService } from "./callers";
-import { liveOrder, pushOf, sha } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock } from "./helpers";
-import { settle } from "./inbox";
+import { newBackend } from "./helpers/backend";
+import { burstOfPushes, burstOfSlackMessages } from "./helpers/bursts";
+import { asService } from "./helpers/callers";
+import { liveOrder } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { newSession } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
 
 withFakeClock();
 

@@ -4,11 +4,12 @@ import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { Interpretation } from "../src/commands";
 import { RETRY_DELAYS_MS } from "../src/retry";
 import { github } from "../src/sources/github";
-import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, sha, type Target } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock, linksOf, statusOf } from "./helpers";
-import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { liveOrder, type Target } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { newSession, linksOf, statusOf } from "./helpers/records";
+import { withFakeClock, runDue, settle } from "./helpers/clock";
+import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
 
 withFakeClock();
 

@@ -3,7 +3,7 @@
  * What launching costs in memory (`npm run bench`; one check in `npm test`):
  * a relaunch page starts ten launches at once, each holding an order's
  * launch input (up to 1 MiB of JSON) and its start request. Each run is a
- * fresh process (test/bench/launchMemory.ts) with an isolate's 64 MiB of
+ * fresh process (test/helpers/bench/launchMemory.ts) with an isolate's 64 MiB of
  * heap; the benchmark also searches for the smallest heap that fits.
  * docs/performance.md holds the figures.
  */
@@ -25,7 +25,7 @@ async function launchInProcess(launches: number, heapMb: number): Promise<Measur
   try {
     const { stdout } = await run(
       process.execPath,
-      ["--expose-gc", `--max-old-space-size=${heapMb}`, "--import", "tsx", "test/bench/launchMemory.ts", String(launches), String(INPUT_BYTES)],
+      ["--expose-gc", `--max-old-space-size=${heapMb}`, "--import", "tsx", "test/helpers/bench/launchMemory.ts", String(launches), String(INPUT_BYTES)],
       { maxBuffer: 1 << 20 },
     );
     return JSON.parse(stdout.trim().split("\n").at(-1)!) as Measured;

@@ -1,18 +1,31 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
+import { api, internal } from "../convex/_generated/api";
+import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import bobReplies from "../fixtures/slack/03-bob-replies.json";
 import aliceClicksCancel from "../fixtures/slack/14-alice-clicks-cancel.json";
-import { internal } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { messagesOf, newSession, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
-import { expectNothingStored, settle } from "./inbox";
-import { EVENTS_SECRET, eventsRequest, statusChanged } from "./events";
-import { GITHUB_SECRET, githubRequest, postGithub } from "./github";
 import { signGithubPayload } from "../src/sources/github/signature";
-import { FakeTemporal, TEMPORAL_URL } from "./temporal";
-import { ALICE, FORM, TEAM, configureSlackApp, withFakeSlack, newTriggerId, postSlack, postSlackEvent, postSlackForm, slackRequest, slackSessionsOf } from "./slack";
+import { snapshotTables } from "./helpers/assertions";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { settle, withFakeClock } from "./helpers/clock";
+import { expectNothingStored } from "./helpers/inbox";
+import { messagesOf, newSession, newWorkOrder, statusHistory } from "./helpers/records";
+import { EVENTS_SECRET, eventsRequest, statusChanged } from "./helpers/senders/events";
+import { GITHUB_SECRET, githubRequest, postGithub } from "./helpers/senders/github";
+import {
+  ALICE,
+  FORM,
+  TEAM,
+  configureSlackApp,
+  newTriggerId,
+  postSlack,
+  postSlackEvent,
+  postSlackForm,
+  slackRequest,
+  slackSessionsOf,
+  withFakeSlack,
+} from "./helpers/senders/slack";
 
 /*
  * What real senders and peers send (docs/contract.md#hardening-rules), from
@@ -158,7 +171,7 @@ describe("Temporal: PAUSED, and 409s", () => {
       }
       const touched = Date.now() - 31 * MINUTE;
       await t.run(async (ctx) => await ctx.db.patch("work_orders", workOrderId, { updatedAt: touched }));
-      temporal.executions.set(workOrderId, "PAUSED");
+      temporal.setStatus(workOrderId, "PAUSED");
 
       await t.mutation(internal.reconcile.sweep, {});
       await settle(t);

@@ -1,15 +1,16 @@
 import fc from "fast-check";
-import { beforeEach, describe, expect, test, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { FakeSlack } from "../scripts/lib/fakeSlack";
+import { FakeSlack } from "../fakes/slack";
+import { TEMPORAL_URL } from "../fakes/temporal";
 import { excerpt, SECRET_PIECE_CHARS } from "../src/secrets";
 import { isWellFormed, truncate } from "../src/text";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { newSession, newWorkOrder, snapshotTables, statusHistory, withFakeClock } from "./helpers";
-import { settle } from "./inbox";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "./slack";
-import { TEMPORAL_URL } from "./temporal";
+import { snapshotTables } from "./helpers/assertions";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { settle, withFakeClock } from "./helpers/clock";
+import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
 
 /*
  * No secret, nor any 8-character piece of one, in a stored row or a log line,
@@ -149,22 +150,19 @@ describe("the Slack outbox keeps no piece of the bot token, whatever Slack answe
   let echoes: ((init?: RequestInit) => Response)[];
 
   beforeEach(() => {
-    slack = new FakeSlack();
+    slack = new FakeSlack({ token: SLACK_TOKEN });
     echoes = [];
     configureSlackApp();
     vi.stubEnv("SLACK_BOT_TOKEN", SLACK_TOKEN);
     vi.stubGlobal("fetch", async (input: RequestInfo | URL, init?: RequestInit) => {
-      // The fake checks the token it is given; the echoing answers are made from the one sent.
       const echo = echoes.shift();
-      const headers = new Headers(init?.headers);
-      expect(headers.get("authorization")).toBe(`Bearer ${SLACK_TOKEN}`);
-      if (echo !== undefined) return echo(init);
-      headers.set("authorization", `Bearer ${FAKE_TOKEN}`);
-      return await slack.fetch(input, { ...init, headers });
+      expect(authorizationOf(init)).toBe(`Bearer ${SLACK_TOKEN}`);
+      return echo === undefined ? await slack.fetch(input, init) : echo(init);
     });
   });
-
-  const FAKE_TOKEN = "xoxb-000000000000-0000000000000-fAkEtOkEnFoRtEsTs";
+  afterEach(() => {
+    expect(slack.violations).toEqual([]);
+  });
 
   /** A session bound to a Slack thread, and an assistant's reply queued for it. */
   async function replyQueued(t: Backend) {

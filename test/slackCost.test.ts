@@ -11,11 +11,11 @@ import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { OUTBOX_STATUSES } from "../convex/model/slackValidators";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./slack";
-import { withFakeClock } from "./helpers";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
+import { settle, withFakeClock } from "./helpers/clock";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
@@ -92,7 +92,7 @@ async function seedUnrelated(t: Backend, count: number) {
 async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
   logged = [];
   await work();
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+  await settle(t, 1000);
   return logged.flatMap((line): [string, Cost][] => {
     const call = /^cost (\{.*\})$/.exec(line);
     const step = /^slackOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
@@ -111,7 +111,7 @@ async function measure(unrelated: number): Promise<[string, Cost][]> {
     event_time: now,
     event: { type: "app_mention", user: ALICE, text: `<@${BOT_USER}> fix SSO`, ts: `${now}.000100`, channel: CHANNEL },
   });
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+  await settle(t);
   const [session] = await slackSessionsOf(t, ALICE);
   const service = asService(t);
   let workOrderId: Id<"work_orders"> | undefined;

@@ -1,13 +1,14 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer, type FakeMessage } from "../scripts/lib/fakeSlack";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { EVENTS_SECRET, messageCreated, postEvent } from "./events";
-import { expectConvexError, newSession, newWorkOrder, snapshotTables, withFakeClock, messagesOf } from "./helpers";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./slack";
-import { settle } from "./inbox";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer, type SlackMessage } from "../fakes/slack";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
+import { expectConvexError, snapshotTables } from "./helpers/assertions";
+import { newSession, newWorkOrder, messagesOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./helpers/senders/slack";
 
 /*
  * The conversation going back to Slack (docs/contract.md section 4,
@@ -267,7 +268,7 @@ describe("replies", () => {
 });
 
 /** The one message the bot holds in a thread: the card. */
-function cardIn(threadTs: string): FakeMessage {
+function cardIn(threadTs: string): SlackMessage {
   const messages = slack.thread(CHANNEL, threadTs);
   expect(messages).toHaveLength(1);
   return messages[0];
@@ -320,7 +321,7 @@ describe("work-order cards", () => {
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
     await settle(t, OUTBOX_ITERATIONS);
-    const { postGithub } = await import("./github");
+    const { postGithub } = await import("./helpers/senders/github");
     const merged = await postGithub(t, {
       event: "pull_request",
       payload: {
@@ -428,7 +429,7 @@ describe("delivery", () => {
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
   });
 
-  test.each<[string, FakeAnswer]>([
+  test.each<[string, SlackAnswer]>([
     ["never answered", "postedThenHang"],
     ["answered 503", { status: 503, posted: true }],
   ])("a post Slack made but %s is found in the thread by its marker and not posted again", async (_what, answer) => {

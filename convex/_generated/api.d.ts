@@ -16,6 +16,7 @@ import type {
 import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
+import type * as doctor from "../doctor.js";
 import type * as http from "../http.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
@@ -77,6 +78,7 @@ declare const fullApi: ApiFromModules<{
   chatMessages: typeof chatMessages;
   chatSessions: typeof chatSessions;
   crons: typeof crons;
+  doctor: typeof doctor;
   http: typeof http;
   "inbox/maintenance": typeof inbox_maintenance;
   "inbox/process": typeof inbox_process;
