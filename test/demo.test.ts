@@ -22,7 +22,7 @@ describe("npm run demo: a work order's journey, offline", () => {
       "GitHub → POST /webhooks/github",
       "GitHub → POST /webhooks/github",
       "Slack → POST /webhooks/slack",
-      "Convex → outbox/send:sendNext, the channel's runner",
+      "Convex → outbox/destinations/slack:sendNext, the channel's runner",
       "Jangar's server → workOrders:get",
     ]);
     // Every webhook is verified and accepted, and each step says what it wrote and where the order stands.

@@ -2,8 +2,8 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { insertDelivery } from "../convex/model/deliveries";
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
+import { DELIVERY_RETRY, insertDelivery } from "../convex/model/deliveries";
+import { delayRange } from "../src/retry";
 import { newBackend, type Backend } from "./helpers/backend";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./helpers/senders/events";
 import { postGithub, pushOf } from "./helpers/senders/github";
@@ -13,6 +13,10 @@ import { withFakeClock, settle, runDue } from "./helpers/clock";
 import { configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
 import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
 import { liveOrder } from "./helpers/workOrders";
+
+// The inbox's retry policy: its attempts, and the longest wait after attempt n (jitter only shortens it).
+const MAX_ATTEMPTS = DELIVERY_RETRY.maxAttempts!;
+const longestWait = (attemptsMade: number) => delayRange(DELIVERY_RETRY, attemptsMade).maxMs;
 
 withFakeClock();
 
@@ -67,11 +71,11 @@ describe("processing failures", () => {
     await runDue(t);
     let failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, error: expect.stringMatching(/limit|writ/i) });
-    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]);
+    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(delayRange(DELIVERY_RETRY, 1).minMs);
     expect(await linksOf(t, workOrderId)).toEqual(linksBefore);
 
     for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      await runDue(t, RETRY_DELAYS_MS[attempt - 2]);
+      await runDue(t, longestWait(attempt - 1));
       failed = await deliveryRow(t, response.body.delivery);
       expect(failed.attempts).toBe(attempt);
     }
@@ -103,7 +107,7 @@ describe("processing failures", () => {
     expect(await linksOf(t, workOrderId)).toEqual([]);
 
     await restoreBody(t, failed._id, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", attempts: 2, touchedCount: 3 });
     expect(processed.error).toBeUndefined();
@@ -159,7 +163,7 @@ describe("attempt history", () => {
     const bytes = await replaceBody(t, deliveryId, null);
     await runDue(t);
     await restoreBody(t, deliveryId, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     expect(await linksOf(t, workOrderId)).toHaveLength(3);
     const firstRound = await attemptsOf(t, deliveryId);
     expect(firstRound).toEqual([

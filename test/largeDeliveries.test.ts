@@ -2,7 +2,8 @@ import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { Interpretation } from "../src/commands";
-import { RETRY_DELAYS_MS } from "../src/retry";
+import { delayRange } from "../src/retry";
+import { DELIVERY_RETRY } from "../convex/model/deliveries";
 import { github } from "../src/sources/github";
 import { newBackend, type Backend } from "./helpers/backend";
 import { liveOrder, type Target } from "./helpers/workOrders";
@@ -102,7 +103,7 @@ describe("a delivery larger than one transaction", () => {
     expect(failed).toMatchObject({ status: "failed", attempts: 1, progress: { linksDone: written } });
     await restoreBody(t, failed._id, bytes);
 
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, delayRange(DELIVERY_RETRY, 1).maxMs);
     await settle(t);
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
     await expectEveryCommitOnce(t, orders, 150);

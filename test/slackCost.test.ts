@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { OUTBOX_STATUSES } from "../convex/model/slackValidators";
+import { OUTBOX_STATUSES } from "../convex/outbox/tables";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
@@ -44,8 +44,8 @@ async function seedUnrelated(t: Backend, count: number) {
   // Every counter shard exists, as on a deployment that has been posting for a while.
   await t.run(async (ctx) => {
     for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 4; shard += 1) {
-        await ctx.db.insert("slack_outbox_counters", { status, shard, count: 0 });
+      for (let shard = 0; shard < 16; shard += 1) {
+        await ctx.db.insert("outbox_counters", { destination: "slack", status, shard, count: 0 });
       }
     }
   });
@@ -71,15 +71,16 @@ async function seedUnrelated(t: Backend, count: number) {
         await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
         await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
         const ts = `1700000002.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("slack_outbox", {
-          team: TEAM,
-          channel,
-          threadTs,
-          request: { kind: "reply", messageId, part: 1, parts: 1, text: `reply ${i}` },
+        await ctx.db.insert("outbox", {
+          destination: "slack",
+          lane: `${TEAM}:${channel}`,
+          ordered: true,
+          enqueuedAt: now,
+          request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
           status: i % 10 === 0 ? "failed" : "sent",
           attempts: 1,
           method: "chat.postMessage",
-          ts,
+          result: ts,
           finishedAt: now,
         });
         await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });

@@ -98,7 +98,7 @@ function buttonsOf(workOrderId: string): string[] {
 
 /** What a person's actions change besides the outbox (which carries the messages they are told). */
 async function ordersAndHistory(t: Backend) {
-  const { slack_outbox: _outbox, slack_lanes: _lanes, slack_outbox_counters: _counts, ...tables } = await domainTables(t);
+  const { outbox: _outbox, outbox_lanes: _lanes, outbox_counters: _counts, ...tables } = await domainTables(t);
   return tables;
 }
 

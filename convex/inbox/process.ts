@@ -7,7 +7,7 @@ import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { wellFormedInterpretation } from "../../src/sources/wellFormed";
 import { LIMITS } from "../../src/limits";
-import { retryDelayMs } from "../../src/retry";
+import { nextAttempt } from "../../src/retry";
 import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
 import { applyCommands, type Progress } from "../model/apply";
@@ -15,7 +15,7 @@ import { recordAttempt } from "../model/attempts";
 import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
 import { addCosts, logCost, NO_COST, transactionCost } from "../model/cost";
-import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
+import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/deliveries";
 import schema from "../schema";
 
 /*
@@ -256,8 +256,9 @@ export const recordFailure = internalMutation({
       return null;
     }
     const attempts = delivery.attempts + 1;
-    const delay = outcome === "uninterpretable" ? null : retryDelayMs(attempts);
     const now = Date.now();
+    const next = outcome === "uninterpretable" ? null : nextAttempt(DELIVERY_RETRY, { attemptsMade: attempts, now, random: Math.random() });
+    const delay = next !== null && "retryInMs" in next ? next.retryInMs : null;
     const retryAt = delay === null ? undefined : now + delay;
     const reason = truncate(error, LIMITS.reasonChars);
     // At most one live run per delivery: a retry another run left waiting gives way to this one's.

@@ -22,7 +22,7 @@ import {
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
 import { appendFromSender, mirroredMessage } from "./messageOrigins";
 import { orderActions } from "./orderActions";
-import { bindThread, boundSession } from "./slackThreads";
+import { bindThread, boundSession } from "./slack/threads";
 import { changeStatus } from "./status";
 import { touchWorkOrder } from "./touch";
 

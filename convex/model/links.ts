@@ -4,7 +4,7 @@ import type { MutationCtx, QueryCtx } from "../_generated/server";
 import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
 import { invalidArgument, valueOf } from "./errors";
 import { indexLiveLinks } from "./liveOrders";
-import { syncCard } from "./slackOutbox";
+import { syncCard } from "./slack/cards";
 import schema from "../schema";
 import { touchWorkOrder } from "./touch";
 

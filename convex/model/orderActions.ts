@@ -4,7 +4,8 @@ import type { Command, Person } from "../../src/commands";
 import { ANSWERS, orderList, orderLine, type OrderLine } from "../../src/slack/answers";
 import type { Applied } from "./applied";
 import { argsAndTarget, checkLaunchInput, checkWorkflowType, launchInput } from "./launch";
-import { queueEphemeral, syncCard } from "./slackOutbox";
+import { syncCard } from "./slack/cards";
+import { queueEphemeral } from "./slack/replies";
 import { changeStatus } from "./status";
 import { checkLiveOrderRoom, createWorkOrder } from "./workOrders";
 

@@ -11,7 +11,7 @@ import {
 import { valueOf } from "./errors";
 import { scheduleCancel, scheduleLaunch } from "./launch";
 import { dropFromLiveIndex } from "./liveOrders";
-import { syncCard } from "./slackOutbox";
+import { syncCard } from "./slack/cards";
 
 /**
  * A change as the history records it (`actor`: who asked, `user:alice`,

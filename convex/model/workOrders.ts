@@ -11,7 +11,7 @@ import { mayAccess, refusalHint, type Caller } from "./callers";
 import { maxLiveOrders } from "./config";
 import { foundOrThrow, resourceExhausted, valueOf } from "./errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
-import { syncCard } from "./slackOutbox";
+import { syncCard } from "./slack/cards";
 import { recordStatus } from "./status";
 import { linksOfKinds, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
 import { indexLiveRequester, indexLiveTarget, liveOrderCount } from "./liveOrders";

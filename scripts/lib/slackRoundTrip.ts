@@ -119,9 +119,9 @@ export async function slackRoundTrip(t: Backend, log: (line: string) => void): P
     showSlack();
 
     const messages = await server_.query(api.chatMessages.listBySession, { sessionId: session._id, paginationOpts: { numItems: 20, cursor: null } });
-    const outbox = await t.query(internal.slackOutbox.status, {});
+    const outbox = await t.query(internal.outbox.status, {});
     log(`the thread as Slack holds it: ${slack.thread(CHANNEL, rootTs).map((message) => JSON.stringify(message.text) + (message.edits ? ` (edited ${message.edits}x)` : "")).join(", ")}`);
-    log(`the session: ${messages.page.map((message) => message.role).join(", ")}; outbox: ${outbox.counts.map(({ status, count }) => `${status} ${count}`).join(", ")}`);
+    log(`the session: ${messages.page.map((message) => message.role).join(", ")}; outbox: ${outbox.counts.map(({ destination, status, count }) => `${destination} ${status} ${count}`).join(", ")}`);
     return {
       thread: slack.thread(CHANNEL, rootTs),
       sessionMessages: messages.page.map((message) => `${message.role}: ${message.content}`),

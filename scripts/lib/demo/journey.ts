@@ -126,7 +126,7 @@ async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
   const pending = async () =>
     await t.run(async (ctx) => {
       for (const status of ["queued", "sending"] as const) {
-        if ((await ctx.db.query("slack_outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
+        if ((await ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
           return true;
         }
       }
@@ -242,7 +242,7 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
 
     await step(
       "Convex",
-      "outbox/send:sendNext, the channel's runner",
+      "outbox/destinations/slack:sendNext, the channel's runner",
       "posts to a channel go out a second apart: the card catches up with the order",
       async () => {
         await untilOutboxIsSent(t);

@@ -1,6 +1,6 @@
-import type { Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { SlackThread } from "../../src/commands";
+import type { Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { SlackThread } from "../../../src/commands";
 
 /** The session a Slack thread is bound to, if any. */
 export async function boundSession(ctx: MutationCtx, thread: SlackThread) {
