@@ -181,7 +181,7 @@ describe("the Slack outbox keeps no piece of the bot token, whatever Slack answe
   }
 
   async function outboxRows(t: Backend) {
-    return await t.run(async (ctx) => await ctx.db.query("slack_outbox").collect());
+    return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
   }
 
   test.each([
