@@ -10,6 +10,7 @@ const SCALE_AND_COST = [
   "test/slackCost.test.ts",
   "test/githubCost.test.ts",
   "test/admissionCost.test.ts",
+  "test/launchCost.test.ts",
   "test/reconcileScale.test.ts",
 ];
 

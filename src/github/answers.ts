@@ -1,5 +1,4 @@
-import { truncate } from "../text";
-import type { SecretMask } from "./secretMask";
+import { excerpt, type Secrets } from "../secrets";
 
 /**
  * What came of a request to GitHub
@@ -12,7 +11,7 @@ import type { SecretMask } from "./secretMask";
  *   comment may already be posted);
  * - `failed`: refused for good (any other 4xx), with its status, or a
  *   deployment that cannot sign (no status).
- * `error` is masked of every secret before it is cut, and short.
+ * `error` is masked of every secret before it is cut (src/secrets.ts), and short.
  */
 export type GithubAnswer =
   | { kind: "ok"; status: number; body: unknown; link?: string }
@@ -89,7 +88,7 @@ function messageOf(text: string): string {
  */
 export async function readAnswer(
   response: Response,
-  context: { mask: SecretMask; mayHaveActed: boolean; now: number },
+  context: { secrets: Secrets; mayHaveActed: boolean; now: number },
 ): Promise<GithubAnswer> {
   const { status, headers } = response;
   const text = await boundedText(response, MAX_ANSWER_BYTES);
@@ -101,11 +100,7 @@ export async function readAnswer(
   }
   const requestId = headers.get("x-github-request-id");
   const said = text === null ? `an answer over ${MAX_ANSWER_BYTES} bytes` : messageOf(text);
-  // Masking looks at every 8 characters, so a piece of a secret that the first slice leaves is masked all the same.
-  const error = truncate(
-    context.mask.apply(`HTTP ${status}${requestId === null ? "" : ` (request ${requestId})`}: ${said.slice(0, 4 * MAX_ERROR_CHARS)}`),
-    MAX_ERROR_CHARS,
-  );
+  const error = excerpt(`HTTP ${status}${requestId === null ? "" : ` (request ${requestId})`}: ${said}`, MAX_ERROR_CHARS, context.secrets);
   const rateLimited = status === 429 || status === 403 ? (rateLimitResetMs(headers, context.now) ?? retryAfterMs(headers.get("retry-after"))) : undefined;
   if (status === 429) {
     return { kind: "retry", error, retryAfterMs: rateLimited ?? DEFAULT_RATE_LIMIT_WAIT_MS };

@@ -1,7 +1,6 @@
 import githubAppJwt from "universal-github-app-jwt";
-import { truncate } from "../text";
+import { excerpt, type Secrets } from "../secrets";
 import { readAnswer, type GithubAnswer } from "./answers";
-import { SecretMask } from "./secretMask";
 import type { GithubAppSettings } from "./settings";
 
 /**
@@ -10,7 +9,8 @@ import type { GithubAppSettings } from "./settings";
  * installation token for a repository's (comments, reactions, check runs).
  * It runs wherever `fetch` and Web Crypto do: Convex's default runtime,
  * Node, the tests' edge runtime. It never logs, and no answer it returns
- * holds the key, a JWT or a token, nor any 8 characters of one.
+ * holds the key, a JWT or a token, nor any 8 characters of one (each
+ * answer kept is masked of them by src/secrets.ts before it is cut).
  *
  *     const app = githubApp(settings); // per isolate: its tokens are reused
  *     const answer = await app.request({
@@ -57,14 +57,23 @@ type NoToken = Exclude<GithubAnswer, { kind: "ok" }>;
 export class GithubApp {
   readonly #settings: GithubAppSettings;
   readonly #timeoutMs: number;
-  readonly #mask = new SecretMask();
+  readonly #keyBody: string;
   #jwt: Credential | null = null;
   readonly #tokens = new Map<number, Credential>();
 
   constructor(settings: GithubAppSettings, options: { timeoutMs?: number } = {}) {
     this.#settings = settings;
     this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.#mask.add(settings.privateKeyPem.replace(/-----[A-Z ]+-----|\s/g, ""));
+    this.#keyBody = settings.privateKeyPem.replace(/-----[A-Z ]+-----|\s/g, "");
+  }
+
+  /** Every secret this client holds, by name: what an answer it keeps is masked of (src/secrets.ts). */
+  #secrets(): Secrets {
+    const secrets: Record<string, string | undefined> = { GITHUB_APP_PRIVATE_KEY: this.#keyBody, GITHUB_APP_JWT: this.#jwt?.secret };
+    for (const [installationId, token] of this.#tokens) {
+      secrets[`GITHUB_INSTALLATION_TOKEN_${installationId}`] = token.secret;
+    }
+    return secrets;
   }
 
   /**
@@ -104,12 +113,11 @@ export class GithubApp {
     try {
       // The library backdates `iat` by 30 s from `now` and sets `exp` 10 minutes after `iat`.
       const { token, expiration } = await githubAppJwt({ id: this.#settings.appId, privateKey: this.#settings.privateKeyPem, now: issuedAt + 30 });
-      this.#mask.add(token);
       this.#jwt = { secret: token, renewAt: expiration * 1000 - JWT_RENEWAL_MS };
       return token;
     } catch (error) {
-      const why = this.#mask.apply(error instanceof Error ? error.message : String(error));
-      return { kind: "failed", error: truncate(`GITHUB_APP_PRIVATE_KEY could not sign the App JWT: ${why}`, 300) };
+      const why = error instanceof Error ? error.message : String(error);
+      return { kind: "failed", error: excerpt(`GITHUB_APP_PRIVATE_KEY could not sign the App JWT: ${why}`, 300, this.#secrets()) };
     }
   }
 
@@ -129,7 +137,6 @@ export class GithubApp {
     if (typeof token !== "string" || token.length === 0 || token.length > 1024 || !Number.isFinite(expiresMs)) {
       return { kind: "retry", error: `GitHub answered a token purchase for installation ${installationId} without a token and its expiry.` };
     }
-    this.#mask.add(token);
     this.#tokens.set(installationId, { secret: token, renewAt: expiresMs - TOKEN_RENEWAL_MS });
     return token;
   }
@@ -152,12 +159,14 @@ export class GithubApp {
         body: request.body === undefined ? undefined : JSON.stringify(request.body),
         signal: controller.signal,
       });
-      return await readAnswer(response, { mask: this.#mask, mayHaveActed, now: Date.now() });
+      // The credential of this request is among the secrets, whatever happens to the client's tokens meanwhile.
+      return await readAnswer(response, { secrets: { ...this.#secrets(), GITHUB_CREDENTIAL: credential }, mayHaveActed, now: Date.now() });
     } catch (error) {
       const why = controller.signal.aborted
         ? `GitHub did not answer within ${this.#timeoutMs} ms.`
-        : `GitHub is unreachable: ${this.#mask.apply(error instanceof Error ? error.message : String(error))}`;
-      return { kind: "retry", error: truncate(why, 300), ...(mayHaveActed ? { uncertain: true as const } : {}) };
+        : `GitHub is unreachable: ${error instanceof Error ? error.message : String(error)}`;
+      const masked = excerpt(why, 300, { ...this.#secrets(), GITHUB_CREDENTIAL: credential });
+      return { kind: "retry", error: masked, ...(mayHaveActed ? { uncertain: true as const } : {}) };
     } finally {
       clearTimeout(timer);
     }
