@@ -170,11 +170,12 @@ export type Capability = { name: string; does: string; needs: SettingName[]; opt
 
 export const CAPABILITIES: Capability[] = [
   { name: "GitHub in", does: "verifies and records GitHub's webhooks", needs: ["GITHUB_WEBHOOK_SECRET"], optional: [] },
+  { name: "GitHub comments", does: "hears comments that mention the App", needs: ["GITHUB_APP_SLUG"], optional: ["GITHUB_COMMENT_ASSOCIATIONS"] },
   {
     name: "GitHub App",
-    does: "acts on GitHub as the App (comments, check runs)",
-    needs: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_SLUG"],
-    optional: ["GITHUB_API_URL", "GITHUB_COMMENT_ASSOCIATIONS"],
+    does: "acts on GitHub as the App (reactions, replies)",
+    needs: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"],
+    optional: ["GITHUB_API_URL"],
   },
   { name: "Slack in", does: "verifies Slack's events, clicks and /jangar", needs: ["SLACK_SIGNING_SECRET"], optional: ["SLACK_BOT_USER_ID"] },
   { name: "Slack out", does: "posts replies and work-order cards", needs: ["SLACK_BOT_TOKEN"], optional: ["SLACK_API_URL"] },

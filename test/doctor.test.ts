@@ -94,7 +94,7 @@ describe("npm run doctor: per capability, what works and what is missing", () =>
     expect(report.lines).toContainEqual(expect.stringMatching(/^FAIL\s+Temporal\s+/));
     expect(report.lines).toContainEqual(expect.stringMatching(/^\s+TEMPORAL_TASK_QUEUE missing: npx convex env set TEMPORAL_TASK_QUEUE <value>$/));
     expect(report.lines).toContainEqual(expect.stringMatching(/^off\s+Alerts\s+/));
-    expect(report.lines.at(-1)).toBe("doctor: 3 working, 5 off (not configured), 2 to fix.");
+    expect(report.lines.at(-1)).toBe("doctor: 3 working, 6 off (not configured), 2 to fix.");
     expect(doctorReport(states({ GITHUB_WEBHOOK_SECRET: "set" })).failed).toBe(false);
   });
 
