@@ -3,10 +3,10 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { CHAT_ROLES } from "../src/chat/roles";
-import { callerMutation, callerQuery, emptyPage } from "./model/callers";
-import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
-import { valueOf } from "./model/errors";
-import { findSession, requireSession } from "./model/chatSessions";
+import { callerMutation, callerQuery, emptyPage } from "./model/platform/callers";
+import { appendMessage, checkMessage, listMessages } from "./model/chat/messages";
+import { valueOf } from "./model/platform/errors";
+import { findSession, requireSession } from "./model/chat/sessions";
 
 export const append = callerMutation({
   args: {

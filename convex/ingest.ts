@@ -5,7 +5,7 @@ import { internalMutation, internalQuery, type MutationCtx } from "./_generated/
 import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import schema from "./schema";
-import { latestAttempts, recordAttempt } from "./model/attempts";
+import { latestAttempts, recordAttempt } from "./model/inbox/attempts";
 import {
   cancelPendingRun,
   countConflicts,
@@ -13,8 +13,8 @@ import {
   deleteDeliveries,
   runInProgress,
   updateDelivery,
-} from "./model/deliveries";
-import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
+} from "./model/inbox/deliveries";
+import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
 import { outboxCounts } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
 

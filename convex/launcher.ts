@@ -5,9 +5,9 @@ import { internalAction, internalMutation, internalQuery, type ActionCtx } from 
 import { cancelWorkflow, startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
 import { truncate } from "../src/text";
-import { launchConfig, temporalConfig } from "./model/config";
-import { checkWorkflowType, launchInputOf, scheduleCancel } from "./model/launch";
-import { byReconciler, cancelReason, changeStatus } from "./model/status";
+import { launchConfig, temporalConfig } from "./model/platform/config";
+import { checkWorkflowType, launchInputOf, scheduleCancel } from "./model/workOrders/launchInput";
+import { byReconciler, cancelReason, changeStatus } from "./model/workOrders/status";
 
 /*
  * Launching submitted orders on Temporal (docs/contract.md section 5): at

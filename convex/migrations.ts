@@ -2,9 +2,9 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation } from "./_generated/server";
-import { budget, fits, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/budget";
-import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/links";
-import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/liveOrders";
+import { budget, fits, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/effects/budget";
+import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/workOrders/links";
+import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
 
 /*
  * Data migrations an operator runs once after deploying the code that needs

@@ -5,10 +5,10 @@ import type { Doc } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { describeWorkflow, EXECUTION_STATUSES, type Described } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
-import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
-import { transactionCost } from "./model/cost";
-import { liveRun } from "./model/scheduling";
-import { byReconciler, changeStatus } from "./model/status";
+import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/platform/config";
+import { transactionCost } from "./model/platform/cost";
+import { liveRun } from "./model/platform/scheduling";
+import { byReconciler, changeStatus } from "./model/workOrders/status";
 import { launchEach } from "./launcher";
 
 /*

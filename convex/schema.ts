@@ -8,8 +8,8 @@ import {
   vSource,
   vStatusSource,
   vWorkOrderStatus,
-} from "./model/validators";
-import { vAttempt, vTouched, vTransactionCost } from "./model/attempts";
+} from "./model/platform/validators";
+import { vAttempt, vTouched, vTransactionCost } from "./model/inbox/attempts";
 import { slackTables } from "./model/slackTables";
 
 export default defineSchema({
@@ -46,7 +46,7 @@ export default defineSchema({
   // A failed work order retried from its Slack card: the order made to run it
   // again (at most one per order), who clicked, and the delivery of the click
   // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
-  // model/orderActions.ts, never deleted.
+  // model/effects/personCommands.ts, never deleted.
   work_order_retries: defineTable({
     workOrderId: v.id("work_orders"),
     retryId: v.id("work_orders"),
@@ -88,7 +88,7 @@ export default defineSchema({
   // finds the live orders of a branch or a pull request newest first without
   // reading finished ones (docs/architecture.md): each row repeats a fact
   // kept in work_order_targets / work_order_links, and exists exactly while
-  // its order is live. Written only by convex/model/liveOrders.ts, from the
+  // its order is live. Written only by convex/model/workOrders/liveIndex.ts, from the
   // choke points that change an order's target, links or liveness
   // (createWorkOrder, upsertTarget, addLinks, changeStatus: deleted when the
   // order becomes terminal); rebuilt for older orders by migrations.ts.
@@ -115,7 +115,7 @@ export default defineSchema({
 
   // How many links each work order holds, over a few shards so that
   // concurrent deliveries linking to one order rarely write the same row;
-  // each shard holds at most its share of the cap (convex/model/links.ts).
+  // each shard holds at most its share of the cap (convex/model/workOrders/links.ts).
   // Written with the links, never deleted (links are never removed).
   work_order_link_counts: defineTable({
     workOrderId: v.id("work_orders"),
@@ -186,7 +186,7 @@ export default defineSchema({
     // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
     scheduledRunId: v.optional(v.id("_scheduled_functions")),
     // While a delivery too large for one transaction is applied in several
-    // (convex/model/apply.ts): the digest of the interpretation the positions
+    // (convex/model/effects/applyCommands.ts): the digest of the interpretation the positions
     // count in (a later transaction that interprets the body otherwise, after
     // a deploy, starts again; rows written before it was kept have none),
     // the orders each selector reached (each resolved once), how many units

@@ -49,7 +49,7 @@ export type Person = Infer<typeof vPerson>;
 
 /**
  * What a verified delivery asks of the data, as plain values. Mappers in
- * src/sources/ produce commands; convex/model/apply.ts executes them through
+ * src/sources/ produce commands; convex/model/effects/applyCommands.ts executes them through
  * the same helpers as the public functions, with one handler per type.
  */
 export const vCommand = v.union(

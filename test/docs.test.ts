@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
 import { GITHUB_EVENTS } from "../src/sources/github/events";
 
 /*

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
-import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
 import { newBackend, type Backend } from "./backend";
 import { asService } from "./callers";
 import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";

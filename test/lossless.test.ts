@@ -11,7 +11,7 @@ import type { Value } from "convex/values";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { TOUCH_INTERVAL_MS } from "../convex/model/touch";
+import { TOUCH_INTERVAL_MS } from "../convex/model/workOrders/updatedAt";
 import { LIMITS } from "../src/limits";
 import { newBackend } from "./backend";
 import { asService, asUser } from "./callers";

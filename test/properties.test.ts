@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
 import { newBackend, type Backend } from "./backend";
 import { asService, asUser } from "./callers";
 import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";

@@ -5,10 +5,10 @@ import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { MAX_ATTEMPTS } from "../../src/retry";
 import { truncate } from "../../src/text";
-import { deleteAttempts, recordAttempt } from "../model/attempts";
-import { deliveryRetentionMs } from "../model/config";
-import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/deliveries";
-import { isLive, type ScheduledRun } from "../model/scheduling";
+import { deleteAttempts, recordAttempt } from "../model/inbox/attempts";
+import { deliveryRetentionMs } from "../model/platform/config";
+import { deleteDeliveries, scheduledRun, updateDelivery } from "../model/inbox/deliveries";
+import { isLive, type ScheduledRun } from "../model/platform/scheduling";
 
 /* The inbox's crons: recover lost runs, purge finished deliveries. */
 

@@ -9,12 +9,12 @@ import { LIMITS } from "../../src/limits";
 import { retryDelayMs } from "../../src/retry";
 import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
-import { applyCommands } from "../model/apply";
-import { recordAttempt } from "../model/attempts";
-import { Applied } from "../model/applied";
-import { sourceSettings } from "../model/config";
-import { addCosts, logCost, NO_COST, transactionCost } from "../model/cost";
-import { cancelPendingRun, isSettled, updateDelivery } from "../model/deliveries";
+import { applyCommands } from "../model/effects/applyCommands";
+import { recordAttempt } from "../model/inbox/attempts";
+import { Applied } from "../model/effects/report";
+import { sourceSettings } from "../model/platform/config";
+import { addCosts, logCost, NO_COST, transactionCost } from "../model/platform/cost";
+import { cancelPendingRun, isSettled, updateDelivery } from "../model/inbox/deliveries";
 import schema from "../schema";
 
 /*

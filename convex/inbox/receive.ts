@@ -6,8 +6,8 @@ import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { truncate } from "../../src/text";
-import { maxBodyBytes, setting, sourceSettings } from "../model/config";
-import { countConflict, insertDelivery } from "../model/deliveries";
+import { maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
+import { countConflict, insertDelivery } from "../model/inbox/deliveries";
 import { applyDelivery, interpreted, vInterpreted } from "./process";
 
 /*

@@ -2,7 +2,7 @@ import { storedPayload } from "../admission";
 import { isEventOf } from "../eventTable";
 import { deliveryKey, PRINTABLE_ID, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
 import { summarizeIssues } from "../zodIssues";
-import { STANDARD_EVENTS } from "./events";
+import { STANDARD_EVENTS } from "./standardEvents";
 import { envelope } from "./payloads";
 import { signingKeys, signStandardWebhook, verifyStandardWebhook } from "./signature";
 

@@ -1,6 +1,6 @@
-import { env } from "../_generated/server";
-import type { Settings, WebhookSource } from "../../src/sources/source";
-import type { TemporalConfig } from "../../src/temporal/client";
+import { env } from "../../_generated/server";
+import type { Settings, WebhookSource } from "../../../src/sources/source";
+import type { TemporalConfig } from "../../../src/temporal/client";
 
 /**
  * The deployment's settings (docs/contract.md section 6), read when a function

@@ -1,13 +1,13 @@
 import { convexToJson, type Infer, type Value } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { checkStorableField } from "../../src/storable";
-import { checkText } from "../../src/text";
-import { invalidArgument, valueOf } from "./errors";
-import { checkLaunchInputWith } from "./launch";
-import schema from "../schema";
-import { touchWorkOrder } from "./touch";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { checkStorableField } from "../../../src/storable";
+import { checkText } from "../../../src/text";
+import { invalidArgument, valueOf } from "../platform/errors";
+import { checkLaunchInputWith } from "./launchInput";
+import schema from "../../schema";
+import { touchWorkOrder } from "./updatedAt";
 
 /** An arg as callers give it and the join returns it. */
 export const vArg = schema.tables.work_order_args.validator.pick("name", "value");

@@ -1,20 +1,20 @@
 import type { PaginationOptions } from "convex/server";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { checkText } from "../../src/text";
-import { LINK_KINDS } from "../../src/workOrders/links";
-import type { StatusSource } from "../../src/workOrders/status";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { checkText } from "../../../src/text";
+import { LINK_KINDS } from "../../../src/workOrders/links";
+import type { StatusSource } from "../../../src/workOrders/status";
 import { checkArgList, type WorkOrderArg } from "./args";
-import { mayAccess, type Caller } from "./callers";
-import { foundOrThrow, valueOf } from "./errors";
-import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launch";
-import { syncCard } from "./slackOutbox";
+import { mayAccess, type Caller } from "../platform/callers";
+import { foundOrThrow, valueOf } from "../platform/errors";
+import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launchInput";
+import { syncCard } from "../slackOutbox";
 import { recordStatus } from "./status";
 import { linksOfKinds, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
-import { indexLiveTarget } from "./liveOrders";
+import { indexLiveTarget } from "./liveIndex";
 import { checkTarget, type WorkOrderTarget } from "./targets";
-import { pageOf } from "./pages";
+import { pageOf } from "../platform/pages";
 
 /** The work order, or null when it does not exist or hangs off a session the caller may not see. */
 export async function findWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: Id<"work_orders">): Promise<Doc<"work_orders"> | null> {

@@ -1,13 +1,13 @@
 import { convexToJson, type JSONValue } from "convex/values";
-import { internal } from "../_generated/api";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { accept, reject, type Check } from "../../src/check";
-import { LIMITS } from "../../src/limits";
-import { utf8Length } from "../../src/text";
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { accept, reject, type Check } from "../../../src/check";
+import { LIMITS } from "../../../src/limits";
+import { utf8Length } from "../../../src/text";
 import type { WorkOrderArg } from "./args";
-import { allowedWorkflowTypes, launchConfig, temporalConfig } from "./config";
-import { valueOf } from "./errors";
+import { allowedWorkflowTypes, launchConfig, temporalConfig } from "../platform/config";
+import { valueOf } from "../platform/errors";
 import type { WorkOrderTarget } from "./targets";
 
 /*

@@ -1,6 +1,6 @@
 import { ConvexError } from "convex/values";
-import type { Check } from "../../src/check";
-import type { WorkOrderStatus } from "../../src/workOrders/status";
+import type { Check } from "../../../src/check";
+import type { WorkOrderStatus } from "../../../src/workOrders/status";
 
 /*
  * The error codes of the contract (UNAUTHENTICATED, NOT_FOUND,

@@ -1,13 +1,13 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import type { Command, InboundMessage, Interpretation } from "../../src/commands";
-import { LIMITS } from "../../src/limits";
-import { checkText } from "../../src/text";
-import { canonicalLinkValue } from "../../src/workOrders/links";
-import type { StatusSource } from "../../src/workOrders/status";
-import type { Applied } from "./applied";
-import { checkMessage, type NewMessage } from "./chatMessages";
-import { createSession } from "./chatSessions";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import type { Command, InboundMessage, Interpretation } from "../../../src/commands";
+import { LIMITS } from "../../../src/limits";
+import { checkText } from "../../../src/text";
+import { canonicalLinkValue } from "../../../src/workOrders/links";
+import type { StatusSource } from "../../../src/workOrders/status";
+import type { Applied } from "./report";
+import { checkMessage, type NewMessage } from "../chat/messages";
+import { createSession } from "../chat/sessions";
 import { budget, COMMAND_COST, fits, LINKED_ORDER_COST, STATUS_CHANGE_COST, type Budget } from "./budget";
 import {
   distinctSelectors,
@@ -18,13 +18,13 @@ import {
   selectorKey,
   selectorsNotConsidered,
   type Found,
-} from "./correlation";
+} from "./selectors";
 import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
-import { appendFromSender, mirroredMessage } from "./messageOrigins";
-import { orderActions } from "./orderActions";
-import { bindThread, boundSession } from "./slackThreads";
-import { changeStatus } from "./status";
-import { touchWorkOrder } from "./touch";
+import { appendFromSender, mirroredMessage } from "../chat/origins";
+import { orderActions } from "./personCommands";
+import { bindThread, boundSession } from "../slackThreads";
+import { changeStatus } from "../workOrders/status";
+import { touchWorkOrder } from "../workOrders/updatedAt";
 
 /**
  * Where a delivery that did not fit one transaction stands: the orders each

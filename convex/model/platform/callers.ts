@@ -1,11 +1,11 @@
 import { customMutation, customQuery } from "convex-helpers/server/customFunctions";
 import type { Auth } from "convex/server";
-import { mutation, query, type QueryCtx } from "../_generated/server";
+import { mutation, query, type QueryCtx } from "../../_generated/server";
 import { serviceIdentities } from "./config";
 import { logCost } from "./cost";
 import { invalidArgument, unauthenticated, valueOf } from "./errors";
-import { checkText } from "../../src/text";
-import { LIMITS } from "../../src/limits";
+import { checkText } from "../../../src/text";
+import { LIMITS } from "../../../src/limits";
 
 /**
  * Who is calling. A service (Jangar's server, identified by a tokenIdentifier

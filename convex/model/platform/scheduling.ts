@@ -1,6 +1,6 @@
 import type { DocumentByName, SystemDataModel } from "convex/server";
-import type { Id } from "../_generated/dataModel";
-import type { QueryCtx } from "../_generated/server";
+import type { Id } from "../../_generated/dataModel";
+import type { QueryCtx } from "../../_generated/server";
 
 export type ScheduledRun = DocumentByName<SystemDataModel, "_scheduled_functions">;
 

@@ -1,10 +1,10 @@
 import { literals } from "convex-helpers/validators";
-import { SOURCES } from "../../src/sources/source";
+import { SOURCES } from "../../../src/sources/source";
 
 // The domain's validators sit beside their lists in src/ (commands, src/commands.ts, are made of them).
-export { vChatRole } from "../../src/chat/roles";
-export { vLinkKind, vSelectableLinkKind } from "../../src/workOrders/links";
-export { vStatusSource, vWorkOrderStatus } from "../../src/workOrders/status";
+export { vChatRole } from "../../../src/chat/roles";
+export { vLinkKind, vSelectableLinkKind } from "../../../src/workOrders/links";
+export { vStatusSource, vWorkOrderStatus } from "../../../src/workOrders/status";
 
 export const vSource = literals(...SOURCES);
 

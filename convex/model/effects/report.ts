@@ -1,7 +1,7 @@
 import type { Infer } from "convex/values";
-import type { TableNames } from "../_generated/dataModel";
-import { truncate } from "../../src/text";
-import type { vTouched } from "./attempts";
+import type { TableNames } from "../../_generated/dataModel";
+import { truncate } from "../../../src/text";
+import type { vTouched } from "../inbox/attempts";
 
 export type Touched = Infer<typeof vTouched>;
 

@@ -1,17 +1,17 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { checkOptionalText, truncate } from "../../src/text";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { checkOptionalText, truncate } from "../../../src/text";
 import {
   isTerminal,
   judgeTransition,
   type StatusActor,
   type WorkOrderStatus,
-} from "../../src/workOrders/status";
-import { valueOf } from "./errors";
-import { scheduleCancel, scheduleLaunch } from "./launch";
-import { dropFromLiveIndex } from "./liveOrders";
-import { syncCard } from "./slackOutbox";
+} from "../../../src/workOrders/status";
+import { valueOf } from "../platform/errors";
+import { scheduleCancel, scheduleLaunch } from "./launchInput";
+import { dropFromLiveIndex } from "./liveIndex";
+import { syncCard } from "../slackOutbox";
 
 /**
  * A change as the history records it (`actor`: who asked, `user:alice`,

@@ -1,12 +1,12 @@
 import type { Infer } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import { canonicalBranch, canonicalRepo } from "../../src/workOrders/repos";
-import { valueOf } from "./errors";
-import { checkLaunchInputWith } from "./launch";
-import { indexLiveTarget } from "./liveOrders";
-import schema from "../schema";
-import { touchWorkOrder } from "./touch";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { canonicalBranch, canonicalRepo } from "../../../src/workOrders/repos";
+import { valueOf } from "../platform/errors";
+import { checkLaunchInputWith } from "./launchInput";
+import { indexLiveTarget } from "./liveIndex";
+import schema from "../../schema";
+import { touchWorkOrder } from "./updatedAt";
 
 /** A target as callers give it and the join returns it. */
 export const vTarget = schema.tables.work_order_targets.validator.pick("targetRepo", "targetBranch");

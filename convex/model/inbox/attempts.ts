@@ -1,8 +1,8 @@
 import { v, type Infer } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { truncate } from "../../src/text";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { truncate } from "../../../src/text";
 
 /*
  * The attempt history of a webhook delivery (docs/contract.md section 3,

@@ -1,13 +1,13 @@
 import type { PaginationOptions } from "convex/server";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { ChatRole } from "../../src/chat/roles";
-import { LIMITS } from "../../src/limits";
-import { accept, type Check } from "../../src/check";
-import { checkStorableField } from "../../src/storable";
-import { checkText } from "../../src/text";
-import { queueReply } from "./slackOutbox";
-import { pageOf } from "./pages";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { ChatRole } from "../../../src/chat/roles";
+import { LIMITS } from "../../../src/limits";
+import { accept, type Check } from "../../../src/check";
+import { checkStorableField } from "../../../src/storable";
+import { checkText } from "../../../src/text";
+import { queueReply } from "../slackOutbox";
+import { pageOf } from "../platform/pages";
 
 export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
 

@@ -1,12 +1,12 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { Command, Person } from "../../src/commands";
-import { ANSWERS, orderList, orderLine, type OrderLine } from "../../src/slack/answers";
-import type { Applied } from "./applied";
-import { argsAndTarget, checkLaunchInput, checkWorkflowType, launchInput } from "./launch";
-import { queueEphemeral, syncCard } from "./slackOutbox";
-import { changeStatus } from "./status";
-import { createWorkOrder } from "./workOrders";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { Command, Person } from "../../../src/commands";
+import { ANSWERS, orderList, orderLine, type OrderLine } from "../../../src/slack/answers";
+import type { Applied } from "./report";
+import { argsAndTarget, checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
+import { queueEphemeral, syncCard } from "../slackOutbox";
+import { changeStatus } from "../workOrders/status";
+import { createWorkOrder } from "../workOrders/orders";
 
 /*
  * What a person asks of work orders from Slack (docs/contract.md section 4,
@@ -186,5 +186,5 @@ async function show(acting: Acting, { workOrderId, by }: CommandOf<"showWorkOrde
   await tell(acting, by, text);
 }
 
-/** The handlers of these commands, for convex/model/apply.ts's table. */
+/** The handlers of these commands, for convex/model/effects/applyCommands.ts's table. */
 export const orderActions = { cancel, retry, list, show };

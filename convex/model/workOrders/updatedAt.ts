@@ -1,5 +1,5 @@
-import type { Doc } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
+import type { Doc } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
 
 /**
  * How often a work order's updatedAt may move for a link, arg or target

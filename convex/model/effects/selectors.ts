@@ -1,16 +1,16 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { QueryCtx } from "../_generated/server";
-import type { Command, WorkOrderSelector } from "../../src/commands";
-import type { Applied } from "./applied";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { QueryCtx } from "../../_generated/server";
+import type { Command, WorkOrderSelector } from "../../../src/commands";
+import type { Applied } from "./report";
 import { budget, ORDER_BYTES, VALUE_ROW_BYTES, type Budget } from "./budget";
-import { linkKey } from "./links";
+import { linkKey } from "../workOrders/links";
 
 /*
  * Which work orders a delivery concerns (docs/contract.md section 4): each
  * selector of its commands resolved once, through an index, within bounds
  * so that no crowd of orders can hide one or push a delivery past a
  * transaction's limits. Rules 1 and 3 read the derived indexes of live
- * orders (convex/model/liveOrders.ts), newest created first, so a finished
+ * orders (convex/model/workOrders/liveIndex.ts), newest created first, so a finished
  * order is never read to be dropped: a selector reaches at most
  * MAX_ORDERS_PER_SELECTOR orders, and a delivery resolves at most
  * MAX_SELECTORS distinct selectors and MAX_ORDERS_RESOLVED orders in all.

@@ -1,12 +1,12 @@
-import type { QueryCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { MAX_LIVE_LINKS_PER_ORDER } from "./liveOrders";
+import type { QueryCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { MAX_LIVE_LINKS_PER_ORDER } from "../workOrders/liveIndex";
 
 /*
  * What a piece of a delivery's work may cost at most, against what the
  * transaction has left of Convex's limits (ctx.meta.getTransactionMetrics):
  * work that does not fit is left to the delivery's next transaction
- * (convex/model/apply.ts), so that no crowd of orders, however large their
+ * (convex/model/effects/applyCommands.ts), so that no crowd of orders, however large their
  * documents, can push one transaction past a limit.
  */
 
@@ -85,7 +85,7 @@ export async function fits(ctx: { meta: QueryCtx["meta"] }, cost: Budget): Promi
   return (await roomFor(ctx, budget({}), cost)) > 0;
 }
 
-/* What applying a delivery's commands (model/apply.ts) budgets for each unit of work. */
+/* What applying a delivery's commands (model/effects/applyCommands.ts) budgets for each unit of work. */
 
 // The most one command's unit may read and write. A status change: the order read, patched
 // (read again) and written, its history row, the live index rows it drops, the card it queues.

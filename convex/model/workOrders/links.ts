@@ -1,12 +1,12 @@
 import type { Infer } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { canonicalLinkValue, type LinkKind } from "../../src/workOrders/links";
-import { invalidArgument, valueOf } from "./errors";
-import { indexLiveLinks } from "./liveOrders";
-import { syncCard } from "./slackOutbox";
-import schema from "../schema";
-import { touchWorkOrder } from "./touch";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { canonicalLinkValue, type LinkKind } from "../../../src/workOrders/links";
+import { invalidArgument, valueOf } from "../platform/errors";
+import { indexLiveLinks } from "./liveIndex";
+import { syncCard } from "../slackOutbox";
+import schema from "../../schema";
+import { touchWorkOrder } from "./updatedAt";
 
 /** A link as the join returns it. */
 export const vLink = schema.tables.work_order_links.validator.pick("kind", "value");

@@ -1,11 +1,11 @@
 import type { Infer } from "convex/values";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { LinkKind } from "../../src/workOrders/links";
-import { isTerminal } from "../../src/workOrders/status";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { LinkKind } from "../../../src/workOrders/links";
+import { isTerminal } from "../../../src/workOrders/status";
 import { linksOfKinds, type WorkOrderLink } from "./links";
 import type { WorkOrderTarget } from "./targets";
-import type { vSelectableLinkKind } from "./validators";
+import type { vSelectableLinkKind } from "../platform/validators";
 
 /*
  * The derived indexes of live work orders (work_order_live_targets,

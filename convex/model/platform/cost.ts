@@ -1,6 +1,6 @@
 import type { Infer } from "convex/values";
-import type { QueryCtx } from "../_generated/server";
-import type { vTransactionCost } from "./attempts";
+import type { QueryCtx } from "../../_generated/server";
+import type { vTransactionCost } from "../inbox/attempts";
 import { setting } from "./config";
 
 export type Cost = Infer<typeof vTransactionCost>;

@@ -1,9 +1,9 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import type { Applied } from "./applied";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import type { Applied } from "./report";
 import { budget, roomFor, VALUE_ROW_BYTES, type Budget } from "./budget";
-import type { Found } from "./correlation";
-import { addLinks, linkKey, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
+import type { Found } from "./selectors";
+import { addLinks, linkKey, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "../workOrders/links";
 
 // Links written per transaction. Each costs one index lookup, at most one
 // document read and one written (at most LINK_BYTES each way), and for an

@@ -1,11 +1,11 @@
 import type { Infer } from "convex/values";
-import { internal } from "../_generated/api";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import type { SourceName } from "../../src/sources/source";
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { SourceName } from "../../../src/sources/source";
 import { deleteAttempts } from "./attempts";
-import { patchCounted, shardedCounter, type CountedRows } from "./counters";
-import type { vDeliveryStatus } from "./validators";
+import { patchCounted, shardedCounter, type CountedRows } from "../platform/counters";
+import type { vDeliveryStatus } from "../platform/validators";
 
 export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
 

@@ -1,11 +1,11 @@
 import type { PaginationOptions } from "convex/server";
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { LIMITS } from "../../src/limits";
-import { checkText } from "../../src/text";
-import { mayAccess, type Caller } from "./callers";
-import { foundOrThrow, valueOf } from "./errors";
-import { pageOf } from "./pages";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { LIMITS } from "../../../src/limits";
+import { checkText } from "../../../src/text";
+import { mayAccess, type Caller } from "../platform/callers";
+import { foundOrThrow, valueOf } from "../platform/errors";
+import { pageOf } from "../platform/pages";
 
 /** The session, or null when it does not exist or the caller may not see it. */
 export async function findSession(ctx: QueryCtx, caller: Caller, sessionId: Id<"chat_sessions">): Promise<Doc<"chat_sessions"> | null> {

@@ -1,6 +1,6 @@
-import type { Doc, Id } from "../_generated/dataModel";
-import type { MutationCtx } from "../_generated/server";
-import { appendMessage, type NewMessage } from "./chatMessages";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import { appendMessage, type NewMessage } from "./messages";
 
 async function findOrigin(ctx: MutationCtx, externalId: string) {
   return await ctx.db
