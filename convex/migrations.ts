@@ -3,7 +3,8 @@ import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation } from "./_generated/server";
 import { budget, fits, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/effects/budget";
-import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/workOrders/links";
+import { recountLinks } from "./model/workOrders/linkCounts";
+import { MAX_LINKS_PER_ORDER } from "./model/workOrders/links";
 import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
 
 /*

@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import schema from "./schema";
 import { callerMutation } from "./model/platform/callers";
-import { addLink } from "./model/workOrders/links";
+import { addLink } from "./model/workOrders/addLinks";
 import { valueOf } from "./model/platform/errors";
 import { oneOf } from "../src/check";
 import { LINK_KINDS } from "../src/workOrders/links";

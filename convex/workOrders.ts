@@ -9,9 +9,7 @@ import { invalidTransition, valueOf } from "./model/platform/errors";
 import { checkWorkflowType } from "./model/workOrders/launchInput";
 import { changeStatus } from "./model/workOrders/status";
 import { vWorkOrderStatus } from "./model/platform/validators";
-import { vArg } from "./model/workOrders/args";
-import { vLink } from "./model/workOrders/links";
-import { vTarget } from "./model/workOrders/targets";
+import { vArg, vLink, vTarget } from "./model/workOrders/shapes";
 import { assembleWorkOrder, createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders/orders";
 
 const vWorkOrder = schema.doc("work_orders");

@@ -3,7 +3,9 @@ import type { MutationCtx } from "../../_generated/server";
 import type { Applied } from "./report";
 import { budget, roomFor, VALUE_ROW_BYTES, type Budget } from "./budget";
 import type { Found } from "./selectors";
-import { addLinks, linkKey, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "../workOrders/links";
+import { addLinks } from "../workOrders/addLinks";
+import { linkKey, MAX_LINKS_PER_ORDER } from "../workOrders/links";
+import type { WorkOrderLink } from "../workOrders/shapes";
 
 // Links written per transaction. Each costs one index lookup, at most one
 // document read and one written (at most LINK_BYTES each way), and for an

@@ -1,4 +1,4 @@
-import { convexToJson, type Infer, type Value } from "convex/values";
+import { convexToJson, type Value } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { LIMITS } from "../../../src/limits";
@@ -6,12 +6,8 @@ import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
 import { invalidArgument, valueOf } from "../platform/errors";
 import { checkLaunchInputWith } from "./launchInput";
-import schema from "../../schema";
+import type { WorkOrderArg } from "./shapes";
 import { touchWorkOrder } from "./updatedAt";
-
-/** An arg as callers give it and the join returns it. */
-export const vArg = schema.tables.work_order_args.validator.pick("name", "value");
-export type WorkOrderArg = Infer<typeof vArg>;
 
 /** An arg as it will be stored: a name without control characters or surrounding spaces, a storable value. */
 export function checkArg(arg: WorkOrderArg): WorkOrderArg {

@@ -5,10 +5,9 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { accept, reject, type Check } from "../../../src/check";
 import { LIMITS } from "../../../src/limits";
 import { utf8Length } from "../../../src/text";
-import type { WorkOrderArg } from "./args";
 import { allowedWorkflowTypes, launchConfig, temporalConfig } from "../platform/config";
 import { valueOf } from "../platform/errors";
-import type { WorkOrderTarget } from "./targets";
+import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 
 /*
  * What the launcher sends Temporal for an order (docs/contract.md section 5),

@@ -3,8 +3,8 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { LinkKind } from "../../../src/workOrders/links";
 import { isTerminal } from "../../../src/workOrders/status";
-import { linksOfKinds, type WorkOrderLink } from "./links";
-import type { WorkOrderTarget } from "./targets";
+import { linksOfKinds } from "./links";
+import type { WorkOrderLink, WorkOrderTarget } from "./shapes";
 import type { vSelectableLinkKind } from "../platform/validators";
 
 /*

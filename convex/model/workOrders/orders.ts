@@ -5,15 +5,16 @@ import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
 import { LINK_KINDS } from "../../../src/workOrders/links";
 import type { StatusSource } from "../../../src/workOrders/status";
-import { checkArgList, type WorkOrderArg } from "./args";
+import { checkArgList } from "./args";
 import { mayAccess, type Caller } from "../platform/callers";
 import { foundOrThrow, valueOf } from "../platform/errors";
 import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launchInput";
 import { syncCard } from "../slackOutbox";
 import { recordStatus } from "./status";
-import { linksOfKinds, MAX_LINKS_PER_ORDER, type WorkOrderLink } from "./links";
+import { linksOfKinds, MAX_LINKS_PER_ORDER } from "./links";
 import { indexLiveTarget } from "./liveIndex";
-import { checkTarget, type WorkOrderTarget } from "./targets";
+import type { WorkOrderArg, WorkOrderLink, WorkOrderTarget } from "./shapes";
+import { checkTarget } from "./targets";
 import { pageOf } from "../platform/pages";
 
 /** The work order, or null when it does not exist or hangs off a session the caller may not see. */

@@ -1,16 +1,11 @@
-import type { Infer } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { canonicalBranch, canonicalRepo } from "../../../src/workOrders/repos";
 import { valueOf } from "../platform/errors";
 import { checkLaunchInputWith } from "./launchInput";
 import { indexLiveTarget } from "./liveIndex";
-import schema from "../../schema";
+import type { WorkOrderTarget } from "./shapes";
 import { touchWorkOrder } from "./updatedAt";
-
-/** A target as callers give it and the join returns it. */
-export const vTarget = schema.tables.work_order_targets.validator.pick("targetRepo", "targetBranch");
-export type WorkOrderTarget = Infer<typeof vTarget>;
 
 /** The target in its stored form (canonical repository, branch without `refs/heads/`). */
 export function checkTarget(target: WorkOrderTarget): WorkOrderTarget {
