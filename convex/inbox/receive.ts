@@ -8,7 +8,7 @@ import { LIMITS } from "../../src/limits";
 import { truncate } from "../../src/text";
 import { maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
 import { countConflict, insertDelivery } from "../model/inbox/deliveries";
-import { applyDelivery, interpreted, vInterpreted } from "./process";
+import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
 
 /*
  * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
