@@ -6,7 +6,8 @@ import { cancelWorkflow, startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
 import { truncate } from "../src/text";
 import { launchConfig, temporalConfig } from "./model/platform/config";
-import { checkWorkflowType, launchInputOf, scheduleCancel } from "./model/workOrders/launchInput";
+import { checkWorkflowType, launchInputOf } from "./model/workOrders/launchInput";
+import { scheduleCancel } from "./model/workOrders/workflow";
 import { byReconciler, cancelReason, changeStatus } from "./model/workOrders/status";
 
 /*

@@ -10,7 +10,8 @@ import { checkWorkflowType } from "./model/workOrders/launchInput";
 import { changeStatus } from "./model/workOrders/status";
 import { vWorkOrderStatus } from "./model/platform/validators";
 import { vArg, vLink, vTarget } from "./model/workOrders/shapes";
-import { assembleWorkOrder, createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders/orders";
+import { assembleWorkOrder } from "./model/workOrders/join";
+import { createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders/orders";
 
 const vWorkOrder = schema.doc("work_orders");
 

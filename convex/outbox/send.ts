@@ -19,7 +19,7 @@ import { LIMITS } from "../../src/limits";
 import { setting, temporalConfig } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
 import { recordOrigin } from "../model/chat/origins";
-import { retryOf } from "../model/effects/personCommands";
+import { retryOf } from "../model/workOrders/retries";
 import { CHANNEL_SPACING_MS, cardOf, cardRowRequeued, laneOf, scheduleLane, updateOutboxRow } from "../model/slackOutbox";
 import { nextRow, rowBeingSent } from "../model/slackQueue";
 import { vSlackAnswer, vSlackCall } from "../model/slackValidators";

@@ -3,7 +3,9 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { Command, Person } from "../../../src/commands";
 import { ANSWERS, orderList, orderLine, type OrderLine } from "../../../src/slack/answers";
 import type { Applied } from "./report";
-import { argsAndTarget, checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
+import { argsAndTarget } from "../workOrders/join";
+import { checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
+import { retryOf } from "../workOrders/retries";
 import { queueEphemeral, syncCard } from "../slackOutbox";
 import { changeStatus } from "../workOrders/status";
 import { createWorkOrder } from "../workOrders/orders";
@@ -22,14 +24,6 @@ const LISTED = 10;
 /** A delivery's commands being applied: `origin.actor` names the delivery (`slack:<trigger_id>`). */
 type Acting = { ctx: MutationCtx; applied: Applied; origin: { actor: string } };
 type CommandOf<T extends Command["type"]> = Extract<Command, { type: T }>;
-
-/** The order a failed one was retried as, if it was. */
-export async function retryOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
-  return await ctx.db
-    .query("work_order_retries")
-    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
-    .unique();
-}
 
 /** Tells the person, them alone: an ephemeral message queued (a click), or a line of the request's own reply (a slash command). */
 async function tell({ ctx, applied }: Acting, by: Person, text: string) {

@@ -1,12 +1,11 @@
 import { convexToJson, type JSONValue } from "convex/values";
-import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import type { QueryCtx } from "../../_generated/server";
 import { accept, reject, type Check } from "../../../src/check";
-import { LIMITS } from "../../../src/limits";
 import { utf8Length } from "../../../src/text";
-import { allowedWorkflowTypes, launchConfig, temporalConfig } from "../platform/config";
+import { allowedWorkflowTypes } from "../platform/config";
 import { valueOf } from "../platform/errors";
+import { argsAndTarget, argsOf, targetOf } from "./join";
 import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 
 /*
@@ -68,29 +67,6 @@ export function checkLaunchInputSize(input: LaunchInput) {
   valueOf(checkLaunchInput(input));
 }
 
-/** The order's args sorted by name, and its target (or null): what a launch needs, and what the join shows. */
-export async function argsAndTarget(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
-  const args = await argsOf(ctx, workOrderId);
-  return { args: args.map(({ name, value }) => ({ name, value })), target: await targetOf(ctx, workOrderId) };
-}
-
-/** The order's arg rows, sorted by name: at most LIMITS.argsPerWorkOrder (checked when they are written). */
-async function argsOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
-  return await ctx.db
-    .query("work_order_args")
-    .withIndex("by_workOrderId_name", (q) => q.eq("workOrderId", workOrderId))
-    .take(LIMITS.argsPerWorkOrder);
-}
-
-/** The order's target (or null), as the launch input carries it. */
-async function targetOf(ctx: QueryCtx, workOrderId: Id<"work_orders">): Promise<WorkOrderTarget | null> {
-  const target = await ctx.db
-    .query("work_order_targets")
-    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
-    .unique();
-  return target === null ? null : { targetRepo: target.targetRepo, targetBranch: target.targetBranch };
-}
-
 /** The launch input of a stored order: its args (by name) and target, read through their indexes; links are not part of it. */
 export async function launchInputOf(ctx: QueryCtx, order: Doc<"work_orders">): Promise<LaunchInput> {
   const { args, target } = await argsAndTarget(ctx, order._id);
@@ -112,27 +88,4 @@ export async function checkLaunchInputWith(
   const args = "arg" in change ? [...current.filter(({ name }) => name !== change.arg.name), change.arg] : current;
   const target = "target" in change ? change.target : await targetOf(ctx, order._id);
   checkLaunchInputSize(launchInput(order._id, order.prompt, args, target));
-}
-
-/**
- * An order that became submitted is launched on Temporal, when this
- * deployment launches (TEMPORAL_HTTP_URL and TEMPORAL_TASK_QUEUE set);
- * otherwise another launcher owns it and nothing is scheduled.
- */
-export async function scheduleLaunch(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
-  if (launchConfig() !== null) {
-    await ctx.scheduler.runAfter(0, internal.launcher.launch, { workOrderId });
-  }
-}
-
-/**
- * A canceled order's workflow is asked to cancel, when this deployment talks
- * to Temporal (TEMPORAL_HTTP_URL set): by a scheduled action, retried while
- * Temporal cannot take it (convex/launcher.ts, cancelRun). The order's
- * status is not touched: it is canceled already.
- */
-export async function scheduleCancel(ctx: MutationCtx, workOrderId: Id<"work_orders">, reason: string) {
-  if (temporalConfig() !== null) {
-    await ctx.scheduler.runAfter(0, internal.launcher.cancelRun, { workOrderId, reason });
-  }
 }

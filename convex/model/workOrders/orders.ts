@@ -3,17 +3,15 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
-import { LINK_KINDS } from "../../../src/workOrders/links";
 import type { StatusSource } from "../../../src/workOrders/status";
 import { checkArgList } from "./args";
 import { mayAccess, type Caller } from "../platform/callers";
 import { foundOrThrow, valueOf } from "../platform/errors";
-import { argsAndTarget, checkLaunchInputSize, launchInput } from "./launchInput";
+import { checkLaunchInputSize, launchInput } from "./launchInput";
 import { syncCard } from "../slackOutbox";
 import { recordStatus } from "./status";
-import { linksOfKinds, MAX_LINKS_PER_ORDER } from "./links";
 import { indexLiveTarget } from "./liveIndex";
-import type { WorkOrderArg, WorkOrderLink, WorkOrderTarget } from "./shapes";
+import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 import { checkTarget } from "./targets";
 import { pageOf } from "../platform/pages";
 
@@ -86,23 +84,4 @@ export async function createWorkOrder(
 /** A session's work orders, newest first, a bounded page at a time. */
 export async function listWorkOrders(ctx: QueryCtx, sessionId: Id<"chat_sessions">, options: PaginationOptions) {
   return await pageOf(ctx.db.query("work_orders").withIndex("by_sessionId_createdAt", (q) => q.eq("sessionId", sessionId)), "desc", options);
-}
-
-// Commits last: an order's many commits never push its issues and pull requests out of the bound.
-const KINDS_READ_FIRST_TO_LAST = [...LINK_KINDS.filter((kind) => kind !== "commit"), "commit" as const];
-
-/**
- * The lossless join: the order's own fields, its args sorted by name, its
- * target (or null) and its links in the order they were added. Links are
- * read kind by kind, issues and pull requests first, MAX_LINKS_PER_ORDER in
- * all (the cap an order holds; only an order whose links predate the count
- * can hold more, and then its latest commits are the ones left out).
- */
-export async function assembleWorkOrder(ctx: QueryCtx, order: Doc<"work_orders">) {
-  const linkRows = await linksOfKinds(ctx, order._id, KINDS_READ_FIRST_TO_LAST, (read) => MAX_LINKS_PER_ORDER - read);
-  return {
-    ...order,
-    ...(await argsAndTarget(ctx, order._id)),
-    links: linkRows.map(({ kind, value }): WorkOrderLink => ({ kind, value })),
-  };
 }

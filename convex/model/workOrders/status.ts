@@ -9,7 +9,7 @@ import {
   type WorkOrderStatus,
 } from "../../../src/workOrders/status";
 import { valueOf } from "../platform/errors";
-import { scheduleCancel, scheduleLaunch } from "./launchInput";
+import { scheduleCancel, scheduleLaunch } from "./workflow";
 import { dropFromLiveIndex } from "./liveIndex";
 import { syncCard } from "../slackOutbox";
 
