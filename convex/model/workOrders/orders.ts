@@ -8,8 +8,7 @@ import { checkArgList } from "./args";
 import { mayAccess, type Caller } from "../platform/callers";
 import { foundOrThrow, valueOf } from "../platform/errors";
 import { checkLaunchInputSize, launchInput } from "./launchInput";
-import { syncCard } from "../slackOutbox";
-import { recordStatus } from "./status";
+import { statusEntered } from "./status";
 import { indexLiveTarget } from "./liveIndex";
 import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 import { checkTarget } from "./targets";
@@ -36,8 +35,8 @@ export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | 
 };
 
 /**
- * Writes a work order with its args, target and first history row in one
- * transaction. Everything is checked before the first write, so a bad arg
+ * Writes a work order with its args, target and first status (statusEntered:
+ * its history row, its launch, its card) in one transaction. Everything is checked before the first write, so a bad arg
  * leaves nothing behind.
  */
 export async function createWorkOrder(
@@ -76,8 +75,7 @@ export async function createWorkOrder(
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
     await indexLiveTarget(ctx, { _id: workOrderId, status: input.status, createdAt: now }, target);
   }
-  await recordStatus(ctx, workOrderId, null, { to: input.status, ...origin, reason: "created" }, now);
-  await syncCard(ctx, { _id: workOrderId, sessionId: session._id });
+  await statusEntered(ctx, { _id: workOrderId, sessionId: session._id }, null, { to: input.status, ...origin, reason: "created" }, now);
   return workOrderId;
 }
 

@@ -1,4 +1,4 @@
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { LIMITS } from "../../../src/limits";
 import { checkOptionalText, truncate } from "../../../src/text";
@@ -31,7 +31,7 @@ export type StatusOutcome =
  * The one place a work order's status moves. Every caller (public mutation,
  * webhook, reconciler) passes the order as read in its own transaction, so a
  * race between two callers is decided here, on the freshest status: nothing
- * moves backward. Each change is recorded in `work_order_status_changes`.
+ * moves backward. What follows a change is statusEntered's.
  */
 export async function changeStatus(
   ctx: MutationCtx,
@@ -48,12 +48,7 @@ export async function changeStatus(
   }
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
-  if (isTerminal(change.to)) {
-    // Finished: webhooks no longer find it by its branch or its live links.
-    await dropFromLiveIndex(ctx, order._id);
-  }
-  await recordStatus(ctx, order._id, order.status, { ...change, reason }, now);
-  await syncCard(ctx, order);
+  await statusEntered(ctx, order, order.status, { ...change, reason }, now);
   return { kind: "changed", status: change.to };
 }
 
@@ -61,19 +56,26 @@ export async function changeStatus(
 const MAY_RUN: ReadonlySet<WorkOrderStatus | null> = new Set(["submitted", "accepted", "running"]);
 
 /**
- * Records that an order entered a status (`from` is null for the status it
- * was created with); launches it when that status is `submitted`, and asks
- * its workflow to cancel when it is `canceled` after it may have started.
+ * Everything that follows an order entering a status, in one place, for a
+ * new order (`from` null) and for every change:
+ * - the history row (work_order_status_changes);
+ * - a final status takes it out of the live indexes: webhooks no longer find
+ *   it by its branch or its issues and pull requests;
+ * - submitted: it is launched on Temporal (when this deployment launches);
+ * - canceled after it may have started: its workflow is asked to cancel,
+ *   unless the reconciler canceled it, which it does only when Temporal says
+ *   the workflow was canceled;
+ * - its Slack card shows the new status.
  */
-export async function recordStatus(
+export async function statusEntered(
   ctx: MutationCtx,
-  workOrderId: Id<"work_orders">,
+  order: Pick<Doc<"work_orders">, "_id" | "sessionId">,
   from: WorkOrderStatus | null,
   change: Pick<StatusChange, "to" | "source" | "actor" | "delivery" | "reason">,
   changedAt: number,
 ) {
   await ctx.db.insert("work_order_status_changes", {
-    workOrderId,
+    workOrderId: order._id,
     from,
     to: change.to,
     source: change.source,
@@ -82,13 +84,16 @@ export async function recordStatus(
     delivery: change.delivery,
     changedAt,
   });
+  if (isTerminal(change.to)) {
+    await dropFromLiveIndex(ctx, order._id);
+  }
   if (change.to === "submitted") {
-    await scheduleLaunch(ctx, workOrderId);
+    await scheduleLaunch(ctx, order._id);
   }
-  // The reconciler cancels an order only when Temporal says its workflow was canceled.
   if (change.to === "canceled" && MAY_RUN.has(from) && change.source !== "reconcile") {
-    await scheduleCancel(ctx, workOrderId, cancelReason(change));
+    await scheduleCancel(ctx, order._id, cancelReason(change));
   }
+  await syncCard(ctx, order);
 }
 
 /** Why a workflow is canceled, as Temporal records it: who canceled the order, and their reason. */
