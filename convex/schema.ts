@@ -190,8 +190,8 @@ export default defineSchema({
     // count in (a later transaction that interprets the body otherwise, after
     // a deploy, starts again; rows written before it was kept have none),
     // the orders each selector reached (each resolved once), how many units
-    // of work before the links and how many links are done, and how many
-    // skips were noted so far.
+    // of work before the links (`stepsDone`: the engine's unitsDone) and how
+    // many links are done, and how many skips were noted so far.
     progress: v.optional(
       v.object({
         digest: v.optional(v.string()),

@@ -1,228 +1,33 @@
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { Doc } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import type { Command, InboundMessage, Interpretation } from "../../../src/commands";
-import { LIMITS } from "../../../src/limits";
-import { checkText } from "../../../src/text";
-import { canonicalLinkValue } from "../../../src/workOrders/links";
+import type { Command, Interpretation } from "../../../src/commands";
 import type { StatusSource } from "../../../src/workOrders/status";
-import type { Applied } from "./report";
-import { checkMessage, type NewMessage } from "../chat/messages";
-import { createSession } from "../chat/sessions";
-import { budget, COMMAND_COST, fits, LINKED_ORDER_COST, STATUS_CHANGE_COST, type Budget } from "./budget";
-import {
-  distinctSelectors,
-  nothingFound,
-  orderOf,
-  ordersOf,
-  resolveAll,
-  selectorKey,
-  selectorsNotConsidered,
-  type Found,
-} from "./selectors";
-import { planLink, writeLinks, type LinkPlan } from "./linkPlan";
-import { appendFromSender, mirroredMessage } from "../chat/origins";
-import { orderActions } from "./personCommands";
-import { bindThread, boundSession } from "../slackThreads";
-import { changeStatus } from "../workOrders/status";
 import { touchWorkOrder } from "../workOrders/updatedAt";
+import { budget, COMMAND_COST, LINKED_ORDER_COST } from "./budget";
+import { writeLinks } from "./linkPlan";
+import { messageCommands } from "./messageCommands";
+import { orderCommands } from "./orderCommands";
+import { personCommands } from "./personCommands";
+import type { Applied } from "./report";
+import { distinctSelectors, nothingFound, orderOf, resolveAll, selectorKey, selectorsNotConsidered } from "./selectors";
+import { OutOfRoom, unit, type CommandOf, type Handler, type Handlers, type Progress, type Run } from "./units";
 
 /**
- * Where a delivery that did not fit one transaction stands: the orders each
- * selector reached (as far as resolved), how many units of work before its
- * links are done, and how many links are written.
+ * What each command does, one family of commands per file. A command type
+ * without a handler here, or a handler that does not say how its work is
+ * counted in units, does not compile. Links are gathered by their handler
+ * and written after the other commands, per order, in as many transactions
+ * as they need (writeLinks).
  */
-export type Progress = { resolved: Id<"work_orders">[][]; stepsDone: number; linksDone: number };
+const handlers: Handlers = { ...orderCommands, ...messageCommands, ...personCommands };
 
-/** Thrown by `unit` when the next unit of work does not fit this transaction: the delivery continues in the next. */
-class OutOfRoom extends Error {}
-
-/** One transaction's work on a delivery's commands. */
-type Run = {
-  ctx: MutationCtx;
-  origin: { source: StatusSource; actor: string };
-  applied: Applied;
-  found: Found;
-  linkPlan: LinkPlan;
-  /** Orders whose status changed in this transaction: their updatedAt moved with it. */
-  statusChanged: Set<Id<"work_orders">>;
-  /** Units of work, numbered in the order every transaction of the delivery meets them. */
-  nextUnit: number;
-  /** Units done by this delivery's transactions so far (earlier ones and this one). */
-  stepsDone: number;
-  /** Units done by this transaction: one that can do none fails instead of going round. */
-  doneHere: number;
-};
-
-/**
- * Enters the next unit of work of the delivery: false when an earlier
- * transaction did it (replayed: the unit only plans, it writes nothing);
- * true when it is this transaction's to do, its cost fitting what is left;
- * otherwise OutOfRoom, before anything of the unit is written.
- */
-async function unit(run: Run, cost: Budget): Promise<boolean> {
-  const position = run.nextUnit;
-  run.nextUnit += 1;
-  if (position < run.stepsDone) {
-    return false;
-  }
-  if (!(await fits(run.ctx, cost))) {
-    if (run.doneHere === 0) {
-      // Not one unit fits: a later transaction would fare no better.
-      throw new Error("This transaction has no room left within Convex's limits for the delivery's next step.");
-    }
-    throw new OutOfRoom();
-  }
-  run.stepsDone = position + 1;
-  run.doneHere += 1;
-  return true;
-}
-
-// Commands whose handlers take a unit per order they act on (or none), rather than one for the command.
-const UNITS_PER_ORDER: ReadonlySet<Command["type"]> = new Set(["addLink", "changeStatus"]);
-
-/** A sender's message as it would be stored, or null (and the reason skipped) when it cannot be. */
-function checkInbound(run: Run, message: InboundMessage): NewMessage | null {
-  const checked = checkMessage(message);
-  if (!checked.ok) {
-    run.applied.skip(`Message ${message.externalId} not appended: ${checked.message}`);
-    return null;
-  }
-  return checked.value;
-}
-
-/** Appends a sender's checked message to a session, once. */
-async function appendInbound(run: Run, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
-  const messageId = await appendFromSender(run.ctx, session, externalId, message);
-  if (messageId !== null) {
-    run.applied.touch("chat_messages", messageId, `appended ${externalId} to session ${session._id}`);
-  }
-}
-
-type CommandOf = { [T in Command["type"]]: Extract<Command, { type: T }> };
-type Handlers = { [T in Command["type"]]: (run: Run, command: CommandOf[T]) => Promise<void> };
-
-/**
- * What each command does. A command type without a handler here does not
- * compile. Links are gathered here and written after the other commands,
- * per order, in as many transactions as they need (writeLinks).
- */
-const handlers: Handlers = {
-  addLink: async (run, command) => {
-    // Planned in every transaction of the delivery (the links are written last); noted once.
-    const value = canonicalLinkValue(command.link.kind, command.link.value);
-    const noted = await unit(run, budget({}));
-    if (!value.ok) {
-      if (noted) {
-        run.applied.skip(`${command.link.kind} link not added: ${value.message}`);
-      }
-      return;
-    }
-    for (const workOrderId of ordersOf(run.found, command.workOrders)) {
-      planLink(run.linkPlan, workOrderId, { kind: command.link.kind, value: value.value });
-    }
-  },
-  changeStatus: async (run, command) => {
-    for (const workOrderId of ordersOf(run.found, command.workOrders)) {
-      const order = (await unit(run, STATUS_CHANGE_COST)) ? await orderOf(run.ctx, run.found, workOrderId) : null;
-      if (order === null) {
-        continue;
-      }
-      const outcome = await changeStatus(run.ctx, order, {
-        to: command.to,
-        source: run.origin.source,
-        actorKind: "service",
-        actor: run.origin.actor,
-        reason: command.reason,
-      });
-      if (outcome.kind === "changed") {
-        run.statusChanged.add(workOrderId);
-        // What later units of this transaction read of the order is what it now is.
-        run.found.orders.set(workOrderId, { ...order, status: command.to, updatedAt: Date.now() });
-        run.applied.touch("work_orders", workOrderId, `status ${order.status} -> ${command.to}`);
-      } else if (outcome.kind === "refused") {
-        run.applied.skip(`Work order ${workOrderId}: status ${command.to} not applied: ${outcome.message}`);
-      }
-    }
-  },
-  appendMessage: async (run, command) => {
-    const sessionId = run.ctx.db.normalizeId("chat_sessions", command.sessionId);
-    const session = sessionId === null ? null : await run.ctx.db.get("chat_sessions", sessionId);
-    const message = checkInbound(run, command.message);
-    if (session === null) {
-      run.applied.skip(`No chat session ${command.sessionId}.`);
-    } else if (message !== null) {
-      await appendInbound(run, session, command.message.externalId, message);
-    }
-  },
-  startSlackThread: async (run, command) => {
-    const message = checkInbound(run, command.message);
-    if (message === null) {
-      return;
-    }
-    let session = await boundSession(run.ctx, command.thread);
-    if (session === null) {
-      const title = checkText("title", command.title, { maxChars: LIMITS.titleChars });
-      if (!title.ok) {
-        run.applied.skip(`Slack thread ${command.thread.threadTs} not started: ${title.message}`);
-        return;
-      }
-      const sessionId = await createSession(run.ctx, { userId: command.userId, title: title.value });
-      await bindThread(run.ctx, command.thread, sessionId);
-      run.applied.touch(
-        "chat_sessions",
-        sessionId,
-        `started for Slack thread ${command.thread.channel}/${command.thread.threadTs}`,
-      );
-      session = (await run.ctx.db.get("chat_sessions", sessionId))!;
-    }
-    await appendInbound(run, session, command.message.externalId, message);
-  },
-  appendSlackMessage: async (run, command) => {
-    const session = await boundSession(run.ctx, command.thread);
-    const message = checkInbound(run, command.message);
-    if (session === null) {
-      run.applied.skip(
-        `Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`,
-      );
-    } else if (message !== null) {
-      await appendInbound(run, session, command.message.externalId, message);
-    }
-  },
-  editMessage: async (run, command) => {
-    const mirrored = await mirroredMessage(run.ctx, command.externalId);
-    const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
-    if (mirrored === null) {
-      run.applied.skip(`Message ${command.externalId} is not mirrored here.`);
-    } else if (!content.ok) {
-      run.applied.skip(`Message ${command.externalId} not edited: ${content.message}`);
-    } else if (mirrored.origin.editVersion !== undefined && mirrored.origin.editVersion >= command.version) {
-      run.applied.skip(`Message ${command.externalId} already has this or a later edit.`);
-    } else {
-      await run.ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
-      await run.ctx.db.patch("chat_message_origins", mirrored.origin._id, { editVersion: command.version });
-      run.applied.touch("chat_messages", mirrored.message._id, `edited ${command.externalId}`);
-    }
-  },
-  removeMessage: async (run, command) => {
-    const mirrored = await mirroredMessage(run.ctx, command.externalId);
-    if (mirrored === null) {
-      run.applied.skip(`Message ${command.externalId} is not mirrored here.`);
-    } else {
-      await run.ctx.db.delete("chat_messages", mirrored.message._id);
-      await run.ctx.db.patch("chat_message_origins", mirrored.origin._id, { removedAt: Date.now() });
-      run.applied.touch("chat_messages", mirrored.message._id, `removed ${command.externalId}`);
-    }
-  },
-  cancelWorkOrder: async (run, command) => await orderActions.cancel(run, command),
-  retryWorkOrder: async (run, command) => await orderActions.retry(run, command),
-  listWorkOrders: async (run, command) => await orderActions.list(run, command),
-  showWorkOrder: async (run, command) => await orderActions.show(run, command),
-};
-
-/** Runs a command's handler; a command not acting per order is one unit of work. */
-async function handle<T extends Command["type"]>(run: Run, type: T, command: CommandOf[T]): Promise<void> {
-  if (UNITS_PER_ORDER.has(type) || (await unit(run, COMMAND_COST))) {
-    await handlers[type](run, command);
+/** Runs a command's handler: one counted as a single unit enters it first, and is skipped when an earlier transaction did it. */
+async function handle<T extends Command["type"]>(run: Run, type: T, command: CommandOf<T>): Promise<void> {
+  const handler: Handler<CommandOf<T>> = handlers[type];
+  if (handler.units === "perOrder") {
+    await handler.apply(run, command);
+  } else if (await unit(run, COMMAND_COST)) {
+    await handler.apply(run, command);
   }
 }
 
@@ -254,15 +59,15 @@ export async function applyCommands(
     found: nothingFound(),
     linkPlan: new Map(),
     statusChanged: new Set(),
-    nextUnit: 0,
-    stepsDone: progress?.stepsDone ?? 0,
-    doneHere: 0,
+    unitsMet: 0,
+    unitsDone: progress?.unitsDone ?? 0,
+    unitsDoneHere: 0,
   };
   const { commands } = interpretation;
   const selectors = distinctSelectors(commands);
   const where = (linksDone: number): Progress => ({
     resolved: selectors.map((selector) => run.found.reached.get(selectorKey(selector)) ?? []),
-    stepsDone: run.stepsDone,
+    unitsDone: run.unitsDone,
     linksDone,
   });
   try {
@@ -294,7 +99,7 @@ export async function applyCommands(
     orderOf: (workOrderId) => orderOf(ctx, run.found, workOrderId),
     touched,
     perOrder: LINKED_ORDER_COST,
-    firstInTransaction: run.doneHere === 0,
+    firstInTransaction: run.unitsDoneHere === 0,
   });
   return linksDone === null ? null : where(linksDone);
 }

@@ -1,14 +1,14 @@
 import type { Doc, Id } from "../../_generated/dataModel";
-import type { MutationCtx, QueryCtx } from "../../_generated/server";
-import type { Command, Person } from "../../../src/commands";
+import type { QueryCtx } from "../../_generated/server";
+import type { Person } from "../../../src/commands";
 import { ANSWERS, orderList, orderLine, type OrderLine } from "../../../src/slack/answers";
-import type { Applied } from "./report";
 import { argsAndTarget } from "../workOrders/join";
 import { checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
 import { retryOf } from "../workOrders/retries";
 import { queueEphemeral, syncCard } from "../slackOutbox";
 import { changeStatus } from "../workOrders/status";
 import { createWorkOrder } from "../workOrders/orders";
+import type { Acting, CommandOf, Handlers } from "./units";
 
 /*
  * What a person asks of work orders from Slack (docs/contract.md section 4,
@@ -20,10 +20,6 @@ import { createWorkOrder } from "../workOrders/orders";
 
 /** How many orders `status` lists. */
 const LISTED = 10;
-
-/** A delivery's commands being applied: `origin.actor` names the delivery (`slack:<trigger_id>`). */
-type Acting = { ctx: MutationCtx; applied: Applied; origin: { actor: string } };
-type CommandOf<T extends Command["type"]> = Extract<Command, { type: T }>;
 
 /** Tells the person, them alone: an ephemeral message queued (a click), or a line of the request's own reply (a slash command). */
 async function tell({ ctx, applied }: Acting, by: Person, text: string) {
@@ -180,5 +176,10 @@ async function show(acting: Acting, { workOrderId, by }: CommandOf<"showWorkOrde
   await tell(acting, by, text);
 }
 
-/** The handlers of these commands, for convex/model/effects/applyCommands.ts's table. */
-export const orderActions = { cancel, retry, list, show };
+/** Each a unit of work: a person's request concerns one order, or lists a bounded few. */
+export const personCommands: Pick<Handlers, "cancelWorkOrder" | "retryWorkOrder" | "listWorkOrders" | "showWorkOrder"> = {
+  cancelWorkOrder: { units: "one", apply: cancel },
+  retryWorkOrder: { units: "one", apply: retry },
+  listWorkOrders: { units: "one", apply: list },
+  showWorkOrder: { units: "one", apply: show },
+};

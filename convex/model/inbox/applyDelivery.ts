@@ -67,8 +67,9 @@ export async function applyDelivery(
     interpretation,
     { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
     applied,
+    // Stored as `stepsDone`, the name rows of deliveries under way already carry.
     progress !== undefined && progress.digest === digest && progress.stepsDone !== undefined
-      ? { resolved: progress.resolved, stepsDone: progress.stepsDone, linksDone: progress.linksDone }
+      ? { resolved: progress.resolved, unitsDone: progress.stepsDone, linksDone: progress.linksDone }
       : null,
   );
   const record = {
@@ -88,7 +89,13 @@ export async function applyDelivery(
       error: undefined,
       nextAttemptAt: now,
       scheduledRunId,
-      progress: { ...next, digest, skippedCount: applied.skippedCount },
+      progress: {
+        resolved: next.resolved,
+        stepsDone: next.unitsDone,
+        linksDone: next.linksDone,
+        digest,
+        skippedCount: applied.skippedCount,
+      },
     });
   } else {
     // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
