@@ -138,8 +138,9 @@ export default defineSchema({
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
   // A chat message that came from a sender, under the sender's id for it
-  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once,
-  // edited and removed through it. editVersion is the latest edit applied;
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once to
+  // each session it reaches (sessionId; absent on rows written before origins
+  // named their session), edited and removed through it. editVersion is the latest edit applied;
   // removedAt marks a message removed at the sender. An `outbound` origin is
   // a post of ours (a part of an assistant's reply the outbox posted): it
   // only keeps the sender's echo out; edits and deletions of it at the
@@ -147,10 +148,11 @@ export default defineSchema({
   chat_message_origins: defineTable({
     externalId: v.string(),
     messageId: v.id("chat_messages"),
+    sessionId: v.optional(v.id("chat_sessions")),
     editVersion: v.optional(v.string()),
     removedAt: v.optional(v.number()),
     outbound: v.optional(v.literal(true)),
-  }).index("by_externalId", ["externalId"]),
+  }).index("by_externalId_sessionId", ["externalId", "sessionId"]),
 
   // The Slack side of bound sessions: threads, cards and the outbox.
   ...slackTables,

@@ -94,7 +94,7 @@ describe("replies", () => {
       async (ctx) =>
         await ctx.db
           .query("chat_message_origins")
-          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posted.ts}`))
+          .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posted.ts}`))
           .unique(),
     );
     expect(origin?.messageId).toBe(messageId);
@@ -447,7 +447,7 @@ describe("delivery", () => {
       async (ctx) =>
         await ctx.db
           .query("chat_message_origins")
-          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posts[0].ts}`))
+          .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posts[0].ts}`))
           .unique(),
     );
     expect(origin).toMatchObject({ messageId, outbound: true });

@@ -2,16 +2,52 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { appendMessage, type NewMessage } from "./messages";
 
-async function findOrigin(ctx: MutationCtx, externalId: string) {
+/*
+ * Which chat message a sender's message became, per session: a sender's
+ * message (one external id) is appended once to each session it reaches,
+ * and its edits and deletion reach every copy.
+ */
+
+/** The most copies of one sender's message that its edits and deletion reach. */
+const MAX_MIRRORS = 4;
+
+/** The origin rows of a sender's message, in every session (at most `limit`). */
+async function originsOf(ctx: MutationCtx, externalId: string, limit: number) {
   return await ctx.db
     .query("chat_message_origins")
-    .withIndex("by_externalId", (q) => q.eq("externalId", externalId))
-    .unique();
+    .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", externalId))
+    .take(limit);
 }
 
 /**
- * Appends a message a sender delivered, once: a message already appended
- * under its external id (or removed since) is not appended again.
+ * Whether the sender's message was appended to this session already (or
+ * removed from it since), or is a post of ours there. A row written before
+ * origins named their session counts for its message's session, and, its
+ * message removed, for every session: what it was appended to is not known.
+ */
+async function appendedTo(ctx: MutationCtx, sessionId: Id<"chat_sessions">, externalId: string): Promise<boolean> {
+  const own = await ctx.db
+    .query("chat_message_origins")
+    .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", externalId).eq("sessionId", sessionId))
+    .first();
+  if (own !== null) {
+    return true;
+  }
+  const unnamed = await ctx.db
+    .query("chat_message_origins")
+    .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", externalId).eq("sessionId", undefined))
+    .first();
+  if (unnamed === null) {
+    return false;
+  }
+  const message = await ctx.db.get("chat_messages", unnamed.messageId);
+  return message === null || message.sessionId === sessionId;
+}
+
+/**
+ * Appends a message a sender delivered to a session, once: a message
+ * already appended there under its external id (or removed since) is not
+ * appended again; another session it reaches gets its own copy.
  */
 export async function appendFromSender(
   ctx: MutationCtx,
@@ -19,27 +55,30 @@ export async function appendFromSender(
   externalId: string,
   message: NewMessage,
 ): Promise<Id<"chat_messages"> | null> {
-  if ((await findOrigin(ctx, externalId)) !== null) {
+  if (await appendedTo(ctx, session._id, externalId)) {
     return null;
   }
   const messageId = await appendMessage(ctx, session, message);
-  await ctx.db.insert("chat_message_origins", { externalId, messageId });
+  await ctx.db.insert("chat_message_origins", { externalId, messageId, sessionId: session._id });
   return messageId;
 }
 
 /**
- * The message still mirrored under this external id, if any: what a
- * sender's edit or deletion changes. A post of ours is not a mirror (the
- * chat message is the original), so deleting one part of a reply in Slack
- * never removes or rewrites the assistant's message.
+ * The messages still mirrored under this external id (in each session it
+ * reached, at most MAX_MIRRORS): what a sender's edit or deletion changes.
+ * A post of ours is not a mirror (the chat message is the original), so
+ * deleting one part of a reply in Slack never removes or rewrites the
+ * assistant's message.
  */
-export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
-  const origin = await findOrigin(ctx, externalId);
-  if (origin === null || origin.removedAt !== undefined || origin.outbound === true) {
-    return null;
+export async function mirroredMessages(ctx: MutationCtx, externalId: string) {
+  const mirrors: { origin: Doc<"chat_message_origins">; message: Doc<"chat_messages"> }[] = [];
+  for (const origin of await originsOf(ctx, externalId, MAX_MIRRORS)) {
+    const message = origin.removedAt !== undefined || origin.outbound === true ? null : await ctx.db.get("chat_messages", origin.messageId);
+    if (message !== null) {
+      mirrors.push({ origin, message });
+    }
   }
-  const message = await ctx.db.get("chat_messages", origin.messageId);
-  return message === null ? null : { origin, message };
+  return mirrors;
 }
 
 /**
@@ -47,7 +86,8 @@ export async function mirroredMessage(ctx: MutationCtx, externalId: string) {
  * reply Slack posted), so that the sender's echo of it is not appended again.
  */
 export async function recordOrigin(ctx: MutationCtx, externalId: string, messageId: Id<"chat_messages">) {
-  if ((await findOrigin(ctx, externalId)) === null) {
-    await ctx.db.insert("chat_message_origins", { externalId, messageId, outbound: true });
+  const message = await ctx.db.get("chat_messages", messageId);
+  if (message === null || !(await appendedTo(ctx, message.sessionId, externalId))) {
+    await ctx.db.insert("chat_message_origins", { externalId, messageId, sessionId: message?.sessionId, outbound: true });
   }
 }

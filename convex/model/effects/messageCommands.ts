@@ -3,7 +3,7 @@ import type { InboundMessage } from "../../../src/commands";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
 import { checkMessage, type NewMessage } from "../chat/messages";
-import { appendFromSender, mirroredMessage } from "../chat/origins";
+import { appendFromSender, mirroredMessages } from "../chat/origins";
 import { createSession } from "../chat/sessions";
 import { bindThread, boundSession } from "../slackThreads";
 import type { Acting, Handlers } from "./units";
@@ -87,31 +87,38 @@ export const messageCommands: Pick<
   editMessage: {
     units: "one",
     apply: async ({ ctx, applied }, command) => {
-      const mirrored = await mirroredMessage(ctx, command.externalId);
+      const mirrors = await mirroredMessages(ctx, command.externalId);
       const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
-      if (mirrored === null) {
+      if (mirrors.length === 0) {
         applied.skip(`Message ${command.externalId} is not mirrored here.`);
-      } else if (!content.ok) {
+        return;
+      }
+      if (!content.ok) {
         applied.skip(`Message ${command.externalId} not edited: ${content.message}`);
-      } else if (mirrored.origin.editVersion !== undefined && mirrored.origin.editVersion >= command.version) {
-        applied.skip(`Message ${command.externalId} already has this or a later edit.`);
-      } else {
-        await ctx.db.patch("chat_messages", mirrored.message._id, { content: content.value });
-        await ctx.db.patch("chat_message_origins", mirrored.origin._id, { editVersion: command.version });
-        applied.touch("chat_messages", mirrored.message._id, `edited ${command.externalId}`);
+        return;
+      }
+      for (const { origin, message } of mirrors) {
+        if (origin.editVersion !== undefined && origin.editVersion >= command.version) {
+          applied.skip(`Message ${command.externalId} already has this or a later edit.`);
+        } else {
+          await ctx.db.patch("chat_messages", message._id, { content: content.value });
+          await ctx.db.patch("chat_message_origins", origin._id, { editVersion: command.version });
+          applied.touch("chat_messages", message._id, `edited ${command.externalId}`);
+        }
       }
     },
   },
   removeMessage: {
     units: "one",
     apply: async ({ ctx, applied }, command) => {
-      const mirrored = await mirroredMessage(ctx, command.externalId);
-      if (mirrored === null) {
+      const mirrors = await mirroredMessages(ctx, command.externalId);
+      if (mirrors.length === 0) {
         applied.skip(`Message ${command.externalId} is not mirrored here.`);
-      } else {
-        await ctx.db.delete("chat_messages", mirrored.message._id);
-        await ctx.db.patch("chat_message_origins", mirrored.origin._id, { removedAt: Date.now() });
-        applied.touch("chat_messages", mirrored.message._id, `removed ${command.externalId}`);
+      }
+      for (const { origin, message } of mirrors) {
+        await ctx.db.delete("chat_messages", message._id);
+        await ctx.db.patch("chat_message_origins", origin._id, { removedAt: Date.now() });
+        applied.touch("chat_messages", message._id, `removed ${command.externalId}`);
       }
     },
   },
