@@ -1,6 +1,6 @@
 import type { Command, Person } from "../../commands";
 import { escapeSlackText } from "../../slack/text";
-import { rowOf } from "./table";
+import { rowOf } from "../table";
 import type { SlashCommand } from "./payloads";
 import type { SlackEventReading } from "./events";
 
