@@ -11,7 +11,7 @@ import { findSession, requireSession } from "./model/chat/sessions";
 export const append = callerMutation({
   args: {
     ...schema.tables.chat_messages.validator.pick("sessionId", "content", "metadata").fields,
-    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md section 2).
+    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md#callers-and-errors).
     role: v.string(),
   },
   returns: v.id("chat_messages"),

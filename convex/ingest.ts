@@ -19,7 +19,7 @@ import { outboxCounts } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
 
 /*
- * Operating the webhook inbox (docs/contract.md section 3): see it at a
+ * Operating the webhook inbox (docs/contract.md#trust-boundary): see it at a
  * glance, read a delivery's attempts, replay or discard deliveries by hand.
  * Receiving is in inbox/receive.ts, processing in inbox/process.ts, the
  * crons in inbox/maintenance.ts.
@@ -156,7 +156,7 @@ export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
     counts: v.array(schema.tables.delivery_counters.validator.pick("source", "status", "count")),
-    // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
+    // Deliveries that arrived under a key already stored with another body (docs/contract.md#trust-boundary).
     conflicts: v.array(schema.tables.delivery_conflicts.validator),
     recentFailures: v.array(
       vDelivery

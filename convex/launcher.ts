@@ -11,7 +11,7 @@ import { scheduleCancel } from "./model/workOrders/workflow";
 import { byReconciler, cancelReason, changeStatus } from "./model/workOrders/status";
 
 /*
- * Launching submitted orders on Temporal (docs/contract.md section 5): at
+ * Launching submitted orders on Temporal (docs/contract.md#5-reconciliation-and-temporal): at
  * once when an order becomes submitted (`launch`), and again from the
  * reconciler's `launch` chain for orders still submitted later
  * (`launchEach`). Each order's launch stands alone: one that throws is

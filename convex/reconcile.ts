@@ -12,7 +12,7 @@ import { byReconciler, changeStatus } from "./model/workOrders/status";
 import { launchEach } from "./launcher";
 
 /*
- * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
+ * Reconciliation with Temporal (docs/contract.md#5-reconciliation-and-temporal). A cron starts a
  * sweep; each page of stale orders, read through by_status_updatedAt, is one
  * run that schedules the next, so no transaction grows with the backlog.
  * With Temporal, a page is an action that asks Temporal about each order and

@@ -5,7 +5,7 @@ import { vLinkKind } from "./workOrders/links";
 import { vWorkOrderStatus } from "./workOrders/status";
 
 /**
- * How a command names the work orders it concerns (docs/contract.md section 4):
+ * How a command names the work orders it concerns (docs/contract.md#github-x-github-event):
  * - `id`: a work order id given by the sender (a `Work-Order:` marker, an
  *   event's `workOrderId`); it counts only if such an order exists;
  * - `target`: every order, not yet in a final status, whose target is this

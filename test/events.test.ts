@@ -10,7 +10,7 @@ import { domainTables, newSession, newWorkOrder, statusHistory, withFakeClock, m
 import { deliveryRow, expectNothingStored, stored, settle, storedBody } from "./inbox";
 
 /*
- * POST /webhooks/events (docs/contract.md sections 3 and 4): Standard Webhooks
+ * POST /webhooks/events (docs/contract.md#3-webhook-routes, docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-): Standard Webhooks
  * deliveries from chat platforms and workflow runners, signed as the scheme's
  * published vector is. What the sender sees (status and JSON), what a user
  * sees (work orders, messages, status history) and what the inbox kept.

@@ -10,8 +10,9 @@ import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessions
 import { settle } from "./inbox";
 
 /*
- * The conversation going back to Slack (docs/contract.md section 4,
- * outbound): what a fake of Slack's Web API receives, and holds, when
+ * The conversation going back to Slack
+ * (docs/contract.md#slack-replies-and-work-order-cards-outbound): what a
+ * fake of Slack's Web API receives, and holds, when
  * assistants reply and work orders move in sessions bound to Slack threads.
  */
 

@@ -29,7 +29,7 @@ export type AdmissionContext = {
   receivedAt: number;
 };
 
-// A key's parts are at most 256 characters (docs/contract.md section 3), and escaping
+// A key's parts are at most 256 characters (docs/contract.md#trust-boundary), and escaping
 // `%` and `:` (deliveryKey in ./source.ts) makes one character three at most.
 const MAX_KEY_CHARS = 3 * 256;
 const MAX_NAME_CHARS = 200;
@@ -148,7 +148,7 @@ export function readVerified(source: WebhookSource, verified: VerifiedRequest, s
   return { ...delivery, contentType, bodyBytes, bodyText: text.value };
 }
 
-/** Checks and reads one webhook request (docs/contract.md section 3): the delivery to record, or the answer to refuse it with. */
+/** Checks and reads one webhook request (docs/contract.md#3-webhook-routes): the delivery to record, or the answer to refuse it with. */
 export async function admitRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<Admission> {
   try {
     const verified = await verifyRequest(source, request, context);

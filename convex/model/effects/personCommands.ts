@@ -11,8 +11,9 @@ import { createWorkOrder } from "../workOrders/orders";
 import type { Acting, CommandOf, Handlers } from "./units";
 
 /*
- * What a person asks of work orders from Slack (docs/contract.md section 4,
- * interactivity): cancel and retry from a card's buttons, list and show from
+ * What a person asks of work orders from Slack
+ * (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command):
+ * cancel and retry from a card's buttons, list and show from
  * the slash command. A person may act on an order whose session they own or
  * which they requested. What is refused changes nothing: the reason is
  * recorded on the delivery and told to that person alone.

@@ -6,7 +6,7 @@ import { budget, ORDER_BYTES, VALUE_ROW_BYTES, type Budget } from "./budget";
 import { linkKey } from "../workOrders/links";
 
 /*
- * Which work orders a delivery concerns (docs/contract.md section 4): each
+ * Which work orders a delivery concerns (docs/contract.md#github-x-github-event): each
  * selector of its commands resolved once, through an index, within bounds
  * so that no crowd of orders can hide one or push a delivery past a
  * transaction's limits. Rules 1 and 3 read the derived indexes of live

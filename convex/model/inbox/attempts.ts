@@ -5,8 +5,8 @@ import { LIMITS } from "../../../src/limits";
 import { truncate } from "../../../src/text";
 
 /*
- * The attempt history of a webhook delivery (docs/contract.md section 3,
- * trust boundary): what each processing attempt, recovery and replay did.
+ * The attempt history of a webhook delivery (docs/contract.md#trust-boundary):
+ * what each processing attempt, recovery and replay did.
  * The delivery row shows where it stands now; these rows show how it got
  * there, and a replay never erases them.
  */

@@ -3,7 +3,7 @@ import type { Settings, WebhookSource } from "../../../src/sources/source";
 import type { TemporalConfig } from "../../../src/temporal/client";
 
 /**
- * The deployment's settings (docs/contract.md section 6), read when a function
+ * The deployment's settings (docs/contract.md#6-environment), read when a function
  * runs so that `npx convex env set` takes effect without a redeploy.
  */
 

@@ -8,6 +8,6 @@ export { vStatusSource, vWorkOrderStatus } from "../../../src/workOrders/status"
 
 export const vSource = literals(...SOURCES);
 
-/** Where a verified delivery stands (docs/contract.md section 3). */
+/** Where a verified delivery stands (docs/contract.md#trust-boundary). */
 export const DELIVERY_STATUSES = ["accepted", "processed", "ignored", "failed"] as const;
 export const vDeliveryStatus = literals(...DELIVERY_STATUSES);

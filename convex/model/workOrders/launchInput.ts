@@ -9,7 +9,7 @@ import { argsAndTarget, argsOf, targetOf } from "./join";
 import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 
 /*
- * What the launcher sends Temporal for an order (docs/contract.md section 5),
+ * What the launcher sends Temporal for an order (docs/contract.md#5-reconciliation-and-temporal),
  * and the rules that keep it launchable: a workflow type this deployment
  * runs, and an input that fits Temporal's payload limits.
  */

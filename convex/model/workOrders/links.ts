@@ -10,7 +10,7 @@ import type { WorkOrderLink } from "./shapes";
  * links is ./addLinks.ts; their count, ./linkCounts.ts.
  */
 
-/** The most links one work order holds (docs/contract.md section 4): `workOrders:get` reads them all. */
+/** The most links one work order holds (docs/contract.md#github-x-github-event): `workOrders:get` reads them all. */
 export const MAX_LINKS_PER_ORDER = 5_000;
 
 export function checkLink(link: WorkOrderLink): WorkOrderLink {

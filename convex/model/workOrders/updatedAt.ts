@@ -5,7 +5,7 @@ import type { MutationCtx } from "../../_generated/server";
  * How often a work order's updatedAt may move for a link, arg or target
  * change. A status change always moves it (changeStatus); these move it at
  * most once a minute, so that a burst of pushes to one branch does not write
- * the order's document in every transaction (docs/contract.md section 3).
+ * the order's document in every transaction (docs/contract.md#trust-boundary).
  */
 export const TOUCH_INTERVAL_MS = 60 * 1000;
 

@@ -25,7 +25,8 @@ const standardEvent = <Schema extends z.ZodType>(
 /**
  * The Standard Webhooks event types this service acts on (the body's
  * `type`), each with the schema of its `data` and its effect
- * (docs/contract.md section 4). Any other type is verified, recorded and ignored.
+ * (docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-).
+ * Any other type is verified, recorded and ignored.
  */
 export const STANDARD_EVENTS = {
   "chat.message.created": standardEvent("chat.message.created", chatMessageCreated, (message, { deliveryKey }) => {

@@ -14,7 +14,7 @@ import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPaylo
 const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim;
 // A Convex document id: 31 to 37 lower-case letters and digits (`_` too, which the test backend's ids hold).
 const WORK_ORDER_ID = /^[0-9a-z_]{31,37}$/;
-/** Distinct markers one delivery may follow (docs/contract.md section 4, rule 2). */
+/** Distinct markers one delivery may follow (docs/contract.md#github-x-github-event, rule 2). */
 export const MAX_MARKERS = 20;
 
 /**
@@ -84,8 +84,8 @@ const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, r
 
 /**
  * The events GitHub sends that this service reads (X-GitHub-Event), and
- * their effects: docs/contract.md section 4's table, as commands. Any other
- * event is verified, recorded and ignored.
+ * their effects: the table of docs/contract.md#github-x-github-event, as
+ * commands. Any other event is verified, recorded and ignored.
  */
 export const GITHUB_EVENTS = {
   ping: githubEvent("ping", pingPayload, () => ({ commands: () => [] })),

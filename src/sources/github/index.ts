@@ -15,7 +15,7 @@ function actionOf(payload: unknown): string | undefined {
     : undefined;
 }
 
-/** GitHub repository, organization and App webhooks (docs/contract.md sections 3 and 4). */
+/** GitHub repository, organization and App webhooks (docs/contract.md#3-webhook-routes, docs/contract.md#github-x-github-event). */
 export const github = defineSource({
   name: "github",
   path: "/webhooks/github",

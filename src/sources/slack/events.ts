@@ -86,7 +86,7 @@ const commands = (...list: Command[]) => accept<SlackEventReading>({ commands: l
 const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason });
 
 /**
- * The contract's Slack rules (docs/contract.md section 4), one row per kind
+ * The contract's Slack rules (docs/contract.md#slack-events-api-event_callback), one row per kind
  * of event: what to do, or why nothing is done. Whether a thread is bound is
  * only known when the commands are applied.
  */

@@ -133,7 +133,7 @@ function readSlackRequest(body: unknown, settings: Settings): Check<SlackRequest
   return body instanceof URLSearchParams ? readForm(body) : readCallback(body, settings);
 }
 
-/** Slack's Events API, interactivity and slash commands (docs/contract.md sections 3 and 4). */
+/** Slack's Events API, interactivity and slash commands (docs/contract.md#3-webhook-routes, docs/contract.md#slack-events-api-event_callback, and the sections after it). */
 export const slack = defineSource({
   name: "slack",
   path: "/webhooks/slack",

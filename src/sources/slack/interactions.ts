@@ -6,7 +6,7 @@ import { blockActions, type BlockActions } from "./payloads";
 import { rowOf, shaped, type Row } from "../table";
 import type { SlackEventReading } from "./events";
 
-/** The card's buttons (docs/contract.md section 4), by action_id: what a click on each asks for; one row per button. */
+/** The card's buttons (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command), by action_id: what a click on each asks for; one row per button. */
 const CARD_ACTIONS = {
   "work_order.cancel": (workOrderId, by) => ({ type: "cancelWorkOrder", workOrderId, by }),
   "work_order.retry": (workOrderId, by) => ({ type: "retryWorkOrder", workOrderId, by }),
