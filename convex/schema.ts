@@ -9,7 +9,9 @@ import {
   vStatusSource,
   vWorkOrderStatus,
 } from "./model/platform/validators";
-import { vAttempt, vTouched, vTransactionCost } from "./model/inbox/attempts";
+import { vTouched } from "./model/effects/report";
+import { vAttempt } from "./model/inbox/attempts";
+import { vTransactionCost } from "./model/platform/cost";
 import { slackTables } from "./model/slackTables";
 
 export default defineSchema({

@@ -1,8 +1,9 @@
-import type { Infer } from "convex/values";
+import { v, type Infer } from "convex/values";
 import type { TableNames } from "../../_generated/dataModel";
 import { truncate } from "../../../src/text";
-import type { vTouched } from "../inbox/attempts";
 
+/** A record a delivery's commands changed, and how. */
+export const vTouched = v.object({ table: v.string(), id: v.string(), change: v.string() });
 export type Touched = Infer<typeof vTouched>;
 
 // A delivery keeps the first KEPT records it changed and skips it noted,

@@ -3,6 +3,8 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { LIMITS } from "../../../src/limits";
 import { truncate } from "../../../src/text";
+import { vTouched } from "../effects/report";
+import { vTransactionCost } from "../platform/cost";
 
 /*
  * The attempt history of a webhook delivery (docs/contract.md#trust-boundary):
@@ -26,17 +28,6 @@ export const vAttemptOutcome = v.union(
   v.literal("replayed"),
 );
 export type AttemptOutcome = Infer<typeof vAttemptOutcome>;
-
-/** What a transaction read and wrote (ctx.meta.getTransactionMetrics). */
-export const vTransactionCost = v.object({
-  documentsRead: v.number(),
-  documentsWritten: v.number(),
-  bytesRead: v.number(),
-  bytesWritten: v.number(),
-});
-
-/** A record a delivery's commands changed, and how. */
-export const vTouched = v.object({ table: v.string(), id: v.string(), change: v.string() });
 
 export const vAttempt = v.object({
   deliveryId: v.id("webhook_deliveries"),

@@ -1,8 +1,14 @@
-import type { Infer } from "convex/values";
+import { v, type Infer } from "convex/values";
 import type { QueryCtx } from "../../_generated/server";
-import type { vTransactionCost } from "../inbox/attempts";
 import { setting } from "./config";
 
+/** What a transaction read and wrote (ctx.meta.getTransactionMetrics). */
+export const vTransactionCost = v.object({
+  documentsRead: v.number(),
+  documentsWritten: v.number(),
+  bytesRead: v.number(),
+  bytesWritten: v.number(),
+});
 export type Cost = Infer<typeof vTransactionCost>;
 
 export const NO_COST: Cost = { documentsRead: 0, documentsWritten: 0, bytesRead: 0, bytesWritten: 0 };
