@@ -3,13 +3,11 @@ import { decodeUtf8, RequestBody } from "./body";
 import {
   mediaType,
   Refused,
-  UninterpretableDelivery,
   type Admission,
   type BodyFormat,
   type Delivery,
   type HeaderValues,
   type Settings,
-  type StoredDelivery,
   type WebhookSource,
 } from "./source";
 
@@ -160,23 +158,5 @@ export async function admitRequest(source: WebhookSource, request: Request, cont
       return { kind: "reject", status: error.status, error: error.message };
     }
     throw error;
-  }
-}
-
-/** The JSON of a stored delivery, read as it was admitted (by its stored content type). */
-export function storedPayload(source: WebhookSource, delivery: StoredDelivery): unknown {
-  const contentType = mediaType(delivery.contentType);
-  const format = Object.hasOwn(source.bodies, contentType) ? source.bodies[contentType] : undefined;
-  if (format === undefined) {
-    throw new UninterpretableDelivery(source.name, `content type ${contentType} is not accepted.`);
-  }
-  const text = decodeUtf8(delivery.body);
-  if (!text.ok) {
-    throw new UninterpretableDelivery(source.name, text.message);
-  }
-  try {
-    return parseBody(text.value, format);
-  } catch (error) {
-    throw new UninterpretableDelivery(source.name, (error as Error).message);
   }
 }

@@ -1,15 +1,8 @@
 import type { Check } from "../check";
 import type { Interpretation } from "../commands";
-import { storedPayload } from "./admission";
-import {
-  Refused,
-  UninterpretableDelivery,
-  type Delivery,
-  type HeaderValues,
-  type Settings,
-  type StoredDelivery,
-  type WebhookSource,
-} from "./source";
+import { parseBody } from "./admission";
+import { decodeUtf8 } from "./body";
+import { mediaType, Refused, UninterpretableDelivery, type Delivery, type HeaderValues, type Settings, type StoredDelivery, type WebhookSource } from "./source";
 
 /**
  * A sender as written: what a WebhookSource declares, and its two readings
@@ -51,4 +44,22 @@ export function defineSource({ readPayload, interpretPayload, ...declared }: Sou
     },
   };
   return source;
+}
+
+/** The JSON of a stored delivery, read as it was admitted (by its stored content type). */
+function storedPayload(source: WebhookSource, delivery: StoredDelivery): unknown {
+  const contentType = mediaType(delivery.contentType);
+  const format = Object.hasOwn(source.bodies, contentType) ? source.bodies[contentType] : undefined;
+  if (format === undefined) {
+    throw new UninterpretableDelivery(source.name, `content type ${contentType} is not accepted.`);
+  }
+  const text = decodeUtf8(delivery.body);
+  if (!text.ok) {
+    throw new UninterpretableDelivery(source.name, text.message);
+  }
+  try {
+    return parseBody(text.value, format);
+  } catch (error) {
+    throw new UninterpretableDelivery(source.name, (error as Error).message);
+  }
 }
