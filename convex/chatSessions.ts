@@ -1,7 +1,7 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import schema from "./schema";
-import { attributedUser, callerMutation, callerQuery, emptyPage, listedUser } from "./model/platform/callers";
+import { attributedUser, callerMutation, callerQuery, listedUser } from "./model/platform/callers";
 import { createSession, findSession, listSessions } from "./model/chat/sessions";
 
 const vSession = schema.doc("chat_sessions");
@@ -19,8 +19,7 @@ export const list = callerQuery({
   args: { paginationOpts: paginationOptsValidator, userId: v.optional(v.string()) },
   returns: paginationResultValidator(vSession),
   handler: async (ctx, { paginationOpts, userId }) => {
-    const owner = listedUser(ctx.caller, userId);
-    return owner === null ? emptyPage() : await listSessions(ctx, owner, paginationOpts);
+    return await listSessions(ctx, listedUser(ctx.caller, userId), paginationOpts);
   },
 });
 

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { actorName, attributedUser, callerMutation, callerQuery, emptyPage } from "./model/platform/callers";
+import { actorName, attributedUser, callerMutation, callerQuery, emptyPage, notAServiceHint } from "./model/platform/callers";
 import { findSession, requireSession } from "./model/chat/sessions";
 import { invalidTransition, valueOf } from "./model/platform/errors";
 import { checkWorkflowType } from "./model/workOrders/launchInput";
@@ -62,7 +62,8 @@ export const updateStatus = callerMutation({
       reason,
     });
     if (outcome.kind === "refused") {
-      throw invalidTransition(order.status, status, outcome.message);
+      const hint = outcome.reservedForServices && ctx.caller.kind === "user" ? ` ${notAServiceHint(ctx.caller)}` : "";
+      throw invalidTransition(order.status, status, outcome.message + hint);
     }
     return { status: outcome.status, changed: outcome.kind === "changed" };
   },

@@ -107,15 +107,14 @@ describe("chatSessions:list", () => {
     expect(result.isDone).toBe(true);
   });
 
-  test("a user naming another user gets an empty page", async () => {
+  test("a user naming another user is refused INVALID_ARGUMENT, not answered with an empty page", async () => {
     const t = newBackend();
     await newSession(t, "bob");
-    const result = await asUser(t, "alice").query(api.chatSessions.list, {
-      paginationOpts: FIRST_PAGE,
-      userId: "bob",
-    });
-    expect(result.page).toEqual([]);
-    expect(result.isDone).toBe(true);
+    const error = await expectConvexError(
+      asUser(t, "alice").query(api.chatSessions.list, { paginationOpts: FIRST_PAGE, userId: "bob" }),
+      "INVALID_ARGUMENT",
+    );
+    expect(error.message).toMatch(/userId may only name yourself \(alice\).*JANGAR_SERVICE_IDENTITIES/);
   });
 
   test("a service lists the sessions of the user it names", async () => {

@@ -102,6 +102,17 @@ describe("first contact: the README and the docs", () => {
     expect(rows).toEqual(events);
   });
 
+  test.each(["docs/server.md", "docs/functions.md"])("every TypeScript snippet in %s is a file of docs/examples/, which the typecheck compiles", (page) => {
+    const blocks = [...read(page).matchAll(/(?:<!-- included from (\S+) -->\n)?```ts\n([\s\S]*?)```/g)];
+    expect(blocks.length).toBeGreaterThan(0);
+    for (const [, file, snippet] of blocks) {
+      expect(file, `a \`\`\`ts block of ${page} says which file it comes from`).toMatch(/^docs\/examples\/\w+\.ts$/);
+      expect(snippet, `${page}'s snippet of ${file}`).toBe(read(file));
+    }
+    const tsconfig = read("tsconfig.json");
+    expect(tsconfig).toContain('"docs/examples"');
+  });
+
   test("every setting of the contract is in .env.example and docs/environment.md", () => {
     const contract = read("docs/contract.md");
     const section6 = contract.slice(contract.indexOf("## 6. Environment"));

@@ -455,7 +455,8 @@ describe("random calls by random users never reach another user's records", () =
             // Someone else's: reads see nothing.
             expect(outcome.value === null || (Array.isArray(outcome.value) && outcome.value.length === 0), `${by} ${kind} of ${owner}'s`).toBe(true);
           } else {
-            expect(outcome.code, `${by} ${kind} of ${owner}'s`).toBe("NOT_FOUND");
+            // Naming another user is a mistake the caller can fix, not a missing record.
+            expect(outcome.code, `${by} ${kind} of ${owner}'s`).toBe(kind === "listSessionsNamingOwner" ? "INVALID_ARGUMENT" : "NOT_FOUND");
           }
           if (!outcome.ok) {
             expect(await snapshotTables(t)).toEqual(before);

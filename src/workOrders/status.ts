@@ -33,7 +33,7 @@ export type StatusActor = "service" | "user";
 export type TransitionVerdict =
   | { kind: "unchanged" }
   | { kind: "allowed" }
-  | { kind: "refused"; message: string };
+  | { kind: "refused"; message: string; reservedForServices: boolean };
 
 /** The status machine of the contract: forward only, never out of a terminal status. */
 export function judgeTransition(
@@ -48,12 +48,14 @@ export function judgeTransition(
     return {
       kind: "refused",
       message: `The work order is already ${from}, a final status; it cannot become ${to}.`,
+      reservedForServices: false,
     };
   }
   if (RANK[to] <= RANK[from]) {
     return {
       kind: "refused",
       message: `A work order only moves forward (draft, submitted, accepted, running, then succeeded, failed or canceled); ${from} cannot go back to ${to}.`,
+      reservedForServices: false,
     };
   }
   if (actor === "user") {
@@ -63,6 +65,7 @@ export function judgeTransition(
       return {
         kind: "refused",
         message: `A user may only submit a draft or cancel a work order; ${to} is set by the workflow runner, a webhook or the reconciler.`,
+        reservedForServices: true,
       };
     }
   }

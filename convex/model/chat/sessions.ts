@@ -3,7 +3,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
-import { mayAccess, type Caller } from "../platform/callers";
+import { mayAccess, refusalHint, type Caller } from "../platform/callers";
 import { foundOrThrow, valueOf } from "../platform/errors";
 import { pageOf } from "../platform/pages";
 
@@ -14,7 +14,7 @@ export async function findSession(ctx: QueryCtx, caller: Caller, sessionId: Id<"
 }
 
 export async function requireSession(ctx: QueryCtx, caller: Caller, sessionId: Id<"chat_sessions">) {
-  return foundOrThrow(await findSession(ctx, caller, sessionId), `Chat session ${sessionId}`);
+  return foundOrThrow(await findSession(ctx, caller, sessionId), `Chat session ${sessionId}`, refusalHint(caller));
 }
 
 export async function createSession(

@@ -14,7 +14,8 @@ import { LIMITS } from "../../../src/limits";
  */
 export type Caller =
   | { kind: "service"; tokenIdentifier: string }
-  | { kind: "user"; userId: string };
+  | { kind: "user"; userId: string; tokenIdentifier: string };
+type UserCaller = Extract<Caller, { kind: "user" }>;
 
 export async function requireCaller(ctx: { auth: Auth }): Promise<Caller> {
   const identity = await ctx.auth.getUserIdentity();
@@ -24,7 +25,25 @@ export async function requireCaller(ctx: { auth: Auth }): Promise<Caller> {
   if (serviceIdentities().has(identity.tokenIdentifier)) {
     return { kind: "service", tokenIdentifier: identity.tokenIdentifier };
   }
-  return { kind: "user", userId: identity.subject };
+  return { kind: "user", userId: identity.subject, tokenIdentifier: identity.tokenIdentifier };
+}
+
+/**
+ * What to fix when a user is refused something a service may do: the caller
+ * may be Jangar's server with its tokenIdentifier missing from, or mistyped
+ * in, JANGAR_SERVICE_IDENTITIES (docs/contract.md#the-service-client-v3).
+ */
+export function notAServiceHint(caller: UserCaller): string {
+  return (
+    `This caller acts as the user ${JSON.stringify(caller.userId)}: its tokenIdentifier ${JSON.stringify(caller.tokenIdentifier)} ` +
+    `is not listed in JANGAR_SERVICE_IDENTITIES. If it is Jangar's server, add that tokenIdentifier to JANGAR_SERVICE_IDENTITIES ` +
+    `(npx convex env set JANGAR_SERVICE_IDENTITIES ...).`
+  );
+}
+
+/** The hint a refusal gives a user caller (see `notAServiceHint`); none for a service. */
+export function refusalHint(caller: Caller): string | undefined {
+  return caller.kind === "user" ? notAServiceHint(caller) : undefined;
 }
 
 /** How the caller appears in the status history. */
@@ -53,7 +72,7 @@ export function attributedUser(
   if (caller.kind === "user") {
     if (requested !== undefined && requested !== caller.userId) {
       throw invalidArgument(
-        `${field} may only name yourself (${caller.userId}); only a service may act for another user.`,
+        `${field} may only name yourself (${caller.userId}); only a service may act for another user. ${notAServiceHint(caller)}`,
       );
     }
     return caller.userId;
@@ -84,17 +103,23 @@ export const callerQuery = customQuery(query, withCaller);
 export const callerMutation = customMutation(mutation, withCaller);
 
 /**
- * Whose records a list shows: a user its own (null when it names another
- * user, whose records behave as missing); a service must name the user.
+ * Whose records a list shows: a user its own, and naming another user is
+ * refused as in `attributedUser` (an empty page would tell a misconfigured
+ * server that the user has nothing); a service must name the user.
  */
-export function listedUser(caller: Caller, userId: string | undefined): string | null {
+export function listedUser(caller: Caller, userId: string | undefined): string {
   if (caller.kind === "service") {
     if (userId === undefined) {
       throw invalidArgument("A service caller must pass userId: whose records to list.");
     }
     return userId;
   }
-  return userId === undefined || userId === caller.userId ? caller.userId : null;
+  if (userId !== undefined && userId !== caller.userId) {
+    throw invalidArgument(
+      `userId may only name yourself (${caller.userId}); only a service may list another user's records. ${notAServiceHint(caller)}`,
+    );
+  }
+  return caller.userId;
 }
 
 /** The page a caller gets for records it may not see. */

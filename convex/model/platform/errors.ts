@@ -16,17 +16,18 @@ export function unauthenticated() {
   });
 }
 
-export function notFound(what: string) {
+/** NOT_FOUND naming the record; `hint` says what a user caller may have to fix (the same whether it exists or not). */
+export function notFound(what: string, hint?: string) {
   return new ConvexError({
     code: "NOT_FOUND" as const,
-    message: `${what} does not exist or is not yours.`,
+    message: `${what} does not exist or is not yours.${hint === undefined ? "" : ` ${hint}`}`,
   });
 }
 
 /** The record, or NOT_FOUND naming it (`what`): a record the caller may not see is missing to it. */
-export function foundOrThrow<T>(record: T | null, what: string): T {
+export function foundOrThrow<T>(record: T | null, what: string, hint?: string): T {
   if (record === null) {
-    throw notFound(what);
+    throw notFound(what, hint);
   }
   return record;
 }

@@ -5,7 +5,7 @@ import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
 import type { StatusSource } from "../../../src/workOrders/status";
 import { checkArgList } from "./args";
-import { mayAccess, type Caller } from "../platform/callers";
+import { mayAccess, refusalHint, type Caller } from "../platform/callers";
 import { foundOrThrow, valueOf } from "../platform/errors";
 import { checkLaunchInputSize, launchInput } from "./launchInput";
 import { statusEntered } from "./status";
@@ -25,7 +25,7 @@ export async function findWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: 
 }
 
 export async function requireWorkOrder(ctx: QueryCtx, caller: Caller, workOrderId: Id<"work_orders">) {
-  return foundOrThrow(await findWorkOrder(ctx, caller, workOrderId), `Work order ${workOrderId}`);
+  return foundOrThrow(await findWorkOrder(ctx, caller, workOrderId), `Work order ${workOrderId}`, refusalHint(caller));
 }
 
 export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | "title" | "requestedBy"> & {

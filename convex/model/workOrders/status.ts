@@ -25,7 +25,7 @@ export type StatusChange = Pick<Doc<"work_order_status_changes">, "to" | "source
 
 export type StatusOutcome =
   | { kind: "changed" | "unchanged"; status: WorkOrderStatus }
-  | { kind: "refused"; status: WorkOrderStatus; message: string };
+  | { kind: "refused"; status: WorkOrderStatus; message: string; reservedForServices: boolean };
 
 /**
  * The one place a work order's status moves. Every caller (public mutation,
@@ -44,7 +44,7 @@ export async function changeStatus(
     return { kind: "unchanged", status: order.status };
   }
   if (verdict.kind === "refused") {
-    return { kind: "refused", status: order.status, message: verdict.message };
+    return { kind: "refused", status: order.status, message: verdict.message, reservedForServices: verdict.reservedForServices };
   }
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });

@@ -52,7 +52,7 @@ export const events = defineSource({
   async verify({ headers, body, receivedAt }, secret) {
     const keys = signingKeys(secret, "EVENTS_WEBHOOK_SECRET");
     if (!keys.ok) {
-      throw new Refused(503, keys.message);
+      throw new Refused(503, `${keys.message} Nothing was stored.`);
     }
     const verified = await verifyStandardWebhook(
       keys.value,

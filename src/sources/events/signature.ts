@@ -22,7 +22,8 @@ function keyOf(secret: string): Uint8Array | null {
 
 /**
  * The keys of a setting holding one or several space-separated secrets
- * (rotation), or what makes one of them unusable, naming it.
+ * (rotation), or what makes one of them unusable, naming it: the receiving
+ * endpoint's EVENTS_WEBHOOK_SECRET, and events out's JANGAR_EVENTS_SECRET.
  */
 export function signingKeys(setting: string, variable: string): Check<Uint8Array[]> {
   const secrets = setting.split(/\s+/).filter(Boolean);
@@ -31,19 +32,28 @@ export function signingKeys(setting: string, variable: string): Check<Uint8Array
     const which = secrets.length > 1 ? `secret ${index + 1} of ${variable}` : variable;
     const key = keyOf(secret);
     if (key === null) {
-      return reject(`${which} is not a whsec_<base64> key; nothing was stored.`);
+      return reject(`${which} is not a whsec_<base64> key.`);
     }
     if (key.length < MIN_KEY_BYTES) {
-      return reject(`${which} is a ${key.length}-byte key; at least ${MIN_KEY_BYTES} bytes are needed. Nothing was stored.`);
+      return reject(`${which} is a ${key.length}-byte key; at least ${MIN_KEY_BYTES} bytes are needed.`);
     }
     keys.push(key);
   }
-  return keys.length > 0 ? accept(keys) : reject(`${variable} holds no secret; nothing was stored.`);
+  return keys.length > 0 ? accept(keys) : reject(`${variable} holds no secret.`);
 }
 
-/** What a Standard Webhooks sender signs: `<id>.<timestamp>.` and the body, as one view. */
-function signedBytes(id: string, timestamp: string, body: RequestBody): Uint8Array<ArrayBuffer> {
-  return body.withPrefix(utf8.encode(`${id}.${timestamp}.`));
+/**
+ * What a Standard Webhooks sender signs, and so what a receiver checks:
+ * `<id>.<timestamp>.` followed by the raw body, as one view. Signing (here
+ * and in src/events/sign.ts) and verifying (below) both start from it.
+ */
+export function signedContent(id: string, timestamp: string, body: RequestBody | Uint8Array): Uint8Array<ArrayBuffer> {
+  return (body instanceof RequestBody ? body : RequestBody.of(body)).withPrefix(utf8.encode(`${id}.${timestamp}.`));
+}
+
+/** The base64 HMAC-SHA256 of `signed` under one key: what follows `v1,` in `webhook-signature`. */
+export async function signatureOf(key: Uint8Array, signed: Uint8Array<ArrayBuffer>): Promise<string> {
+  return base64Of(await hmacSha256(await hmacKey(key, "sign"), signed));
 }
 
 /** The `webhook-signature` a sender with this `whsec_` secret sends (one `v1,` entry). */
@@ -52,8 +62,7 @@ export async function signStandardWebhook(secret: string, id: string, timestamp:
   if (key === null) {
     throw new TypeError("A Standard Webhooks secret is whsec_ followed by a base64 key.");
   }
-  const mac = await hmacSha256(await hmacKey(key, "sign"), signedBytes(id, String(timestamp), RequestBody.of(body)));
-  return `v1,${base64Of(mac)}`;
+  return `v1,${await signatureOf(key, signedContent(id, String(timestamp), body))}`;
 }
 
 export type StandardWebhookHeaders = { id: string; timestamp: string; signature: string };
@@ -86,9 +95,9 @@ export async function verifyStandardWebhook(
     .map((entry) => entry.split(","))
     .filter(([version, signature]) => version === "v1" && signature !== undefined)
     .map(([, signature]) => utf8.encode(signature));
-  const signed = signedBytes(headers.id, headers.timestamp, body instanceof RequestBody ? body : RequestBody.of(body));
+  const signed = signedContent(headers.id, headers.timestamp, body);
   for (const key of keys) {
-    const expected = utf8.encode(base64Of(await hmacSha256(await hmacKey(key, "sign"), signed)));
+    const expected = utf8.encode(await signatureOf(key, signed));
     if (candidates.some((candidate) => constantTimeEqual(candidate, expected))) {
       return accept(undefined);
     }
