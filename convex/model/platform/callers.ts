@@ -31,7 +31,7 @@ export async function requireCaller(ctx: { auth: Auth }): Promise<Caller> {
 /**
  * What to fix when a user is refused something a service may do: the caller
  * may be Jangar's server with its tokenIdentifier missing from, or mistyped
- * in, JANGAR_SERVICE_IDENTITIES (docs/contract.md#the-service-client-v3).
+ * in, JANGAR_SERVICE_IDENTITIES (docs/contract.md#the-service-client).
  */
 export function notAServiceHint(caller: UserCaller): string {
   return (
