@@ -5,9 +5,9 @@ import { internalMutation, internalQuery, type MutationCtx } from "./_generated/
 import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import schema from "./schema";
-import { latestAttempts, recordAttempt } from "./model/attempts";
-import { walkBatch, type BatchRange } from "./model/batches";
-import { transactionCost } from "./model/cost";
+import { latestAttempts, recordAttempt } from "./model/inbox/attempts";
+import { walkBatch, type BatchRange } from "./model/platform/batches";
+import { transactionCost } from "./model/platform/cost";
 import {
   cancelPendingRun,
   countConflicts,
@@ -16,13 +16,13 @@ import {
   REQUEUE_DELIVERY_COST,
   runInProgress,
   updateDelivery,
-} from "./model/deliveries";
-import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/validators";
+} from "./model/inbox/deliveries";
+import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
 import { outboxCounts } from "./model/slackOutbox";
 import { vOutboxStatus } from "./model/slackValidators";
 
 /*
- * Operating the webhook inbox (docs/contract.md section 3): see it at a
+ * Operating the webhook inbox (docs/contract.md#trust-boundary): see it at a
  * glance, read a delivery's attempts, replay or discard deliveries by hand.
  * Receiving is in inbox/receive.ts, processing in inbox/process.ts, the
  * crons in inbox/maintenance.ts.
@@ -159,7 +159,7 @@ export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
     counts: v.array(schema.tables.delivery_counters.validator.pick("source", "status", "count")),
-    // Deliveries that arrived under a key already stored with another body (docs/contract.md section 3).
+    // Deliveries that arrived under a key already stored with another body (docs/contract.md#trust-boundary).
     conflicts: v.array(schema.tables.delivery_conflicts.validator),
     recentFailures: v.array(
       vDelivery

@@ -1,17 +1,19 @@
 import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation } from "./_generated/server";
-import { vBatchCursor, walkBatch } from "./model/batches";
-import { budget, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/budget";
-import { transactionCost } from "./model/cost";
-import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/links";
-import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/liveOrders";
+import { LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/effects/budget";
+import { vBatchCursor, walkBatch } from "./model/platform/batches";
+import { budget } from "./model/platform/budget";
+import { transactionCost } from "./model/platform/cost";
+import { recountLinks } from "./model/workOrders/linkCounts";
+import { MAX_LINKS_PER_ORDER } from "./model/workOrders/links";
+import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
 
 /*
  * Data migrations an operator runs once after deploying the code that needs
  * them (docs/operations.md). Each is idempotent: it walks its table in
  * transactions that stay within Convex's limits and read at most 8 MiB of
- * rows (model/batches.ts), schedules the next one itself until the table is
+ * rows (model/platform/batches.ts), schedules the next one itself until the table is
  * done, and changes nothing when run again.
  */
 

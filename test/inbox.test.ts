@@ -4,7 +4,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { insertDelivery } from "../convex/model/deliveries";
+import { insertDelivery } from "../convex/model/inbox/deliveries";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
 import { newBackend, type Backend } from "./backend";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./events";

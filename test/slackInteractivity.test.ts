@@ -28,7 +28,7 @@ import {
 import { stored as storedDeliveries } from "./inbox";
 
 /*
- * Slack interactivity (docs/contract.md section 4): the Cancel and Retry
+ * Slack interactivity (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command): the Cancel and Retry
  * buttons of a work order's card and the slash command, as the people in
  * Slack see them (the HTTP answer, the card, the messages only they see)
  * and as Jangar's server reads the orders back afterwards.

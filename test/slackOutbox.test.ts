@@ -10,8 +10,9 @@ import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessions
 import { settle } from "./inbox";
 
 /*
- * The conversation going back to Slack (docs/contract.md section 4,
- * outbound): what a fake of Slack's Web API receives, and holds, when
+ * The conversation going back to Slack
+ * (docs/contract.md#slack-replies-and-work-order-cards-outbound): what a
+ * fake of Slack's Web API receives, and holds, when
  * assistants reply and work orders move in sessions bound to Slack threads.
  */
 
@@ -94,7 +95,7 @@ describe("replies", () => {
       async (ctx) =>
         await ctx.db
           .query("chat_message_origins")
-          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posted.ts}`))
+          .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posted.ts}`))
           .unique(),
     );
     expect(origin?.messageId).toBe(messageId);
@@ -447,7 +448,7 @@ describe("delivery", () => {
       async (ctx) =>
         await ctx.db
           .query("chat_message_origins")
-          .withIndex("by_externalId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posts[0].ts}`))
+          .withIndex("by_externalId_sessionId", (q) => q.eq("externalId", `slack:${TEAM}:${CHANNEL}:${posts[0].ts}`))
           .unique(),
     );
     expect(origin).toMatchObject({ messageId, outbound: true });

@@ -6,12 +6,12 @@ import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { truncate } from "../../src/text";
-import { maxBodyBytes, setting, sourceSettings } from "../model/config";
-import { countConflict, insertDelivery } from "../model/deliveries";
-import { applyDelivery, interpreted, vInterpreted } from "./process";
+import { maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
+import { countConflict, insertDelivery } from "../model/inbox/deliveries";
+import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
 
 /*
- * Receiving a webhook (docs/contract.md section 3): admit (verify, read),
+ * Receiving a webhook (docs/contract.md#3-webhook-routes): admit (verify, read),
  * answer a duplicate from a query, else store the body and record the
  * delivery in one mutation that checks again, then answer. A delivery that
  * cannot be recorded is answered 503, and its body is not kept. A slash

@@ -3,10 +3,10 @@ import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
 import type { SlackThread } from "../../src/commands";
 import { splitForSlack } from "../../src/slack/text";
-import type { NewMessage } from "./chatMessages";
-import { setting } from "./config";
-import { patchCounted, shardedCounter } from "./counters";
-import { liveRun } from "./scheduling";
+import type { NewMessage } from "./chat/messages";
+import { setting } from "./platform/config";
+import { patchCounted, shardedCounter } from "./platform/counters";
+import { liveRun } from "./platform/scheduling";
 import { threadOfSession } from "./slackThreads";
 import { OUTBOX_STATUSES, type OutboxRequest, type OutboxStatus } from "./slackValidators";
 

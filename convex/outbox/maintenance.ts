@@ -1,7 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../_generated/server";
-import { deliveryRetentionMs } from "../model/config";
+import { deliveryRetentionMs } from "../model/platform/config";
 import { countOutbox, laneIsRunning, scheduleLane } from "../model/slackOutbox";
 
 /* The Slack outbox's crons: restart lost runners, purge sent rows. */

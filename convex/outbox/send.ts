@@ -16,10 +16,10 @@ import {
 import { slackMessageId } from "../../src/sources/slack/events";
 import { truncate } from "../../src/text";
 import { LIMITS } from "../../src/limits";
-import { setting, temporalConfig } from "../model/config";
-import { transactionCost } from "../model/cost";
-import { recordOrigin } from "../model/messageOrigins";
-import { retryOf } from "../model/orderActions";
+import { setting, temporalConfig } from "../model/platform/config";
+import { transactionCost } from "../model/platform/cost";
+import { recordOrigin } from "../model/chat/origins";
+import { retryOf } from "../model/workOrders/retries";
 import { CHANNEL_SPACING_MS, cardOf, cardRowRequeued, laneOf, scheduleLane, updateOutboxRow } from "../model/slackOutbox";
 import { nextRow, rowBeingSent } from "../model/slackQueue";
 import { vSlackAnswer, vSlackCall } from "../model/slackValidators";

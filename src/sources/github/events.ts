@@ -1,10 +1,11 @@
-import { reject, type Check } from "../../check";
+import type { z } from "zod";
+import { accept, type Check } from "../../check";
 import type { Command, WorkOrderSelector } from "../../commands";
 import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
-import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
+import { rowOf, shaped, type Row } from "../table";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
@@ -13,7 +14,7 @@ import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPaylo
 const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim;
 // A Convex document id: 31 to 37 lower-case letters and digits (`_` too, which the test backend's ids hold).
 const WORK_ORDER_ID = /^[0-9a-z_]{31,37}$/;
-/** Distinct markers one delivery may follow (docs/contract.md section 4, rule 2). */
+/** Distinct markers one delivery may follow (docs/contract.md#github-x-github-event, rule 2). */
 export const MAX_MARKERS = 20;
 
 /**
@@ -74,30 +75,33 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-const githubEvent = eventEntries<Markers, Command[]>();
+/** What a GitHub event asks for: why nothing is done with it, or its commands, given the delivery's markers. */
+export type GithubReading = { ignored: string } | { commands: (markers: Markers) => Command[] };
+
+/** The row of an event this service reads: its payload's schema, and what such a payload asks. */
+const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, read: (payload: z.output<Schema>) => GithubReading) =>
+  shaped(`The ${event} payload`, payload, (parsed: z.output<Schema>) => accept(read(parsed)));
 
 /**
  * The events GitHub sends that this service reads (X-GitHub-Event), and
- * their effects: docs/contract.md section 4's table, as commands. Any other
- * event is verified, recorded and ignored.
+ * their effects: the table of docs/contract.md#github-x-github-event, as
+ * commands. Any other event is verified, recorded and ignored.
  */
 export const GITHUB_EVENTS = {
-  ping: githubEvent({ payload: pingPayload, commands: () => [] }),
+  ping: githubEvent("ping", pingPayload, () => ({ commands: () => [] })),
 
-  issues: githubEvent({
-    payload: issuesPayload,
-    commands: ({ issue }, markers) => {
+  issues: githubEvent("issues", issuesPayload, ({ issue }) => ({
+    commands: (markers) => {
       // An issues event about a pull request links the pull request as `pr`.
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
       return [{ type: "addLink", workOrders, link: { kind, value: url } }];
     },
-  }),
+  })),
 
-  pull_request: githubEvent({
-    payload: pullRequestPayload,
-    commands: ({ action, pull_request: pr }, markers) => {
+  pull_request: githubEvent("pull_request", pullRequestPayload, ({ action, pull_request: pr }) => ({
+    commands: (markers) => {
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
@@ -118,32 +122,28 @@ export const GITHUB_EVENTS = {
       }
       return commands;
     },
-  }),
+  })),
 
-  push: githubEvent({
-    payload: pushPayload,
-    ignored: ({ deleted, ref }) => (deleted === true ? truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) : undefined),
-    commands: ({ ref, commits, repository }, markers) => {
-      const target = targetOf(repository.full_name, ref);
-      return commits.map((commit) => ({
-        type: "addLink",
-        workOrders: [...target, ...markers.in(commit.message)],
-        link: { kind: "commit", value: commit.id.toLowerCase() },
-      }));
-    },
+  push: githubEvent("push", pushPayload, ({ deleted, ref, commits, repository }) => {
+    if (deleted === true) {
+      return { ignored: truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) };
+    }
+    return {
+      commands: (markers) => {
+        const target = targetOf(repository.full_name, ref);
+        return commits.map((commit) => ({
+          type: "addLink",
+          workOrders: [...target, ...markers.in(commit.message)],
+          link: { kind: "commit", value: commit.id.toLowerCase() },
+        }));
+      },
+    };
   }),
-};
-
-/** Any other event: verified and recorded, not read. */
-const OTHER_EVENT = githubEvent({
-  payload: otherPayload,
-  ignored: (_payload, event) => `GitHub's ${event} event is not acted on.`,
-  commands: () => [],
-});
+} satisfies Record<string, Row<void, GithubReading>>;
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
-export function readGithubEvent(event: string, payload: unknown): Check<ReadEvent<Markers, Command[]>> {
-  const entry = isEventOf(GITHUB_EVENTS, event) ? GITHUB_EVENTS[event] : OTHER_EVENT;
-  const read = entry.read(payload, event);
-  return read.ok ? read : reject(`The ${event} payload is not of the expected shape: ${read.message}`);
+export function readGithubEvent(event: string, payload: unknown): Check<GithubReading> {
+  // Any other event: verified and recorded, not read.
+  const row = rowOf<Row<void, GithubReading>>(GITHUB_EVENTS, event) ?? githubEvent(event, otherPayload, () => ({ ignored: `GitHub's ${event} event is not acted on.` }));
+  return row(payload, undefined);
 }

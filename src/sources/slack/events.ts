@@ -1,7 +1,7 @@
 import type { Command, InboundMessage, SlackThread } from "../../commands";
 import { accept, type Check } from "../../check";
 import { truncate } from "../../text";
-import { rowOf, shaped, type Reader } from "./table";
+import { rowOf, shaped, type Row } from "../table";
 import {
   appMention,
   channelMessage,
@@ -86,11 +86,11 @@ const commands = (...list: Command[]) => accept<SlackEventReading>({ commands: l
 const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason });
 
 /**
- * The contract's Slack rules (docs/contract.md section 4), one row per kind
+ * The contract's Slack rules (docs/contract.md#slack-events-api-event_callback), one row per kind
  * of event: what to do, or why nothing is done. Whether a thread is bound is
  * only known when the commands are applied.
  */
-const EVENTS: Readonly<Record<string, Reader<EventContext, SlackEventReading>>> = {
+const EVENTS: Readonly<Record<string, Row<EventContext, SlackEventReading>>> = {
   app_mention: shaped("The app_mention event", appMention, (mention, { team, botUserId }) => {
     if (isFromBot(mention, botUserId)) return ignored("The mention comes from a bot.");
     const thread = { team, channel: mention.channel, threadTs: mention.thread_ts ?? mention.ts };
