@@ -25,7 +25,7 @@ export default defineConfig({
     server: { deps: { inline: ["convex-test"] } },
     include: ["test/**/*.test.ts"],
     exclude: [...configDefaults.exclude, ...(process.env.JANGAR_TEST_FAST === "1" ? SCALE_AND_COST : [])],
-    setupFiles: ["test/setup.ts"],
+    setupFiles: ["test/helpers/setup.ts"],
     testTimeout: 60_000,
   },
 });

@@ -18,8 +18,8 @@ import {
   updateDelivery,
 } from "./model/inbox/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
-import { outboxCounts } from "./model/slackOutbox";
-import { vOutboxStatus } from "./model/slackValidators";
+import { outboxCounts } from "./outbox/rows";
+import { vOutboxStatus } from "./outbox/tables";
 
 /*
  * Operating the webhook inbox (docs/contract.md#trust-boundary): see it at a
@@ -152,8 +152,8 @@ export const attempts = internalQuery({
 /**
  * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
  * deliveries by source and status, the most recent failures, the age of
- * the oldest one, and the Slack outbox's rows by status (slackOutbox:status
- * has its failures).
+ * the oldest one, and the outbox's rows by destination and status
+ * (outbox:status has its failures).
  */
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
@@ -171,7 +171,7 @@ export const inboxStatus = internalQuery({
       vDelivery.pick("source", "receivedAt").extend({ deliveryId: v.id("webhook_deliveries"), ageMs: v.number() }),
       v.null(),
     ),
-    outbound: v.array(v.object({ status: vOutboxStatus, count: v.number() })),
+    outbound: v.array(v.object({ destination: v.string(), status: vOutboxStatus, count: v.number() })),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];

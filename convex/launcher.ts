@@ -4,6 +4,7 @@ import type { Id } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type ActionCtx } from "./_generated/server";
 import { cancelWorkflow, startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
+import { nextAttempt, retryPolicy } from "../src/retry";
 import { truncate } from "../src/text";
 import { launchConfig, temporalConfig } from "./model/platform/config";
 import { checkWorkflowType, launchInputOf } from "./model/workOrders/launchInput";
@@ -139,14 +140,14 @@ export const markLaunched = internalMutation({
   },
 });
 
-// After attempt n the next waits CANCEL_RETRY_DELAYS_MS[n - 1]; after the last, the request is given up, with an error log.
-const CANCEL_RETRY_DELAYS_MS = [30_000, 2 * 60_000, 10 * 60_000, 60 * 60_000, 6 * 60 * 60_000] as const;
+// After 30 s, 2.5 min, 12.5 min, about an hour and five (each less up to a quarter at random); after the sixth attempt, given up with an error log.
+const CANCEL_RETRY = retryPolicy({ initialMs: 30_000, factor: 5, maxDelayMs: 6 * 60 * 60_000, maxAttempts: 6 });
 
 /**
  * Asks Temporal to cancel a canceled order's workflow. A workflow Temporal
  * does not know or whose run has closed has nothing to cancel; Temporal
  * unable to take the request now (unreachable, slow, 401, 403, an unknown
- * namespace, 429, 5xx) is asked again with backoff, over about seven hours.
+ * namespace, 429, 5xx) is asked again with backoff, over about six hours.
  * The order's status never changes here. Operators can ask again by hand:
  * `npx convex run launcher:cancelRun '{"workOrderId": "...", "reason": "..."}'`.
  */
@@ -171,13 +172,13 @@ export const cancelRun = internalAction({
         console.error(`cancel: work order ${workOrderId}: ${asked.reason}`);
         return null;
       case "failed": {
-        const delay = CANCEL_RETRY_DELAYS_MS[attempt - 1];
-        if (delay === undefined) {
-          console.error(`cancel: work order ${workOrderId}: gave up after ${attempt} attempts, its workflow may still run: ${asked.reason}`);
+        const next = nextAttempt(CANCEL_RETRY, { attemptsMade: attempt, now: Date.now(), random: Math.random() });
+        if ("giveUp" in next) {
+          console.error(`cancel: work order ${workOrderId}: ${next.giveUp}, its workflow may still run: ${asked.reason}`);
           return null;
         }
-        console.warn(`cancel: work order ${workOrderId}: asked again in ${delay / 1000} s: ${asked.reason}`);
-        await ctx.scheduler.runAfter(delay, internal.launcher.cancelRun, { workOrderId, reason, attempt: attempt + 1 });
+        console.warn(`cancel: work order ${workOrderId}: asked again in ${Math.round(next.retryInMs / 1000)} s: ${asked.reason}`);
+        await ctx.scheduler.runAfter(next.retryInMs, internal.launcher.cancelRun, { workOrderId, reason, attempt: attempt + 1 });
         return null;
       }
       default:

@@ -12,7 +12,8 @@ import {
 import { vTouched } from "./model/effects/report";
 import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
-import { slackTables } from "./model/slackTables";
+import { slackTables } from "./model/slack/tables";
+import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
 
 export default defineSchema({
   chat_sessions: defineTable({
@@ -156,8 +157,13 @@ export default defineSchema({
     outbound: v.optional(v.literal(true)),
   }).index("by_externalId_sessionId", ["externalId", "sessionId"]),
 
-  // The Slack side of bound sessions: threads, cards and the outbox.
+  // The Slack side of bound sessions: threads and cards.
   ...slackTables,
+
+  // The outbox: requests to other services, their lanes and counts; and the
+  // Slack outbox's tables from before, until migrations:moveSlackOutbox.
+  ...outboxTables,
+  ...legacySlackOutboxTables,
 
   // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
   // contentType): the same key with another body, or the same body under another event name

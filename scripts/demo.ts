@@ -1,35 +1,12 @@
 // `npm run demo`: a work order's whole journey, offline and in-process, on
 // this repository's Convex functions (scripts/lib/demo/journey.ts).
-import { readdirSync } from "node:fs";
-import { join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { convexTest } from "convex-test";
 import schema from "../convex/schema";
 import { isEntry, runTool, terminal, type Io } from "./lib/cli";
 import { formatStep, runDemo, type DemoResult } from "./lib/demo/journey";
+import { convexModules } from "./lib/modules";
 
-const CONVEX_DIR = fileURLToPath(new URL("../convex", import.meta.url));
-
-/**
- * convex/'s modules for convex-test, which outside vitest cannot find them
- * itself: every .ts and .js file, keyed by its path (it finds the root by
- * `_generated` and each function by path, without the extension).
- */
-export function convexModules(dir = CONVEX_DIR): Record<string, () => Promise<unknown>> {
-  const modules: Record<string, () => Promise<unknown>> = {};
-  const walk = (at: string) => {
-    for (const entry of readdirSync(at, { withFileTypes: true })) {
-      const path = join(at, entry.name);
-      if (entry.isDirectory()) {
-        walk(path);
-      } else if (/\.(ts|js)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) {
-        modules[`./convex/${relative(dir, path)}`] = () => import(pathToFileURL(path).href);
-      }
-    }
-  };
-  walk(dir);
-  return modules;
-}
+export { convexModules };
 
 export async function main(args: string[], _env: unknown, io: Io): Promise<number> {
   if (args.length > 0) {

@@ -2,14 +2,12 @@
 // Jangar, offline, on an embedded backend and a fake Slack Web API over
 // loopback HTTP. `--serve [--port 4111]` runs the fake alone, printing each
 // request, for a local deployment pointed at it with SLACK_API_URL.
-import { readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { FakeSlack } from "./lib/fakeSlack";
-import { ROUND_TRIP_SETTINGS, serveFakeSlack, slackRoundTrip } from "./lib/slackRoundTrip";
+import { FakeSlack } from "../fakes/slack";
+import { convexModules } from "./lib/modules";
+import { ROUND_TRIP_SETTINGS, slackRoundTrip } from "./lib/slackRoundTrip";
 
-const USAGE = `usage: npx tsx scripts/fake-slack.ts [--serve [--port <n>] [--token <xoxb-...>]]
+const USAGE = `usage: npm run fake-slack -- [--serve [--port <n>] [--token <xoxb-...>]]
   (no flags)   a full round trip on an embedded backend: a mention, a reply posted, its echo ignored, a card posted and edited
   --serve      only the fake Slack Web API on 127.0.0.1:<port> (default 4111), for a local deployment:
                  npx convex env set SLACK_API_URL http://127.0.0.1:4111/api
@@ -29,29 +27,15 @@ if (values.help) {
 }
 
 if (values.serve) {
-  const slack = new FakeSlack({ token: values.token, baseUrl: "" });
-  const port = Number(values.port);
-  Object.assign(slack.expected, { baseUrl: `http://127.0.0.1:${port}/api` });
-  slack.onRequest = (request) =>
-    console.log("violation" in request ? `refused: ${request.violation}` : `${request.call.method} ${JSON.stringify(request.call.args)}`);
-  const { baseUrl } = await serveFakeSlack(slack, port);
-  console.log(`fake Slack Web API on ${baseUrl} (bot token ${values.token}); Ctrl-C to stop`);
+  const slack = new FakeSlack({ token: values.token });
+  slack.onCall = (event) => console.log("violation" in event ? `refused: ${event.violation}` : `${event.call.method} ${JSON.stringify(event.call.args)}`);
+  const { url } = await slack.serve(Number(values.port));
+  console.log(`fake Slack Web API on ${url} (bot token ${values.token}); Ctrl-C to stop`);
 } else {
   Object.assign(process.env, ROUND_TRIP_SETTINGS);
   const { convexTest } = await import("convex-test");
   const { default: schema } = await import("../convex/schema");
-  // The deployment's modules, as convex-test loads them outside vitest.
-  const root = fileURLToPath(new URL("../convex", import.meta.url));
-  const modules: Record<string, () => Promise<unknown>> = {};
-  const walk = (dir: string) => {
-    for (const entry of readdirSync(dir)) {
-      const path = join(dir, entry);
-      if (statSync(path).isDirectory()) walk(path);
-      else if (/\.(ts|js)$/.test(entry) && !entry.endsWith(".d.ts")) modules[`./convex/${relative(root, path)}`] = () => import(pathToFileURL(path).href);
-    }
-  };
-  walk(root);
-  const result = await slackRoundTrip(convexTest(schema, modules), (line) => console.log(line));
+  const result = await slackRoundTrip(convexTest(schema, convexModules()), (line) => console.log(line));
   if (result.violations.length > 0) {
     console.error(`the fake Slack refused requests: ${result.violations.join("; ")}`);
     process.exit(1);

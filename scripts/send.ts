@@ -2,7 +2,7 @@
 // payloads as their senders do and posts them to a deployment's HTTP actions.
 import { isEntry, parseOptions, runTool, SECRET_OPTIONS, SECRET_USAGE, secretsFrom, siteUrlFrom, terminal, type Io } from "./lib/cli";
 import { loadEnv, type Env } from "./lib/env";
-import { formatResult, isRejected, loadFixtures, send, summarize } from "./lib/send";
+import { formatResult, isRejected, loadFixtures, nothingAnswered, send, summarize } from "./lib/send";
 
 const USAGE = `usage: npm run send -- <fixture.json | directory>... [--url <site URL>]
   --url <url>             the deployment's HTTP actions URL (default: CONVEX_SITE_ORIGIN, CONVEX_SITE_URL, or http://127.0.0.1:3211 for npm run dev)
@@ -24,7 +24,7 @@ export async function main(args: string[], env: Env, io: Io): Promise<number> {
       concurrency: { type: "string", default: "1" },
       help: { type: "boolean", default: false },
     },
-  });
+  }, env);
   if (values.help) {
     io.out(USAGE);
     return 0;
@@ -47,6 +47,11 @@ export async function main(args: string[], env: Env, io: Io): Promise<number> {
     (result) => io.out(formatResult(result)),
   );
   io.out(summarize(results));
+  if (nothingAnswered(results)) {
+    io.err(
+      `send: nothing answers at ${url}: start a deployment first, npm run serve (an embedded one, no download) or npm run dev, or give the deployment's site URL with --url.`,
+    );
+  }
   return results.some(isRejected) ? 1 : 0;
 }
 

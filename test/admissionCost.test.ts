@@ -16,7 +16,7 @@ import { webhookSources } from "../src/sources";
 import { readVerified, verifyRequest } from "../src/sources/admission";
 import { sha256Hex } from "../src/hmac";
 import { SOURCES, type SourceName } from "../src/sources/source";
-import { BENCH_SECRETS, bufferedRequest, signedBenchDelivery, type SignedParts } from "./bench/requests";
+import { BENCH_SECRETS, bufferedRequest, signedBenchDelivery, type SignedParts } from "./helpers/bench/requests";
 
 const sizes = (variable: string, fallback: string) => (process.env[variable] ?? fallback).split(",").filter(Boolean).map(Number);
 const TIME_SIZES = sizes("BENCH_ADMISSION_SIZES", "65536");
@@ -82,7 +82,7 @@ type Measured = { status: string; storedBytes: number };
 /** Admits the signed body in a fresh process with this much V8 heap; null when it does not fit. */
 async function admitInProcess(source: SourceName, file: string, heapMb: number): Promise<Measured | null> {
   try {
-    const { stdout } = await run(process.execPath, [`--max-old-space-size=${heapMb}`, "--import", "tsx", "test/bench/admissionMemory.ts", source, file], {
+    const { stdout } = await run(process.execPath, [`--max-old-space-size=${heapMb}`, "--import", "tsx", "test/helpers/bench/admissionMemory.ts", source, file], {
       maxBuffer: 1 << 20,
     });
     return JSON.parse(stdout.trim().split("\n").at(-1)!) as Measured;

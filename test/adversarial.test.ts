@@ -4,13 +4,14 @@
  * 5xx; only verified deliveries are stored; nothing else changes.
  */
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "./backend";
-import { EVENTS_SECRET } from "./events";
-import { GITHUB_SECRET } from "./github";
-import { domainTables, newSession, newWorkOrder, snapshotTables } from "./helpers";
-import { withEverySenderConfigured } from "./senders";
-import { SLACK_SECRET } from "./slack";
-import { settle } from "./inbox";
+import { newBackend } from "./helpers/backend";
+import { EVENTS_SECRET } from "./helpers/senders/events";
+import { GITHUB_SECRET } from "./helpers/senders/github";
+import { domainTables, snapshotTables } from "./helpers/assertions";
+import { newSession, newWorkOrder } from "./helpers/records";
+import { withEverySenderConfigured } from "./helpers/senders/all";
+import { SLACK_SECRET } from "./helpers/senders/slack";
+import { settle } from "./helpers/clock";
 
 type Route = "github" | "slack" | "events";
 type Tamper =

@@ -3,9 +3,9 @@ import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
 import { convexModules } from "../scripts/demo";
 import { DEMO_SETTINGS, runDemo } from "../scripts/lib/demo/journey";
-import { modulesUnderTest, newBackend } from "./backend";
-import { asService } from "./callers";
-import { runScript } from "./cli";
+import { modulesUnderTest, newBackend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { runScript } from "./helpers/scripts";
 
 describe("npm run demo: a work order's journey, offline", () => {
   test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds, and its card says so", async () => {
@@ -22,7 +22,7 @@ describe("npm run demo: a work order's journey, offline", () => {
       "GitHub → POST /webhooks/github",
       "GitHub → POST /webhooks/github",
       "Slack → POST /webhooks/slack",
-      "Convex → outbox/send:sendNext, the channel's runner",
+      "Convex → outbox/destinations/slack:sendNext, the channel's runner",
       "Jangar's server → workOrders:get",
     ]);
     // Every webhook is verified and accepted, and each step says what it wrote and where the order stands.
@@ -69,6 +69,8 @@ describe("npm run demo: a work order's journey, offline", () => {
     });
 
     expect(history).toEqual(["submitted (api)", "accepted (reconcile)", "running (events)", "succeeded (github)"]);
+    // Every request the deployment made was one the real services take.
+    expect([...temporal.violations, ...slack.violations]).toEqual([]);
     const order = await asService(t).query(api.workOrders.get, { workOrderId });
     expect(order?.links).toEqual([
       { kind: "commit", value: "6113728f27ae82c7b1a177c8d03f9e96e0adf246" },

@@ -1,5 +1,6 @@
 // @vitest-environment node
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, test, vi } from "vitest";
 import { judgeCodegen } from "../scripts/lib/codegen";
@@ -7,8 +8,8 @@ import { dev } from "../scripts/lib/dev";
 import { loadEnv } from "../scripts/lib/env";
 import { snapshot } from "../scripts/lib/generated";
 import type { Runner } from "../scripts/lib/run";
-import { modulesUnderTest } from "./backend";
-import { rewriteAsADeploymentWould, temporaryProjects } from "./cli";
+import { modulesUnderTest } from "./helpers/backend";
+import { rewriteAsADeploymentWould, temporaryProjects } from "./helpers/scripts";
 
 const project = temporaryProjects();
 
@@ -35,6 +36,7 @@ describe("npm run dev", () => {
     expect(text).toMatch(/convex dev stopped \(exit 1\)/);
     expect(text).toMatch(/local backend could not be downloaded/);
     expect(text).toMatch(/npm test .* npm run demo/);
+    expect(text).toMatch(/npm run serve runs these functions on an embedded backend, on the same ports \(3210 and 3211\)/);
     expect(text).toMatch(/CONVEX_SELF_HOSTED_URL and CONVEX_SELF_HOSTED_ADMIN_KEY/);
     expect(text).toMatch(/cloud deployment \(npx convex login/);
     expect(snapshot(generated)).toEqual(before);
@@ -75,6 +77,22 @@ describe("npm run dev", () => {
   });
 });
 
+describe("npm test ends with the total line", () => {
+  test("npm test prints N passed, N failed over both runs, and a step that failed before the tests counts as a failure", async () => {
+    const script = JSON.parse(readFileSync("package.json", "utf8")).scripts.test as string;
+    expect(script).toMatch(/^rm -rf build\/test-results; .*npm run test:source && npm run test:bundle; node scripts\/summarize-tests\.mjs build\/test-results \$\?$/);
+    const { dir } = project();
+    const report = (passed: number, failed: number) => JSON.stringify({ numPassedTests: passed, numFailedTests: failed });
+    writeFileSync(join(dir, "source.json"), report(10, 0));
+    writeFileSync(join(dir, "bundle.json"), report(9, 1));
+    const summarize = (status: string) => spawnSync("node", ["scripts/summarize-tests.mjs", dir, status], { encoding: "utf8" });
+    expect(summarize("1")).toMatchObject({ status: 1, stdout: "19 passed, 1 failed\n" });
+    writeFileSync(join(dir, "bundle.json"), report(10, 0));
+    expect(summarize("0")).toMatchObject({ status: 0, stdout: "20 passed, 0 failed\n" });
+    expect(summarize("2")).toMatchObject({ status: 1, stdout: "20 passed, 1 failed\n" });
+  });
+});
+
 describe("npm run check:codegen says what happened", () => {
   const committed = snapshot("convex/_generated");
   const deploymentForm = () => {
@@ -83,7 +101,7 @@ describe("npm run check:codegen says what happened", () => {
     return snapshot(generated);
   };
 
-  test("files as committed and as generated: up to date", () => {
+  test("committed files equal to the generated ones: convex/_generated is up to date", () => {
     expect(judgeCodegen(committed, committed, committed)).toEqual({ ok: true, lines: ["check:codegen: convex/_generated is up to date."] });
   });
 

@@ -3,11 +3,13 @@ import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
 import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./events";
-import { domainTables, newSession, newWorkOrder, statusHistory, withFakeClock, messagesOf, orderOf } from "./helpers";
-import { deliveryRow, expectNothingStored, stored, settle, storedBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./helpers/senders/events";
+import { domainTables } from "./helpers/assertions";
+import { newSession, newWorkOrder, statusHistory, messagesOf, orderOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { deliveryRow, expectNothingStored, stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/events (docs/contract.md#3-webhook-routes, docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-): Standard Webhooks

@@ -1,9 +1,10 @@
 import fc from "fast-check";
 import { Webhook } from "svix";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test } from "vitest";
 import { EventVerificationError, eventVerifier, type EventCheck } from "../client";
 import { eventSigningKeys, signEventRequest } from "../src/events/sign";
 import { eventBody, type JangarEvent } from "../src/events/types";
+import { withFakeClock } from "./helpers/clock";
 
 /*
  * Events out, both ends (docs/contract.md#events-out-telling-jangars-server-what-happened):
@@ -18,13 +19,7 @@ const NOW_S = NOW.getTime() / 1000;
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const OTHER_SECRET = "whsec_c29tZW9uZSBlbHNlIHMga2V5IDAwMDM=";
 
-beforeEach(() => {
-  vi.useFakeTimers({ toFake: ["Date"] });
-  vi.setSystemTime(NOW);
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock({ toFake: ["Date"], now: NOW });
 
 function keysOf(setting: string) {
   const keys = eventSigningKeys(setting);

@@ -2,10 +2,11 @@ import examples from "@octokit/webhooks-examples";
 import { describe, expect, test, vi } from "vitest";
 import type { Id } from "../convex/_generated/dataModel";
 import { signGithubPayload, verifyGithubSignature } from "../src/sources/github/signature";
-import { newBackend, type Backend } from "./backend";
-import { GITHUB_SECRET, githubRequest, postGithub } from "./github";
-import { newSession, newWorkOrder, withFakeClock, linksOf } from "./helpers";
-import { settle, deliveryRow, expectNothingStored, stored, storedBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { GITHUB_SECRET, githubRequest, postGithub } from "./helpers/senders/github";
+import { newSession, newWorkOrder, linksOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { deliveryRow, expectNothingStored, stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the

@@ -1,46 +1,35 @@
-import examples from "@octokit/webhooks-examples";
-import type { PushEvent } from "@octokit/webhooks-types";
 import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { insertDelivery } from "../convex/model/inbox/deliveries";
-import { MAX_ATTEMPTS, RETRY_DELAYS_MS } from "../src/retry";
-import { newBackend, type Backend } from "./backend";
-import { EVENTS_SECRET, postEvent, statusChanged } from "./events";
-import { postGithub } from "./github";
-import { expectConvexError, expectNothingWritten, newSession, withFakeClock, linksOf } from "./helpers";
-import { configureSlackApp, postSlackEvent } from "./slack";
-import { settle, deliveryRow, replaceBody, restoreBody, runDue } from "./inbox";
-import { liveOrder } from "./effects";
+import { DELIVERY_RETRY, insertDelivery } from "../convex/model/inbox/deliveries";
+import { delayRange } from "../src/retry";
+import { newBackend, type Backend } from "./helpers/backend";
+import { EVENTS_SECRET, postEvent, statusChanged } from "./helpers/senders/events";
+import { postGithub, pushOf } from "./helpers/senders/github";
+import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
+import { newSession, linksOf } from "./helpers/records";
+import { withFakeClock, settle, runDue } from "./helpers/clock";
+import { configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
+import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
+import { liveOrder } from "./helpers/workOrders";
+
+// The inbox's retry policy: its attempts, and the longest wait after attempt n (jitter only shortens it).
+const MAX_ATTEMPTS = DELIVERY_RETRY.maxAttempts!;
+const longestWait = (attemptsMade: number) => delayRange(DELIVERY_RETRY, attemptsMade).maxMs;
 
 withFakeClock();
 
-const pushExample = (examples.find((definition) => definition.name === "push")!.examples as PushEvent[]).find(
-  (payload) => payload.ref === "refs/heads/master" && !payload.deleted,
-)!;
-
-/** A push of `count` commits to acme/widgets, branch `feature/sso`. */
-function pushOf(count: number, start = 0) {
-  const push = structuredClone(pushExample);
-  push.ref = "refs/heads/feature/sso";
-  push.repository.full_name = "acme/widgets";
-  push.commits = Array.from({ length: count }, (_, i) => ({
-    ...push.commits[0],
-    id: (start + i + 1).toString(16).padStart(40, "0"),
-    message: `Step ${start + i + 1}`,
-  }));
-  return push;
-}
+const FEATURE_BRANCH = { targetRepo: "acme/widgets", targetBranch: "feature/sso" };
 
 async function orderOnFeatureBranch(t: Backend) {
-  return await liveOrder(t, await newSession(t, "alice"), { targetRepo: "acme/widgets", targetBranch: "feature/sso" });
+  return await liveOrder(t, await newSession(t, "alice"), FEATURE_BRANCH);
 }
 
 /** A push to the order's branch whose first run failed (its stored body gone) and whose retry waits; the body's bytes, to put back. */
 async function pushAwaitingRetry(t: Backend) {
   await orderOnFeatureBranch(t);
-  const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+  const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body.delivery as Id<"webhook_deliveries">;
   const bytes = await replaceBody(t, deliveryId, null);
   await runDue(t);
   expect(await pendingRuns(t)).toHaveLength(1);
@@ -76,17 +65,17 @@ describe("processing failures", () => {
     const workOrderId = await orderOnFeatureBranch(t);
     const linksBefore = await linksOf(t, workOrderId);
     const start = Date.now();
-    const response = await postGithub(t, { event: "push", payload: pushOf(20) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 20) });
     expect(response.body.status).toBe("accepted");
 
     await runDue(t);
     let failed = await deliveryRow(t, response.body.delivery);
     expect(failed).toMatchObject({ status: "failed", attempts: 1, error: expect.stringMatching(/limit|writ/i) });
-    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(RETRY_DELAYS_MS[0]);
+    expect(failed.nextAttemptAt! - start).toBeGreaterThanOrEqual(delayRange(DELIVERY_RETRY, 1).minMs);
     expect(await linksOf(t, workOrderId)).toEqual(linksBefore);
 
     for (let attempt = 2; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      await runDue(t, RETRY_DELAYS_MS[attempt - 2]);
+      await runDue(t, longestWait(attempt - 1));
       failed = await deliveryRow(t, response.body.delivery);
       expect(failed.attempts).toBe(attempt);
     }
@@ -96,7 +85,7 @@ describe("processing failures", () => {
 
     // Nothing is scheduled any more: it stays failed until replayed by hand.
     vi.advanceTimersByTime(24 * 60 * 60 * 1000);
-    await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+    await settle(t);
     expect((await deliveryRow(t, response.body.delivery)).attempts).toBe(MAX_ATTEMPTS);
 
     const inbox = await t.query(internal.ingest.inboxStatus, {});
@@ -109,7 +98,7 @@ describe("processing failures", () => {
   test("after a failed attempt, the retry applies the delivery once, and a manual replay changes nothing twice", async () => {
     const t = newBackend();
     const workOrderId = await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(3) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 3) });
     // The stored body goes missing before the first run, and is restored before the retry.
     const bytes = await replaceBody(t, response.body.delivery, null);
     await runDue(t);
@@ -118,7 +107,7 @@ describe("processing failures", () => {
     expect(await linksOf(t, workOrderId)).toEqual([]);
 
     await restoreBody(t, failed._id, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", attempts: 2, touchedCount: 3 });
     expect(processed.error).toBeUndefined();
@@ -135,7 +124,7 @@ describe("processing failures", () => {
   test("replayFailed requeues the failed deliveries of a source", async () => {
     const t = newBackend({ documentsWritten: 8 });
     await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(20) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 20) });
     await settle(t);
     expect((await deliveryRow(t, response.body.delivery)).status).toBe("failed");
     expect(await t.mutation(internal.ingest.replayFailed, { source: "slack" })).toEqual([]);
@@ -146,7 +135,7 @@ describe("processing failures", () => {
   test("a delivery whose scheduled run was lost is picked up again by the recovery cron", async () => {
     const t = newBackend();
     const workOrderId = await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(2) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 2) });
     // Lose the scheduled run.
     await t.run(async (ctx) => {
       for (const job of await ctx.db.system.query("_scheduled_functions").collect()) {
@@ -169,12 +158,12 @@ describe("attempt history", () => {
   test("every attempt is kept with its outcome, error, records touched and cost; a replay adds to the history and erases nothing", async () => {
     const t = newBackend();
     const workOrderId = await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(3) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 3) });
     const deliveryId = response.body.delivery;
     const bytes = await replaceBody(t, deliveryId, null);
     await runDue(t);
     await restoreBody(t, deliveryId, bytes);
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, longestWait(1));
     expect(await linksOf(t, workOrderId)).toHaveLength(3);
     const firstRound = await attemptsOf(t, deliveryId);
     expect(firstRound).toEqual([
@@ -207,7 +196,7 @@ describe("attempt history", () => {
 
 describe("a stored body that no longer reads", () => {
   const posts = {
-    github: async (t: Backend) => (await postGithub(t, { event: "push", payload: pushOf(1) })).body,
+    github: async (t: Backend) => (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body,
     slack: async (t: Backend) => {
       configureSlackApp();
       return (await postSlackEvent(t, aliceRootAsMessage)).body;
@@ -242,7 +231,7 @@ describe("a stored body that no longer reads", () => {
     // Nothing runs it again by itself: not the retries, not the recovery cron.
     vi.advanceTimersByTime(2 * 60 * 60 * 1000);
     await t.mutation(internal.inbox.maintenance.recoverLost, {});
-    await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+    await settle(t);
     expect((await deliveryRow(t, accepted.delivery)).attempts).toBe(1);
   });
 });
@@ -251,7 +240,7 @@ describe("lost runs", () => {
   test("a run still waiting on a backed-up scheduler is left alone: no second run is scheduled", async () => {
     const t = newBackend();
     const workOrderId = await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(2) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 2) });
     // The clock moves on, but the scheduler has not started the run yet.
     vi.setSystemTime(Date.now() + 30 * 60 * 1000);
     expect(await t.mutation(internal.inbox.maintenance.recoverLost, {})).toBe(0);
@@ -264,7 +253,7 @@ describe("lost runs", () => {
   test("a run that dies outside its try is counted as an attempt by each recovery, and the delivery ends failed once the attempts are spent", async () => {
     const t = newBackend();
     await orderOnFeatureBranch(t);
-    const response = await postGithub(t, { event: "push", payload: pushOf(2) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 2) });
     const deliveryId = response.body.delivery;
     // Every run dies where the inbox cannot record it: the body is gone, and
     // recording the failure hits a broken counter (two rows for each shard).
@@ -328,7 +317,7 @@ describe("one live run per delivery", () => {
   test("ingest:replay refuses a delivery whose run is in progress, and changes nothing", async () => {
     const t = newBackend();
     const workOrderId = await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(2) })).body.delivery as Id<"webhook_deliveries">;
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 2) })).body.delivery as Id<"webhook_deliveries">;
     const runId = await scheduledRunOf(t, deliveryId);
     await startedRun(t, runId);
     await expectNothingWritten(t, async () => {
@@ -347,7 +336,7 @@ describe("one live run per delivery", () => {
   test("ingest:replayFailed leaves a delivery whose retry is running to that retry", async () => {
     const t = newBackend();
     await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body.delivery;
     await replaceBody(t, deliveryId, null);
     await runDue(t);
     expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "failed", attempts: 1 });
@@ -413,7 +402,7 @@ describe("recovery of lost runs, page by page", () => {
   test("a run Convex recorded as failed with a long error gives the delivery a bounded error", async () => {
     const t = newBackend();
     await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body.delivery;
     const { scheduledRunId } = await deliveryRow(t, deliveryId);
     // The run dies before it records anything (here: it is canceled, then its record says it failed so).
     await t.run(async (ctx) => await ctx.scheduler.cancel(scheduledRunId!));
@@ -527,7 +516,7 @@ describe("large deliveries", () => {
   test("a push of 350 commits to three orders on the branch links every commit, over the transactions it needs", async () => {
     const t = newBackend();
     const orders = [await orderOnFeatureBranch(t), await orderOnFeatureBranch(t), await orderOnFeatureBranch(t)];
-    const response = await postGithub(t, { event: "push", payload: pushOf(350) });
+    const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 350) });
     await settle(t);
     const processed = await deliveryRow(t, response.body.delivery);
     expect(processed).toMatchObject({ status: "processed", touchedCount: 3 * 350 });
@@ -535,7 +524,7 @@ describe("large deliveries", () => {
       expect(await linksOf(t, workOrderId)).toHaveLength(350);
     }
     // Sent again with a new GUID (a redelivery from another hook): nothing new.
-    const again = await postGithub(t, { event: "push", payload: pushOf(350), hookId: "2" });
+    const again = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 350), hookId: "2" });
     await settle(t);
     expect(await deliveryRow(t, again.body.delivery)).toMatchObject({ status: "processed", touchedCount: 0 });
   });
@@ -569,12 +558,12 @@ describe("failed deliveries wait for an operator", () => {
   /** One delivery in each status, received `DELIVERY_RETENTION_DAYS` + 1 days ago. */
   async function oneOfEach(t: Backend) {
     await orderOnFeatureBranch(t);
-    const processed = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery;
+    const processed = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body.delivery;
     const ignored = (await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } })).body.delivery;
-    const failed = (await postGithub(t, { event: "push", payload: pushOf(1, 10) })).body.delivery;
+    const failed = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1, 11) })).body.delivery;
     await replaceBody(t, failed, "not JSON");
     await runDue(t);
-    const accepted = (await postGithub(t, { event: "push", payload: pushOf(1, 20) })).body.delivery;
+    const accepted = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1, 21) })).body.delivery;
     return { processed, ignored, failed, accepted };
   }
 
@@ -664,7 +653,7 @@ describe("failed deliveries wait for an operator", () => {
     // At most 230 documents written per transaction: a history of 250 attempts cannot go in one.
     const t = newBackend({ documentsWritten: 230 });
     await orderOnFeatureBranch(t);
-    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(1) })).body.delivery as Id<"webhook_deliveries">;
+    const deliveryId = (await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 1) })).body.delivery as Id<"webhook_deliveries">;
     await runDue(t);
     for (let batch = 0; batch < 2; batch += 1) {
       await t.run(async (ctx) => {
@@ -734,7 +723,7 @@ describe("cost", () => {
       const t = newBackend();
       await seedUnrelated(t, unrelated);
       const workOrderId = await orderOnFeatureBranch(t);
-      const response = await postGithub(t, { event: "push", payload: pushOf(5) });
+      const response = await postGithub(t, { event: "push", payload: pushOf(FEATURE_BRANCH, 5) });
       await settle(t);
       const processed = await deliveryRow(t, response.body.delivery);
       expect(processed.status).toBe("processed");

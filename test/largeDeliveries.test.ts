@@ -2,13 +2,15 @@ import { describe, expect, test } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { Interpretation } from "../src/commands";
-import { RETRY_DELAYS_MS } from "../src/retry";
+import { delayRange } from "../src/retry";
+import { DELIVERY_RETRY } from "../convex/model/inbox/deliveries";
 import { github } from "../src/sources/github";
-import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, sha, type Target } from "./effects";
-import { postGithub } from "./github";
-import { newSession, withFakeClock, linksOf, statusOf } from "./helpers";
-import { deliveryRow, runDue, settle, replaceBody, restoreBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { liveOrder, type Target } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { newSession, linksOf, statusOf } from "./helpers/records";
+import { withFakeClock, runDue, settle } from "./helpers/clock";
+import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
 
 withFakeClock();
 
@@ -101,7 +103,7 @@ describe("a delivery larger than one transaction", () => {
     expect(failed).toMatchObject({ status: "failed", attempts: 1, progress: { linksDone: written } });
     await restoreBody(t, failed._id, bytes);
 
-    await runDue(t, RETRY_DELAYS_MS[0]);
+    await runDue(t, delayRange(DELIVERY_RETRY, 1).maxMs);
     await settle(t);
     expect(await deliveryRow(t, response.body.delivery)).toMatchObject({ status: "processed", attempts: 2, touchedCount: 300 });
     await expectEveryCommitOnce(t, orders, 150);

@@ -9,14 +9,16 @@ import { v } from "convex/values";
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./backend";
-import { asService, asUser } from "./callers";
-import { messageCreated, postEvent } from "./events";
-import { githubRequest } from "./github";
-import { expectConvexError, expectNothingWritten, newSession, newWorkOrder, snapshotTables } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { messageCreated, postEvent } from "./helpers/senders/events";
+import { githubRequest } from "./helpers/senders/github";
+import { expectConvexError, expectNothingWritten, snapshotTables } from "./helpers/assertions";
+import { newSession, newWorkOrder } from "./helpers/records";
 import { checkStorableField } from "../src/storable";
-import { withEverySenderConfigured } from "./senders";
-import { deliveryRow, settle } from "./inbox";
+import { withEverySenderConfigured } from "./helpers/senders/all";
+import { deliveryRow } from "./helpers/inbox";
+import { settle } from "./helpers/clock";
 
 const MiB = 1024 * 1024;
 
@@ -193,7 +195,7 @@ describe("the test backend refuses what Convex refuses", () => {
       },
     }),
   };
-  const probeBackend = () => newBackend(true, { "../convex/limitsProbe.ts": async () => probe });
+  const probeBackend = () => newBackend(true, { "../../convex/limitsProbe.ts": async () => probe });
 
   test("a return value over 16 MiB or wider than Convex allows fails the call", async () => {
     const t = probeBackend();

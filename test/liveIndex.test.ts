@@ -9,26 +9,22 @@
  * `FC_SEED=<seed> npx vitest run test/liveIndex.test.ts`.
  */
 import fc from "fast-check";
-import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import { LIMITS } from "../src/limits";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { liveOrder, pushOf, sha } from "./effects";
-import { postGithub } from "./github";
-import { settle } from "./inbox";
-import { expectConvexError, newSession, newWorkOrder } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { liveOrder } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { settle, withFakeClock } from "./helpers/clock";
+import { expectConvexError } from "./helpers/assertions";
+import { linksOf, newSession, newWorkOrder } from "./helpers/records";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);
 
-beforeEach(() => {
-  vi.useFakeTimers();
-});
-afterEach(() => {
-  vi.useRealTimers();
-});
+withFakeClock();
 
 const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
 const LIVE_LINKS_PER_ORDER = 20;
@@ -204,15 +200,15 @@ describe("migrations:backfillWorkOrders", () => {
     // Before: the push finds nobody.
     await postGithub(t, { event: "push", payload: pushOf({ targetRepo: "acme/api", targetBranch: "main" }, 1) });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: live }))!.links).toHaveLength(1);
+    expect(await linksOf(t, live)).toHaveLength(1);
 
     await t.mutation(internal.migrations.backfillWorkOrders, {});
     await settle(t);
     await expectIndexTrue(t);
     await postGithub(t, { event: "push", payload: pushOf({ targetRepo: "acme/api", targetBranch: "main" }, 1, 2) });
     await settle(t);
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: live }))!.links).toContainEqual({ kind: "commit", value: sha(2) });
-    expect((await asService(t).query(api.workOrders.get, { workOrderId: finished }))!.links).toHaveLength(1);
+    expect(await linksOf(t, live)).toContainEqual({ kind: "commit", value: sha(2) });
+    expect(await linksOf(t, finished)).toHaveLength(1);
 
     const before = await t.run(async (ctx) => ({
       live: await ctx.db.query("work_order_live_targets").collect(),

@@ -14,9 +14,9 @@ import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { TOUCH_INTERVAL_MS } from "../convex/model/workOrders/updatedAt";
 import { LIMITS } from "../src/limits";
-import { newBackend } from "./backend";
-import { asService, asUser } from "./callers";
-import { withFakeClock } from "./helpers";
+import { newBackend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { withFakeClock } from "./helpers/clock";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 40);
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));

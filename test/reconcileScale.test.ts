@@ -1,7 +1,8 @@
 import { beforeEach, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./backend";
-import { newSession, withFakeClock } from "./helpers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { newSession } from "./helpers/records";
+import { settle, withFakeClock } from "./helpers/clock";
 
 const HOUR = 60 * 60 * 1000;
 // The test backend reads the whole store for every index query, and failing an order makes two
@@ -57,7 +58,7 @@ test(`${stale} stale running orders among ${stale} fresh ones are all failed in 
     if (match) pages.push({ count: Number(match[1]), documentsRead: (JSON.parse(match[2]) as { documentsRead: number }).documentsRead });
   });
   await t.mutation(internal.reconcile.sweep, {});
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+  await settle(t, 1000);
 
   expect(await countByStatus(t, "failed")).toBe(STALE);
   expect(await countByStatus(t, "running")).toBe(STALE);

@@ -1,13 +1,13 @@
 // @vitest-environment node
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { isRejected, loadFixtures, send, summarize, type Result } from "../scripts/lib/send";
 import { main } from "../scripts/send";
-import { modulesUnderTest, newBackend } from "./backend";
-import { GITHUB_SECRET } from "./github";
-import { runInProcess, runScript } from "./cli";
-import { closeServer, serveOnLoopback } from "./httpServer";
-import { withFakeClock } from "./helpers";
+import { modulesUnderTest, newBackend } from "./helpers/backend";
+import { GITHUB_SECRET } from "./helpers/senders/github";
+import { runInProcess, runScript } from "./helpers/scripts";
+import { closeServer, listen, serveOnLoopback } from "./helpers/loopback";
+import { withFakeClock } from "./helpers/clock";
 
 const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const EVENTS_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -112,6 +112,27 @@ describe("npm run send: mistakes end in one line that says what to do", () => {
     [[], /^send: no fixtures given/],
   ])("npm run send -- %j", async (args, message) => {
     expect(await runInProcess("send", main, args)).toEqual({ code: 2, out: [], err: [expect.stringMatching(message)] });
+  });
+
+  test("nothing listening: one delivery is tried, then one line names the URL and how to start a deployment", async () => {
+    const server = createServer();
+    const url = await listen(server);
+    await closeServer(server);
+    const run = await runInProcess("send", main, ["fixtures/github", "--url", url], { GITHUB_WEBHOOK_SECRET: GITHUB_SECRET });
+    expect(run.code).toBe(1);
+    expect(run.out).toEqual([expect.stringMatching(/^ {2}0 unreachable: fetch failed \(ECONNREFUSED\)/), expect.stringMatching(/^1 sent: 1 rejected/)]);
+    expect(run.err).toEqual([
+      `send: nothing answers at ${url}: start a deployment first, npm run serve (an embedded one, no download) or npm run dev, or give the deployment's site URL with --url.`,
+    ]);
+  });
+
+  test("--url given without -- (npm keeps it) is named, with the command to type, before any fixture is read", async () => {
+    const env = { npm_lifecycle_event: "send", npm_config_url: "true" };
+    expect(await runInProcess("send", main, ["http://127.0.0.1:3211", "fixtures/github"], env)).toEqual({
+      code: 2,
+      out: [],
+      err: ["send: npm took --url for itself, so the tool never saw it: add -- before the options, as in npm run send -- --url http://127.0.0.1:3211 fixtures/github"],
+    });
   });
 
   // The script itself, as npm runs it (the same in both runs of the suite, so once).

@@ -3,9 +3,9 @@ import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterEach, beforeAll, describe, expect, test, vi } from "vitest";
 import { connectHttp, generateServiceKey, mergeServiceJwks, serviceTokens, type ServiceTokens } from "../client";
 import { serviceAuthProviders, serviceTokenIdentifier } from "../src/serviceIdentity";
-import { modulesUnderTest, newBackend, type Backend } from "./backend";
-import { convexHttpApi } from "./convexHttpApi";
-import { FIRST_PAGE, newSession, statusHistory } from "./helpers";
+import { modulesUnderTest, newBackend, type Backend } from "./helpers/backend";
+import { convexHttpApi } from "./helpers/convexHttpApi";
+import { FIRST_PAGE, newSession, statusHistory } from "./helpers/records";
 
 /*
  * The service client (docs/contract.md#the-service-client): Jangar's server

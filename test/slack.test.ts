@@ -17,10 +17,12 @@ import bobMentionsBotAgain from "../fixtures/slack/13-bob-mentions-bot-again.jso
 import appRateLimited from "../fixtures/slack/app-rate-limited.json";
 import reactionAdded from "../fixtures/slack/reaction-added.json";
 import urlVerification from "../fixtures/slack/url-verification.json";
-import { newBackend, type Backend } from "./backend";
-import { snapshotTables, withFakeClock, messagesOf } from "./helpers";
-import { ALICE, BOB, BOT_USER, SLACK_SECRET, TEAM, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "./slack";
-import { settle, stored, storedBody } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { snapshotTables } from "./helpers/assertions";
+import { withFakeClock, settle } from "./helpers/clock";
+import { messagesOf } from "./helpers/records";
+import { ALICE, BOB, BOT_USER, SLACK_SECRET, TEAM, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "./helpers/senders/slack";
+import { stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/slack as Slack and the people in a Slack thread see it

@@ -10,12 +10,12 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { OUTBOX_STATUSES } from "../convex/model/slackValidators";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./slack";
-import { withFakeClock } from "./helpers";
+import { OUTBOX_STATUSES } from "../convex/outbox/tables";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
+import { settle, withFakeClock } from "./helpers/clock";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
@@ -44,8 +44,8 @@ async function seedUnrelated(t: Backend, count: number) {
   // Every counter shard exists, as on a deployment that has been posting for a while.
   await t.run(async (ctx) => {
     for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 4; shard += 1) {
-        await ctx.db.insert("slack_outbox_counters", { status, shard, count: 0 });
+      for (let shard = 0; shard < 16; shard += 1) {
+        await ctx.db.insert("outbox_counters", { destination: "slack", status, shard, count: 0 });
       }
     }
   });
@@ -71,15 +71,16 @@ async function seedUnrelated(t: Backend, count: number) {
         await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
         await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
         const ts = `1700000002.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("slack_outbox", {
-          team: TEAM,
-          channel,
-          threadTs,
-          request: { kind: "reply", messageId, part: 1, parts: 1, text: `reply ${i}` },
+        await ctx.db.insert("outbox", {
+          destination: "slack",
+          lane: `${TEAM}:${channel}`,
+          ordered: true,
+          enqueuedAt: now,
+          request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
           status: i % 10 === 0 ? "failed" : "sent",
           attempts: 1,
           method: "chat.postMessage",
-          ts,
+          result: ts,
           finishedAt: now,
         });
         await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });
@@ -92,7 +93,7 @@ async function seedUnrelated(t: Backend, count: number) {
 async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
   logged = [];
   await work();
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 1000);
+  await settle(t, 1000);
   return logged.flatMap((line): [string, Cost][] => {
     const call = /^cost (\{.*\})$/.exec(line);
     const step = /^slackOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
@@ -111,7 +112,7 @@ async function measure(unrelated: number): Promise<[string, Cost][]> {
     event_time: now,
     event: { type: "app_mention", user: ALICE, text: `<@${BOT_USER}> fix SSO`, ts: `${now}.000100`, channel: CHANNEL },
   });
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers());
+  await settle(t);
   const [session] = await slackSessionsOf(t, ALICE);
   const service = asService(t);
   let workOrderId: Id<"work_orders"> | undefined;

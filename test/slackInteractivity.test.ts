@@ -2,17 +2,20 @@ import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
 import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
 import { renderCard } from "../src/slack/card";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
 import { truncate } from "../src/text";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { domainTables, newSession, newWorkOrder, statusHistory } from "./helpers";
-import { FakeTemporal, TEMPORAL_URL } from "./temporal";
+import { domainTables } from "./helpers/assertions";
+import { newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
+import { settle, withFakeClock } from "./helpers/clock";
+import { fetchFrom } from "../fakes/http";
+import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
 import {
   ALICE,
   BOB,
@@ -24,8 +27,8 @@ import {
   postSlackForm,
   slackSessionsOf,
   slashCommand,
-} from "./slack";
-import { stored as storedDeliveries } from "./inbox";
+} from "./helpers/senders/slack";
+import { stored as storedDeliveries } from "./helpers/inbox";
 
 /*
  * Slack interactivity (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command): the Cancel and Retry
@@ -36,8 +39,8 @@ import { stored as storedDeliveries } from "./inbox";
 
 let slack: FakeSlack;
 
+withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 beforeEach(() => {
-  vi.useFakeTimers({ now: new Date("2025-05-14T09:00:00Z") });
   slack = new FakeSlack();
   vi.stubGlobal("fetch", slack.fetch);
   configureSlackApp();
@@ -45,15 +48,7 @@ beforeEach(() => {
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
-  vi.useRealTimers();
-  vi.unstubAllGlobals();
-  vi.unstubAllEnvs();
 });
-
-/** Runs every scheduled function (deliveries, the outbox's runners) to the end. */
-async function settle(t: Backend) {
-  await t.finishAllScheduledFunctions(() => vi.runAllTimers(), 2000);
-}
 
 const CAROL = "U03CAROL";
 const CHANNEL = aliceMentionsBot.event.channel;
@@ -88,10 +83,6 @@ async function setStatus(t: Backend, workOrderId: Id<"work_orders">, ...statuses
   await settle(t);
 }
 
-async function orderOf(t: Backend, workOrderId: Id<"work_orders">) {
-  return (await asService(t).query(api.workOrders.get, { workOrderId }))!;
-}
-
 /** The card of an order as Slack shows it: the one message in the thread whose blocks say they show the order. */
 function cardOf(workOrderId: string) {
   const cards = slack.thread(CHANNEL, THREAD_TS).filter((message) => JSON.stringify(message.blocks ?? []).includes(`Work order \`${workOrderId}\``));
@@ -107,7 +98,7 @@ function buttonsOf(workOrderId: string): string[] {
 
 /** What a person's actions change besides the outbox (which carries the messages they are told). */
 async function ordersAndHistory(t: Backend) {
-  const { slack_outbox: _outbox, slack_lanes: _lanes, slack_outbox_counters: _counts, ...tables } = await domainTables(t);
+  const { outbox: _outbox, outbox_lanes: _lanes, outbox_counters: _counts, ...tables } = await domainTables(t);
   return tables;
 }
 
@@ -261,10 +252,11 @@ describe("Cancel stops the run, with Temporal", () => {
   let temporal: FakeTemporal;
   beforeEach(() => {
     temporal = new FakeTemporal({ namespace: "default" });
-    vi.stubGlobal("fetch", (input: RequestInfo | URL, init?: RequestInit) =>
-      String(input instanceof Request ? input.url : input).startsWith(TEMPORAL_URL) ? temporal.fetch(input, init) : slack.fetch(input, init),
-    );
+    vi.stubGlobal("fetch", fetchFrom([slack, temporal]));
     vi.stubEnv("TEMPORAL_HTTP_URL", TEMPORAL_URL);
+  });
+  afterEach(() => {
+    expect(temporal.violations).toEqual([]);
   });
 
   /** The confirmation Slack shows before a click on Cancel is sent. */
@@ -277,24 +269,24 @@ describe("Cancel stops the run, with Temporal", () => {
     const t = newBackend();
     const { workOrderId } = await aliceThreadWithOrder(t);
     await setStatus(t, workOrderId, "running");
-    temporal.executions.set(workOrderId, "RUNNING");
+    temporal.setStatus(workOrderId, "RUNNING");
     expect(confirmation(workOrderId)).toEqual(["SSO login is marked canceled, and its workflow is asked to stop."]);
 
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
     await settle(t);
     expect((await orderOf(t, workOrderId)).status).toBe("canceled");
     expect(temporal.cancelRequests).toEqual([workOrderId]);
-    expect(temporal.requests.at(-1)).toMatchObject({
+    expect(temporal.calls.at(-1)).toMatchObject({
       body: { reason: `Jangar work order canceled by ${slackUser(ALICE)}: canceled from Slack` },
     });
-    expect(temporal.executions.get(workOrderId)).toBe("CANCELED");
+    expect(temporal.statusOf(workOrderId)).toBe("CANCELED");
   });
 
   test("`cancel <id>` does the same; a refused click asks Temporal nothing", async () => {
     const t = newBackend();
     const { workOrderId } = await aliceThreadWithOrder(t);
     await setStatus(t, workOrderId, "accepted");
-    temporal.executions.set(workOrderId, "RUNNING");
+    temporal.setStatus(workOrderId, "RUNNING");
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
     await settle(t);
     expect(temporal.cancelRequests).toEqual([]);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer } from "../scripts/lib/fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer } from "../fakes/slack";
 import { renderCard, type RenderedCard } from "../src/slack/card";
 import { escapeSlackText, splitForSlack } from "../src/slack/text";
 import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
@@ -207,7 +207,7 @@ describe("the Web API client", () => {
   const config = { token: FAKE_SLACK_TOKEN, baseUrl: SLACK_API_URL, timeoutMs: 10_000 };
   const post: SlackCall = { method: "chat.postMessage", args: { channel: "C1", thread_ts: "1.2", text: "hi" } };
 
-  async function answerTo(answer: FakeAnswer) {
+  async function answerTo(answer: SlackAnswer) {
     const slack = new FakeSlack();
     slack.answerNext(answer);
     const result = await callSlack(config, post, slack.fetch);
@@ -215,7 +215,7 @@ describe("the Web API client", () => {
     return result;
   }
 
-  test.each<[string, FakeAnswer, unknown]>([
+  test.each<[string, SlackAnswer, unknown]>([
     ["ok: true", "ok", { kind: "ok", ts: expect.stringMatching(/^\d{10}\.000001$/) }],
     ["a permanent error", { error: "channel_not_found" }, { kind: "failed", error: "channel_not_found" }],
     ["ratelimited in a 200", { error: "ratelimited" }, { kind: "retry", error: "ratelimited" }],

@@ -1,13 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeAnswer, type FakeMessage } from "../scripts/lib/fakeSlack";
-import { newBackend, type Backend } from "./backend";
-import { asService } from "./callers";
-import { EVENTS_SECRET, messageCreated, postEvent } from "./events";
-import { expectConvexError, newSession, newWorkOrder, snapshotTables, withFakeClock, messagesOf } from "./helpers";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./slack";
-import { settle } from "./inbox";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer, type SlackMessage } from "../fakes/slack";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService } from "./helpers/callers";
+import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
+import { expectConvexError, snapshotTables } from "./helpers/assertions";
+import { newSession, newWorkOrder, messagesOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./helpers/senders/slack";
+import { delayRange } from "../src/retry";
+import { slack as slackDestination } from "../convex/outbox/destinations/slack";
 
 /*
  * The conversation going back to Slack
@@ -58,16 +61,20 @@ async function reply(t: Backend, sessionId: Id<"chat_sessions">, content: string
 }
 
 async function outboxRows(t: Backend) {
-  return await t.run(async (ctx) => await ctx.db.query("slack_outbox").collect());
+  return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
 }
 
 async function outboxStatus(t: Backend) {
-  return await t.query(internal.slackOutbox.status, {});
+  return await t.query(internal.outbox.status, {});
 }
 
-function countsOf(status: { counts: { status: string; count: number }[] }) {
-  return Object.fromEntries(status.counts.map(({ status: name, count }) => [name, count]));
+/** Slack's rows by status. */
+function countsOf(status: { counts: { destination: string; status: string; count: number }[] }) {
+  return Object.fromEntries(status.counts.filter(({ destination }) => destination === "slack").map(({ status: name, count }) => [name, count]));
 }
+
+/** The shortest and longest wait of Slack's retry policy after `attemptsMade` failed attempts (jitter takes a random share off). */
+const waitAfter = (attemptsMade: number) => delayRange(slackDestination.retry, attemptsMade);
 
 describe("replies", () => {
   test("an assistant's message is posted once to the session's thread; user and system messages are not", async () => {
@@ -100,7 +107,7 @@ describe("replies", () => {
     );
     expect(origin?.messageId).toBe(messageId);
     expect(await outboxRows(t)).toEqual([
-      expect.objectContaining({ status: "sent", attempts: 1, method: "chat.postMessage", ts: posted.ts }),
+      expect.objectContaining({ status: "sent", attempts: 1, method: "chat.postMessage", result: posted.ts }),
     ]);
   });
 
@@ -268,7 +275,7 @@ describe("replies", () => {
 });
 
 /** The one message the bot holds in a thread: the card. */
-function cardIn(threadTs: string): FakeMessage {
+function cardIn(threadTs: string): SlackMessage {
   const messages = slack.thread(CHANNEL, threadTs);
   expect(messages).toHaveLength(1);
   return messages[0];
@@ -321,7 +328,7 @@ describe("work-order cards", () => {
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
     await settle(t, OUTBOX_ITERATIONS);
-    const { postGithub } = await import("./github");
+    const { postGithub } = await import("./helpers/senders/github");
     const merged = await postGithub(t, {
       event: "pull_request",
       payload: {
@@ -409,7 +416,13 @@ describe("delivery", () => {
 
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["network", { status: 502 }, { status: 429, retryAfter: "7" }, { error: "ratelimited" }, "ok"]);
     const gaps = slack.calls.slice(1).map(({ at }, i) => at - slack.calls[i].at);
-    expect(gaps).toEqual([5_000, 30_000, 7_000, 10 * 60_000]);
+    // Backoff after the first, second and fourth attempts; Slack's Retry-After (7 s) after the third.
+    for (const [i, attemptsMade] of [[0, 1], [1, 2], [3, 4]]) {
+      expect(gaps[i]).toBeGreaterThanOrEqual(waitAfter(attemptsMade).minMs);
+      expect(gaps[i]).toBeLessThanOrEqual(waitAfter(attemptsMade).maxMs);
+    }
+    expect(waitAfter(4).minMs).toBeGreaterThan(waitAfter(1).maxMs);
+    expect(gaps[2]).toBe(7_000);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     // After the network error Slack may have posted it: each later attempt looks for it first.
     expect(slack.reads.map(({ method }) => method)).toEqual(Array.from({ length: 4 }, () => "conversations.replies"));
@@ -425,11 +438,12 @@ describe("delivery", () => {
     await reply(t, sessionId, "Done.");
     await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
-    expect(slack.calls[1].at - slack.calls[0].at).toBe(10_000 + 5_000);
+    expect(slack.calls[1].at - slack.calls[0].at - 10_000).toBeGreaterThanOrEqual(waitAfter(1).minMs);
+    expect(slack.calls[1].at - slack.calls[0].at - 10_000).toBeLessThanOrEqual(waitAfter(1).maxMs);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
   });
 
-  test.each<[string, FakeAnswer]>([
+  test.each<[string, SlackAnswer]>([
     ["never answered", "postedThenHang"],
     ["answered 503", { status: 503, posted: true }],
   ])("a post Slack made but %s is found in the thread by its marker and not posted again", async (_what, answer) => {
@@ -442,7 +456,7 @@ describe("delivery", () => {
     expect(posts.map((message) => message.text)).toEqual(["Done."]);
     expect(slack.calls).toHaveLength(1);
     expect(slack.reads).toHaveLength(1);
-    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, ts: posts[0].ts })]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, result: posts[0].ts })]);
     // Its Slack origin is recorded as for any post: the echo is not appended.
     const origin = await t.run(
       async (ctx) =>
@@ -568,9 +582,9 @@ describe("delivery", () => {
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: submitted"]);
     const status = await outboxStatus(t);
     expect(countsOf(status)).toEqual({ queued: 0, sending: 0, sent: 2, failed: 2 });
-    expect(status.recentFailures.map(({ channel, error, attempts }) => ({ channel, error, attempts })).sort((a, b) => a.channel.localeCompare(b.channel))).toEqual([
-      { channel: CHANNEL, error: "msg_too_long", attempts: 1 },
-      { channel: "C0ARCHIVED", error: "is_archived", attempts: 1 },
+    expect(status.recentFailures.map(({ lane, error, attempts }) => ({ lane, error, attempts })).sort((a, b) => a.lane.localeCompare(b.lane))).toEqual([
+      { lane: `${TEAM}:${CHANNEL}`, error: "msg_too_long", attempts: 1 },
+      { lane: `${TEAM}:C0ARCHIVED`, error: "is_archived", attempts: 1 },
     ]);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
     await settle(t, OUTBOX_ITERATIONS);
@@ -588,26 +602,26 @@ describe("delivery", () => {
     expect(row).toMatchObject({ status: "failed", attempts: 6, error: "Slack answered HTTP 503. (gave up after 6 attempts)" });
     const inbox = await t.query(internal.ingest.inboxStatus, {});
     expect(inbox.outbound).toEqual([
-      { status: "queued", count: 0 },
-      { status: "sending", count: 0 },
-      { status: "sent", count: 0 },
-      { status: "failed", count: 1 },
+      { destination: "slack", status: "queued", count: 0 },
+      { destination: "slack", status: "sending", count: 0 },
+      { destination: "slack", status: "sent", count: 0 },
+      { destination: "slack", status: "failed", count: 1 },
     ]);
 
-    expect(await t.mutation(internal.slackOutbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
+    expect(await t.mutation(internal.outbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
     await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
-    await expectConvexError(t.mutation(internal.slackOutbox.replay, { rowId: row._id }), "INVALID_ARGUMENT");
+    await expectConvexError(t.mutation(internal.outbox.replay, { rowId: row._id }), "INVALID_ARGUMENT");
   });
 
   test("a lost runner is replaced by the recovery cron; a runner still pending is left alone", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
     await reply(t, sessionId, "Done.");
-    const lane = await t.run(async (ctx) => (await ctx.db.query("slack_lanes").collect())[0]);
+    const lane = await t.run(async (ctx) => (await ctx.db.query("outbox_lanes").collect())[0]);
     // Due long ago but still pending: Convex will run it, so nothing is added.
-    await t.run(async (ctx) => await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 }));
+    await t.run(async (ctx) => await ctx.db.patch("outbox_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 }));
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(0);
     // The run is lost: recovery starts another once it is overdue.
     await t.run(async (ctx) => await ctx.scheduler.cancel(lane.runner!));
@@ -623,11 +637,11 @@ describe("delivery", () => {
     const { sessionId, threadTs } = await slackThread(t);
     await reply(t, sessionId, "Done.");
     await t.run(async (ctx) => {
-      const lane = (await ctx.db.query("slack_lanes").collect())[0];
+      const lane = (await ctx.db.query("outbox_lanes").collect())[0];
       await ctx.scheduler.cancel(lane.runner!);
-      const row = (await ctx.db.query("slack_outbox").collect())[0];
-      await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
-      await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
+      const row = (await ctx.db.query("outbox").collect())[0];
+      await ctx.db.patch("outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
+      await ctx.db.patch("outbox_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
     });
     expect(await t.mutation(internal.outbox.maintenance.recoverLost, {})).toBe(1);
     await settle(t, OUTBOX_ITERATIONS);
@@ -642,10 +656,10 @@ describe("delivery", () => {
     await reply(t, sessionId, "Done.");
     const row = (await outboxRows(t))[0];
     await t.run(async (ctx) => {
-      const lane = (await ctx.db.query("slack_lanes").collect())[0];
+      const lane = (await ctx.db.query("outbox_lanes").collect())[0];
       await ctx.scheduler.cancel(lane.runner!);
-      await ctx.db.patch("slack_outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
-      await ctx.db.patch("slack_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
+      await ctx.db.patch("outbox", row._id, { status: "sending", attempts: 1, method: "chat.postMessage" });
+      await ctx.db.patch("outbox_lanes", lane._id, { runAt: Date.now() - 11 * 60_000 });
     });
     // Slack had posted it before the run died.
     const ts = `${Math.floor(Date.now() / 1000)}.999999`;
@@ -654,7 +668,7 @@ describe("delivery", () => {
     await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs)).toHaveLength(1);
     expect(slack.calls).toEqual([]);
-    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, ts })]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2, result: ts })]);
   });
 
   test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
@@ -667,7 +681,7 @@ describe("delivery", () => {
     const [row] = await outboxRows(t);
     expect(row).toMatchObject({ status: "failed", error: "SLACK_BOT_TOKEN is not set on this deployment; set it, then replay the row." });
     vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
-    expect(await t.mutation(internal.slackOutbox.replayFailed, {})).toEqual([row._id]);
+    expect(await t.mutation(internal.outbox.replayFailed, {})).toEqual([row._id]);
     await settle(t, OUTBOX_ITERATIONS);
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
   });
@@ -698,7 +712,7 @@ describe("delivery", () => {
     await settle(t, OUTBOX_ITERATIONS);
     expect(slack.calls).toEqual([]);
     const tables = await snapshotTables(t);
-    expect([tables.slack_outbox, tables.slack_cards, tables.slack_lanes, tables.slack_outbox_counters]).toEqual([[], [], [], []]);
+    expect([tables.outbox, tables.slack_cards, tables.outbox_lanes, tables.outbox_counters]).toEqual([[], [], [], []]);
   });
 
   test("the bot token is sent as a bearer token and never stored or logged", async () => {
@@ -716,5 +730,69 @@ describe("delivery", () => {
     expect(JSON.stringify(await snapshotTables(t))).not.toContain(FAKE_SLACK_TOKEN);
     expect(JSON.stringify(logged)).not.toContain(FAKE_SLACK_TOKEN);
     vi.restoreAllMocks();
+  });
+});
+
+describe("the Slack outbox from before the outbox took any destination", () => {
+  test("migrations:moveSlackOutbox moves queued and failed rows in their channel's order, drops sent ones, and the card still collapses", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const thread = { team: TEAM, channel: CHANNEL, threadTs };
+    const workOrderId = await t.run(async (ctx) => {
+      const now = Date.now();
+      const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: "x", createdAt: now });
+      const workOrderId = await ctx.db.insert("work_orders", {
+        sessionId,
+        workflowType: "codex-implement",
+        prompt: "Fix SSO",
+        title: "SSO login",
+        status: "running",
+        requestedBy: "alice",
+        createdAt: now,
+        updatedAt: now,
+      });
+      const reply = (text: string) => ({ kind: "reply" as const, messageId, part: 1, parts: 1, text });
+      const legacy = async (request: Parameters<typeof ctx.db.insert<"slack_outbox">>[1]["request"], row: object) =>
+        await ctx.db.insert("slack_outbox", { ...thread, request, attempts: 0, status: "queued", nextAttemptAt: now, ...row });
+      await legacy(reply("old"), { status: "sent", attempts: 1, ts: "1747213923.000900", finishedAt: now });
+      await legacy(reply("lost"), { status: "failed", attempts: 1, error: "not_in_channel", finishedAt: now });
+      await legacy(reply("first"), {});
+      const cardRow = await legacy({ kind: "card", workOrderId }, {});
+      await legacy(reply("second"), { status: "sending", attempts: 1, method: "chat.postMessage" });
+      await legacy({ kind: "ephemeral", user: ALICE, text: "Only you can see this." }, {});
+      await ctx.db.insert("slack_cards", { workOrderId, ...thread, queued: cardRow });
+      const runner = await ctx.scheduler.runAfter(60 * 60_000, internal.outbox.maintenance.purgeSent, {});
+      await ctx.db.insert("slack_lanes", { team: TEAM, channel: CHANNEL, runner, runAt: now + 60 * 60_000 });
+      await ctx.db.insert("slack_outbox_counters", { status: "queued", shard: 0, count: 4 });
+      return workOrderId;
+    });
+
+    expect(await t.mutation(internal.migrations.moveSlackOutbox, {})).toEqual({ moved: 5, dropped: 1, done: false });
+    // A change while the moved card row waits collapses into it.
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "succeeded" });
+    await settle(t, OUTBOX_ITERATIONS);
+
+    const tables = await snapshotTables(t);
+    expect([tables.slack_outbox, tables.slack_lanes, tables.slack_outbox_counters]).toEqual([[], [], []]);
+    expect(slack.calls.map(({ method, args }) => [method, args.text])).toEqual([
+      ["chat.postMessage", "first"],
+      ["chat.postMessage", "Work order SSO login: succeeded"],
+      ["chat.postMessage", "second"],
+      ["chat.postEphemeral", "Only you can see this."],
+    ]);
+    // The row left sending is looked for in the thread before it is posted again.
+    expect(slack.reads).toHaveLength(1);
+    expect((await outboxRows(t)).map(({ request, status, attempts, error }) => [request.text ?? request.kind, status, attempts, error])).toEqual([
+      ["lost", "failed", 1, "not_in_channel"],
+      ["first", "sent", 1, undefined],
+      ["card", "sent", 1, undefined],
+      ["second", "sent", 2, undefined],
+      ["Only you can see this.", "sent", 1, undefined],
+    ]);
+    const card = await t.run(async (ctx) => await ctx.db.query("slack_cards").first());
+    expect(card).toMatchObject({ ts: slack.thread(CHANNEL, threadTs).find((message) => message.text.startsWith("Work order"))!.ts });
+    expect(card?.queued).toBeUndefined();
+    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
+    expect(await t.mutation(internal.migrations.moveSlackOutbox, {})).toEqual({ moved: 0, dropped: 0, done: true });
   });
 });

@@ -4,14 +4,14 @@ import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import type { Secrets } from "../scripts/lib/send";
 import { formatCheck, smoke, smokeFailed, type Check } from "../scripts/lib/smoke";
 import { main } from "../scripts/smoke";
-import { newBackend, type Backend } from "./backend";
-import { domainTables, withFakeClock } from "./helpers";
-import { runInProcess } from "./cli";
-import { EVENTS_SECRET } from "./events";
-import { GITHUB_SECRET } from "./github";
-import { closeServer, listen, serveOnLoopback } from "./httpServer";
-import { SLACK_SECRET } from "./slack";
-import { settle } from "./inbox";
+import { newBackend, type Backend } from "./helpers/backend";
+import { domainTables } from "./helpers/assertions";
+import { withFakeClock, settle } from "./helpers/clock";
+import { runInProcess } from "./helpers/scripts";
+import { EVENTS_SECRET } from "./helpers/senders/events";
+import { GITHUB_SECRET } from "./helpers/senders/github";
+import { closeServer, listen, serveOnLoopback } from "./helpers/loopback";
+import { SLACK_SECRET } from "./helpers/senders/slack";
 
 const secrets = { github: GITHUB_SECRET, slack: SLACK_SECRET, events: EVENTS_SECRET };
 
@@ -81,12 +81,20 @@ describe("npm run smoke, end to end over HTTP", () => {
     expect(failed).toBe(true);
   });
 
-  test("a sender whose secret is not given is not checked, and that is not a failure", async () => {
+  test("a sender whose secret is not given could not be checked, and that fails the check", async () => {
     const { url } = await deployment();
     const { checks, lines, failed } = await check(url, { github: GITHUB_SECRET });
     expect(verdicts(checks)).toEqual(["healthz ok 200", "github ok 200", "slack skip -", "events skip -"]);
-    expect(lines[2]).toMatch(/^skip\s+slack\s+not checked: no secret given \(--slack-secret or SLACK_SIGNING_SECRET\)$/);
-    expect(failed).toBe(false);
+    expect(lines[2]).toMatch(/^NOT\s+slack\s+not checked: no secret given \(--slack-secret or SLACK_SIGNING_SECRET\), or skip it by name$/);
+    expect(failed).toBe(true);
+  });
+
+  test("a sender skipped by name is not checked, and that is not a failure", async () => {
+    const { url } = await deployment();
+    const lines: string[] = [];
+    const checks = await smoke({ url, secrets: { github: GITHUB_SECRET }, skip: ["slack", "events"] }, (result) => lines.push(formatCheck(result)));
+    expect(lines.slice(2)).toEqual([expect.stringMatching(/^skip\s+slack\s+skipped, as asked/), expect.stringMatching(/^skip\s+events\s+skipped, as asked/)]);
+    expect(smokeFailed(checks)).toBe(false);
   });
 
   test("nothing listening: /healthz fails as unreachable and nothing else is tried", async () => {
@@ -118,11 +126,32 @@ describe("npm run smoke: the command", () => {
       EVENTS_WEBHOOK_SECRET: EVENTS_SECRET,
     });
     expect(passing.code).toBe(0);
-    expect(passing.out).toEqual([`smoke: checking ${url}`, expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), "smoke: 4 check(s) passed."]);
+    expect(passing.out).toEqual([`smoke: checking ${url}`, expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), expect.stringMatching(/^ok/), "smoke: 4 passed."]);
 
     const failing = await runInProcess("smoke", main, ["--url", url, "--github-secret", "not the secret"]);
     expect(failing.code).toBe(1);
-    expect(failing.out.at(-1)).toBe("smoke: 1 check(s) failed, 1 passed, 2 not checked.");
+    expect(failing.out.at(-1)).toBe(
+      "smoke: 1 check(s) failed, 1 passed, 2 not checked (slack, events). A route not checked is not a pass: give its secret (--slack-secret, --events-secret), or skip it by name (--skip slack,events).",
+    );
+  });
+
+  test("a route that could not be checked exits non-zero; skipped by name, it does not", async () => {
+    const { url } = await deployment();
+    const unchecked = await runInProcess("smoke", main, ["--url", url, "--github-secret", GITHUB_SECRET]);
+    expect(unchecked.code).toBe(1);
+    expect(unchecked.out.at(-1)).toMatch(/^smoke: 2 passed, 2 not checked \(slack, events\)\. A route not checked is not a pass/);
+    const skipped = await runInProcess("smoke", main, ["--url", url, "--github-secret", GITHUB_SECRET, "--skip", "slack,events"]);
+    expect(skipped.code).toBe(0);
+    expect(skipped.out.at(-1)).toBe("smoke: 2 passed, 2 skipped as asked.");
+  });
+
+  test("--url given without -- (npm keeps it for itself) is named, with the command to type", async () => {
+    const env = { npm_lifecycle_event: "smoke", npm_config_url: "true" };
+    expect(await runInProcess("smoke", main, ["https://happy-otter-123.convex.site"], env)).toEqual({
+      code: 2,
+      out: [],
+      err: ["smoke: npm took --url for itself, so the tool never saw it: add -- before the options, as in npm run smoke -- --url https://happy-otter-123.convex.site"],
+    });
   });
 
   test.each([

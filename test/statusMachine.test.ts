@@ -1,8 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { api } from "../convex/_generated/api";
-import { newBackend } from "./backend";
-import { asService, asUser } from "./callers";
-import { expectConvexError, newSession, newWorkOrder, statusHistory } from "./helpers";
+import { newBackend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { expectConvexError } from "./helpers/assertions";
+import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
 
 // The contract's machine, written out here independently of src/workOrders/status.ts.
 const RANK = { draft: 0, submitted: 1, accepted: 2, running: 3, succeeded: 4, failed: 4, canceled: 4 } as const;
@@ -23,8 +24,15 @@ function expectedFor(caller: "service" | "user", from: Status, to: Status): Expe
 
 const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));
 
+/** What a caller sees of each outcome, as the test's name says it. */
+const SEEN: Record<Expected, string> = {
+  changed: "moves the order and records one history row",
+  unchanged: "answers changed: false and records nothing",
+  refused: "is refused with INVALID_TRANSITION and changes nothing",
+};
+
 describe.each(["service", "user"] as const)("status machine, called by a %s", (caller) => {
-  test.each(pairs)("%s -> %s", async (from, to) => {
+  test.each(pairs.map(([from, to]) => [from, to, SEEN[expectedFor(caller, from, to)]] as const))("%s -> %s %s", async (from, to) => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId, { status: "draft" });

@@ -2,14 +2,15 @@ import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import { deliveryKey } from "../src/sources/source";
-import { newBackend, type Backend } from "./backend";
-import { messageCreated, postEvent } from "./events";
-import { githubRequest, postGithub } from "./github";
-import { newSession, orderOf } from "./helpers";
-import { withEverySenderConfigured } from "./senders";
-import { postSlack } from "./slack";
-import { stored, expectNothingStored, settle } from "./inbox";
-import { liveOrder } from "./effects";
+import { newBackend, type Backend } from "./helpers/backend";
+import { messageCreated, postEvent } from "./helpers/senders/events";
+import { githubRequest, postGithub } from "./helpers/senders/github";
+import { newSession, orderOf } from "./helpers/records";
+import { withEverySenderConfigured } from "./helpers/senders/all";
+import { postSlack } from "./helpers/senders/slack";
+import { stored, expectNothingStored } from "./helpers/inbox";
+import { settle } from "./helpers/clock";
+import { liveOrder } from "./helpers/workOrders";
 
 /*
  * The receiving side's trust boundary

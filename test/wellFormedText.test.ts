@@ -4,13 +4,15 @@ import type { Id } from "../convex/_generated/dataModel";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import bobReplies from "../fixtures/slack/03-bob-replies.json";
 import bobEditsReply from "../fixtures/slack/10-bob-edits-reply.json";
-import { newBackend, type Backend } from "./backend";
-import { liveOrder, pushOf, sha } from "./effects";
-import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "./events";
-import { postGithub } from "./github";
-import { domainTables, linksOf, messagesOf, newSession, statusOf, withFakeClock } from "./helpers";
-import { deliveryRow, settle } from "./inbox";
-import { clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, ALICE } from "./slack";
+import { newBackend, type Backend } from "./helpers/backend";
+import { liveOrder } from "./helpers/workOrders";
+import { pushOf, sha, postGithub } from "./helpers/senders/github";
+import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "./helpers/senders/events";
+import { domainTables } from "./helpers/assertions";
+import { linksOf, messagesOf, newSession, statusOf } from "./helpers/records";
+import { withFakeClock, settle } from "./helpers/clock";
+import { deliveryRow } from "./helpers/inbox";
+import { clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, ALICE } from "./helpers/senders/slack";
 
 /*
  * Half of a surrogate pair (`"\ud800"` in a sender's JSON) is valid JSON and

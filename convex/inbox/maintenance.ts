@@ -2,14 +2,14 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
-import { MAX_ATTEMPTS } from "../../src/retry";
+import { retriesSpent } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/inbox/attempts";
 import { vBatchCursor, walkBatch } from "../model/platform/batches";
 import { deliveryRetentionMs } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
-import { DELETE_DELIVERY_COST, deliveryRemover, REQUEUE_DELIVERY_COST, scheduledRun, updateDelivery } from "../model/inbox/deliveries";
-import { isLive, type ScheduledRun } from "../model/platform/scheduling";
+import { DELETE_DELIVERY_COST, DELIVERY_RETRY, deliveryRemover, REQUEUE_DELIVERY_COST, updateDelivery } from "../model/inbox/deliveries";
+import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/platform/scheduling";
 
 /*
  * The inbox's crons: recover lost runs, purge finished deliveries. Each
@@ -18,25 +18,11 @@ import { isLive, type ScheduledRun } from "../model/platform/scheduling";
  * and cost.
  */
 
-// A delivery whose scheduled run has not finished this long after it was due is looked at again.
-const LOST_AFTER_MS = 10 * 60 * 1000;
 const RECOVER_PAGE = 100;
 const PURGE_BATCH = 100;
 const ATTEMPTS_PURGE_BATCH = 200;
 
 const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
-
-/** How a delivery's last scheduled run, over and not live, came to leave the delivery unfinished. */
-function howRunEnded(run: ScheduledRun | null): string {
-  if (run === null) {
-    return "its scheduled run is gone";
-  }
-  const { state } = run;
-  if (state.kind === "failed") {
-    return `its run failed outside the inbox's handling${state.error ? `: ${state.error}` : ""}`;
-  }
-  return state.kind === "canceled" ? "its run was canceled" : "its run ended without recording an outcome";
-}
 
 /**
  * Cron: delivery runs due more than LOST_AFTER_MS ago that did not finish
@@ -61,18 +47,17 @@ export const recoverLost = internalMutation({
       { table: "webhook_deliveries", index: "by_status_nextAttemptAt", from: [status, 0], to: [status, dueBefore], toInclusive: true, after: cursor },
       { maxRows: RECOVER_PAGE, rowCost: REQUEUE_DELIVERY_COST, firstAlways: true },
       async (delivery) => {
-        const run = await scheduledRun(ctx, delivery);
-        if (run !== null && isLive(run)) {
+        if ((await liveRun(ctx, delivery.scheduledRunId)) !== null) {
           // Pending (however late) or running: it may still finish, and a second run must not start beside it.
           return;
         }
-        const lost = howRunEnded(run);
+        const lost = await howRunEnded(ctx, delivery.scheduledRunId, "the inbox");
         const attempts = delivery.attempts + 1;
         const error = truncate(
           `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
           LIMITS.reasonChars,
         );
-        if (attempts >= MAX_ATTEMPTS) {
+        if (retriesSpent(DELIVERY_RETRY, { attemptsMade: attempts, now }) !== null) {
           await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
           await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
         } else {

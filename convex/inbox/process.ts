@@ -6,12 +6,12 @@ import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { wellFormedInterpretation } from "../../src/sources/wellFormed";
 import { LIMITS } from "../../src/limits";
-import { retryDelayMs } from "../../src/retry";
+import { nextAttempt } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
 import { recordAttempt } from "../model/inbox/attempts";
 import { sourceSettings } from "../model/platform/config";
-import { cancelPendingRun, isSettled, updateDelivery } from "../model/inbox/deliveries";
+import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/inbox/deliveries";
 import schema from "../schema";
 
 /*
@@ -135,8 +135,9 @@ export const recordFailure = internalMutation({
       return null;
     }
     const attempts = delivery.attempts + 1;
-    const delay = outcome === "uninterpretable" ? null : retryDelayMs(attempts);
     const now = Date.now();
+    const next = outcome === "uninterpretable" ? null : nextAttempt(DELIVERY_RETRY, { attemptsMade: attempts, now, random: Math.random() });
+    const delay = next !== null && "retryInMs" in next ? next.retryInMs : null;
     const retryAt = delay === null ? undefined : now + delay;
     const reason = truncate(error, LIMITS.reasonChars);
     // At most one live run per delivery: a retry another run left waiting gives way to this one's.

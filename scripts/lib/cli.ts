@@ -48,8 +48,35 @@ export function checkedSiteUrl(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
-/** Parses the options; a mistake is an error that points at --help. */
-export function parseOptions<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+/**
+ * An option npm kept for itself: `npm run smoke --url X`, without `--`,
+ * makes npm read `--url` as its own setting (npm_config_url in the
+ * environment) and pass only `X` on. Null when none was.
+ */
+export function swallowedOption(options: Readonly<Record<string, { type: "string" | "boolean" }>>, args: readonly string[], env: Env): string | null {
+  const optionNames = Object.keys(options);
+  if (env.npm_lifecycle_event === undefined) {
+    return null;
+  }
+  const swallowed = optionNames.find(
+    (name) => env[`npm_config_${name.replaceAll("-", "_")}`] !== undefined && !args.some((arg) => arg === `--${name}` || arg.startsWith(`--${name}=`)),
+  );
+  if (swallowed === undefined) {
+    return null;
+  }
+  // `--url X` leaves npm_config_url "true" and X first among the arguments; `--url=X` leaves X in the variable.
+  const kept = env[`npm_config_${swallowed.replaceAll("-", "_")}`]!;
+  const [value, rest] = options[swallowed].type === "boolean" ? [undefined, args] : kept === "true" ? [args[0], args.slice(1)] : [kept, args];
+  const again = [`--${swallowed}`, ...(value === undefined ? [] : [value]), ...rest].join(" ");
+  return `npm took --${swallowed} for itself, so the tool never saw it: add -- before the options, as in npm run ${env.npm_lifecycle_event} -- ${again}`;
+}
+
+/** Parses the options; a mistake is an error that points at --help, or at the missing `--` when npm kept an option. */
+export function parseOptions<T extends ParseArgsConfig>(config: T, env: Env = {}): ReturnType<typeof parseArgs<T>> {
+  const swallowed = swallowedOption(config.options ?? {}, config.args ?? [], env);
+  if (swallowed !== null) {
+    throw new Error(swallowed);
+  }
   try {
     return parseArgs(config);
   } catch (error) {

@@ -38,7 +38,9 @@ function failureAdvice(loaded: LoadedEnv, code: number): string[] {
     "",
     `npm run dev: convex dev stopped (exit ${code}).`,
     `  ${probably}`,
-    "  Works offline, with no backend at all: npm test (the whole suite) and npm run demo (a work order's journey, in-process).",
+    "  With no download at all: npm run serve runs these functions on an embedded backend, on the same ports (3210 and 3211),",
+    "  for development only (nothing is kept); npm run send, smoke and doctor and ConvexHttpClient work against it.",
+    "  Works offline too: npm test (the whole suite) and npm run demo (a work order's journey, in-process).",
     "  Or develop against a backend you can reach: a self-hosted one (CONVEX_SELF_HOSTED_URL and CONVEX_SELF_HOSTED_ADMIN_KEY in .env.local),",
     "  or a cloud deployment (npx convex login, then npm run dev again). See docs/troubleshooting.md.",
   ];

@@ -1,7 +1,15 @@
 import { spawn } from "node:child_process";
 
-/** Runs a command and resolves with its exit code; injected, so that the tools can be tested without running the Convex CLI. */
-export type Runner = (command: string, args: string[], options: { env: Record<string, string>; shell: boolean }) => Promise<number>;
+/**
+ * Runs a command and resolves with its exit code; injected, so that the
+ * tools can be tested without running the Convex CLI. With `onOutput`, what
+ * the command prints is shown as it comes and handed over too.
+ */
+export type Runner = (
+  command: string,
+  args: string[],
+  options: { env: Record<string, string>; shell: boolean; onOutput?: (text: string) => void },
+) => Promise<number>;
 
 /** The exit code of a run the user interrupted (Ctrl-C), as shells report it. */
 export const INTERRUPTED = 130;
@@ -12,10 +20,20 @@ export const INTERRUPTED = 130;
  * (`INTERRUPTED` is then the result). A termination sent to this process
  * alone is passed on to the child.
  */
-export const runOnTerminal: Runner = (command, args, { env, shell }) =>
+export const runOnTerminal: Runner = (command, args, { env, shell, onOutput }) =>
   new Promise((resolve) => {
     let interrupted = false;
-    const child = spawn(command, args, { env, shell, stdio: "inherit" });
+    const child = spawn(command, args, { env, shell, stdio: onOutput ? ["inherit", "pipe", "pipe"] : "inherit" });
+    if (onOutput) {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        process.stdout.write(chunk);
+        onOutput(chunk.toString());
+      });
+      child.stderr?.on("data", (chunk: Buffer) => {
+        process.stderr.write(chunk);
+        onOutput(chunk.toString());
+      });
+    }
     const onInterrupt = () => {
       interrupted = true;
     };

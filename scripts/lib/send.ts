@@ -136,7 +136,15 @@ export type SendOptions = {
   now?: () => number;
 };
 
-/** Sends every delivery, `concurrency` at a time, reporting each as it is answered. */
+/** Network errors that mean nothing answers at the URL, rather than a delivery of its own failing. */
+const NOTHING_THERE = ["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"];
+
+/** Whether the deployment was never reached: every result is a connection that nothing answered. */
+export function nothingAnswered(results: Result[]): boolean {
+  return results.length > 0 && results.every((result) => result.status === 0);
+}
+
+/** Sends every delivery, `concurrency` at a time, reporting each as it is answered; stops at the first sign that nothing listens. */
 export async function send(fixtures: Fixture[], options: SendOptions, report: (result: Result) => void): Promise<Result[]> {
   const missing = [...new Set(fixtures.map((fixture) => fixture.source))].filter((source) => !options.secrets[source]);
   if (missing.length > 0) {
@@ -170,7 +178,18 @@ export async function send(fixtures: Fixture[], options: SendOptions, report: (r
         }
         result = { file: delivery.fixture.file, source: delivery.fixture.source, status: response.status, outcome, ms: performance.now() - started };
       } catch (error) {
-        result = { file: delivery.fixture.file, source: delivery.fixture.source, status: 0, outcome: `unreachable: ${(error as Error).message}`, ms: performance.now() - started };
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        result = {
+          file: delivery.fixture.file,
+          source: delivery.fixture.source,
+          status: 0,
+          outcome: `unreachable: ${(error as Error).message}${cause ? ` (${cause})` : ""}`,
+          ms: performance.now() - started,
+        };
+        if (cause !== undefined && NOTHING_THERE.includes(cause)) {
+          // Nothing listens there: the other deliveries would meet the same.
+          next = queue.length;
+        }
       }
       results.push(result);
       report(result);

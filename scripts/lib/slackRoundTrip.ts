@@ -7,12 +7,10 @@
  * `scripts/fake-slack.ts` runs it on an embedded backend; a test runs it on
  * the suite's.
  */
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { convexTest } from "convex-test";
 import { api, internal } from "../../convex/_generated/api";
 import { signSlackRequest } from "../../src/sources/slack/signature";
-import { FAKE_SLACK_TOKEN, FakeSlack, type FakeMessage } from "./fakeSlack";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackMessage } from "../../fakes/slack";
 
 type Backend = ReturnType<typeof convexTest>;
 
@@ -26,33 +24,6 @@ export const ROUND_TRIP_SETTINGS = {
 const TEAM = "T0ACME";
 const CHANNEL = "C0AB1";
 const utf8 = new TextEncoder();
-
-/** The fake Slack Web API on a loopback port: each request is handed to `slack.fetch` as it arrived. */
-export async function serveFakeSlack(slack: FakeSlack, port = 0): Promise<{ server: Server; baseUrl: string }> {
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => {
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (typeof value === "string") headers.set(name, value);
-      }
-      slack
-        .fetch(`${slack.expected.baseUrl}${request.url?.replace(/^\/api/, "") ?? ""}`, {
-          method: request.method,
-          headers,
-          body: Buffer.concat(chunks).toString("utf8"),
-        })
-        .then(async (answer) => {
-          response.writeHead(answer.status, Object.fromEntries(answer.headers));
-          response.end(await answer.text());
-        })
-        .catch(() => response.destroy());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api` };
-}
 
 /** Runs every scheduled function, waiting on the real clock for those due later (a channel posts once a second). */
 async function settle(t: Backend) {
@@ -84,16 +55,15 @@ async function postToSlackRoute(t: Backend, envelope: Record<string, unknown>) {
   return `${response.status} ${await response.text()}`;
 }
 
-export type RoundTrip = { thread: FakeMessage[]; sessionMessages: string[]; violations: string[] };
+export type RoundTrip = { thread: SlackMessage[]; sessionMessages: string[]; violations: string[] };
 
 /**
  * The round trip on a backend whose deployment settings include
  * ROUND_TRIP_SETTINGS; SLACK_API_URL is pointed at the fake for its duration.
  */
 export async function slackRoundTrip(t: Backend, log: (line: string) => void): Promise<RoundTrip> {
-  const slack = new FakeSlack({ token: FAKE_SLACK_TOKEN, baseUrl: "" });
-  const { server, baseUrl } = await serveFakeSlack(slack);
-  Object.assign(slack.expected, { baseUrl });
+  const slack = new FakeSlack();
+  const { url: baseUrl, close } = await slack.serve();
   const previousUrl = process.env.SLACK_API_URL;
   process.env.SLACK_API_URL = baseUrl;
   const seen = { calls: 0 };
@@ -149,9 +119,9 @@ export async function slackRoundTrip(t: Backend, log: (line: string) => void): P
     showSlack();
 
     const messages = await server_.query(api.chatMessages.listBySession, { sessionId: session._id, paginationOpts: { numItems: 20, cursor: null } });
-    const outbox = await t.query(internal.slackOutbox.status, {});
+    const outbox = await t.query(internal.outbox.status, {});
     log(`the thread as Slack holds it: ${slack.thread(CHANNEL, rootTs).map((message) => JSON.stringify(message.text) + (message.edits ? ` (edited ${message.edits}x)` : "")).join(", ")}`);
-    log(`the session: ${messages.page.map((message) => message.role).join(", ")}; outbox: ${outbox.counts.map(({ status, count }) => `${status} ${count}`).join(", ")}`);
+    log(`the session: ${messages.page.map((message) => message.role).join(", ")}; outbox: ${outbox.counts.map(({ destination, status, count }) => `${destination} ${status} ${count}`).join(", ")}`);
     return {
       thread: slack.thread(CHANNEL, rootTs),
       sessionMessages: messages.page.map((message) => `${message.role}: ${message.content}`),
@@ -160,6 +130,6 @@ export async function slackRoundTrip(t: Backend, log: (line: string) => void): P
   } finally {
     if (previousUrl === undefined) delete process.env.SLACK_API_URL;
     else process.env.SLACK_API_URL = previousUrl;
-    await new Promise((resolve) => server.close(resolve));
+    await close();
   }
 }

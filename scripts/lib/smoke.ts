@@ -11,8 +11,10 @@ import { SECRET_VARIABLES, signedRequest, type Fixture, type Secrets } from "./s
 
 export type Check = {
   name: "healthz" | SourceName;
-  /** null: not checked (no secret given). */
+  /** null: not checked (no secret given), which fails the check unless the operator skipped that sender by name. */
   ok: boolean | null;
+  /** Not checked because the operator said so (`--skip-smoke github`). */
+  skipped?: true;
   status?: number;
   detail: string;
   ms?: number;
@@ -21,6 +23,8 @@ export type Check = {
 export type SmokeOptions = {
   url: string;
   secrets: Secrets;
+  /** Senders the operator chose not to check: not a failure. */
+  skip?: readonly SourceName[];
   fetch?: typeof fetch;
   now?: () => number;
   timeoutMs?: number;
@@ -134,9 +138,13 @@ export async function smoke(options: SmokeOptions, report: (check: Check) => voi
   }
 
   for (const source of SOURCES) {
+    if (options.skip?.includes(source)) {
+      done({ name: source, ok: null, skipped: true, detail: "skipped, as asked: this route is not checked" });
+      continue;
+    }
     const secret = options.secrets[source];
     if (!secret) {
-      done({ name: source, ok: null, detail: `not checked: no secret given (--${source}-secret or ${SECRET_VARIABLES[source]})` });
+      done({ name: source, ok: null, detail: `not checked: no secret given (--${source}-secret or ${SECRET_VARIABLES[source]}), or skip it by name` });
       continue;
     }
     const probe = probeOf(source, base);
@@ -165,12 +173,13 @@ export async function smoke(options: SmokeOptions, report: (check: Check) => voi
   return checks;
 }
 
+/** A check failed, or a route could not be checked and was not skipped by name. */
 export function smokeFailed(checks: Check[]): boolean {
-  return checks.some((check) => check.ok === false);
+  return checks.some((check) => check.ok === false || (check.ok === null && !check.skipped));
 }
 
 export function formatCheck(check: Check): string {
-  const verdict = check.ok === null ? "skip" : check.ok ? "ok" : "FAIL";
+  const verdict = check.ok === null ? (check.skipped ? "skip" : "NOT") : check.ok ? "ok" : "FAIL";
   const status = check.status === undefined ? "   " : String(check.status);
   const ms = check.ms === undefined ? "" : `  ${check.ms.toFixed(0)} ms`;
   return `${verdict.padEnd(4)}  ${check.name.padEnd(7)} ${status}  ${check.detail}${ms}`;
@@ -179,8 +188,30 @@ export function formatCheck(check: Check): string {
 export function summarizeChecks(checks: Check[]): string {
   const failed = checks.filter((check) => check.ok === false).length;
   const passed = checks.filter((check) => check.ok === true).length;
-  const skipped = checks.filter((check) => check.ok === null).length;
-  return failed > 0
-    ? `smoke: ${failed} check(s) failed, ${passed} passed${skipped ? `, ${skipped} not checked` : ""}.`
-    : `smoke: ${passed} check(s) passed${skipped ? `, ${skipped} not checked (no secret given)` : ""}.`;
+  const unchecked = checks.filter((check) => check.ok === null && !check.skipped).map((check) => check.name);
+  const skipped = checks.filter((check) => check.skipped).length;
+  const parts = [
+    ...(failed > 0 ? [`${failed} check(s) failed`] : []),
+    `${passed} passed`,
+    ...(unchecked.length > 0 ? [`${unchecked.length} not checked (${unchecked.join(", ")})`] : []),
+    ...(skipped > 0 ? [`${skipped} skipped as asked`] : []),
+  ];
+  if (failed === 0 && unchecked.length === 0) {
+    return `smoke: ${parts.join(", ")}.`;
+  }
+  const advice =
+    unchecked.length > 0
+      ? ` A route not checked is not a pass: give its secret (${unchecked.map((name) => (name === "healthz" ? "" : `--${name}-secret`)).filter(Boolean).join(", ")}), or skip it by name (--skip ${unchecked.filter((name) => name !== "healthz").join(",")}).`
+      : "";
+  return `smoke: ${parts.join(", ")}.${advice}`;
+}
+
+/** `--skip github,slack` (or the option given several times): the senders named, each a known one. */
+export function skippedSources(values: readonly string[], option: string): SourceName[] {
+  const names = values.flatMap((value) => value.split(",")).map((name) => name.trim()).filter(Boolean);
+  const unknown = names.find((name) => !(SOURCES as readonly string[]).includes(name));
+  if (unknown !== undefined) {
+    throw new Error(`${option} takes sender names (${SOURCES.join(", ")}), not ${JSON.stringify(unknown)}.`);
+  }
+  return names as SourceName[];
 }

@@ -6,7 +6,7 @@ import { LIMITS } from "../../../src/limits";
 import { accept, type Check } from "../../../src/check";
 import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
-import { queueReply } from "../slackOutbox";
+import { queueReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
 
 export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;

@@ -5,7 +5,7 @@ import { checkText } from "../../../src/text";
 import { checkMessage, type NewMessage } from "../chat/messages";
 import { appendFromSender, mirroredMessages } from "../chat/origins";
 import { createSession } from "../chat/sessions";
-import { bindThread, boundSession } from "../slackThreads";
+import { bindThread, boundSession } from "../slack/threads";
 import type { Acting, Handlers } from "./units";
 
 /*

@@ -5,7 +5,8 @@ import { ANSWERS, orderList, orderLine, type OrderLine } from "../../../src/slac
 import { argsAndTarget } from "../workOrders/join";
 import { checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
 import { retryOf } from "../workOrders/retries";
-import { queueEphemeral, syncCard } from "../slackOutbox";
+import { syncCard } from "../slack/cards";
+import { queueEphemeral } from "../slack/replies";
 import { changeStatus } from "../workOrders/status";
 import { createWorkOrder } from "../workOrders/orders";
 import type { Acting, CommandOf, Handlers } from "./units";

@@ -3,13 +3,22 @@ import { internal } from "../../_generated/api";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { CONVEX_LIMITS } from "../../../src/limits";
+import { retryPolicy } from "../../../src/retry";
 import type { SourceName } from "../../../src/sources/source";
 import { deleteAttempts } from "./attempts";
 import { budget } from "../platform/budget";
 import { patchCounted, shardedCounter, type CountedRows } from "../platform/counters";
+import { liveRun } from "../platform/scheduling";
 import type { vDeliveryStatus } from "../platform/validators";
 
 export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
+
+/**
+ * How a delivery whose processing failed is tried again (src/retry.ts):
+ * after 30 s, 2.5 min, 12.5 min and an hour, each less up to a quarter at
+ * random; after the fifth attempt it stays failed until an operator replays it.
+ */
+export const DELIVERY_RETRY = retryPolicy({ initialMs: 30_000, factor: 5, maxDelayMs: 60 * 60_000, maxAttempts: 5 });
 
 /** Deliveries per source and status. */
 const deliveriesCounter = shardedCounter<{ source: SourceName; status: DeliveryStatus }>({
@@ -123,21 +132,14 @@ export async function countDeliveries(ctx: QueryCtx, source: SourceName, status:
   return await deliveriesCounter.read(ctx, { source, status });
 }
 
-/** The delivery's last scheduled processing run as the scheduler has it, or null when none is recorded or it is gone. */
-export async function scheduledRun(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">) {
-  return delivery.scheduledRunId === undefined
-    ? null
-    : await ctx.db.system.get("_scheduled_functions", delivery.scheduledRunId);
-}
-
 /** Whether the delivery's scheduled run has started and not finished: another run now would be a second one. */
 export async function runInProgress(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<boolean> {
-  return (await scheduledRun(ctx, delivery))?.state.kind === "inProgress";
+  return (await liveRun(ctx, delivery.scheduledRunId))?.state.kind === "inProgress";
 }
 
 /** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
 export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  const run = await scheduledRun(ctx, delivery);
+  const run = await liveRun(ctx, delivery.scheduledRunId);
   if (run !== null && run.state.kind === "pending") {
     await ctx.scheduler.cancel(run._id);
   }

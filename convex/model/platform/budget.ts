@@ -36,16 +36,6 @@ export function budget(partial: Partial<Budget>): Budget {
   return { bytesRead: 0, bytesWritten: 0, documentsRead: 0, documentsWritten: 0, databaseQueries: 0, ...partial };
 }
 
-export function sumBudgets(...parts: Budget[]): Budget {
-  const sum = budget({});
-  for (const part of parts) {
-    for (const key of Object.keys(sum) as (keyof Budget)[]) {
-      sum[key] += part[key];
-    }
-  }
-  return sum;
-}
-
 /**
  * How many pieces of work costing `each` still fit the transaction after
  * `first` (paid once) and the reserve; 0 when not even `first` fits.

@@ -1,7 +1,7 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { invalidArgument } from "../platform/errors";
-import { syncCard } from "../slackOutbox";
+import { syncCard } from "../slack/cards";
 import { takeLinkSlots } from "./linkCounts";
 import { checkLink, findLink, linkKey, MAX_LINKS_PER_ORDER } from "./links";
 import { indexLiveLinks } from "./liveIndex";

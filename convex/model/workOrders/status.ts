@@ -11,7 +11,7 @@ import {
 import { valueOf } from "../platform/errors";
 import { scheduleCancel, scheduleLaunch } from "./workflow";
 import { dropFromLiveIndex } from "./liveIndex";
-import { syncCard } from "../slackOutbox";
+import { syncCard } from "../slack/cards";
 
 /**
  * A change as the history records it (`actor`: who asked, `user:alice`,

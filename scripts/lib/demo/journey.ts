@@ -4,8 +4,9 @@ import { api } from "../../../convex/_generated/api";
 import type { Id, TableNames } from "../../../convex/_generated/dataModel";
 import schema from "../../../convex/schema";
 import { readFixture, signedRequest, type Fixture } from "../send";
-import { FakeSlackApi } from "./fakeSlack";
-import { FakeTemporalApi } from "./fakeTemporal";
+import { fetchFrom } from "../../../fakes/http";
+import { FakeSlack } from "../../../fakes/slack";
+import { FakeTemporal } from "../../../fakes/temporal";
 
 /**
  * `npm run demo`: the whole journey of a work order, on this repository's
@@ -56,21 +57,14 @@ const ALICE = "U01ALICE";
 const fixture = (path: string) => readFixture(fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url)));
 
 /** Sets the deployment's settings and routes `fetch` to the fakes; returns how to undo both. */
-function stage(temporal: FakeTemporalApi, slack: FakeSlackApi, calls: string[]) {
+function stage(temporal: FakeTemporal, slack: FakeSlack, calls: string[]) {
   const saved = Object.fromEntries(Object.keys(DEMO_SETTINGS).map((name) => [name, process.env[name]]));
   Object.assign(process.env, DEMO_SETTINGS);
   const realFetch = globalThis.fetch;
-  globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = new URL(typeof input === "string" ? input : input instanceof URL ? input.href : input.url);
-    const api = temporal.handles(url) ? temporal : slack.handles(url) ? slack : null;
-    if (api === null) {
-      throw new TypeError(`The demo makes no network calls: ${url.origin} is not one of its fake APIs.`);
-    }
-    const response = await api.answer(url, init);
+  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack>([temporal, slack], async (fake, { method, url }, response) => {
     const answer = (await response.clone().text()).slice(0, 160);
-    calls.push(`${api === temporal ? "Temporal" : "Slack"} ${init?.method ?? "GET"} ${url.pathname} → ${response.status} ${answer}`);
-    return response;
-  };
+    calls.push(`${fake === temporal ? "Temporal" : "Slack"} ${method} ${url.pathname} → ${response.status} ${answer}`);
+  });
   return () => {
     globalThis.fetch = realFetch;
     for (const [name, value] of Object.entries(saved)) {
@@ -118,8 +112,8 @@ export type DemoResult = {
   history: string[];
   sessionId: Id<"chat_sessions">;
   workOrderId: Id<"work_orders">;
-  temporal: FakeTemporalApi;
-  slack: FakeSlackApi;
+  temporal: FakeTemporal;
+  slack: FakeSlack;
 };
 
 /**
@@ -132,7 +126,7 @@ async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
   const pending = async () =>
     await t.run(async (ctx) => {
       for (const status of ["queued", "sending"] as const) {
-        if ((await ctx.db.query("slack_outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
+        if ((await ctx.db.query("outbox").withIndex("by_status_finishedAt", (q) => q.eq("status", status)).first()) !== null) {
           return true;
         }
       }
@@ -145,8 +139,8 @@ async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
 }
 
 export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
-  const temporal = new FakeTemporalApi(DEMO_SETTINGS.TEMPORAL_HTTP_URL, DEMO_SETTINGS.TEMPORAL_NAMESPACE);
-  const slack = new FakeSlackApi(DEMO_SETTINGS.SLACK_BOT_TOKEN, [CHANNEL]);
+  const temporal = new FakeTemporal({ baseUrl: DEMO_SETTINGS.TEMPORAL_HTTP_URL, namespace: DEMO_SETTINGS.TEMPORAL_NAMESPACE });
+  const slack = new FakeSlack({ token: DEMO_SETTINGS.SLACK_BOT_TOKEN, channels: [CHANNEL] });
   const calls: string[] = [];
   const unstage = stage(temporal, slack, calls);
   const steps: DemoStep[] = [];
@@ -248,7 +242,7 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
 
     await step(
       "Convex",
-      "outbox/send:sendNext, the channel's runner",
+      "outbox/destinations/slack:sendNext, the channel's runner",
       "posts to a channel go out a second apart: the card catches up with the order",
       async () => {
         await untilOutboxIsSent(t);

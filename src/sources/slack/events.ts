@@ -1,5 +1,6 @@
 import type { Command, InboundMessage, SlackThread } from "../../commands";
 import { accept, type Check } from "../../check";
+import { slackMessageId } from "../../slack/messageIds";
 import { truncate } from "../../text";
 import { rowOf, shaped, type Row } from "../table";
 import {
@@ -13,11 +14,6 @@ import {
 // Message subtypes that carry something a person wrote into the thread.
 const CONVERSATION_SUBTYPES = new Set([undefined, "thread_broadcast", "file_share"]);
 const TITLE_CHARS = 80;
-
-/** The id under which a Slack message is mirrored: one per team, channel and ts. */
-export function slackMessageId(team: string, channel: string, ts: string): string {
-  return `slack:${team}:${channel}:${ts}`;
-}
 
 /**
  * A Slack `ts` ("1747214001.339029") as text that sorts in time order:

@@ -1,0 +1,57 @@
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx } from "../../_generated/server";
+import type { SlackThread } from "../../../src/commands";
+import { splitForSlack } from "../../../src/slack/text";
+import { setting } from "../platform/config";
+import { enqueue } from "../../outbox/enqueue";
+import { slackOutbox } from "../../outbox/registry";
+import { channelLane } from "./requests";
+import { threadOfSession } from "./threads";
+
+/*
+ * What a session bound to a Slack thread says there
+ * (docs/contract.md#slack-replies-and-work-order-cards-outbound): an
+ * assistant's reply, queued in the transaction that appends it, and the
+ * messages told to one person; the outbox's Slack adapter sends them.
+ */
+
+/** Posting to Slack is on when the deployment has a bot token; without one nothing is queued. */
+export function slackPostingEnabled(): boolean {
+  return setting("SLACK_BOT_TOKEN") !== undefined;
+}
+
+/** Queues an assistant's message of a session bound to a Slack thread, as one post per part. */
+export async function queueReply(
+  ctx: MutationCtx,
+  sessionId: Id<"chat_sessions">,
+  messageId: Id<"chat_messages">,
+  message: Pick<Doc<"chat_messages">, "role" | "content">,
+) {
+  if (message.role !== "assistant" || !slackPostingEnabled()) {
+    return;
+  }
+  const thread = await threadOfSession(ctx, sessionId);
+  if (thread === null) {
+    return;
+  }
+  const parts = splitForSlack(message.content);
+  await enqueue(
+    ctx,
+    slackOutbox,
+    channelLane(thread),
+    parts.map((text, i) => ({ request: { kind: "reply" as const, thread, messageId, part: i + 1, parts: parts.length, text } })),
+  );
+}
+
+/**
+ * Queues a message only `user` sees, in a channel and thread (mrkdwn, escaped
+ * by its author): it is not part of the thread's visible order, so it goes
+ * out as soon as the channel's pace allows, behind no other row's retry.
+ */
+export async function queueEphemeral(ctx: MutationCtx, thread: SlackThread, user: string, text: string) {
+  if (!slackPostingEnabled()) {
+    return null;
+  }
+  const [rowId] = await enqueue(ctx, slackOutbox, channelLane(thread), [{ request: { kind: "ephemeral", thread, user, text }, unordered: true }]);
+  return rowId;
+}

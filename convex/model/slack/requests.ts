@@ -1,0 +1,28 @@
+import { v, type Infer } from "convex/values";
+import { vSlackThread, type SlackThread } from "../../../src/commands";
+
+/**
+ * What a Slack outbox row asks of Slack (docs/contract.md#slack-replies-and-work-order-cards-outbound),
+ * in the thread it names: one part of an assistant's reply (its text), a
+ * work order's card brought up to date (posted the first time, edited in
+ * place after; rendered when sent), or a message only one person sees
+ * (chat.postEphemeral), as mrkdwn already escaped.
+ */
+export const vSlackRequest = v.union(
+  v.object({
+    kind: v.literal("reply"),
+    thread: vSlackThread,
+    messageId: v.id("chat_messages"),
+    part: v.number(),
+    parts: v.number(),
+    text: v.string(),
+  }),
+  v.object({ kind: v.literal("card"), thread: vSlackThread, workOrderId: v.id("work_orders") }),
+  v.object({ kind: v.literal("ephemeral"), thread: vSlackThread, user: v.string(), text: v.string() }),
+);
+export type SlackRequest = Infer<typeof vSlackRequest>;
+
+/** A Slack channel is a lane of the outbox: one request at a time, a second apart. */
+export function channelLane({ team, channel }: Pick<SlackThread, "team" | "channel">): string {
+  return `${team}:${channel}`;
+}

@@ -1,0 +1,15 @@
+import { vSlackRequest } from "../model/slack/requests";
+import { outboxHandle } from "./destination";
+
+/*
+ * The destinations of the outbox, one line each: the name its rows carry
+ * and the shape of its requests. Its adapter is the module
+ * convex/outbox/destinations/<name>.ts, whose runner functions the lanes
+ * find by that name (docs/architecture.md, "Adding a destination").
+ */
+
+/** Slack's Web API: replies and cards in threads, ephemeral answers; a lane per channel. */
+export const slackOutbox = outboxHandle("slack", vSlackRequest);
+
+/** Every destination, as the operators' counts list them. */
+export const DESTINATIONS = [slackOutbox.destination] as const;

@@ -1,0 +1,61 @@
+import { expect } from "vitest";
+import type { TableNames } from "../../convex/_generated/dataModel";
+import schema from "../../convex/schema";
+import type { Backend } from "./backend";
+
+/** What a refused call must leave behind: its error, and no change to any table. */
+
+type ErrorData = { code: string; message: string; [field: string]: unknown };
+
+/** Awaits a call that must fail with a ConvexError of this contract code, and returns its data. */
+export async function expectConvexError(call: Promise<unknown>, code: string): Promise<ErrorData> {
+  const error: unknown = await call.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  expect(error, `expected the call to fail with ${code}`).not.toBeNull();
+  const data = (error as { data?: ErrorData }).data;
+  expect(data?.code, `error was: ${String(error)}`).toBe(code);
+  expect(data?.message.length).toBeGreaterThan(10);
+  return data as ErrorData;
+}
+
+/** Awaits a call that Convex's argument validation must refuse; `detail` is what the message names. */
+export async function expectValidatorError(call: Promise<unknown>, detail: RegExp) {
+  const error: unknown = await call.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  expect(String(error)).toMatch(/Validator error/);
+  expect(String(error)).toMatch(detail);
+}
+
+/** Every document of every table: to check that a failed call changed nothing. */
+export async function snapshotTables(t: Backend): Promise<Record<string, unknown[]>> {
+  return await t.run(async (ctx) => {
+    const tables: Record<string, unknown[]> = {};
+    for (const table of Object.keys(schema.tables) as TableNames[]) {
+      tables[table] = await ctx.db.query(table).collect();
+    }
+    return tables;
+  });
+}
+
+/** The inbox's own tables: what storing a delivery writes, whatever its effects. */
+const INBOX_TABLES: readonly TableNames[] = ["webhook_deliveries", "delivery_counters", "delivery_attempts", "delivery_conflicts"];
+
+/** Every table but the inbox's own: what a delivery's effects would change. */
+export async function domainTables(t: Backend): Promise<Record<string, unknown[]>> {
+  const tables = await snapshotTables(t);
+  for (const table of INBOX_TABLES) {
+    delete tables[table];
+  }
+  return tables;
+}
+
+/** Runs a call that must fail, and checks that no document was added, changed or removed. */
+export async function expectNothingWritten(t: Backend, call: () => Promise<unknown>) {
+  const before = await snapshotTables(t);
+  await call();
+  expect(await snapshotTables(t)).toEqual(before);
+}

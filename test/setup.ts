@@ -1,6 +1,0 @@
-import { SERVICE_TOKEN } from "./callers";
-import { GITHUB_SECRET } from "./github";
-
-// Jangar's server, as the deployment is configured to recognise it.
-process.env.JANGAR_SERVICE_IDENTITIES = `https://other.example|unrelated, ${SERVICE_TOKEN}`;
-process.env.GITHUB_WEBHOOK_SECRET = GITHUB_SECRET;
