@@ -403,6 +403,52 @@ describe("work-order cards", () => {
     await settle(t, OUTBOX_ITERATIONS);
     expect(cardIn("1747213923.482109").text).toBe("Work order SSO login: accepted");
   });
+
+  test("a card deleted in Slack is posted again at its order's next change, and later changes edit the new post", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const deleted = cardIn(threadTs);
+    slack.messages.splice(slack.messages.indexOf(deleted), 1);
+
+    const service = asService(t);
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const reposted = cardIn(threadTs);
+    expect(reposted.text).toBe("Work order SSO login: accepted");
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    await settle(t, OUTBOX_ITERATIONS);
+
+    expect(cardIn(threadTs)).toMatchObject({ ts: reposted.ts, text: "Work order SSO login: running", edits: 1 });
+    expect(slack.calls.map(({ method, args }) => [method, args.ts])).toEqual([
+      ["chat.postMessage", undefined],
+      ["chat.update", deleted.ts],
+      ["chat.postMessage", undefined],
+      ["chat.update", reposted.ts],
+    ]);
+    expect((await outboxRows(t)).map((row) => row.status)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  test("a card edit left failed with message_not_found is posted again when an operator replays it", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t, OUTBOX_ITERATIONS);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const deleted = cardIn(threadTs);
+    slack.messages.splice(slack.messages.indexOf(deleted), 1);
+    // The edit as an earlier version left it: failed, the card still holding the deleted post's ts.
+    const edit = (await outboxRows(t)).find((row) => row.method === "chat.update")!;
+    await t.run(async (ctx) => await ctx.db.patch("outbox", edit._id, { status: "failed", error: "message_not_found", httpStatus: 200 }));
+
+    expect(await t.mutation(internal.outbox.replay, { rowId: edit._id })).toEqual({ rowId: edit._id, previousError: "message_not_found" });
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(cardIn(threadTs)).toMatchObject({ text: "Work order SSO login: accepted", edits: 0 });
+    expect(slack.calls.slice(2).map(({ method }) => method)).toEqual(["chat.update", "chat.postMessage"]);
+    expect(await t.run(async (ctx) => (await ctx.db.get("outbox", edit._id))?.status)).toBe("sent");
+  });
 });
 
 describe("delivery", () => {

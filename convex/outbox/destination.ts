@@ -70,6 +70,12 @@ export type Destination<Request extends OutboxRequest, Call extends Value> = {
   send(call: Call, row: { rowId: Id<"outbox"> }): Promise<Answer>;
   /** What a sent row's answer means, written in the transaction that records it (Slack: the reply's origin, the card's ts). */
   sent?(ctx: MutationCtx, row: OutboxRow<Request>, result: string | undefined): Promise<void>;
+  /**
+   * A refusal the destination can mend in the transaction that records it
+   * (Slack: a card deleted in Slack loses its ts, so that it is posted
+   * again); true when it did, and the row is then sent again at once.
+   */
+  mend?(ctx: MutationCtx, row: OutboxRow<Request>, error: string): Promise<boolean>;
 };
 
 /** An adapter, typed by its handle and call. */

@@ -104,6 +104,11 @@ async function recordOutcome<Request extends OutboxRequest, Call extends Value>(
       await retryOrFail(ctx, destination.retry, row, answer);
       break;
     case "failed":
+      if (await destination.mend?.(ctx, row as OutboxRow<Request>, answer.error)) {
+        // What was refused is mended: the next request is another (a post instead of an edit), due now, in the row's place.
+        await updateRow(ctx, row, { status: "queued", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, nextAttemptAt: now });
+        break;
+      }
       await updateRow(ctx, row, { status: "failed", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, finishedAt: now });
       break;
     default:

@@ -159,6 +159,24 @@ async function sent(ctx: MutationCtx, row: OutboxRow<SlackRequest>, ts: string |
   }
 }
 
+/**
+ * A card deleted in Slack (`message_not_found` on its edit) forgets its ts,
+ * so that its row posts it again, as the order is now, and later changes
+ * edit the new post (docs/contract.md#hardening-rules-v3).
+ */
+async function mend(ctx: MutationCtx, row: OutboxRow<SlackRequest>, error: string): Promise<boolean> {
+  const { request } = row;
+  if (request.kind !== "card" || row.method !== "chat.update" || error !== "message_not_found") {
+    return false;
+  }
+  const card = await cardOf(ctx, request.workOrderId);
+  if (card?.ts === undefined) {
+    return false;
+  }
+  await ctx.db.patch("slack_cards", card._id, { ts: undefined });
+  return true;
+}
+
 export const slack = destination({
   handle: slackOutbox,
   call: vSlackCall,
@@ -169,6 +187,7 @@ export const slack = destination({
   prepare,
   send,
   sent,
+  mend,
 });
 
 export const { claimNext, recordOutcome, sendNext } = outboxRunner(slack);
