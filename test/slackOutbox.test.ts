@@ -578,6 +578,60 @@ describe("delivery", () => {
     expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000]);
   });
 
+  test("a busy thread does not hide the post: one read from the first attempt that may have made it finds it among a hundred people's messages", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const people = (count: number) => {
+      for (let i = 0; i < count; i += 1) {
+        slack.messages.push({ channel: CHANNEL, threadTs, ts: `${Math.floor(Date.now() / 1000)}.5${String(slack.messages.length).padStart(5, "0")}`, text: `me too ${i}`, edits: 0, user: "U0DAVE" });
+      }
+    };
+    // The reply waits two minutes (a 429) while fifty people write; its next attempt is posted and never answered; fifty more write after it.
+    slack.onCall = (event) => {
+      if ("call" in event && (event.call.answer as { status?: number }).status === 429) {
+        people(50);
+      }
+      if ("call" in event && event.call.method === "conversations.replies" && slack.reads.length === 1) {
+        people(50);
+      }
+    };
+    slack.answerNext({ status: 429, retryAfter: "120" }, "postedThenHang");
+    await reply(t, sessionId, "Done.");
+    await settle(t, OUTBOX_ITERATIONS);
+
+    expect(slack.thread(CHANNEL, threadTs)).toHaveLength(101);
+    expect(slack.thread(CHANNEL, threadTs).filter((message) => message.text === "Done.")).toHaveLength(1);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual([{ status: 429, retryAfter: "120" }, "postedThenHang"]);
+    expect(slack.reads).toHaveLength(1);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 3 })]);
+  });
+
+  test("a person's message carrying the post's marker does not stand for the post: the reply is posted", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("hang");
+    await reply(t, sessionId, "Done.");
+    const [row] = await outboxRows(t);
+    slack.messages.push({ channel: CHANNEL, threadTs, ts: `${Math.floor(Date.now() / 1000)}.700000`, text: "Done.", metadata: { event_type: "jangar_outbox_post", event_payload: { post: row._id } }, edits: 0, user: "U0MALLORY" });
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(slack.reads).toHaveLength(1);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.user ?? "bot")).toEqual(["U0MALLORY", "bot"]);
+  });
+
+  test("a look Slack rate-limits waits for Slack's leave and costs no attempt: six 429s later the post is found, not posted again", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("postedThenHang");
+    slack.answerNextRead(...Array.from({ length: 6 }, () => ({ status: 429 }) as const));
+    await reply(t, sessionId, "Done.");
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000]);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(slack.calls).toHaveLength(1);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
+  });
+
   test("a row waiting for its retry keeps a bounded error, however long the network's", async () => {
     const t = newBackend();
     const { sessionId } = await slackThread(t);
