@@ -16,6 +16,7 @@ import { Applied } from "../model/applied";
 import { sourceSettings } from "../model/config";
 import { addCosts, logCost, NO_COST, transactionCost } from "../model/cost";
 import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/deliveries";
+import { hold, processingPaused } from "../model/inbox/pauses";
 import schema from "../schema";
 
 /*
@@ -35,14 +36,30 @@ export async function interpreted(interpretation: Interpretation): Promise<Inter
 
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
-  returns: v.union(schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event"), v.null()),
+  returns: v.union(
+    schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event").extend({ paused: v.boolean() }),
+    v.null(),
+  ),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const { source, deliveryKey, body, contentType, event } = delivery;
-    return { source, deliveryKey, body, contentType, event };
+    return { source, deliveryKey, body, contentType, event, paused: await processingPaused(ctx, source) };
+  },
+});
+
+/** A run that starts while its delivery's source is paused holds the delivery until ingest:resume, and does nothing else. */
+export const holdDelivery = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery !== null && !isSettled(delivery) && (await processingPaused(ctx, delivery.source))) {
+      await hold(ctx, delivery);
+    }
+    return null;
   },
 });
 
@@ -58,6 +75,10 @@ export const processDelivery = internalAction({
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.runQuery(internal.inbox.process.deliveryToProcess, { deliveryId });
     if (delivery === null) {
+      return null;
+    }
+    if (delivery.paused) {
+      await ctx.runMutation(internal.inbox.process.holdDelivery, { deliveryId });
       return null;
     }
     try {
