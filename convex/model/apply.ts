@@ -144,6 +144,10 @@ const handlers: Handlers = {
       if (order === null) {
         continue;
       }
+      if (command.leavesDrafts === true && order.status === "draft") {
+        run.applied.skip(`Work order ${workOrderId} is a draft: the merged pull request is linked to it, and it stays a draft.`);
+        continue;
+      }
       const outcome = await changeStatus(run.ctx, order, {
         to: command.to,
         source: run.origin.source,
