@@ -3,15 +3,15 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { CHAT_ROLES } from "../src/chat/roles";
-import { callerMutation, callerQuery, emptyPage } from "./model/callers";
-import { appendMessage, checkMessage, listMessages } from "./model/chatMessages";
-import { valueOf } from "./model/errors";
-import { findSession, requireSession } from "./model/chatSessions";
+import { callerMutation, callerQuery, emptyPage } from "./model/platform/callers";
+import { appendMessage, checkMessage, listMessages } from "./model/chat/messages";
+import { valueOf } from "./model/platform/errors";
+import { findSession, requireSession } from "./model/chat/sessions";
 
 export const append = callerMutation({
   args: {
     ...schema.tables.chat_messages.validator.pick("sessionId", "content", "metadata").fields,
-    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md section 2).
+    // Checked in the handler, so that an unknown role is INVALID_ARGUMENT (docs/contract.md#callers-and-errors).
     role: v.string(),
   },
   returns: v.id("chat_messages"),

@@ -1,8 +1,8 @@
 import { paginationOptsValidator, paginationResultValidator } from "convex/server";
 import { v } from "convex/values";
 import schema from "./schema";
-import { attributedUser, callerMutation, callerQuery, listedUser } from "./model/callers";
-import { createSession, findSession, listSessions } from "./model/chatSessions";
+import { attributedUser, callerMutation, callerQuery, listedUser } from "./model/platform/callers";
+import { createSession, findSession, listSessions } from "./model/chat/sessions";
 
 const vSession = schema.doc("chat_sessions");
 

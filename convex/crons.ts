@@ -6,7 +6,7 @@ const crons = cronJobs();
 // Reconciles stale work orders with Temporal (or fails them without it) and relaunches submitted ones.
 crons.interval("reconcile work orders", { minutes: 5 }, internal.reconcile.sweep, {});
 
-// Lost runs, found the same way (convex/model/scheduling.ts): deliveries whose scheduled processing was
+// Lost runs, found the same way (convex/model/platform/scheduling.ts): deliveries whose scheduled processing was
 // lost are run again; outbox lanes whose runner was lost get a new one.
 crons.interval("recover lost deliveries", { minutes: 5 }, internal.inbox.maintenance.recoverLost, {});
 crons.interval("recover lost outbox runners", { minutes: 5 }, internal.outbox.maintenance.recoverLost, {});

@@ -6,12 +6,13 @@ import { cancelWorkflow, startWorkflow } from "../src/temporal/client";
 import { LIMITS } from "../src/limits";
 import { nextAttempt, retryPolicy } from "../src/retry";
 import { truncate } from "../src/text";
-import { launchConfig, temporalConfig } from "./model/config";
-import { checkWorkflowType, launchInputOf, scheduleCancel } from "./model/launch";
-import { byReconciler, cancelReason, changeStatus } from "./model/status";
+import { launchConfig, temporalConfig } from "./model/platform/config";
+import { checkWorkflowType, launchInputOf } from "./model/workOrders/launchInput";
+import { scheduleCancel } from "./model/workOrders/workflow";
+import { byReconciler, cancelReason, changeStatus } from "./model/workOrders/status";
 
 /*
- * Launching submitted orders on Temporal (docs/contract.md section 5): at
+ * Launching submitted orders on Temporal (docs/contract.md#5-reconciliation-and-temporal): at
  * once when an order becomes submitted (`launch`), and again from the
  * reconciler's `launch` chain for orders still submitted later
  * (`launchEach`). Each order's launch stands alone: one that throws is

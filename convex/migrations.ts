@@ -2,14 +2,16 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc } from "./_generated/dataModel";
 import { internalMutation, type MutationCtx } from "./_generated/server";
-import { vBatchCursor, walkBatch } from "./model/batches";
-import { budget, LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/budget";
-import { transactionCost } from "./model/cost";
-import { MAX_LINKS_PER_ORDER, recountLinks } from "./model/links";
-import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/liveOrders";
-import { liveRun } from "./model/scheduling";
+import { LINK_ROW_BYTES, ORDER_BYTES, VALUE_ROW_BYTES } from "./model/effects/budget";
+import { vBatchCursor, walkBatch } from "./model/platform/batches";
+import { budget } from "./model/platform/budget";
+import { transactionCost } from "./model/platform/cost";
+import { liveRun } from "./model/platform/scheduling";
 import { cardOf } from "./model/slack/cards";
-import { channelLane } from "./model/slack/requests";
+import { laneOfRequest, type SlackRequest } from "./model/slack/requests";
+import { recountLinks } from "./model/workOrders/linkCounts";
+import { MAX_LINKS_PER_ORDER } from "./model/workOrders/links";
+import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
 import { wakeLane } from "./outbox/lanes";
 import { slackOutbox } from "./outbox/registry";
 import { OUTBOX_ROW_BYTES, OUTBOX_ROW_COST } from "./outbox/maintenance";
@@ -20,7 +22,7 @@ import type { OutboxStatus } from "./outbox/tables";
  * Data migrations an operator runs once after deploying the code that needs
  * them (docs/operations.md). Each is idempotent: it walks its table in
  * transactions that stay within Convex's limits and read at most 8 MiB of
- * rows (model/batches.ts), schedules the next one itself until the table is
+ * rows (model/platform/batches.ts), schedules the next one itself until the table is
  * done, and changes nothing when run again.
  */
 
@@ -78,7 +80,7 @@ export const backfillWorkOrders = internalMutation({
   },
 });
 
-// Rows of the Slack outbox from before moved per transaction, at most (fewer when they are large: model/batches.ts).
+// Rows of the Slack outbox from before moved per transaction, at most (fewer when they are large: model/platform/batches.ts).
 const LEGACY_ROWS_PER_TRANSACTION = 100;
 
 /**
@@ -114,7 +116,7 @@ export const moveSlackOutbox = internalMutation({
         const newId = await insertMovedRow(ctx, row, status);
         counted.set(status, (counted.get(status) ?? 0) + 1);
         if (status === "queued") {
-          lanes.add(channelLane(row));
+          lanes.add(laneOfRequest(movedRequest(row)));
         }
         moved += 1;
         const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
@@ -142,15 +144,20 @@ export const moveSlackOutbox = internalMutation({
   },
 });
 
+/** What a row of the Slack outbox from before asked, with its thread. */
+function movedRequest({ team, channel, threadTs, request }: Doc<"slack_outbox">): SlackRequest {
+  return { ...request, thread: { team, channel, threadTs } };
+}
+
 /** A row of the Slack outbox from before, as an outbox row: its thread in its request, its creation time as its place in the order. */
 async function insertMovedRow(ctx: MutationCtx, row: Doc<"slack_outbox">, status: "queued" | "failed") {
-  const { team, channel, threadTs } = row;
+  const request = movedRequest(row);
   return await ctx.db.insert("outbox", {
     destination: slackOutbox.destination,
-    lane: channelLane(row),
-    ordered: row.request.kind !== "ephemeral",
+    lane: laneOfRequest(request),
+    ordered: request.kind !== "ephemeral",
     enqueuedAt: row._creationTime,
-    request: { ...row.request, thread: { team, channel, threadTs } },
+    request,
     status,
     attempts: row.attempts,
     nextAttemptAt: status === "queued" ? (row.nextAttemptAt ?? Date.now()) : undefined,

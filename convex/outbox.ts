@@ -3,7 +3,7 @@ import type { Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery } from "./_generated/server";
 import { pageSize } from "../src/pageSize";
 import { requeue } from "./outbox/enqueue";
-import { walkBatch, type BatchRange } from "./model/batches";
+import { walkBatch, type BatchRange } from "./model/platform/batches";
 import { OUTBOX_ROW_BYTES, OUTBOX_ROW_COST } from "./outbox/maintenance";
 import { outboxCounts } from "./outbox/rows";
 import { vOutboxStatus } from "./outbox/tables";

@@ -5,19 +5,20 @@ import type { Doc, Id } from "./_generated/dataModel";
 import { internalAction, internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { describeWorkflow, EXECUTION_STATUSES, type Described } from "../src/temporal/client";
 import { reconciliationFor } from "../src/temporal/outcome";
-import { batchFits, vBatchCursor, walkBatch, type BatchRange, type Walk } from "./model/batches";
-import { budget, ORDER_BYTES, STATUS_CHANGE_COST } from "./model/budget";
-import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/config";
-import { transactionCost } from "./model/cost";
-import { liveRun } from "./model/scheduling";
-import { byReconciler, changeStatus } from "./model/status";
+import { ORDER_BYTES, STATUS_CHANGE_COST } from "./model/effects/budget";
+import { batchFits, vBatchCursor, walkBatch, type BatchRange, type Walk } from "./model/platform/batches";
+import { budget } from "./model/platform/budget";
+import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/platform/config";
+import { transactionCost } from "./model/platform/cost";
+import { liveRun } from "./model/platform/scheduling";
+import { byReconciler, changeStatus } from "./model/workOrders/status";
 import { launchEach } from "./launcher";
 
 /*
- * Reconciliation with Temporal (docs/contract.md section 5). A cron starts a
+ * Reconciliation with Temporal (docs/contract.md#5-reconciliation-and-temporal). A cron starts a
  * sweep; each page of stale orders, read through by_status_updatedAt, is one
  * run that schedules the next, so no transaction grows with the backlog, and
- * none reads more than 8 MiB whatever the orders' sizes (model/batches.ts).
+ * none reads more than 8 MiB whatever the orders' sizes (model/platform/batches.ts).
  * With Temporal, a page is an action that asks Temporal about each order and
  * mutations that apply the answers; without it, a page is one mutation that
  * fails orders stale past STALE_FAIL_AFTER_MS.

@@ -8,8 +8,10 @@ import {
   vSource,
   vStatusSource,
   vWorkOrderStatus,
-} from "./model/validators";
-import { vAttempt, vTouched, vTransactionCost } from "./model/attempts";
+} from "./model/platform/validators";
+import { vTouched } from "./model/effects/report";
+import { vAttempt } from "./model/inbox/attempts";
+import { vTransactionCost } from "./model/platform/cost";
 import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
@@ -48,7 +50,7 @@ export default defineSchema({
   // A failed work order retried from its Slack card: the order made to run it
   // again (at most one per order), who clicked, and the delivery of the click
   // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
-  // model/orderActions.ts, never deleted.
+  // model/effects/personCommands.ts, never deleted.
   work_order_retries: defineTable({
     workOrderId: v.id("work_orders"),
     retryId: v.id("work_orders"),
@@ -91,7 +93,7 @@ export default defineSchema({
   // reading finished ones (docs/architecture.md): each row repeats a fact
   // kept in work_order_targets / work_order_links (or the order's
   // requestedBy, for work_order_live_requesters), and exists exactly while
-  // its order is live. Written only by convex/model/liveOrders.ts, from the
+  // its order is live. Written only by convex/model/workOrders/liveIndex.ts, from the
   // choke points that change an order's target, links or liveness
   // (createWorkOrder, upsertTarget, addLinks, changeStatus: deleted when the
   // order becomes terminal); rebuilt for older orders by migrations.ts.
@@ -118,7 +120,7 @@ export default defineSchema({
 
   // The requester (requestedBy) of each live order, as above: a user's live
   // orders are counted through by_requestedBy, reading no order, at most
-  // JANGAR_MAX_LIVE_ORDERS rows (convex/model/workOrders.ts).
+  // JANGAR_MAX_LIVE_ORDERS rows (convex/model/workOrders/orders.ts).
   work_order_live_requesters: defineTable({
     workOrderId: v.id("work_orders"),
     requestedBy: v.string(),
@@ -128,7 +130,7 @@ export default defineSchema({
 
   // How many links each work order holds, over a few shards so that
   // concurrent deliveries linking to one order rarely write the same row;
-  // each shard holds at most its share of the cap (convex/model/links.ts).
+  // each shard holds at most its share of the cap (convex/model/workOrders/links.ts).
   // Written with the links, never deleted (links are never removed).
   work_order_link_counts: defineTable({
     workOrderId: v.id("work_orders"),
@@ -151,8 +153,9 @@ export default defineSchema({
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
   // A chat message that came from a sender, under the sender's id for it
-  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`, `github:comment:<id>`): appended once,
-  // edited and removed through it. editVersion is the latest edit applied;
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`, `github:comment:<id>`): appended once to
+  // each session it reaches (sessionId; absent on rows written before origins
+  // named their session), edited and removed through it. editVersion is the latest edit applied;
   // removedAt marks a message removed at the sender. An `outbound` origin is
   // a post of ours (a part of an assistant's reply the outbox posted): it
   // only keeps the sender's echo out; edits and deletions of it at the
@@ -160,10 +163,11 @@ export default defineSchema({
   chat_message_origins: defineTable({
     externalId: v.string(),
     messageId: v.id("chat_messages"),
+    sessionId: v.optional(v.id("chat_sessions")),
     editVersion: v.optional(v.string()),
     removedAt: v.optional(v.number()),
     outbound: v.optional(v.literal(true)),
-  }).index("by_externalId", ["externalId"]),
+  }).index("by_externalId_sessionId", ["externalId", "sessionId"]),
 
   // The Slack side of bound sessions: threads and cards.
   ...slackTables,
@@ -207,13 +211,14 @@ export default defineSchema({
     // The processing run scheduled last: recovery leaves the delivery alone while it is pending or running.
     scheduledRunId: v.optional(v.id("_scheduled_functions")),
     // While a delivery too large for one transaction is applied in several
-    // (convex/model/apply.ts): the digest of the interpretation the positions
+    // (convex/model/effects/applyCommands.ts): the digest of the interpretation the positions
     // count in (a later transaction that interprets the body otherwise, after
     // a deploy, starts its units again; rows written before it was kept have
     // none), the orders each selector reached (each resolved once per
     // delivery) and the selectorKey of each (absent on older rows: by
-    // position), how many units of work before the links and how many links
-    // are done, and how many skips were noted so far.
+    // position), how many units of work before the links (`stepsDone`: the
+    // engine's unitsDone) and how many links are done, and how many skips
+    // were noted so far.
     progress: v.optional(
       v.object({
         digest: v.optional(v.string()),
@@ -260,5 +265,14 @@ export default defineSchema({
   delivery_conflicts: defineTable({
     source: vSource,
     count: v.number(),
+  }).index("by_source", ["source"]),
+
+  // The sources whose processing an operator paused (ingest:pause), since
+  // when and why; deleted by ingest:resume. Read, never written, by every
+  // delivery of the source (convex/model/inbox/pauses.ts).
+  inbox_pauses: defineTable({
+    source: vSource,
+    pausedAt: v.number(),
+    reason: v.optional(v.string()),
   }).index("by_source", ["source"]),
 });

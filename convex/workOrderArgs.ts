@@ -1,8 +1,8 @@
 import { v } from "convex/values";
 import schema from "./schema";
-import { callerMutation } from "./model/callers";
-import { upsertArg } from "./model/args";
-import { requireWorkOrder } from "./model/workOrders";
+import { callerMutation } from "./model/platform/callers";
+import { upsertArg } from "./model/workOrders/args";
+import { requireWorkOrder } from "./model/workOrders/orders";
 
 export const upsert = callerMutation({
   args: schema.tables.work_order_args.validator.fields,

@@ -1,11 +1,11 @@
 import { v } from "convex/values";
 import schema from "./schema";
-import { callerMutation } from "./model/callers";
-import { addLink } from "./model/links";
-import { valueOf } from "./model/errors";
+import { callerMutation } from "./model/platform/callers";
+import { addLink } from "./model/workOrders/addLinks";
+import { valueOf } from "./model/platform/errors";
 import { oneOf } from "../src/check";
 import { LINK_KINDS } from "../src/workOrders/links";
-import { requireWorkOrder } from "./model/workOrders";
+import { requireWorkOrder } from "./model/workOrders/orders";
 
 export const add = callerMutation({
   // kind is checked in the handler, so that an unknown kind is INVALID_ARGUMENT.

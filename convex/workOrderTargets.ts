@@ -1,8 +1,8 @@
 import { v } from "convex/values";
 import schema from "./schema";
-import { callerMutation } from "./model/callers";
-import { upsertTarget } from "./model/targets";
-import { requireWorkOrder } from "./model/workOrders";
+import { callerMutation } from "./model/platform/callers";
+import { upsertTarget } from "./model/workOrders/targets";
+import { requireWorkOrder } from "./model/workOrders/orders";
 
 export const upsert = callerMutation({
   args: schema.tables.work_order_targets.validator.fields,

@@ -3,16 +3,15 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { actorName, attributedUser, callerMutation, callerQuery, emptyPage, notAServiceHint } from "./model/callers";
-import { findSession, requireSession } from "./model/chatSessions";
-import { invalidTransition, valueOf } from "./model/errors";
-import { checkWorkflowType } from "./model/launch";
-import { changeStatus } from "./model/status";
-import { vWorkOrderStatus } from "./model/validators";
-import { vArg } from "./model/args";
-import { vLink } from "./model/links";
-import { vTarget } from "./model/targets";
-import { assembleWorkOrder, createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders";
+import { actorName, attributedUser, callerMutation, callerQuery, emptyPage, notAServiceHint } from "./model/platform/callers";
+import { findSession, requireSession } from "./model/chat/sessions";
+import { invalidTransition, valueOf } from "./model/platform/errors";
+import { checkWorkflowType } from "./model/workOrders/launchInput";
+import { changeStatus } from "./model/workOrders/status";
+import { vWorkOrderStatus } from "./model/platform/validators";
+import { vArg, vLink, vTarget } from "./model/workOrders/shapes";
+import { assembleWorkOrder } from "./model/workOrders/join";
+import { createWorkOrder, findWorkOrder, listWorkOrders, requireWorkOrder } from "./model/workOrders/orders";
 
 const vWorkOrder = schema.doc("work_orders");
 

@@ -6,7 +6,7 @@ import { vLinkKind, vSelectableLinkKind } from "./workOrders/links";
 import { vWorkOrderStatus } from "./workOrders/status";
 
 /**
- * How a command names the work orders it concerns (docs/contract.md section 4):
+ * How a command names the work orders it concerns (docs/contract.md#github-x-github-event):
  * - `id`: a work order id given by the sender (a `Work-Order:` marker, an
  *   event's `workOrderId`); it counts only if such an order exists;
  * - `target`: every order, not yet in a final status, whose target is this
@@ -69,7 +69,7 @@ export type Person = Infer<typeof vPerson>;
 
 /**
  * What a verified delivery asks of the data, as plain values. Mappers in
- * src/sources/ produce commands; convex/model/apply.ts executes them through
+ * src/sources/ produce commands; convex/model/effects/applyCommands.ts executes them through
  * the same helpers as the public functions, with one handler per type.
  */
 export const vCommand = v.union(

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
-import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./helpers/senders/events";
@@ -12,7 +12,7 @@ import { withFakeClock, settle } from "./helpers/clock";
 import { deliveryRow, expectNothingStored, stored, storedBody } from "./helpers/inbox";
 
 /*
- * POST /webhooks/events (docs/contract.md sections 3 and 4): Standard Webhooks
+ * POST /webhooks/events (docs/contract.md#3-webhook-routes, docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-): Standard Webhooks
  * deliveries from chat platforms and workflow runners, signed as the scheme's
  * published vector is. What the sender sees (status and JSON), what a user
  * sees (work orders, messages, status history) and what the inbox kept.
@@ -292,6 +292,54 @@ describe("chat.message.created", () => {
     const { deliveries, blobs } = await stored(t);
     expect(deliveries).toHaveLength(1);
     expect(blobs).toHaveLength(1);
+  });
+
+  test("one message id reaching a second session (the same webhook-id with another body, a conflict) is appended there too, once in each session", async () => {
+    const t = newBackend();
+    const first = await newSession(t, "alice", "Staging");
+    const second = await newSession(t, "alice", "Production");
+    const message = { role: "user", content: "Deploy widgets 4.2 when the checks pass." };
+
+    const toFirst = await postEvent(t, { event: messageCreated(first, message) });
+    const toSecond = await postEvent(t, { event: messageCreated(second, message), id: toFirst.id });
+    expect(toSecond).toMatchObject({ status: 200, body: accepted });
+    expect(toSecond.body.delivery).not.toBe(toFirst.body.delivery);
+    await settle(t);
+
+    for (const sessionId of [first, second]) {
+      expect(await messagesOf(t, sessionId)).toMatchObject([{ sessionId, role: "user", content: message.content }]);
+    }
+    expect(await deliveryRow(t, toSecond.body.delivery)).toMatchObject({ status: "processed", touchedCount: 1 });
+    expect((await t.query(internal.ingest.inboxStatus, {})).conflicts).toContainEqual({ source: "events", count: 1 });
+
+    // Each delivery replayed appends nothing more, in either session.
+    for (const delivery of [toFirst.body.delivery, toSecond.body.delivery]) {
+      await t.mutation(internal.ingest.replay, { deliveryId: delivery as Id<"webhook_deliveries"> });
+    }
+    await settle(t);
+    expect(await messagesOf(t, first)).toHaveLength(1);
+    expect(await messagesOf(t, second)).toHaveLength(1);
+  });
+
+  test("an origin recorded before origins named their session still keeps its message out of that session; removed, out of every session", async () => {
+    const t = newBackend();
+    const kept = await newSession(t, "alice", "Kept");
+    const other = await newSession(t, "alice", "Other");
+    const [keptId, removedId] = ["msg_2qJ7xRk9LmOLDKEPT", "msg_2qJ7xRk9LmOLDGONE"];
+    await t.run(async (ctx) => {
+      const messageId = await ctx.db.insert("chat_messages", { sessionId: kept, role: "user", content: "Kept.", createdAt: Date.now() });
+      await ctx.db.insert("chat_message_origins", { externalId: `events:${keptId}`, messageId });
+      const removed = await ctx.db.insert("chat_messages", { sessionId: kept, role: "user", content: "Removed.", createdAt: Date.now() });
+      await ctx.db.delete("chat_messages", removed);
+      await ctx.db.insert("chat_message_origins", { externalId: `events:${removedId}`, messageId: removed, removedAt: Date.now() });
+    });
+
+    for (const [sessionId, id] of [[kept, keptId], [other, keptId], [other, removedId]] as const) {
+      await postEvent(t, { event: messageCreated(sessionId, { role: "user", content: `Again, to ${sessionId}.` }), id });
+    }
+    await settle(t);
+    expect((await messagesOf(t, kept)).map((message) => message.content)).toEqual(["Kept."]);
+    expect((await messagesOf(t, other)).map((message) => message.content)).toEqual([`Again, to ${other}.`]);
   });
 
   test.each([

@@ -9,7 +9,7 @@ import { withFakeClock, settle } from "./helpers/clock";
 import { deliveryRow, expectNothingStored, stored, storedBody } from "./helpers/inbox";
 
 /*
- * POST /webhooks/github as a sender sees it (docs/contract.md section 3): the
+ * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the
  * status and JSON body of each row of the response table, and what the
  * inbox kept: webhook_deliveries rows and raw bodies in file storage.
  */

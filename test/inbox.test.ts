@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { DELIVERY_RETRY, insertDelivery } from "../convex/model/deliveries";
+import { DELIVERY_RETRY, insertDelivery } from "../convex/model/inbox/deliveries";
 import { delayRange } from "../src/retry";
 import { newBackend, type Backend } from "./helpers/backend";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./helpers/senders/events";

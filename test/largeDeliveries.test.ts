@@ -3,7 +3,7 @@ import { internal } from "../convex/_generated/api";
 import type { Doc, Id } from "../convex/_generated/dataModel";
 import type { Interpretation } from "../src/commands";
 import { delayRange } from "../src/retry";
-import { DELIVERY_RETRY } from "../convex/model/deliveries";
+import { DELIVERY_RETRY } from "../convex/model/inbox/deliveries";
 import { github } from "../src/sources/github";
 import { newBackend, type Backend } from "./helpers/backend";
 import { liveOrder, type Target } from "./helpers/workOrders";

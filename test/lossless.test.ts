@@ -1,7 +1,8 @@
 /**
  * workOrders:get is the lossless join of what was written about a work order
  * (workOrders:create, workOrderArgs:upsert, workOrderTargets:upsert,
- * workOrderLinks:add), in the stored canonical forms of docs/contract.md sections 1-2.
+ * workOrderLinks:add), in the stored canonical forms of
+ * docs/contract.md#1-data-model and docs/contract.md#2-public-functions.
  *
  * The property test prints its seed; rerun a failure with
  * `FC_SEED=<seed> npx vitest run test/lossless.test.ts` (FC_NUM_RUNS for more runs).
@@ -11,7 +12,7 @@ import type { Value } from "convex/values";
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { TOUCH_INTERVAL_MS } from "../convex/model/touch";
+import { TOUCH_INTERVAL_MS } from "../convex/model/workOrders/updatedAt";
 import { LIMITS } from "../src/limits";
 import { newBackend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
@@ -305,7 +306,7 @@ type ExpectedOrder = {
   links: { kind: LinkKind; value: string; linkId: Id<"work_order_links"> }[];
 };
 
-/** An arg, target or link change moves the order's updatedAt at most once a minute (docs/contract.md section 3). */
+/** An arg, target or link change moves the order's updatedAt at most once a minute (docs/contract.md#trust-boundary). */
 function touch(order: { updatedAt: number }, at: number) {
   if (at - order.updatedAt >= TOUCH_INTERVAL_MS) {
     order.updatedAt = at;

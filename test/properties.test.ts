@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { STANDARD_EVENTS } from "../src/sources/events/events";
+import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./helpers/senders/events";
@@ -69,7 +69,7 @@ describe("any JSON body with a valid signature gets 200 or 400, never a 5xx", ()
   });
 });
 
-describe("no signed body can be re-read as another (docs/contract.md section 3, trust boundary)", () => {
+describe("no signed body can be re-read as another (docs/contract.md#trust-boundary)", () => {
   const NOW = new Date("2026-03-02T09:00:00.000Z");
   const repository = { full_name: "acme/api" };
   const pullRequest = (body: string, merged: boolean) => ({

@@ -26,7 +26,7 @@ import { stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/slack as Slack and the people in a Slack thread see it
- * (docs/contract.md sections 3 and 4): the status and JSON body of each answer,
+ * (docs/contract.md#3-webhook-routes, docs/contract.md#slack-events-api-event_callback): the status and JSON body of each answer,
  * the chat sessions and messages Jangar's server reads back, and what the
  * inbox kept (webhook_deliveries rows, raw bodies in file storage).
  */

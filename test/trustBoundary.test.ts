@@ -13,10 +13,11 @@ import { settle } from "./helpers/clock";
 import { liveOrder } from "./helpers/workOrders";
 
 /*
- * The receiving side's trust boundary (docs/contract.md section 3, "Trust
- * boundary (v2)"): what a sender controls without holding the secret (the
- * Content-Type, the event header, the delivery ids) cannot make a signed
- * body mean something else, nor make a real delivery disappear.
+ * The receiving side's trust boundary
+ * (docs/contract.md#trust-boundary): what a sender controls without
+ * holding the secret (the Content-Type, the event header, the delivery ids)
+ * cannot make a signed body mean something else, nor make a real delivery
+ * disappear.
  */
 
 withEverySenderConfigured();

@@ -17,7 +17,7 @@ import { clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSession
 /*
  * Half of a surrogate pair (`"\ud800"` in a sender's JSON) is valid JSON and
  * valid UTF-8 on the wire, and a string Convex cannot hold once parsed
- * (docs/contract.md#hardening-rules-v3): it never fails a delivery. Where it
+ * (docs/contract.md#trust-boundary): it never fails a delivery. Where it
  * would be stored the effect is skipped with the reason; an id holding it
  * finds nothing.
  */

@@ -4,17 +4,17 @@ import { internalMutation } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
 import { retriesSpent } from "../../src/retry";
 import { truncate } from "../../src/text";
-import { deleteAttempts, recordAttempt } from "../model/attempts";
-import { vBatchCursor, walkBatch } from "../model/batches";
-import { deliveryRetentionMs } from "../model/config";
-import { transactionCost } from "../model/cost";
-import { DELETE_DELIVERY_COST, DELIVERY_RETRY, deliveryRemover, REQUEUE_DELIVERY_COST, updateDelivery } from "../model/deliveries";
-import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/scheduling";
+import { deleteAttempts, recordAttempt } from "../model/inbox/attempts";
+import { vBatchCursor, walkBatch } from "../model/platform/batches";
+import { deliveryRetentionMs } from "../model/platform/config";
+import { transactionCost } from "../model/platform/cost";
+import { DELETE_DELIVERY_COST, DELIVERY_RETRY, deliveryRemover, REQUEUE_DELIVERY_COST, updateDelivery } from "../model/inbox/deliveries";
+import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/platform/scheduling";
 
 /*
  * The inbox's crons: recover lost runs, purge finished deliveries. Each
  * reads at most 8 MiB a transaction, whatever the deliveries' sizes, and
- * goes on in the next (model/batches.ts); each logs what a transaction did
+ * goes on in the next (model/platform/batches.ts); each logs what a transaction did
  * and cost.
  */
 

@@ -1,21 +1,18 @@
-import { v, type Infer } from "convex/values";
+import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import type { Doc } from "../_generated/dataModel";
-import { internalAction, internalMutation, internalQuery, type MutationCtx } from "../_generated/server";
-import { vInterpretation, type Interpretation } from "../../src/commands";
+import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import type { Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
 import { wellFormedInterpretation } from "../../src/sources/wellFormed";
 import { LIMITS } from "../../src/limits";
 import { nextAttempt } from "../../src/retry";
-import { sha256Hex } from "../../src/hmac";
 import { truncate } from "../../src/text";
-import { applyCommands, type Progress } from "../model/apply";
-import { recordAttempt } from "../model/attempts";
-import { Applied } from "../model/applied";
-import { sourceSettings } from "../model/config";
-import { addCosts, logCost, NO_COST, transactionCost } from "../model/cost";
-import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/deliveries";
+import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
+import { recordAttempt } from "../model/inbox/attempts";
+import { sourceSettings } from "../model/platform/config";
+import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/inbox/deliveries";
+import { hold, processingPaused } from "../model/inbox/pauses";
 import schema from "../schema";
 
 /*
@@ -24,25 +21,32 @@ import schema from "../schema";
  * one), or record the failure and retry with backoff.
  */
 
-/** An interpretation and its digest: progress over several transactions counts in the interpretation it was made in. */
-export const vInterpreted = v.object({ interpretation: vInterpretation, digest: v.string() });
-type Interpreted = Infer<typeof vInterpreted>;
-
-/** The interpretation with its digest. */
-export async function interpreted(interpretation: Interpretation): Promise<Interpreted> {
-  return { interpretation, digest: await sha256Hex(new TextEncoder().encode(JSON.stringify(interpretation))) };
-}
-
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
-  returns: v.union(schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event"), v.null()),
+  returns: v.union(
+    schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event").extend({ paused: v.boolean() }),
+    v.null(),
+  ),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const { source, deliveryKey, body, contentType, event } = delivery;
-    return { source, deliveryKey, body, contentType, event };
+    return { source, deliveryKey, body, contentType, event, paused: await processingPaused(ctx, source) };
+  },
+});
+
+/** A run that starts while its delivery's source is paused holds the delivery until ingest:resume, and does nothing else. */
+export const holdDelivery = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery !== null && !isSettled(delivery) && (await processingPaused(ctx, delivery.source))) {
+      await hold(ctx, delivery);
+    }
+    return null;
   },
 });
 
@@ -58,6 +62,10 @@ export const processDelivery = internalAction({
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.runQuery(internal.inbox.process.deliveryToProcess, { deliveryId });
     if (delivery === null) {
+      return null;
+    }
+    if (delivery.paused) {
+      await ctx.runMutation(internal.inbox.process.holdDelivery, { deliveryId });
       return null;
     }
     try {
@@ -128,114 +136,6 @@ export const completeDelivery = internalMutation({
     return null;
   },
 });
-
-/**
- * Where this transaction of a delivery starts. Positions count in the
- * reading they were made in: a transaction that reads the body otherwise (a
- * deploy in between) starts its units again from the first, for the orders
- * the earlier transactions resolved (rows from before those were kept by
- * selector start afresh).
- */
-function continuation(progress: Doc<"webhook_deliveries">["progress"], digest: string): Progress | null {
-  if (progress?.stepsDone === undefined) {
-    return null;
-  }
-  const { resolved, selectors, stepsDone, linksDone } = progress;
-  if (progress.digest === digest) {
-    return { resolved, selectors, stepsDone, linksDone };
-  }
-  return selectors === undefined ? null : { resolved, selectors, stepsDone: 0, linksDone: 0 };
-}
-
-/**
- * Applies a delivery's interpretation in the calling transaction and records
- * the attempt (completeDelivery's work, and a slash command's in the
- * mutation that records it). Returns what applying it has to tell the
- * sender: the reason it was ignored, or what its commands told.
- */
-export async function applyDelivery(
-  ctx: MutationCtx,
-  delivery: Doc<"webhook_deliveries">,
-  { interpretation, digest }: Interpreted,
-): Promise<string[]> {
-  const deliveryId = delivery._id;
-  const now = Date.now();
-  const finished = {
-    attempts: delivery.attempts + 1,
-    nextAttemptAt: undefined,
-    error: undefined,
-    finishedAt: now,
-  };
-  if (interpretation.kind === "ignored") {
-    await updateDelivery(ctx, delivery, {
-      ...finished,
-      status: "ignored",
-      ignoredReason: truncate(interpretation.reason, LIMITS.reasonChars),
-      progress: undefined,
-    });
-    await recordAttempt(ctx, deliveryId, { outcome: "ignored", detail: interpretation.reason });
-    await logCost(ctx, "delivery");
-    return [interpretation.reason];
-  }
-  const { progress } = delivery;
-  // What earlier transactions applied stays recorded, even when their positions no longer count.
-  const applied =
-    progress === undefined
-      ? new Applied()
-      : new Applied({
-          touched: delivery.touched ?? [],
-          touchedCount: delivery.touchedCount ?? 0,
-          skipped: delivery.skipped ?? [],
-          skippedCount: progress.skippedCount,
-        });
-  const next = await applyCommands(
-    ctx,
-    interpretation,
-    { source: delivery.source, actor: `${delivery.source}:${delivery.deliveryKey}` },
-    applied,
-    continuation(progress, digest),
-  );
-  const record = {
-    touched: applied.touched,
-    touchedCount: applied.touchedCount,
-    skipped: applied.skipped.length > 0 ? applied.skipped : undefined,
-  };
-  // What applying cost, over every transaction of the delivery; the whole transaction, bookkeeping included, is logged below.
-  const cost = addCosts(progress === undefined ? NO_COST : (delivery.cost ?? NO_COST), await transactionCost(ctx));
-  if (next !== null) {
-    // The next piece is a run of its own; recovery watches it like any other run.
-    const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
-    await updateDelivery(ctx, delivery, {
-      ...record,
-      cost,
-      status: "accepted",
-      error: undefined,
-      nextAttemptAt: now,
-      scheduledRunId,
-      progress: { ...next, digest, skippedCount: applied.skippedCount },
-    });
-  } else {
-    // A delivery whose every effect was refused or had nothing to act on is ignored, with the reasons.
-    const ignored = applied.touchedCount === 0 && applied.skippedCount > 0;
-    await updateDelivery(ctx, delivery, {
-      ...finished,
-      ...record,
-      cost,
-      status: ignored ? "ignored" : "processed",
-      ignoredReason: ignored ? truncate(applied.skipped.join(" "), LIMITS.reasonChars) : undefined,
-      progress: undefined,
-    });
-    await recordAttempt(ctx, deliveryId, {
-      outcome: ignored ? "ignored" : "processed",
-      detail: ignored ? applied.skipped.join(" ") : undefined,
-      cost,
-      touched: applied.touched,
-      touchedCount: applied.touchedCount,
-    });
-  }
-  await logCost(ctx, "delivery");
-  return applied.told;
-}
 
 /**
  * Records a failed attempt. An error of the moment schedules the next

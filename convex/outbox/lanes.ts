@@ -1,7 +1,7 @@
 import { makeFunctionReference } from "convex/server";
 import type { Doc, Id } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { liveRun } from "../model/scheduling";
+import { liveRun } from "../model/platform/scheduling";
 
 /*
  * Lanes: one request at a time per (destination, lane key), by one runner,

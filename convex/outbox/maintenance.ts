@@ -2,18 +2,18 @@ import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalMutation } from "../_generated/server";
 import { CONVEX_LIMITS } from "../../src/limits";
-import { walkBatch } from "../model/batches";
-import { budget } from "../model/budget";
-import { deliveryRetentionMs } from "../model/config";
-import { transactionCost } from "../model/cost";
-import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/scheduling";
+import { walkBatch } from "../model/platform/batches";
+import { budget } from "../model/platform/budget";
+import { deliveryRetentionMs } from "../model/platform/config";
+import { transactionCost } from "../model/platform/cost";
+import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/platform/scheduling";
 import { scheduleLane } from "./lanes";
 import { countRows } from "./rows";
 
 /*
  * The outbox's crons, for every destination: restart lost runners, purge
  * sent rows. A batch job reads at most 8 MiB a transaction, whatever its
- * rows' sizes, and goes on in the next (model/batches.ts).
+ * rows' sizes, and goes on in the next (model/platform/batches.ts).
  */
 
 const BATCH = 100;

@@ -1,6 +1,6 @@
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { patchCounted, shardedCounter, type CountedRows } from "../model/counters";
+import { patchCounted, shardedCounter, type CountedRows } from "../model/platform/counters";
 import { DESTINATIONS } from "./registry";
 import { OUTBOX_STATUSES, type OutboxStatus } from "./tables";
 

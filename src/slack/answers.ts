@@ -4,9 +4,10 @@ import { pullRequestLabel, pullRequestText, STATUS_LABELS } from "./card";
 import { literalSlackText, literalWithin, SLACK_MESSAGE_CHARS } from "./text";
 
 /*
- * What a person acting from Slack is told (docs/contract.md section 4,
- * interactivity), as Slack mrkdwn: every value that came from a caller or a
- * sender is cut and shown literally here (literalSlackText), and every
+ * What a person acting from Slack is told
+ * (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command),
+ * as Slack mrkdwn: every value that came from a caller or a sender is cut
+ * and shown literally here (literalSlackText), and every
  * answer fits one Slack message (SLACK_MESSAGE_CHARS) as sent.
  */
 
@@ -94,4 +95,5 @@ export const ANSWERS = {
   alreadyRetried: (title: string, retryId: string) => `${titleOf(title)} was already retried as ${code(retryId)}.`,
   notRetried: (title: string, reason: string) => `${titleOf(title)} was not retried: ${why(reason)}`,
   retried: (title: string, retryId: string) => `Retried ${titleOf(title)} as ${code(retryId)}.`,
+  paused: () => "Processing of Slack requests is paused by an operator. Your command is stored, and will be carried out once it is resumed.",
 } as const;

@@ -24,7 +24,7 @@ type PlainText = { type: "plain_text"; text: string };
 /** The card's buttons, by the action_id a click on each sends (src/sources/slack/interactions.ts reads them). */
 export type CardActionId = "work_order.cancel" | "work_order.retry";
 
-/** A button of the card: its action_id names what a click asks for, its value the order (docs/contract.md section 4). */
+/** A button of the card: its action_id names what a click asks for, its value the order (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command). */
 export type CardButton = {
   type: "button";
   text: PlainText;

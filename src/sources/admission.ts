@@ -5,13 +5,11 @@ import {
   mediaType,
   Probed,
   Refused,
-  UninterpretableDelivery,
   type Admission,
   type BodyFormat,
   type Delivery,
   type HeaderValues,
   type Settings,
-  type StoredDelivery,
   type WebhookSource,
 } from "./source";
 import { wellFormedDelivery } from "./wellFormed";
@@ -32,7 +30,7 @@ export type AdmissionContext = {
   receivedAt: number;
 };
 
-// A key's parts are at most 256 characters (docs/contract.md section 3), and escaping
+// A key's parts are at most 256 characters (docs/contract.md#trust-boundary), and escaping
 // `%` and `:` (deliveryKey in ./source.ts) makes one character three at most.
 const MAX_KEY_CHARS = 3 * 256;
 const MAX_NAME_CHARS = 200;
@@ -172,7 +170,7 @@ export function readVerified(source: WebhookSource, verified: VerifiedRequest, s
   return { ...delivery, contentType, bodyBytes, bodyText: text.value };
 }
 
-/** Checks and reads one webhook request (docs/contract.md section 3): the delivery to record, or the answer to refuse it with. */
+/** Checks and reads one webhook request (docs/contract.md#3-webhook-routes): the delivery to record, or the answer to refuse it with. */
 export async function admitRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<Admission> {
   try {
     const verified = await verifyRequest(source, request, context);
@@ -187,23 +185,5 @@ export async function admitRequest(source: WebhookSource, request: Request, cont
       return { kind: "answer", body: error.reply };
     }
     throw error;
-  }
-}
-
-/** The JSON of a stored delivery, read as it was admitted (by its stored content type). */
-export function storedPayload(source: WebhookSource, delivery: StoredDelivery): unknown {
-  const contentType = mediaType(delivery.contentType);
-  const format = Object.hasOwn(source.bodies, contentType) ? source.bodies[contentType] : undefined;
-  if (format === undefined) {
-    throw new UninterpretableDelivery(source.name, `content type ${contentType} is not accepted.`);
-  }
-  const text = decodeUtf8(delivery.body);
-  if (!text.ok) {
-    throw new UninterpretableDelivery(source.name, text.message);
-  }
-  try {
-    return parseBody(text.value, format);
-  } catch (error) {
-    throw new UninterpretableDelivery(source.name, (error as Error).message);
   }
 }

@@ -15,7 +15,7 @@ export type StoredDelivery = {
 /** 503 is for a secret that is set but unusable: the deployment's fault, not the sender's. */
 export type RejectStatus = 400 | 401 | 413 | 415 | 503;
 
-/** The deployment settings a source reads besides its secret (docs/contract.md section 6). */
+/** The deployment settings a source reads besides its secret (docs/contract.md#6-environment). */
 export type Settings = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -41,7 +41,7 @@ export type Signable = { body: Uint8Array; id: string; timestamp: number };
 
 /** What a source makes of a verified payload: the delivery to record. */
 export type Delivery = {
-  /** Deduplication key (docs/contract.md section 3), made with `deliveryKey`. */
+  /** Deduplication key (docs/contract.md#3-webhook-routes), made with `deliveryKey`. */
   deliveryKey: string;
   /** The sender's event name: `push`, `app_mention`, `work_order.status.changed`, ... */
   event: string;

@@ -3,7 +3,7 @@ import { isWellFormed, toWellFormed } from "../text";
 import type { Delivery } from "./source";
 
 /*
- * Strings Convex can hold (docs/contract.md#hardening-rules-v3). A sender's
+ * Strings Convex can hold (docs/contract.md#trust-boundary). A sender's
  * JSON may carry half of a surrogate pair (`"\ud800"`): valid JSON, valid
  * UTF-8 on the wire, and a string Convex refuses in a function's arguments
  * and in a document. What every source reads passes here before it leaves

@@ -4,7 +4,7 @@ import { withBase64Between } from "./payload";
 
 /**
  * A small typed client for the three calls of Temporal's HTTP API this
- * service makes (docs/contract.md section 5): describe, start and cancel a
+ * service makes (docs/contract.md#5-reconciliation-and-temporal): describe, start and cancel a
  * workflow. It runs wherever `fetch` does: Convex's default runtime, Node,
  * tests with a stubbed fetch. Nothing it returns holds a piece of the API
  * key, whatever Temporal answers: every answer it keeps is masked before it

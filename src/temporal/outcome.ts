@@ -9,7 +9,7 @@ export type Reconciliation =
   /** Temporal could not say; nothing changes until the next run. */
   | { kind: "wait"; reason: string };
 
-/** The contract's mapping of a workflow execution's status onto a work order (docs/contract.md section 5). */
+/** The contract's mapping of a workflow execution's status onto a work order (docs/contract.md#5-reconciliation-and-temporal). */
 export function reconciliationFor(current: WorkOrderStatus, described: Described): Reconciliation {
   if (described.kind === "unavailable") {
     return { kind: "wait", reason: described.reason };

@@ -1,6 +1,6 @@
 import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
-import { rebuildLiveIndex } from "../../convex/model/liveOrders";
+import { rebuildLiveIndex } from "../../convex/model/workOrders/liveIndex";
 import type { WorkOrderStatus } from "../../src/workOrders/status";
 import type { Backend } from "./backend";
 import { asService } from "./callers";

@@ -4,7 +4,7 @@ import type { Command, GithubThread } from "../../../src/commands";
 import { splitForGithub } from "../../../src/github/requests";
 import { enqueue } from "../../outbox/enqueue";
 import { githubOutbox } from "../../outbox/registry";
-import { githubPostingEnabled } from "../config";
+import { githubPostingEnabled } from "../platform/config";
 import { installationOf } from "./installations";
 import { installationLane } from "./requests";
 import { threadOfSession } from "./threads";

@@ -3,8 +3,8 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import type { Command, GithubThread } from "../../../src/commands";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
-import type { Applied } from "../applied";
-import { createSession } from "../chatSessions";
+import type { Applied } from "../effects/report";
+import { createSession } from "../chat/sessions";
 
 type GithubComment = Extract<Command, { type: "appendGithubComment" }>;
 

@@ -4,9 +4,9 @@ import { githubApp, type GithubAnswer, type GithubRequest as AppRequest } from "
 import { githubMessageId } from "../../../src/github/messageIds";
 import { commentsPath, isRepositoryName, markedBody, markedComment, reactionPath } from "../../../src/github/requests";
 import { retryPolicy } from "../../../src/retry";
-import { githubAppConfig } from "../../model/config";
+import { githubAppConfig } from "../../model/platform/config";
 import type { GithubRequest } from "../../model/github/requests";
-import { recordOrigin } from "../../model/messageOrigins";
+import { recordOrigin } from "../../model/chat/origins";
 import { destination, type Answer, type OutboxRow, type Prepared } from "../destination";
 import { githubOutbox } from "../registry";
 import { outboxRunner } from "../runner";

@@ -1,17 +1,35 @@
-import { storedPayload } from "../admission";
-import { isEventOf } from "../eventTable";
-import { deliveryKey, PRINTABLE_ID, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
-import { summarizeIssues } from "../zodIssues";
-import { STANDARD_EVENTS } from "./events";
+import { accept, type Check } from "../../check";
+import { defineSource } from "../defineSource";
+import { deliveryKey, PRINTABLE_ID, Refused } from "../source";
+import { rowOf, shaped, type Row } from "../table";
 import { envelope } from "./payloads";
 import { signingKeys, signStandardWebhook, verifyStandardWebhook } from "./signature";
+import { STANDARD_EVENTS, type StandardReading } from "./standardEvents";
 
 function notActedOn(type: string): string {
   return `Event type ${type} is not acted on.`;
 }
 
+const readEnvelope = shaped((issues) => `The body is not a { type, timestamp, data } event: ${issues}`, envelope, (event) => accept(event));
+
+/**
+ * The event's type, and what it asks (null: a type not acted on): the
+ * envelope read with its schema, then its data with the schema of its type,
+ * the body's own (at receipt) or the one it was recorded as (`recorded`).
+ */
+function readStandardEvent(payload: unknown, recorded?: string): Check<{ type: string; reading: StandardReading | null }> {
+  const event = readEnvelope(payload, undefined);
+  if (!event.ok) return event;
+  const { data } = event.value;
+  const type = recorded ?? event.value.type;
+  const row = rowOf<Row<void, StandardReading>>(STANDARD_EVENTS, type);
+  if (row === undefined) return accept({ type, reading: null });
+  const read = row(data, undefined);
+  return read.ok ? accept({ type, reading: read.value }) : read;
+}
+
 /** Chat platforms and workflow runners, as Standard Webhooks (Svix) events. */
-export const events: WebhookSource = {
+export const events = defineSource({
   name: "events",
   path: "/webhooks/events",
   secretVariable: "EVENTS_WEBHOOK_SECRET",
@@ -57,35 +75,18 @@ export const events: WebhookSource = {
     };
   },
 
-  read(payload, headers) {
-    const event = envelope.safeParse(payload);
-    if (!event.success) {
-      throw new Refused(400, `The body is not a { type, timestamp, data } event: ${summarizeIssues(event.error)}`);
-    }
-    const { type, data } = event.data;
-    const key = deliveryKey(headers["webhook-id"]);
-    if (!isEventOf(STANDARD_EVENTS, type)) {
-      return { deliveryKey: key, event: type, ignored: notActedOn(type) };
-    }
-    const read = STANDARD_EVENTS[type].read(data, type, "data");
-    if (!read.ok) {
-      throw new Refused(400, `The ${type} event's data is invalid: ${read.message}`);
-    }
-    return { deliveryKey: key, event: type };
+  readPayload(payload, headers) {
+    const event = readStandardEvent(payload);
+    if (!event.ok) return event;
+    const { type, reading } = event.value;
+    const delivery = { deliveryKey: deliveryKey(headers["webhook-id"]), event: type };
+    return accept(reading === null ? { ...delivery, ignored: notActedOn(type) } : delivery);
   },
 
-  interpret(delivery) {
-    const stored = envelope.safeParse(storedPayload(events, delivery));
-    if (!stored.success) {
-      throw new UninterpretableDelivery("events", summarizeIssues(stored.error));
-    }
-    if (!isEventOf(STANDARD_EVENTS, delivery.event)) {
-      return { kind: "ignored", reason: notActedOn(delivery.event) };
-    }
-    const read = STANDARD_EVENTS[delivery.event].read(stored.data.data, delivery.event, "data");
-    if (!read.ok) {
-      throw new UninterpretableDelivery("events", read.message);
-    }
-    return read.value.commands({ deliveryKey: delivery.deliveryKey });
+  interpretPayload(payload, delivery) {
+    const event = readStandardEvent(payload, delivery.event);
+    if (!event.ok) return event;
+    const { type, reading } = event.value;
+    return accept(reading === null ? { kind: "ignored", reason: notActedOn(type) } : reading({ deliveryKey: delivery.deliveryKey }));
   },
-};
+});

@@ -6,7 +6,7 @@ import { checkOptionalText, checkText } from "../../text";
 import { canonicalLinkValue, LINK_KINDS } from "../../workOrders/links";
 import { WORK_ORDER_STATUSES } from "../../workOrders/status";
 
-// The Standard Webhooks body, and the `data` of each event this service acts on (docs/contract.md section 4).
+// The Standard Webhooks body, and the `data` of each event this service acts on (docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-).
 
 export const envelope = z.object({
   type: z.string().min(1),

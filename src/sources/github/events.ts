@@ -1,14 +1,14 @@
 import type { z } from "zod";
-import { reject, type Check } from "../../check";
+import { accept, type Check } from "../../check";
 import type { Command, WorkOrderSelector } from "../../commands";
 import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
-import { eventEntries, isEventOf, type ReadEvent } from "../eventTable";
-import type { Settings } from "../source";
-import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
 import { isRepositoryName } from "../../github/requests";
+import type { Settings } from "../source";
+import { rowOf, shaped, type Row } from "../table";
+import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
 import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
 import type { CommentReading } from "./comments";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
@@ -19,7 +19,7 @@ import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPaylo
 const MARKER_LINE = /^[ \t]*work-order[ \t]*:[ \t]*(\S+)[ \t]*$/gim;
 // A Convex document id: 31 to 37 lower-case letters and digits (`_` too, which the test backend's ids hold).
 const WORK_ORDER_ID = /^[0-9a-z_]{31,37}$/;
-/** Distinct markers one delivery may follow (docs/contract.md section 4, rule 2). */
+/** Distinct markers one delivery may follow (docs/contract.md#github-x-github-event, rule 2). */
 export const MAX_MARKERS = 20;
 
 /**
@@ -80,10 +80,16 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
   return value.value;
 }
 
-/** What an event's commands are given: the delivery's markers, and the settings comments are read with. */
-export type GithubContext = { markers: Markers; settings: Settings };
+/** What a GitHub event asks for: why nothing is done with it, or its commands, given the delivery's markers. */
+export type GithubReading = { ignored: string } | { commands: (markers: Markers) => Command[] };
 
-const githubEvent = eventEntries<GithubContext, Command[]>();
+/**
+ * The row of an event this service reads: its payload's schema, and what
+ * such a payload asks, given the source's settings (comments are read with
+ * GITHUB_APP_SLUG and GITHUB_COMMENT_ASSOCIATIONS).
+ */
+const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, read: (payload: z.output<Schema>, settings: Settings) => GithubReading) =>
+  shaped(`The ${event} payload`, payload, (parsed: z.output<Schema>, settings: Settings) => accept(read(parsed, settings)));
 
 /**
  * The App installation a delivery came through (App hooks carry it; a
@@ -95,35 +101,28 @@ function installationNote({ installation, repository }: { installation?: { id: n
   return installation && isRepositoryName(name) ? [{ type: "noteGithubInstallation", repository: name, installationId: installation.id }] : [];
 }
 
-/** A comment event's entry: ignored on receipt when it is not for Jangar, with the reason. */
+/** A comment event's row: ignored on receipt when it is not for Jangar, with the reason (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out). */
 function commentEvent<Schema extends z.ZodType<Parameters<typeof installationNote>[0]>>(
+  event: string,
   payload: Schema,
   reading: (payload: z.output<Schema>, settings: Settings) => CommentReading,
 ) {
-  return githubEvent({
-    payload,
-    ignored: (read, _event, settings) => {
-      const outcome = reading(read, settings);
-      return "ignored" in outcome ? outcome.ignored : undefined;
-    },
-    commands: (read, { settings }) => {
-      const outcome = reading(read, settings);
-      return [...installationNote(read), ...("commands" in outcome ? outcome.commands : [])];
-    },
+  return githubEvent(event, payload, (parsed, settings): GithubReading => {
+    const outcome = reading(parsed, settings);
+    return "ignored" in outcome ? outcome : { commands: () => [...installationNote(parsed), ...outcome.commands] };
   });
 }
 
 /**
  * The events GitHub sends that this service reads (X-GitHub-Event), and
- * their effects: docs/contract.md section 4's table, as commands. Any other
- * event is verified, recorded and ignored.
+ * their effects: the table of docs/contract.md#github-x-github-event, as
+ * commands. Any other event is verified, recorded and ignored.
  */
 export const GITHUB_EVENTS = {
-  ping: githubEvent({ payload: pingPayload, commands: () => [] }),
+  ping: githubEvent("ping", pingPayload, () => ({ commands: () => [] })),
 
-  issues: githubEvent({
-    payload: issuesPayload,
-    commands: (payload, { markers, settings }) => {
+  issues: githubEvent("issues", issuesPayload, (payload, settings) => ({
+    commands: (markers) => {
       const { issue } = payload;
       // An issues event about a pull request links the pull request as `pr`.
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
@@ -131,11 +130,10 @@ export const GITHUB_EVENTS = {
       const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
       return [...installationNote(payload), { type: "addLink", workOrders, link: { kind, value: url } }, ...issueMessageCommands(payload, settings)];
     },
-  }),
+  })),
 
-  pull_request: githubEvent({
-    payload: pullRequestPayload,
-    commands: (payload, { markers }) => {
+  pull_request: githubEvent("pull_request", pullRequestPayload, (payload) => ({
+    commands: (markers) => {
       const { action, pull_request: pr } = payload;
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
@@ -159,42 +157,38 @@ export const GITHUB_EVENTS = {
       }
       return commands;
     },
+  })),
+
+  push: githubEvent("push", pushPayload, (payload) => {
+    const { deleted, ref, commits, repository } = payload;
+    if (deleted === true) {
+      return { ignored: truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) };
+    }
+    return {
+      commands: (markers) => {
+        const target = targetOf(repository.full_name, ref);
+        return [
+          ...installationNote(payload),
+          ...commits.map(
+            (commit): Command => ({
+              type: "addLink",
+              workOrders: [...target, ...markers.in(commit.message)],
+              link: { kind: "commit", value: commit.id.toLowerCase() },
+            }),
+          ),
+        ];
+      },
+    };
   }),
 
-  push: githubEvent({
-    payload: pushPayload,
-    ignored: ({ deleted, ref }) => (deleted === true ? truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) : undefined),
-    commands: (payload, { markers }) => {
-      const { ref, commits, repository } = payload;
-      const target = targetOf(repository.full_name, ref);
-      return [
-        ...installationNote(payload),
-        ...commits.map(
-          (commit): Command => ({
-            type: "addLink",
-            workOrders: [...target, ...markers.in(commit.message)],
-            link: { kind: "commit", value: commit.id.toLowerCase() },
-          }),
-        ),
-      ];
-    },
-  }),
-
-  issue_comment: commentEvent(issueCommentPayload, issueCommentReading),
-  pull_request_review_comment: commentEvent(reviewCommentPayload, reviewCommentReading),
-  pull_request_review: commentEvent(reviewPayload, reviewReading),
-};
-
-/** Any other event: verified and recorded, not read. */
-const OTHER_EVENT = githubEvent({
-  payload: otherPayload,
-  ignored: (_payload, event) => `GitHub's ${event} event is not acted on.`,
-  commands: () => [],
-});
+  issue_comment: commentEvent("issue_comment", issueCommentPayload, issueCommentReading),
+  pull_request_review_comment: commentEvent("pull_request_review_comment", reviewCommentPayload, reviewCommentReading),
+  pull_request_review: commentEvent("pull_request_review", reviewPayload, reviewReading),
+} satisfies Record<string, Row<Settings, GithubReading>>;
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
-export function readGithubEvent(event: string, payload: unknown, settings: Settings): Check<ReadEvent<GithubContext, Command[]>> {
-  const entry = isEventOf(GITHUB_EVENTS, event) ? GITHUB_EVENTS[event] : OTHER_EVENT;
-  const read = entry.read(payload, event, undefined, settings);
-  return read.ok ? read : reject(`The ${event} payload is not of the expected shape: ${read.message}`);
+export function readGithubEvent(event: string, payload: unknown, settings: Settings): Check<GithubReading> {
+  // Any other event: verified and recorded, not read.
+  const row = rowOf<Row<Settings, GithubReading>>(GITHUB_EVENTS, event) ?? githubEvent(event, otherPayload, () => ({ ignored: `GitHub's ${event} event is not acted on.` }));
+  return row(payload, settings);
 }

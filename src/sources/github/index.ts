@@ -1,5 +1,6 @@
-import { storedPayload } from "../admission";
-import { deliveryKey, Refused, UninterpretableDelivery, type WebhookSource } from "../source";
+import { accept } from "../../check";
+import { defineSource } from "../defineSource";
+import { deliveryKey, Refused } from "../source";
 import { COMMENT_SETTING_NAMES } from "./comments";
 import { Markers, readGithubEvent } from "./events";
 import { githubSecrets, signGithubPayload, verifyGithubSignature } from "./signature";
@@ -15,8 +16,8 @@ function actionOf(payload: unknown): string | undefined {
     : undefined;
 }
 
-/** GitHub repository, organization and App webhooks (docs/contract.md sections 3 and 4). */
-export const github: WebhookSource = {
+/** GitHub repository, organization and App webhooks (docs/contract.md#3-webhook-routes, docs/contract.md#github-x-github-event). */
+export const github = defineSource({
   name: "github",
   path: "/webhooks/github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
@@ -53,31 +54,25 @@ export const github: WebhookSource = {
     return { "X-Hub-Signature-256": await signGithubPayload(githubSecrets(secret)[0], body) };
   },
 
-  read(payload, headers, settings) {
+  readPayload(payload, headers, settings) {
     const eventName = headers["X-GitHub-Event"];
     const event = readGithubEvent(eventName, payload, settings);
-    if (!event.ok) {
-      throw new Refused(400, event.message);
-    }
-    return {
+    if (!event.ok) return event;
+    return accept({
       deliveryKey: deliveryKey(headers["X-GitHub-Hook-ID"], headers["X-GitHub-Delivery"]),
       event: eventName,
       action: actionOf(payload),
-      ignored: event.value.ignored,
-    };
+      ignored: "ignored" in event.value ? event.value.ignored : undefined,
+    });
   },
 
-  interpret(delivery, settings) {
-    const event = readGithubEvent(delivery.event, storedPayload(github, delivery), settings);
-    if (!event.ok) {
-      throw new UninterpretableDelivery("github", event.message);
-    }
-    if (event.value.ignored !== undefined) {
-      return { kind: "ignored", reason: event.value.ignored };
-    }
+  interpretPayload(payload, delivery, settings) {
+    const event = readGithubEvent(delivery.event, payload, settings);
+    if (!event.ok) return event;
+    if ("ignored" in event.value) return accept({ kind: "ignored", reason: event.value.ignored });
     const markers = new Markers();
-    const commands = event.value.commands({ markers, settings });
+    const commands = event.value.commands(markers);
     const skipped = markers.skipped();
-    return skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands };
+    return accept(skipped.length > 0 ? { kind: "commands", commands, skipped } : { kind: "commands", commands });
   },
-};
+});

@@ -2,7 +2,7 @@ import type { Command, InboundMessage, SlackThread } from "../../commands";
 import { accept, type Check } from "../../check";
 import { slackMessageId } from "../../slack/messageIds";
 import { truncate } from "../../text";
-import { rowOf, shaped, type Reader } from "./table";
+import { rowOf, shaped, type Row } from "../table";
 import {
   appMention,
   channelMessage,
@@ -84,11 +84,11 @@ const NO_USER = (what: "mention" | "message") => `The ${what} has no user: anoth
 const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason });
 
 /**
- * The contract's Slack rules (docs/contract.md section 4), one row per kind
+ * The contract's Slack rules (docs/contract.md#slack-events-api-event_callback), one row per kind
  * of event: what to do, or why nothing is done. Whether a thread is bound is
  * only known when the commands are applied.
  */
-const EVENTS: Readonly<Record<string, Reader<EventContext, SlackEventReading>>> = {
+const EVENTS: Readonly<Record<string, Row<EventContext, SlackEventReading>>> = {
   app_mention: shaped("The app_mention event", appMention, (mention, { team, botUserId }) => {
     if (isFromBot(mention, botUserId)) return ignored("The mention comes from a bot.");
     if (mention.user === undefined) return ignored(NO_USER("mention"));

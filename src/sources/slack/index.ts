@@ -1,15 +1,15 @@
 import { z } from "zod";
 import type { Interpretation } from "../../commands";
 import { accept, reject, type Check } from "../../check";
-import { storedPayload } from "../admission";
-import { deliveryKey, Refused, UninterpretableDelivery, type Delivery, type Settings, type WebhookSource } from "../source";
+import { defineSource } from "../defineSource";
+import { deliveryKey, Refused, type Delivery, type Settings } from "../source";
 import { summarizeIssues } from "../zodIssues";
 import { readSlackEvent, type SlackEventReading } from "./events";
 import { readInteraction } from "./interactions";
 import { appRateLimited, eventCallback, interaction, slashCommand, urlVerification } from "./payloads";
 import { signSlackRequest, verifySlackSignature } from "./signature";
 import { readSlashCommand } from "./slashCommand";
-import { rowOf, shaped, type Reader } from "./table";
+import { rowOf, shaped, type Row } from "../table";
 
 // Slack rejects requests older than five minutes; so does this endpoint, either way.
 const WINDOW_SECONDS = 5 * 60;
@@ -37,7 +37,7 @@ const ignoredCallback = (delivery: Delivery): Check<SlackRequest> =>
   accept({ delivery, interpretation: { kind: "ignored", reason: delivery.ignored ?? "" } });
 
 /** Events API callbacks (JSON), by `type`. */
-const CALLBACKS: Readonly<Record<string, Reader<Settings, SlackRequest>>> = {
+const CALLBACKS: Readonly<Record<string, Row<Settings, SlackRequest>>> = {
   url_verification: shaped("The url_verification callback", urlVerification, ({ challenge }) =>
     ignoredCallback({
       deliveryKey: deliveryKey("url_verification", challenge),
@@ -134,8 +134,8 @@ function readSlackRequest(body: unknown, settings: Settings): Check<SlackRequest
   return body instanceof URLSearchParams ? readForm(body) : readCallback(body, settings);
 }
 
-/** Slack's Events API, interactivity and slash commands (docs/contract.md sections 3 and 4). */
-export const slack: WebhookSource = {
+/** Slack's Events API, interactivity and slash commands (docs/contract.md#3-webhook-routes, docs/contract.md#slack-events-api-event_callback, and the sections after it). */
+export const slack = defineSource({
   name: "slack",
   path: "/webhooks/slack",
   secretVariable: "SLACK_SIGNING_SECRET",
@@ -175,19 +175,13 @@ export const slack: WebhookSource = {
     };
   },
 
-  read(payload, _headers, settings) {
+  readPayload(payload, _headers, settings) {
     const request = readSlackRequest(payload, settings);
-    if (!request.ok) {
-      throw new Refused(400, request.message);
-    }
-    return request.value.delivery;
+    return request.ok ? accept(request.value.delivery) : request;
   },
 
-  interpret(delivery, settings) {
-    const request = readSlackRequest(storedPayload(slack, delivery), settings);
-    if (!request.ok) {
-      throw new UninterpretableDelivery("slack", request.message);
-    }
-    return request.value.interpretation;
+  interpretPayload(payload, _delivery, settings) {
+    const request = readSlackRequest(payload, settings);
+    return request.ok ? accept(request.value.interpretation) : request;
   },
-};
+});

@@ -3,10 +3,10 @@ import { accept, reject, type Check } from "../../check";
 import type { CardActionId } from "../../slack/card";
 import { truncate } from "../../text";
 import { blockActions, type BlockActions } from "./payloads";
-import { rowOf, shaped, type Reader } from "./table";
+import { rowOf, shaped, type Row } from "../table";
 import type { SlackEventReading } from "./events";
 
-/** The card's buttons (docs/contract.md section 4), by action_id: what a click on each asks for; one row per button. */
+/** The card's buttons (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command), by action_id: what a click on each asks for; one row per button. */
 const CARD_ACTIONS = {
   "work_order.cancel": (workOrderId, by) => ({ type: "cancelWorkOrder", workOrderId, by }),
   "work_order.retry": (workOrderId, by) => ({ type: "retryWorkOrder", workOrderId, by }),
@@ -57,7 +57,7 @@ function readClick(click: BlockActions): Check<InteractionReading> {
 }
 
 /** Interactions by type: a click on a card's button is read; other kinds are recorded and not acted on. */
-const INTERACTIONS: Readonly<Record<string, Reader<void, InteractionReading>>> = {
+const INTERACTIONS: Readonly<Record<string, Row<void, InteractionReading>>> = {
   block_actions: shaped("The block_actions interaction", blockActions, readClick),
 };
 

@@ -30,7 +30,7 @@ export const slackMessage = z.object({
 export const eventCallback = z.object({
   type: z.literal("event_callback"),
   team_id: z.string(),
-  // The delivery key: checked before it is used (docs/contract.md section 3).
+  // The delivery key: checked before it is used (docs/contract.md#trust-boundary).
   event_id: z.string().regex(PRINTABLE_ID, "must be 1 to 256 printable ASCII characters without spaces"),
   event: z.looseObject({ type: z.string() }),
 });
@@ -56,12 +56,12 @@ export const messageDeleted = z.object({
 
 export type SlackMessage = z.infer<typeof slackMessage>;
 
-// Interactivity and slash commands (docs/contract.md section 4): form-encoded requests.
+// Interactivity and slash commands (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command): form-encoded requests.
 
 /** A Slack id (team, user, channel): letters, digits, `_` and `-`, so that `slack:<team>:<user>` reads one way. */
 const slackId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be a Slack id (1 to 64 letters, digits, _ or -)");
 const slackTs = z.string().regex(/^\d{1,12}(\.\d{1,9})?$/, "must be a Slack ts");
-// The delivery key: checked before it is used (docs/contract.md section 3).
+// The delivery key: checked before it is used (docs/contract.md#trust-boundary).
 const triggerId = z.string().regex(PRINTABLE_ID, "must be 1 to 256 printable ASCII characters without spaces");
 
 /** Any interaction: its type, and the trigger_id every kind this app can receive carries. */

@@ -1,13 +1,13 @@
 import type { Command, Person } from "../../commands";
 import { escapeSlackText } from "../../slack/text";
-import { rowOf } from "./table";
+import { rowOf } from "../table";
 import type { SlashCommand } from "./payloads";
 import type { SlackEventReading } from "./events";
 
 /** What the words after a subcommand ask for, or null when they do not fit it (the usage text answers). */
 type Subcommand = (words: string[], by: Person) => Command | null;
 
-/** The slash command's text decides (docs/contract.md section 4): its first word names the row. */
+/** The slash command's text decides (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command): its first word names the row. */
 const SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
   status: (words, by) => {
     if (words.length === 0) return { type: "listWorkOrders", by };

@@ -1,0 +1,173 @@
+import type { Infer } from "convex/values";
+import { internal } from "../../_generated/api";
+import type { Doc, Id } from "../../_generated/dataModel";
+import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { CONVEX_LIMITS } from "../../../src/limits";
+import { retryPolicy } from "../../../src/retry";
+import type { SourceName } from "../../../src/sources/source";
+import { deleteAttempts } from "./attempts";
+import { budget } from "../platform/budget";
+import { patchCounted, shardedCounter, type CountedRows } from "../platform/counters";
+import { liveRun } from "../platform/scheduling";
+import type { vDeliveryStatus } from "../platform/validators";
+
+export type DeliveryStatus = Infer<typeof vDeliveryStatus>;
+
+/**
+ * How a delivery whose processing failed is tried again (src/retry.ts):
+ * after 30 s, 2.5 min, 12.5 min and an hour, each less up to a quarter at
+ * random; after the fifth attempt it stays failed until an operator replays it.
+ */
+export const DELIVERY_RETRY = retryPolicy({ initialMs: 30_000, factor: 5, maxDelayMs: 60 * 60_000, maxAttempts: 5 });
+
+/** Deliveries per source and status. */
+const deliveriesCounter = shardedCounter<{ source: SourceName; status: DeliveryStatus }>({
+  table: "delivery_counters",
+  shards: 8,
+  shardsOf: (ctx, { source, status }, shard) =>
+    ctx.db.query("delivery_counters").withIndex("by_source_status_shard", (q) => {
+      const key = q.eq("source", source).eq("status", status);
+      return shard === undefined ? key : key.eq("shard", shard);
+    }),
+  insertShard: (ctx, key, shard, count) => ctx.db.insert("delivery_counters", { ...key, shard, count }),
+});
+
+const countedDeliveries: CountedRows<"webhook_deliveries", { source: SourceName; status: DeliveryStatus }> = {
+  table: "webhook_deliveries",
+  counter: deliveriesCounter,
+  keyOf: ({ source }, status) => ({ source, status }),
+};
+
+function count(ctx: MutationCtx, source: SourceName, status: DeliveryStatus, delta: number) {
+  return deliveriesCounter.add(ctx, { source, status }, delta);
+}
+
+/** Records a new delivery and counts it. */
+export async function insertDelivery(
+  ctx: MutationCtx,
+  delivery: Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime">,
+): Promise<Id<"webhook_deliveries">> {
+  const deliveryId = await ctx.db.insert("webhook_deliveries", delivery);
+  await count(ctx, delivery.source, delivery.status, 1);
+  return deliveryId;
+}
+
+/** Changes a delivery, keeping the counts by status right. */
+export async function updateDelivery(
+  ctx: MutationCtx,
+  delivery: Doc<"webhook_deliveries">,
+  change: Partial<Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime" | "source">>,
+) {
+  await patchCounted(ctx, countedDeliveries, delivery, change);
+}
+
+// Attempts deleted in the transaction that deletes their delivery; a longer history is deleted in scheduled batches.
+const ATTEMPTS_DELETED_INLINE = 5;
+
+// The most a delivery row or an attempt row may be. A delivery's notes are bounded (model/effects/report.ts),
+// but its keys and progress make Convex's document limit the simplest bound that holds.
+const DELIVERY_ROW_BYTES = CONVEX_LIMITS.documentBytes;
+const ATTEMPT_ROW_BYTES = 64 * 1024;
+const SMALL_ROWS_BYTES = 16 * 1024;
+
+/** The most deleting one delivery costs a batch job: the row read and deleted, its body, its first attempts, its counters. */
+export const DELETE_DELIVERY_COST = budget({
+  bytesRead: 2 * DELIVERY_ROW_BYTES + (ATTEMPTS_DELETED_INLINE + 1) * ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 2 + (ATTEMPTS_DELETED_INLINE + 1) + 4,
+  documentsWritten: 1 + ATTEMPTS_DELETED_INLINE + 2,
+  databaseQueries: 4,
+});
+
+/** The most running a delivery again costs a batch job: the row read and patched, its run looked up, its counters, an attempt row. */
+export const REQUEUE_DELIVERY_COST = budget({
+  bytesRead: 2 * DELIVERY_ROW_BYTES + SMALL_ROWS_BYTES,
+  bytesWritten: DELIVERY_ROW_BYTES + ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 2 + 4,
+  documentsWritten: 1 + 1 + 2,
+  databaseQueries: 4,
+});
+
+/**
+ * Deletes deliveries one by one (`remove`), each with its stored body and
+ * attempt history, then keeps the counts right with one counter write per
+ * source and status (`countRemoved`), however many deliveries there are.
+ */
+export function deliveryRemover(ctx: MutationCtx) {
+  const removed = new Map<`${SourceName}:${DeliveryStatus}`, { source: SourceName; status: DeliveryStatus; count: number }>();
+  return {
+    async remove(delivery: Doc<"webhook_deliveries">) {
+      if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
+        await ctx.storage.delete(delivery.body);
+      }
+      await ctx.db.delete("webhook_deliveries", delivery._id);
+      const { more } = await deleteAttempts(ctx, delivery._id, ATTEMPTS_DELETED_INLINE);
+      if (more) {
+        await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeAttempts, { deliveryId: delivery._id });
+      }
+      const key = `${delivery.source}:${delivery.status}` as const;
+      const group = removed.get(key) ?? { source: delivery.source, status: delivery.status, count: 0 };
+      group.count += 1;
+      removed.set(key, group);
+    },
+    async countRemoved() {
+      for (const { source, status, count: deleted } of removed.values()) {
+        await count(ctx, source, status, -deleted);
+      }
+      removed.clear();
+    },
+  };
+}
+
+/** Deletes deliveries, as deliveryRemover does. */
+export async function deleteDeliveries(ctx: MutationCtx, deliveries: Doc<"webhook_deliveries">[]) {
+  const remover = deliveryRemover(ctx);
+  for (const delivery of deliveries) {
+    await remover.remove(delivery);
+  }
+  await remover.countRemoved();
+}
+
+/** How many deliveries of a source are in a status. */
+export async function countDeliveries(ctx: QueryCtx, source: SourceName, status: DeliveryStatus) {
+  return await deliveriesCounter.read(ctx, { source, status });
+}
+
+/** Whether the delivery's scheduled run has started and not finished: another run now would be a second one. */
+export async function runInProgress(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<boolean> {
+  return (await liveRun(ctx, delivery.scheduledRunId))?.state.kind === "inProgress";
+}
+
+/** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
+export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  const run = await liveRun(ctx, delivery.scheduledRunId);
+  if (run !== null && run.state.kind === "pending") {
+    await ctx.scheduler.cancel(run._id);
+  }
+}
+
+/** A delivery that processing has finished with, for good or deliberately. */
+export function isSettled(delivery: Doc<"webhook_deliveries">): boolean {
+  return delivery.status === "processed" || delivery.status === "ignored";
+}
+
+/** Counts a delivery that arrived under a key already stored with another body. Conflicts are rare: one row per source. */
+export async function countConflict(ctx: MutationCtx, source: SourceName) {
+  const counter = await ctx.db
+    .query("delivery_conflicts")
+    .withIndex("by_source", (q) => q.eq("source", source))
+    .unique();
+  if (counter === null) {
+    await ctx.db.insert("delivery_conflicts", { source, count: 1 });
+  } else {
+    await ctx.db.patch("delivery_conflicts", counter._id, { count: counter.count + 1 });
+  }
+}
+
+/** How many deliveries of a source arrived under a key already stored with another body. */
+export async function countConflicts(ctx: QueryCtx, source: SourceName) {
+  const counter = await ctx.db
+    .query("delivery_conflicts")
+    .withIndex("by_source", (q) => q.eq("source", source))
+    .unique();
+  return counter?.count ?? 0;
+}

@@ -1,0 +1,13 @@
+import { literals } from "convex-helpers/validators";
+import { SOURCES } from "../../../src/sources/source";
+
+// The domain's validators sit beside their lists in src/ (commands, src/commands.ts, are made of them).
+export { vChatRole } from "../../../src/chat/roles";
+export { vLinkKind, vSelectableLinkKind } from "../../../src/workOrders/links";
+export { vStatusSource, vWorkOrderStatus } from "../../../src/workOrders/status";
+
+export const vSource = literals(...SOURCES);
+
+/** Where a verified delivery stands (docs/contract.md#trust-boundary). */
+export const DELIVERY_STATUSES = ["accepted", "processed", "ignored", "failed"] as const;
+export const vDeliveryStatus = literals(...DELIVERY_STATUSES);
