@@ -17,6 +17,7 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
 import { liveOrder, type Target } from "./helpers/workOrders";
+import { issueCommentOnAcme } from "./helpers/githubComments";
 import { postGithub, pushOf } from "./helpers/senders/github";
 import { postEvent, statusChanged, EVENTS_SECRET } from "./helpers/senders/events";
 import { newSession } from "./helpers/records";
@@ -156,21 +157,6 @@ const pullRequest = (action: string, number: number, branch: string, merged = fa
     merge_commit_sha: merged ? "C0FFEE0000000000000000000000000000000001" : null,
     head: { ref: branch, repo: { full_name: "Acme/API" } },
   },
-});
-
-const issueComment = (id: number) => ({
-  action: "created",
-  repository: { full_name: "Acme/API" },
-  issue: { number: 30, title: "SSO fails on Safari", html_url: "https://github.com/Acme/API/issues/30" },
-  comment: {
-    id,
-    html_url: `https://github.com/Acme/API/issues/30#issuecomment-${id}`,
-    body: "@jangar please look at this.",
-    user: { login: "alice", type: "User" },
-    author_association: "MEMBER",
-    updated_at: "2026-01-05T10:00:00Z",
-  },
-  installation: { id: 42 },
 });
 
 /**
@@ -314,8 +300,8 @@ async function measure(unrelated: number): Promise<Map<string, Cost>> {
     await costOfDelivery(t, () => postGithub(t, { event: "pull_request", payload: pullRequest("closed", 13, "feature/saml", true) })),
   );
 
-  costs.set("GitHub issue_comment mentioning the App (new thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueComment(1001) })));
-  costs.set("GitHub issue_comment mentioning the App (bound thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueComment(1002) })));
+  costs.set("GitHub issue_comment mentioning the App (new thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1001) })));
+  costs.set("GitHub issue_comment mentioning the App (bound thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1002) })));
 
   const now = Math.floor(Date.now() / 1000);
   const slack = (eventId: string, event: Record<string, unknown>) =>

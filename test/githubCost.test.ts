@@ -19,9 +19,11 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
 import { configureGithubApp } from "./helpers/githubApp";
+import { issueCommentOnAcme } from "./helpers/githubComments";
 import { postGithub } from "./helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
+// The repository and installation of issueCommentOnAcme.
 const REPOSITORY = "acme/api";
 const INSTALLATION = 42;
 
@@ -101,21 +103,6 @@ async function stepsOf(t: Backend, name: string, work: () => Promise<unknown>): 
   return steps;
 }
 
-const comment = (id: number, body: string) => ({
-  action: "created",
-  repository: { full_name: "Acme/API" },
-  issue: { number: 30, title: "SSO fails on Safari", html_url: "https://github.com/Acme/API/issues/30" },
-  comment: {
-    id,
-    html_url: `https://github.com/Acme/API/issues/30#issuecomment-${id}`,
-    body,
-    user: { login: "alice", type: "User" },
-    author_association: "MEMBER",
-    updated_at: "2026-01-05T10:00:00Z",
-  },
-  installation: { id: INSTALLATION },
-});
-
 async function measure(unrelated: number): Promise<Step[]> {
   github = configureGithubApp();
   // Each request GitHub receives, in the order of the cost lines around it.
@@ -128,10 +115,10 @@ async function measure(unrelated: number): Promise<Step[]> {
   vi.spyOn(Math, "random").mockReturnValue(0);
   const steps = [
     ...(await stepsOf(t, "comment mentioning the App (new thread; queues its reaction)", () =>
-      postGithub(t, { event: "issue_comment", payload: comment(1001, "@jangar why does SSO fail on Safari?") }),
+      postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1001, "@jangar why does SSO fail on Safari?") }),
     )),
     ...(await stepsOf(t, "comment mentioning the App (bound thread; queues its reaction)", () =>
-      postGithub(t, { event: "issue_comment", payload: comment(1002, "@jangar and on Firefox?") }),
+      postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1002, "@jangar and on Firefox?") }),
     )),
   ];
   const { page } = await asService(t).query(api.chatSessions.list, { userId: "github:alice", paginationOpts: { numItems: 1, cursor: null } });

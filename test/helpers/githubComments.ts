@@ -35,3 +35,21 @@ export function commentOf(event: Kind, action: string = KINDS[event].actions[0],
   KINDS[event].text(payload).body = text;
   return payload;
 }
+
+/** A comment on acme/api#30 by a member, through the App (installation 42), reduced to what is read: the benches' comment. */
+export function issueCommentOnAcme(id: number, body = "@jangar please look at this.") {
+  return {
+    action: "created",
+    repository: { full_name: "Acme/API" },
+    issue: { number: 30, title: "SSO fails on Safari", html_url: "https://github.com/Acme/API/issues/30" },
+    comment: {
+      id,
+      html_url: `https://github.com/Acme/API/issues/30#issuecomment-${id}`,
+      body,
+      user: { login: "alice", type: "User" },
+      author_association: "MEMBER",
+      updated_at: "2026-01-05T10:00:00Z",
+    },
+    installation: { id: 42 },
+  };
+}
