@@ -102,6 +102,9 @@ export function receiveWebhook(source: WebhookSource) {
         { "Retry-After": String(RETRY_AFTER_SECONDS) },
       );
     }
+    if (admission.kind === "answer") {
+      return json(200, admission.body);
+    }
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
     }

@@ -1,9 +1,10 @@
-import { truncate } from "../text";
+import { excerpt } from "../secrets";
 
 /**
  * The calls this service makes to Slack's Web API (docs/contract.md section
  * 4), as a small client that runs wherever `fetch` does. It never logs, and
- * no answer it returns holds the token.
+ * no answer it returns holds the token or any piece of it: whatever Slack
+ * answers is masked before it is cut (src/secrets.ts).
  */
 
 export const SLACK_API_URL = "https://slack.com/api";
@@ -50,11 +51,6 @@ type Failure = Exclude<SlackAnswer, { kind: "ok" }>;
 /** Slack's answer with `ok: true`, as JSON. */
 type Answered = { kind: "answered"; body: Record<string, unknown> };
 
-/** The error without the token, whatever came back. */
-function masked<T extends SlackAnswer | PostSearch>(answer: T, token: string): T {
-  return "error" in answer ? { ...answer, error: answer.error.replaceAll(token, "[SLACK_BOT_TOKEN]") } : answer;
-}
-
 /**
  * One request to `<baseUrl>/<path>` with the bearer token, read as Slack's
  * Web API answers: `ok: true` with its body, or what to do about it.
@@ -80,7 +76,7 @@ async function exchange(config: SlackConfig, path: string, init: RequestInit, fe
       uncertain: true,
       error: controller.signal.aborted
         ? `Slack did not answer within ${config.timeoutMs} ms.`
-        : `Slack is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        : `Slack is unreachable: ${excerpt(error instanceof Error ? error.message : String(error), 500, { SLACK_BOT_TOKEN: config.token })}`,
     };
   } finally {
     clearTimeout(timer);
@@ -99,12 +95,12 @@ async function exchange(config: SlackConfig, path: string, init: RequestInit, fe
     // Read below as an answer that is not Slack's.
   }
   if (status !== 200 || body === null) {
-    return { kind: "failed", error: `Slack answered HTTP ${status} without a Web API answer: ${truncate(text, 200)}` };
+    return { kind: "failed", error: `Slack answered HTTP ${status} without a Web API answer: ${excerpt(text, 200, { SLACK_BOT_TOKEN: config.token })}` };
   }
   if (body.ok === true) {
     return { kind: "answered", body };
   }
-  const error = typeof body.error === "string" ? truncate(body.error, 100) : "an answer without ok: true";
+  const error = typeof body.error === "string" ? excerpt(body.error, 100, { SLACK_BOT_TOKEN: config.token }) : "an answer without ok: true";
   if (!TRANSIENT_ERRORS.has(error)) {
     return { kind: "failed", error };
   }
@@ -112,7 +108,7 @@ async function exchange(config: SlackConfig, path: string, init: RequestInit, fe
   return UNCERTAIN_ERRORS.has(error) ? { ...retry, uncertain: true } : retry;
 }
 
-/** Makes one call; the answer's error never holds the token, whatever came back. */
+/** Makes one call; nothing of the answer it returns holds a piece of the token, whatever came back. */
 export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl: typeof fetch = fetch): Promise<SlackAnswer> {
   const answer = await exchange(
     config,
@@ -121,9 +117,9 @@ export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl:
     fetchImpl,
   );
   if (answer.kind !== "answered") {
-    return masked(answer, config.token);
+    return answer;
   }
-  return typeof answer.body.ts === "string" ? { kind: "ok", ts: answer.body.ts } : { kind: "ok" };
+  return typeof answer.body.ts === "string" ? { kind: "ok", ts: excerpt(answer.body.ts, 64, { SLACK_BOT_TOKEN: config.token }) } : { kind: "ok" };
 }
 
 /**
@@ -175,7 +171,7 @@ function markedPost(messages: unknown, marker: string): string | undefined {
 /**
  * Looks for a post by its marker among the thread's messages since `oldest`
  * (`conversations.replies`, a read method: GET with its arguments in the
- * query), a few pages at most; the error of an answer never holds the token.
+ * query), a few pages at most; nothing it returns holds a piece of the token.
  */
 export async function findPost(config: SlackConfig, sought: PostSought, fetchImpl: typeof fetch = fetch): Promise<PostSearch> {
   let cursor: string | undefined;
@@ -191,11 +187,11 @@ export async function findPost(config: SlackConfig, sought: PostSought, fetchImp
     });
     const answer = await exchange(config, `conversations.replies?${query}`, { method: "GET" }, fetchImpl);
     if (answer.kind !== "answered") {
-      return masked(answer, config.token);
+      return answer;
     }
     const ts = markedPost(answer.body.messages, sought.marker);
     if (ts !== undefined) {
-      return { kind: "found", ts: truncate(ts, 64) };
+      return { kind: "found", ts: excerpt(ts, 64, { SLACK_BOT_TOKEN: config.token }) };
     }
     const next = isRecord(answer.body.response_metadata) ? answer.body.response_metadata.next_cursor : undefined;
     if (answer.body.has_more !== true || typeof next !== "string" || next.length === 0) {
