@@ -6,7 +6,8 @@ import { vSlackThread, type SlackThread } from "../../../src/commands";
  * in the thread it names: one part of an assistant's reply (its text), a
  * work order's card brought up to date (posted the first time, edited in
  * place after; rendered when sent), or a message only one person sees
- * (chat.postEphemeral), as mrkdwn already escaped.
+ * (chat.postEphemeral), as mrkdwn already escaped; or, in no thread, an
+ * operator alert in the alerts channel (its text mrkdwn already escaped).
  */
 export const vSlackRequest = v.union(
   v.object({
@@ -19,10 +20,17 @@ export const vSlackRequest = v.union(
   }),
   v.object({ kind: v.literal("card"), thread: vSlackThread, workOrderId: v.id("work_orders") }),
   v.object({ kind: v.literal("ephemeral"), thread: vSlackThread, user: v.string(), text: v.string() }),
+  // An operator alert (docs/operations.md#alerts): a message of its own in the alerts channel, in no thread.
+  v.object({ kind: v.literal("alert"), channel: v.string(), text: v.string() }),
 );
 export type SlackRequest = Infer<typeof vSlackRequest>;
 
 /** A Slack channel is a lane of the outbox: one request at a time, a second apart. */
 export function channelLane({ team, channel }: Pick<SlackThread, "team" | "channel">): string {
   return `${team}:${channel}`;
+}
+
+/** The operator alerts' lane: the alerts channel, apart from every session's thread. */
+export function alertsLane(channel: string): string {
+  return `alerts:${channel}`;
 }
