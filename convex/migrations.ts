@@ -8,7 +8,7 @@ import { budget } from "./model/platform/budget";
 import { transactionCost } from "./model/platform/cost";
 import { liveRun } from "./model/platform/scheduling";
 import { cardOf } from "./model/slack/cards";
-import { channelLane } from "./model/slack/requests";
+import { laneOfRequest, type SlackRequest } from "./model/slack/requests";
 import { recountLinks } from "./model/workOrders/linkCounts";
 import { MAX_LINKS_PER_ORDER } from "./model/workOrders/links";
 import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
@@ -116,7 +116,7 @@ export const moveSlackOutbox = internalMutation({
         const newId = await insertMovedRow(ctx, row, status);
         counted.set(status, (counted.get(status) ?? 0) + 1);
         if (status === "queued") {
-          lanes.add(channelLane(row));
+          lanes.add(laneOfRequest(movedRequest(row)));
         }
         moved += 1;
         const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
@@ -144,15 +144,20 @@ export const moveSlackOutbox = internalMutation({
   },
 });
 
+/** What a row of the Slack outbox from before asked, with its thread. */
+function movedRequest({ team, channel, threadTs, request }: Doc<"slack_outbox">): SlackRequest {
+  return { ...request, thread: { team, channel, threadTs } };
+}
+
 /** A row of the Slack outbox from before, as an outbox row: its thread in its request, its creation time as its place in the order. */
 async function insertMovedRow(ctx: MutationCtx, row: Doc<"slack_outbox">, status: "queued" | "failed") {
-  const { team, channel, threadTs } = row;
+  const request = movedRequest(row);
   return await ctx.db.insert("outbox", {
     destination: slackOutbox.destination,
-    lane: channelLane(row),
-    ordered: row.request.kind !== "ephemeral",
+    lane: laneOfRequest(request),
+    ordered: request.kind !== "ephemeral",
     enqueuedAt: row._creationTime,
-    request: { ...row.request, thread: { team, channel, threadTs } },
+    request,
     status,
     attempts: row.attempts,
     nextAttemptAt: status === "queued" ? (row.nextAttemptAt ?? Date.now()) : undefined,

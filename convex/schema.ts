@@ -266,4 +266,13 @@ export default defineSchema({
     source: vSource,
     count: v.number(),
   }).index("by_source", ["source"]),
+
+  // The sources whose processing an operator paused (ingest:pause), since
+  // when and why; deleted by ingest:resume. Read, never written, by every
+  // delivery of the source (convex/model/inbox/pauses.ts).
+  inbox_pauses: defineTable({
+    source: vSource,
+    pausedAt: v.number(),
+    reason: v.optional(v.string()),
+  }).index("by_source", ["source"]),
 });

@@ -673,6 +673,28 @@ describe("ephemeral answers in the channel's queue", () => {
     expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: "ok" });
     expect(slack.ephemerals.map((message) => message.user)).toEqual([CAROL]);
   });
+
+  test("sixty refused clicks by a bystander delay neither the thread's next reply nor another person's answer", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    for (let click = 0; click < 60; click += 1) {
+      await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    }
+    await runFor(t, 500);
+    expect(slack.ephemerals.length).toBeLessThan(60);
+
+    const repliedAt = Date.now();
+    await asService(t).mutation(api.chatMessages.append, { sessionId, role: "assistant", content: "The fix is deployed." });
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId, { user: BOB }));
+    await runFor(t, 3_000);
+    const reply = slack.calls.find((call) => call.method === "chat.postMessage" && call.args.text === "The fix is deployed.");
+    expect(reply!.at - repliedAt).toBeLessThanOrEqual(2_000);
+    const bobsAnswer = slack.calls.find((call) => call.method === "chat.postEphemeral" && call.args.user === BOB);
+    expect(bobsAnswer!.at - repliedAt).toBeLessThanOrEqual(2_000);
+
+    await settle(t);
+    expect(slack.ephemerals.filter((message) => message.user === CAROL)).toHaveLength(60);
+  });
 });
 
 describe("what a person is told, for any titles, links and reasons", () => {

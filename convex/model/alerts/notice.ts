@@ -8,7 +8,7 @@ import { DESTINATIONS, slackOutbox } from "../../outbox/registry";
 import { countFailedRows } from "../../outbox/rows";
 import { countDeliveries } from "../inbox/deliveries";
 import { setting } from "../platform/config";
-import { alertsLane, type SlackRequest } from "../slack/requests";
+import { laneOfRequest, type SlackRequest } from "../slack/requests";
 
 /*
  * Operator alerts (docs/operations.md#alerts), noticed in the transaction
@@ -47,7 +47,7 @@ type ConditionRow = Doc<"alert_conditions"> | null;
 /** Queues the alert to the alerts channel and records its condition told now. */
 async function tell(ctx: MutationCtx, channel: string, alert: Alert, row: ConditionRow, change: { subject?: string } = {}) {
   const request: SlackRequest = { kind: "alert", channel, text: alertText(alert) };
-  await enqueue(ctx, slackOutbox, alertsLane(channel), [{ request }]);
+  await enqueue(ctx, slackOutbox, laneOfRequest(request), [{ request }]);
   const told = { lastAlertedAt: Date.now(), noticed: undefined, ...change };
   if (row === null) {
     await ctx.db.insert("alert_conditions", { condition: conditionOf(alert), ...told });

@@ -30,6 +30,26 @@ export function channelLane({ team, channel }: Pick<SlackThread, "team" | "chann
   return `${team}:${channel}`;
 }
 
+/**
+ * The lane a request goes out on. A person's ephemeral answers in a channel
+ * are a lane of their own: seen by them alone, they hold back no reply or
+ * card, nor anyone else's answers, however often someone clicks a button
+ * they may not use (docs/contract.md#hardening-rules).
+ */
+export function laneOfRequest(request: SlackRequest): string {
+  switch (request.kind) {
+    case "ephemeral":
+      return `${channelLane(request.thread)}:${request.user}`;
+    case "alert":
+      return alertsLane(request.channel);
+    case "reply":
+    case "card":
+      return channelLane(request.thread);
+    default:
+      return request satisfies never;
+  }
+}
+
 /** The operator alerts' lane: the alerts channel, apart from every session's thread. */
 export function alertsLane(channel: string): string {
   return `alerts:${channel}`;
