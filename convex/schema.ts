@@ -48,7 +48,7 @@ export default defineSchema({
     // A person's orders, most recently updated first (Slack's slash command lists them).
     .index("by_requestedBy_updatedAt", ["requestedBy", "updatedAt"]),
 
-  // A failed work order retried from its Slack card: the order made to run it
+  // A failed work order retried from its Slack card or its check run: the order made to run it
   // again (at most one per order), who clicked, and the delivery of the click
   // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
   // model/effects/personCommands.ts, never deleted.

@@ -1,7 +1,7 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { invalidArgument } from "../platform/errors";
-import { syncCard } from "../slack/cards";
+import { orderChanged } from "./shown";
 import { takeLinkSlots } from "./linkCounts";
 import { checkLink, findLink, linkKey, MAX_LINKS_PER_ORDER } from "./links";
 import { indexLiveLinks } from "./liveIndex";
@@ -51,7 +51,7 @@ export async function addLinks(
     if (order !== null) {
       await indexLiveLinks(ctx, order, added);
       if (added.some((link) => link.kind === "pr")) {
-        await syncCard(ctx, order);
+        await orderChanged(ctx, order);
       }
     }
   }
