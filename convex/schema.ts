@@ -198,6 +198,9 @@ export default defineSchema({
     contentType: v.string(),
     body: v.id("_storage"),
     bodyBytes: v.number(),
+    // GitHub's delivery GUID (X-GitHub-Delivery), by which the App's sweep finds a delivery
+    // whatever hook delivered it (convex/githubSweep.ts); absent for other sources and older rows.
+    deliveryGuid: v.optional(v.string()),
     receivedAt: v.number(),
     status: vDeliveryStatus,
     // Processing attempts made so far, and when the next one is due (none once finished or given up).
@@ -238,6 +241,7 @@ export default defineSchema({
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
+    .index("by_deliveryGuid", ["deliveryGuid"])
     .index("by_receivedAt", ["receivedAt"]),
 
   // Deliveries per (source, status), kept in the transaction that changes a

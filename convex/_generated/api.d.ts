@@ -18,6 +18,7 @@ import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
 import type * as doctor from "../doctor.js";
+import type * as githubSweep from "../githubSweep.js";
 import type * as http from "../http.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
@@ -41,6 +42,7 @@ import type * as model_effects_personCommands from "../model/effects/personComma
 import type * as model_effects_report from "../model/effects/report.js";
 import type * as model_effects_selectors from "../model/effects/selectors.js";
 import type * as model_effects_units from "../model/effects/units.js";
+import type * as model_github_checkRuns from "../model/github/checkRuns.js";
 import type * as model_github_installations from "../model/github/installations.js";
 import type * as model_github_outbound from "../model/github/outbound.js";
 import type * as model_github_requests from "../model/github/requests.js";
@@ -75,6 +77,7 @@ import type * as model_workOrders_liveIndex from "../model/workOrders/liveIndex.
 import type * as model_workOrders_orders from "../model/workOrders/orders.js";
 import type * as model_workOrders_retries from "../model/workOrders/retries.js";
 import type * as model_workOrders_shapes from "../model/workOrders/shapes.js";
+import type * as model_workOrders_shown from "../model/workOrders/shown.js";
 import type * as model_workOrders_status from "../model/workOrders/status.js";
 import type * as model_workOrders_targets from "../model/workOrders/targets.js";
 import type * as model_workOrders_updatedAt from "../model/workOrders/updatedAt.js";
@@ -110,6 +113,7 @@ declare const fullApi: ApiFromModules<{
   chatSessions: typeof chatSessions;
   crons: typeof crons;
   doctor: typeof doctor;
+  githubSweep: typeof githubSweep;
   http: typeof http;
   "inbox/maintenance": typeof inbox_maintenance;
   "inbox/process": typeof inbox_process;
@@ -133,6 +137,7 @@ declare const fullApi: ApiFromModules<{
   "model/effects/report": typeof model_effects_report;
   "model/effects/selectors": typeof model_effects_selectors;
   "model/effects/units": typeof model_effects_units;
+  "model/github/checkRuns": typeof model_github_checkRuns;
   "model/github/installations": typeof model_github_installations;
   "model/github/outbound": typeof model_github_outbound;
   "model/github/requests": typeof model_github_requests;
@@ -167,6 +172,7 @@ declare const fullApi: ApiFromModules<{
   "model/workOrders/orders": typeof model_workOrders_orders;
   "model/workOrders/retries": typeof model_workOrders_retries;
   "model/workOrders/shapes": typeof model_workOrders_shapes;
+  "model/workOrders/shown": typeof model_workOrders_shown;
   "model/workOrders/status": typeof model_workOrders_status;
   "model/workOrders/targets": typeof model_workOrders_targets;
   "model/workOrders/updatedAt": typeof model_workOrders_updatedAt;

@@ -51,10 +51,11 @@ export const githubTables = {
   }).index("by_workOrderId", ["workOrderId"]),
 
   // A delivery of the App's hook that the sweep asked GitHub to redeliver
-  // (convex/github/sweep.ts): asked once, whatever came of it. `deliveryId`
+  // (convex/githubSweep.ts): asked once, whatever came of it. `deliveryId`
   // is GitHub's id of the attempt listed, `guid` the delivery's GUID;
-  // `outcome` is what GitHub answered the request. Deleted with the
-  // deliveries, after DELIVERY_RETENTION_DAYS.
+  // `outcome` is what GitHub answered the request: `asked` (accepted) or
+  // `refused` (a 4xx, with its error). Deleted by the sweep 3 days after,
+  // when GitHub no longer lists the delivery.
   github_redeliveries: defineTable({
     guid: v.string(),
     deliveryId: v.number(),
