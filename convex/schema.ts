@@ -12,6 +12,7 @@ import {
 import { vTouched } from "./model/effects/report";
 import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
+import { alertTables } from "./model/alerts/tables";
 import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
@@ -179,6 +180,9 @@ export default defineSchema({
   // Slack outbox's tables from before, until migrations:moveSlackOutbox.
   ...outboxTables,
   ...legacySlackOutboxTables,
+
+  // Operator alerts: when each condition was last told.
+  ...alertTables,
 
   // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
   // contentType): the same key with another body, or the same body under another event name

@@ -193,7 +193,7 @@ export const CAPABILITIES: Capability[] = [
     needs: ["TEMPORAL_HTTP_URL", "TEMPORAL_TASK_QUEUE"],
     optional: ["TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "JANGAR_WORKFLOW_TYPES"],
   },
-  { name: "Alerts", does: "posts operator alerts to a Slack channel", needs: ["SLACK_ALERTS_CHANNEL", "SLACK_BOT_TOKEN"], optional: [] },
+  { name: "Alerts", does: "posts failures to a Slack channel, each condition at most hourly", needs: ["SLACK_ALERTS_CHANNEL", "SLACK_BOT_TOKEN"], optional: [] },
   {
     name: "Limits",
     does: "body size, retention and staleness (defaults apply when unset)",

@@ -98,6 +98,15 @@ describe("npm run doctor: per capability, what works and what is missing", () =>
     expect(doctorReport(states({ GITHUB_WEBHOOK_SECRET: "set" })).failed).toBe(false);
   });
 
+  test("alerts: ok with the channel and the bot token; the channel without the token is to fix (nothing would be posted)", () => {
+    const on = doctorReport(states({ SLACK_ALERTS_CHANNEL: "set", SLACK_BOT_TOKEN: "set" }));
+    expect(on.lines).toContainEqual(expect.stringMatching(/^ok\s+Alerts\s+posts failures to a Slack channel, each condition at most hourly$/));
+    const half = doctorReport(states({ SLACK_ALERTS_CHANNEL: "set" }));
+    expect(half.failed).toBe(true);
+    expect(half.lines).toContainEqual(expect.stringMatching(/^FAIL\s+Alerts\s+/));
+    expect(half.lines).toContainEqual(expect.stringMatching(/^\s+SLACK_BOT_TOKEN missing: npx convex env set SLACK_BOT_TOKEN <value>$/));
+  });
+
   test("the deployment asked: --url and --admin-key, else the self-hosted settings, else a deploy key's, else npm run serve's", () => {
     expect(doctorTarget({ url: "http://10.0.0.1:3210", adminKey: "k" }, {})).toEqual({ url: "http://10.0.0.1:3210", adminKey: "k", keyFrom: "--admin-key" });
     expect(doctorTarget({}, { CONVEX_SELF_HOSTED_URL: "https://api.example.com", CONVEX_SELF_HOSTED_ADMIN_KEY: "self|1" })).toMatchObject({ url: "https://api.example.com", keyFrom: "CONVEX_SELF_HOSTED_ADMIN_KEY" });

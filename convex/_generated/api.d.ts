@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as alerts from "../alerts.js";
 import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
@@ -25,6 +26,8 @@ import type * as inbox_resume from "../inbox/resume.js";
 import type * as ingest from "../ingest.js";
 import type * as launcher from "../launcher.js";
 import type * as migrations from "../migrations.js";
+import type * as model_alerts_notice from "../model/alerts/notice.js";
+import type * as model_alerts_tables from "../model/alerts/tables.js";
 import type * as model_chat_messages from "../model/chat/messages.js";
 import type * as model_chat_origins from "../model/chat/origins.js";
 import type * as model_chat_sessions from "../model/chat/sessions.js";
@@ -102,6 +105,7 @@ import type * as workOrders from "../workOrders.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  alerts: typeof alerts;
   chatMessages: typeof chatMessages;
   chatSessions: typeof chatSessions;
   crons: typeof crons;
@@ -114,6 +118,8 @@ declare const fullApi: ApiFromModules<{
   ingest: typeof ingest;
   launcher: typeof launcher;
   migrations: typeof migrations;
+  "model/alerts/notice": typeof model_alerts_notice;
+  "model/alerts/tables": typeof model_alerts_tables;
   "model/chat/messages": typeof model_chat_messages;
   "model/chat/origins": typeof model_chat_origins;
   "model/chat/sessions": typeof model_chat_sessions;
