@@ -12,8 +12,8 @@ import {
 import { vTouched } from "./model/effects/report";
 import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
-import { githubTables } from "./model/github/tables";
 import { alertTables } from "./model/alerts/tables";
+import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
 

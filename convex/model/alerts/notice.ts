@@ -68,21 +68,34 @@ async function safely(what: string, notice: () => Promise<void>) {
   }
 }
 
-/** A delivery failed for good (no attempt left): told when its source's condition is due. */
-export async function noticeDeliveryFailed(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">, error: string) {
+/**
+ * Tells the alert `build` makes once the condition is due (at most once an
+ * hour), when alerts are on; whatever goes wrong, the caller's transaction stands.
+ */
+async function tellWhenDue(ctx: MutationCtx, what: string, condition: ConditionKey, build: () => Promise<Alert>) {
   const channel = alertsChannel();
   if (channel === null) {
     return;
   }
-  await safely("a failed delivery", async () => {
-    const { source } = delivery;
-    const row = await conditionRow(ctx, `deliveryFailed:${source}`);
-    if (!alertDue(row?.lastAlertedAt, Date.now())) {
-      return;
+  await safely(what, async () => {
+    const row = await conditionRow(ctx, condition);
+    if (alertDue(row?.lastAlertedAt, Date.now())) {
+      await tell(ctx, channel, await build(), row);
     }
-    const failed = await countDeliveries(ctx, source, "failed");
-    await tell(ctx, channel, { kind: "deliveryFailed", source, deliveryId: delivery._id, event: delivery.event, error, failed }, row);
   });
+}
+
+/** A delivery failed for good (no attempt left): told when its source's condition is due. */
+export async function noticeDeliveryFailed(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">, error: string) {
+  const { source } = delivery;
+  await tellWhenDue(ctx, "a failed delivery", `deliveryFailed:${source}`, async () => ({
+    kind: "deliveryFailed",
+    source,
+    deliveryId: delivery._id,
+    event: delivery.event,
+    error,
+    failed: await countDeliveries(ctx, source, "failed"),
+  }));
 }
 
 /** Whether an outbox row is an alert: one that fails is not told again. */
@@ -92,20 +105,18 @@ function isAlert(row: Doc<"outbox">): boolean {
 
 /** An outbox row failed for good: told when its destination's condition is due, unless the row is an alert. */
 export async function noticeOutboxFailed(ctx: MutationCtx, row: Doc<"outbox">, error: string) {
-  const channel = alertsChannel();
-  if (channel === null || isAlert(row)) {
+  if (isAlert(row)) {
     return;
   }
-  await safely("a failed outbox row", async () => {
-    const { destination } = row;
-    const condition = await conditionRow(ctx, `outboxFailed:${destination}`);
-    if (!alertDue(condition?.lastAlertedAt, Date.now())) {
-      return;
-    }
-    const failed = await countFailedRows(ctx, destination);
-    const request = String((row.request as { kind?: unknown }).kind);
-    await tell(ctx, channel, { kind: "outboxFailed", destination, rowId: row._id, request, error, failed }, condition);
-  });
+  const { destination } = row;
+  await tellWhenDue(ctx, "a failed outbox row", `outboxFailed:${destination}`, async () => ({
+    kind: "outboxFailed",
+    destination,
+    rowId: row._id,
+    request: String((row.request as { kind?: unknown }).kind),
+    error,
+    failed: await countFailedRows(ctx, destination),
+  }));
 }
 
 /**
