@@ -13,6 +13,7 @@ import { vTouched } from "./model/effects/report";
 import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
 import { alertTables } from "./model/alerts/tables";
+import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
 
@@ -153,7 +154,7 @@ export default defineSchema({
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
   // A chat message that came from a sender, under the sender's id for it
-  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once to
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`, `github:comment:<id>`): appended once to
   // each session it reaches (sessionId; absent on rows written before origins
   // named their session), edited and removed through it. editVersion is the latest edit applied;
   // removedAt marks a message removed at the sender. An `outbound` origin is
@@ -171,6 +172,9 @@ export default defineSchema({
 
   // The Slack side of bound sessions: threads and cards.
   ...slackTables,
+
+  // The GitHub side of bound sessions: threads.
+  ...githubTables,
 
   // The outbox: requests to other services, their lanes and counts; and the
   // Slack outbox's tables from before, until migrations:moveSlackOutbox.

@@ -701,7 +701,7 @@ describe("delivery", () => {
     const [row] = await outboxRows(t);
     expect(row).toMatchObject({ status: "failed", attempts: 6, error: "Slack answered HTTP 503. (gave up after 6 attempts)" });
     const inbox = await t.query(internal.ingest.inboxStatus, {});
-    expect(inbox.outbound).toEqual([
+    expect(inbox.outbound.filter(({ destination }) => destination === "slack")).toEqual([
       { destination: "slack", status: "queued", count: 0 },
       { destination: "slack", status: "sending", count: 0 },
       { destination: "slack", status: "sent", count: 0 },

@@ -33,6 +33,7 @@ import type * as model_chat_origins from "../model/chat/origins.js";
 import type * as model_chat_sessions from "../model/chat/sessions.js";
 import type * as model_effects_applyCommands from "../model/effects/applyCommands.js";
 import type * as model_effects_budget from "../model/effects/budget.js";
+import type * as model_effects_githubCommands from "../model/effects/githubCommands.js";
 import type * as model_effects_linkPlan from "../model/effects/linkPlan.js";
 import type * as model_effects_messageCommands from "../model/effects/messageCommands.js";
 import type * as model_effects_orderCommands from "../model/effects/orderCommands.js";
@@ -40,6 +41,11 @@ import type * as model_effects_personCommands from "../model/effects/personComma
 import type * as model_effects_report from "../model/effects/report.js";
 import type * as model_effects_selectors from "../model/effects/selectors.js";
 import type * as model_effects_units from "../model/effects/units.js";
+import type * as model_github_installations from "../model/github/installations.js";
+import type * as model_github_outbound from "../model/github/outbound.js";
+import type * as model_github_requests from "../model/github/requests.js";
+import type * as model_github_tables from "../model/github/tables.js";
+import type * as model_github_threads from "../model/github/threads.js";
 import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js";
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
@@ -75,6 +81,7 @@ import type * as model_workOrders_updatedAt from "../model/workOrders/updatedAt.
 import type * as model_workOrders_workflow from "../model/workOrders/workflow.js";
 import type * as outbox from "../outbox.js";
 import type * as outbox_destination from "../outbox/destination.js";
+import type * as outbox_destinations_github from "../outbox/destinations/github.js";
 import type * as outbox_destinations_slack from "../outbox/destinations/slack.js";
 import type * as outbox_enqueue from "../outbox/enqueue.js";
 import type * as outbox_lanes from "../outbox/lanes.js";
@@ -118,6 +125,7 @@ declare const fullApi: ApiFromModules<{
   "model/chat/sessions": typeof model_chat_sessions;
   "model/effects/applyCommands": typeof model_effects_applyCommands;
   "model/effects/budget": typeof model_effects_budget;
+  "model/effects/githubCommands": typeof model_effects_githubCommands;
   "model/effects/linkPlan": typeof model_effects_linkPlan;
   "model/effects/messageCommands": typeof model_effects_messageCommands;
   "model/effects/orderCommands": typeof model_effects_orderCommands;
@@ -125,6 +133,11 @@ declare const fullApi: ApiFromModules<{
   "model/effects/report": typeof model_effects_report;
   "model/effects/selectors": typeof model_effects_selectors;
   "model/effects/units": typeof model_effects_units;
+  "model/github/installations": typeof model_github_installations;
+  "model/github/outbound": typeof model_github_outbound;
+  "model/github/requests": typeof model_github_requests;
+  "model/github/tables": typeof model_github_tables;
+  "model/github/threads": typeof model_github_threads;
   "model/inbox/applyDelivery": typeof model_inbox_applyDelivery;
   "model/inbox/attempts": typeof model_inbox_attempts;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
@@ -160,6 +173,7 @@ declare const fullApi: ApiFromModules<{
   "model/workOrders/workflow": typeof model_workOrders_workflow;
   outbox: typeof outbox;
   "outbox/destination": typeof outbox_destination;
+  "outbox/destinations/github": typeof outbox_destinations_github;
   "outbox/destinations/slack": typeof outbox_destinations_slack;
   "outbox/enqueue": typeof outbox_enqueue;
   "outbox/lanes": typeof outbox_lanes;

@@ -1,3 +1,4 @@
+import { vGithubRequest } from "../model/github/requests";
 import { vSlackRequest } from "../model/slack/requests";
 import { outboxHandle } from "./destination";
 
@@ -11,5 +12,8 @@ import { outboxHandle } from "./destination";
 /** Slack's Web API: replies and cards in threads, ephemeral answers; a lane per channel. */
 export const slackOutbox = outboxHandle("slack", vSlackRequest);
 
+/** GitHub's REST API, as the App: reactions and reply comments; a lane per installation. */
+export const githubOutbox = outboxHandle("github", vGithubRequest);
+
 /** Every destination, as the operators' counts list them. */
-export const DESTINATIONS = [slackOutbox.destination] as const;
+export const DESTINATIONS = [slackOutbox.destination, githubOutbox.destination] as const;

@@ -6,6 +6,7 @@ import { LIMITS } from "../../../src/limits";
 import { accept, type Check } from "../../../src/check";
 import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
+import { queueGithubReply } from "../github/outbound";
 import { queueReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
 
@@ -26,7 +27,7 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
 
 /**
  * Appends a message (checked with checkMessage) to a session and marks the
- * session as updated; an assistant's message is queued for the session's Slack thread.
+ * session as updated; an assistant's message is queued for the session's Slack and GitHub threads.
  */
 export async function appendMessage(
   ctx: MutationCtx,
@@ -41,6 +42,7 @@ export async function appendMessage(
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
   await queueReply(ctx, session._id, messageId, message);
+  await queueGithubReply(ctx, session._id, messageId, message);
   return messageId;
 }
 
