@@ -3,7 +3,9 @@ import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import type { FakeGitHub } from "../fakes/github";
 import { fetchFrom } from "../fakes/http";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
+import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
@@ -12,6 +14,7 @@ import { examplesOf, type Payload } from "./helpers/githubComments";
 import { stored } from "./helpers/inbox";
 import { newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
 import { postGithub } from "./helpers/senders/github";
+import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./helpers/senders/slack";
 
 /*
  * A work order's check run on its pull request's head commit, and its
@@ -254,5 +257,54 @@ describe("Cancel and Retry pressed on GitHub", () => {
     expect((await orderOf(t, workOrderId)).status).toBe("submitted");
     const [delivery] = (await stored(t)).deliveries.filter((row) => row.deliveryKey.endsWith("other-1"));
     expect(delivery).toMatchObject({ status: "ignored", ignoredReason: expect.stringMatching(reason) });
+  });
+});
+
+describe("the Slack card and the check run show the same order, whichever side acted", () => {
+  let slack: FakeSlack;
+  beforeEach(() => {
+    slack = new FakeSlack();
+    vi.stubGlobal("fetch", fetchFrom([github, slack]));
+    configureSlackApp();
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+  });
+  afterEach(() => {
+    expect(slack.violations).toEqual([]);
+  });
+
+  /** Alice's Slack thread with an order of hers, on the examples' pull request (its card posted, its check run made). */
+  async function aliceOrderOnPullRequest(t: Backend) {
+    expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
+    await settle(t, ITERATIONS);
+    const [session] = await slackSessionsOf(t, ALICE);
+    const workOrderId = await newWorkOrder(t, session._id, { target: TARGET });
+    await post(t, "pull_request", pullRequest("opened"));
+    return workOrderId;
+  }
+
+  /** The order's card as Slack shows it: its text and its buttons' action ids. */
+  function card(workOrderId: string) {
+    const [message] = slack.thread(aliceMentionsBot.event.channel, aliceMentionsBot.event.ts).filter((m) => JSON.stringify(m.blocks ?? []).includes(workOrderId));
+    const blocks = (message.blocks ?? []) as { type: string; elements?: { action_id?: string }[] }[];
+    return { text: message.text, buttons: blocks.flatMap((block) => (block.type === "actions" ? (block.elements ?? []) : [])).map((button) => button.action_id) };
+  }
+
+  test("Cancel pressed on GitHub: the card shows the order canceled, without buttons", async () => {
+    const t = newBackend();
+    const workOrderId = await aliceOrderOnPullRequest(t);
+    expect(card(workOrderId).buttons).toEqual(["work_order.cancel"]);
+    await post(t, "check_run", checkRunEvent("requested_action", workOrderId, "cancel"));
+    expect(card(workOrderId)).toEqual({ text: expect.stringContaining(": canceled"), buttons: [] });
+    expect(github.checkRuns[0]).toMatchObject({ status: "completed", conclusion: "cancelled", actions: [] });
+  });
+
+  test("Cancel clicked on the card: the check run completes cancelled, without buttons", async () => {
+    const t = newBackend();
+    const workOrderId = await aliceOrderOnPullRequest(t);
+    expect(github.checkRuns[0]).toMatchObject({ status: "queued", actions: [CANCEL] });
+    await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
+    await settle(t, ITERATIONS);
+    expect(github.checkRuns[0]).toMatchObject({ status: "completed", conclusion: "cancelled", output: { title: "canceled", summary: "canceled from Slack" }, actions: [] });
+    expect(card(workOrderId)).toEqual({ text: expect.stringContaining(": canceled"), buttons: [] });
   });
 });
