@@ -1,5 +1,4 @@
 import { ConvexError, v } from "convex/values";
-import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
 import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
 import { pageSize } from "../src/pageSize";
@@ -15,6 +14,7 @@ import {
   deleteDeliveries,
   REQUEUE_DELIVERY_COST,
   runInProgress,
+  scheduleProcessing,
   updateDelivery,
 } from "./model/inbox/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
@@ -40,9 +40,7 @@ const vDelivery = schema.tables.webhook_deliveries.validator;
 async function requeue(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
   // A run still waiting is replaced by this one, not run besides it.
   await cancelPendingRun(ctx, delivery);
-  const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
-    deliveryId: delivery._id,
-  });
+  const scheduledRunId = await scheduleProcessing(ctx, delivery);
   await updateDelivery(ctx, delivery, { status: "accepted", attempts: 0, nextAttemptAt: Date.now(), scheduledRunId });
   await recordAttempt(ctx, delivery._id, {
     outcome: "replayed",

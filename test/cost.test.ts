@@ -159,13 +159,17 @@ const pullRequest = (action: string, number: number, branch: string, merged = fa
 
 /**
  * The fewest documents each operation could read and write, from what it
- * must touch; Convex counts a patch as a read of its document too. The inbox
+ * must touch; Convex counts a patch as a read of its document too. Processing
+ * reads the delivery and its body's document. The inbox
  * counters are two shards per delivery (the status it leaves and the one it
  * enters), each read and written. Public functions read the caller's session
  * to check ownership. Within a minute of an order's last change, links, args
  * and targets do not move its updatedAt (docs/reliability.md).
  */
-const INBOX = { reads: ["delivery", "delivery's patch", "2 counter shards", "2 counter-shard patches"], writes: ["delivery", "2 counter shards", "attempt row"] };
+const INBOX = {
+  reads: ["delivery", "its body's document", "delivery's patch", "2 counter shards", "2 counter-shard patches"],
+  writes: ["delivery", "2 counter shards", "attempt row"],
+};
 const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "chatSessions:create": { reads: [], writes: ["session"] },
   "chatSessions:list (page of 20; alice has 2)": { reads: ["2 sessions"], writes: [] },

@@ -38,6 +38,7 @@ import type * as model_effects_selectors from "../model/effects/selectors.js";
 import type * as model_effects_units from "../model/effects/units.js";
 import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js";
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
+import type * as model_inbox_bodies from "../model/inbox/bodies.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
 import type * as model_platform_batches from "../model/platform/batches.js";
 import type * as model_platform_budget from "../model/platform/budget.js";
@@ -118,6 +119,7 @@ declare const fullApi: ApiFromModules<{
   "model/effects/units": typeof model_effects_units;
   "model/inbox/applyDelivery": typeof model_inbox_applyDelivery;
   "model/inbox/attempts": typeof model_inbox_attempts;
+  "model/inbox/bodies": typeof model_inbox_bodies;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
   "model/platform/batches": typeof model_platform_batches;
   "model/platform/budget": typeof model_platform_budget;

@@ -6,7 +6,9 @@ import { CONVEX_LIMITS } from "../../../src/limits";
 import { retryPolicy } from "../../../src/retry";
 import type { SourceName } from "../../../src/sources/source";
 import { deleteAttempts } from "./attempts";
+import { bodyDocument, deleteBody } from "./bodies";
 import { budget } from "../platform/budget";
+import { INLINE_BODY_MAX_BYTES } from "../platform/config";
 import { patchCounted, shardedCounter, type CountedRows } from "../platform/counters";
 import { liveRun } from "../platform/scheduling";
 import type { vDeliveryStatus } from "../platform/validators";
@@ -70,13 +72,40 @@ const DELIVERY_ROW_BYTES = CONVEX_LIMITS.documentBytes;
 const ATTEMPT_ROW_BYTES = 64 * 1024;
 const SMALL_ROWS_BYTES = 16 * 1024;
 
+// The most a body's document may be: its text (model/platform/config.ts) as Convex measures it.
+const BODY_DOCUMENT_BYTES = 2 * INLINE_BODY_MAX_BYTES;
+
 /** The most deleting one delivery costs a batch job: the row read and deleted, its body, its first attempts, its counters. */
 export const DELETE_DELIVERY_COST = budget({
-  bytesRead: 2 * DELIVERY_ROW_BYTES + (ATTEMPTS_DELETED_INLINE + 1) * ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
-  documentsRead: 2 + (ATTEMPTS_DELETED_INLINE + 1) + 4,
-  documentsWritten: 1 + ATTEMPTS_DELETED_INLINE + 2,
-  databaseQueries: 4,
+  bytesRead: 2 * DELIVERY_ROW_BYTES + BODY_DOCUMENT_BYTES + (ATTEMPTS_DELETED_INLINE + 1) * ATTEMPT_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 2 + 2 + (ATTEMPTS_DELETED_INLINE + 1) + 4,
+  documentsWritten: 1 + 1 + ATTEMPTS_DELETED_INLINE + 2,
+  databaseQueries: 5,
 });
+
+/** The most dropping one body costs a batch job: its document read and deleted, its file, its delivery's status read. */
+export const DROP_BODY_COST = budget({
+  bytesRead: BODY_DOCUMENT_BYTES + DELIVERY_ROW_BYTES + SMALL_ROWS_BYTES,
+  documentsRead: 3,
+  documentsWritten: 1,
+  databaseQueries: 1,
+});
+
+/**
+ * Schedules a delivery's processing run: a mutation for a body kept as text
+ * (it cannot be lost, and applies in a nested transaction), an action for a
+ * body in file storage (which only an action can read).
+ */
+export async function scheduleProcessing(
+  ctx: MutationCtx,
+  delivery: Pick<Doc<"webhook_deliveries">, "_id" | "inline">,
+  delayMs = 0,
+): Promise<Id<"_scheduled_functions">> {
+  const args = { deliveryId: delivery._id };
+  return delivery.inline
+    ? await ctx.scheduler.runAfter(delayMs, internal.inbox.process.applyInline, args)
+    : await ctx.scheduler.runAfter(delayMs, internal.inbox.process.processDelivery, args);
+}
 
 /** The most running a delivery again costs a batch job: the row read and patched, its run looked up, its counters, an attempt row. */
 export const REQUEUE_DELIVERY_COST = budget({
@@ -96,9 +125,7 @@ export function deliveryRemover(ctx: MutationCtx) {
   const removed = new Map<`${SourceName}:${DeliveryStatus}`, { source: SourceName; status: DeliveryStatus; count: number }>();
   return {
     async remove(delivery: Doc<"webhook_deliveries">) {
-      if ((await ctx.db.system.get("_storage", delivery.body)) !== null) {
-        await ctx.storage.delete(delivery.body);
-      }
+      await deleteBody(ctx, delivery);
       await ctx.db.delete("webhook_deliveries", delivery._id);
       const { more } = await deleteAttempts(ctx, delivery._id, ATTEMPTS_DELETED_INLINE);
       if (more) {
@@ -132,14 +159,23 @@ export async function countDeliveries(ctx: QueryCtx, source: SourceName, status:
   return await deliveriesCounter.read(ctx, { source, status });
 }
 
+/**
+ * The delivery's last scheduled processing run: the row names every run but
+ * the first, which its body's document names (so that recording writes the
+ * row once).
+ */
+export async function processingRunOf(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<Id<"_scheduled_functions"> | undefined> {
+  return delivery.scheduledRunId ?? (await bodyDocument(ctx, delivery._id))?.firstRun;
+}
+
 /** Whether the delivery's scheduled run has started and not finished: another run now would be a second one. */
 export async function runInProgress(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<boolean> {
-  return (await liveRun(ctx, delivery.scheduledRunId))?.state.kind === "inProgress";
+  return (await liveRun(ctx, await processingRunOf(ctx, delivery)))?.state.kind === "inProgress";
 }
 
 /** Cancels the delivery's scheduled run if it has not started: it is being replaced, or the delivery dropped. */
 export async function cancelPendingRun(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  const run = await liveRun(ctx, delivery.scheduledRunId);
+  const run = await liveRun(ctx, await processingRunOf(ctx, delivery));
   if (run !== null && run.state.kind === "pending") {
     await ctx.scheduler.cancel(run._id);
   }

@@ -71,6 +71,30 @@ export function deliveryRetentionMs(): number {
   return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
 }
 
+/**
+ * How long a finished delivery's body is kept (DELIVERY_BODY_RETENTION_DAYS,
+ * default DELIVERY_RETENTION_DAYS); never longer than its row.
+ */
+export function deliveryBodyRetentionMs(): number {
+  return Math.min(positiveNumber("DELIVERY_BODY_RETENTION_DAYS", Infinity) * DAY_MS, deliveryRetentionMs());
+}
+
+// The largest body kept in a document: far under Convex's 1 MiB a document, and above every real GitHub payload (27 KB).
+export const INLINE_BODY_MAX_BYTES = 64 * 1024;
+
+/**
+ * The largest body recorded in a document and processed by a mutation
+ * (WEBHOOK_INLINE_BODY_BYTES, default and most 64 KiB); a larger one goes
+ * to file storage and is processed by an action.
+ */
+export function inlineBodyBytes(): number {
+  const bytes = positiveNumber("WEBHOOK_INLINE_BODY_BYTES", INLINE_BODY_MAX_BYTES);
+  if (bytes > INLINE_BODY_MAX_BYTES) {
+    throw new Error(`WEBHOOK_INLINE_BODY_BYTES is ${bytes}; at most ${INLINE_BODY_MAX_BYTES} bytes are kept in a document. Set a smaller value, or unset it.`);
+  }
+  return bytes;
+}
+
 const MINUTE_MS = 60 * 1000;
 
 /** An accepted or running order untouched this long is stale (STALE_AFTER_MS, default 30 minutes). */
