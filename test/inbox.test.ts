@@ -4,6 +4,7 @@ import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
 import { DELIVERY_RETRY, insertDelivery } from "../convex/model/inbox/deliveries";
 import { delayRange } from "../src/retry";
+import { sha256Hex } from "../src/hmac";
 import { newBackend, type Backend } from "./helpers/backend";
 import { EVENTS_SECRET, postEvent, statusChanged } from "./helpers/senders/events";
 import { postGithub, pushOf } from "./helpers/senders/github";
@@ -11,7 +12,18 @@ import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
 import { newSession, linksOf } from "./helpers/records";
 import { withFakeClock, settle, runDue } from "./helpers/clock";
 import { configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
-import { BODY_PATHS, deliveryRow, keptBodies, stored, onBodyPath, processingRun, PROCESSING_RUNS, replaceBody, restoreBody } from "./helpers/inbox";
+import {
+  BODY_PATHS,
+  deliveryRow,
+  keptBodies,
+  onBodyPath,
+  processingRun,
+  PROCESSING_RUNS,
+  replaceBody,
+  restoreBody,
+  stored,
+  storedBody,
+} from "./helpers/inbox";
 import { liveOrder } from "./helpers/workOrders";
 
 // The inbox's retry policy: its attempts, and the longest wait after attempt n (jitter only shortens it).
@@ -690,6 +702,35 @@ describe.each(BODY_PATHS)("$road", (road) => {
       const inbox = await t.query(internal.ingest.inboxStatus, {});
       expect(inbox.counts).toContainEqual({ source: "github", status: "ignored", count: 0 });
     });
+  });
+});
+
+describe("rows recorded while bodies were hashed on receipt", () => {
+  /** Turns a recorded delivery into a row as it was kept before: its body in file storage on the row, with its hash. */
+  async function asHashedRow(t: Backend, deliveryId: unknown) {
+    const bytes = new Uint8Array(await storedBody(t, deliveryId));
+    const bodySha256 = await sha256Hex(bytes);
+    await t.run(async (ctx) => {
+      const id = deliveryId as Id<"webhook_deliveries">;
+      for (const kept of await ctx.db.query("delivery_bodies").withIndex("by_deliveryId", (q) => q.eq("deliveryId", id)).collect()) {
+        await ctx.db.delete("delivery_bodies", kept._id);
+      }
+      const body = await ctx.storage.store(new Blob([bytes], { type: "application/json" }));
+      await ctx.db.patch("webhook_deliveries", id, { body, bodySha256, inline: undefined });
+    });
+  }
+
+  test("a copy of an older row is still its duplicate, and another body under its key still a conflict", async () => {
+    const t = newBackend();
+    const delivery = { event: "push", payload: pushOf(FEATURE_BRANCH, 1), guid: "0b5a7c1e-2f3d-11ef-9a3d-0242ac120099" };
+    const first = await postGithub(t, delivery);
+    await settle(t);
+    await asHashedRow(t, first.body.delivery);
+
+    expect((await postGithub(t, delivery)).body).toEqual({ status: "duplicate", delivery: first.body.delivery });
+    const other = await postGithub(t, { ...delivery, payload: pushOf(FEATURE_BRANCH, 2) });
+    expect(other.body).toEqual({ status: "accepted", delivery: expect.any(String) });
+    expect((await t.query(internal.ingest.inboxStatus, {})).conflicts).toContainEqual({ source: "github", count: 1 });
   });
 });
 
