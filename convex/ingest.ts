@@ -10,7 +10,7 @@ import { transactionCost } from "./model/platform/cost";
 import {
   cancelPendingRun,
   countConflicts,
-  countDeliveries,
+  deliveryCounts,
   deleteDeliveries,
   REQUEUE_DELIVERY_COST,
   runInProgress,
@@ -174,8 +174,9 @@ export const inboxStatus = internalQuery({
   handler: async (ctx, { failures }) => {
     const counts = [];
     for (const source of SOURCES) {
+      const bySource = await deliveryCounts(ctx, source);
       for (const status of DELIVERY_STATUSES) {
-        counts.push({ source, status, count: await countDeliveries(ctx, source, status) });
+        counts.push({ source, status, count: bySource[status] });
       }
     }
     const recent = await ctx.db

@@ -238,7 +238,21 @@ export default defineSchema({
     firstRun: v.optional(v.id("_scheduled_functions")),
   }).index("by_deliveryId", ["deliveryId"]),
 
-  // Deliveries per (source, status), kept in the transaction that changes a
+  // Deliveries per source and status, spread over DELIVERY_TALLY_SHARDS shards per source
+  // (convex/model/inbox/deliveries.ts): a transaction that records a delivery, or moves it from
+  // one status to another, writes one shard picked at random, with every status it changes; the
+  // count is the sum over shards (and over `delivery_counters`, written before). Written by the
+  // inbox's recording, processing, operators' functions and retention; never deleted.
+  delivery_tallies: defineTable({
+    source: vSource,
+    shard: v.number(),
+    accepted: v.number(),
+    processed: v.number(),
+    ignored: v.number(),
+    failed: v.number(),
+  }).index("by_source_shard", ["source", "shard"]),
+
+  // Before delivery_tallies (no longer written; read into the counts): deliveries per (source, status), kept in the transaction that changes a
   // delivery's status and spread over shards so that concurrent deliveries
   // rarely write the same row; the count is the sum over shards.
   delivery_counters: defineTable({

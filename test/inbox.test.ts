@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { DELIVERY_RETRY, insertDelivery } from "../convex/model/inbox/deliveries";
+import { DELIVERY_RETRY, DELIVERY_TALLY_SHARDS, insertDelivery } from "../convex/model/inbox/deliveries";
 import { delayRange } from "../src/retry";
 import { sha256Hex } from "../src/hmac";
 import { newBackend, type Backend } from "./helpers/backend";
@@ -277,9 +277,9 @@ describe.each(BODY_PATHS)("$road", (road) => {
       const bytes = await replaceBody(t, deliveryId, null);
       const faults = await t.run(async (ctx) => {
         const ids = [];
-        for (let shard = 0; shard < 8; shard += 1) {
+        for (let shard = 0; shard < DELIVERY_TALLY_SHARDS; shard += 1) {
           for (let copy = 0; copy < 2; copy += 1) {
-            ids.push(await ctx.db.insert("delivery_counters", { source: "github", status: "failed", shard, count: 0 }));
+            ids.push(await ctx.db.insert("delivery_tallies", { source: "github", shard, accepted: 0, processed: 0, ignored: 0, failed: 0 }));
           }
         }
         return ids;
@@ -301,7 +301,7 @@ describe.each(BODY_PATHS)("$road", (road) => {
       // The last recovery gives up (the counter is mended, so that the failure can be counted).
       await t.run(async (ctx) => {
         for (const id of faults) {
-          await ctx.db.delete("delivery_counters", id);
+          await ctx.db.delete("delivery_tallies", id);
         }
       });
       vi.advanceTimersByTime(11 * 60 * 1000);

@@ -116,7 +116,7 @@ export const applyInline = internalMutation({
         throw missingBody(deliveryId);
       }
       const interpretation = interpretBody(delivery, new TextEncoder().encode(body.text));
-      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, ...(await interpreted(interpretation)) });
+      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, ...(await interpreted(interpretation)), asRead: delivery });
     } catch (error) {
       // The nested transaction's writes are gone; the row is as this run read it.
       await recordFailedAttempt(ctx, delivery, failureOf(error));
@@ -139,10 +139,15 @@ export const applyInline = internalMutation({
  * finished is left alone.
  */
 export const completeDelivery = internalMutation({
-  args: { deliveryId: v.id("webhook_deliveries"), ...vInterpreted.fields },
+  args: {
+    deliveryId: v.id("webhook_deliveries"),
+    ...vInterpreted.fields,
+    // The row as the calling mutation read it, when this runs nested in its transaction (nothing can change it in between).
+    asRead: v.optional(schema.doc("webhook_deliveries")),
+  },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, interpretation, digest }) => {
-    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+  handler: async (ctx, { deliveryId, interpretation, digest, asRead }) => {
+    const delivery = asRead ?? (await ctx.db.get("webhook_deliveries", deliveryId));
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
