@@ -228,8 +228,7 @@ export default defineSchema({
 
   // A delivery's raw body, in a document of its own so that processing a delivery never
   // rewrites it: its text when it is small (at most WEBHOOK_INLINE_BODY_BYTES), else the file
-  // that holds it. Written once with its delivery; deleted with it, or sooner after
-  // DELIVERY_BODY_RETENTION_DAYS once the delivery is finished (inbox/maintenance.ts).
+  // that holds it. Written once with its delivery; deleted with it (retention, ingest:discard).
   delivery_bodies: defineTable({
     deliveryId: v.id("webhook_deliveries"),
     text: v.optional(v.string()),

@@ -44,7 +44,7 @@ export const deliveryToProcess = internalQuery({
 
 /** The body's absence, as a failed attempt says it. */
 function missingBody(deliveryId: Id<"webhook_deliveries">): Error {
-  return new Error(`The stored body of delivery ${deliveryId} is missing (dropped after DELIVERY_BODY_RETENTION_DAYS, or deleted).`);
+  return new Error(`The stored body of delivery ${deliveryId} is missing (deleted).`);
 }
 
 /**

@@ -34,7 +34,7 @@ export async function bodyDocument(ctx: QueryCtx, deliveryId: Id<"webhook_delive
     .unique();
 }
 
-/** Where a recorded delivery's body is: its text, its file, or nowhere (dropped after DELIVERY_BODY_RETENTION_DAYS). */
+/** Where a recorded delivery's body is: its text, its file, or nowhere (gone). */
 export async function keptBody(ctx: QueryCtx, delivery: Doc<"webhook_deliveries">): Promise<IncomingBody | null> {
   if (delivery.body !== undefined) {
     return { file: delivery.body };

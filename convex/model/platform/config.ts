@@ -71,14 +71,6 @@ export function deliveryRetentionMs(): number {
   return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
 }
 
-/**
- * How long a finished delivery's body is kept (DELIVERY_BODY_RETENTION_DAYS,
- * default DELIVERY_RETENTION_DAYS); never longer than its row.
- */
-export function deliveryBodyRetentionMs(): number {
-  return Math.min(positiveNumber("DELIVERY_BODY_RETENTION_DAYS", Infinity) * DAY_MS, deliveryRetentionMs());
-}
-
 // The largest body kept in a document: far under Convex's 1 MiB a document, and above every real GitHub payload (27 KB).
 export const INLINE_BODY_MAX_BYTES = 64 * 1024;
 
