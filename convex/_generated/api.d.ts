@@ -21,6 +21,7 @@ import type * as http from "../http.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
 import type * as inbox_receive from "../inbox/receive.js";
+import type * as inbox_resume from "../inbox/resume.js";
 import type * as ingest from "../ingest.js";
 import type * as launcher from "../launcher.js";
 import type * as migrations from "../migrations.js";
@@ -40,6 +41,7 @@ import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
 import type * as model_inbox_bodies from "../model/inbox/bodies.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
+import type * as model_inbox_pauses from "../model/inbox/pauses.js";
 import type * as model_platform_batches from "../model/platform/batches.js";
 import type * as model_platform_budget from "../model/platform/budget.js";
 import type * as model_platform_callers from "../model/platform/callers.js";
@@ -102,6 +104,7 @@ declare const fullApi: ApiFromModules<{
   "inbox/maintenance": typeof inbox_maintenance;
   "inbox/process": typeof inbox_process;
   "inbox/receive": typeof inbox_receive;
+  "inbox/resume": typeof inbox_resume;
   ingest: typeof ingest;
   launcher: typeof launcher;
   migrations: typeof migrations;
@@ -121,6 +124,7 @@ declare const fullApi: ApiFromModules<{
   "model/inbox/attempts": typeof model_inbox_attempts;
   "model/inbox/bodies": typeof model_inbox_bodies;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
+  "model/inbox/pauses": typeof model_inbox_pauses;
   "model/platform/batches": typeof model_platform_batches;
   "model/platform/budget": typeof model_platform_budget;
   "model/platform/callers": typeof model_platform_callers;

@@ -14,6 +14,7 @@ import { recordAttempt } from "../model/inbox/attempts";
 import { sourceSettings } from "../model/platform/config";
 import { keptBody, vIncomingBody } from "../model/inbox/bodies";
 import { cancelPendingRun, DELIVERY_RETRY, isSettled, scheduleProcessing, updateDelivery } from "../model/inbox/deliveries";
+import { hold, processingPaused } from "../model/inbox/pauses";
 import schema from "../schema";
 
 /*
@@ -29,7 +30,7 @@ export const deliveryToProcess = internalQuery({
   returns: v.union(
     schema.tables.webhook_deliveries.validator
       .pick("source", "deliveryKey", "contentType", "event")
-      .extend({ body: v.union(vIncomingBody, v.null()) }),
+      .extend({ body: v.union(vIncomingBody, v.null()), paused: v.boolean() }),
     v.null(),
   ),
   handler: async (ctx, { deliveryId }) => {
@@ -38,7 +39,20 @@ export const deliveryToProcess = internalQuery({
       return null;
     }
     const { source, deliveryKey, contentType, event } = delivery;
-    return { source, deliveryKey, contentType, event, body: await keptBody(ctx, delivery) };
+    return { source, deliveryKey, contentType, event, body: await keptBody(ctx, delivery), paused: await processingPaused(ctx, source) };
+  },
+});
+
+/** A run that starts while its delivery's source is paused holds the delivery until ingest:resume, and does nothing else. */
+export const holdDelivery = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery !== null && !isSettled(delivery) && (await processingPaused(ctx, delivery.source))) {
+      await hold(ctx, delivery);
+    }
+    return null;
   },
 });
 
@@ -81,6 +95,10 @@ export const processDelivery = internalAction({
     if (delivery === null) {
       return null;
     }
+    if (delivery.paused) {
+      await ctx.runMutation(internal.inbox.process.holdDelivery, { deliveryId });
+      return null;
+    }
     try {
       const blob = delivery.body === null ? null : "file" in delivery.body ? await ctx.storage.get(delivery.body.file) : new Blob([delivery.body.text]);
       if (blob === null) {
@@ -108,6 +126,11 @@ export const applyInline = internalMutation({
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
+      return null;
+    }
+    if (await processingPaused(ctx, delivery.source)) {
+      // A run that starts while its source is paused holds the delivery until ingest:resume.
+      await hold(ctx, delivery);
       return null;
     }
     try {

@@ -11,6 +11,8 @@ import { inlineBodyBytes, maxBodyBytes, setting, sourceSettings } from "../model
 import { countConflict, insertDelivery, scheduleProcessing } from "../model/inbox/deliveries";
 import { applyNewDelivery, interpreted } from "../model/inbox/applyDelivery";
 import { keepBody, sameBody, vIncomingBody, type IncomingBody } from "../model/inbox/bodies";
+import { processingPaused } from "../model/inbox/pauses";
+import { ANSWERS } from "../../src/slack/answers";
 
 /*
  * Receiving a webhook (docs/contract.md#3-webhook-routes): admit (verify, read),
@@ -111,6 +113,9 @@ export function receiveWebhook(source: WebhookSource) {
         { error: "The request could not be checked (a failure on this side); nothing was kept. Send it again." },
         { "Retry-After": String(RETRY_AFTER_SECONDS) },
       );
+    }
+    if (admission.kind === "answer") {
+      return json(200, admission.body);
     }
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
@@ -224,6 +229,13 @@ export const record = internalMutation({
       });
       await keepBody(ctx, deliveryId, body);
       return { status: "ignored" as const, deliveryId };
+    }
+    // A paused source's delivery is stored and held (no attempt due, no run) until ingest:resume.
+    if (await processingPaused(ctx, delivery.source)) {
+      const deliveryId = await insertDelivery(ctx, { ...delivery, status: "accepted", attempts: 0 });
+      await keepBody(ctx, deliveryId, body);
+      // A slash command too: a pause stops every effect of its source, so it is carried out on resume, and the person is told so.
+      return { status: "accepted" as const, deliveryId, told: atReceipt === undefined ? undefined : ANSWERS.paused() };
     }
     if (atReceipt !== undefined) {
       const { deliveryId, told } = await applyNewDelivery(ctx, delivery, body, await interpreted(atReceipt));
