@@ -4,6 +4,7 @@ import type { FakeGitHub, FakeHookDelivery } from "../fakes/github";
 import { newBackend, type Backend } from "./helpers/backend";
 import { withFakeClock } from "./helpers/clock";
 import { configureGithubApp } from "./helpers/githubApp";
+import { BODY_PATHS, onBodyPath, stored } from "./helpers/inbox";
 import { postGithub } from "./helpers/senders/github";
 
 /*
@@ -137,5 +138,19 @@ describe("the redelivery sweep", () => {
     vi.setSystemTime(NOW + 73 * HOUR);
     await sweep(t);
     expect(await t.run(async (ctx) => await ctx.db.query("github_redeliveries").collect())).toEqual([]);
+  });
+});
+
+describe.each(BODY_PATHS)("the sweep and the inbox's road ($road)", (road) => {
+  onBodyPath(road);
+
+  test("a delivery that reached the inbox is not asked for, whatever GitHub saw; one that did not is", async () => {
+    const t = newBackend();
+    await postGithub(t, { event: "ping", payload: { zen: "Keep it logically awesome." }, guid: "guid-arrived" });
+    const [row] = (await stored(t)).deliveries;
+    expect(row.inline === true).toBe(road.inlineBodyBytes === undefined);
+    listed(attempt("guid-arrived", 0, 1), attempt("guid-lost", 502, 1));
+    expect(await sweep(t)).toEqual({ listed: 2, redelivered: 1, refused: 0 });
+    expect(asked()).toEqual(["guid-lost"]);
   });
 });
