@@ -6,7 +6,7 @@ import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
 import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./helpers/backend";
 import { settle, withFakeClock } from "./helpers/clock";
-import { configureGithubApp } from "./helpers/githubApp";
+import { configureGithubApp, TEST_APP_SLUG } from "./helpers/githubApp";
 import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "./helpers/githubCheckRuns";
 import { BODY_PATHS, onBodyPath, stored } from "./helpers/inbox";
 import { newWorkOrder, orderOf, statusHistory } from "./helpers/records";
@@ -110,6 +110,38 @@ describe.each(BODY_PATHS)("Cancel and Retry pressed on GitHub ($road)", (road) =
     expect((await orderOf(t, workOrderId)).status).toBe("submitted");
     const [delivery] = (await stored(t)).deliveries.filter((row) => row.deliveryKey.endsWith("other-1"));
     expect(delivery).toMatchObject({ status: "ignored", ignoredReason: expect.stringMatching(reason) });
+  });
+});
+
+describe("this App's check runs, whichever form GITHUB_APP_ID takes", () => {
+  const CLIENT_ID = "Iv23liAbCdEf";
+  beforeEach(() => {
+    // The deployment knows the App by its Client ID, as GitHub allows for the JWT's `iss`.
+    github = configureGithubApp({ appId: CLIENT_ID });
+    vi.stubEnv("GITHUB_APP_ID", CLIENT_ID);
+  });
+
+  test.each([
+    ["its Client ID, which the check run's app names", { client_id: CLIENT_ID }],
+    ["its Client ID, the check run's app named by its slug (GITHUB_APP_SLUG)", { slug: TEST_APP_SLUG }],
+  ])("GITHUB_APP_ID set to %s: Cancel cancels the order", async (_name, app) => {
+    const t = newBackend();
+    const workOrderId = await orderOnPullRequest(t);
+    const payload = checkRunEvent("requested_action", workOrderId, "cancel", 25811);
+    delete payload.check_run.app.slug;
+    Object.assign(payload.check_run.app, app);
+    await post(t, "check_run", payload, "by-client-id");
+    expect((await statusHistory(t, workOrderId)).at(-1)).toMatchObject({ to: "canceled", source: "github", actor: "github:codebytere" });
+    expect(github.checkRuns[0]).toMatchObject({ status: "completed", conclusion: "cancelled", actions: [] });
+  });
+
+  test("another App's check run with another slug is still ignored", async () => {
+    const t = newBackend();
+    const workOrderId = await orderOnPullRequest(t);
+    const payload = checkRunEvent("requested_action", workOrderId, "cancel", 25811);
+    Object.assign(payload.check_run.app, { client_id: "Iv1.0000000000000000", slug: "other-app" });
+    await post(t, "check_run", payload, "other-app");
+    expect((await orderOf(t, workOrderId)).status).toBe("submitted");
   });
 });
 

@@ -10,7 +10,7 @@ import type { Settings } from "../source";
 import { rowOf, shaped, type Row } from "../table";
 import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
 import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
-import type { CommentReading } from "./comments";
+import { appSlugOf, type CommentReading } from "./comments";
 import { checkRunPayload, issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 import { CHECK_RUN_ACTIONS } from "../../github/checkRuns";
 
@@ -117,6 +117,21 @@ function headNote(payload: z.output<typeof pullRequestPayload>, workOrders: Work
 }
 
 /**
+ * Whether a check run is this App's, with the App configured
+ * (GITHUB_APP_ID): its app's id, or its Client ID when GITHUB_APP_ID holds
+ * one (`Iv…`), or its slug (GITHUB_APP_SLUG; GitHub's slugs are unique),
+ * which every payload names, with or without a `client_id`.
+ */
+function isThisApp(app: z.output<typeof checkRunPayload>["check_run"]["app"], settings: Settings): boolean {
+  const appId = settings.GITHUB_APP_ID?.trim();
+  if (appId === undefined || appId === "" || !app) {
+    return false;
+  }
+  const slug = appSlugOf(settings.GITHUB_APP_SLUG ?? "");
+  return String(app.id) === appId || app.client_id === appId || (slug !== null && app.slug?.toLowerCase() === slug);
+}
+
+/**
  * A check run's button pressed (`requested_action`), or its re-run asked
  * for (`rerequested`, a Retry): the order its `external_id` names is
  * canceled or retried as the Slack buttons do, by `github:<sender.login>`.
@@ -128,9 +143,8 @@ function checkRunReading(payload: z.output<typeof checkRunPayload>, settings: Se
   if (verb === undefined) {
     return { ignored: truncate(`GitHub's check_run ${action} is not acted on.`, LIMITS.reasonChars) };
   }
-  const appId = settings.GITHUB_APP_ID?.trim();
-  if (appId === undefined || appId === "" || String(checkRun.app?.id) !== appId) {
-    return { ignored: `Check run ${checkRun.id} is not this App's (GITHUB_APP_ID).` };
+  if (!isThisApp(checkRun.app, settings)) {
+    return { ignored: `Check run ${checkRun.id} is not this App's (GITHUB_APP_ID, GITHUB_APP_SLUG).` };
   }
   const workOrderId = checkRun.external_id ?? "";
   if (!WORK_ORDER_ID.test(workOrderId)) {

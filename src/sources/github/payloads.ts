@@ -64,7 +64,7 @@ export const checkRunPayload = z.object({
   check_run: z.object({
     id: z.number(),
     external_id: z.string().nullish(),
-    app: z.object({ id: z.number() }).nullish(),
+    app: z.object({ id: z.number(), client_id: z.string().max(100).nullish(), slug: z.string().max(100).nullish() }).nullish(),
   }),
   requested_action: z.object({ identifier: z.string() }).nullish(),
   sender: z.object({ login: z.string().min(1).max(100) }),
