@@ -228,7 +228,7 @@ export const inboxStatus = internalQuery({
     outbound: v.array(v.object({ destination: v.string(), status: vOutboxStatus, count: v.number() })),
     // Sources an operator paused, since when and why: their deliveries are stored and held until ingest:resume.
     paused: v.array(vPause),
-    // GitHub deliveries the sweep asked GitHub to redeliver in the last 3 days (githubSweep:sweep), and those GitHub refused.
+    // GitHub deliveries the sweep asked GitHub to redeliver in the last 3 days (inbox/githubRedeliveries:sweep), and those GitHub refused.
     githubRedeliveries: v.object({ redelivered: v.number(), refused: v.number() }),
   }),
   handler: async (ctx, { failures }) => {

@@ -204,7 +204,7 @@ export default defineSchema({
     inline: v.optional(v.literal(true)),
     bodyBytes: v.number(),
     // GitHub's delivery GUID (X-GitHub-Delivery), by which the App's sweep finds a delivery
-    // whatever hook delivered it (convex/githubSweep.ts); absent for other sources and older rows.
+    // whatever hook delivered it (convex/inbox/githubRedeliveries.ts); absent for other sources and older rows.
     deliveryGuid: v.optional(v.string()),
     receivedAt: v.number(),
     status: vDeliveryStatus,

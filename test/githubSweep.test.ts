@@ -49,7 +49,7 @@ function listed(...attempts: FakeHookDelivery[]) {
   return attempts;
 }
 
-const sweep = async (t: Backend) => await t.action(internal.githubSweep.sweep, {});
+const sweep = async (t: Backend) => await t.action(internal.inbox.githubRedeliveries.sweep, {});
 const asked = () => github.redeliveries.map((id) => github.hookDeliveries.find((delivery) => delivery.id === id)?.guid);
 
 describe("the redelivery sweep", () => {

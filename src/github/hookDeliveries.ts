@@ -3,7 +3,7 @@
  * (newest first, paged by cursor), and which of them the sweep asks GitHub
  * to redeliver (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * those of the last 3 days that no attempt got a 2xx for. Pure: the
- * sweep (convex/githubSweep.ts) lists and asks, and leaves out what the
+ * sweep (convex/inbox/githubRedeliveries.ts) lists and asks, and leaves out what the
  * inbox holds or was asked for already.
  */
 

@@ -51,7 +51,7 @@ export const githubTables = {
   }).index("by_workOrderId", ["workOrderId"]),
 
   // A delivery of the App's hook that the sweep asked GitHub to redeliver
-  // (convex/githubSweep.ts): asked once, whatever came of it. `deliveryId`
+  // (convex/inbox/githubRedeliveries.ts): asked once, whatever came of it. `deliveryId`
   // is GitHub's id of the attempt listed, `guid` the delivery's GUID;
   // `outcome` is what GitHub answered the request: `asked` (accepted) or
   // `refused` (a 4xx, with its error). Deleted by the sweep 3 days after,

@@ -1,9 +1,9 @@
 import { v } from "convex/values";
-import { internal } from "./_generated/api";
-import { internalAction, internalMutation, internalQuery } from "./_generated/server";
-import { githubApp } from "../src/github/app";
-import { nextCursor, readDeliveries, REDELIVERY_WINDOW_MS, unanswered, type HookDelivery } from "../src/github/hookDeliveries";
-import { githubAppConfig } from "./model/platform/config";
+import { internal } from "../_generated/api";
+import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import { githubApp } from "../../src/github/app";
+import { nextCursor, readDeliveries, REDELIVERY_WINDOW_MS, unanswered, type HookDelivery } from "../../src/github/hookDeliveries";
+import { githubAppConfig } from "../model/platform/config";
 
 /**
  * No GitHub delivery lost (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
@@ -17,7 +17,7 @@ import { githubAppConfig } from "./model/platform/config";
  * on from the listing. Without the App's id and key it does nothing.
  *
  * ```sh
- * npx convex run githubSweep:sweep    # what the cron runs every 15 minutes
+ * npx convex run inbox/githubRedeliveries:sweep    # what the cron runs every 15 minutes
  * ```
  *
  * A cron action rather than an outbox lane (docs/architecture.md#no-delivery-lost-the-apps-redelivery-sweep):
@@ -126,7 +126,7 @@ export const sweep = internalAction({
     const missing = new Set<string>();
     for (let i = 0; i < candidates.length; i += LOOKUP_CHUNK) {
       const guids = candidates.slice(i, i + LOOKUP_CHUNK).map((delivery) => delivery.guid);
-      for (const guid of await ctx.runQuery(internal.githubSweep.notReceived, { guids })) {
+      for (const guid of await ctx.runQuery(internal.inbox.githubRedeliveries.notReceived, { guids })) {
         missing.add(guid);
       }
     }
@@ -142,13 +142,13 @@ export const sweep = internalAction({
       }
       const { guid, id: deliveryId, event } = delivery;
       const outcome = answer.kind === "ok" ? ("asked" as const) : ("refused" as const);
-      await ctx.runMutation(internal.githubSweep.recordAsked, { guid, deliveryId, event, outcome, error: answer.kind === "failed" ? answer.error : undefined });
+      await ctx.runMutation(internal.inbox.githubRedeliveries.recordAsked, { guid, deliveryId, event, outcome, error: answer.kind === "failed" ? answer.error : undefined });
       if (outcome === "asked") redelivered += 1;
       else refused += 1;
     }
-    await ctx.runMutation(internal.githubSweep.forgetOld, {});
+    await ctx.runMutation(internal.inbox.githubRedeliveries.forgetOld, {});
     if (redelivered + refused > 0 || stopped !== undefined) {
-      console.log(`githubSweep: ${listed.length} attempts listed, ${redelivered} redeliveries asked, ${refused} refused${stopped === undefined ? "" : `; stopped: ${stopped}`}`);
+      console.log(`githubRedeliveries: ${listed.length} attempts listed, ${redelivered} redeliveries asked, ${refused} refused${stopped === undefined ? "" : `; stopped: ${stopped}`}`);
     }
     return { listed: listed.length, redelivered, refused, stopped };
   },
