@@ -1,6 +1,7 @@
 import { literals } from "convex-helpers/validators";
 import { defineTable } from "convex/server";
 import { v, type Infer } from "convex/values";
+import { attemptFields } from "../model/platform/validators";
 
 /*
  * The outbox's tables (part of convex/schema.ts): one row per request to
@@ -15,17 +16,13 @@ export type OutboxStatus = Infer<typeof vOutboxStatus>;
 
 /**
  * Where a row's attempts stand (as the Slack outbox kept them before, too):
- * its status, the attempts made, when the next is due (queued rows), what
- * the last one asked (a Web API method) and its error, and when the row
- * was finished.
+ * its status, its attempts (attemptFields), and what the last one asked (a
+ * Web API method).
  */
-const attemptFields = {
+const sendingFields = {
   status: vOutboxStatus,
-  attempts: v.number(),
-  nextAttemptAt: v.optional(v.number()),
+  ...attemptFields,
   method: v.optional(v.string()),
-  error: v.optional(v.string()),
-  finishedAt: v.optional(v.number()),
 };
 
 export const outboxTables = {
@@ -47,7 +44,7 @@ export const outboxTables = {
     ordered: v.boolean(),
     enqueuedAt: v.number(),
     request: v.any(),
-    ...attemptFields,
+    ...sendingFields,
     firstAttemptAt: v.optional(v.number()),
     uncertain: v.optional(v.literal(true)),
     uncertainSince: v.optional(v.number()),
@@ -106,7 +103,7 @@ export const legacySlackOutboxTables = {
     channel: v.string(),
     threadTs: v.string(),
     request: vLegacySlackRequest,
-    ...attemptFields,
+    ...sendingFields,
     maybePosted: v.optional(v.literal(true)),
     ts: v.optional(v.string()),
   }),
