@@ -7,7 +7,7 @@ import { accept, type Check } from "../../../src/check";
 import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
 import { queueGithubReply } from "../github/outbound";
-import { queueReply } from "../slack/replies";
+import { queueSlackReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
 
 export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
@@ -41,8 +41,10 @@ export async function appendMessage(
     createdAt: now,
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
-  await queueReply(ctx, session._id, messageId, message);
-  await queueGithubReply(ctx, session._id, messageId, message);
+  if (message.role === "assistant") {
+    await queueSlackReply(ctx, session._id, messageId, message.content);
+    await queueGithubReply(ctx, session._id, messageId, message.content);
+  }
   return messageId;
 }
 
