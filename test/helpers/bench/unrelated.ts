@@ -1,7 +1,13 @@
 import { DELIVERY_TALLY_SHARDS } from "../../../convex/model/inbox/deliveries";
+import type { Id } from "../../../convex/_generated/dataModel";
 import type { Backend } from "../backend";
 
 const HOUR = 60 * 60 * 1000;
+
+/** Another user's order, number `i`, last changed at `now`. */
+export function otherOrder(sessionId: Id<"chat_sessions">, requestedBy: string, i: number, now: number, status: "running" | "succeeded" = "running") {
+  return { sessionId, workflowType: "codex-implement", prompt: `Task ${i}`, title: `Task ${i}`, status, requestedBy, createdAt: now, updatedAt: now };
+}
 
 /**
  * `count` unrelated rows in every table, as other users' and other orders'
@@ -23,16 +29,7 @@ export async function seedUnrelated(t: Backend, count: number, ageMs = HOUR) {
       for (let i = start; i < Math.min(count, start + 500); i += 1) {
         const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
         const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "user", content: `message ${i}`, createdAt: now });
-        const workOrderId = await ctx.db.insert("work_orders", {
-          sessionId,
-          workflowType: "codex-implement",
-          prompt: `Task ${i}`,
-          title: `Task ${i}`,
-          status: i % 2 === 0 ? "running" : "succeeded",
-          requestedBy: `other-${i}`,
-          createdAt: now,
-          updatedAt: now,
-        });
+        const workOrderId = await ctx.db.insert("work_orders", otherOrder(sessionId, `other-${i}`, i, now, i % 2 === 0 ? "running" : "succeeded"));
         await ctx.db.insert("work_order_args", { workOrderId, name: "attempt", value: i });
         await ctx.db.insert("work_order_targets", { workOrderId, targetRepo: i % 3 === 0 ? "acme/api" : `acme/other-${i}`, targetBranch: `task-${i}` });
         await ctx.db.insert("work_order_links", { workOrderId, kind: "commit", value: (i + 1).toString(16).padStart(40, "e") });
@@ -97,16 +94,7 @@ export async function seedUnrelatedOutbox(t: Backend, count: number) {
           result: String(3_000_000_000 + i),
           finishedAt: now,
         });
-        const workOrderId = await ctx.db.insert("work_orders", {
-          sessionId,
-          workflowType: "codex-implement",
-          prompt: `Task ${i}`,
-          title: `Task ${i}`,
-          status: "running",
-          requestedBy: `poster-${i}`,
-          createdAt: now,
-          updatedAt: now,
-        });
+        const workOrderId = await ctx.db.insert("work_orders", otherOrder(sessionId, `poster-${i}`, i, now));
         await ctx.db.insert("slack_cards", { workOrderId, ...thread, ts: `1700000001.${String(i).padStart(6, "0")}` });
       }
     });
