@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, SERVICE_ISSUER, SERVICE_SUBJECT, SERVICE_TOKEN } from "./helpers/callers";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { FIRST_PAGE, newSession, newWorkOrder } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, SERVICE_ISSUER, SERVICE_SUBJECT, SERVICE_TOKEN } from "../helpers/callers";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { FIRST_PAGE, newSession, newWorkOrder } from "../helpers/records";
 
 /*
  * Jangar's server with JANGAR_SERVICE_IDENTITIES missing or mistyped

@@ -1,9 +1,9 @@
 import { describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import { doctorReport, doctorTarget } from "../scripts/lib/doctor";
-import { DEVELOPMENT_ADMIN_KEY } from "../scripts/lib/serve/settings";
-import { SETTING_NAMES, settingState, type SettingState } from "../src/settings";
-import { newBackend } from "./helpers/backend";
+import { internal } from "../../convex/_generated/api";
+import { doctorReport, doctorTarget } from "../../scripts/lib/doctor";
+import { DEVELOPMENT_ADMIN_KEY } from "../../scripts/lib/serve/settings";
+import { SETTING_NAMES, settingState, type SettingState } from "../../src/settings";
+import { newBackend } from "../helpers/backend";
 
 const PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAq7BFUpkGp3+LQmlQ\n-----END PRIVATE KEY-----";
 const SECRETS = {

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, newWorkOrder } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, newWorkOrder } from "../helpers/records";
 
 async function alicesOrder(t: Backend) {
   return await newWorkOrder(t, await newSession(t, "alice"));

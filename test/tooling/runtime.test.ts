@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import * as probe from "./runtime/probe";
-import { NODE_ONLY_GLOBALS } from "./runtime/convexRuntime";
+import * as probe from "../runtime/probe";
+import { NODE_ONLY_GLOBALS } from "../runtime/convexRuntime";
 
 describe("code under test runs without what Convex's default runtime lacks", () => {
   test.each(NODE_ONLY_GLOBALS)("%s is not there for code in src/ and convex/", (name) => {

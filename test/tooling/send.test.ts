@@ -1,13 +1,13 @@
 // @vitest-environment node
 import { createServer, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { isRejected, loadFixtures, send, summarize, type Result } from "../scripts/lib/send";
-import { main } from "../scripts/send";
-import { modulesUnderTest, newBackend } from "./helpers/backend";
-import { GITHUB_SECRET } from "./helpers/senders/github";
-import { runInProcess, runScript } from "./helpers/scripts";
-import { closeServer, listen, serveOnLoopback } from "./helpers/loopback";
-import { withFakeClock } from "./helpers/clock";
+import { isRejected, loadFixtures, send, summarize, type Result } from "../../scripts/lib/send";
+import { main } from "../../scripts/send";
+import { modulesUnderTest, newBackend } from "../helpers/backend";
+import { GITHUB_SECRET } from "../helpers/senders/github";
+import { runInProcess, runScript } from "../helpers/scripts";
+import { closeServer, listen, serveOnLoopback } from "../helpers/loopback";
+import { withFakeClock } from "../helpers/clock";
 
 const SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5";
 const EVENTS_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";

@@ -6,11 +6,11 @@
  */
 import type { PaginationOptions } from "convex/server";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { withFakeClock } from "./helpers/clock";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { withFakeClock } from "../helpers/clock";
 
 const PAGE_SIZES = [1, 5, 7, 100];
 

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { canonicalBranch, canonicalRepo } from "../src/workOrders/repos";
-import { newBackend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { ALICE, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "./helpers/senders/slack";
+import { api } from "../../convex/_generated/api";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { canonicalBranch, canonicalRepo } from "../../src/workOrders/repos";
+import { newBackend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { ALICE, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "../helpers/senders/slack";
 
 /*
  * A target's canonical form is a fixed point (docs/contract.md#hardening-rules):

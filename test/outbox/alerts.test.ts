@@ -1,17 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { insertDelivery } from "../convex/model/inbox/deliveries";
-import { enqueue } from "../convex/outbox/enqueue";
-import { slackOutbox } from "../convex/outbox/registry";
-import { alertText } from "../src/alerts";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { withFakeClock, settle } from "./helpers/clock";
-import { newSession, newWorkOrder, statusOf } from "./helpers/records";
-import { TEAM, withFakeSlack } from "./helpers/senders/slack";
-import { recordWriteSets } from "./helpers/writeSets";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { insertDelivery } from "../../convex/model/inbox/deliveries";
+import { enqueue } from "../../convex/outbox/enqueue";
+import { slackOutbox } from "../../convex/outbox/registry";
+import { alertText } from "../../src/alerts";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { withFakeClock, settle } from "../helpers/clock";
+import { newSession, newWorkOrder, statusOf } from "../helpers/records";
+import { TEAM, withFakeSlack } from "../helpers/senders/slack";
+import { recordWriteSets } from "../helpers/writeSets";
 
 /*
  * Operator alerts (docs/operations.md#alerts): with SLACK_ALERTS_CHANNEL

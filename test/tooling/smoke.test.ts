@@ -1,17 +1,17 @@
 // @vitest-environment node
 import { createServer, type Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { Secrets } from "../scripts/lib/send";
-import { formatCheck, smoke, smokeFailed, type Check } from "../scripts/lib/smoke";
-import { main } from "../scripts/smoke";
-import { newBackend, type Backend } from "./helpers/backend";
-import { domainTables } from "./helpers/assertions";
-import { withFakeClock, settle } from "./helpers/clock";
-import { runInProcess } from "./helpers/scripts";
-import { EVENTS_SECRET } from "./helpers/senders/events";
-import { GITHUB_SECRET } from "./helpers/senders/github";
-import { closeServer, listen, serveOnLoopback } from "./helpers/loopback";
-import { SLACK_SECRET } from "./helpers/senders/slack";
+import type { Secrets } from "../../scripts/lib/send";
+import { formatCheck, smoke, smokeFailed, type Check } from "../../scripts/lib/smoke";
+import { main } from "../../scripts/smoke";
+import { newBackend, type Backend } from "../helpers/backend";
+import { domainTables } from "../helpers/assertions";
+import { withFakeClock, settle } from "../helpers/clock";
+import { runInProcess } from "../helpers/scripts";
+import { EVENTS_SECRET } from "../helpers/senders/events";
+import { GITHUB_SECRET } from "../helpers/senders/github";
+import { closeServer, listen, serveOnLoopback } from "../helpers/loopback";
+import { SLACK_SECRET } from "../helpers/senders/slack";
 
 const secrets = { github: GITHUB_SECRET, slack: SLACK_SECRET, events: EVENTS_SECRET };
 

@@ -3,14 +3,14 @@ import { ConvexHttpClient } from "convex/browser";
 import { makeFunctionReference } from "convex/server";
 import { ConvexError } from "convex/values";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
-import { connectHttp, generateServiceKey, serviceTokens } from "../client";
-import { api } from "../convex/_generated/api";
-import { unsignedJwt } from "../scripts/lib/serve/auth";
-import { msUntilNextRun, runCrons, type CronJob } from "../scripts/lib/serve/crons";
-import { serve, type Served } from "../scripts/lib/serve/server";
-import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_DEFAULTS, DEVELOPMENT_SERVICE } from "../scripts/lib/serve/settings";
-import { modulesUnderTest } from "./helpers/backend";
-import { runScript } from "./helpers/scripts";
+import { connectHttp, generateServiceKey, serviceTokens } from "../../client";
+import { api } from "../../convex/_generated/api";
+import { unsignedJwt } from "../../scripts/lib/serve/auth";
+import { msUntilNextRun, runCrons, type CronJob } from "../../scripts/lib/serve/crons";
+import { serve, type Served } from "../../scripts/lib/serve/server";
+import { DEVELOPMENT_ADMIN_KEY, DEVELOPMENT_DEFAULTS, DEVELOPMENT_SERVICE } from "../../scripts/lib/serve/settings";
+import { modulesUnderTest } from "../helpers/backend";
+import { runScript } from "../helpers/scripts";
 
 /*
  * `npm run serve` end to end: the server started once, on free ports, and
@@ -19,7 +19,7 @@ import { runScript } from "./helpers/scripts";
  * run as npm runs them.
  */
 
-const modules = import.meta.glob("../convex/**/*.*s");
+const modules = import.meta.glob("../../convex/**/*.*s");
 let served: Served;
 
 // `npm run serve` serves the sources, so this file runs once, in the suite's run on the sources.
@@ -201,7 +201,7 @@ describe.runIf(onSources)("npm run serve: starting", () => {
 
 describe.runIf(onSources)("the fake Slack round trip is an npm script", () => {
   test("npm run fake-slack runs scripts/fake-slack.ts, whose --help names the npm script", async () => {
-    const scripts = (await import("../package.json")).scripts as Record<string, string>;
+    const scripts = (await import("../../package.json")).scripts as Record<string, string>;
     expect(scripts["fake-slack"]).toBe("tsx scripts/fake-slack.ts");
     const help = await runScript("fake-slack.ts", ["--help"]);
     expect(help).toMatchObject({ code: 0, stdout: expect.stringMatching(/^usage: npm run fake-slack -- \[--serve/) });

@@ -6,20 +6,20 @@
  * up to date.
  *
  * The property test prints its seed; rerun a failure with
- * `FC_SEED=<seed> npx vitest run test/liveIndex.test.ts`.
+ * `FC_SEED=<seed> npx vitest run test/api/liveIndex.test.ts`.
  */
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Doc, Id } from "../convex/_generated/dataModel";
-import { LIMITS } from "../src/limits";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { liveOrder } from "./helpers/workOrders";
-import { pushOf, sha, postGithub } from "./helpers/senders/github";
-import { settle, withFakeClock } from "./helpers/clock";
-import { expectConvexError } from "./helpers/assertions";
-import { linksOf, newSession, newWorkOrder } from "./helpers/records";
+import { api, internal } from "../../convex/_generated/api";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import { LIMITS } from "../../src/limits";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { liveOrder } from "../helpers/workOrders";
+import { pushOf, sha, postGithub } from "../helpers/senders/github";
+import { settle, withFakeClock } from "../helpers/clock";
+import { expectConvexError } from "../helpers/assertions";
+import { linksOf, newSession, newWorkOrder } from "../helpers/records";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);

@@ -4,20 +4,20 @@
  */
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./helpers/senders/events";
-import { githubRequest, postGithub } from "./helpers/senders/github";
-import { domainTables, snapshotTables } from "./helpers/assertions";
-import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
-import { withEverySenderConfigured } from "./helpers/senders/all";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { ALICE, BOB, clickOn, FORM, postSlack, slashCommand, TEAM } from "./helpers/senders/slack";
-import { settle } from "./helpers/clock";
-import { keptBodies } from "./helpers/inbox";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { STANDARD_EVENTS } from "../../src/sources/events/standardEvents";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "../helpers/senders/events";
+import { githubRequest, postGithub } from "../helpers/senders/github";
+import { domainTables, snapshotTables } from "../helpers/assertions";
+import { newSession, newWorkOrder, statusHistory } from "../helpers/records";
+import { withEverySenderConfigured } from "../helpers/senders/all";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { ALICE, BOB, clickOn, FORM, postSlack, slashCommand, TEAM } from "../helpers/senders/slack";
+import { settle } from "../helpers/clock";
+import { keptBodies } from "../helpers/inbox";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);

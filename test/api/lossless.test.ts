@@ -5,18 +5,18 @@
  * docs/contract.md#1-data-model and docs/contract.md#2-public-functions.
  *
  * The property test prints its seed; rerun a failure with
- * `FC_SEED=<seed> npx vitest run test/lossless.test.ts` (FC_NUM_RUNS for more runs).
+ * `FC_SEED=<seed> npx vitest run test/api/lossless.test.ts` (FC_NUM_RUNS for more runs).
  */
 import fc from "fast-check";
 import type { Value } from "convex/values";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { TOUCH_INTERVAL_MS } from "../convex/model/workOrders/updatedAt";
-import { LIMITS } from "../src/limits";
-import { newBackend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { withFakeClock } from "./helpers/clock";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { TOUCH_INTERVAL_MS } from "../../convex/model/workOrders/updatedAt";
+import { LIMITS } from "../../src/limits";
+import { newBackend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { withFakeClock } from "../helpers/clock";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 40);
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));

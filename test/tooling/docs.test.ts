@@ -2,8 +2,8 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
-import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
-import { GITHUB_EVENTS } from "../src/sources/github/events";
+import { STANDARD_EVENTS } from "../../src/sources/events/standardEvents";
+import { GITHUB_EVENTS } from "../../src/sources/github/events";
 
 /*
  * The documentation a newcomer reads first: a short README, the contract in

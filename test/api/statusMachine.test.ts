@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import { newBackend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { expectConvexError } from "./helpers/assertions";
-import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import { newBackend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { expectConvexError } from "../helpers/assertions";
+import { newSession, newWorkOrder, statusHistory } from "../helpers/records";
 
 // The contract's machine, written out here independently of src/workOrders/status.ts.
 const RANK = { draft: 0, submitted: 1, accepted: 2, running: 3, succeeded: 4, failed: 4, canceled: 4 } as const;

@@ -1,14 +1,14 @@
 import { v, type Infer } from "convex/values";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { destination, outboxHandle, type Answer, type Prepared } from "../convex/outbox/destination";
-import { enqueue, type NewRow } from "../convex/outbox/enqueue";
-import { outboxRunner } from "../convex/outbox/runner";
-import { delayRange, retryPolicy } from "../src/retry";
-import { expectConvexError, snapshotTables } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { settle, withFakeClock } from "./helpers/clock";
+import { internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { destination, outboxHandle, type Answer, type Prepared } from "../../convex/outbox/destination";
+import { enqueue, type NewRow } from "../../convex/outbox/enqueue";
+import { outboxRunner } from "../../convex/outbox/runner";
+import { delayRange, retryPolicy } from "../../src/retry";
+import { expectConvexError, snapshotTables } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { settle, withFakeClock } from "../helpers/clock";
 
 /*
  * The outbox's engine, the same for every destination, driven through a

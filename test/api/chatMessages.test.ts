@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import { newBackend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, FIRST_PAGE } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import { newBackend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, FIRST_PAGE } from "../helpers/records";
 
 
 describe("chatMessages:append", () => {

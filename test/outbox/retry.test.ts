@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { delayRange, nextAttempt, retryDelayMs, retryPolicy, type RetryPolicy } from "../src/retry";
+import { delayRange, nextAttempt, retryDelayMs, retryPolicy, type RetryPolicy } from "../../src/retry";
 
 /*
  * The one retry policy (src/retry.ts) that the inbox, the outbox and the

@@ -1,11 +1,11 @@
 import { ConvexHttpClient } from "convex/browser";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterEach, beforeAll, describe, expect, test, vi } from "vitest";
-import { connectHttp, generateServiceKey, mergeServiceJwks, serviceTokens, type ServiceTokens } from "../client";
-import { serviceAuthProviders, serviceTokenIdentifier } from "../src/serviceIdentity";
-import { modulesUnderTest, newBackend, type Backend } from "./helpers/backend";
-import { convexHttpApi } from "./helpers/convexHttpApi";
-import { FIRST_PAGE, newSession, statusHistory } from "./helpers/records";
+import { connectHttp, generateServiceKey, mergeServiceJwks, serviceTokens, type ServiceTokens } from "../../client";
+import { serviceAuthProviders, serviceTokenIdentifier } from "../../src/serviceIdentity";
+import { modulesUnderTest, newBackend, type Backend } from "../helpers/backend";
+import { convexHttpApi } from "../helpers/convexHttpApi";
+import { FIRST_PAGE, newSession, statusHistory } from "../helpers/records";
 
 /*
  * The service client (docs/contract.md#the-service-client): Jangar's server
@@ -189,10 +189,10 @@ describe("the service's tokens", () => {
 });
 
 describe("convex/auth.config.ts, as Convex evaluates it on a push", () => {
-  const configs = import.meta.glob<{ default: { providers: unknown[] } }>(["../convex/auth.config.ts", "../build/bundle/isolate/auth.config.js"]);
+  const configs = import.meta.glob<{ default: { providers: unknown[] } }>(["../../convex/auth.config.ts", "../../build/bundle/isolate/auth.config.js"]);
   const load = async () => {
     vi.resetModules();
-    const path = modulesUnderTest === "bundle" ? "../build/bundle/isolate/auth.config.js" : "../convex/auth.config.ts";
+    const path = modulesUnderTest === "bundle" ? "../../build/bundle/isolate/auth.config.js" : "../../convex/auth.config.ts";
     return (await configs[path]()).default;
   };
   afterEach(() => {

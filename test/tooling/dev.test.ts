@@ -3,13 +3,13 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { describe, expect, test, vi } from "vitest";
-import { judgeCodegen } from "../scripts/lib/codegen";
-import { dev } from "../scripts/lib/dev";
-import { loadEnv } from "../scripts/lib/env";
-import { snapshot } from "../scripts/lib/generated";
-import type { Runner } from "../scripts/lib/run";
-import { modulesUnderTest } from "./helpers/backend";
-import { rewriteAsADeploymentWould, temporaryProjects } from "./helpers/scripts";
+import { judgeCodegen } from "../../scripts/lib/codegen";
+import { dev } from "../../scripts/lib/dev";
+import { loadEnv } from "../../scripts/lib/env";
+import { snapshot } from "../../scripts/lib/generated";
+import type { Runner } from "../../scripts/lib/run";
+import { modulesUnderTest } from "../helpers/backend";
+import { rewriteAsADeploymentWould, temporaryProjects } from "../helpers/scripts";
 
 const project = temporaryProjects();
 

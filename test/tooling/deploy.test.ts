@@ -1,18 +1,18 @@
 // @vitest-environment node
 import type { Server } from "node:http";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { Probe } from "../scripts/lib/backendCheck";
-import { deploy, preflight, webhookLines, type DeployPlan } from "../scripts/lib/deploy";
-import { loadEnv, type Env } from "../scripts/lib/env";
-import { snapshot } from "../scripts/lib/generated";
-import type { Runner } from "../scripts/lib/run";
-import { main } from "../scripts/deploy";
-import { newBackend } from "./helpers/backend";
-import { rewriteAsADeploymentWould, temporaryProjects } from "./helpers/scripts";
-import { EVENTS_SECRET } from "./helpers/senders/events";
-import { GITHUB_SECRET } from "./helpers/senders/github";
-import { closeServer, serveOnLoopback } from "./helpers/loopback";
-import { SLACK_SECRET } from "./helpers/senders/slack";
+import type { Probe } from "../../scripts/lib/backendCheck";
+import { deploy, preflight, webhookLines, type DeployPlan } from "../../scripts/lib/deploy";
+import { loadEnv, type Env } from "../../scripts/lib/env";
+import { snapshot } from "../../scripts/lib/generated";
+import type { Runner } from "../../scripts/lib/run";
+import { main } from "../../scripts/deploy";
+import { newBackend } from "../helpers/backend";
+import { rewriteAsADeploymentWould, temporaryProjects } from "../helpers/scripts";
+import { EVENTS_SECRET } from "../helpers/senders/events";
+import { GITHUB_SECRET } from "../helpers/senders/github";
+import { closeServer, serveOnLoopback } from "../helpers/loopback";
+import { SLACK_SECRET } from "../helpers/senders/slack";
 
 const SECRET_KEY = "prod:happy-otter-123|eyJ2MiI6ImRlYWRiZWVmIn0=";
 const ADMIN_KEY = "convex-self-hosted|01f2e3d4c5b6a7";
