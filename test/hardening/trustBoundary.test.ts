@@ -1,16 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import { deliveryKey } from "../src/sources/source";
-import { newBackend, type Backend } from "./helpers/backend";
-import { messageCreated, postEvent } from "./helpers/senders/events";
-import { githubRequest, postGithub } from "./helpers/senders/github";
-import { newSession, orderOf } from "./helpers/records";
-import { withEverySenderConfigured } from "./helpers/senders/all";
-import { postSlack } from "./helpers/senders/slack";
-import { stored, expectNothingStored } from "./helpers/inbox";
-import { settle } from "./helpers/clock";
-import { liveOrder } from "./helpers/workOrders";
+import { internal } from "../../convex/_generated/api";
+import { deliveryKey } from "../../src/sources/source";
+import { newBackend, type Backend } from "../helpers/backend";
+import { messageCreated, postEvent } from "../helpers/senders/events";
+import { githubRequest, postGithub } from "../helpers/senders/github";
+import { newSession, orderOf } from "../helpers/records";
+import { withEverySenderConfigured } from "../helpers/senders/all";
+import { postSlack } from "../helpers/senders/slack";
+import { stored, expectNothingStored } from "../helpers/inbox";
+import { settle } from "../helpers/clock";
+import { liveOrder } from "../helpers/workOrders";
 
 /*
  * The receiving side's trust boundary
@@ -96,7 +96,7 @@ describe("a body is read only as its Content-Type says", () => {
     const victim = await runningOrder(t);
     const signed = await githubRequest({ event: "pull_request", payload: null });
     const body = form(JSON.stringify(mergeOf(victim)));
-    const { signGithubPayload } = await import("../src/sources/github/signature");
+    const { signGithubPayload } = await import("../../src/sources/github/signature");
     const response = await resend(t, { ...signed, body }, {
       "Content-Type": FORM,
       "X-Hub-Signature-256": await signGithubPayload("It's a Secret to Everybody", body),

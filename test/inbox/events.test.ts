@@ -1,15 +1,15 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../src/sources/events/signature";
-import { STANDARD_EVENTS } from "../src/sources/events/standardEvents";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "./helpers/senders/events";
-import { domainTables } from "./helpers/assertions";
-import { newSession, newWorkOrder, statusHistory, messagesOf, orderOf } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { deliveryRow, expectNothingStored, keptBodies, keptBodiesOf, stored, storedBody } from "./helpers/inbox";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../../src/sources/events/signature";
+import { STANDARD_EVENTS } from "../../src/sources/events/standardEvents";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, postEvent, statusChanged, type EventEnvelope } from "../helpers/senders/events";
+import { domainTables } from "../helpers/assertions";
+import { newSession, newWorkOrder, statusHistory, messagesOf, orderOf } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { deliveryRow, expectNothingStored, keptBodies, keptBodiesOf, stored, storedBody } from "../helpers/inbox";
 
 /*
  * POST /webhooks/events (docs/contract.md#3-webhook-routes, docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-): Standard Webhooks

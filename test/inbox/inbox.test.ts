@@ -1,17 +1,17 @@
 import { describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import aliceRootAsMessage from "../fixtures/slack/02-alice-root-as-message.json";
-import { DELIVERY_RETRY, DELIVERY_TALLY_SHARDS, insertDelivery } from "../convex/model/inbox/deliveries";
-import { delayRange } from "../src/retry";
-import { sha256Hex } from "../src/hmac";
-import { newBackend, type Backend } from "./helpers/backend";
-import { EVENTS_SECRET, postEvent, statusChanged } from "./helpers/senders/events";
-import { postGithub, pushOf } from "./helpers/senders/github";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, linksOf } from "./helpers/records";
-import { withFakeClock, settle, runDue } from "./helpers/clock";
-import { configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
+import { internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import aliceRootAsMessage from "../../fixtures/slack/02-alice-root-as-message.json";
+import { DELIVERY_RETRY, DELIVERY_TALLY_SHARDS, insertDelivery } from "../../convex/model/inbox/deliveries";
+import { delayRange } from "../../src/retry";
+import { sha256Hex } from "../../src/hmac";
+import { newBackend, type Backend } from "../helpers/backend";
+import { EVENTS_SECRET, postEvent, statusChanged } from "../helpers/senders/events";
+import { postGithub, pushOf } from "../helpers/senders/github";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, linksOf } from "../helpers/records";
+import { withFakeClock, settle, runDue } from "../helpers/clock";
+import { configureSlackApp, postSlackEvent } from "../helpers/senders/slack";
 import {
   BODY_PATHS,
   deliveryRow,
@@ -23,8 +23,8 @@ import {
   restoreBody,
   stored,
   storedBody,
-} from "./helpers/inbox";
-import { liveOrder } from "./helpers/workOrders";
+} from "../helpers/inbox";
+import { liveOrder } from "../helpers/workOrders";
 
 // The inbox's retry policy: its attempts, and the longest wait after attempt n (jitter only shortens it).
 const MAX_ATTEMPTS = DELIVERY_RETRY.maxAttempts!;
