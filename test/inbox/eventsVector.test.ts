@@ -12,10 +12,9 @@ import { expectNothingStored } from "../helpers/inbox";
 
 onEventsEndpoint();
 
-const MINUTE_S = 60;
-const utf8 = new TextEncoder();
-
 describe("the Standard Webhooks published test vector", () => {
+  const MINUTE_S = 60;
+  const utf8 = new TextEncoder();
   // https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
   const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   const id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
