@@ -14,6 +14,7 @@ import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
+import { eventTables } from "./model/events/tables";
 
 export default defineSchema({
   chat_sessions: defineTable({
@@ -164,6 +165,9 @@ export default defineSchema({
   // Slack outbox's tables from before, until migrations:moveSlackOutbox.
   ...outboxTables,
   ...legacySlackOutboxTables,
+
+  // Events out: what Jangar's server is told, kept for services to read.
+  ...eventTables,
 
   // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
   // contentType): the same key with another body, or the same body under another event name

@@ -17,6 +17,7 @@ import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
 import type * as doctor from "../doctor.js";
+import type * as events from "../events.js";
 import type * as http from "../http.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
@@ -36,6 +37,9 @@ import type * as model_effects_personCommands from "../model/effects/personComma
 import type * as model_effects_report from "../model/effects/report.js";
 import type * as model_effects_selectors from "../model/effects/selectors.js";
 import type * as model_effects_units from "../model/effects/units.js";
+import type * as model_events_record from "../model/events/record.js";
+import type * as model_events_requests from "../model/events/requests.js";
+import type * as model_events_tables from "../model/events/tables.js";
 import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js";
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
@@ -70,6 +74,7 @@ import type * as model_workOrders_updatedAt from "../model/workOrders/updatedAt.
 import type * as model_workOrders_workflow from "../model/workOrders/workflow.js";
 import type * as outbox from "../outbox.js";
 import type * as outbox_destination from "../outbox/destination.js";
+import type * as outbox_destinations_events from "../outbox/destinations/events.js";
 import type * as outbox_destinations_slack from "../outbox/destinations/slack.js";
 import type * as outbox_enqueue from "../outbox/enqueue.js";
 import type * as outbox_lanes from "../outbox/lanes.js";
@@ -97,6 +102,7 @@ declare const fullApi: ApiFromModules<{
   chatSessions: typeof chatSessions;
   crons: typeof crons;
   doctor: typeof doctor;
+  events: typeof events;
   http: typeof http;
   "inbox/maintenance": typeof inbox_maintenance;
   "inbox/process": typeof inbox_process;
@@ -116,6 +122,9 @@ declare const fullApi: ApiFromModules<{
   "model/effects/report": typeof model_effects_report;
   "model/effects/selectors": typeof model_effects_selectors;
   "model/effects/units": typeof model_effects_units;
+  "model/events/record": typeof model_events_record;
+  "model/events/requests": typeof model_events_requests;
+  "model/events/tables": typeof model_events_tables;
   "model/inbox/applyDelivery": typeof model_inbox_applyDelivery;
   "model/inbox/attempts": typeof model_inbox_attempts;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
@@ -150,6 +159,7 @@ declare const fullApi: ApiFromModules<{
   "model/workOrders/workflow": typeof model_workOrders_workflow;
   outbox: typeof outbox;
   "outbox/destination": typeof outbox_destination;
+  "outbox/destinations/events": typeof outbox_destinations_events;
   "outbox/destinations/slack": typeof outbox_destinations_slack;
   "outbox/enqueue": typeof outbox_enqueue;
   "outbox/lanes": typeof outbox_lanes;

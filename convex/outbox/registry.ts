@@ -1,3 +1,4 @@
+import { vEventRequest } from "../model/events/requests";
 import { vSlackRequest } from "../model/slack/requests";
 import { outboxHandle } from "./destination";
 
@@ -11,5 +12,8 @@ import { outboxHandle } from "./destination";
 /** Slack's Web API: replies and cards in threads, ephemeral answers; a lane per channel. */
 export const slackOutbox = outboxHandle("slack", vSlackRequest);
 
+/** Jangar's server (events out): each change as a signed request to JANGAR_EVENTS_URL; a lane per session. */
+export const eventsOutbox = outboxHandle("events", vEventRequest);
+
 /** Every destination, as the operators' counts list them. */
-export const DESTINATIONS = [slackOutbox.destination] as const;
+export const DESTINATIONS = [slackOutbox.destination, eventsOutbox.destination] as const;

@@ -8,6 +8,8 @@ import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
 import { queueReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
+import type { ChangeOrigin } from "../platform/callers";
+import { recordEvent } from "../events/record";
 
 export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
 
@@ -26,12 +28,14 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
 
 /**
  * Appends a message (checked with checkMessage) to a session and marks the
- * session as updated; an assistant's message is queued for the session's Slack thread.
+ * session as updated; an assistant's message is queued for the session's
+ * Slack thread, and the message is an event unless a service appended it.
  */
 export async function appendMessage(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
   message: NewMessage,
+  origin: ChangeOrigin,
 ): Promise<Id<"chat_messages">> {
   const now = Date.now();
   const messageId = await ctx.db.insert("chat_messages", {
@@ -41,6 +45,10 @@ export async function appendMessage(
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
   await queueReply(ctx, session._id, messageId, message);
+  await recordEvent(ctx, origin, {
+    type: "chat.message.created",
+    data: { sessionId: session._id, messageId, ...message, source: origin.source },
+  });
   return messageId;
 }
 
