@@ -606,6 +606,11 @@ describe("delivery", () => {
       { destination: "slack", status: "sending", count: 0 },
       { destination: "slack", status: "sent", count: 0 },
       { destination: "slack", status: "failed", count: 1 },
+      // Every destination is listed, events out too.
+      { destination: "events", status: "queued", count: 0 },
+      { destination: "events", status: "sending", count: 0 },
+      { destination: "events", status: "sent", count: 0 },
+      { destination: "events", status: "failed", count: 0 },
     ]);
 
     expect(await t.mutation(internal.outbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
