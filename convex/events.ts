@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import { internal } from "./_generated/api";
 import { internalMutation } from "./_generated/server";
 import { vEventType } from "./model/events/tables";
-import { eventOfRow } from "./outbox/destinations/events";
+import { eventOfRow } from "./model/events/record";
 import { walkBatch } from "./model/platform/batches";
 import { budget } from "./model/platform/budget";
 import { callerQuery, notAServiceHint } from "./model/platform/callers";

@@ -28,14 +28,14 @@ export const VALUE_ROW_BYTES = Math.max(LIMITS.linkValueChars, BYTES_PER_CHAR * 
 export const LINK_ROW_BYTES = LIMITS.linkValueChars + 512;
 
 /**
- * What recording one event of a status change or a link costs
- * (model/events/record.ts): its row (ids, a link's value or a reason), and
- * with sending on its outbox row, the lane read and patched, its runner
- * looked up and scheduled, a counter shard read and written.
+ * What recording one event costs (model/events/record.ts) besides the data
+ * it carries (a link's value, a status change's reason): its row's ids and
+ * type, and with sending on its outbox row, the lane read and patched, its
+ * runner looked up and scheduled, a counter shard read and written.
  */
 export const EVENT_COST = budget({
-  bytesRead: 16 * KiB,
-  bytesWritten: BYTES_PER_CHAR * LIMITS.reasonChars + VALUE_ROW_BYTES + 16 * KiB,
+  bytesRead: 4 * KiB,
+  bytesWritten: 4 * KiB,
   documentsRead: 4,
   documentsWritten: 4,
   databaseQueries: 4,
@@ -47,7 +47,7 @@ export const EVENT_COST = budget({
 // (read again) and written, its history row, the live index rows it drops, the card it queues, its event.
 export const STATUS_CHANGE_COST = budget({
   bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024 + EVENT_COST.bytesRead,
-  bytesWritten: ORDER_BYTES + 64 * 1024 + EVENT_COST.bytesWritten,
+  bytesWritten: ORDER_BYTES + 64 * 1024 + EVENT_COST.bytesWritten + BYTES_PER_CHAR * LIMITS.reasonChars,
   documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16 + EVENT_COST.documentsRead,
   documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8 + EVENT_COST.documentsWritten,
   databaseQueries: 32 + EVENT_COST.databaseQueries,

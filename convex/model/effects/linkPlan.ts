@@ -2,7 +2,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import type { Applied } from "./report";
 import { budget, roomFor, type Budget } from "../platform/budget";
-import { EVENT_COST, VALUE_ROW_BYTES } from "./budget";
+import { EVENT_COST, LINK_ROW_BYTES, VALUE_ROW_BYTES } from "./budget";
 import type { Found } from "./selectors";
 import type { ChangeOrigin } from "../platform/callers";
 import { addLinks } from "../workOrders/addLinks";
@@ -12,14 +12,14 @@ import type { WorkOrderLink } from "../workOrders/shapes";
 // Links written per transaction. Each costs one index lookup, at most one
 // document read and one written (at most LINK_BYTES each way), and for an
 // issue or a pull request of a live order one row of its live index, and
-// its event (EVENT_COST); with
+// its event (EVENT_COST, and the link's value); with
 // what each order costs besides (the caller's `perOrder`) and the reserve
 // kept for recording the delivery, a transaction writes as many as fit
 // what it has left of Convex's limits (ctx.meta.getTransactionMetrics).
 const LINKS_PER_TRANSACTION = 1_000;
 const LINK_COST = budget({
   bytesRead: 2 * VALUE_ROW_BYTES + EVENT_COST.bytesRead,
-  bytesWritten: 2 * VALUE_ROW_BYTES + EVENT_COST.bytesWritten,
+  bytesWritten: 2 * VALUE_ROW_BYTES + EVENT_COST.bytesWritten + LINK_ROW_BYTES,
   documentsRead: 1 + EVENT_COST.documentsRead,
   documentsWritten: 2 + EVENT_COST.documentsWritten,
   databaseQueries: 1 + EVENT_COST.databaseQueries,

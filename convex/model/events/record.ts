@@ -1,6 +1,7 @@
-import type { Id } from "../../_generated/dataModel";
+import { convexToJson, type Value } from "convex/values";
+import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
-import type { EventData, EventType } from "../../../src/events/types";
+import type { EventData, EventType, JangarEvent } from "../../../src/events/types";
 import { enqueue } from "../../outbox/enqueue";
 import { eventsOutbox } from "../../outbox/registry";
 import type { ChangeOrigin } from "../platform/callers";
@@ -41,9 +42,22 @@ export async function recordEvent(ctx: MutationCtx, origin: ChangeOrigin, event:
     return null;
   }
   const { sessionId } = event.data;
-  const eventId = await ctx.db.insert("events", { sessionId, type: event.type, data: event.data, occurredAt: Date.now() });
+  const { metadata, ...data } = event.data as typeof event.data & { metadata?: Value };
+  const eventId = await ctx.db.insert("events", {
+    sessionId,
+    type: event.type,
+    data,
+    ...(metadata === undefined ? {} : { metadata: JSON.stringify(convexToJson(metadata)) }),
+    occurredAt: Date.now(),
+  });
   if (eventsOutEnabled()) {
     await enqueue(ctx, eventsOutbox, sessionLane(sessionId), [{ request: { kind: "event", eventId } }]);
   }
   return eventId;
+}
+
+/** An event's row as the event it records, `{ type, timestamp, data }`: what is sent, and what events:list gives. */
+export function eventOfRow(row: Pick<Doc<"events">, "type" | "occurredAt" | "data" | "metadata">): JangarEvent {
+  const data = row.metadata === undefined ? row.data : { ...row.data, metadata: JSON.parse(row.metadata) as unknown };
+  return { type: row.type, timestamp: new Date(row.occurredAt).toISOString(), data } as JangarEvent;
 }

@@ -2,9 +2,9 @@ import { v, type Infer } from "convex/values";
 import type { MutationCtx } from "../../_generated/server";
 import { eventSigningKeys } from "../../../src/events/sign";
 import { sendEvent } from "../../../src/events/send";
-import { eventBody, type JangarEvent } from "../../../src/events/types";
+import { eventBody } from "../../../src/events/types";
 import { retryPolicy } from "../../../src/retry";
-import { EVENTS_URL_SETTING } from "../../model/events/record";
+import { EVENTS_URL_SETTING, eventOfRow } from "../../model/events/record";
 import type { EventRequest } from "../../model/events/requests";
 import { setting } from "../../model/platform/config";
 import { destination, type Answer, type OutboxRow, type Prepared } from "../destination";
@@ -26,11 +26,6 @@ const vEventCall = v.object({ id: v.string(), body: v.string() });
 type Call = Infer<typeof vEventCall>;
 
 const TIMEOUT_MS = 10_000;
-
-/** An event's row as the body it is sent as: `{ type, timestamp, data }`. */
-export function eventOfRow(row: { type: JangarEvent["type"]; occurredAt: number; data: unknown }): JangarEvent {
-  return { type: row.type, timestamp: new Date(row.occurredAt).toISOString(), data: row.data } as JangarEvent;
-}
 
 async function prepare(ctx: MutationCtx, row: OutboxRow<EventRequest>): Promise<Prepared<Call>> {
   const event = await ctx.db.get("events", row.request.eventId);

@@ -7,17 +7,24 @@ import { readFixture, signedRequest, type Fixture } from "../send";
 import { fetchFrom } from "../../../fakes/http";
 import { FakeSlack } from "../../../fakes/slack";
 import { FakeTemporal } from "../../../fakes/temporal";
+import { FakeJangar } from "../../../fakes/jangar";
+import { connectHttp, eventVerifier, generateServiceKey, serviceTokens } from "../../../client";
+import { convexModules } from "../modules";
+import { answerFunctionCall } from "../serve/functionsApi";
 
 /**
  * `npm run demo`: the whole journey of a work order, on this repository's
  * Convex functions running in convex-test (an embedded backend), with fake
- * Slack and Temporal APIs: a Slack mention starts a session, Jangar's server
- * creates a work order, it is launched on Temporal, the workflow runner says
+ * Slack and Temporal APIs and a fake of Jangar's server: a Slack mention
+ * starts a session and reaches Jangar's server as a signed event, which it
+ * verifies and answers with a reply in the thread (through the service
+ * client); Jangar's server creates a work order, it is launched on Temporal, the workflow runner says
  * it runs, GitHub sends a push and a merged pull request, the order
  * succeeds, Alice asks `/jangar status` and the card in her thread shows the
  * order succeeded. Every request is signed as its sender signs it; nothing leaves
  * the process. Each step reports the request, the answer, the calls the
- * deployment made (Temporal, Slack), the records written and the status.
+ * deployment made (Temporal, Slack, Jangar's server), the records written
+ * and the status.
  */
 
 export type DemoBackend = TestConvex<typeof schema>;
@@ -27,7 +34,7 @@ export type DemoStep = {
   request: string;
   detail?: string;
   answer: string;
-  /** Requests the deployment made to Temporal and Slack during the step. */
+  /** Requests the deployment made to Temporal, Slack and Jangar's server during the step. */
   calls: string[];
   /** Documents inserted, changed and removed, per table. */
   records: string;
@@ -42,6 +49,8 @@ export const DEMO_SETTINGS = {
   SLACK_BOT_USER_ID: "U0JANGAR",
   SLACK_BOT_TOKEN: "xoxb-demo-bot-token",
   EVENTS_WEBHOOK_SECRET: "whsec_ZGVtby1ldmVudHMtc2lnbmluZy1rZXk=",
+  JANGAR_EVENTS_URL: "https://jangar.demo/events",
+  JANGAR_EVENTS_SECRET: "whsec_ZGVtby1qYW5nYXItZXZlbnRzLW91dC1rZXk=",
   TEMPORAL_HTTP_URL: "http://temporal.demo:7243",
   TEMPORAL_NAMESPACE: "jangar",
   TEMPORAL_TASK_QUEUE: "codex",
@@ -57,13 +66,15 @@ const ALICE = "U01ALICE";
 const fixture = (path: string) => readFixture(fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url)));
 
 /** Sets the deployment's settings and routes `fetch` to the fakes; returns how to undo both. */
-function stage(temporal: FakeTemporal, slack: FakeSlack, calls: string[]) {
+function stage(temporal: FakeTemporal, slack: FakeSlack, jangar: FakeJangar, calls: string[]) {
   const saved = Object.fromEntries(Object.keys(DEMO_SETTINGS).map((name) => [name, process.env[name]]));
   Object.assign(process.env, DEMO_SETTINGS);
   const realFetch = globalThis.fetch;
-  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack>([temporal, slack], async (fake, { method, url }, response) => {
+  const names = new Map<unknown, string>([[temporal, "Temporal"], [slack, "Slack"], [jangar, "Jangar's server"]]);
+  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack | FakeJangar>([temporal, slack, jangar], async (fake, { method, url }, response) => {
     const answer = (await response.clone().text()).slice(0, 160);
-    calls.push(`${fake === temporal ? "Temporal" : "Slack"} ${method} ${url.pathname} → ${response.status} ${answer}`);
+    const event = fake === jangar ? ` ${jangar.calls.at(-1)?.event?.type ?? ""}` : "";
+    calls.push(`${names.get(fake)} ${method} ${url.pathname}${event} → ${response.status} ${answer}`.trimEnd());
   });
   return () => {
     globalThis.fetch = realFetch;
@@ -114,7 +125,40 @@ export type DemoResult = {
   workOrderId: Id<"work_orders">;
   temporal: FakeTemporal;
   slack: FakeSlack;
+  jangar: FakeJangar;
 };
+
+/**
+ * Jangar's server, as the demo plays it: it verifies each event with the
+ * service client's verifier (docs/server.md#receiving-events-over-http) and
+ * keeps the Slack mentions to answer; it answers them through the service
+ * client over Convex's functions API, here the embedded backend's.
+ */
+async function jangarServer(t: DemoBackend) {
+  const verifier = eventVerifier(DEMO_SETTINGS.JANGAR_EVENTS_SECRET);
+  const mentions: { sessionId: Id<"chat_sessions">; content: string }[] = [];
+  const { privateKey } = await generateServiceKey();
+  const modules = convexModules();
+  const client = connectHttp("https://demo.convex.cloud", await serviceTokens(privateKey), {
+    fetch: async (input, init) => {
+      const route = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      const headers = new Headers(init?.headers);
+      const answer = await answerFunctionCall(t, modules, "", { route, authorization: headers.get("authorization") ?? undefined, body: String(init?.body) });
+      return Response.json(answer.body, { status: answer.status });
+    },
+  });
+  const jangar = new FakeJangar({
+    baseUrl: DEMO_SETTINGS.JANGAR_EVENTS_URL,
+    secrets: [DEMO_SETTINGS.JANGAR_EVENTS_SECRET],
+    onEvent: ({ body, headers }) => {
+      const { event } = verifier.verify(body, headers);
+      if (event.type === "chat.message.created" && event.data.role === "user" && event.data.source === "slack") {
+        mentions.push({ sessionId: event.data.sessionId, content: event.data.content });
+      }
+    },
+  });
+  return { jangar, mentions, client };
+}
 
 /**
  * Waits, in real time, until every Slack post queued is sent: the outbox
@@ -141,8 +185,9 @@ async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
 export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
   const temporal = new FakeTemporal({ baseUrl: DEMO_SETTINGS.TEMPORAL_HTTP_URL, namespace: DEMO_SETTINGS.TEMPORAL_NAMESPACE });
   const slack = new FakeSlack({ token: DEMO_SETTINGS.SLACK_BOT_TOKEN, channels: [CHANNEL] });
+  const { jangar, mentions, client } = await jangarServer(t);
   const calls: string[] = [];
-  const unstage = stage(temporal, slack, calls);
+  const unstage = stage(temporal, slack, jangar, calls);
   const steps: DemoStep[] = [];
   const service = t.withIdentity(SERVICE);
   let sessionId: Id<"chat_sessions"> | null = null;
@@ -193,6 +238,18 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
     const mention = fixture("slack/01-alice-mentions-bot.json");
     const text = (mention.payload.event as { text: string }).text;
     await step("Slack", "POST /webhooks/slack", `app_mention by ${ALICE} in ${CHANNEL}: "${text}"`, () => deliver(mention, `Ev${Date.now()}DEMO`));
+
+    await step(
+      "Jangar's server",
+      "chatMessages:append (the service client, connectHttp)",
+      "the mention reached it as a signed event (verified with eventVerifier); it answers in the thread",
+      async () => {
+        const mentioned = mentions.shift();
+        if (mentioned === undefined) return "no mention received";
+        const replyId = await client.chatMessages.append({ sessionId: mentioned.sessionId, role: "assistant", content: "On it: I'll open a work order for the login page." });
+        return `${replyId}`;
+      },
+    );
 
     await step(
       "Jangar's server",
@@ -272,7 +329,7 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
         .collect(),
   );
   const history = changes.map((change) => `${change.to} (${change.source})`);
-  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack };
+  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack, jangar };
 }
 
 /** The timeline as printed: one block per step. */
