@@ -1,0 +1,135 @@
+// @vitest-environment node
+/**
+ * What an event out costs (`npm run bench`; reduced in `npm test`), beside
+ * the Slack outbox's figures (slackCost.test.ts): the documents the
+ * transaction that makes a change reads and writes with the event and
+ * without it (the same append by a service, which makes none), and the
+ * outbox's claim and record steps that send it, with few and with many
+ * unrelated rows (other sessions, their messages, events and sent rows).
+ * docs/performance.md holds the figures.
+ */
+import { mkdirSync, writeFileSync } from "node:fs";
+import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { api } from "../convex/_generated/api";
+import { OUTBOX_STATUSES } from "../convex/outbox/tables";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
+import { newBackend, type Backend } from "./helpers/backend";
+import { asService, asUser } from "./helpers/callers";
+import { settle, withFakeClock } from "./helpers/clock";
+import { newSession } from "./helpers/records";
+
+const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
+
+type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
+
+let logged: string[] = [];
+let jangar: FakeJangar;
+
+withFakeClock();
+beforeEach(() => {
+  logged = [];
+  vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
+  jangar = new FakeJangar();
+  vi.stubGlobal("fetch", jangar.fetch);
+  vi.stubEnv("JANGAR_EVENTS_URL", FAKE_JANGAR_URL);
+  vi.stubEnv("JANGAR_EVENTS_SECRET", FAKE_JANGAR_SECRET);
+  vi.stubEnv("JANGAR_LOG_COST", "1");
+});
+afterEach(() => {
+  expect(jangar.violations).toEqual([]);
+});
+
+/** `count` unrelated rows: other users' sessions with a message each, its event, and the event's sent outbox row. */
+async function seedUnrelated(t: Backend, count: number) {
+  await t.run(async (ctx) => {
+    for (const status of OUTBOX_STATUSES) {
+      for (let shard = 0; shard < 16; shard += 1) {
+        await ctx.db.insert("outbox_counters", { destination: "events", status, shard, count: 0 });
+      }
+    }
+  });
+  for (let start = 0; start < count; start += 500) {
+    await t.run(async (ctx) => {
+      const now = Date.now();
+      for (let i = start; i < Math.min(count, start + 500); i += 1) {
+        const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
+        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "user", content: `message ${i}`, createdAt: now });
+        const data = { sessionId, messageId, role: "user", content: `message ${i}`, source: "api" };
+        const eventId = await ctx.db.insert("events", { sessionId, type: "chat.message.created", data, occurredAt: now });
+        await ctx.db.insert("outbox", {
+          destination: "events",
+          lane: sessionId,
+          ordered: true,
+          enqueuedAt: now,
+          request: { kind: "event", eventId },
+          status: i % 10 === 0 ? "failed" : "sent",
+          attempts: 1,
+          method: "chat.message.created",
+          finishedAt: now,
+        });
+      }
+    });
+  }
+}
+
+/** Every cost line logged by `work` (public functions' `cost {...}`, the outbox's steps), by name. */
+async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
+  logged = [];
+  await work();
+  await settle(t, 1000);
+  return logged.flatMap((line): [string, Cost][] => {
+    const call = /^cost (\{.*\})$/.exec(line);
+    const step = /^eventsOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
+    return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
+  });
+}
+
+async function measure(unrelated: number): Promise<[string, Cost][]> {
+  const t = newBackend();
+  await seedUnrelated(t, unrelated);
+  const sessionId = await newSession(t, "alice");
+  // The session's lane exists, as it does after its first event.
+  await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "first" });
+  await settle(t);
+  const costs = [
+    ...(await costsOf(t, "a user's message, without an event (the same append by a service)", () =>
+      asService(t).mutation(api.chatMessages.append, { sessionId, role: "user", content: "Deploy the API" }),
+    )),
+    ...(await costsOf(t, "a user's message and its event (chatMessages:append)", () =>
+      asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "Deploy the API" }),
+    )),
+  ];
+  expect(jangar.calls.slice(-2).map((call) => call.event?.type)).toEqual(["chat.message.created", "chat.message.created"]);
+  return costs;
+}
+
+test(`an event costs as many documents with ${SIZES.join(" as with ")} unrelated rows`, async () => {
+  const runs = [];
+  for (const size of SIZES) {
+    runs.push({ size, costs: await measure(size) });
+  }
+  const [small, large] = [runs[0], runs.at(-1)!];
+  const table = [
+    `| step | docs read (${small.size}) | docs written | bytes written | docs read (${large.size}) | docs written | bytes written |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...small.costs.map(([step, a], i) => {
+      const b = large.costs[i][1];
+      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a.bytesWritten} | ${b.documentsRead} | ${b.documentsWritten} | ${b.bytesWritten} |`;
+    }),
+  ].join("\n");
+  mkdirSync("build/bench", { recursive: true });
+  writeFileSync("build/bench/events-cost.md", `${table}\n`);
+  process.stdout.write(`\n${table}\n\n`);
+
+  expect(small.costs.map(([step]) => step)).toEqual([
+    "a user's message, without an event (the same append by a service)",
+    "a user's message and its event (chatMessages:append)",
+    "  sending: claim event",
+    "  sending: record event",
+  ]);
+  expect(large.costs.map(([step]) => step)).toEqual(small.costs.map(([step]) => step));
+  for (const [i, [step, a]] of small.costs.entries()) {
+    expect(large.costs[i][1].documentsRead, `${step}: documents read grew with unrelated rows`).toBe(a.documentsRead);
+    expect(large.costs[i][1].documentsWritten, `${step}: documents written grew with unrelated rows`).toBe(a.documentsWritten);
+  }
+}, 600_000);
