@@ -9,6 +9,7 @@ const SCALE_AND_COST = [
   "test/cost.test.ts",
   "test/slackCost.test.ts",
   "test/admissionCost.test.ts",
+  "test/launchCost.test.ts",
   "test/reconcileScale.test.ts",
 ];
 

@@ -5,14 +5,17 @@ import { webhookSources } from "../src/sources";
 
 const http = httpRouter();
 
-for (const source of Object.values(webhookSources)) {
-  http.route({ path: source.path, method: "POST", handler: receiveWebhook(source) });
+/** A route, also answering with a trailing slash (docs/contract.md#hardening-rules): senders and probes write either. */
+function route(path: string, method: "GET" | "POST", handler: ReturnType<typeof httpAction>) {
+  for (const spelling of [path, `${path}/`]) {
+    http.route({ path: spelling, method, handler });
+  }
 }
 
-http.route({
-  path: "/healthz",
-  method: "GET",
-  handler: httpAction(async () => Response.json({ status: "ok" })),
-});
+for (const source of Object.values(webhookSources)) {
+  route(source.path, "POST", receiveWebhook(source));
+}
+
+route("/healthz", "GET", httpAction(async () => Response.json({ status: "ok" })));
 
 export default http;

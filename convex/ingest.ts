@@ -18,7 +18,10 @@ import {
   updateDelivery,
 } from "./model/inbox/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
+import { pauseOf } from "./model/inbox/pauses";
 import { outboxCounts } from "./outbox/rows";
+import { LIMITS } from "../src/limits";
+import { truncate } from "../src/text";
 import { vOutboxStatus } from "./outbox/tables";
 
 /*
@@ -137,6 +140,48 @@ export const discard = internalMutation({
   },
 });
 
+const vPause = schema.tables.inbox_pauses.validator;
+
+/**
+ * Operators: pauses processing of one source's deliveries
+ * (`npx convex run ingest:pause '{"source": "github", "reason": "..."}'`).
+ * Its deliveries are still verified, stored and answered 200, and held
+ * until `ingest:resume`; a Slack slash command is answered that it will be
+ * carried out then. Pausing a paused source keeps its first pause.
+ */
+export const pause = internalMutation({
+  args: { source: vSource, reason: v.optional(v.string()) },
+  returns: vPause,
+  handler: async (ctx, { source, reason }) => {
+    const paused = await pauseOf(ctx, source);
+    if (paused !== null) {
+      return { source, pausedAt: paused.pausedAt, reason: paused.reason };
+    }
+    const pause = { source, pausedAt: Date.now(), reason: reason === undefined ? undefined : truncate(reason, LIMITS.reasonChars) };
+    await ctx.db.insert("inbox_pauses", pause);
+    return pause;
+  },
+});
+
+/**
+ * Operators: resumes a paused source (`npx convex run ingest:resume
+ * '{"source": "github"}'`): the deliveries held meanwhile are processed in
+ * the order they were received, a batch of at most 100 a second.
+ */
+export const resume = internalMutation({
+  args: { source: vSource },
+  returns: v.object({ source: vSource, pausedAt: v.union(v.number(), v.null()) }),
+  handler: async (ctx, { source }) => {
+    const paused = await pauseOf(ctx, source);
+    if (paused !== null) {
+      await ctx.db.delete("inbox_pauses", paused._id);
+    }
+    // Also when it was not paused: a resume interrupted by another pause leaves held deliveries to take up.
+    await ctx.scheduler.runAfter(0, internal.inbox.resume.resumeHeld, { source, cursor: null });
+    return { source, pausedAt: paused?.pausedAt ?? null };
+  },
+});
+
 /** Operators: a delivery's attempt history, oldest first (`npx convex run ingest:attempts '{"deliveryId": "..."}'`). */
 export const attempts = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries"), limit: v.optional(v.number()) },
@@ -172,6 +217,8 @@ export const inboxStatus = internalQuery({
       v.null(),
     ),
     outbound: v.array(v.object({ destination: v.string(), status: vOutboxStatus, count: v.number() })),
+    // Sources an operator paused, since when and why: their deliveries are stored and held until ingest:resume.
+    paused: v.array(vPause),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];
@@ -216,6 +263,7 @@ export const inboxStatus = internalQuery({
         nextAttemptAt: delivery.nextAttemptAt,
       })),
       outbound: await outboxCounts(ctx),
+      paused: (await ctx.db.query("inbox_pauses").withIndex("by_source").take(SOURCES.length)).map(({ source, pausedAt, reason }) => ({ source, pausedAt, reason })),
     };
   },
 });

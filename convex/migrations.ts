@@ -8,7 +8,7 @@ import { budget } from "./model/platform/budget";
 import { transactionCost } from "./model/platform/cost";
 import { liveRun } from "./model/platform/scheduling";
 import { cardOf } from "./model/slack/cards";
-import { channelLane } from "./model/slack/requests";
+import { laneOfRequest, type SlackRequest } from "./model/slack/requests";
 import { recountLinks } from "./model/workOrders/linkCounts";
 import { MAX_LINKS_PER_ORDER } from "./model/workOrders/links";
 import { MAX_LIVE_LINKS_PER_ORDER, rebuildLiveIndex } from "./model/workOrders/liveIndex";
@@ -30,28 +30,30 @@ import type { OutboxStatus } from "./outbox/tables";
 const ORDERS_PER_TRANSACTION = 100;
 
 // What one order's backfill reads of the rows it walks: the order, its target, its issues and
-// pull requests, its live rows (dropped and written again).
-const ORDER_ROWS_BYTES = ORDER_BYTES + (4 * MAX_LIVE_LINKS_PER_ORDER + 16) * VALUE_ROW_BYTES;
+// pull requests, its live rows (dropped and written again), its live requester row.
+const ORDER_ROWS_BYTES = ORDER_BYTES + (4 * MAX_LIVE_LINKS_PER_ORDER + 18) * VALUE_ROW_BYTES;
 
 // The most one order's backfill reads and writes: those rows, and its links counted (at most
 // 5,001 rows read, however long their values) with its count's shards.
 const PER_ORDER = budget({
   bytesRead: ORDER_ROWS_BYTES + (MAX_LINKS_PER_ORDER + 1) * LINK_ROW_BYTES,
-  bytesWritten: (2 * MAX_LIVE_LINKS_PER_ORDER + 16) * VALUE_ROW_BYTES,
-  documentsRead: 1 + MAX_LINKS_PER_ORDER + 1 + 4 * MAX_LIVE_LINKS_PER_ORDER + 16,
-  documentsWritten: 2 * MAX_LIVE_LINKS_PER_ORDER + 16,
-  databaseQueries: 16,
+  bytesWritten: (2 * MAX_LIVE_LINKS_PER_ORDER + 18) * VALUE_ROW_BYTES,
+  documentsRead: 1 + MAX_LINKS_PER_ORDER + 1 + 4 * MAX_LIVE_LINKS_PER_ORDER + 18,
+  documentsWritten: 2 * MAX_LIVE_LINKS_PER_ORDER + 18,
+  databaseQueries: 18,
 });
 
 /**
  * Brings every work order written before the per-order link count and the
  * live-order indexes existed up to date: its links counted in
  * work_order_link_counts (so that the cap of 5,000 holds for it), and its
- * rows in work_order_live_targets / work_order_live_links as its status,
- * target and links say (so that webhooks find it by its branch and its
- * pull requests). `npx convex run migrations:backfillWorkOrders` starts it;
- * it goes on by itself (`after`: the index key of the last order done) and
- * logs each batch, with what its transaction cost, and the end.
+ * rows in work_order_live_targets / work_order_live_links /
+ * work_order_live_requesters as its status, requester, target and links say
+ * (so that webhooks find it by its branch and its pull requests, and it
+ * counts against JANGAR_MAX_LIVE_ORDERS). `npx convex run
+ * migrations:backfillWorkOrders` starts it; it goes on by itself (`after`:
+ * the index key of the last order done) and logs each batch, with what its
+ * transaction cost, and the end.
  */
 export const backfillWorkOrders = internalMutation({
   args: { after: v.optional(vBatchCursor) },
@@ -114,7 +116,7 @@ export const moveSlackOutbox = internalMutation({
         const newId = await insertMovedRow(ctx, row, status);
         counted.set(status, (counted.get(status) ?? 0) + 1);
         if (status === "queued") {
-          lanes.add(channelLane(row));
+          lanes.add(laneOfRequest(movedRequest(row)));
         }
         moved += 1;
         const card = row.request.kind === "card" ? await cardOf(ctx, row.request.workOrderId) : null;
@@ -142,15 +144,20 @@ export const moveSlackOutbox = internalMutation({
   },
 });
 
+/** What a row of the Slack outbox from before asked, with its thread. */
+function movedRequest({ team, channel, threadTs, request }: Doc<"slack_outbox">): SlackRequest {
+  return { ...request, thread: { team, channel, threadTs } };
+}
+
 /** A row of the Slack outbox from before, as an outbox row: its thread in its request, its creation time as its place in the order. */
 async function insertMovedRow(ctx: MutationCtx, row: Doc<"slack_outbox">, status: "queued" | "failed") {
-  const { team, channel, threadTs } = row;
+  const request = movedRequest(row);
   return await ctx.db.insert("outbox", {
     destination: slackOutbox.destination,
-    lane: channelLane(row),
-    ordered: row.request.kind !== "ephemeral",
+    lane: laneOfRequest(request),
+    ordered: request.kind !== "ephemeral",
     enqueuedAt: row._creationTime,
-    request: { ...row.request, thread: { team, channel, threadTs } },
+    request,
     status,
     attempts: row.attempts,
     nextAttemptAt: status === "queued" ? (row.nextAttemptAt ?? Date.now()) : undefined,

@@ -91,7 +91,8 @@ export default defineSchema({
   // Derived indexes of LIVE (not terminal) work orders, so that a webhook
   // finds the live orders of a branch or a pull request newest first without
   // reading finished ones (docs/architecture.md): each row repeats a fact
-  // kept in work_order_targets / work_order_links, and exists exactly while
+  // kept in work_order_targets / work_order_links (or the order's
+  // requestedBy, for work_order_live_requesters), and exists exactly while
   // its order is live. Written only by convex/model/workOrders/liveIndex.ts, from the
   // choke points that change an order's target, links or liveness
   // (createWorkOrder, upsertTarget, addLinks, changeStatus: deleted when the
@@ -116,6 +117,16 @@ export default defineSchema({
   })
     .index("by_workOrderId", ["workOrderId"])
     .index("by_kind_value_orderCreatedAt", ["kind", "value", "orderCreatedAt"]),
+
+  // The requester (requestedBy) of each live order, as above: a user's live
+  // orders are counted through by_requestedBy, reading no order, at most
+  // JANGAR_MAX_LIVE_ORDERS rows (convex/model/workOrders/orders.ts).
+  work_order_live_requesters: defineTable({
+    workOrderId: v.id("work_orders"),
+    requestedBy: v.string(),
+  })
+    .index("by_workOrderId", ["workOrderId"])
+    .index("by_requestedBy", ["requestedBy"]),
 
   // How many links each work order holds, over a few shards so that
   // concurrent deliveries linking to one order rarely write the same row;
@@ -254,5 +265,14 @@ export default defineSchema({
   delivery_conflicts: defineTable({
     source: vSource,
     count: v.number(),
+  }).index("by_source", ["source"]),
+
+  // The sources whose processing an operator paused (ingest:pause), since
+  // when and why; deleted by ingest:resume. Read, never written, by every
+  // delivery of the source (convex/model/inbox/pauses.ts).
+  inbox_pauses: defineTable({
+    source: vSource,
+    pausedAt: v.number(),
+    reason: v.optional(v.string()),
   }).index("by_source", ["source"]),
 });

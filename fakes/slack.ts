@@ -26,6 +26,9 @@
 import { FakeService, type FakeRequest, type RecordedCall, type ScriptedAnswer } from "./http";
 
 export const FAKE_SLACK_TOKEN = "xoxb-000000000000-0000000000000-fAkEtOkEnFoRtEsTs";
+/** The bot's user and bot ids, as Slack shows them on the bot's own messages. */
+export const FAKE_SLACK_BOT_USER = "U0JANGAR";
+const FAKE_SLACK_BOT_ID = "B0JANGAR";
 const SLACK_API_BASE = "https://slack.com/api";
 
 /**
@@ -45,6 +48,8 @@ export type SlackMessage = {
   blocks?: unknown;
   metadata?: unknown;
   edits: number;
+  /** Who wrote it, when a person did (a test adds such messages); else the bot, through the Web API. */
+  user?: string;
 };
 /** A message only `user` sees: Slack keeps it nowhere a later call can read. */
 export type SlackEphemeral = { channel: string; user: string; threadTs?: string; text: string };
@@ -148,12 +153,12 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
     );
     const start = Number(args.cursor ?? 0);
     const limit = Math.min(Number(args.limit ?? 15), 15);
-    const page = thread.slice(start, start + limit).map(({ ts, text, metadata }) => ({
+    const page = thread.slice(start, start + limit).map(({ ts, text, metadata, user }) => ({
       type: "message",
       ts,
       text,
       thread_ts: args.ts,
-      bot_id: "B0JANGAR",
+      ...(user === undefined ? { user: FAKE_SLACK_BOT_USER, bot_id: FAKE_SLACK_BOT_ID } : { user }),
       ...(args.include_all_metadata === "true" && metadata !== undefined ? { metadata } : {}),
     }));
     const more = start + limit < thread.length;
@@ -230,7 +235,7 @@ export class FakeSlack extends FakeService<SlackAnswer, SlackCall> {
     const ts = this.nextTs();
     const threadTs = args.thread_ts as string | undefined;
     this.messages.push({ channel, ts, threadTs, text, blocks: args.blocks, metadata: args.metadata, edits: 0 });
-    return Response.json({ ok: true, channel, ts, message: { type: "message", text, ts, thread_ts: threadTs, bot_id: "B0JANGAR" } });
+    return Response.json({ ok: true, channel, ts, message: { type: "message", text, ts, thread_ts: threadTs, user: FAKE_SLACK_BOT_USER, bot_id: FAKE_SLACK_BOT_ID } });
   }
 
   /** Slack's ts: the time in seconds and a sequence that makes it unique in the channel. */

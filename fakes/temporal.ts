@@ -29,7 +29,7 @@ import { FakeService, type FakeRequest, type RecordedCall, type ScriptedAnswer }
 
 export const TEMPORAL_URL = "http://temporal.test:7243";
 
-export type TemporalStatus = "RUNNING" | "COMPLETED" | "FAILED" | "CANCELED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT";
+export type TemporalStatus = "RUNNING" | "COMPLETED" | "FAILED" | "CANCELED" | "TERMINATED" | "CONTINUED_AS_NEW" | "TIMED_OUT" | "PAUSED";
 
 export type TemporalExecution = {
   runId: string;

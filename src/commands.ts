@@ -75,6 +75,8 @@ export const vCommand = v.union(
     workOrders: v.array(vWorkOrderSelector),
     to: vWorkOrderStatus,
     reason: v.optional(v.string()),
+    /** Drafts are left as they are, with the reason (a merged pull request never moves one). */
+    leavesDrafts: v.optional(v.literal(true)),
   }),
   /** Append to an existing session (the events endpoint's chat.message.created). */
   v.object({ type: v.literal("appendMessage"), sessionId: v.string(), message: vInboundMessage }),

@@ -174,7 +174,10 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "chatSessions:get": { reads: ["session"], writes: [] },
   "chatMessages:append": { reads: ["session", "its patch"], writes: ["message", "session", "event"] },
   "chatMessages:listBySession (page of 20)": { reads: ["session", "20 messages"], writes: [] },
-  "workOrders:create (2 args, target)": { reads: ["session"], writes: ["order", "2 args", "target", "live target", "history row", "event"] },
+  "workOrders:create (2 args, target)": {
+    reads: ["session", "0 live requester rows (alice's live orders, counted)"],
+    writes: ["order", "2 args", "target", "live target", "live requester row", "history row", "event"],
+  },
   "workOrders:updateStatus (service)": { reads: ["order", "its patch"], writes: ["order", "history row"] },
   "workOrders:listBySession": { reads: ["session", "1 order"], writes: [] },
   "workOrderArgs:upsert (new name; 2 args before)": { reads: ["order", "session", "2 args (the cap of 100)", "target (the launch input's size)"], writes: ["arg"] },
@@ -202,11 +205,11 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
       "link counter shard",
       "its patch",
       "order's patch",
-      "2 live rows (to drop them: the order is finished)",
-      "2 live-row deletions",
+      "3 live rows (target, PR, requester: dropped, the order is finished)",
+      "3 live-row deletions",
       ...INBOX.reads,
     ],
-    writes: ["merge commit link", "link counter shard", "order", "history row", "2 live rows deleted", "2 events", ...INBOX.writes],
+    writes: ["merge commit link", "link counter shard", "order", "history row", "3 live rows deleted", "2 events", ...INBOX.writes],
   },
   "Slack app_mention (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
@@ -217,8 +220,8 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
     writes: ["message", "session", "message origin", "event", ...INBOX.writes],
   },
   "events work_order.status.changed": {
-    reads: ["order", "its patch", "3 live rows (target, issue, PR: dropped, the order is finished)", "3 live-row deletions", ...INBOX.reads],
-    writes: ["order", "history row", "3 live rows deleted", "event", ...INBOX.writes],
+    reads: ["order", "its patch", "4 live rows (target, issue, PR, requester: dropped, the order is finished)", "4 live-row deletions", ...INBOX.reads],
+    writes: ["order", "history row", "4 live rows deleted", "event", ...INBOX.writes],
   },
 };
 

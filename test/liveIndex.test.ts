@@ -1,7 +1,7 @@
 /**
  * The derived indexes of live work orders (work_order_live_targets,
- * work_order_live_links) say exactly what the orders' status, target and
- * links say, whatever sequence of changes led there; and the migration
+ * work_order_live_links, work_order_live_requesters) say exactly what the
+ * orders' status, requester, target and links say, whatever sequence of changes led there; and the migration
  * brings orders written before them (and before the per-order link count)
  * up to date.
  *
@@ -35,7 +35,9 @@ type Tables = { orders: Doc<"work_orders">[]; targets: Doc<"work_order_targets">
 function expectedIndex({ orders, targets, links }: Tables) {
   const liveTargets: unknown[] = [];
   const liveLinks: unknown[] = [];
+  const liveRequesters: unknown[] = [];
   for (const order of orders.filter((row) => !TERMINAL.has(row.status))) {
+    liveRequesters.push({ workOrderId: order._id, requestedBy: order.requestedBy });
     const target = targets.find((row) => row.workOrderId === order._id);
     if (target !== undefined) {
       liveTargets.push({ workOrderId: order._id, targetRepo: target.targetRepo, targetBranch: target.targetBranch, orderCreatedAt: order.createdAt });
@@ -46,7 +48,7 @@ function expectedIndex({ orders, targets, links }: Tables) {
       .slice(0, LIVE_LINKS_PER_ORDER);
     liveLinks.push(...followed.map((row) => ({ workOrderId: order._id, kind: row.kind, value: row.value, orderCreatedAt: order.createdAt })));
   }
-  return { liveTargets: sortRows(liveTargets), liveLinks: sortRows(liveLinks) };
+  return { liveTargets: sortRows(liveTargets), liveLinks: sortRows(liveLinks), liveRequesters: sortRows(liveRequesters) };
 }
 
 /** Rows as comparable text: fields in one order, rows in one order. */
@@ -66,6 +68,7 @@ async function tablesAndIndex(t: Backend) {
       index: {
         liveTargets: sortRows((await ctx.db.query("work_order_live_targets").collect()).map(strip)),
         liveLinks: sortRows((await ctx.db.query("work_order_live_links").collect()).map(strip)),
+        liveRequesters: sortRows((await ctx.db.query("work_order_live_requesters").collect()).map(strip)),
       },
     };
   });
@@ -99,7 +102,7 @@ const change = fc.oneof(
 );
 
 describe("the live-order indexes", () => {
-  test("after any sequence of creates, target changes, links, status changes and merges, they hold exactly the live orders' targets and first 20 issues and pull requests (property)", async () => {
+  test("after any sequence of creates, target changes, links, status changes and merges, they hold exactly the live orders' requesters, targets and first 20 issues and pull requests (property)", async () => {
     console.info(`live index property: seed=${SEED} numRuns=${NUM_RUNS} (rerun with FC_SEED=${SEED})`);
     await fc.assert(
       fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 14 }), async (changes) => {
@@ -164,7 +167,7 @@ describe("the live-order indexes", () => {
     await expectIndexTrue(t);
     expect((await tablesAndIndex(t)).index.liveLinks).toHaveLength(20);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "canceled" });
-    expect((await tablesAndIndex(t)).index).toEqual({ liveTargets: [], liveLinks: [] });
+    expect((await tablesAndIndex(t)).index).toEqual({ liveTargets: [], liveLinks: [], liveRequesters: [] });
   });
 });
 
@@ -213,6 +216,7 @@ describe("migrations:backfillWorkOrders", () => {
     const before = await t.run(async (ctx) => ({
       live: await ctx.db.query("work_order_live_targets").collect(),
       links: await ctx.db.query("work_order_live_links").collect(),
+      requesters: await ctx.db.query("work_order_live_requesters").collect(),
       counts: await ctx.db.query("work_order_link_counts").collect(),
     }));
     await t.mutation(internal.migrations.backfillWorkOrders, {});
@@ -221,6 +225,7 @@ describe("migrations:backfillWorkOrders", () => {
       await t.run(async (ctx) => ({
         live: await ctx.db.query("work_order_live_targets").collect(),
         links: await ctx.db.query("work_order_live_links").collect(),
+        requesters: await ctx.db.query("work_order_live_requesters").collect(),
         counts: await ctx.db.query("work_order_link_counts").collect(),
       })),
     ).toEqual(before);

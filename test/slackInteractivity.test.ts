@@ -455,7 +455,8 @@ describe("the slash command", () => {
     for (let i = 1; i <= 12; i += 1) {
       alices.push(await create(`Alice's order ${i}`, slackUser(ALICE)));
     }
-    // Others' orders in the same session: a scan would read them; the index does not.
+    // Others' orders in the same session: a scan would read them; the index does not. (More than one person may hold live.)
+    vi.stubEnv("JANGAR_MAX_LIVE_ORDERS", "200");
     for (let i = 1; i <= 120; i += 1) {
       await create(`Bob's order ${i}`, slackUser(BOB));
     }
@@ -671,6 +672,28 @@ describe("ephemeral answers in the channel's queue", () => {
     await settle(t);
     expect(slack.calls.at(-1)).toMatchObject({ method: "chat.postEphemeral", answer: "ok" });
     expect(slack.ephemerals.map((message) => message.user)).toEqual([CAROL]);
+  });
+
+  test("sixty refused clicks by a bystander delay neither the thread's next reply nor another person's answer", async () => {
+    const t = newBackend();
+    const { sessionId, workOrderId } = await aliceThreadWithOrder(t);
+    for (let click = 0; click < 60; click += 1) {
+      await postSlackForm(t, clickOn("work_order.cancel", workOrderId, { user: CAROL }));
+    }
+    await runFor(t, 500);
+    expect(slack.ephemerals.length).toBeLessThan(60);
+
+    const repliedAt = Date.now();
+    await asService(t).mutation(api.chatMessages.append, { sessionId, role: "assistant", content: "The fix is deployed." });
+    await postSlackForm(t, clickOn("work_order.retry", workOrderId, { user: BOB }));
+    await runFor(t, 3_000);
+    const reply = slack.calls.find((call) => call.method === "chat.postMessage" && call.args.text === "The fix is deployed.");
+    expect(reply!.at - repliedAt).toBeLessThanOrEqual(2_000);
+    const bobsAnswer = slack.calls.find((call) => call.method === "chat.postEphemeral" && call.args.user === BOB);
+    expect(bobsAnswer!.at - repliedAt).toBeLessThanOrEqual(2_000);
+
+    await settle(t);
+    expect(slack.ephemerals.filter((message) => message.user === CAROL)).toHaveLength(60);
   });
 });
 

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer } from "../fakes/slack";
+import { FAKE_SLACK_BOT_USER, FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer } from "../fakes/slack";
 import { renderCard, type RenderedCard } from "../src/slack/card";
 import { escapeSlackText, splitForSlack } from "../src/slack/text";
 import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
@@ -254,14 +254,11 @@ describe("the Web API client", () => {
       return slack;
     }
 
-    test("finds it on a later page, by its marker alone, with a GET and the token", async () => {
-      const slack = await threadWith(20, 17);
+    test("finds it among the thread's first 15 messages since `oldest`, by its marker, in one GET with the token", async () => {
+      const slack = await threadWith(20, 14);
       const found = await findPost(config, sought, slack.fetch);
-      expect(found).toEqual({ kind: "found", ts: slack.messages[17].ts });
-      expect(slack.reads.map(({ method, args }) => [method, args.cursor])).toEqual([
-        ["conversations.replies", undefined],
-        ["conversations.replies", "15"],
-      ]);
+      expect(found).toEqual({ kind: "found", ts: slack.messages[14].ts });
+      expect(slack.reads.map(({ method, args }) => [method, args.cursor])).toEqual([["conversations.replies", undefined]]);
       expect(slack.reads[0].args).toEqual({
         channel: "C1",
         ts: sought.threadTs,
@@ -273,18 +270,29 @@ describe("the Web API client", () => {
       expect(slack.violations).toEqual([]);
     });
 
-    test("says not found when no message carries the marker, reading a few pages at most", async () => {
+    test("says not found when no message carries the marker, after one read however long the thread", async () => {
       expect(await findPost(config, sought, (await threadWith(3)).fetch)).toEqual({ kind: "notFound" });
-      const crowded = await threadWith(100);
+      const crowded = await threadWith(100, 40);
       expect(await findPost(config, sought, crowded.fetch)).toEqual({ kind: "notFound" });
-      expect(crowded.reads).toHaveLength(3);
+      expect(crowded.reads).toHaveLength(1);
+    });
+
+    test("accepts only the bot's own message: a person's, or another app's, carrying the marker is not the post", async () => {
+      const slack = new FakeSlack();
+      const marked = { channel: "C1", threadTs: sought.threadTs, text: "copied", metadata: postMarker("row-7"), edits: 0 };
+      slack.messages.push({ ...marked, ts: "1700000001.000001", user: "U0MALLORY" });
+      expect(await findPost(config, { ...sought, botUser: FAKE_SLACK_BOT_USER }, slack.fetch)).toEqual({ kind: "notFound" });
+      expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "notFound" });
+      await callSlack(config, { method: "chat.postMessage", args: { channel: "C1", thread_ts: sought.threadTs, text: "mine", metadata: postMarker("row-7") } }, slack.fetch);
+      expect(await findPost(config, { ...sought, botUser: FAKE_SLACK_BOT_USER }, slack.fetch)).toEqual({ kind: "found", ts: slack.messages[1].ts });
+      expect(await findPost(config, { ...sought, botUser: "U0OTHERAPP" }, slack.fetch)).toEqual({ kind: "notFound" });
     });
 
     test("reads Slack's refusals and troubles as a call does, without the token", async () => {
       const slack = new FakeSlack();
       slack.answerNextRead({ error: "missing_scope" }, { status: 429, retryAfter: "60" }, "network");
       expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "failed", error: "missing_scope" });
-      expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: 60_000 });
+      expect(await findPost(config, sought, slack.fetch)).toEqual({ kind: "rateLimited", retryAfterMs: 60_000 });
       expect(await findPost(config, sought, slack.fetch)).toMatchObject({ kind: "retry", uncertain: true });
       const echoing = (async () => new Response(`bad token ${FAKE_SLACK_TOKEN}`, { status: 400 })) as typeof fetch;
       expect(JSON.stringify(await findPost(config, sought, echoing))).not.toContain(FAKE_SLACK_TOKEN);

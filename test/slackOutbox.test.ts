@@ -404,6 +404,52 @@ describe("work-order cards", () => {
     await settle(t, OUTBOX_ITERATIONS);
     expect(cardIn("1747213923.482109").text).toBe("Work order SSO login: accepted");
   });
+
+  test("a card deleted in Slack is posted again at its order's next change, and later changes edit the new post", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const deleted = cardIn(threadTs);
+    slack.messages.splice(slack.messages.indexOf(deleted), 1);
+
+    const service = asService(t);
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const reposted = cardIn(threadTs);
+    expect(reposted.text).toBe("Work order SSO login: accepted");
+    await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "running" });
+    await settle(t, OUTBOX_ITERATIONS);
+
+    expect(cardIn(threadTs)).toMatchObject({ ts: reposted.ts, text: "Work order SSO login: running", edits: 1 });
+    expect(slack.calls.map(({ method, args }) => [method, args.ts])).toEqual([
+      ["chat.postMessage", undefined],
+      ["chat.update", deleted.ts],
+      ["chat.postMessage", undefined],
+      ["chat.update", reposted.ts],
+    ]);
+    expect((await outboxRows(t)).map((row) => row.status)).toEqual(["sent", "sent", "sent"]);
+  });
+
+  test("a card edit left failed with message_not_found is posted again when an operator replays it", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login" });
+    await settle(t, OUTBOX_ITERATIONS);
+    await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
+    await settle(t, OUTBOX_ITERATIONS);
+    const deleted = cardIn(threadTs);
+    slack.messages.splice(slack.messages.indexOf(deleted), 1);
+    // The edit as an earlier version left it: failed, the card still holding the deleted post's ts.
+    const edit = (await outboxRows(t)).find((row) => row.method === "chat.update")!;
+    await t.run(async (ctx) => await ctx.db.patch("outbox", edit._id, { status: "failed", error: "message_not_found", httpStatus: 200 }));
+
+    expect(await t.mutation(internal.outbox.replay, { rowId: edit._id })).toEqual({ rowId: edit._id, previousError: "message_not_found" });
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(cardIn(threadTs)).toMatchObject({ text: "Work order SSO login: accepted", edits: 0 });
+    expect(slack.calls.slice(2).map(({ method }) => method)).toEqual(["chat.update", "chat.postMessage"]);
+    expect(await t.run(async (ctx) => (await ctx.db.get("outbox", edit._id))?.status)).toBe("sent");
+  });
 });
 
 describe("delivery", () => {
@@ -531,6 +577,60 @@ describe("delivery", () => {
     expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
     expect(slack.calls).toHaveLength(1);
     expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000]);
+  });
+
+  test("a busy thread does not hide the post: one read from the first attempt that may have made it finds it among a hundred people's messages", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    const people = (count: number) => {
+      for (let i = 0; i < count; i += 1) {
+        slack.messages.push({ channel: CHANNEL, threadTs, ts: `${Math.floor(Date.now() / 1000)}.5${String(slack.messages.length).padStart(5, "0")}`, text: `me too ${i}`, edits: 0, user: "U0DAVE" });
+      }
+    };
+    // The reply waits two minutes (a 429) while fifty people write; its next attempt is posted and never answered; fifty more write after it.
+    slack.onCall = (event) => {
+      if ("call" in event && (event.call.answer as { status?: number }).status === 429) {
+        people(50);
+      }
+      if ("call" in event && event.call.method === "conversations.replies" && slack.reads.length === 1) {
+        people(50);
+      }
+    };
+    slack.answerNext({ status: 429, retryAfter: "120" }, "postedThenHang");
+    await reply(t, sessionId, "Done.");
+    await settle(t, OUTBOX_ITERATIONS);
+
+    expect(slack.thread(CHANNEL, threadTs)).toHaveLength(101);
+    expect(slack.thread(CHANNEL, threadTs).filter((message) => message.text === "Done.")).toHaveLength(1);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual([{ status: 429, retryAfter: "120" }, "postedThenHang"]);
+    expect(slack.reads).toHaveLength(1);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 3 })]);
+  });
+
+  test("a person's message carrying the post's marker does not stand for the post: the reply is posted", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("hang");
+    await reply(t, sessionId, "Done.");
+    const [row] = await outboxRows(t);
+    slack.messages.push({ channel: CHANNEL, threadTs, ts: `${Math.floor(Date.now() / 1000)}.700000`, text: "Done.", metadata: { event_type: "jangar_outbox_post", event_payload: { post: row._id } }, edits: 0, user: "U0MALLORY" });
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(slack.reads).toHaveLength(1);
+    expect(slack.calls.map(({ answer }) => answer)).toEqual(["hang", "ok"]);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.user ?? "bot")).toEqual(["U0MALLORY", "bot"]);
+  });
+
+  test("a look Slack rate-limits waits for Slack's leave and costs no attempt: six 429s later the post is found, not posted again", async () => {
+    const t = newBackend();
+    const { sessionId, threadTs } = await slackThread(t);
+    slack.answerNext("postedThenHang");
+    slack.answerNextRead(...Array.from({ length: 6 }, () => ({ status: 429 }) as const));
+    await reply(t, sessionId, "Done.");
+    await settle(t, OUTBOX_ITERATIONS);
+    expect(slack.reads.map(({ at }) => at - slack.reads[0].at)).toEqual([0, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000]);
+    expect(slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
+    expect(slack.calls).toHaveLength(1);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
   });
 
   test("a row waiting for its retry keeps a bounded error, however long the network's", async () => {
@@ -779,12 +879,13 @@ describe("the Slack outbox from before the outbox took any destination", () => {
 
     const tables = await snapshotTables(t);
     expect([tables.slack_outbox, tables.slack_lanes, tables.slack_outbox_counters]).toEqual([[], [], []]);
-    expect(slack.calls.map(({ method, args }) => [method, args.text])).toEqual([
-      ["chat.postMessage", "first"],
-      ["chat.postMessage", "Work order SSO login: succeeded"],
-      ["chat.postMessage", "second"],
-      ["chat.postEphemeral", "Only you can see this."],
+    // The channel's rows in their order; the ephemeral answer on its person's own lane.
+    expect(slack.calls.filter(({ method }) => method === "chat.postMessage").map(({ args }) => args.text)).toEqual([
+      "first",
+      "Work order SSO login: succeeded",
+      "second",
     ]);
+    expect(slack.ephemerals.map(({ user, text }) => [user, text])).toEqual([[ALICE, "Only you can see this."]]);
     // The row left sending is looked for in the thread before it is posted again.
     expect(slack.reads).toHaveLength(1);
     expect((await outboxRows(t)).map(({ request, status, attempts, error }) => [request.text ?? request.kind, status, attempts, error])).toEqual([

@@ -12,6 +12,7 @@ import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDe
 import { recordAttempt } from "../model/inbox/attempts";
 import { sourceSettings } from "../model/platform/config";
 import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/inbox/deliveries";
+import { hold, processingPaused } from "../model/inbox/pauses";
 import schema from "../schema";
 
 /*
@@ -22,14 +23,30 @@ import schema from "../schema";
 
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
-  returns: v.union(schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event"), v.null()),
+  returns: v.union(
+    schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event").extend({ paused: v.boolean() }),
+    v.null(),
+  ),
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
     const { source, deliveryKey, body, contentType, event } = delivery;
-    return { source, deliveryKey, body, contentType, event };
+    return { source, deliveryKey, body, contentType, event, paused: await processingPaused(ctx, source) };
+  },
+});
+
+/** A run that starts while its delivery's source is paused holds the delivery until ingest:resume, and does nothing else. */
+export const holdDelivery = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery !== null && !isSettled(delivery) && (await processingPaused(ctx, delivery.source))) {
+      await hold(ctx, delivery);
+    }
+    return null;
   },
 });
 
@@ -45,6 +62,10 @@ export const processDelivery = internalAction({
   handler: async (ctx, { deliveryId }) => {
     const delivery = await ctx.runQuery(internal.inbox.process.deliveryToProcess, { deliveryId });
     if (delivery === null) {
+      return null;
+    }
+    if (delivery.paused) {
+      await ctx.runMutation(internal.inbox.process.holdDelivery, { deliveryId });
       return null;
     }
     try {

@@ -9,6 +9,8 @@ import { truncate } from "../../src/text";
 import { maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
 import { countConflict, insertDelivery } from "../model/inbox/deliveries";
 import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
+import { processingPaused } from "../model/inbox/pauses";
+import { ANSWERS } from "../../src/slack/answers";
 
 /*
  * Receiving a webhook (docs/contract.md#3-webhook-routes): admit (verify, read),
@@ -101,6 +103,9 @@ export function receiveWebhook(source: WebhookSource) {
         { error: "The request could not be checked (a failure on this side); nothing was kept. Send it again." },
         { "Retry-After": String(RETRY_AFTER_SECONDS) },
       );
+    }
+    if (admission.kind === "answer") {
+      return json(200, admission.body);
     }
     if (admission.kind === "reject") {
       return json(admission.status, { error: admission.error });
@@ -201,12 +206,18 @@ export const record = internalMutation({
       });
       return { status: "ignored" as const, deliveryId };
     }
+    // A paused source's delivery is stored and held (no attempt due, no run) until ingest:resume.
+    const paused = await processingPaused(ctx, delivery.source);
     const deliveryId = await insertDelivery(ctx, {
       ...delivery,
       status: "accepted",
       attempts: 0,
-      nextAttemptAt: delivery.receivedAt,
+      nextAttemptAt: paused ? undefined : delivery.receivedAt,
     });
+    if (paused) {
+      // A slash command too: a pause stops every effect of its source, so it is carried out on resume, and the person is told so.
+      return { status: "accepted" as const, deliveryId, told: atReceipt === undefined ? undefined : ANSWERS.paused() };
+    }
     if (atReceipt !== undefined) {
       // Its effects and its record commit together, or neither does (the sender is then answered 503).
       const told = await applyDelivery(ctx, (await ctx.db.get("webhook_deliveries", deliveryId))!, atReceipt);

@@ -32,7 +32,8 @@ export type OutboxRow<Request extends OutboxRequest> = Omit<Doc<"outbox">, "requ
  * What came of one request: sent (with a short result the destination
  * answered, e.g. Slack's `ts`), worth another attempt (after the other
  * side's Retry-After, if it sent one; `uncertain` when it may have acted on
- * the request all the same), or refused for good (a short machine code,
+ * the request all the same; `notMade` when it was not made, which costs no
+ * attempt), or refused for good (a short machine code,
  * e.g. `not_in_channel`, and the HTTP status). An error never holds a secret.
  */
 export const vAnswer = v.union(
@@ -43,6 +44,8 @@ export const vAnswer = v.union(
     retryAfterMs: v.optional(v.number()),
     uncertain: v.optional(v.literal(true)),
     httpStatus: v.optional(v.number()),
+    // The request was not made (a look before it was rate-limited): the row waits, and the attempt is not counted.
+    notMade: v.optional(v.literal(true)),
   }),
   v.object({ kind: v.literal("failed"), error: v.string(), httpStatus: v.optional(v.number()) }),
 );
@@ -70,6 +73,12 @@ export type Destination<Request extends OutboxRequest, Call extends Value> = {
   send(call: Call, row: { rowId: Id<"outbox"> }): Promise<Answer>;
   /** What a sent row's answer means, written in the transaction that records it (Slack: the reply's origin, the card's ts). */
   sent?(ctx: MutationCtx, row: OutboxRow<Request>, result: string | undefined): Promise<void>;
+  /**
+   * A refusal the destination can mend in the transaction that records it
+   * (Slack: a card deleted in Slack loses its ts, so that it is posted
+   * again); true when it did, and the row is then sent again at once.
+   */
+  mend?(ctx: MutationCtx, row: OutboxRow<Request>, error: string): Promise<boolean>;
 };
 
 /** An adapter, typed by its handle and call. */

@@ -3,7 +3,7 @@ import { v, type Value } from "convex/values";
 import type { Doc, Id } from "../_generated/dataModel";
 import { internalAction, internalMutation, type MutationCtx } from "../_generated/server";
 import { LIMITS } from "../../src/limits";
-import { nextAttempt, type RetryPolicy } from "../../src/retry";
+import { nextAttempt, retryDelayMs, type RetryPolicy } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { setting } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
@@ -83,7 +83,14 @@ async function claimNext<Request extends OutboxRequest, Call extends Value>(ctx:
     return null;
   }
   const { call, method } = prepared;
-  await updateRow(ctx, next.row, { status: "sending", attempts: row.attempts + 1, firstAttemptAt: row.firstAttemptAt ?? now, method, nextAttemptAt: undefined });
+  await updateRow(ctx, next.row, {
+    status: "sending",
+    attempts: row.attempts + 1,
+    firstAttemptAt: row.firstAttemptAt ?? now,
+    uncertainSince: row.uncertain === true ? row.uncertainSince : now,
+    method,
+    nextAttemptAt: undefined,
+  });
   await logCost(ctx, lane.destination, `claim ${row.request.kind}`);
   return { rowId: row._id, call };
 }
@@ -101,9 +108,19 @@ async function recordOutcome<Request extends OutboxRequest, Call extends Value>(
       await destination.sent?.(ctx, row as OutboxRow<Request>, answer.result);
       break;
     case "retry":
+      if (answer.notMade === true) {
+        const waitMs = retryDelayMs(destination.retry, row.attempts, { random: Math.random(), retryAfterMs: answer.retryAfterMs });
+        await updateRow(ctx, row, { status: "queued", attempts: row.attempts - 1, error: truncate(answer.error, LIMITS.reasonChars), nextAttemptAt: now + waitMs });
+        break;
+      }
       await retryOrFail(ctx, destination.retry, row, answer);
       break;
     case "failed":
+      if (await destination.mend?.(ctx, row as OutboxRow<Request>, answer.error)) {
+        // What was refused is mended: the next request is another (a post instead of an edit), due now, in the row's place.
+        await updateRow(ctx, row, { status: "queued", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, nextAttemptAt: now });
+        break;
+      }
       await updateRow(ctx, row, { status: "failed", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, finishedAt: now });
       break;
     default:

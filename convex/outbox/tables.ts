@@ -37,7 +37,10 @@ export const outboxTables = {
   // the order they were queued (`enqueuedAt`), and one waiting for its retry
   // holds the lane's later ordered rows back; unordered rows go out when due.
   // `uncertain`: an attempt got no clear answer, and the other side may have
-  // acted on it; `result` and `httpStatus` are what the last answer said.
+  // acted on it; `uncertainSince`: when the first attempt that may have been
+  // acted on started (each claim sets it until an attempt is uncertain), so
+  // that a look for its effect starts there; `result` and `httpStatus` are
+  // what the last answer said.
   outbox: defineTable({
     destination: v.string(),
     lane: v.string(),
@@ -47,6 +50,7 @@ export const outboxTables = {
     ...attemptFields,
     firstAttemptAt: v.optional(v.number()),
     uncertain: v.optional(v.literal(true)),
+    uncertainSince: v.optional(v.number()),
     result: v.optional(v.string()),
     httpStatus: v.optional(v.number()),
   })

@@ -95,4 +95,5 @@ export const ANSWERS = {
   alreadyRetried: (title: string, retryId: string) => `${titleOf(title)} was already retried as ${code(retryId)}.`,
   notRetried: (title: string, reason: string) => `${titleOf(title)} was not retried: ${why(reason)}`,
   retried: (title: string, retryId: string) => `Retried ${titleOf(title)} as ${code(retryId)}.`,
+  paused: () => "Processing of Slack requests is paused by an operator. Your command is stored, and will be carried out once it is resumed.",
 } as const;

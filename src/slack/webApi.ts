@@ -1,9 +1,10 @@
-import { truncate } from "../text";
+import { excerpt } from "../secrets";
 
 /**
  * The calls this service makes to Slack's Web API (docs/contract.md section
  * 4), as a small client that runs wherever `fetch` does. It never logs, and
- * no answer it returns holds the token.
+ * no answer it returns holds the token or any piece of it: whatever Slack
+ * answers is masked before it is cut (src/secrets.ts).
  */
 
 export const SLACK_API_URL = "https://slack.com/api";
@@ -31,8 +32,9 @@ export type SlackAnswer =
   | { kind: "retry"; error: string; retryAfterMs?: number; uncertain?: true }
   | { kind: "failed"; error: string };
 
-// Slack's error codes that say "not now" rather than "never", and those of them after which Slack may have acted.
+// Slack's error codes that say "not now" rather than "never", those that say "too many requests", and those after which Slack may have acted.
 const TRANSIENT_ERRORS = new Set(["ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"]);
+const RATE_LIMIT_ERRORS = new Set(["ratelimited", "rate_limited"]);
 const UNCERTAIN_ERRORS = new Set(["internal_error", "fatal_error"]);
 
 const MAX_RETRY_AFTER_SECONDS = 3600;
@@ -46,20 +48,17 @@ export function retryAfterMs(header: string | null): number | undefined {
 }
 
 type Failure = Exclude<SlackAnswer, { kind: "ok" }>;
+/** Slack refused the request as one too many (HTTP 429, `ratelimited`): it was not carried out. */
+type RateLimited = Extract<Failure, { kind: "retry" }> & { rateLimited: true };
 
 /** Slack's answer with `ok: true`, as JSON. */
 type Answered = { kind: "answered"; body: Record<string, unknown> };
-
-/** The error without the token, whatever came back. */
-function masked<T extends SlackAnswer | PostSearch>(answer: T, token: string): T {
-  return "error" in answer ? { ...answer, error: answer.error.replaceAll(token, "[SLACK_BOT_TOKEN]") } : answer;
-}
 
 /**
  * One request to `<baseUrl>/<path>` with the bearer token, read as Slack's
  * Web API answers: `ok: true` with its body, or what to do about it.
  */
-async function exchange(config: SlackConfig, path: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Answered | Failure> {
+async function exchange(config: SlackConfig, path: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Answered | RateLimited | Failure> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), config.timeoutMs);
   let status: number;
@@ -80,13 +79,13 @@ async function exchange(config: SlackConfig, path: string, init: RequestInit, fe
       uncertain: true,
       error: controller.signal.aborted
         ? `Slack did not answer within ${config.timeoutMs} ms.`
-        : `Slack is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        : `Slack is unreachable: ${excerpt(error instanceof Error ? error.message : String(error), 500, { SLACK_BOT_TOKEN: config.token })}`,
     };
   } finally {
     clearTimeout(timer);
   }
   if (status === 429) {
-    return { kind: "retry", error: "ratelimited (HTTP 429)", retryAfterMs: retryAfterMs(retryAfter) };
+    return { kind: "retry", rateLimited: true, error: "ratelimited (HTTP 429)", retryAfterMs: retryAfterMs(retryAfter) };
   }
   if (status >= 500) {
     return { kind: "retry", uncertain: true, error: `Slack answered HTTP ${status}.` };
@@ -99,20 +98,32 @@ async function exchange(config: SlackConfig, path: string, init: RequestInit, fe
     // Read below as an answer that is not Slack's.
   }
   if (status !== 200 || body === null) {
-    return { kind: "failed", error: `Slack answered HTTP ${status} without a Web API answer: ${truncate(text, 200)}` };
+    return { kind: "failed", error: `Slack answered HTTP ${status} without a Web API answer: ${excerpt(text, 200, { SLACK_BOT_TOKEN: config.token })}` };
   }
   if (body.ok === true) {
     return { kind: "answered", body };
   }
-  const error = typeof body.error === "string" ? truncate(body.error, 100) : "an answer without ok: true";
+  const error = typeof body.error === "string" ? excerpt(body.error, 100, { SLACK_BOT_TOKEN: config.token }) : "an answer without ok: true";
   if (!TRANSIENT_ERRORS.has(error)) {
     return { kind: "failed", error };
   }
   const retry: Failure = { kind: "retry", error, retryAfterMs: retryAfterMs(retryAfter) };
+  if (RATE_LIMIT_ERRORS.has(error)) {
+    return { ...retry, rateLimited: true };
+  }
   return UNCERTAIN_ERRORS.has(error) ? { ...retry, uncertain: true } : retry;
 }
 
-/** Makes one call; the answer's error never holds the token, whatever came back. */
+/** A rate limit as any other wait. */
+function withoutRateLimit(answer: RateLimited | Failure): Failure {
+  if ("rateLimited" in answer) {
+    const { rateLimited: _rateLimited, ...retry } = answer;
+    return retry;
+  }
+  return answer;
+}
+
+/** Makes one call; nothing of the answer it returns holds a piece of the token, whatever came back. */
 export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl: typeof fetch = fetch): Promise<SlackAnswer> {
   const answer = await exchange(
     config,
@@ -121,9 +132,9 @@ export async function callSlack(config: SlackConfig, call: SlackCall, fetchImpl:
     fetchImpl,
   );
   if (answer.kind !== "answered") {
-    return masked(answer, config.token);
+    return withoutRateLimit(answer);
   }
-  return typeof answer.body.ts === "string" ? { kind: "ok", ts: answer.body.ts } : { kind: "ok" };
+  return typeof answer.body.ts === "string" ? { kind: "ok", ts: excerpt(answer.body.ts, 64, { SLACK_BOT_TOKEN: config.token }) } : { kind: "ok" };
 }
 
 /**
@@ -137,34 +148,47 @@ export function postMarker(marker: string) {
   return { event_type: POST_MARKER_TYPE, event_payload: { post: marker } };
 }
 
-/** Where to look for a post: its thread, and a Slack ts before which it cannot have been made. */
-export type PostSought = { channel: string; threadTs: string; oldest: string; marker: string };
+/**
+ * Where to look for a post: its thread, a Slack ts before which it cannot
+ * have been made, its marker, and the bot's user id (`SLACK_BOT_USER_ID`),
+ * when known, whose messages alone are the bot's.
+ */
+export type PostSought = { channel: string; threadTs: string; oldest: string; marker: string; botUser?: string };
 
-/** Whether Slack holds the post (and its ts), or what kept us from knowing. */
-export type PostSearch = { kind: "found"; ts: string } | { kind: "notFound" } | Failure;
+/**
+ * Whether Slack holds the post (and its ts), or what kept us from knowing;
+ * `rateLimited` when Slack refused the read as one too many (it allows apps
+ * outside its Marketplace about one a minute).
+ */
+export type PostSearch = { kind: "found"; ts: string } | { kind: "notFound" } | { kind: "rateLimited"; retryAfterMs?: number } | Failure;
 
 // conversations.replies answers at most 15 messages a call for apps outside the Slack Marketplace.
-const REPLIES_PER_PAGE = 15;
-const MAX_PAGES = 3;
+const REPLIES_PER_READ = 15;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The ts of the message carrying the post's marker, among those Slack answered with. */
-function markedPost(messages: unknown, marker: string): string | undefined {
+/**
+ * The ts of the bot's own message carrying the post's marker, among those
+ * Slack answered with: a message a person (or another app) wrote is never
+ * taken for the bot's post, whatever metadata it carries.
+ */
+function markedPost(messages: unknown, sought: PostSought): string | undefined {
   if (!Array.isArray(messages)) {
     return undefined;
   }
-  for (const message of messages.slice(0, REPLIES_PER_PAGE * 2)) {
-    const metadata = isRecord(message) ? message.metadata : undefined;
+  for (const message of messages.slice(0, REPLIES_PER_READ * 2)) {
+    if (!isRecord(message) || typeof message.ts !== "string" || typeof message.bot_id !== "string") {
+      continue;
+    }
+    const metadata = message.metadata;
     if (
-      isRecord(message) &&
-      typeof message.ts === "string" &&
+      (sought.botUser === undefined || message.user === sought.botUser) &&
       isRecord(metadata) &&
       metadata.event_type === POST_MARKER_TYPE &&
       isRecord(metadata.event_payload) &&
-      metadata.event_payload.post === marker
+      metadata.event_payload.post === sought.marker
     ) {
       return message.ts;
     }
@@ -173,35 +197,29 @@ function markedPost(messages: unknown, marker: string): string | undefined {
 }
 
 /**
- * Looks for a post by its marker among the thread's messages since `oldest`
- * (`conversations.replies`, a read method: GET with its arguments in the
- * query), a few pages at most; the error of an answer never holds the token.
+ * Looks for the bot's post by its marker among the thread's first messages
+ * since `oldest` (`conversations.replies`, a read method: GET with its
+ * arguments in the query): one read, whatever the thread holds, since Slack
+ * may allow one a minute. Slack answers a thread's replies oldest first, so
+ * a post made soon after `oldest` is in it however busy the thread is
+ * later. Nothing it returns holds a piece of the token.
  */
 export async function findPost(config: SlackConfig, sought: PostSought, fetchImpl: typeof fetch = fetch): Promise<PostSearch> {
-  let cursor: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page += 1) {
-    const query = new URLSearchParams({
-      channel: sought.channel,
-      ts: sought.threadTs,
-      oldest: sought.oldest,
-      inclusive: "true",
-      limit: String(REPLIES_PER_PAGE),
-      include_all_metadata: "true",
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    const answer = await exchange(config, `conversations.replies?${query}`, { method: "GET" }, fetchImpl);
-    if (answer.kind !== "answered") {
-      return masked(answer, config.token);
-    }
-    const ts = markedPost(answer.body.messages, sought.marker);
-    if (ts !== undefined) {
-      return { kind: "found", ts: truncate(ts, 64) };
-    }
-    const next = isRecord(answer.body.response_metadata) ? answer.body.response_metadata.next_cursor : undefined;
-    if (answer.body.has_more !== true || typeof next !== "string" || next.length === 0) {
-      return { kind: "notFound" };
-    }
-    cursor = next;
+  const query = new URLSearchParams({
+    channel: sought.channel,
+    ts: sought.threadTs,
+    oldest: sought.oldest,
+    inclusive: "true",
+    limit: String(REPLIES_PER_READ),
+    include_all_metadata: "true",
+  });
+  const answer = await exchange(config, `conversations.replies?${query}`, { method: "GET" }, fetchImpl);
+  if (answer.kind === "answered") {
+    const ts = markedPost(answer.body.messages, sought);
+    return ts === undefined ? { kind: "notFound" } : { kind: "found", ts: excerpt(ts, 64, { SLACK_BOT_TOKEN: config.token }) };
   }
-  return { kind: "notFound" };
+  if ("rateLimited" in answer) {
+    return answer.retryAfterMs === undefined ? { kind: "rateLimited" } : { kind: "rateLimited", retryAfterMs: answer.retryAfterMs };
+  }
+  return answer;
 }

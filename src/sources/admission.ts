@@ -3,6 +3,7 @@ import { isWellFormed } from "../text";
 import { decodeUtf8, RequestBody } from "./body";
 import {
   mediaType,
+  Probed,
   Refused,
   type Admission,
   type BodyFormat,
@@ -114,11 +115,8 @@ function checkStorable(delivery: Delivery): void {
 /** A request whose content type, headers and signature are checked, with its body still held as bytes. */
 export type VerifiedRequest = { contentType: string; format: BodyFormat; headers: HeaderValues; body: RequestBody };
 
-/** Checks what the source declares, reads the body and verifies its signature; throws Refused. */
-export async function verifyRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<VerifiedRequest> {
-  const { contentType, format } = bodyFormat(source, request.headers);
-  const headers = requiredHeaders(source, request.headers);
-  source.checkHeaders(headers);
+/** Reads the body, within WEBHOOK_MAX_BODY_BYTES; throws Refused (413, or 400 for a body cut short or empty). */
+async function readBody(source: WebhookSource, request: Request, context: AdmissionContext): Promise<RequestBody> {
   const read = await RequestBody.read(request, context.maxBodyBytes).catch((error: unknown) => {
     // The stream failed while it was read: the sender closed the connection, or sent a broken body.
     throw new Refused(400, `The body could not be read to its end (${error instanceof Error ? error.message : String(error)}); send it again.`);
@@ -126,10 +124,31 @@ export async function verifyRequest(source: WebhookSource, request: Request, con
   if (!read.ok) {
     throw new Refused(413, `${read.message} (WEBHOOK_MAX_BODY_BYTES).`);
   }
-  const body = read.value;
-  if (body.byteLength === 0) {
+  if (read.value.byteLength === 0) {
     throw new Refused(400, `The body is empty: this endpoint takes ${source.takes}, which carry JSON.`);
   }
+  return read.value;
+}
+
+/**
+ * Checks what the source declares, reads the body and verifies its
+ * signature; throws Refused, or Probed for a sender's check of the endpoint
+ * (recognised by its body alone, so a source with probes has its body read
+ * before its headers are checked).
+ */
+export async function verifyRequest(source: WebhookSource, request: Request, context: AdmissionContext): Promise<VerifiedRequest> {
+  const { contentType, format } = bodyFormat(source, request.headers);
+  let body: RequestBody | undefined;
+  if (source.probe !== undefined) {
+    body = await readBody(source, request, context);
+    const reply = source.probe(body, format);
+    if (reply !== undefined) {
+      throw new Probed(reply);
+    }
+  }
+  const headers = requiredHeaders(source, request.headers);
+  source.checkHeaders(headers);
+  body ??= await readBody(source, request, context);
   await source.verify({ headers, body, receivedAt: context.receivedAt }, context.secret);
   return { contentType, format, headers, body };
 }
@@ -161,6 +180,9 @@ export async function admitRequest(source: WebhookSource, request: Request, cont
   } catch (error) {
     if (error instanceof Refused) {
       return { kind: "reject", status: error.status, error: error.message };
+    }
+    if (error instanceof Probed) {
+      return { kind: "answer", body: error.reply };
     }
     throw error;
   }

@@ -62,6 +62,8 @@ export type Delivery = {
 /** What the receiving endpoint answers before anything is stored. */
 export type Admission =
   | { kind: "reject"; status: RejectStatus; error: string }
+  /** A sender's check of the endpoint (Slack's ssl_check): answered 200 with this body, nothing stored. */
+  | { kind: "answer"; body: Record<string, unknown> }
   | (Delivery & {
       kind: "deliver";
       contentType: string;
@@ -95,6 +97,13 @@ export type WebhookSource = {
   requiredHeaders: readonly RequiredHeader[];
   /** Who posts here, as the 400 for a missing header says it. */
   takes: string;
+  /**
+   * A request the sender makes only to check the endpoint (Slack's
+   * `ssl_check`), recognised by its body before its headers or signature
+   * are checked: the answer to give (200, nothing stored), or undefined for
+   * any other request. A source with probes has its body read first.
+   */
+  probe?(body: RequestBody, format: BodyFormat): Record<string, unknown> | undefined;
   /** Checks the form of unsigned header values (delivery ids) before they are used. */
   checkHeaders(headers: HeaderValues): void;
   /** Checks the signature, and the time window where there is one, over the raw bytes. */
@@ -115,6 +124,14 @@ export class Refused extends Error {
   ) {
     super(message);
     this.name = "Refused";
+  }
+}
+
+/** A probe of the endpoint, answered 200 with `reply` and not stored (thrown past the checks it needs no more). */
+export class Probed extends Error {
+  constructor(readonly reply: Record<string, unknown>) {
+    super("A probe of the endpoint, answered at once.");
+    this.name = "Probed";
   }
 }
 

@@ -1,11 +1,14 @@
 import { accept, reject, type Check } from "../check";
-import { truncate } from "../text";
+import { excerpt } from "../secrets";
+import { withBase64Between } from "./payload";
 
 /**
  * A small typed client for the three calls of Temporal's HTTP API this
  * service makes (docs/contract.md#5-reconciliation-and-temporal): describe, start and cancel a
  * workflow. It runs wherever `fetch` does: Convex's default runtime, Node,
- * tests with a stubbed fetch.
+ * tests with a stubbed fetch. Nothing it returns holds a piece of the API
+ * key, whatever Temporal answers: every answer it keeps is masked before it
+ * is cut (`kept`, src/secrets.ts).
  */
 
 export type TemporalConfig = {
@@ -25,6 +28,8 @@ export const EXECUTION_STATUSES = [
   "TERMINATED",
   "CONTINUED_AS_NEW",
   "TIMED_OUT",
+  // In Temporal's API since 2025-11: a paused workflow is still running (docs/contract.md#hardening-rules).
+  "PAUSED",
 ] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
@@ -70,26 +75,19 @@ export type StartRequest = {
   requestId: string;
 };
 
-const utf8 = new TextEncoder();
+/** `json/plain` in base64: the encoding of the one payload a start request carries. */
+const JSON_PLAIN = btoa("json/plain");
 
-function base64(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) {
-    binary += String.fromCharCode(byte);
-  }
-  return btoa(binary);
-}
-
-/** One argument, given as JSON text, in Temporal's `json/plain` payload encoding, as the HTTP API's JSON spells it. */
-export function jsonPayloads(json: string) {
-  return {
-    payloads: [
-      {
-        metadata: { encoding: base64(utf8.encode("json/plain")) },
-        data: base64(utf8.encode(json)),
-      },
-    ],
-  };
+/**
+ * A start request's body as the HTTP API's JSON spells it: its fields, and
+ * `input` holding one `json/plain` payload whose data is the base64 of the
+ * input's UTF-8, made a slice at a time (./payload.ts), so that a launch
+ * holds two copies of its input at most: the JSON text, and the request.
+ */
+export function startRequestBody(fields: Record<string, unknown>, inputJson: string): string {
+  const json = JSON.stringify(fields);
+  const head = `${json.slice(0, -1)}${json === "{}" ? "" : ","}"input":{"payloads":[{"metadata":{"encoding":"${JSON_PLAIN}"},"data":"`;
+  return withBase64Between(head, inputJson, `"}]}}`);
 }
 
 function workflowUrl(config: TemporalConfig, workflowId: string): string {
@@ -108,6 +106,11 @@ function headersFor(config: TemporalConfig): Record<string, string> {
 
 type Answer = { status: number; text: string };
 
+/** At most `maxChars` of what Temporal (or the network) said, without any piece of the API key. */
+function kept(config: TemporalConfig, text: string, maxChars = 200): string {
+  return excerpt(text, maxChars, { TEMPORAL_API_KEY: config.apiKey });
+}
+
 /** fetch, abandoned after the configured timeout: Temporal's answer, or why none came. */
 async function call(config: TemporalConfig, url: string, init: RequestInit, fetchImpl: typeof fetch): Promise<Check<Answer>> {
   const controller = new AbortController();
@@ -119,25 +122,26 @@ async function call(config: TemporalConfig, url: string, init: RequestInit, fetc
     return reject(
       error instanceof Error && error.name === "AbortError"
         ? `Temporal did not answer within ${config.timeoutMs} ms.`
-        : `Temporal is unreachable: ${error instanceof Error ? error.message : String(error)}`,
+        : `Temporal is unreachable: ${kept(config, error instanceof Error ? error.message : String(error), 500)}`,
     );
   } finally {
     clearTimeout(timer);
   }
 }
 
-/**
- * POSTs a request to Temporal (its fields, with the namespace and who asks):
- * Temporal's answer, or a failure of the moment when none came.
- */
+/** A request's fields, with the namespace and who asks. */
+function requestFields(config: TemporalConfig, fields: Record<string, unknown>): Record<string, unknown> {
+  return { namespace: config.namespace, identity: "jangar-persistence", ...fields };
+}
+
+/** POSTs a request's JSON body to Temporal: Temporal's answer, or a failure of the moment when none came. */
 async function post(
   config: TemporalConfig,
   url: string,
-  fields: object,
+  body: string,
   fetchImpl: typeof fetch,
 ): Promise<Answer | { kind: "failed"; reason: string }> {
-  const body = { namespace: config.namespace, identity: "jangar-persistence", ...fields };
-  const answered = await call(config, url, { method: "POST", body: JSON.stringify(body) }, fetchImpl);
+  const answered = await call(config, url, { method: "POST", body }, fetchImpl);
   return answered.ok ? answered.value : { kind: "failed", reason: answered.message };
 }
 
@@ -165,7 +169,7 @@ export async function describeWorkflow(
     return { kind: "notFound" };
   }
   if (answer.status !== 200) {
-    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+    return { kind: "unavailable", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
   }
   let status: unknown;
   try {
@@ -176,7 +180,7 @@ export async function describeWorkflow(
   const name = typeof status === "string" ? status.replace(/^WORKFLOW_EXECUTION_STATUS_/, "") : "";
   return (EXECUTION_STATUSES as readonly string[]).includes(name)
     ? { kind: "found", status: name as ExecutionStatus }
-    : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${JSON.stringify(status)}).` };
+    : { kind: "unavailable", reason: `Temporal's answer has no known workflowExecutionInfo.status (${kept(config, String(JSON.stringify(status)), 100)}).` };
 }
 
 /** The `code` and `message` of the HTTP API's error body (grpc-gateway's `{ code, message, details }`), when it is one. */
@@ -189,13 +193,16 @@ function grpcError(text: string): { code?: unknown; message?: unknown } {
   }
 }
 
-function grpcMessage(text: string): string {
+/** The error's message (or the whole answer, when it has none), as it may be kept. */
+function grpcMessage(config: TemporalConfig, text: string): string {
   const { message } = grpcError(text);
-  return typeof message === "string" ? message : text;
+  return kept(config, typeof message === "string" ? message : text);
 }
 
 // gRPC's INVALID_ARGUMENT, which the HTTP API answers as 400 (so are other codes, and proxies' errors).
 const INVALID_ARGUMENT = 3;
+// gRPC's ALREADY_EXISTS, which the HTTP API answers as 409 (as it does ABORTED; so may a proxy).
+const ALREADY_EXISTS = 6;
 
 /**
  * A refusal of the request itself, final for this order: 413 (too large), or
@@ -213,36 +220,31 @@ export async function startWorkflow(
   request: StartRequest,
   fetchImpl: typeof fetch = fetch,
 ): Promise<Started> {
-  const answer = await post(
-    config,
-    workflowUrl(config, request.workflowId),
-    {
-      workflowId: request.workflowId,
-      workflowType: { name: request.workflowType },
-      taskQueue: { name: request.taskQueue },
-      input: jsonPayloads(request.inputJson),
-      requestId: request.requestId,
-    },
-    fetchImpl,
-  );
+  const fields = requestFields(config, {
+    workflowId: request.workflowId,
+    workflowType: { name: request.workflowType },
+    taskQueue: { name: request.taskQueue },
+    requestId: request.requestId,
+  });
+  const answer = await post(config, workflowUrl(config, request.workflowId), startRequestBody(fields, request.inputJson), fetchImpl);
   if ("kind" in answer) {
     return answer;
   }
-  // AlreadyExists (gRPC 6) is HTTP 409: this id already has a running execution.
-  if (answer.status === 409) {
+  // ALREADY_EXISTS: this id already has a running execution. Any other 409 (ABORTED, a proxy's) is retried.
+  if (answer.status === 409 && grpcError(answer.text).code === ALREADY_EXISTS) {
     return { kind: "alreadyStarted" };
   }
   if (isRequestRefused(answer)) {
-    return { kind: "refused", reason: `Temporal refused the launch (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
+    return { kind: "refused", reason: `Temporal refused the launch (${answer.status}): ${grpcMessage(config, answer.text)}` };
   }
   if (answer.status !== 200) {
-    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+    return { kind: "failed", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
   }
   try {
     const runId = (JSON.parse(answer.text) as { runId?: unknown }).runId;
     // A run id is a UUID; whatever else an answer holds is kept bounded.
     return typeof runId === "string"
-      ? { kind: "started", runId: truncate(runId, 100) }
+      ? { kind: "started", runId: kept(config, runId, 100) }
       : { kind: "failed", reason: "Temporal's answer has no runId." };
   } catch {
     return { kind: "failed", reason: "Temporal's answer is not JSON." };
@@ -263,7 +265,7 @@ export async function cancelWorkflow(
 ): Promise<CancelRequested> {
   const url = `${workflowUrl(config, request.workflowId)}/cancel`;
   const fields = { workflowExecution: { workflowId: request.workflowId }, requestId: request.requestId, reason: request.reason };
-  const answer = await post(config, url, fields, fetchImpl);
+  const answer = await post(config, url, JSON.stringify(requestFields(config, fields)), fetchImpl);
   if ("kind" in answer) {
     return answer;
   }
@@ -271,10 +273,10 @@ export async function cancelWorkflow(
     return { kind: "requested" };
   }
   if (isWorkflowNotFound(answer) || (answer.status === 404 && /already completed/i.test(answer.text))) {
-    return { kind: "gone", reason: truncate(grpcMessage(answer.text), 200) };
+    return { kind: "gone", reason: grpcMessage(config, answer.text) };
   }
   if (isRequestRefused(answer)) {
-    return { kind: "refused", reason: `Temporal refused the cancel request (${answer.status}): ${truncate(grpcMessage(answer.text), 200)}` };
+    return { kind: "refused", reason: `Temporal refused the cancel request (${answer.status}): ${grpcMessage(config, answer.text)}` };
   }
-  return { kind: "failed", reason: `Temporal answered ${answer.status}: ${truncate(answer.text, 200)}` };
+  return { kind: "failed", reason: `Temporal answered ${answer.status}: ${kept(config, answer.text)}` };
 }

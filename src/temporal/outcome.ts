@@ -21,6 +21,7 @@ export function reconciliationFor(current: WorkOrderStatus, described: Described
   switch (described.status) {
     case "RUNNING":
     case "CONTINUED_AS_NEW":
+    case "PAUSED":
       return current === "accepted" ? { kind: "move", to: "running", reason } : { kind: "refresh", reason };
     case "COMPLETED":
       return { kind: "move", to: "succeeded", reason };

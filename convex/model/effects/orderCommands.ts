@@ -37,6 +37,10 @@ export const orderCommands: Pick<Handlers, "addLink" | "changeStatus"> = {
         if (order === null) {
           continue;
         }
+        if (command.leavesDrafts === true && order.status === "draft") {
+          run.applied.skip(`Work order ${workOrderId} is a draft: the merged pull request is linked to it, and it stays a draft.`);
+          continue;
+        }
         const outcome = await changeStatus(run.ctx, order, {
           to: command.to,
           source: run.origin.source,

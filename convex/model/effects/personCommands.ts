@@ -8,7 +8,7 @@ import { retryOf } from "../workOrders/retries";
 import { syncCard } from "../slack/cards";
 import { queueEphemeral } from "../slack/replies";
 import { changeStatus } from "../workOrders/status";
-import { createWorkOrder } from "../workOrders/orders";
+import { checkLiveOrderRoom, createWorkOrder } from "../workOrders/orders";
 import type { Acting, CommandOf, Handlers } from "./units";
 
 /*
@@ -120,7 +120,12 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
   const { args, target } = await argsAndTarget(ctx, order._id);
   // Checked before anything is written, as workOrders:create checks them. Ids of one
   // table have one length, so the copy's launch input weighs what the original's does.
-  const launchable = [checkWorkflowType(order.workflowType), checkLaunchInput(launchInput(order._id, order.prompt, args, target))];
+  // The copy is its requester's, so it counts against the requester's live orders.
+  const launchable = [
+    checkWorkflowType(order.workflowType),
+    checkLaunchInput(launchInput(order._id, order.prompt, args, target)),
+    await checkLiveOrderRoom(ctx, order.requestedBy),
+  ];
   const problem = launchable.find((check) => !check.ok);
   if (problem !== undefined && !problem.ok) return await refuse(acting, by, ANSWERS.notRetried(order.title, problem.message));
   // The copy is the same order run again: its requester stays; the clicker is the retry's actor.

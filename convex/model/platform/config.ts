@@ -55,6 +55,21 @@ function positiveNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** A positive whole-number setting; a value that is not one is an error naming the setting. */
+function positiveInteger(name: string, fallback: number): number {
+  const raw = setting(name);
+  const value = raw === undefined ? fallback : Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`${name} is ${JSON.stringify(raw)}; it must be a positive whole number.`);
+  }
+  return value;
+}
+
+/** The live (not terminal) work orders one user may hold (JANGAR_MAX_LIVE_ORDERS, default 50), drafts included. */
+export function maxLiveOrders(): number {
+  return positiveInteger("JANGAR_MAX_LIVE_ORDERS", 50);
+}
+
 const MiB = 1024 * 1024;
 const DAY_MS = 24 * 60 * 60 * 1000;
 

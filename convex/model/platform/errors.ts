@@ -4,7 +4,7 @@ import type { WorkOrderStatus } from "../../../src/workOrders/status";
 
 /*
  * The error codes of the contract (UNAUTHENTICATED, NOT_FOUND,
- * INVALID_ARGUMENT, INVALID_TRANSITION). Every error a caller can act on is a
+ * INVALID_ARGUMENT, INVALID_TRANSITION, RESOURCE_EXHAUSTED). Every error a caller can act on is a
  * ConvexError whose data carries one of them and a message saying what to fix.
  */
 
@@ -34,6 +34,11 @@ export function foundOrThrow<T>(record: T | null, what: string, hint?: string): 
 
 export function invalidArgument(message: string) {
   return new ConvexError({ code: "INVALID_ARGUMENT" as const, message });
+}
+
+/** A user holds as much as a setting allows: the message names the setting. */
+export function resourceExhausted(message: string) {
+  return new ConvexError({ code: "RESOURCE_EXHAUSTED" as const, message });
 }
 
 export function invalidTransition(

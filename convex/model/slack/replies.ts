@@ -5,7 +5,7 @@ import { splitForSlack } from "../../../src/slack/text";
 import { setting } from "../platform/config";
 import { enqueue } from "../../outbox/enqueue";
 import { slackOutbox } from "../../outbox/registry";
-import { channelLane } from "./requests";
+import { channelLane, laneOfRequest } from "./requests";
 import { threadOfSession } from "./threads";
 
 /*
@@ -46,12 +46,13 @@ export async function queueReply(
 /**
  * Queues a message only `user` sees, in a channel and thread (mrkdwn, escaped
  * by its author): it is not part of the thread's visible order, so it goes
- * out as soon as the channel's pace allows, behind no other row's retry.
+ * out on that person's own lane, behind nothing of the channel's.
  */
 export async function queueEphemeral(ctx: MutationCtx, thread: SlackThread, user: string, text: string) {
   if (!slackPostingEnabled()) {
     return null;
   }
-  const [rowId] = await enqueue(ctx, slackOutbox, channelLane(thread), [{ request: { kind: "ephemeral", thread, user, text }, unordered: true }]);
+  const request = { kind: "ephemeral" as const, thread, user, text };
+  const [rowId] = await enqueue(ctx, slackOutbox, laneOfRequest(request), [{ request, unordered: true }]);
   return rowId;
 }

@@ -26,3 +26,13 @@ export type SlackRequest = Infer<typeof vSlackRequest>;
 export function channelLane({ team, channel }: Pick<SlackThread, "team" | "channel">): string {
   return `${team}:${channel}`;
 }
+
+/**
+ * The lane a request goes out on. A person's ephemeral answers in a channel
+ * are a lane of their own: seen by them alone, they hold back no reply or
+ * card, nor anyone else's answers, however often someone clicks a button
+ * they may not use (docs/contract.md#hardening-rules).
+ */
+export function laneOfRequest(request: SlackRequest): string {
+  return request.kind === "ephemeral" ? `${channelLane(request.thread)}:${request.user}` : channelLane(request.thread);
+}

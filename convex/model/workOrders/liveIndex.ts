@@ -9,12 +9,13 @@ import type { vSelectableLinkKind } from "../platform/validators";
 
 /*
  * The derived indexes of live work orders (work_order_live_targets,
- * work_order_live_links; convex/schema.ts): what rules 1 and 3 read to find
- * the live orders of a branch or an issue / pull request, newest first,
- * without reading a finished one. A row exists exactly while its order is
- * live, and says what work_order_targets / work_order_links say; the
- * functions here are the only writers, called where an order's target,
- * links or liveness change.
+ * work_order_live_links, work_order_live_requesters; convex/schema.ts): what
+ * rules 1 and 3 read to find the live orders of a branch or an issue / pull
+ * request, newest first, without reading a finished one, and what counts the
+ * live orders a user holds (JANGAR_MAX_LIVE_ORDERS). A row exists exactly
+ * while its order is live, and says what work_order_targets /
+ * work_order_links / the order's requestedBy say; the functions here are the
+ * only writers, called where an order's target, links or liveness change.
  */
 
 /** How many of a live order's issues and pull requests rule 3 finds it by, ahead of finished orders. */
@@ -43,8 +44,32 @@ function liveLinksOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
     .take(MAX_LIVE_LINKS_PER_ORDER);
 }
 
+/** The order's live requester row, if any. */
+function liveRequesterOf(ctx: QueryCtx, workOrderId: Id<"work_orders">) {
+  return ctx.db
+    .query("work_order_live_requesters")
+    .withIndex("by_workOrderId", (q) => q.eq("workOrderId", workOrderId))
+    .unique();
+}
+
 /** The fields of an order its live rows depend on. */
 type IndexedOrder = Pick<Doc<"work_orders">, "_id" | "status" | "createdAt">;
+
+/** Records a new order as one of its requester's live orders (createWorkOrder); a finished order has no row. */
+export async function indexLiveRequester(ctx: MutationCtx, order: Pick<Doc<"work_orders">, "_id" | "status" | "requestedBy">) {
+  if (!isTerminal(order.status)) {
+    await ctx.db.insert("work_order_live_requesters", { workOrderId: order._id, requestedBy: order.requestedBy });
+  }
+}
+
+/** How many live orders `requestedBy` holds, counted up to `atMost`: at most that many index rows are read, and no order. */
+export async function liveOrderCount(ctx: QueryCtx, requestedBy: string, atMost: number): Promise<number> {
+  const rows = await ctx.db
+    .query("work_order_live_requesters")
+    .withIndex("by_requestedBy", (q) => q.eq("requestedBy", requestedBy))
+    .take(atMost);
+  return rows.length;
+}
 
 /** Records the target a live order now has (createWorkOrder, upsertTarget); a finished order has no row. */
 export async function indexLiveTarget(ctx: MutationCtx, order: IndexedOrder, target: WorkOrderTarget) {
@@ -71,11 +96,15 @@ export async function indexLiveLinks(ctx: MutationCtx, order: IndexedOrder, adde
   }
 }
 
-/** Forgets an order that has become terminal (changeStatus): at most 1 + MAX_LIVE_LINKS_PER_ORDER rows. */
+/** Forgets an order that has become terminal (changeStatus): at most 2 + MAX_LIVE_LINKS_PER_ORDER rows. */
 export async function dropFromLiveIndex(ctx: MutationCtx, workOrderId: Id<"work_orders">) {
   const target = await liveTargetOf(ctx, workOrderId);
   if (target !== null) {
     await ctx.db.delete("work_order_live_targets", target._id);
+  }
+  const requester = await liveRequesterOf(ctx, workOrderId);
+  if (requester !== null) {
+    await ctx.db.delete("work_order_live_requesters", requester._id);
   }
   for (const link of await liveLinksOf(ctx, workOrderId)) {
     await ctx.db.delete("work_order_live_links", link._id);
@@ -83,13 +112,21 @@ export async function dropFromLiveIndex(ctx: MutationCtx, workOrderId: Id<"work_
 }
 
 /**
- * Makes the order's rows say what its status, target and links say, writing
- * only what differs (migrations: orders written before these indexes
- * existed). Reads the order's target and its first MAX_LIVE_LINKS_PER_ORDER
- * issues and pull requests of each kind.
+ * Makes the order's rows say what its status, requester, target and links
+ * say, writing only what differs (migrations: orders written before these
+ * indexes existed). Reads the order's target and its first
+ * MAX_LIVE_LINKS_PER_ORDER issues and pull requests of each kind.
  */
 export async function rebuildLiveIndex(ctx: MutationCtx, order: Doc<"work_orders">) {
   const live = !isTerminal(order.status);
+  const requester = await liveRequesterOf(ctx, order._id);
+  if (requester !== null && (!live || requester.requestedBy !== order.requestedBy)) {
+    await ctx.db.delete("work_order_live_requesters", requester._id);
+  }
+  if (live && (requester === null || requester.requestedBy !== order.requestedBy)) {
+    await ctx.db.insert("work_order_live_requesters", { workOrderId: order._id, requestedBy: order.requestedBy });
+  }
+
   const target = live
     ? await ctx.db
         .query("work_order_targets")

@@ -1,15 +1,17 @@
 import type { PaginationOptions } from "convex/server";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
+import { accept, reject, type Check } from "../../../src/check";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
 import { checkArgList } from "./args";
 import { mayAccess, refusalHint, type Caller, type ChangeOrigin } from "../platform/callers";
 import { recordEvent } from "../events/record";
-import { foundOrThrow, valueOf } from "../platform/errors";
+import { maxLiveOrders } from "../platform/config";
+import { foundOrThrow, resourceExhausted, valueOf } from "../platform/errors";
 import { checkLaunchInputSize, launchInput } from "./launchInput";
 import { statusEntered } from "./status";
-import { indexLiveTarget } from "./liveIndex";
+import { indexLiveRequester, indexLiveTarget, liveOrderCount } from "./liveIndex";
 import type { WorkOrderArg, WorkOrderTarget } from "./shapes";
 import { checkTarget } from "./targets";
 import { pageOf } from "../platform/pages";
@@ -35,10 +37,26 @@ export type NewWorkOrder = Pick<Doc<"work_orders">, "workflowType" | "prompt" | 
 };
 
 /**
+ * Whether `requestedBy` may hold one more live order: a user holds at most
+ * JANGAR_MAX_LIVE_ORDERS live (not terminal) orders, drafts included, so
+ * that no one user can crowd a selector (docs/contract.md#hardening-rules).
+ */
+export async function checkLiveOrderRoom(ctx: QueryCtx, requestedBy: string): Promise<Check<null>> {
+  const limit = maxLiveOrders();
+  const live = await liveOrderCount(ctx, requestedBy, limit);
+  return live < limit
+    ? accept(null)
+    : reject(
+        `${requestedBy} already holds ${live} live work orders (draft, submitted, accepted or running); JANGAR_MAX_LIVE_ORDERS allows ${limit} per user. Cancel one or let one finish first, or raise JANGAR_MAX_LIVE_ORDERS.`,
+      );
+}
+
+/**
  * Writes a work order with its args, target and first status (statusEntered:
  * its history row, its launch, its card) in one transaction, and its event
  * (`retryOf`: the failed order it runs again). Everything is checked before
- * the first write, so a bad arg leaves nothing behind.
+ * the first write, so a bad arg leaves nothing behind; an order past its
+ * requester's JANGAR_MAX_LIVE_ORDERS is RESOURCE_EXHAUSTED.
  */
 export async function createWorkOrder(
   ctx: MutationCtx,
@@ -58,6 +76,10 @@ export async function createWorkOrder(
   };
   const args = checkArgList(input.args);
   const target = input.target === null ? null : checkTarget(input.target);
+  const room = await checkLiveOrderRoom(ctx, fields.requestedBy);
+  if (!room.ok) {
+    throw resourceExhausted(room.message);
+  }
 
   const now = Date.now();
   const workOrderId = await ctx.db.insert("work_orders", {
@@ -72,6 +94,7 @@ export async function createWorkOrder(
   for (const arg of args) {
     await ctx.db.insert("work_order_args", { workOrderId, ...arg });
   }
+  await indexLiveRequester(ctx, { _id: workOrderId, status: input.status, requestedBy: fields.requestedBy });
   if (target !== null) {
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
     await indexLiveTarget(ctx, { _id: workOrderId, status: input.status, createdAt: now }, target);

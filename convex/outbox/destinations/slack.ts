@@ -27,7 +27,7 @@ import { outboxRunner } from "../runner";
 /** A Web API request, and where to look for its post first when an earlier attempt may have made it. */
 const vSlackCall = v.object({
   request: v.object({ method: literals("chat.postMessage", "chat.update", "chat.postEphemeral"), args: v.record(v.string(), v.any()) }),
-  lookFirst: v.optional(v.object({ channel: v.string(), threadTs: v.string(), oldest: v.string(), marker: v.string() })),
+  lookFirst: v.optional(v.object({ channel: v.string(), threadTs: v.string(), oldest: v.string(), marker: v.string(), botUser: v.optional(v.string()) })),
 });
 type Call = Infer<typeof vSlackCall>;
 
@@ -37,8 +37,10 @@ const callValidatorMatchesType: Same<Call["request"], SlackCall> & Same<NonNulla
 void callValidatorMatchesType;
 
 const TIMEOUT_MS = 10_000;
-// How long before a row was queued its post could carry a Slack ts: clocks differ a little.
-const CLOCK_SLACK_MS = 60_000;
+// How long before an attempt started its post could carry a Slack ts: clocks differ a little.
+const CLOCK_SLACK_MS = 5_000;
+// Slack allows apps outside its Marketplace about one conversations.replies a minute.
+const LOOK_WAIT_MS = 60_000;
 
 /** A Slack ts (seconds, with microseconds) for a time in milliseconds. */
 function slackTs(ms: number): string {
@@ -98,9 +100,11 @@ async function prepare(ctx: MutationCtx, row: OutboxRow<SlackRequest>): Promise<
     return { gone: "The work order or its card no longer exists." };
   }
   const { channel, threadTs } = row.request.thread;
+  // The post can only have been made since the first attempt that may have made it started.
+  const since = row.uncertainSince ?? row.firstAttemptAt ?? row.enqueuedAt;
   const lookFirst =
     row.uncertain === true && request.method === "chat.postMessage"
-      ? { channel, threadTs, oldest: slackTs(row.enqueuedAt - CLOCK_SLACK_MS), marker: row._id }
+      ? { channel, threadTs, oldest: slackTs(since - CLOCK_SLACK_MS), marker: row._id, botUser: setting("SLACK_BOT_USER_ID") }
       : undefined;
   return { call: { request, lookFirst }, method: request.method };
 }
@@ -128,6 +132,9 @@ async function send({ request, lookFirst }: Call, { rowId }: { rowId: string }):
     switch (search.kind) {
       case "found":
         return { kind: "sent", result: search.ts };
+      case "rateLimited":
+        // Nothing was posted: the row waits for Slack's leave to read, and the wait costs it no attempt.
+        return { kind: "retry", notMade: true, error: "conversations.replies: ratelimited", retryAfterMs: search.retryAfterMs ?? LOOK_WAIT_MS };
       case "retry":
         return search;
       case "failed":
@@ -159,6 +166,24 @@ async function sent(ctx: MutationCtx, row: OutboxRow<SlackRequest>, ts: string |
   }
 }
 
+/**
+ * A card deleted in Slack (`message_not_found` on its edit) forgets its ts,
+ * so that its row posts it again, as the order is now, and later changes
+ * edit the new post (docs/contract.md#hardening-rules).
+ */
+async function mend(ctx: MutationCtx, row: OutboxRow<SlackRequest>, error: string): Promise<boolean> {
+  const { request } = row;
+  if (request.kind !== "card" || row.method !== "chat.update" || error !== "message_not_found") {
+    return false;
+  }
+  const card = await cardOf(ctx, request.workOrderId);
+  if (card?.ts === undefined) {
+    return false;
+  }
+  await ctx.db.patch("slack_cards", card._id, { ts: undefined });
+  return true;
+}
+
 export const slack = destination({
   handle: slackOutbox,
   call: vSlackCall,
@@ -169,6 +194,7 @@ export const slack = destination({
   prepare,
   send,
   sent,
+  mend,
 });
 
 export const { claimNext, recordOutcome, sendNext } = outboxRunner(slack);

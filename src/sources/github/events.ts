@@ -113,11 +113,13 @@ export const GITHUB_EVENTS = {
         if (pr.merge_commit_sha) {
           commands.push({ type: "addLink", workOrders, link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() } });
         }
+        // A draft is linked to the merge but not moved: it was never submitted (docs/contract.md#hardening-rules).
         commands.push({
           type: "changeStatus",
           workOrders,
           to: "succeeded",
           reason: truncate(`pull request merged: ${url}`, LIMITS.reasonChars),
+          leavesDrafts: true,
         });
       }
       return commands;

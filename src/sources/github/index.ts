@@ -2,7 +2,7 @@ import { accept } from "../../check";
 import { defineSource } from "../defineSource";
 import { deliveryKey, Refused } from "../source";
 import { Markers, readGithubEvent } from "./events";
-import { signGithubPayload, verifyGithubSignature } from "./signature";
+import { githubSecrets, signGithubPayload, verifyGithubSignature } from "./signature";
 
 // Delivery ids come from unsigned headers: their form is checked before they make a key.
 const HOOK_ID = /^\d{1,20}$/;
@@ -39,13 +39,18 @@ export const github = defineSource({
   },
 
   async verify({ headers, body }, secret) {
-    if (!(await verifyGithubSignature(secret, body, headers["X-Hub-Signature-256"]))) {
-      throw new Refused(401, "X-Hub-Signature-256 does not match the body: check that the webhook's secret equals GITHUB_WEBHOOK_SECRET.");
+    // During a rotation, a signature under any one of the secrets is GitHub's.
+    for (const one of githubSecrets(secret)) {
+      if (await verifyGithubSignature(one, body, headers["X-Hub-Signature-256"])) {
+        return;
+      }
     }
+    throw new Refused(401, "X-Hub-Signature-256 does not match the body: check that the webhook's secret equals GITHUB_WEBHOOK_SECRET (or one of its secrets).");
   },
 
   async sign(secret, { body }) {
-    return { "X-Hub-Signature-256": await signGithubPayload(secret, body) };
+    // The first of several secrets signs, as a hook already moved to the new one.
+    return { "X-Hub-Signature-256": await signGithubPayload(githubSecrets(secret)[0], body) };
   },
 
   readPayload(payload, headers) {

@@ -30,3 +30,18 @@ export async function verifyGithubSignature(secret: string, body: RequestBody | 
   }
   return await hmacSha256Matches(await hmacKey(secret, "verify"), bodyOf(body), mac);
 }
+
+/** The shortest part of GITHUB_WEBHOOK_SECRET that counts as a secret of its own during a rotation. */
+export const MIN_ROTATION_SECRET_CHARS = 16;
+
+/**
+ * The secrets GITHUB_WEBHOOK_SECRET holds: several, space-separated, during a
+ * rotation (docs/contract.md#hardening-rules), when every part is at least
+ * 16 characters; otherwise the whole value is the one secret, spaces and
+ * all, so that a secret that always held spaces (GitHub's own example, "It's
+ * a Secret to Everybody") keeps working and none of its words counts alone.
+ */
+export function githubSecrets(setting: string): string[] {
+  const parts = setting.split(/\s+/).filter(Boolean);
+  return parts.length > 1 && parts.every((part) => part.length >= MIN_ROTATION_SECRET_CHARS) ? parts : [setting];
+}

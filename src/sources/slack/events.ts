@@ -79,6 +79,8 @@ export type SlackEventReading = { ignored: string } | { commands: Command[] };
 type EventContext = { team: string; botUserId: string | undefined };
 
 const commands = (...list: Command[]) => accept<SlackEventReading>({ commands: list });
+// Another app or a workflow wrote it: no person to mirror (docs/contract.md#hardening-rules). Ignored, never a 400, which Slack would retry.
+const NO_USER = (what: "mention" | "message") => `The ${what} has no user: another app or a workflow wrote it.`;
 const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason });
 
 /**
@@ -89,6 +91,7 @@ const ignored = (reason: string) => accept<SlackEventReading>({ ignored: reason 
 const EVENTS: Readonly<Record<string, Row<EventContext, SlackEventReading>>> = {
   app_mention: shaped("The app_mention event", appMention, (mention, { team, botUserId }) => {
     if (isFromBot(mention, botUserId)) return ignored("The mention comes from a bot.");
+    if (mention.user === undefined) return ignored(NO_USER("mention"));
     const thread = { team, channel: mention.channel, threadTs: mention.thread_ts ?? mention.ts };
     return commands({
       type: "startSlackThread",
@@ -100,6 +103,7 @@ const EVENTS: Readonly<Record<string, Row<EventContext, SlackEventReading>>> = {
   }),
   message: shaped("The message event", channelMessage, (message, { team, botUserId }) => {
     if (isFromBot(message, botUserId)) return ignored("The message comes from a bot.");
+    if (message.user === undefined) return ignored(NO_USER("message"));
     if (!CONVERSATION_SUBTYPES.has(message.subtype)) {
       return ignored(`Slack message subtype ${message.subtype} is not acted on.`);
     }

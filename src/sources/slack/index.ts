@@ -15,6 +15,7 @@ import { rowOf, shaped, type Row } from "../table";
 const WINDOW_SECONDS = 5 * 60;
 const BOT_USER_SETTING = "SLACK_BOT_USER_ID";
 const FORM = "application/x-www-form-urlencoded";
+const SSL_CHECK_MAX_BYTES = 1024;
 
 /** A Slack request as read: the delivery to record, and what it asks for. */
 type SlackRequest = { delivery: Delivery; interpretation: Interpretation };
@@ -143,6 +144,15 @@ export const slack = defineSource({
   contentTypeAdvice: `this endpoint takes Slack Events API callbacks (application/json), interactions and slash commands (${FORM}).`,
   requiredHeaders: ["X-Slack-Signature", "X-Slack-Request-Timestamp"],
   takes: "Slack Events API callbacks, interactions and slash commands",
+
+  // Slack checks the endpoint's certificate with a form holding ssl_check=1 (and its old verification
+  // token), signed or not: answered 200 and never stored (docs/contract.md#hardening-rules). It is a few
+  // dozen bytes; a larger form is not one.
+  probe(body, format) {
+    if (format !== "form" || body.byteLength > SSL_CHECK_MAX_BYTES) return undefined;
+    const fields = new URLSearchParams(new TextDecoder().decode(body.bytes));
+    return fields.getAll("ssl_check").join(",") === "1" ? { status: "ok" } : undefined;
+  },
 
   // Slack's ids (event_id, trigger_id) are in the signed body: `read` checks them.
   checkHeaders() {},

@@ -1,5 +1,5 @@
 import type { Command, Person } from "../../commands";
-import { accept, type Check } from "../../check";
+import { accept, reject, type Check } from "../../check";
 import type { CardActionId } from "../../slack/card";
 import { truncate } from "../../text";
 import { blockActions, type BlockActions } from "./payloads";
@@ -12,14 +12,18 @@ const CARD_ACTIONS = {
   "work_order.retry": (workOrderId, by) => ({ type: "retryWorkOrder", workOrderId, by }),
 } satisfies Record<CardActionId, (workOrderId: string, by: Person) => Command>;
 
-/** The person who clicked, answered alone in the clicked message's channel and thread. */
-function clicker(click: BlockActions): Person {
-  const { team, user, container, message } = click;
+/**
+ * The person who clicked, answered alone in the clicked message's channel
+ * and thread. An Enterprise Grid org-wide install sends `team: null`; the
+ * user's own `team_id` names the workspace then (docs/contract.md#hardening-rules).
+ */
+function clicker(click: BlockActions, team: string): Person {
+  const { user, container, message } = click;
   return {
-    userId: `slack:${team.id}:${user.id}`,
+    userId: `slack:${team}:${user.id}`,
     answer: {
       via: "ephemeral",
-      team: team.id,
+      team,
       channel: container.channel_id,
       threadTs: container.thread_ts ?? message?.thread_ts ?? container.message_ts,
       user: user.id,
@@ -31,7 +35,11 @@ function clicker(click: BlockActions): Person {
 export type InteractionReading = SlackEventReading & { action?: string };
 
 function readClick(click: BlockActions): Check<InteractionReading> {
-  const by = clicker(click);
+  const team = click.team?.id ?? click.user.team_id;
+  if (team === undefined) {
+    return reject("The block_actions interaction names no workspace: it has neither team.id nor user.team_id.");
+  }
+  const by = clicker(click, team);
   const commands: Command[] = [];
   const unknown: string[] = [];
   for (const { action_id, value } of click.actions) {

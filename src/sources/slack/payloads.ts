@@ -35,7 +35,8 @@ export const eventCallback = z.object({
   event: z.looseObject({ type: z.string() }),
 });
 
-export const appMention = slackMessage.extend({ type: z.literal("app_mention"), user: z.string(), channel: z.string() });
+// `user` may be missing: another app, or a workflow, wrote the mention or message (it is then ignored).
+export const appMention = slackMessage.extend({ type: z.literal("app_mention"), channel: z.string() });
 
 export const channelMessage = slackMessage.extend({ type: z.literal("message"), channel: z.string() });
 
@@ -70,8 +71,9 @@ export const interaction = z.looseObject({ type: z.string().max(200), trigger_id
 export const blockActions = z.object({
   type: z.literal("block_actions"),
   trigger_id: triggerId,
-  team: z.object({ id: slackId }),
-  user: z.object({ id: slackId }),
+  // null from an Enterprise Grid org-wide install: the user's own team_id names the workspace.
+  team: z.object({ id: slackId }).nullable(),
+  user: z.object({ id: slackId, team_id: slackId.optional() }),
   // Where the clicked message is: the ephemeral answer goes to its channel and thread.
   container: z.object({ channel_id: slackId, message_ts: slackTs, thread_ts: slackTs.optional() }),
   message: z.object({ thread_ts: slackTs.optional() }).optional(),

@@ -26,4 +26,4 @@ const admission = await admitRequest(webhookSources[source], streamedRequest({ p
   receivedAt: Date.now(),
 });
 const stored = admission.kind === "deliver" ? new Blob([admission.bodyText], { type: admission.contentType }) : null;
-console.log(JSON.stringify({ status: admission.kind === "deliver" ? "deliver" : `${admission.status} ${admission.error}`, storedBytes: stored?.size ?? 0 }));
+console.log(JSON.stringify({ status: admission.kind === "reject" ? `${admission.status} ${admission.error}` : admission.kind, storedBytes: stored?.size ?? 0 }));

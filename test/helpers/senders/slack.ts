@@ -1,6 +1,7 @@
 import { overrideHeaders } from "./headers";
-import { vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
 import { api } from "../../../convex/_generated/api";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../../../fakes/slack";
 import { signSlackRequest } from "../../../src/sources/slack/signature";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
@@ -23,6 +24,25 @@ export function configureSlackApp() {
   vi.stubEnv("SLACK_BOT_USER_ID", BOT_USER);
 }
 
+/**
+ * For each test of the block: the app configured, the bot token set, and a
+ * fresh fake of Slack's Web API standing in for fetch (`.slack`); after
+ * each, the fake has refused nothing.
+ */
+export function withFakeSlack(): { readonly slack: FakeSlack } {
+  const fake = { slack: new FakeSlack() };
+  beforeEach(() => {
+    fake.slack = new FakeSlack();
+    vi.stubGlobal("fetch", fake.slack.fetch);
+    configureSlackApp();
+    vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
+  });
+  afterEach(() => {
+    expect(fake.slack.violations).toEqual([]);
+  });
+  return fake;
+}
+
 /** An Events API envelope as Slack posts it (the fixtures' shape). */
 export type SlackEnvelope = { type: string; event_id?: string; event_time?: number; [field: string]: unknown };
 
@@ -42,7 +62,7 @@ export type SlackDelivery = {
 export type SlackRequest = { method: "POST"; headers: Record<string, string>; body: Uint8Array<ArrayBuffer> };
 
 /** The request Slack sends: raw body, X-Slack-Signature over `v0:{timestamp}:{body}`, Slack's headers. */
-async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
+export async function slackRequest(delivery: SlackDelivery): Promise<SlackRequest> {
   const raw = delivery.body ?? JSON.stringify(delivery.payload);
   const body = typeof raw === "string" ? utf8.encode(raw) : new Uint8Array(raw);
   // Slack's signer (the one the source verifies with), over any timestamp a test sends, a number or not.
