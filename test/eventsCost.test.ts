@@ -11,29 +11,24 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
-import { OUTBOX_STATUSES } from "../convex/outbox/tables";
 import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
+import { outboxCosts, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
 import { newSession } from "./helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 
-type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
-
-let logged: string[] = [];
 let jangar: FakeJangar;
 
 withFakeClock();
+const costsOf = outboxCosts("events");
 beforeEach(() => {
-  logged = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
   jangar = new FakeJangar();
   vi.stubGlobal("fetch", jangar.fetch);
   vi.stubEnv("JANGAR_EVENTS_URL", FAKE_JANGAR_URL);
   vi.stubEnv("JANGAR_EVENTS_SECRET", FAKE_JANGAR_SECRET);
-  vi.stubEnv("JANGAR_LOG_COST", "1");
 });
 afterEach(() => {
   expect(jangar.violations).toEqual([]);
@@ -41,13 +36,7 @@ afterEach(() => {
 
 /** `count` unrelated rows: other users' sessions with a message each, its event, and the event's sent outbox row. */
 async function seedUnrelated(t: Backend, count: number) {
-  await t.run(async (ctx) => {
-    for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 16; shard += 1) {
-        await ctx.db.insert("outbox_counters", { destination: "events", status, shard, count: 0 });
-      }
-    }
-  });
+  await seedCounterShards(t, "events");
   for (let start = 0; start < count; start += 500) {
     await t.run(async (ctx) => {
       const now = Date.now();
@@ -70,18 +59,6 @@ async function seedUnrelated(t: Backend, count: number) {
       }
     });
   }
-}
-
-/** Every cost line logged by `work` (public functions' `cost {...}`, the outbox's steps), by name. */
-async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
-  logged = [];
-  await work();
-  await settle(t, 1000);
-  return logged.flatMap((line): [string, Cost][] => {
-    const call = /^cost (\{.*\})$/.exec(line);
-    const step = /^eventsOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
-    return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
-  });
 }
 
 async function measure(unrelated: number): Promise<[string, Cost][]> {

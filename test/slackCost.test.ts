@@ -10,30 +10,25 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { OUTBOX_STATUSES } from "../convex/outbox/tables";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
 import { settle, withFakeClock } from "./helpers/clock";
+import { outboxCosts, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
 
-type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
-
-let logged: string[] = [];
 let slack: FakeSlack;
 
 withFakeClock();
+const costsOf = outboxCosts("slack");
 beforeEach(() => {
-  logged = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
   slack = new FakeSlack();
   vi.stubGlobal("fetch", slack.fetch);
   configureSlackApp();
   vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
-  vi.stubEnv("JANGAR_LOG_COST", "1");
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
@@ -41,14 +36,7 @@ afterEach(() => {
 
 /** `count` unrelated rows: other sessions bound to other threads, their orders with cards and PR links, and sent posts in the same channel. */
 async function seedUnrelated(t: Backend, count: number) {
-  // Every counter shard exists, as on a deployment that has been posting for a while.
-  await t.run(async (ctx) => {
-    for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 16; shard += 1) {
-        await ctx.db.insert("outbox_counters", { destination: "slack", status, shard, count: 0 });
-      }
-    }
-  });
+  await seedCounterShards(t, "slack");
   for (let start = 0; start < count; start += 500) {
     await t.run(async (ctx) => {
       const now = Date.now();
@@ -87,18 +75,6 @@ async function seedUnrelated(t: Backend, count: number) {
       }
     });
   }
-}
-
-/** Every cost line logged by `work` (public functions' `cost {...}`, the outbox's steps), by name. */
-async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
-  logged = [];
-  await work();
-  await settle(t, 1000);
-  return logged.flatMap((line): [string, Cost][] => {
-    const call = /^cost (\{.*\})$/.exec(line);
-    const step = /^slackOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
-    return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
-  });
 }
 
 async function measure(unrelated: number): Promise<[string, Cost][]> {

@@ -1,6 +1,7 @@
 import { convexToJson, type Value } from "convex/values";
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
+import { EVENTS_SECRET_SETTING } from "../../../src/events/sign";
 import type { EventData, EventType, JangarEvent } from "../../../src/events/types";
 import { enqueue } from "../../outbox/enqueue";
 import { eventsOutbox } from "../../outbox/registry";
@@ -30,7 +31,7 @@ export const EVENTS_URL_SETTING = "JANGAR_EVENTS_URL";
 
 /** Sending events is on when both settings are; with either unset nothing is queued. */
 export function eventsOutEnabled(): boolean {
-  return setting(EVENTS_URL_SETTING) !== undefined && setting("JANGAR_EVENTS_SECRET") !== undefined;
+  return setting(EVENTS_URL_SETTING) !== undefined && setting(EVENTS_SECRET_SETTING) !== undefined;
 }
 
 /**

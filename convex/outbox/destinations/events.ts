@@ -1,6 +1,6 @@
 import { v, type Infer } from "convex/values";
 import type { MutationCtx } from "../../_generated/server";
-import { eventSigningKeys } from "../../../src/events/sign";
+import { EVENTS_SECRET_SETTING, eventSigningKeys } from "../../../src/events/sign";
 import { sendEvent } from "../../../src/events/send";
 import { eventBody } from "../../../src/events/types";
 import { retryPolicy } from "../../../src/retry";
@@ -42,7 +42,7 @@ async function prepare(ctx: MutationCtx, row: OutboxRow<EventRequest>): Promise<
  */
 async function send(call: Call): Promise<Answer> {
   const url = setting(EVENTS_URL_SETTING);
-  const secret = setting("JANGAR_EVENTS_SECRET");
+  const secret = setting(EVENTS_SECRET_SETTING);
   if (url === undefined || secret === undefined) {
     return { kind: "failed", error: "not_configured: JANGAR_EVENTS_URL or JANGAR_EVENTS_SECRET is not set; set both, then replay the row." };
   }
