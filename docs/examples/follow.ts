@@ -11,6 +11,7 @@ const handled = new Set<string>();
 
 /** Follows the page at `cursor`: called now and whenever it changes; once it is full, moves on to the next. */
 function follow(): () => void {
+  let movedOn = false;
   const stop = client.onUpdate(api.events.list, { paginationOpts: { numItems: 100, cursor } }, async ({ page, isDone, continueCursor }) => {
     for (const { id, event } of page) {
       if (!handled.has(id)) {
@@ -18,8 +19,10 @@ function follow(): () => void {
         handled.add(id);
       }
     }
-    if (!isDone) {
-      stop();
+    if (!isDone && !movedOn) {
+      // Full: follow the next page; this one a few seconds more, for an event whose transaction commits late.
+      movedOn = true;
+      setTimeout(stop, 10_000);
       cursor = continueCursor;
       stopFollowing = follow();
     }
