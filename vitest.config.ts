@@ -8,6 +8,7 @@ const notInConvex = fileURLToPath(new URL("./test/runtime/notInConvex.ts", impor
 const SCALE_AND_COST = [
   "test/cost.test.ts",
   "test/slackCost.test.ts",
+  "test/githubCost.test.ts",
   "test/admissionCost.test.ts",
   "test/launchCost.test.ts",
   "test/reconcileScale.test.ts",
@@ -19,11 +20,13 @@ export default defineConfig({
     alias: [
       // Node modules Convex's default runtime lacks.
       { find: /^(node:)?(crypto|buffer)$/, replacement: notInConvex },
+      // universal-github-app-jwt's Web Crypto build, which Convex's bundler picks (no "node" condition).
+      { find: /^#crypto$/, replacement: fileURLToPath(new URL("./node_modules/universal-github-app-jwt/lib/crypto-native.js", import.meta.url)) },
     ],
   },
   test: {
     environment: "edge-runtime",
-    server: { deps: { inline: ["convex-test"] } },
+    server: { deps: { inline: ["convex-test", "universal-github-app-jwt"] } },
     include: ["test/**/*.test.ts"],
     exclude: [...configDefaults.exclude, ...(process.env.JANGAR_TEST_FAST === "1" ? SCALE_AND_COST : [])],
     setupFiles: ["test/helpers/setup.ts"],

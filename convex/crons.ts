@@ -11,6 +11,9 @@ crons.interval("reconcile work orders", { minutes: 5 }, internal.reconcile.sweep
 crons.interval("recover lost deliveries", { minutes: 5 }, internal.inbox.maintenance.recoverLost, {});
 crons.interval("recover lost outbox runners", { minutes: 5 }, internal.outbox.maintenance.recoverLost, {});
 
+// Operator alerts (docs/operations.md#alerts): the oldest failure past an hour or a day, orders failed since the last alert.
+crons.interval("check alerts", { minutes: 5 }, internal.alerts.check, {});
+
 // Deletes deliveries older than DELIVERY_RETENTION_DAYS, in batches.
 crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
 

@@ -11,6 +11,7 @@ import { budget } from "./model/platform/budget";
 import { launchConfig, staleAfterMs, staleFailAfterMs, temporalConfig } from "./model/platform/config";
 import { transactionCost } from "./model/platform/cost";
 import { liveRun } from "./model/platform/scheduling";
+import { noticeOrdersFailed } from "./model/alerts/notice";
 import { byReconciler, changeStatus } from "./model/workOrders/status";
 import { launchEach } from "./launcher";
 
@@ -169,9 +170,13 @@ export const failStalePage = internalMutation({
   args: vPage,
   returns: v.null(),
   handler: async (ctx, page) => {
+    const failed: Id<"work_orders">[] = [];
     const walk = await walkBatch(ctx, staleRange(page), { maxRows: PAGE, rowCost: STATUS_CHANGE_COST, firstAlways: true }, async (order) => {
-      await changeStatus(ctx, order, byReconciler("failed", "stale"));
+      if ((await changeStatus(ctx, order, byReconciler("failed", "stale"))).kind === "changed") {
+        failed.push(order._id);
+      }
     });
+    await noticeOrdersFailed(ctx, failed);
     await logPage(ctx, "failed", page, walk.done);
     await continueChain(ctx, internal.reconcile.failStalePage, page, walk);
     return null;
@@ -199,6 +204,7 @@ export const applyDescriptions = internalMutation({
   handler: async (ctx, { phase, descriptions }) => {
     let applied = 0;
     let taken = 0;
+    const failed: Id<"work_orders">[] = [];
     for (const { workOrderId, described } of descriptions) {
       if (taken > 0 && !(await batchFits(ctx, STATUS_CHANGE_COST))) {
         break;
@@ -213,11 +219,15 @@ export const applyDescriptions = internalMutation({
       if (outcome.kind === "move") {
         const result = await changeStatus(ctx, order, byReconciler(outcome.to, outcome.reason));
         applied += result.kind === "changed" ? 1 : 0;
+        if (result.kind === "changed" && outcome.to === "failed") {
+          failed.push(order._id);
+        }
       } else if (outcome.kind === "refresh" && order.status === "running") {
         await ctx.db.patch("work_orders", order._id, { updatedAt: Date.now() });
         applied += 1;
       }
     }
+    await noticeOrdersFailed(ctx, failed);
     await logPage(ctx, "reconciled", { phase }, applied);
     return taken;
   },

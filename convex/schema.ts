@@ -12,6 +12,8 @@ import {
 import { vTouched } from "./model/effects/report";
 import { vAttempt } from "./model/inbox/attempts";
 import { vTransactionCost } from "./model/platform/cost";
+import { alertTables } from "./model/alerts/tables";
+import { githubTables } from "./model/github/tables";
 import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
 import { eventTables } from "./model/events/tables";
@@ -153,7 +155,7 @@ export default defineSchema({
   }).index("by_workOrderId_changedAt", ["workOrderId", "changedAt"]),
 
   // A chat message that came from a sender, under the sender's id for it
-  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`): appended once to
+  // (`slack:<team>:<channel>:<ts>`, `events:<webhook-id>`, `github:comment:<id>`): appended once to
   // each session it reaches (sessionId; absent on rows written before origins
   // named their session), edited and removed through it. editVersion is the latest edit applied;
   // removedAt marks a message removed at the sender. An `outbound` origin is
@@ -172,6 +174,9 @@ export default defineSchema({
   // The Slack side of bound sessions: threads and cards.
   ...slackTables,
 
+  // The GitHub side of bound sessions: threads.
+  ...githubTables,
+
   // The outbox: requests to other services, their lanes and counts; and the
   // Slack outbox's tables from before, until migrations:moveSlackOutbox.
   ...outboxTables,
@@ -179,6 +184,9 @@ export default defineSchema({
 
   // Events out: what Jangar's server is told, kept for services to read.
   ...eventTables,
+
+  // Operator alerts: when each condition was last told.
+  ...alertTables,
 
   // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
   // contentType): the same key with another body, or the same body under another event name

@@ -185,7 +185,9 @@ export abstract class FakeService<Answer, Call extends RecordedCall<unknown>> {
     }
     if (answer === "hang") {
       return await new Promise<Response>((_, reject) => {
-        signal?.addEventListener("abort", () => reject(new DOMException("The operation was aborted.", "AbortError")));
+        const aborted = () => reject(new DOMException("The operation was aborted.", "AbortError"));
+        if (signal?.aborted) aborted();
+        signal?.addEventListener("abort", aborted);
       });
     }
     const headers = new Headers(answer.headers);

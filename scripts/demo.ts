@@ -12,8 +12,8 @@ export async function main(args: string[], _env: unknown, io: Io): Promise<numbe
   if (args.length > 0) {
     throw new Error(`npm run demo takes no arguments (got ${JSON.stringify(args[0])}).`);
   }
-  io.out("A work order's journey, offline: this repository's Convex functions on an embedded backend (convex-test), with fake Slack");
-  io.out("and Temporal APIs and a fake Jangar server that receives events out and replies. Every request is signed as its sender signs it; nothing leaves this process.");
+  io.out("A work order's journey, offline: this repository's Convex functions on an embedded backend (convex-test), with fake");
+  io.out("Slack, Temporal and GitHub APIs and a fake Jangar server that receives events out and replies. Every request is signed as its sender signs it; nothing leaves this process.");
   io.out("");
   const started = performance.now();
   const t = convexTest({ schema, modules: convexModules(), transactionLimits: true });
@@ -23,6 +23,12 @@ export async function main(args: string[], _env: unknown, io: Io): Promise<numbe
   if (thread.length > 0) {
     io.out("The Slack thread, as its people see it:");
     thread.forEach((message) => io.out(`    ${message.ts}${message.edits ? ` (edited ${message.edits}x)` : ""}  ${message.text.split("\n")[0]}`));
+    io.out("");
+  }
+  if (result.github.comments.length > 0) {
+    io.out("The pull request's conversation, as GitHub shows the App's part of it:");
+    result.github.reactions.forEach((reaction) => io.out(`    :${reaction.content}: on ${reaction.subject.replace("_", " ")} ${reaction.subjectId}`));
+    result.github.comments.forEach((comment) => io.out(`    ${comment.user.login}: ${comment.body.split("\n")[0]}`));
     io.out("");
   }
   io.out(`The order's history: ${result.history.join(" → ")}.`);

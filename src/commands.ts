@@ -1,7 +1,8 @@
 // convex/values is Convex's value encoding, not its runtime: commands travel between functions, so their validator is their type.
+import { literals } from "convex-helpers/validators";
 import { v, type Infer } from "convex/values";
 import { vChatRole } from "./chat/roles";
-import { vLinkKind } from "./workOrders/links";
+import { vLinkKind, vSelectableLinkKind } from "./workOrders/links";
 import { vWorkOrderStatus } from "./workOrders/status";
 
 /**
@@ -34,6 +35,13 @@ export function describeSelector(selector: WorkOrderSelector): string {
 /** A Slack thread: the channel and the `ts` of its first message. */
 export const vSlackThread = v.object({ team: v.string(), channel: v.string(), threadTs: v.string() });
 export type SlackThread = Infer<typeof vSlackThread>;
+
+/**
+ * A GitHub thread: an issue or pull request, `owner/repo#number`, the
+ * repository in lower case (GitHub's names are case-insensitive).
+ */
+export const vGithubThread = v.object({ repository: v.string(), number: v.number() });
+export type GithubThread = Infer<typeof vGithubThread>;
 
 /** A chat message as a sender delivers it; `externalId` names it at the sender, once. */
 export const vInboundMessage = v.object({
@@ -90,6 +98,23 @@ export const vCommand = v.union(
   }),
   /** A message in a thread: appended only when the thread is bound to a session. */
   v.object({ type: v.literal("appendSlackMessage"), thread: vSlackThread, message: vInboundMessage }),
+  /**
+   * A comment for Jangar on a GitHub thread: appended to the thread's
+   * session; a thread not yet bound is bound to the session of the order
+   * linked to its issue or pull request (`link`), else to a new session.
+   */
+  v.object({
+    type: v.literal("appendGithubComment"),
+    thread: vGithubThread,
+    link: v.object({ kind: vSelectableLinkKind, value: v.string() }),
+    userId: v.string(),
+    title: v.string(),
+    message: vInboundMessage,
+    /** What the `eyes` reaction goes on once the comment is appended (none for a review: GitHub has no reactions on reviews). */
+    reaction: v.optional(v.object({ subject: literals("issue_comment", "review_comment", "issue"), id: v.number() })),
+  }),
+  /** The App installation a delivery came through, for its repository: the App's requests there are made as it. */
+  v.object({ type: v.literal("noteGithubInstallation"), repository: v.string(), installationId: v.number() }),
   /** `version` orders edits of one message (sortable as text): an older edit never overwrites a newer one. */
   v.object({ type: v.literal("editMessage"), externalId: v.string(), content: v.string(), version: v.string() }),
   v.object({ type: v.literal("removeMessage"), externalId: v.string() }),

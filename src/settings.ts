@@ -1,4 +1,6 @@
+import { apiUrlProblem, appIdProblem } from "./github/settings";
 import { bytesOfBase64 } from "./hmac";
+import { appSlugProblem } from "./sources/github/comments";
 import { parseServiceJwks } from "./serviceIdentity";
 
 /**
@@ -113,15 +115,14 @@ const slackId =
   (value) =>
     new RegExp(`^[${letters}][A-Z0-9]{2,}$`).test(value) ? null : `not ${what} (${letters.split("").join(", ")} followed by capitals and digits)`;
 
-const slug: FormCheck = (value) => (/^[a-z0-9][a-z0-9-]*$/.test(value) ? null : "not an app slug (lower-case letters, digits and dashes)");
-
 /** Every deployment setting and the form it must have. */
 export const SETTING_FORMS = {
   GITHUB_WEBHOOK_SECRET: anyText,
-  GITHUB_APP_ID: positiveInteger,
+  // As the App client reads them (src/github/settings.ts, src/sources/github/comments.ts).
+  GITHUB_APP_ID: appIdProblem,
   GITHUB_APP_PRIVATE_KEY: pemPrivateKey,
-  GITHUB_APP_SLUG: slug,
-  GITHUB_API_URL: httpUrl,
+  GITHUB_APP_SLUG: appSlugProblem,
+  GITHUB_API_URL: apiUrlProblem,
   GITHUB_COMMENT_ASSOCIATIONS: associationList,
   SLACK_SIGNING_SECRET: anyText,
   SLACK_BOT_USER_ID: slackId("UW", "a Slack user id"),
@@ -169,11 +170,12 @@ export type Capability = { name: string; does: string; needs: SettingName[]; opt
 
 export const CAPABILITIES: Capability[] = [
   { name: "GitHub in", does: "verifies and records GitHub's webhooks", needs: ["GITHUB_WEBHOOK_SECRET"], optional: [] },
+  { name: "GitHub comments", does: "hears comments that mention the App", needs: ["GITHUB_APP_SLUG"], optional: ["GITHUB_COMMENT_ASSOCIATIONS"] },
   {
     name: "GitHub App",
-    does: "acts on GitHub as the App (comments, check runs)",
-    needs: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_APP_SLUG"],
-    optional: ["GITHUB_API_URL", "GITHUB_COMMENT_ASSOCIATIONS"],
+    does: "acts on GitHub as the App (reactions, replies)",
+    needs: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY"],
+    optional: ["GITHUB_API_URL"],
   },
   { name: "Slack in", does: "verifies Slack's events, clicks and /jangar", needs: ["SLACK_SIGNING_SECRET"], optional: ["SLACK_BOT_USER_ID"] },
   { name: "Slack out", does: "posts replies and work-order cards", needs: ["SLACK_BOT_TOKEN"], optional: ["SLACK_API_URL"] },
@@ -191,7 +193,7 @@ export const CAPABILITIES: Capability[] = [
     needs: ["TEMPORAL_HTTP_URL", "TEMPORAL_TASK_QUEUE"],
     optional: ["TEMPORAL_NAMESPACE", "TEMPORAL_API_KEY", "JANGAR_WORKFLOW_TYPES"],
   },
-  { name: "Alerts", does: "posts operator alerts to a Slack channel", needs: ["SLACK_ALERTS_CHANNEL", "SLACK_BOT_TOKEN"], optional: [] },
+  { name: "Alerts", does: "posts failures to a Slack channel, each condition at most hourly", needs: ["SLACK_ALERTS_CHANNEL", "SLACK_BOT_TOKEN"], optional: [] },
   {
     name: "Limits",
     does: "body size, retention and staleness (defaults apply when unset)",

@@ -85,3 +85,32 @@ export function truncate(text: string, maxChars: number): string {
   }
   return `${cut}…`;
 }
+
+/**
+ * A message's content as the posts that carry it, in order, each at most
+ * `maxChars`: cut after the last line break that fits (else the last space,
+ * else anywhere but inside a character). The parts joined give the content
+ * back, except parts that are only whitespace, which Slack and GitHub
+ * refuse, and which are left out.
+ */
+export function splitAtLineBreaks(content: string, maxChars: number): string[] {
+  if (!(maxChars >= 2)) {
+    throw new TypeError(`maxChars must be at least 2; got ${maxChars}.`);
+  }
+  const parts: string[] = [];
+  let start = 0;
+  while (content.length - start > maxChars) {
+    const window = content.slice(start, start + maxChars);
+    let cut = window.lastIndexOf("\n") + 1;
+    if (cut === 0) {
+      cut = Math.max(window.lastIndexOf(" "), window.lastIndexOf("\t")) + 1;
+    }
+    if (cut === 0) {
+      cut = /[\uD800-\uDBFF]$/.test(window) ? maxChars - 1 : maxChars;
+    }
+    parts.push(content.slice(start, start + cut));
+    start += cut;
+  }
+  parts.push(content.slice(start));
+  return parts.filter((part) => part.trim().length > 0);
+}

@@ -17,6 +17,7 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
 import { liveOrder, type Target } from "./helpers/workOrders";
+import { issueCommentOnAcme } from "./helpers/githubComments";
 import { postGithub, pushOf } from "./helpers/senders/github";
 import { postEvent, statusChanged, EVENTS_SECRET } from "./helpers/senders/events";
 import { newSession } from "./helpers/records";
@@ -55,6 +56,7 @@ beforeEach(() => {
   vi.stubEnv("SLACK_SIGNING_SECRET", SLACK_SECRET);
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
   vi.stubEnv("TEMPORAL_HTTP_URL", "");
+  vi.stubEnv("GITHUB_APP_SLUG", "jangar");
 });
 
 /**
@@ -211,6 +213,14 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
     ],
     writes: ["merge commit link", "link counter shard", "order", "history row", "3 live rows deleted", "2 events", ...INBOX.writes],
   },
+  "GitHub issue_comment mentioning the App (new thread)": {
+    reads: ["session's patch", ...INBOX.reads],
+    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", ...INBOX.writes],
+  },
+  "GitHub issue_comment mentioning the App (bound thread)": {
+    reads: ["the repository's installation", "thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
+    writes: ["message", "session", "message origin", "thread binding (its last comment)", ...INBOX.writes],
+  },
   "Slack app_mention (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
     writes: ["session", "thread binding", "message", "message origin", "event", ...INBOX.writes],
@@ -291,6 +301,9 @@ async function measure(unrelated: number): Promise<Map<string, Cost>> {
     "GitHub pull_request merged (1 order, by head branch and link)",
     await costOfDelivery(t, () => postGithub(t, { event: "pull_request", payload: pullRequest("closed", 13, "feature/saml", true) })),
   );
+
+  costs.set("GitHub issue_comment mentioning the App (new thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1001) })));
+  costs.set("GitHub issue_comment mentioning the App (bound thread)", await costOfDelivery(t, () => postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1002) })));
 
   const now = Math.floor(Date.now() / 1000);
   const slack = (eventId: string, event: Record<string, unknown>) =>

@@ -51,6 +51,11 @@ describe("doctor:settings: each setting set, missing or malformed, never its val
     ["GITHUB_APP_PRIVATE_KEY", PEM.replace("END PRIVATE", "END RSA PRIVATE"), "malformed"],
     ["GITHUB_APP_ID", "123456", "set"],
     ["GITHUB_APP_ID", "12ab", "malformed"],
+    ["GITHUB_APP_ID", "Iv23liAbCdEf", "set"],
+    ["GITHUB_APP_SLUG", "@Jangar", "set"],
+    ["GITHUB_APP_SLUG", "jan gar", "malformed"],
+    ["GITHUB_API_URL", "https://ghe.example.com/api/v3", "set"],
+    ["GITHUB_API_URL", "http://ghe.example.com/api/v3", "malformed"],
     ["EVENTS_WEBHOOK_SECRET", "whsec_c2hvcnQ=", "malformed"],
     ["EVENTS_WEBHOOK_SECRET", `${SECRETS.EVENTS_WEBHOOK_SECRET} whsec_bmV4dC1zZWNyZXQtaW4tcm90YXRpb24=`, "set"],
     ["JANGAR_WORKFLOW_TYPES", "codex-implement, codex-review", "set"],
@@ -89,8 +94,17 @@ describe("npm run doctor: per capability, what works and what is missing", () =>
     expect(report.lines).toContainEqual(expect.stringMatching(/^FAIL\s+Temporal\s+/));
     expect(report.lines).toContainEqual(expect.stringMatching(/^\s+TEMPORAL_TASK_QUEUE missing: npx convex env set TEMPORAL_TASK_QUEUE <value>$/));
     expect(report.lines).toContainEqual(expect.stringMatching(/^off\s+Alerts\s+/));
-    expect(report.lines.at(-1)).toBe("doctor: 3 working, 5 off (not configured), 2 to fix.");
+    expect(report.lines.at(-1)).toBe("doctor: 3 working, 6 off (not configured), 2 to fix.");
     expect(doctorReport(states({ GITHUB_WEBHOOK_SECRET: "set" })).failed).toBe(false);
+  });
+
+  test("alerts: ok with the channel and the bot token; the channel without the token is to fix (nothing would be posted)", () => {
+    const on = doctorReport(states({ SLACK_ALERTS_CHANNEL: "set", SLACK_BOT_TOKEN: "set" }));
+    expect(on.lines).toContainEqual(expect.stringMatching(/^ok\s+Alerts\s+posts failures to a Slack channel, each condition at most hourly$/));
+    const half = doctorReport(states({ SLACK_ALERTS_CHANNEL: "set" }));
+    expect(half.failed).toBe(true);
+    expect(half.lines).toContainEqual(expect.stringMatching(/^FAIL\s+Alerts\s+/));
+    expect(half.lines).toContainEqual(expect.stringMatching(/^\s+SLACK_BOT_TOKEN missing: npx convex env set SLACK_BOT_TOKEN <value>$/));
   });
 
   test("the deployment asked: --url and --admin-key, else the self-hosted settings, else a deploy key's, else npm run serve's", () => {

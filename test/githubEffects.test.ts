@@ -98,6 +98,10 @@ const ACTED_ON: Record<string, Outcome> = {
   // A tag names no branch: rule 1 reaches no order.
   "push refs/tags/simple-tag": { answer: "accepted" },
   "push refs/tags/simple-tag, deleted": { answer: "ignored" },
+  // Comments are read only with GITHUB_APP_SLUG set, unset here (test/githubComments.test.ts reads them).
+  issue_comment: { answer: "ignored" },
+  pull_request_review: { answer: "ignored" },
+  pull_request_review_comment: { answer: "ignored" },
 };
 
 /** The events of the examples that the contract's table leaves out ("anything else"): recorded and ignored. */
@@ -105,9 +109,9 @@ const NOT_ACTED_ON = [
   "branch_protection_rule", "check_run", "check_suite", "code_scanning_alert", "commit_comment", "create", "delete",
   "dependabot_alert", "deploy_key", "deployment", "deployment_review", "deployment_status", "discussion",
   "discussion_comment", "fork", "github_app_authorization", "gollum", "installation", "installation_repositories",
-  "issue_comment", "label", "marketplace_purchase", "member", "membership", "merge_group", "meta", "milestone",
+  "label", "marketplace_purchase", "member", "membership", "merge_group", "meta", "milestone",
   "organization", "org_block", "package", "page_build", "project", "project_card", "project_column", "projects_v2_item",
-  "public", "pull_request_review", "pull_request_review_comment", "pull_request_review_thread", "release",
+  "public", "pull_request_review_thread", "release",
   "repository_dispatch", "repository", "repository_import", "repository_vulnerability_alert", "security_advisory",
   "sponsorship", "star", "status", "team", "team_add", "watch", "workflow_dispatch", "workflow_job", "workflow_run",
 ];

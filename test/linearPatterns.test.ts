@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { mentionsApp } from "../src/sources/github/comments";
 import { Markers } from "../src/sources/github/events";
 import { titleFromMention } from "../src/sources/slack/events";
 
@@ -56,5 +57,17 @@ describe("Work-Order markers", () => {
     ["blank-padded keys", (size: number) => ` \t work-order \t : \t \n`.repeat(size / 20)],
   ])("%s: linear in the text's length", (_shape, textOf) => {
     expect(growth((text) => new Markers().in(text), textOf, 4000)).toBeLessThan(FACTOR * 3);
+  });
+});
+
+describe("GitHub App mentions", () => {
+  const slug = { GITHUB_APP_SLUG: "jangar" };
+  test.each([
+    ["at-signs", (size: number) => "@".repeat(size)],
+    ["the slug run on into a longer name", (size: number) => "@jangarx ".repeat(size / 9)],
+    ["the slug after a word character", (size: number) => "a@jangar".repeat(size / 8)],
+    ["the slug as a team", (size: number) => "@jangar/".repeat(size / 8)],
+  ])("%s: linear in the text's length", (_shape, textOf) => {
+    expect(growth((text) => mentionsApp(text, slug), textOf, 4000)).toBeLessThan(FACTOR * 3);
   });
 });

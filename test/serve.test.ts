@@ -120,7 +120,7 @@ describe.runIf(onSources)("npm run serve: the site, with the command-line tools 
     const sent = await runScript("send.ts", ["fixtures/github", "fixtures/slack", "fixtures/events", "--url", served.siteUrl], secrets);
     expect(sent.stderr).toBe("");
     expect(sent.code).toBe(0);
-    expect(sent.stdout).toMatch(/^26 sent: .*; p50/m);
+    expect(sent.stdout).toMatch(/^31 sent: .*; p50/m);
     const admin = asService();
     const status = await eventually(
       () => admin.query(inboxStatus, {}),
@@ -131,6 +131,9 @@ describe.runIf(onSources)("npm run serve: the site, with the command-line tools 
     // The Slack mention started a session, and its reply card went to the fake Slack.
     const sessions = await admin.query(api.chatSessions.list, { userId: "slack:T0ACME:U01ALICE", paginationOpts: { numItems: 5, cursor: null } });
     expect(sessions.page.length).toBeGreaterThan(0);
+    // The comments mentioning @jangar (the README's GITHUB_APP_SLUG) started sessions for their author.
+    const commented = await admin.query(api.chatSessions.list, { userId: "github:Codertocat", paginationOpts: { numItems: 5, cursor: null } });
+    expect(commented.page.map((session) => session.title).sort()).toEqual(["Spelling error in the README file", "Update the README with new information."]);
   });
 
   test("npm run smoke passes every route; npm run doctor reads the settings and exits 0", async () => {
@@ -142,7 +145,8 @@ describe.runIf(onSources)("npm run serve: the site, with the command-line tools 
     expect(doctor.code).toBe(0);
     expect(doctor.stdout).toMatch(/^ok\s+GitHub in\s+/m);
     expect(doctor.stdout).toMatch(/^ok\s+Temporal\s+/m);
-    expect(doctor.stdout).toMatch(/^off\s+GitHub App\s+.*\n\s+to turn it on: npx convex env set GITHUB_APP_ID <value>, and so GITHUB_APP_PRIVATE_KEY, GITHUB_APP_SLUG \(docs\/environment\.md\)$/m);
+    expect(doctor.stdout).toMatch(/^ok\s+GitHub comments\s+/m);
+    expect(doctor.stdout).toMatch(/^off\s+GitHub App\s+.*\n\s+to turn it on: npx convex env set GITHUB_APP_ID <value>, and so GITHUB_APP_PRIVATE_KEY \(docs\/environment\.md\)$/m);
     expect(doctor.stdout).not.toContain(DEVELOPMENT_DEFAULTS.EVENTS_WEBHOOK_SECRET.slice(6, 14));
   });
 });

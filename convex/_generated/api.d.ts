@@ -13,6 +13,7 @@ import type {
   FilterApi,
   FunctionReference,
 } from "convex/server";
+import type * as alerts from "../alerts.js";
 import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
@@ -26,11 +27,14 @@ import type * as inbox_resume from "../inbox/resume.js";
 import type * as ingest from "../ingest.js";
 import type * as launcher from "../launcher.js";
 import type * as migrations from "../migrations.js";
+import type * as model_alerts_notice from "../model/alerts/notice.js";
+import type * as model_alerts_tables from "../model/alerts/tables.js";
 import type * as model_chat_messages from "../model/chat/messages.js";
 import type * as model_chat_origins from "../model/chat/origins.js";
 import type * as model_chat_sessions from "../model/chat/sessions.js";
 import type * as model_effects_applyCommands from "../model/effects/applyCommands.js";
 import type * as model_effects_budget from "../model/effects/budget.js";
+import type * as model_effects_githubCommands from "../model/effects/githubCommands.js";
 import type * as model_effects_linkPlan from "../model/effects/linkPlan.js";
 import type * as model_effects_messageCommands from "../model/effects/messageCommands.js";
 import type * as model_effects_orderCommands from "../model/effects/orderCommands.js";
@@ -41,6 +45,11 @@ import type * as model_effects_units from "../model/effects/units.js";
 import type * as model_events_record from "../model/events/record.js";
 import type * as model_events_requests from "../model/events/requests.js";
 import type * as model_events_tables from "../model/events/tables.js";
+import type * as model_github_installations from "../model/github/installations.js";
+import type * as model_github_outbound from "../model/github/outbound.js";
+import type * as model_github_requests from "../model/github/requests.js";
+import type * as model_github_tables from "../model/github/tables.js";
+import type * as model_github_threads from "../model/github/threads.js";
 import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js";
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
@@ -77,6 +86,7 @@ import type * as model_workOrders_workflow from "../model/workOrders/workflow.js
 import type * as outbox from "../outbox.js";
 import type * as outbox_destination from "../outbox/destination.js";
 import type * as outbox_destinations_events from "../outbox/destinations/events.js";
+import type * as outbox_destinations_github from "../outbox/destinations/github.js";
 import type * as outbox_destinations_slack from "../outbox/destinations/slack.js";
 import type * as outbox_enqueue from "../outbox/enqueue.js";
 import type * as outbox_lanes from "../outbox/lanes.js";
@@ -100,6 +110,7 @@ import type * as workOrders from "../workOrders.js";
  * ```
  */
 declare const fullApi: ApiFromModules<{
+  alerts: typeof alerts;
   chatMessages: typeof chatMessages;
   chatSessions: typeof chatSessions;
   crons: typeof crons;
@@ -113,11 +124,14 @@ declare const fullApi: ApiFromModules<{
   ingest: typeof ingest;
   launcher: typeof launcher;
   migrations: typeof migrations;
+  "model/alerts/notice": typeof model_alerts_notice;
+  "model/alerts/tables": typeof model_alerts_tables;
   "model/chat/messages": typeof model_chat_messages;
   "model/chat/origins": typeof model_chat_origins;
   "model/chat/sessions": typeof model_chat_sessions;
   "model/effects/applyCommands": typeof model_effects_applyCommands;
   "model/effects/budget": typeof model_effects_budget;
+  "model/effects/githubCommands": typeof model_effects_githubCommands;
   "model/effects/linkPlan": typeof model_effects_linkPlan;
   "model/effects/messageCommands": typeof model_effects_messageCommands;
   "model/effects/orderCommands": typeof model_effects_orderCommands;
@@ -128,6 +142,11 @@ declare const fullApi: ApiFromModules<{
   "model/events/record": typeof model_events_record;
   "model/events/requests": typeof model_events_requests;
   "model/events/tables": typeof model_events_tables;
+  "model/github/installations": typeof model_github_installations;
+  "model/github/outbound": typeof model_github_outbound;
+  "model/github/requests": typeof model_github_requests;
+  "model/github/tables": typeof model_github_tables;
+  "model/github/threads": typeof model_github_threads;
   "model/inbox/applyDelivery": typeof model_inbox_applyDelivery;
   "model/inbox/attempts": typeof model_inbox_attempts;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
@@ -164,6 +183,7 @@ declare const fullApi: ApiFromModules<{
   outbox: typeof outbox;
   "outbox/destination": typeof outbox_destination;
   "outbox/destinations/events": typeof outbox_destinations_events;
+  "outbox/destinations/github": typeof outbox_destinations_github;
   "outbox/destinations/slack": typeof outbox_destinations_slack;
   "outbox/enqueue": typeof outbox_enqueue;
   "outbox/lanes": typeof outbox_lanes;

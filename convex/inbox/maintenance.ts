@@ -5,6 +5,7 @@ import { LIMITS } from "../../src/limits";
 import { retriesSpent } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/inbox/attempts";
+import { noticeDeliveryFailed } from "../model/alerts/notice";
 import { vBatchCursor, walkBatch } from "../model/platform/batches";
 import { deliveryRetentionMs } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
@@ -60,6 +61,7 @@ export const recoverLost = internalMutation({
         if (retriesSpent(DELIVERY_RETRY, { attemptsMade: attempts, now }) !== null) {
           await updateDelivery(ctx, delivery, { status: "failed", attempts, error, nextAttemptAt: undefined, finishedAt: now });
           await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
+          await noticeDeliveryFailed(ctx, delivery, error);
         } else {
           const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
             deliveryId: delivery._id,

@@ -10,6 +10,7 @@ import { nextAttempt } from "../../src/retry";
 import { truncate } from "../../src/text";
 import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
 import { recordAttempt } from "../model/inbox/attempts";
+import { noticeDeliveryFailed } from "../model/alerts/notice";
 import { sourceSettings } from "../model/platform/config";
 import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/inbox/deliveries";
 import { hold, processingPaused } from "../model/inbox/pauses";
@@ -173,6 +174,9 @@ export const recordFailure = internalMutation({
         delay === null ? undefined : await ctx.scheduler.runAfter(delay, internal.inbox.process.processDelivery, { deliveryId }),
     });
     await recordAttempt(ctx, deliveryId, { outcome, error: reason, retryAt });
+    if (delay === null) {
+      await noticeDeliveryFailed(ctx, delivery, reason);
+    }
     return null;
   },
 });

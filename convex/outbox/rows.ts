@@ -80,3 +80,8 @@ export async function outboxCounts(ctx: QueryCtx): Promise<OutboxCount[]> {
     })),
   );
 }
+
+/** A destination's failed rows, as its counts say. */
+export async function countFailedRows(ctx: QueryCtx, destination: string): Promise<number> {
+  return await outboxCounter.read(ctx, { destination, status: "failed" });
+}

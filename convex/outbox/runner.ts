@@ -5,6 +5,7 @@ import { internalAction, internalMutation, type MutationCtx } from "../_generate
 import { LIMITS } from "../../src/limits";
 import { nextAttempt, retryDelayMs, type RetryPolicy } from "../../src/retry";
 import { truncate } from "../../src/text";
+import { noticeOutboxFailed } from "../model/alerts/notice";
 import { setting } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
 import { vAnswer, type Answer, type Destination, type OutboxRequest, type OutboxRow } from "./destination";
@@ -47,11 +48,17 @@ async function retryOrFail(
   const next = nextAttempt(policy, { attemptsMade: row.attempts, firstAttemptAt: row.firstAttemptAt, now, random: Math.random(), retryAfterMs: problem.retryAfterMs });
   if ("giveUp" in next) {
     const error = truncate(`${problem.error} (${next.giveUp})`, LIMITS.reasonChars);
-    await updateRow(ctx, row, { status: "failed", error, httpStatus: problem.httpStatus, nextAttemptAt: undefined, finishedAt: now, uncertain });
+    await failRow(ctx, row, { error, httpStatus: problem.httpStatus, uncertain });
     return;
   }
   const error = truncate(problem.error, LIMITS.reasonChars);
   await updateRow(ctx, row, { status: "queued", error, httpStatus: problem.httpStatus, nextAttemptAt: now + next.retryInMs, uncertain });
+}
+
+/** Fails a row for good, and tells the operators (docs/operations.md#alerts). */
+async function failRow(ctx: MutationCtx, row: Doc<"outbox">, change: { error: string; httpStatus?: number; uncertain?: true }) {
+  await updateRow(ctx, row, { status: "failed", nextAttemptAt: undefined, finishedAt: Date.now(), ...change });
+  await noticeOutboxFailed(ctx, row, change.error);
 }
 
 /** The runner's first step: claims the lane's next due row and prepares its call, or reschedules the runner, or ends it. */
@@ -78,7 +85,7 @@ async function claimNext<Request extends OutboxRequest, Call extends Value>(ctx:
   const row = next.row as OutboxRow<Request>;
   const prepared = await destination.prepare(ctx, row);
   if ("gone" in prepared) {
-    await updateRow(ctx, next.row, { status: "failed", error: prepared.gone, nextAttemptAt: undefined, finishedAt: now });
+    await failRow(ctx, next.row, { error: prepared.gone });
     await scheduleLane(ctx, lane, 0);
     return null;
   }
@@ -121,7 +128,7 @@ async function recordOutcome<Request extends OutboxRequest, Call extends Value>(
         await updateRow(ctx, row, { status: "queued", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, nextAttemptAt: now });
         break;
       }
-      await updateRow(ctx, row, { status: "failed", error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus, finishedAt: now });
+      await failRow(ctx, row, { error: truncate(answer.error, LIMITS.reasonChars), httpStatus: answer.httpStatus });
       break;
     default:
       answer satisfies never;

@@ -1,5 +1,3 @@
-import type { DeployPlan } from "./deploy";
-
 /**
  * What `npm run deploy` asks the target backend before deploying, and what
  * it makes of a failed `convex deploy`: a backend that does not answer, an
@@ -7,6 +5,9 @@ import type { DeployPlan } from "./deploy";
  * this code (ctx.meta.getTransactionMetrics, which every delivery's
  * admission reads, came to backends on 2026-04-08).
  */
+
+/** The deployment a check is about: cloud or self-hosted, and its functions URL when known. */
+export type BackendTarget = { kind: "cloud" | "self-hosted"; backendUrl: string | null };
 
 /** The first backend release with `ctx.meta.getTransactionMetrics`. */
 export const MINIMUM_BACKEND_DATE = "2026-04-08";
@@ -30,7 +31,7 @@ export function releaseDateOf(version: string): string | null {
 }
 
 /** Whether to go on with the deploy, and what to say: refused when unreachable, or self-hosted and too old. */
-export function backendVersionVerdict(plan: Pick<DeployPlan, "kind" | "backendUrl">, probe: Probe): { ok: boolean; lines: string[] } {
+export function backendVersionVerdict(plan: BackendTarget, probe: Probe): { ok: boolean; lines: string[] } {
   const where = plan.kind === "self-hosted" ? `the self-hosted backend at ${plan.backendUrl} (CONVEX_SELF_HOSTED_URL)` : `${plan.backendUrl}`;
   if (probe.kind === "unreachable") {
     return {
@@ -72,7 +73,7 @@ const UNREACHABLE = /fetch failed|ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|ECO
 const TOO_OLD = /404 Not Found|Unknown route|unsupported (server|backend)|upgrade (your|the) (backend|server)|is not supported by this backend|No such route/i;
 
 /** What to tell an operator whose `convex deploy` failed, recognised from what it printed. */
-export function deployFailureAdvice(plan: Pick<DeployPlan, "kind" | "backendUrl">, output: string): string[] {
+export function deployFailureAdvice(plan: BackendTarget, output: string): string[] {
   const selfHosted = plan.kind === "self-hosted";
   if (KEY_REFUSED.test(output)) {
     return [

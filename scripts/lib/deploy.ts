@@ -7,7 +7,7 @@ import type { Runner } from "./run";
 import type { Secrets } from "./send";
 import { skippedSources } from "./smoke";
 import type { SourceName } from "../../src/sources/source";
-import { backendVersionVerdict, deployFailureAdvice, probeBackend, type Probe } from "./backendCheck";
+import { backendVersionVerdict, deployFailureAdvice, probeBackend, type BackendTarget, type Probe } from "./backendCheck";
 
 /**
  * `npm run deploy`: the preflight, the deploy, the smoke check and the
@@ -17,7 +17,7 @@ import { backendVersionVerdict, deployFailureAdvice, probeBackend, type Probe } 
  */
 
 export type DeployPlan = {
-  kind: "cloud" | "self-hosted";
+  kind: BackendTarget["kind"];
   /** Which deployment, in words. */
   target: string;
   /** The environment the Convex CLI runs with. */

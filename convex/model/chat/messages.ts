@@ -6,6 +6,7 @@ import { LIMITS } from "../../../src/limits";
 import { accept, type Check } from "../../../src/check";
 import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
+import { queueGithubReply } from "../github/outbound";
 import { queueReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
 import type { ChangeOrigin } from "../platform/callers";
@@ -29,7 +30,8 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
 /**
  * Appends a message (checked with checkMessage) to a session and marks the
  * session as updated; an assistant's message is queued for the session's
- * Slack thread, and the message is an event unless a service appended it.
+ * Slack and GitHub threads, and the message is an event unless a service
+ * appended it.
  */
 export async function appendMessage(
   ctx: MutationCtx,
@@ -45,6 +47,7 @@ export async function appendMessage(
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
   await queueReply(ctx, session._id, messageId, message);
+  await queueGithubReply(ctx, session._id, messageId, message);
   await recordEvent(ctx, origin, {
     type: "chat.message.created",
     data: { sessionId: session._id, messageId, ...message, source: origin.source },

@@ -6,6 +6,7 @@ import { touchWorkOrder } from "../workOrders/updatedAt";
 import { budget } from "../platform/budget";
 import { COMMAND_COST, LINKED_ORDER_COST } from "./budget";
 import { writeLinks } from "./linkPlan";
+import { githubCommands } from "./githubCommands";
 import { messageCommands } from "./messageCommands";
 import { orderCommands } from "./orderCommands";
 import { personCommands } from "./personCommands";
@@ -20,7 +21,7 @@ import { OutOfRoom, senderOrigin, unit, type CommandOf, type Handler, type Handl
  * and written after the other commands, per order, in as many transactions
  * as they need (writeLinks).
  */
-const handlers: Handlers = { ...orderCommands, ...messageCommands, ...personCommands };
+const handlers: Handlers = { ...orderCommands, ...messageCommands, ...githubCommands, ...personCommands };
 
 /**
  * The orders earlier transactions of the delivery resolved, by selector: a

@@ -16,7 +16,7 @@ import { senderOrigin, type Acting, type Handlers } from "./units";
  */
 
 /** A sender's message as it would be stored, or null (and the reason skipped) when it cannot be. */
-function checkInbound(acting: Acting, message: InboundMessage): NewMessage | null {
+export function checkInbound(acting: Acting, message: InboundMessage): NewMessage | null {
   const checked = checkMessage(message);
   if (!checked.ok) {
     acting.applied.skip(`Message ${message.externalId} not appended: ${checked.message}`);
@@ -25,12 +25,13 @@ function checkInbound(acting: Acting, message: InboundMessage): NewMessage | nul
   return checked.value;
 }
 
-/** Appends a sender's checked message to a session, once. */
-async function appendInbound(acting: Acting, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
+/** Appends a sender's checked message to a session, once: null when it was appended there before. */
+export async function appendInbound(acting: Acting, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
   const messageId = await appendFromSender(acting.ctx, session, externalId, message, senderOrigin(acting));
   if (messageId !== null) {
     acting.applied.touch("chat_messages", messageId, `appended ${externalId} to session ${session._id}`);
   }
+  return messageId;
 }
 
 export const messageCommands: Pick<

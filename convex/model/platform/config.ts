@@ -1,4 +1,6 @@
 import { env } from "../../_generated/server";
+import type { Check } from "../../../src/check";
+import { APP_SETTING_NAMES, githubAppSettings, type GithubAppSettings } from "../../../src/github/settings";
 import type { Settings, WebhookSource } from "../../../src/sources/source";
 import type { TemporalConfig } from "../../../src/temporal/client";
 
@@ -117,4 +119,18 @@ export function launchConfig(): { temporal: TemporalConfig; taskQueue: string } 
   const temporal = temporalConfig();
   const taskQueue = setting("TEMPORAL_TASK_QUEUE");
   return temporal === null || taskQueue === undefined ? null : { temporal, taskQueue };
+}
+
+/**
+ * The GitHub App's settings (src/github/settings.ts): null while neither
+ * GITHUB_APP_ID nor GITHUB_APP_PRIVATE_KEY is set; else the App, or what is
+ * wrong with its settings.
+ */
+export function githubAppConfig(): Check<GithubAppSettings> | null {
+  return githubAppSettings(Object.fromEntries(APP_SETTING_NAMES.map((name) => [name, setting(name)])));
+}
+
+/** Requests to GitHub are queued once the App's id and key are both set (a malformed one fails its rows, naming it). */
+export function githubPostingEnabled(): boolean {
+  return setting("GITHUB_APP_ID") !== undefined && setting("GITHUB_APP_PRIVATE_KEY") !== undefined;
 }

@@ -6,7 +6,8 @@ import { vSlackThread, type SlackThread } from "../../../src/commands";
  * in the thread it names: one part of an assistant's reply (its text), a
  * work order's card brought up to date (posted the first time, edited in
  * place after; rendered when sent), or a message only one person sees
- * (chat.postEphemeral), as mrkdwn already escaped.
+ * (chat.postEphemeral), as mrkdwn already escaped; or, in no thread, an
+ * operator alert in the alerts channel (its text mrkdwn already escaped).
  */
 export const vSlackRequest = v.union(
   v.object({
@@ -19,6 +20,8 @@ export const vSlackRequest = v.union(
   }),
   v.object({ kind: v.literal("card"), thread: vSlackThread, workOrderId: v.id("work_orders") }),
   v.object({ kind: v.literal("ephemeral"), thread: vSlackThread, user: v.string(), text: v.string() }),
+  // An operator alert (docs/operations.md#alerts): a message of its own in the alerts channel, in no thread.
+  v.object({ kind: v.literal("alert"), channel: v.string(), text: v.string() }),
 );
 export type SlackRequest = Infer<typeof vSlackRequest>;
 
@@ -34,5 +37,20 @@ export function channelLane({ team, channel }: Pick<SlackThread, "team" | "chann
  * they may not use (docs/contract.md#hardening-rules).
  */
 export function laneOfRequest(request: SlackRequest): string {
-  return request.kind === "ephemeral" ? `${channelLane(request.thread)}:${request.user}` : channelLane(request.thread);
+  switch (request.kind) {
+    case "ephemeral":
+      return `${channelLane(request.thread)}:${request.user}`;
+    case "alert":
+      return alertsLane(request.channel);
+    case "reply":
+    case "card":
+      return channelLane(request.thread);
+    default:
+      return request satisfies never;
+  }
+}
+
+/** The operator alerts' lane: the alerts channel, apart from every session's thread. */
+export function alertsLane(channel: string): string {
+  return `alerts:${channel}`;
 }

@@ -17,10 +17,11 @@ import { outboxRunner } from "../runner";
 
 /*
  * The outbox's Slack destination (docs/contract.md#slack-replies-and-work-order-cards-outbound):
- * replies and cards posted in a session's thread, ephemeral answers, a lane
- * per channel, a second apart. A card is rendered from its order when its
- * row is claimed, so it shows the order as it is then. Every post carries
- * its row's marker; a post whose outcome is unknown is looked for in the
+ * replies and cards posted in a session's thread, ephemeral answers,
+ * operator alerts in the alerts channel, a lane per channel, a second
+ * apart. A card is rendered from its order when its row is claimed, so it
+ * shows the order as it is then. Every post carries its row's marker; a
+ * thread's post whose outcome is unknown is looked for in the
  * thread before it is posted again.
  */
 
@@ -77,9 +78,13 @@ async function cardCall(ctx: MutationCtx, request: Extract<SlackRequest, { kind:
 /** The Web API call that carries out a row, as things are now; null when what it shows is gone. */
 async function callFor(ctx: MutationCtx, row: OutboxRow<SlackRequest>): Promise<SlackCall | null> {
   const { request } = row;
-  const { channel, threadTs } = request.thread;
   // Each post carries the row's marker, by which it is found again after an uncertain attempt.
   const metadata = postMarker(row._id);
+  if (request.kind === "alert") {
+    // A message of its own in the alerts channel, in no thread (docs/operations.md#alerts).
+    return { method: "chat.postMessage", args: { channel: request.channel, text: request.text, metadata } };
+  }
+  const { channel, threadTs } = request.thread;
   switch (request.kind) {
     case "reply":
       return { method: "chat.postMessage", args: { channel, thread_ts: threadTs, text: escapeSlackText(request.text), metadata } };
@@ -98,6 +103,10 @@ async function prepare(ctx: MutationCtx, row: OutboxRow<SlackRequest>): Promise<
   const request = await callFor(ctx, row);
   if (request === null) {
     return { gone: "The work order or its card no longer exists." };
+  }
+  if (row.request.kind === "alert") {
+    // Not looked for after an uncertain attempt (a thread is where posts are looked for): an alert may then show twice.
+    return { call: { request }, method: request.method };
   }
   const { channel, threadTs } = row.request.thread;
   // The post can only have been made since the first attempt that may have made it started.

@@ -1,9 +1,11 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { TestConvex } from "convex-test";
 import { api } from "../../../convex/_generated/api";
 import type { Id, TableNames } from "../../../convex/_generated/dataModel";
 import schema from "../../../convex/schema";
 import { readFixture, signedRequest, type Fixture } from "../send";
+import { FakeGitHub } from "../../../fakes/github";
 import { fetchFrom } from "../../../fakes/http";
 import { FakeSlack } from "../../../fakes/slack";
 import { FakeTemporal } from "../../../fakes/temporal";
@@ -21,7 +23,9 @@ import { answerFunctionCall } from "../serve/functionsApi";
  * client); Jangar's server creates a work order, it is launched on Temporal, the workflow runner says
  * it runs, GitHub sends a push and a merged pull request, the order
  * succeeds, Alice asks `/jangar status` and the card in her thread shows the
- * order succeeded. Every request is signed as its sender signs it; nothing leaves
+ * order succeeded; then a reviewer asks the GitHub App on the pull request,
+ * and the answer is posted there as a comment (and in Alice's thread). Every
+ * request is signed as its sender signs it; nothing leaves
  * the process. Each step reports the request, the answer, the calls the
  * deployment made (Temporal, Slack, Jangar's server), the records written
  * and the status.
@@ -55,6 +59,11 @@ export const DEMO_SETTINGS = {
   TEMPORAL_NAMESPACE: "jangar",
   TEMPORAL_TASK_QUEUE: "codex",
   JANGAR_WORKFLOW_TYPES: "codex-implement",
+  // The GitHub App, with the test-only key of fixtures/github-app/, and a fake GitHub API.
+  GITHUB_APP_SLUG: "jangar",
+  GITHUB_APP_ID: "424242",
+  GITHUB_APP_PRIVATE_KEY: readFileSync(new URL("../../../fixtures/github-app/app.pkcs1.pem", import.meta.url), "utf8"),
+  GITHUB_API_URL: "https://api.github.demo",
 } as const;
 
 const SERVICE = { issuer: "https://jangar.internal", subject: "jangar-server", tokenIdentifier: "https://jangar.internal|jangar-server" };
@@ -66,15 +75,17 @@ const ALICE = "U01ALICE";
 const fixture = (path: string) => readFixture(fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url)));
 
 /** Sets the deployment's settings and routes `fetch` to the fakes; returns how to undo both. */
-function stage(temporal: FakeTemporal, slack: FakeSlack, jangar: FakeJangar, calls: string[]) {
+function stage(temporal: FakeTemporal, slack: FakeSlack, github: FakeGitHub, jangar: FakeJangar, calls: string[]) {
   const saved = Object.fromEntries(Object.keys(DEMO_SETTINGS).map((name) => [name, process.env[name]]));
   Object.assign(process.env, DEMO_SETTINGS);
   const realFetch = globalThis.fetch;
-  const names = new Map<unknown, string>([[temporal, "Temporal"], [slack, "Slack"], [jangar, "Jangar's server"]]);
-  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack | FakeJangar>([temporal, slack, jangar], async (fake, { method, url }, response) => {
+  const names = new Map<unknown, string>([[temporal, "Temporal"], [slack, "Slack"], [github, "GitHub"], [jangar, "Jangar's server"]]);
+  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack | FakeGitHub | FakeJangar>([temporal, slack, github, jangar], async (fake, { method, url }, response) => {
     const answer = (await response.clone().text()).slice(0, 160);
     const event = fake === jangar ? ` ${jangar.calls.at(-1)?.event?.type ?? ""}` : "";
-    calls.push(`${names.get(fake)} ${method} ${url.pathname}${event} → ${response.status} ${answer}`.trimEnd());
+    // A token GitHub issues is a secret: its answer is not shown.
+    const shown = url.pathname.endsWith("/access_tokens") ? "(an installation token)" : answer;
+    calls.push(`${names.get(fake)} ${method} ${url.pathname}${event} → ${response.status} ${shown}`.trimEnd());
   });
   return () => {
     globalThis.fetch = realFetch;
@@ -125,6 +136,7 @@ export type DemoResult = {
   workOrderId: Id<"work_orders">;
   temporal: FakeTemporal;
   slack: FakeSlack;
+  github: FakeGitHub;
   jangar: FakeJangar;
 };
 
@@ -185,9 +197,15 @@ async function untilOutboxIsSent(t: DemoBackend, timeoutMs = 10_000) {
 export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void = () => {}): Promise<DemoResult> {
   const temporal = new FakeTemporal({ baseUrl: DEMO_SETTINGS.TEMPORAL_HTTP_URL, namespace: DEMO_SETTINGS.TEMPORAL_NAMESPACE });
   const slack = new FakeSlack({ token: DEMO_SETTINGS.SLACK_BOT_TOKEN, channels: [CHANNEL] });
+  const github = new FakeGitHub({
+    baseUrl: DEMO_SETTINGS.GITHUB_API_URL,
+    appId: DEMO_SETTINGS.GITHUB_APP_ID,
+    appSlug: DEMO_SETTINGS.GITHUB_APP_SLUG,
+    publicKeyPem: readFileSync(new URL("../../../fixtures/github-app/app.public.pem", import.meta.url), "utf8"),
+  });
   const { jangar, mentions, client } = await jangarServer(t);
   const calls: string[] = [];
-  const unstage = stage(temporal, slack, jangar, calls);
+  const unstage = stage(temporal, slack, github, jangar, calls);
   const steps: DemoStep[] = [];
   const service = t.withIdentity(SERVICE);
   let sessionId: Id<"chat_sessions"> | null = null;
@@ -318,6 +336,27 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
       },
       { settle: false },
     );
+
+    const asked = fixture("github/07-pull_request_review_comment-mentions-app.json");
+    await step("GitHub", "POST /webhooks/github", `a review comment on pull request #2 through the App: "${(asked.payload.comment as { body: string }).body}"`, () =>
+      deliver(asked),
+    );
+
+    await step(
+      "Jangar's server",
+      "chatMessages:append (as a service, role assistant)",
+      "the answer: posted as a comment on the pull request, and in Alice's thread",
+      async () => {
+        const messageId = await service.mutation(api.chatMessages.append, {
+          sessionId: sessionId!,
+          role: "assistant",
+          content: "Done: the README uses the :tada: shortcode now.",
+        });
+        await untilOutboxIsSent(t);
+        return `${messageId}`;
+      },
+      { settle: false },
+    );
   } finally {
     unstage();
   }
@@ -329,7 +368,7 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
         .collect(),
   );
   const history = changes.map((change) => `${change.to} (${change.source})`);
-  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack, jangar };
+  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack, github, jangar };
 }
 
 /** The timeline as printed: one block per step. */

@@ -15,6 +15,7 @@ export const DEVELOPMENT_DEFAULTS = {
   SLACK_SIGNING_SECRET: "dev-slack-secret",
   EVENTS_WEBHOOK_SECRET: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
   SLACK_BOT_USER_ID: "U0JANGAR",
+  GITHUB_APP_SLUG: "jangar",
   JANGAR_SERVICE_IDENTITIES: serviceTokenIdentifier(),
 } as const;
 

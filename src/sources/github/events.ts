@@ -5,7 +5,12 @@ import { LIMITS } from "../../limits";
 import { truncate } from "../../text";
 import { canonicalLinkValue } from "../../workOrders/links";
 import { canonicalBranch, canonicalRepo } from "../../workOrders/repos";
+import { isRepositoryName } from "../../github/requests";
+import type { Settings } from "../source";
 import { rowOf, shaped, type Row } from "../table";
+import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
+import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
+import type { CommentReading } from "./comments";
 import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
@@ -78,9 +83,35 @@ function canonicalUrl(kind: "pr" | "github_issue", url: string): string {
 /** What a GitHub event asks for: why nothing is done with it, or its commands, given the delivery's markers. */
 export type GithubReading = { ignored: string } | { commands: (markers: Markers) => Command[] };
 
-/** The row of an event this service reads: its payload's schema, and what such a payload asks. */
-const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, read: (payload: z.output<Schema>) => GithubReading) =>
-  shaped(`The ${event} payload`, payload, (parsed: z.output<Schema>) => accept(read(parsed)));
+/**
+ * The row of an event this service reads: its payload's schema, and what
+ * such a payload asks, given the source's settings (comments are read with
+ * GITHUB_APP_SLUG and GITHUB_COMMENT_ASSOCIATIONS).
+ */
+const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, read: (payload: z.output<Schema>, settings: Settings) => GithubReading) =>
+  shaped(`The ${event} payload`, payload, (parsed: z.output<Schema>, settings: Settings) => accept(read(parsed, settings)));
+
+/**
+ * The App installation a delivery came through (App hooks carry it; a
+ * repository's own hooks do not), noted for its repository: the App's
+ * requests there are made as the installation its latest delivery named.
+ */
+function installationNote({ installation, repository }: { installation?: { id: number } | null; repository: { full_name: string } }): Command[] {
+  const name = repository.full_name.toLowerCase();
+  return installation && isRepositoryName(name) ? [{ type: "noteGithubInstallation", repository: name, installationId: installation.id }] : [];
+}
+
+/** A comment event's row: ignored on receipt when it is not for Jangar, with the reason (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out). */
+function commentEvent<Schema extends z.ZodType<Parameters<typeof installationNote>[0]>>(
+  event: string,
+  payload: Schema,
+  reading: (payload: z.output<Schema>, settings: Settings) => CommentReading,
+) {
+  return githubEvent(event, payload, (parsed, settings): GithubReading => {
+    const outcome = reading(parsed, settings);
+    return "ignored" in outcome ? outcome : { commands: () => [...installationNote(parsed), ...outcome.commands] };
+  });
+}
 
 /**
  * The events GitHub sends that this service reads (X-GitHub-Event), and
@@ -90,25 +121,27 @@ const githubEvent = <Schema extends z.ZodType>(event: string, payload: Schema, r
 export const GITHUB_EVENTS = {
   ping: githubEvent("ping", pingPayload, () => ({ commands: () => [] })),
 
-  issues: githubEvent("issues", issuesPayload, ({ issue }) => ({
+  issues: githubEvent("issues", issuesPayload, (payload, settings) => ({
     commands: (markers) => {
+      const { issue } = payload;
       // An issues event about a pull request links the pull request as `pr`.
       const kind = canonicalLinkValue("github_issue", issue.html_url).ok ? "github_issue" : "pr";
       const url = canonicalUrl(kind, issue.html_url);
       const workOrders: WorkOrderSelector[] = [...markers.in(issue.body), { by: "link", kind, value: url }];
-      return [{ type: "addLink", workOrders, link: { kind, value: url } }];
+      return [...installationNote(payload), { type: "addLink", workOrders, link: { kind, value: url } }, ...issueMessageCommands(payload, settings)];
     },
   })),
 
-  pull_request: githubEvent("pull_request", pullRequestPayload, ({ action, pull_request: pr }) => ({
+  pull_request: githubEvent("pull_request", pullRequestPayload, (payload) => ({
     commands: (markers) => {
+      const { action, pull_request: pr } = payload;
       const url = canonicalUrl("pr", pr.html_url);
       const workOrders: WorkOrderSelector[] = [
         ...targetOf(pr.head.repo?.full_name, pr.head.ref),
         ...markers.in(pr.body),
         { by: "link", kind: "pr", value: url },
       ];
-      const commands: Command[] = [{ type: "addLink", workOrders, link: { kind: "pr", value: url } }];
+      const commands: Command[] = [...installationNote(payload), { type: "addLink", workOrders, link: { kind: "pr", value: url } }];
       if (action === "closed" && pr.merged === true) {
         if (pr.merge_commit_sha) {
           commands.push({ type: "addLink", workOrders, link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() } });
@@ -126,26 +159,36 @@ export const GITHUB_EVENTS = {
     },
   })),
 
-  push: githubEvent("push", pushPayload, ({ deleted, ref, commits, repository }) => {
+  push: githubEvent("push", pushPayload, (payload) => {
+    const { deleted, ref, commits, repository } = payload;
     if (deleted === true) {
       return { ignored: truncate(`The push deletes ${ref}.`, LIMITS.reasonChars) };
     }
     return {
       commands: (markers) => {
         const target = targetOf(repository.full_name, ref);
-        return commits.map((commit) => ({
-          type: "addLink",
-          workOrders: [...target, ...markers.in(commit.message)],
-          link: { kind: "commit", value: commit.id.toLowerCase() },
-        }));
+        return [
+          ...installationNote(payload),
+          ...commits.map(
+            (commit): Command => ({
+              type: "addLink",
+              workOrders: [...target, ...markers.in(commit.message)],
+              link: { kind: "commit", value: commit.id.toLowerCase() },
+            }),
+          ),
+        ];
       },
     };
   }),
-} satisfies Record<string, Row<void, GithubReading>>;
+
+  issue_comment: commentEvent("issue_comment", issueCommentPayload, issueCommentReading),
+  pull_request_review_comment: commentEvent("pull_request_review_comment", reviewCommentPayload, reviewCommentReading),
+  pull_request_review: commentEvent("pull_request_review", reviewPayload, reviewReading),
+} satisfies Record<string, Row<Settings, GithubReading>>;
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */
-export function readGithubEvent(event: string, payload: unknown): Check<GithubReading> {
+export function readGithubEvent(event: string, payload: unknown, settings: Settings): Check<GithubReading> {
   // Any other event: verified and recorded, not read.
-  const row = rowOf<Row<void, GithubReading>>(GITHUB_EVENTS, event) ?? githubEvent(event, otherPayload, () => ({ ignored: `GitHub's ${event} event is not acted on.` }));
-  return row(payload, undefined);
+  const row = rowOf<Row<Settings, GithubReading>>(GITHUB_EVENTS, event) ?? githubEvent(event, otherPayload, () => ({ ignored: `GitHub's ${event} event is not acted on.` }));
+  return row(payload, settings);
 }

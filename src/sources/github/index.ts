@@ -1,6 +1,7 @@
 import { accept } from "../../check";
 import { defineSource } from "../defineSource";
 import { deliveryKey, Refused } from "../source";
+import { COMMENT_SETTING_NAMES } from "./comments";
 import { Markers, readGithubEvent } from "./events";
 import { githubSecrets, signGithubPayload, verifyGithubSignature } from "./signature";
 
@@ -20,7 +21,7 @@ export const github = defineSource({
   name: "github",
   path: "/webhooks/github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
-  settingNames: [],
+  settingNames: COMMENT_SETTING_NAMES,
   bodies: { "application/json": "json", "application/x-www-form-urlencoded": "payloadField" },
   contentTypeAdvice: "set the webhook's content type to application/json (or application/x-www-form-urlencoded).",
   requiredHeaders: ["X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Hub-Signature-256"],
@@ -53,9 +54,9 @@ export const github = defineSource({
     return { "X-Hub-Signature-256": await signGithubPayload(githubSecrets(secret)[0], body) };
   },
 
-  readPayload(payload, headers) {
+  readPayload(payload, headers, settings) {
     const eventName = headers["X-GitHub-Event"];
-    const event = readGithubEvent(eventName, payload);
+    const event = readGithubEvent(eventName, payload, settings);
     if (!event.ok) return event;
     return accept({
       deliveryKey: deliveryKey(headers["X-GitHub-Hook-ID"], headers["X-GitHub-Delivery"]),
@@ -65,8 +66,8 @@ export const github = defineSource({
     });
   },
 
-  interpretPayload(payload, delivery) {
-    const event = readGithubEvent(delivery.event, payload);
+  interpretPayload(payload, delivery, settings) {
+    const event = readGithubEvent(delivery.event, payload, settings);
     if (!event.ok) return event;
     if ("ignored" in event.value) return accept({ kind: "ignored", reason: event.value.ignored });
     const markers = new Markers();

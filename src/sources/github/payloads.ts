@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { canonicalLinkValue } from "../../workOrders/links";
+import { installation, issueAuthorship } from "./commentPayloads";
 
 // The parts of GitHub's payloads that this service reads; other fields pass through unread.
 
@@ -24,8 +25,11 @@ export const issuesPayload = z.object({
       { message: "not a GitHub issue or pull request URL" },
     ),
     body: z.string().nullish(),
+    ...issueAuthorship,
   }),
+  changes: z.object({ body: z.object({ from: z.string() }).optional() }).optional(),
   repository,
+  installation,
   comment: absent("an issue_comment"),
 });
 
@@ -39,6 +43,7 @@ export const pullRequestPayload = z.object({
     head: z.object({ ref: z.string(), repo: repository.nullish() }),
   }),
   repository,
+  installation,
   review: absent("a pull_request_review"),
   comment: absent("a pull_request_review_comment"),
   thread: absent("a pull_request_review_thread"),
@@ -49,6 +54,7 @@ export const pushPayload = z.object({
   deleted: z.boolean().optional(),
   commits: z.array(z.object({ id: commitSha, message: z.string() })),
   repository,
+  installation,
 });
 
 /** Any other event: verified and recorded, not read. */

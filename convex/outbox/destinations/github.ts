@@ -1,0 +1,136 @@
+import { v, type Infer } from "convex/values";
+import type { MutationCtx } from "../../_generated/server";
+import { githubApp, type GithubAnswer, type GithubRequest as AppRequest } from "../../../src/github/app";
+import { githubMessageId } from "../../../src/github/messageIds";
+import { commentsPath, isRepositoryName, markedBody, markedComment, reactionPath } from "../../../src/github/requests";
+import { retryPolicy } from "../../../src/retry";
+import { githubAppConfig } from "../../model/platform/config";
+import type { GithubRequest } from "../../model/github/requests";
+import { recordOrigin } from "../../model/chat/origins";
+import { destination, type Answer, type OutboxRow, type Prepared } from "../destination";
+import { githubOutbox } from "../registry";
+import { outboxRunner } from "../runner";
+
+/*
+ * The outbox's GitHub destination
+ * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
+ * requests made as the App's installation, a lane per installation, a
+ * second apart. Every request goes through the App client (src/github/app.ts),
+ * which buys the installation's token, reads GitHub's answer (rate limits
+ * and 5xx retried, any other 4xx final) and keeps no secret in it. A reply's
+ * comment carries its row's marker; a comment whose outcome is unknown is
+ * looked for in the thread before it is posted again. A reaction needs no
+ * look: GitHub answers an `eyes` the App already gave with that one.
+ */
+
+/** A request as the App makes it, and where to look for its comment first when an earlier attempt may have made it. */
+const vGithubCall = v.object({
+  installationId: v.number(),
+  method: v.union(v.literal("POST"), v.literal("GET"), v.literal("PATCH")),
+  path: v.string(),
+  body: v.optional(v.any()),
+  lookFirst: v.optional(v.object({ path: v.string(), marker: v.string() })),
+});
+type Call = Infer<typeof vGithubCall>;
+
+// How long before a row was queued its comment could carry an earlier `updated_at`: clocks differ a little.
+const CLOCK_SLACK_MS = 60_000;
+
+async function prepare(_ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promise<Prepared<Call>> {
+  const { request } = row;
+  const repository = request.kind === "reaction" ? request.repository : request.thread.repository;
+  if (!isRepositoryName(repository)) {
+    return { gone: `${repository.slice(0, 100)} is not a GitHub repository name.` };
+  }
+  switch (request.kind) {
+    case "reaction":
+      return {
+        call: { installationId: request.installationId, method: "POST", path: reactionPath(repository, request.subject, request.id), body: { content: "eyes" } },
+        method: "reaction",
+      };
+    case "comment": {
+      const path = commentsPath(request.thread);
+      const since = new Date(row.enqueuedAt - CLOCK_SLACK_MS).toISOString();
+      // Only after an attempt that may have posted it: the look costs a request.
+      const lookFirst = row.uncertain === true ? { path: `${path}?since=${encodeURIComponent(since)}&per_page=100`, marker: row._id } : undefined;
+      return {
+        call: { installationId: request.installationId, method: "POST", path, body: { body: markedBody(request.text, row._id) }, lookFirst },
+        method: "comment",
+      };
+    }
+    default:
+      request satisfies never;
+      return { gone: "An unknown GitHub request." };
+  }
+}
+
+/** The App client's answer in the outbox's words: a comment's id is its result. */
+function answerOf(answer: GithubAnswer): Answer {
+  switch (answer.kind) {
+    case "ok": {
+      const id = (answer.body as { id?: unknown } | null)?.id;
+      return typeof id === "number" ? { kind: "sent", result: String(id) } : { kind: "sent" };
+    }
+    case "retry":
+      return answer;
+    case "failed":
+      return answer.status === undefined ? { kind: "failed", error: answer.error } : { kind: "failed", error: answer.error, httpStatus: answer.status };
+    default:
+      answer satisfies never;
+      return { kind: "failed", error: "An answer the App client does not know." };
+  }
+}
+
+/**
+ * What GitHub says to a claimed row's request, made as its installation.
+ * A comment that may already be on the thread (an earlier attempt got no
+ * clear answer) is looked for first, by its marker: found, it is not posted
+ * again. When the thread cannot be listed for good, it is posted all the
+ * same, with a warning: it may then show twice.
+ */
+async function send({ installationId, method, path, body, lookFirst }: Call, { rowId }: { rowId: string }): Promise<Answer> {
+  const settings = githubAppConfig();
+  if (settings === null) {
+    return { kind: "failed", error: "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set on this deployment; set them, then replay the row." };
+  }
+  if (!settings.ok) {
+    return { kind: "failed", error: `${settings.message} Then replay the row.` };
+  }
+  const app = githubApp(settings.value);
+  const auth = { installationId };
+  if (lookFirst !== undefined) {
+    const listed = await app.request({ method: "GET", path: lookFirst.path as AppRequest["path"], auth });
+    if (listed.kind === "retry") {
+      return listed;
+    }
+    const found = listed.kind === "ok" ? markedComment(listed.body, lookFirst.marker) : undefined;
+    if (found !== undefined) {
+      return { kind: "sent", result: String(found) };
+    }
+    if (listed.kind === "failed") {
+      console.warn(`githubOutbox: row ${rowId} may already be posted, but its thread cannot be listed (${listed.error}); posting it again`);
+    }
+  }
+  return answerOf(await app.request({ method, path: path as AppRequest["path"], body, auth }));
+}
+
+/** A reply's comment is that chat message at GitHub: the App's webhook of it is never appended. */
+async function sent(ctx: MutationCtx, row: OutboxRow<GithubRequest>, id: string | undefined) {
+  if (row.request.kind === "comment" && id !== undefined && /^\d{1,20}$/.test(id)) {
+    await recordOrigin(ctx, githubMessageId("comment", Number(id)), row.request.messageId);
+  }
+}
+
+export const github = destination({
+  handle: githubOutbox,
+  call: vGithubCall,
+  // GitHub asks for at least a second between requests that create content.
+  spacingMs: 1_000,
+  // After 5 s, 20 s, 80 s, 5 min, 21 min and an hour (each less up to a quarter at random), or when GitHub's limit resets; eight attempts.
+  retry: retryPolicy({ initialMs: 5_000, factor: 4, maxDelayMs: 60 * 60_000, maxAttempts: 8 }),
+  prepare,
+  send,
+  sent,
+});
+
+export const { claimNext, recordOutcome, sendNext } = outboxRunner(github);
