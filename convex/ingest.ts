@@ -11,10 +11,11 @@ import { transactionCost } from "./model/platform/cost";
 import {
   cancelPendingRun,
   countConflicts,
-  countDeliveries,
+  deliveryCounts,
   deleteDeliveries,
   REQUEUE_DELIVERY_COST,
   runInProgress,
+  scheduleProcessing,
   updateDelivery,
 } from "./model/inbox/deliveries";
 import { DELIVERY_STATUSES, vDeliveryStatus, vSource } from "./model/platform/validators";
@@ -43,9 +44,7 @@ const vDelivery = schema.tables.webhook_deliveries.validator;
 async function requeue(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
   // A run still waiting is replaced by this one, not run besides it.
   await cancelPendingRun(ctx, delivery);
-  const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
-    deliveryId: delivery._id,
-  });
+  const scheduledRunId = await scheduleProcessing(ctx, delivery);
   await updateDelivery(ctx, delivery, { status: "accepted", attempts: 0, nextAttemptAt: Date.now(), scheduledRunId });
   await recordAttempt(ctx, delivery._id, {
     outcome: "replayed",
@@ -223,8 +222,9 @@ export const inboxStatus = internalQuery({
   handler: async (ctx, { failures }) => {
     const counts = [];
     for (const source of SOURCES) {
+      const bySource = await deliveryCounts(ctx, source);
       for (const status of DELIVERY_STATUSES) {
-        counts.push({ source, status, count: await countDeliveries(ctx, source, status) });
+        counts.push({ source, status, count: bySource[status] });
       }
     }
     const recent = await ctx.db

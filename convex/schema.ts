@@ -188,19 +188,24 @@ export default defineSchema({
   // Operator alerts: when each condition was last told.
   ...alertTables,
 
-  // Every verified webhook delivery, once per (source, deliveryKey, bodySha256, event,
-  // contentType): the same key with another body, or the same body under another event name
-  // or content type (both unsigned), is a delivery of its own (a conflict). The raw body is in
-  // file storage.
+  // Every verified webhook delivery, once per (source, deliveryKey, body, event, contentType):
+  // the same key with another body, or the same body under another event name or content type
+  // (both unsigned), is a delivery of its own (a conflict). The raw body is in `delivery_bodies`
+  // (rows recorded before it: in file storage, `body`). Written once when recorded; processing
+  // patches it; deleted with its attempts by retention or ingest:discard.
   webhook_deliveries: defineTable({
     source: vSource,
     deliveryKey: v.string(),
-    // SHA-256 of the raw body, hex; absent on deliveries recorded before bodies were hashed.
+    // SHA-256 of the raw body, hex: only on rows recorded while bodies were hashed on receipt
+    // (new rows compare bodies only when a row with the same key exists).
     bodySha256: v.optional(v.string()),
     event: v.string(),
     action: v.optional(v.string()),
     contentType: v.string(),
-    body: v.id("_storage"),
+    // The body in file storage, on rows recorded before `delivery_bodies`.
+    body: v.optional(v.id("_storage")),
+    // The body is a document's text, and is processed by a scheduled mutation (absent: by an action).
+    inline: v.optional(v.literal(true)),
     bodyBytes: v.number(),
     receivedAt: v.number(),
     status: vDeliveryStatus,
@@ -244,7 +249,32 @@ export default defineSchema({
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
     .index("by_receivedAt", ["receivedAt"]),
 
-  // Deliveries per (source, status), kept in the transaction that changes a
+  // A delivery's raw body, in a document of its own so that processing a delivery never
+  // rewrites it: its text when it is small (at most WEBHOOK_INLINE_BODY_BYTES), else the file
+  // that holds it. Written once with its delivery; deleted with it (retention, ingest:discard).
+  delivery_bodies: defineTable({
+    deliveryId: v.id("webhook_deliveries"),
+    text: v.optional(v.string()),
+    file: v.optional(v.id("_storage")),
+    // The processing run scheduled as the delivery was recorded (the row names later ones).
+    firstRun: v.optional(v.id("_scheduled_functions")),
+  }).index("by_deliveryId", ["deliveryId"]),
+
+  // Deliveries per source and status, spread over DELIVERY_TALLY_SHARDS shards per source
+  // (convex/model/inbox/deliveries.ts): a transaction that records a delivery, or moves it from
+  // one status to another, writes one shard picked at random, with every status it changes; the
+  // count is the sum over shards (and over `delivery_counters`, written before). Written by the
+  // inbox's recording, processing, operators' functions and retention; never deleted.
+  delivery_tallies: defineTable({
+    source: vSource,
+    shard: v.number(),
+    accepted: v.number(),
+    processed: v.number(),
+    ignored: v.number(),
+    failed: v.number(),
+  }).index("by_source_shard", ["source", "shard"]),
+
+  // Before delivery_tallies (no longer written; read into the counts): deliveries per (source, status), kept in the transaction that changes a
   // delivery's status and spread over shards so that concurrent deliveries
   // rarely write the same row; the count is the sum over shards.
   delivery_counters: defineTable({

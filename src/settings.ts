@@ -142,6 +142,7 @@ export const SETTING_FORMS = {
   TEMPORAL_TASK_QUEUE: anyText,
   WEBHOOK_MAX_BODY_BYTES: positiveInteger,
   DELIVERY_RETENTION_DAYS: positiveNumber,
+  WEBHOOK_INLINE_BODY_BYTES: positiveInteger,
   STALE_AFTER_MS: positiveNumber,
   STALE_FAIL_AFTER_MS: positiveNumber,
 } satisfies Record<string, FormCheck>;
@@ -198,6 +199,12 @@ export const CAPABILITIES: Capability[] = [
     name: "Limits",
     does: "body size, retention and staleness (defaults apply when unset)",
     needs: [],
-    optional: ["WEBHOOK_MAX_BODY_BYTES", "DELIVERY_RETENTION_DAYS", "STALE_AFTER_MS", "STALE_FAIL_AFTER_MS"],
+    optional: [
+      "WEBHOOK_MAX_BODY_BYTES",
+      "WEBHOOK_INLINE_BODY_BYTES",
+      "DELIVERY_RETENTION_DAYS",
+      "STALE_AFTER_MS",
+      "STALE_FAIL_AFTER_MS",
+    ],
   },
 ];

@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
+import { DELIVERY_TALLY_SHARDS } from "../convex/model/inbox/deliveries";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
@@ -67,10 +68,8 @@ beforeEach(() => {
 async function seedUnrelated(t: Backend, count: number, ageMs = HOUR) {
   await t.run(async (ctx) => {
     for (const source of ["github", "slack", "events"] as const) {
-      for (const status of ["accepted", "processed", "ignored", "failed"] as const) {
-        for (let shard = 0; shard < 8; shard += 1) {
-          await ctx.db.insert("delivery_counters", { source, status, shard, count: 1000 });
-        }
+      for (let shard = 0; shard < DELIVERY_TALLY_SHARDS; shard += 1) {
+        await ctx.db.insert("delivery_tallies", { source, shard, accepted: 1000, processed: 1000, ignored: 1000, failed: 1000 });
       }
     }
   });
@@ -161,15 +160,20 @@ const pullRequest = (action: string, number: number, branch: string, merged = fa
 
 /**
  * The fewest documents each operation could read and write, from what it
- * must touch; Convex counts a patch as a read of its document too. The inbox
- * counters are two shards per delivery (the status it leaves and the one it
- * enters), each read and written. Public functions read the caller's session
+ * must touch; Convex counts a patch as a read of its document too. Processing
+ * reads the delivery and its body's document. The inbox's counts are one
+ * shard per transaction (the status a delivery leaves and the one it enters
+ * in one document), read and written. Public functions read the caller's session
  * to check ownership. Every change but a service's own call writes its
  * event (events out; JANGAR_EVENTS_URL is not set here, so nothing is
- * queued: the sending side's figures are in eventsCost.test.ts). Within a minute of an order's last change, links, args
+ * queued: the sending side's figures are in eventsCost.test.ts). Within a
+ * minute of an order's last change, links, args
  * and targets do not move its updatedAt (docs/reliability.md).
  */
-const INBOX = { reads: ["delivery", "delivery's patch", "2 counter shards", "2 counter-shard patches"], writes: ["delivery", "2 counter shards", "attempt row"] };
+const INBOX = {
+  reads: ["delivery", "its body's document", "delivery's patch", "counter shard", "its patch"],
+  writes: ["delivery", "counter shard", "attempt row"],
+};
 const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "chatSessions:create": { reads: [], writes: ["session"] },
   "chatSessions:list (page of 20; alice has 2)": { reads: ["2 sessions"], writes: [] },

@@ -6,7 +6,7 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { GITHUB_SECRET, githubRequest, postGithub } from "./helpers/senders/github";
 import { newSession, newWorkOrder, linksOf } from "./helpers/records";
 import { withFakeClock, settle } from "./helpers/clock";
-import { deliveryRow, expectNothingStored, stored, storedBody } from "./helpers/inbox";
+import { deliveryRow, expectNothingStored, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the
@@ -256,9 +256,9 @@ describe("POST /webhooks/github: refused requests store nothing", () => {
     expect(atLimit).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
     const overLimit = await postBody(t, { event: "ping", body: pingOfSize(1025) });
     expect(overLimit.status).toBe(413);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([{ _id: atLimit.body.delivery, bodyBytes: 1024 }]);
-    expect(blobs).toMatchObject([{ _id: deliveries[0].body, size: 1024 }]);
+    expect(await keptBodiesOf(t)).toEqual([{ deliveryId: deliveries[0]._id, bytes: 1024 }]);
   });
 
   test("WEBHOOK_MAX_BODY_BYTES that is not a number is 503 naming the setting", async () => {
@@ -322,7 +322,7 @@ describe("POST /webhooks/github: accepted deliveries", () => {
     const response = await postGithub(t, { event: "push", payload: pushToMaster(), form: true });
     expect(response).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
     await settle(t);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       {
         _id: response.body.delivery,
@@ -331,7 +331,7 @@ describe("POST /webhooks/github: accepted deliveries", () => {
         status: "processed",
       },
     ]);
-    expect(blobs).toHaveLength(1);
+    expect(await keptBodies(t)).toBe(1);
     expect(await linksOf(t, workOrderId)).toEqual([{ kind: "commit", value: PUSHED_COMMIT }]);
   });
 
@@ -363,7 +363,7 @@ describe("POST /webhooks/github: accepted deliveries", () => {
 });
 
 describe("POST /webhooks/github: deduplication and ignored events", () => {
-  test("the same hook id and delivery GUID again is a duplicate: one row, one blob, effects applied once", async () => {
+  test("the same hook id and delivery GUID again is a duplicate: one row, one body, effects applied once", async () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId, { target: HELLO_WORLD_MASTER });
@@ -385,7 +385,7 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
       expect(again).toEqual({ status: 200, body: { status: "duplicate", delivery: first.body.delivery } });
     }
 
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       {
         _id: first.body.delivery,
@@ -394,12 +394,10 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
         attempts: 1,
       },
     ]);
-    expect(blobs).toMatchObject([{ _id: deliveries[0].body }]);
+    expect(await keptBodiesOf(t)).toMatchObject([{ deliveryId: deliveries[0]._id }]);
     expect(await linksOf(t, workOrderId)).toEqual([{ kind: "commit", value: PUSHED_COMMIT }]);
     const processingRuns = await t.run(async (ctx) =>
-      (await ctx.db.system.query("_scheduled_functions").collect()).filter((job) =>
-        job.name.includes("processDelivery"),
-      ),
+      (await ctx.db.system.query("_scheduled_functions").collect()).filter((job) => PROCESSING_RUNS.includes(job.name)),
     );
     expect(processingRuns).toHaveLength(1);
   });
@@ -413,9 +411,9 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
       expect(response).toEqual({ status: 200, body: { status: "accepted", delivery: expect.any(String) } });
     }
     expect(organizationHook.body.delivery).not.toBe(repositoryHook.body.delivery);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries.map((row) => row.deliveryKey).sort()).toEqual([`109948940:${guid}`, `292430182:${guid}`]);
-    expect(blobs).toHaveLength(2);
+    expect(await keptBodies(t)).toBe(2);
   });
 
   test("an event nothing acts on (star) is 200 ignored with a reason, and still recorded with its body", async () => {
@@ -426,7 +424,7 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
       status: 200,
       body: { status: "ignored", delivery: expect.any(String), reason: expect.stringContaining("star") },
     });
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       {
         _id: response.body.delivery,
@@ -437,7 +435,7 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
         ignoredReason: response.body.reason,
       },
     ]);
-    expect(blobs).toMatchObject([{ _id: deliveries[0].body }]);
+    expect(await keptBodiesOf(t)).toMatchObject([{ deliveryId: deliveries[0]._id }]);
     const deliveryId = response.body.delivery as Id<"webhook_deliveries">;
     expect(await storedBody(t, deliveryId)).toEqual(Array.from(utf8.encode(JSON.stringify(payload))));
   });

@@ -10,7 +10,7 @@ import { liveOrder, type Target } from "./helpers/workOrders";
 import { pushOf, sha, postGithub } from "./helpers/senders/github";
 import { newSession, linksOf, statusOf } from "./helpers/records";
 import { withFakeClock, runDue, settle } from "./helpers/clock";
-import { deliveryRow, replaceBody, restoreBody } from "./helpers/inbox";
+import { deliveryRow, replaceBody, restoreBody, storedBody } from "./helpers/inbox";
 
 withFakeClock();
 
@@ -112,10 +112,8 @@ describe("a delivery larger than one transaction", () => {
 
 /** What the GitHub source reads of a stored delivery's body. */
 async function interpretStored(t: Backend, delivery: Doc<"webhook_deliveries">) {
-  return await t.run(async (ctx) => {
-    const body = new Uint8Array(await (await ctx.storage.get(delivery.body))!.arrayBuffer());
-    return github.interpret({ deliveryKey: delivery.deliveryKey, body, contentType: delivery.contentType, event: delivery.event }, {});
-  });
+  const body = new Uint8Array(await storedBody(t, delivery._id));
+  return github.interpret({ deliveryKey: delivery.deliveryKey, body, contentType: delivery.contentType, event: delivery.event }, {});
 }
 
 describe("a delivery whose reading changes between its transactions (a deploy in between)", () => {

@@ -5,7 +5,7 @@ import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
-import { stored } from "./helpers/inbox";
+import { processingRun, stored } from "./helpers/inbox";
 import { messagesOf, newSession, newWorkOrder, orderOf } from "./helpers/records";
 import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
 import { configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, ALICE } from "./helpers/senders/slack";
@@ -78,7 +78,7 @@ describe("ingest:pause and ingest:resume", () => {
     const sessionId = await newSession(t, "alice");
     await postEvent(t, { event: messageCreated(sessionId, { role: "user", content: "kept" }) });
     const [scheduled] = (await stored(t)).deliveries;
-    expect(scheduled.scheduledRunId).toBeDefined();
+    expect(await processingRun(t, scheduled._id)).toBeDefined();
 
     await t.mutation(internal.ingest.pause, { source: "events" });
     await settle(t);

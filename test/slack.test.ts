@@ -22,7 +22,7 @@ import { snapshotTables } from "./helpers/assertions";
 import { withFakeClock, settle } from "./helpers/clock";
 import { messagesOf } from "./helpers/records";
 import { ALICE, BOB, BOT_USER, SLACK_SECRET, TEAM, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "./helpers/senders/slack";
-import { stored, storedBody } from "./helpers/inbox";
+import { keptBodies, keptBodiesOf, stored, storedBody } from "./helpers/inbox";
 
 /*
  * POST /webhooks/slack as Slack and the people in a Slack thread see it
@@ -47,7 +47,7 @@ const CHANNEL = "C0AB1";
 async function expectEmptyBackend(t: Backend) {
   const tables = await snapshotTables(t);
   expect(Object.fromEntries(Object.entries(tables).filter(([, rows]) => rows.length > 0))).toEqual({});
-  expect((await stored(t)).blobs).toEqual([]);
+  expect(await keptBodies(t)).toBe(0);
 }
 
 /** A copy of Alice's mention with another text (and, so as not to be a duplicate, another event id and ts). */
@@ -194,7 +194,7 @@ describe("POST /webhooks/slack: a conversation in a thread", () => {
     expect(await slackSessionsOf(t, "U03CAROL")).toEqual([]);
 
     // The inbox: one row and one body per event_id (the retry added neither), each with its outcome.
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(
       deliveries.map(({ deliveryKey, event, action, status, touchedCount }) => ({
         deliveryKey,
@@ -222,7 +222,7 @@ describe("POST /webhooks/slack: a conversation in a thread", () => {
     expect(deliveries.find((row) => row._id === unbound.body.delivery)?.ignoredReason).toEqual(
       expect.stringContaining("C0ZZ9"),
     );
-    expect(blobs.map((blob) => blob._id).sort()).toEqual(deliveries.map((row) => row.body).sort());
+    expect((await keptBodiesOf(t)).map((body) => body.deliveryId).sort()).toEqual(deliveries.map((row) => row._id).sort());
   });
 });
 
@@ -270,9 +270,9 @@ describe("POST /webhooks/slack: the same message twice, and retries", () => {
     const sessions = await slackSessionsOf(t, ALICE);
     expect(sessions).toHaveLength(1);
     expect(await messagesOf(t, sessions[0]._id)).toHaveLength(1);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toHaveLength(1);
-    expect(blobs).toHaveLength(1);
+    expect(await keptBodies(t)).toBe(1);
   });
 });
 
@@ -380,7 +380,7 @@ describe("POST /webhooks/slack: the response table", () => {
     expect(response).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
     const again = await postSlack(t, { payload: urlVerification });
     expect(again).toEqual({ status: 200, body: { challenge: urlVerification.challenge } });
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toEqual([
       expect.objectContaining({
         source: "slack",
@@ -389,7 +389,7 @@ describe("POST /webhooks/slack: the response table", () => {
         status: "ignored",
       }),
     ]);
-    expect(blobs).toHaveLength(1);
+    expect(await keptBodies(t)).toBe(1);
   });
 
   test("url_verification signed with another secret is 401, without the challenge", async () => {
@@ -527,11 +527,11 @@ describe("POST /webhooks/slack: the response table", () => {
       body: { status: "ignored", delivery: expect.any(String), reason: expect.any(String) },
     });
     await settle(t);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       { _id: response.body.delivery, source: "slack", event: "app_rate_limited", status: "ignored", ignoredReason: response.body.reason },
     ]);
-    expect(blobs).toMatchObject([{ _id: deliveries[0].body }]);
+    expect(await keptBodiesOf(t)).toMatchObject([{ deliveryId: deliveries[0]._id }]);
     expect(await slackSessionsOf(t, ALICE)).toEqual([]);
   });
 
@@ -543,11 +543,11 @@ describe("POST /webhooks/slack: the response table", () => {
       body: { status: "ignored", delivery: expect.any(String), reason: expect.stringContaining("reaction_added") },
     });
     await settle(t);
-    const { deliveries, blobs } = await stored(t);
+    const { deliveries } = await stored(t);
     expect(deliveries).toMatchObject([
       { _id: response.body.delivery, deliveryKey: reactionAdded.event_id, event: "reaction_added", status: "ignored" },
     ]);
-    expect(blobs).toHaveLength(1);
+    expect(await keptBodies(t)).toBe(1);
   });
 });
 

@@ -52,6 +52,7 @@ import type * as model_github_tables from "../model/github/tables.js";
 import type * as model_github_threads from "../model/github/threads.js";
 import type * as model_inbox_applyDelivery from "../model/inbox/applyDelivery.js";
 import type * as model_inbox_attempts from "../model/inbox/attempts.js";
+import type * as model_inbox_bodies from "../model/inbox/bodies.js";
 import type * as model_inbox_deliveries from "../model/inbox/deliveries.js";
 import type * as model_inbox_pauses from "../model/inbox/pauses.js";
 import type * as model_platform_batches from "../model/platform/batches.js";
@@ -149,6 +150,7 @@ declare const fullApi: ApiFromModules<{
   "model/github/threads": typeof model_github_threads;
   "model/inbox/applyDelivery": typeof model_inbox_applyDelivery;
   "model/inbox/attempts": typeof model_inbox_attempts;
+  "model/inbox/bodies": typeof model_inbox_bodies;
   "model/inbox/deliveries": typeof model_inbox_deliveries;
   "model/inbox/pauses": typeof model_inbox_pauses;
   "model/platform/batches": typeof model_platform_batches;

@@ -9,7 +9,15 @@ import { noticeDeliveryFailed } from "../model/alerts/notice";
 import { vBatchCursor, walkBatch } from "../model/platform/batches";
 import { deliveryRetentionMs } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
-import { DELETE_DELIVERY_COST, DELIVERY_RETRY, deliveryRemover, REQUEUE_DELIVERY_COST, updateDelivery } from "../model/inbox/deliveries";
+import {
+  DELETE_DELIVERY_COST,
+  DELIVERY_RETRY,
+  deliveryRemover,
+  processingRunOf,
+  REQUEUE_DELIVERY_COST,
+  scheduleProcessing,
+  updateDelivery,
+} from "../model/inbox/deliveries";
 import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/platform/scheduling";
 
 /*
@@ -48,11 +56,12 @@ export const recoverLost = internalMutation({
       { table: "webhook_deliveries", index: "by_status_nextAttemptAt", from: [status, 0], to: [status, dueBefore], toInclusive: true, after: cursor },
       { maxRows: RECOVER_PAGE, rowCost: REQUEUE_DELIVERY_COST, firstAlways: true },
       async (delivery) => {
-        if ((await liveRun(ctx, delivery.scheduledRunId)) !== null) {
+        const runId = await processingRunOf(ctx, delivery);
+        if ((await liveRun(ctx, runId)) !== null) {
           // Pending (however late) or running: it may still finish, and a second run must not start beside it.
           return;
         }
-        const lost = await howRunEnded(ctx, delivery.scheduledRunId, "the inbox");
+        const lost = await howRunEnded(ctx, runId, "the inbox");
         const attempts = delivery.attempts + 1;
         const error = truncate(
           `The run due at ${new Date(delivery.nextAttemptAt!).toISOString()} did not finish: ${lost}.`,
@@ -63,9 +72,7 @@ export const recoverLost = internalMutation({
           await recordAttempt(ctx, delivery._id, { outcome: "lost", error });
           await noticeDeliveryFailed(ctx, delivery, error);
         } else {
-          const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, {
-            deliveryId: delivery._id,
-          });
+          const scheduledRunId = await scheduleProcessing(ctx, delivery);
           await updateDelivery(ctx, delivery, { attempts, nextAttemptAt: now, scheduledRunId });
           await recordAttempt(ctx, delivery._id, { outcome: "lost", error, retryAt: now });
         }

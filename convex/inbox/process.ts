@@ -1,6 +1,7 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
-import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import type { Doc, Id } from "../_generated/dataModel";
+import { internalAction, internalMutation, internalQuery, type MutationCtx } from "../_generated/server";
 import type { Interpretation } from "../../src/commands";
 import { webhookSources } from "../../src/sources";
 import { UninterpretableDelivery } from "../../src/sources/source";
@@ -12,20 +13,25 @@ import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDe
 import { recordAttempt } from "../model/inbox/attempts";
 import { noticeDeliveryFailed } from "../model/alerts/notice";
 import { sourceSettings } from "../model/platform/config";
-import { cancelPendingRun, DELIVERY_RETRY, isSettled, updateDelivery } from "../model/inbox/deliveries";
+import { keptBody, vIncomingBody } from "../model/inbox/bodies";
+import { cancelPendingRun, DELIVERY_RETRY, isSettled, scheduleProcessing, updateDelivery } from "../model/inbox/deliveries";
 import { hold, processingPaused } from "../model/inbox/pauses";
 import schema from "../schema";
 
 /*
- * Processing a recorded delivery: interpret the stored body (pure), apply
- * the commands (in one mutation, or several for a delivery too large for
- * one), or record the failure and retry with backoff.
+ * Processing a recorded delivery: interpret the kept body (pure), apply the
+ * commands (in one transaction, or several for a delivery too large for
+ * one), or record the failure and retry with backoff. A body kept as text
+ * is processed by a scheduled mutation (applyInline), one in file storage by
+ * an action (processDelivery); both apply through completeDelivery.
  */
 
 export const deliveryToProcess = internalQuery({
   args: { deliveryId: v.id("webhook_deliveries") },
   returns: v.union(
-    schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "body", "contentType", "event").extend({ paused: v.boolean() }),
+    schema.tables.webhook_deliveries.validator
+      .pick("source", "deliveryKey", "contentType", "event")
+      .extend({ body: v.union(vIncomingBody, v.null()), paused: v.boolean() }),
     v.null(),
   ),
   handler: async (ctx, { deliveryId }) => {
@@ -33,8 +39,8 @@ export const deliveryToProcess = internalQuery({
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
-    const { source, deliveryKey, body, contentType, event } = delivery;
-    return { source, deliveryKey, body, contentType, event, paused: await processingPaused(ctx, source) };
+    const { source, deliveryKey, contentType, event } = delivery;
+    return { source, deliveryKey, contentType, event, body: await keptBody(ctx, delivery), paused: await processingPaused(ctx, source) };
   },
 });
 
@@ -50,6 +56,31 @@ export const holdDelivery = internalMutation({
     return null;
   },
 });
+
+/** The body's absence, as a failed attempt says it. */
+function missingBody(deliveryId: Id<"webhook_deliveries">): Error {
+  return new Error(`The stored body of delivery ${deliveryId} is missing (deleted).`);
+}
+
+/**
+ * Interprets a body (pure): its commands, every string of them one Convex
+ * can hold (a sender's half surrogate pair skips an effect, never fails the
+ * delivery). Throws UninterpretableDelivery for a body its source cannot read.
+ */
+function interpretBody(delivery: Pick<Doc<"webhook_deliveries">, "source" | "deliveryKey" | "contentType" | "event">, body: Uint8Array): Interpretation {
+  const source = webhookSources[delivery.source];
+  return wellFormedInterpretation(
+    source.interpret({ deliveryKey: delivery.deliveryKey, body, contentType: delivery.contentType, event: delivery.event }, sourceSettings(source)),
+  );
+}
+
+/** Why an attempt failed, and whether it is final: a body its source cannot interpret fails the same way every time. */
+function failureOf(error: unknown): { outcome: "failed" | "uninterpretable"; error: string } {
+  if (error instanceof UninterpretableDelivery) {
+    return { outcome: "uninterpretable", error: error.message };
+  }
+  return { outcome: "failed", error: error instanceof Error ? error.message : String(error) };
+}
 
 /**
  * Processes one delivery: reads the stored body, interprets it, applies the
@@ -70,43 +101,49 @@ export const processDelivery = internalAction({
       return null;
     }
     try {
-      const blob = await ctx.storage.get(delivery.body);
+      const blob = delivery.body === null ? null : "file" in delivery.body ? await ctx.storage.get(delivery.body.file) : new Blob([delivery.body.text]);
       if (blob === null) {
-        throw new Error(`The stored body ${delivery.body} of delivery ${deliveryId} is missing.`);
+        throw missingBody(deliveryId);
       }
-      const source = webhookSources[delivery.source];
-      let interpretation: Interpretation;
-      try {
-        // Every string of it one Convex can hold: a sender's half surrogate pair skips an effect, never fails the delivery.
-        interpretation = wellFormedInterpretation(
-          source.interpret(
-            {
-              deliveryKey: delivery.deliveryKey,
-              body: new Uint8Array(await blob.arrayBuffer()),
-              contentType: delivery.contentType,
-              event: delivery.event,
-            },
-            sourceSettings(source),
-          ),
-        );
-      } catch (error) {
-        if (!(error instanceof UninterpretableDelivery)) {
-          throw error;
-        }
-        await ctx.runMutation(internal.inbox.process.recordFailure, {
-          deliveryId,
-          outcome: "uninterpretable",
-          error: error.message,
-        });
-        return null;
-      }
+      const interpretation = interpretBody(delivery, new Uint8Array(await blob.arrayBuffer()));
       await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, ...(await interpreted(interpretation)) });
     } catch (error) {
-      await ctx.runMutation(internal.inbox.process.recordFailure, {
-        deliveryId,
-        outcome: "failed",
-        error: error instanceof Error ? error.message : String(error),
-      });
+      await ctx.runMutation(internal.inbox.process.recordFailure, { deliveryId, ...failureOf(error) });
+    }
+    return null;
+  },
+});
+
+/**
+ * Processes a delivery whose body is kept as text, in one scheduled mutation
+ * (it cannot be lost, and needs no action): interprets the body, then applies
+ * the commands in a nested transaction, so that when applying throws,
+ * nothing of it stays and this transaction records the failed attempt and
+ * schedules the retry (as get-convex/workpool runs a mutation's work).
+ */
+export const applyInline = internalMutation({
+  args: { deliveryId: v.id("webhook_deliveries") },
+  returns: v.null(),
+  handler: async (ctx, { deliveryId }) => {
+    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+    if (delivery === null || isSettled(delivery)) {
+      return null;
+    }
+    if (await processingPaused(ctx, delivery.source)) {
+      // A run that starts while its source is paused holds the delivery until ingest:resume.
+      await hold(ctx, delivery);
+      return null;
+    }
+    try {
+      const body = await keptBody(ctx, delivery);
+      if (body === null || !("text" in body)) {
+        throw missingBody(deliveryId);
+      }
+      const interpretation = interpretBody(delivery, new TextEncoder().encode(body.text));
+      await ctx.runMutation(internal.inbox.process.completeDelivery, { deliveryId, ...(await interpreted(interpretation)), asRead: delivery });
+    } catch (error) {
+      // The nested transaction's writes are gone; the row is as this run read it.
+      await recordFailedAttempt(ctx, delivery, failureOf(error));
     }
     return null;
   },
@@ -126,10 +163,15 @@ export const processDelivery = internalAction({
  * finished is left alone.
  */
 export const completeDelivery = internalMutation({
-  args: { deliveryId: v.id("webhook_deliveries"), ...vInterpreted.fields },
+  args: {
+    deliveryId: v.id("webhook_deliveries"),
+    ...vInterpreted.fields,
+    // The row as the calling mutation read it, when this runs nested in its transaction (nothing can change it in between).
+    asRead: v.optional(schema.doc("webhook_deliveries")),
+  },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, interpretation, digest }) => {
-    const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
+  handler: async (ctx, { deliveryId, interpretation, digest, asRead }) => {
+    const delivery = asRead ?? (await ctx.db.get("webhook_deliveries", deliveryId));
     if (delivery === null || isSettled(delivery)) {
       return null;
     }
@@ -151,32 +193,39 @@ export const recordFailure = internalMutation({
     error: v.string(),
   },
   returns: v.null(),
-  handler: async (ctx, { deliveryId, outcome, error }) => {
+  handler: async (ctx, { deliveryId, ...failure }) => {
     const delivery = await ctx.db.get("webhook_deliveries", deliveryId);
-    if (delivery === null || isSettled(delivery)) {
-      return null;
-    }
-    const attempts = delivery.attempts + 1;
-    const now = Date.now();
-    const next = outcome === "uninterpretable" ? null : nextAttempt(DELIVERY_RETRY, { attemptsMade: attempts, now, random: Math.random() });
-    const delay = next !== null && "retryInMs" in next ? next.retryInMs : null;
-    const retryAt = delay === null ? undefined : now + delay;
-    const reason = truncate(error, LIMITS.reasonChars);
-    // At most one live run per delivery: a retry another run left waiting gives way to this one's.
-    await cancelPendingRun(ctx, delivery);
-    await updateDelivery(ctx, delivery, {
-      status: "failed",
-      attempts,
-      error: reason,
-      nextAttemptAt: retryAt,
-      finishedAt: now,
-      scheduledRunId:
-        delay === null ? undefined : await ctx.scheduler.runAfter(delay, internal.inbox.process.processDelivery, { deliveryId }),
-    });
-    await recordAttempt(ctx, deliveryId, { outcome, error: reason, retryAt });
-    if (delay === null) {
-      await noticeDeliveryFailed(ctx, delivery, reason);
+    if (delivery !== null && !isSettled(delivery)) {
+      await recordFailedAttempt(ctx, delivery, failure);
     }
     return null;
   },
 });
+
+/** recordFailure's work, in the calling transaction. */
+async function recordFailedAttempt(
+  ctx: MutationCtx,
+  delivery: Doc<"webhook_deliveries">,
+  { outcome, error }: { outcome: "failed" | "uninterpretable"; error: string },
+) {
+  const attempts = delivery.attempts + 1;
+  const now = Date.now();
+  const next = outcome === "uninterpretable" ? null : nextAttempt(DELIVERY_RETRY, { attemptsMade: attempts, now, random: Math.random() });
+  const delay = next !== null && "retryInMs" in next ? next.retryInMs : null;
+  const retryAt = delay === null ? undefined : now + delay;
+  const reason = truncate(error, LIMITS.reasonChars);
+  // At most one live run per delivery: a retry another run left waiting gives way to this one's.
+  await cancelPendingRun(ctx, delivery);
+  await updateDelivery(ctx, delivery, {
+    status: "failed",
+    attempts,
+    error: reason,
+    nextAttemptAt: retryAt,
+    finishedAt: now,
+    scheduledRunId: delay === null ? undefined : await scheduleProcessing(ctx, delivery, delay),
+  });
+  await recordAttempt(ctx, delivery._id, { outcome, error: reason, retryAt });
+  if (delay === null) {
+    await noticeDeliveryFailed(ctx, delivery, reason);
+  }
+}

@@ -1,23 +1,25 @@
 import { v, type Infer } from "convex/values";
 import { internal } from "../_generated/api";
-import { httpAction, internalMutation, internalQuery, type ActionCtx, type QueryCtx } from "../_generated/server";
+import { httpAction, internalMutation, type ActionCtx, type QueryCtx } from "../_generated/server";
 import schema from "../schema";
 import { admitRequest } from "../../src/sources/admission";
 import type { Admission, SourceName, WebhookSource } from "../../src/sources/source";
 import { LIMITS } from "../../src/limits";
 import { truncate } from "../../src/text";
-import { maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
-import { countConflict, insertDelivery } from "../model/inbox/deliveries";
-import { applyDelivery, interpreted, vInterpreted } from "../model/inbox/applyDelivery";
+import { vInterpretation } from "../../src/commands";
+import { inlineBodyBytes, maxBodyBytes, setting, sourceSettings } from "../model/platform/config";
+import { countConflict, insertDelivery, scheduleProcessing } from "../model/inbox/deliveries";
+import { applyNewDelivery, interpreted } from "../model/inbox/applyDelivery";
+import { keepBody, sameBody, vIncomingBody, type IncomingBody } from "../model/inbox/bodies";
 import { processingPaused } from "../model/inbox/pauses";
 import { ANSWERS } from "../../src/slack/answers";
 
 /*
  * Receiving a webhook (docs/contract.md#3-webhook-routes): admit (verify, read),
- * answer a duplicate from a query, else store the body and record the
- * delivery in one mutation that checks again, then answer. A delivery that
- * cannot be recorded is answered 503, and its body is not kept. A slash
- * command is applied in that same mutation, and answered with the outcome.
+ * then record the delivery, or find it recorded, in one mutation, and
+ * answer. A delivery that cannot be recorded is answered 503, and its body
+ * is not kept. A slash command is applied in that same mutation, and
+ * answered with the outcome.
  */
 
 // Senders that honour Retry-After try a delivery that could not be recorded again after this long.
@@ -41,37 +43,43 @@ function ignoredReasonOf(admission: Admitted): string | undefined {
   return admission.ignored === undefined ? undefined : truncate(admission.ignored, LIMITS.reasonChars);
 }
 
-/** Records an admitted delivery, or finds it already recorded; its body is stored only when it is new. */
-async function recordDelivery(ctx: ActionCtx, source: SourceName, admission: Admitted, receivedAt: number): Promise<Recorded> {
-  const key = {
-    source,
-    deliveryKey: admission.deliveryKey,
-    bodySha256: admission.bodySha256,
-    event: admission.event,
-    contentType: admission.contentType,
-  };
-  const known = await ctx.runQuery(internal.inbox.receive.findDelivery, key);
-  if (known !== null) {
-    return { status: "duplicate", deliveryId: known };
-  }
-  const body = await ctx.storage.store(new Blob([admission.bodyText], { type: admission.contentType }));
+/**
+ * Records an admitted delivery in one mutation, or finds it already
+ * recorded. A body of at most WEBHOOK_INLINE_BODY_BYTES goes to the mutation
+ * as its text; a larger one is stored first, and dropped again when the
+ * delivery was known or could not be recorded.
+ */
+async function recordDelivery(
+  ctx: ActionCtx,
+  source: SourceName,
+  admission: Admitted,
+  { receivedAt, inlineLimit }: { receivedAt: number; inlineLimit: number },
+): Promise<Recorded> {
+  const inline = admission.bodyBytes <= inlineLimit;
+  const body: IncomingBody = inline
+    ? { text: admission.bodyText }
+    : { file: await ctx.storage.store(new Blob([admission.bodyText], { type: admission.contentType })) };
   try {
     const recorded = await ctx.runMutation(internal.inbox.receive.record, {
-      ...key,
+      source,
+      deliveryKey: admission.deliveryKey,
+      event: admission.event,
+      contentType: admission.contentType,
       action: admission.action,
       body,
       bodyBytes: admission.bodyBytes,
       receivedAt,
       ignoredReason: ignoredReasonOf(admission),
-      atReceipt: admission.atReceipt === undefined ? undefined : await interpreted(admission.atReceipt.interpretation),
+      atReceipt: admission.atReceipt?.interpretation,
     });
-    if (recorded.status === "duplicate") {
-      // Another copy was recorded between the query and the mutation.
-      await ctx.storage.delete(body);
+    if (recorded.status === "duplicate" && "file" in body) {
+      await ctx.storage.delete(body.file);
     }
     return recorded;
   } catch (error) {
-    await ctx.storage.delete(body);
+    if ("file" in body) {
+      await ctx.storage.delete(body.file);
+    }
     throw error;
   }
 }
@@ -86,8 +94,10 @@ export function receiveWebhook(source: WebhookSource) {
       });
     }
     let limit: number;
+    let inlineLimit: number;
     try {
       limit = maxBodyBytes();
+      inlineLimit = inlineBodyBytes();
     } catch (error) {
       return json(503, { error: (error as Error).message });
     }
@@ -112,7 +122,7 @@ export function receiveWebhook(source: WebhookSource) {
     }
     let recorded: Recorded;
     try {
-      recorded = await recordDelivery(ctx, source.name, admission, receivedAt);
+      recorded = await recordDelivery(ctx, source.name, admission, { receivedAt, inlineLimit });
     } catch (error) {
       console.error(`${source.name} delivery ${admission.deliveryKey} could not be recorded:`, error);
       return json(
@@ -139,63 +149,76 @@ export function receiveWebhook(source: WebhookSource) {
   });
 }
 
-/**
- * What makes a delivery the same as one recorded: its key and body, and the
- * event name and content type it came with (unsigned, so a copy relabelled
- * by someone else is a conflict, not the genuine delivery's duplicate).
- * Every delivery recorded now has its body's hash (the schema allows rows
- * from before bodies were hashed).
- */
-const vDeliveryIdentity = schema.tables.webhook_deliveries.validator
-  .pick("source", "deliveryKey", "event", "contentType")
-  .extend({ bodySha256: v.string() });
+/** What names a delivery besides its body: its key, and the event name and content type it came with. */
+const vDeliveryIdentity = schema.tables.webhook_deliveries.validator.pick("source", "deliveryKey", "event", "contentType");
 type DeliveryIdentity = Infer<typeof vDeliveryIdentity>;
 
-/** The delivery recorded with this identity, if any. */
-async function sameDelivery(ctx: QueryCtx, { source, deliveryKey, bodySha256, event, contentType }: DeliveryIdentity) {
-  return await ctx.db
-    .query("webhook_deliveries")
-    .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
-      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", bodySha256).eq("event", event).eq("contentType", contentType),
-    )
-    .first();
-}
-
-/** Before the body is stored: the delivery already recorded with this key, body, event and content type, if any. */
-export const findDelivery = internalQuery({
-  args: vDeliveryIdentity,
-  returns: v.union(v.id("webhook_deliveries"), v.null()),
-  handler: async (ctx, identity) => (await sameDelivery(ctx, identity))?._id ?? null,
-});
+// The most rows one key holds with the same event and content type and other bodies: only the signing sender makes them.
+const SAME_KEY_ROWS = 16;
 
 /**
- * Looks the delivery up again, records it (counting a conflict when its key
- * is known with another body, event or content type) and schedules its
- * processing: one transaction.
+ * The delivery recorded with this key, body, event and content type, if any
+ * (docs/contract.md#3-webhook-routes: the event name and content type are
+ * unsigned, so a copy relabelled by someone else is a conflict, not the
+ * genuine delivery's duplicate); and whether the key is known at all. A new
+ * key costs one empty index read, and no body is hashed or compared.
+ */
+async function recordedCopy(ctx: QueryCtx, identity: DeliveryIdentity, body: IncomingBody, bodyBytes: number) {
+  const { source, deliveryKey, event, contentType } = identity;
+  const byKey = () =>
+    ctx.db
+      .query("webhook_deliveries")
+      .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) => q.eq("source", source).eq("deliveryKey", deliveryKey));
+  if ((await byKey().first()) === null) {
+    return { duplicate: null, keyKnown: false };
+  }
+  const unhashed = await ctx.db
+    .query("webhook_deliveries")
+    .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+      q.eq("source", source).eq("deliveryKey", deliveryKey).eq("bodySha256", undefined).eq("event", event).eq("contentType", contentType),
+    )
+    .take(SAME_KEY_ROWS);
+  // Rows recorded while bodies were hashed on receipt.
+  const hashed = await ctx.db
+    .query("webhook_deliveries")
+    .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
+      q.eq("source", source).eq("deliveryKey", deliveryKey).gte("bodySha256", ""),
+    )
+    .take(SAME_KEY_ROWS);
+  for (const row of [...unhashed, ...hashed]) {
+    if (row.event === event && row.contentType === contentType && (await sameBody(ctx, row, body, bodyBytes))) {
+      return { duplicate: row, keyKnown: true };
+    }
+  }
+  return { duplicate: null, keyKnown: true };
+}
+
+/**
+ * Records a delivery, or answers that it is a duplicate (counting a conflict
+ * when its key is known with another body, event or content type): the row
+ * is inserted once, with its body beside it, and its processing scheduled,
+ * in one transaction. A slash command is applied here, and its row inserted
+ * in the status applying left it in.
  */
 export const record = internalMutation({
   args: {
-    ...schema.tables.webhook_deliveries.validator.pick("action", "body", "bodyBytes", "receivedAt").fields,
+    ...schema.tables.webhook_deliveries.validator.pick("action", "bodyBytes", "receivedAt").fields,
     ...vDeliveryIdentity.fields,
+    body: vIncomingBody,
     ignoredReason: v.optional(v.string()),
     // A delivery applied as it is recorded (a slash command), whose answer is what applying it tells.
-    atReceipt: v.optional(vInterpreted),
+    atReceipt: v.optional(vInterpretation),
   },
   returns: vRecorded,
-  handler: async (ctx, { ignoredReason, atReceipt, ...delivery }) => {
-    const existing = await sameDelivery(ctx, delivery);
-    if (existing !== null) {
-      return { status: "duplicate" as const, deliveryId: existing._id };
+  handler: async (ctx, { ignoredReason, atReceipt, body, ...identity }) => {
+    const copy = await recordedCopy(ctx, identity, body, identity.bodyBytes);
+    if (copy.duplicate !== null) {
+      return { status: "duplicate" as const, deliveryId: copy.duplicate._id };
     }
-    const sameKey = await ctx.db
-      .query("webhook_deliveries")
-      .withIndex("by_source_deliveryKey_bodySha256_event_contentType", (q) =>
-        q.eq("source", delivery.source).eq("deliveryKey", delivery.deliveryKey),
-      )
-      .first();
-    if (sameKey !== null) {
-      await countConflict(ctx, delivery.source);
+    if (copy.keyKnown) {
+      await countConflict(ctx, identity.source);
     }
+    const delivery = { ...identity, inline: "text" in body ? (true as const) : undefined };
     if (ignoredReason !== undefined) {
       const deliveryId = await insertDelivery(ctx, {
         ...delivery,
@@ -204,27 +227,23 @@ export const record = internalMutation({
         ignoredReason,
         finishedAt: delivery.receivedAt,
       });
+      await keepBody(ctx, deliveryId, body);
       return { status: "ignored" as const, deliveryId };
     }
     // A paused source's delivery is stored and held (no attempt due, no run) until ingest:resume.
-    const paused = await processingPaused(ctx, delivery.source);
-    const deliveryId = await insertDelivery(ctx, {
-      ...delivery,
-      status: "accepted",
-      attempts: 0,
-      nextAttemptAt: paused ? undefined : delivery.receivedAt,
-    });
-    if (paused) {
+    if (await processingPaused(ctx, delivery.source)) {
+      const deliveryId = await insertDelivery(ctx, { ...delivery, status: "accepted", attempts: 0 });
+      await keepBody(ctx, deliveryId, body);
       // A slash command too: a pause stops every effect of its source, so it is carried out on resume, and the person is told so.
       return { status: "accepted" as const, deliveryId, told: atReceipt === undefined ? undefined : ANSWERS.paused() };
     }
     if (atReceipt !== undefined) {
-      // Its effects and its record commit together, or neither does (the sender is then answered 503).
-      const told = await applyDelivery(ctx, (await ctx.db.get("webhook_deliveries", deliveryId))!, atReceipt);
+      const { deliveryId, told } = await applyNewDelivery(ctx, delivery, body, await interpreted(atReceipt));
       return { status: "accepted" as const, deliveryId, told: told.join("\n") };
     }
-    const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId });
-    await ctx.db.patch("webhook_deliveries", deliveryId, { scheduledRunId });
+    const deliveryId = await insertDelivery(ctx, { ...delivery, status: "accepted", attempts: 0, nextAttemptAt: delivery.receivedAt });
+    // Recovery and replay find the run by the body's document, written once beside the row.
+    await keepBody(ctx, deliveryId, body, await scheduleProcessing(ctx, { _id: deliveryId, inline: delivery.inline }));
     return { status: "accepted" as const, deliveryId };
   },
 });

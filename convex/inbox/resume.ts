@@ -3,7 +3,7 @@ import { internal } from "../_generated/api";
 import { internalMutation } from "../_generated/server";
 import { vBatchCursor, walkBatch } from "../model/platform/batches";
 import { transactionCost } from "../model/platform/cost";
-import { REQUEUE_DELIVERY_COST, updateDelivery } from "../model/inbox/deliveries";
+import { REQUEUE_DELIVERY_COST, scheduleProcessing, updateDelivery } from "../model/inbox/deliveries";
 import { isHeld, processingPaused } from "../model/inbox/pauses";
 import { vSource } from "../model/platform/validators";
 
@@ -35,7 +35,7 @@ export const resumeHeld = internalMutation({
         if (!isHeld(delivery)) {
           return;
         }
-        const scheduledRunId = await ctx.scheduler.runAfter(0, internal.inbox.process.processDelivery, { deliveryId: delivery._id });
+        const scheduledRunId = await scheduleProcessing(ctx, delivery);
         await updateDelivery(ctx, delivery, { nextAttemptAt: Date.now(), scheduledRunId });
         scheduled += 1;
       },

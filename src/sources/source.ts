@@ -67,8 +67,6 @@ export type Admission =
   | (Delivery & {
       kind: "deliver";
       contentType: string;
-      /** SHA-256 of the raw body, in hex: a delivery is a duplicate only with the same key and body. */
-      bodySha256: string;
       bodyBytes: number;
       /** The body as text: it encodes back to exactly the bytes received. */
       bodyText: string;

@@ -42,7 +42,7 @@ export async function snapshotTables(t: Backend): Promise<Record<string, unknown
 }
 
 /** The inbox's own tables: what storing a delivery writes, whatever its effects. */
-const INBOX_TABLES: readonly TableNames[] = ["webhook_deliveries", "delivery_counters", "delivery_attempts", "delivery_conflicts"];
+const INBOX_TABLES: readonly TableNames[] = ["webhook_deliveries", "delivery_bodies", "delivery_tallies", "delivery_counters", "delivery_attempts", "delivery_conflicts"];
 
 /** Every table but the inbox's own: what a delivery's effects would change. */
 export async function domainTables(t: Backend): Promise<Record<string, unknown[]>> {

@@ -10,7 +10,7 @@ import { settle } from "./clock";
 /** Bursts of deliveries, and which documents their transactions write (test/helpers/writeSets.ts). */
 
 // Counters spread over shards so that concurrent writers rarely meet: each shard is written often, by design.
-const SHARDED_COUNTERS = ["delivery_counters", "work_order_link_counts"];
+const SHARDED_COUNTERS = ["delivery_tallies", "work_order_link_counts"];
 
 export type BurstFigure = {
   burst: string;

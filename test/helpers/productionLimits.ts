@@ -104,9 +104,52 @@ function checkedFunction(name: string, convexFunction: ConvexFunction): ConvexFu
     _handler: async (ctx: unknown, args: Record<string, Value>) => {
       // The backend measures the positional array `[args]`.
       checkFunctionValue(name, "arguments", [args], CONVEX_LIMITS.functionArgsBytes);
-      const result = await handler(ctx, args);
+      const result = await traced(name, kindOf(convexFunction), ctx, (tracedCtx) => handler(tracedCtx, args));
       checkFunctionValue(name, "return value", result ?? null, CONVEX_LIMITS.functionResultBytes);
       return result;
+    },
+  });
+}
+
+export type FunctionKind = "query" | "mutation" | "action" | "httpAction";
+
+/** Where the bench's recorder of executions (test/helpers/bench/trace.ts) is installed, when it is. */
+export const FUNCTION_TRACER = Symbol.for("jangar.functionTracer");
+
+type Tracer = (name: string, kind: FunctionKind, ctx: unknown, run: (ctx: unknown) => Promise<unknown>) => Promise<unknown>;
+
+function kindOf(convexFunction: ConvexFunction): FunctionKind {
+  const flags = convexFunction as unknown as Record<string, unknown>;
+  return flags.isQuery ? "query" : flags.isMutation ? "mutation" : "action";
+}
+
+/** Runs a function's handler, through the recorder of executions when one is installed. */
+function traced(name: string, kind: FunctionKind, ctx: unknown, run: (ctx: unknown) => Promise<unknown>): Promise<unknown> {
+  const tracer = (globalThis as { [FUNCTION_TRACER]?: Tracer })[FUNCTION_TRACER];
+  return tracer === undefined ? run(ctx) : tracer(name, kind, ctx, run);
+}
+
+type HttpRoutes = { lookup(path: string, method: string): [{ _handler: (ctx: unknown, request: Request) => Promise<Response> }, ...unknown[]] | null };
+
+/** The router with each HTTP action it finds run through the recorder of executions. */
+function tracedRoutes(router: HttpRoutes): HttpRoutes {
+  return new Proxy(router, {
+    get(target, property, receiver) {
+      if (property !== "lookup") {
+        return Reflect.get(target, property, receiver) as unknown;
+      }
+      return (path: string, method: string) => {
+        const found = target.lookup(path, method);
+        if (found === null) {
+          return found;
+        }
+        const [action, ...rest] = found;
+        const handler = action._handler;
+        const routed = Object.assign(Object.create(action) as object, {
+          _handler: (ctx: unknown, request: Request) => traced(`http ${method} ${path}`, "httpAction", ctx, (tracedCtx) => handler(tracedCtx, request)),
+        });
+        return [routed, ...rest];
+      };
     },
   });
 }
@@ -124,7 +167,11 @@ export function withFunctionLimits(modules: Modules): Modules {
         return Object.fromEntries(
           Object.entries(exports).map(([name, exported]) => [
             name,
-            isConvexFunction(exported) ? checkedFunction(`${moduleName}:${name}`, exported) : exported,
+            isConvexFunction(exported)
+              ? checkedFunction(`${moduleName}:${name}`, exported)
+              : moduleName === "http" && name === "default"
+                ? tracedRoutes(exported as HttpRoutes)
+                : exported,
           ]),
         );
       };

@@ -6,7 +6,7 @@ import { SOURCES } from "../../../src/sources/source";
 import { enqueue } from "../../outbox/enqueue";
 import { DESTINATIONS, slackOutbox } from "../../outbox/registry";
 import { countFailedRows } from "../../outbox/rows";
-import { countDeliveries } from "../inbox/deliveries";
+import { deliveryCounts } from "../inbox/deliveries";
 import { setting } from "../platform/config";
 import { laneOfRequest, type SlackRequest } from "../slack/requests";
 
@@ -22,7 +22,7 @@ import { laneOfRequest, type SlackRequest } from "../slack/requests";
  * hour). Transactions that notice the condition at the same time all read
  * that row; the one that writes it makes the others run again once, and
  * they then find the alert told. Counts are the counters' own
- * (delivery_counters, outbox_counters), read only when an alert is queued
+ * (delivery_tallies, outbox_counters), read only when an alert is queued
  * (docs/architecture.md#operator-alerts).
  */
 
@@ -94,7 +94,7 @@ export async function noticeDeliveryFailed(ctx: MutationCtx, delivery: Doc<"webh
     deliveryId: delivery._id,
     event: delivery.event,
     error,
-    failed: await countDeliveries(ctx, source, "failed"),
+    failed: (await deliveryCounts(ctx, source)).failed,
   }));
 }
 
@@ -191,7 +191,7 @@ export async function checkAlerts(ctx: MutationCtx) {
   }
   let failedDeliveries = 0;
   for (const source of SOURCES) {
-    failedDeliveries += await countDeliveries(ctx, source, "failed");
+    failedDeliveries += (await deliveryCounts(ctx, source)).failed;
   }
   let failedRows = 0;
   for (const destination of DESTINATIONS) {

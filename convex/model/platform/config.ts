@@ -88,6 +88,22 @@ export function deliveryRetentionMs(): number {
   return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
 }
 
+// The largest body kept in a document: far under Convex's 1 MiB a document, and above every real GitHub payload (27 KB).
+export const INLINE_BODY_MAX_BYTES = 64 * 1024;
+
+/**
+ * The largest body recorded in a document and processed by a mutation
+ * (WEBHOOK_INLINE_BODY_BYTES, default and most 64 KiB); a larger one goes
+ * to file storage and is processed by an action.
+ */
+export function inlineBodyBytes(): number {
+  const bytes = positiveNumber("WEBHOOK_INLINE_BODY_BYTES", INLINE_BODY_MAX_BYTES);
+  if (bytes > INLINE_BODY_MAX_BYTES) {
+    throw new Error(`WEBHOOK_INLINE_BODY_BYTES is ${bytes}; at most ${INLINE_BODY_MAX_BYTES} bytes are kept in a document. Set a smaller value, or unset it.`);
+  }
+  return bytes;
+}
+
 const MINUTE_MS = 60 * 1000;
 
 /** An accepted or running order untouched this long is stale (STALE_AFTER_MS, default 30 minutes). */

@@ -10,7 +10,7 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
  * document; the count is the sum of its shards.
  */
 
-type CounterTable = "delivery_counters" | "outbox_counters";
+type CounterTable = "outbox_counters";
 type Shard = { _id: Id<CounterTable>; count: number };
 type ShardQuery = { unique(): Promise<Shard | null>; take(n: number): Promise<Shard[]> };
 
