@@ -15,6 +15,8 @@ import { settle, withFakeClock } from "./helpers/clock";
 import { FIRST_PAGE, newSession } from "./helpers/records";
 import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "./helpers/senders/events";
 import { postGithub, pushOf, sha } from "./helpers/senders/github";
+import { ASK, commentOf } from "./helpers/githubComments";
+import { BODY_PATHS, onBodyPath } from "./helpers/inbox";
 import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./helpers/senders/slack";
 
 /*
@@ -68,8 +70,12 @@ async function aliceOrder(t: Backend, sessionId: Id<"chat_sessions">, status: "d
   });
 }
 
-describe("each change is an event, from every surface", () => {
-  test("Slack, a user's calls, the events route, GitHub, the reconciler and a Retry click each send theirs, in order, signed", async () => {
+// Senders' deliveries reach the effects by either of the inbox's roads: each makes the same events.
+describe.each(BODY_PATHS)("each change is an event, from every surface: $road", (road) => {
+  onBodyPath(road);
+
+  test("Slack, a user's calls, the events route, GitHub (a push, a comment to the App), the reconciler and a Retry click each send theirs, in order, signed", async () => {
+    vi.stubEnv("GITHUB_APP_SLUG", "jangar");
     const t = newBackend();
     // Slack: a mention starts a session; a reply, its edit; a broadcast, its deletion.
     for (const payload of [aliceMentionsBot, bobReplies, bobEditsReply, aliceBroadcasts, aliceDeletesBroadcast]) {
@@ -93,6 +99,9 @@ describe("each change is an event, from every surface", () => {
     // GitHub: a push to the order's branch.
     expect((await postGithub(t, { event: "push", payload: pushOf({ targetRepo: "acme/web", targetBranch: "fix-sso" }, 1) })).status).toBe(200);
     await settle(t, ITERATIONS);
+    // GitHub: a comment mentioning the App starts its author's session.
+    expect((await postGithub(t, { event: "issue_comment", payload: commentOf("issue_comment") })).status).toBe(200);
+    await settle(t, ITERATIONS);
     // The reconciler: quiet for more than a day without Temporal, the order fails.
     vi.advanceTimersByTime(25 * 60 * MINUTE);
     await t.mutation(internal.reconcile.sweep, {});
@@ -115,6 +124,7 @@ describe("each change is an event, from every surface", () => {
       "work_order.link.added events",
       "chat.message.created events",
       "work_order.link.added github",
+      "chat.message.created github",
       "work_order.status.changed reconcile",
       "work_order.created slack",
     ]);
@@ -123,9 +133,11 @@ describe("each change is an event, from every surface", () => {
     expect(events[2]).toMatchObject({ data: { messageId: events[1].type === "chat.message.created" ? events[1].data.messageId : null, content: expect.stringContaining("only the SSO button") } });
     expect(events[7]).toMatchObject({ data: { workOrderId, from: "draft", to: "submitted" } });
     expect(events[12]).toMatchObject({ data: { workOrderId, kind: "commit", value: sha(1) } });
-    expect(events[13]).toMatchObject({ data: { workOrderId, from: "running", to: "failed", reason: "stale" } });
-    expect(events[14]).toMatchObject({ data: { retryOf: workOrderId, status: "submitted", requestedBy: SLACK_USER } });
-    // One session, one lane: every request verified, each event once, ids unique, timestamps when it happened.
+    const [commenter] = (await asService(t).query(api.chatSessions.list, { userId: "github:Codertocat", paginationOpts: FIRST_PAGE })).page;
+    expect(events[13]).toMatchObject({ data: { sessionId: commenter._id, role: "user", content: ASK, metadata: { source: "github", author: "Codertocat" } } });
+    expect(events[14]).toMatchObject({ data: { workOrderId, from: "running", to: "failed", reason: "stale" } });
+    expect(events[15]).toMatchObject({ data: { retryOf: workOrderId, status: "submitted", requestedBy: SLACK_USER } });
+    // Two sessions, two lanes, each in order: every request verified, each event once, ids unique, timestamps when it happened.
     const ids = jangar.calls.map((call) => call.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(jangar.calls.every((call) => call.verifiedBy.length === 1 && call.signatures.length === 1)).toBe(true);
@@ -133,9 +145,16 @@ describe("each change is an event, from every surface", () => {
     expect(ids).toEqual(kept.map((row) => row._id));
     expect(outbox.map((row) => row.status)).toEqual(kept.map(() => "sent"));
     expect(events.map((event) => event.timestamp)).toEqual(kept.map((row) => new Date(row.occurredAt).toISOString()));
+    // Every delivery took this road, and was processed.
+    const deliveries = await t.run(async (ctx) => await ctx.db.query("webhook_deliveries").collect());
+    expect(new Set(deliveries.map((row) => `${row.status} ${row.inline === true ? "inline" : "file"}`))).toEqual(
+      new Set([`processed ${road.inlineBodyBytes === undefined ? "inline" : "file"}`]),
+    );
   });
+});
 
-  test("a service's own calls make no event, and nothing is queued for them", async () => {
+describe("a service's own calls", () => {
+  test("make no event, and nothing is queued for them", async () => {
     const t = newBackend();
     const service = asService(t);
     const sessionId = await service.mutation(api.chatSessions.create, { title: "Deploy", userId: "alice" });
