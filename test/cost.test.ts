@@ -219,11 +219,11 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   },
   "GitHub issue_comment mentioning the App (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
-    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", ...INBOX.writes],
+    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", "event", ...INBOX.writes],
   },
   "GitHub issue_comment mentioning the App (bound thread)": {
     reads: ["the repository's installation", "thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
-    writes: ["message", "session", "message origin", "thread binding (its last comment)", ...INBOX.writes],
+    writes: ["message", "session", "message origin", "thread binding (its last comment)", "event", ...INBOX.writes],
   },
   "Slack app_mention (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
