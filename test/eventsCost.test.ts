@@ -8,14 +8,13 @@
  * unrelated rows (other sessions, their messages, events and sent rows).
  * docs/performance.md holds the figures.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
-import { outboxCosts, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
+import { outboxCosts, reportFlat, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
 import { newSession } from "./helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -85,28 +84,11 @@ test(`an event costs as many documents with ${SIZES.join(" as with ")} unrelated
   for (const size of SIZES) {
     runs.push({ size, costs: await measure(size) });
   }
-  const [small, large] = [runs[0], runs.at(-1)!];
-  const table = [
-    `| step | docs read (${small.size}) | docs written | bytes written | docs read (${large.size}) | docs written | bytes written |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...small.costs.map(([step, a], i) => {
-      const b = large.costs[i][1];
-      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a.bytesWritten} | ${b.documentsRead} | ${b.documentsWritten} | ${b.bytesWritten} |`;
-    }),
-  ].join("\n");
-  mkdirSync("build/bench", { recursive: true });
-  writeFileSync("build/bench/events-cost.md", `${table}\n`);
-  process.stdout.write(`\n${table}\n\n`);
-
-  expect(small.costs.map(([step]) => step)).toEqual([
+  reportFlat(runs, { file: "events-cost.md", bytes: "bytesWritten" });
+  expect(runs[0].costs.map(([step]) => step)).toEqual([
     "a user's message, without an event (the same append by a service)",
     "a user's message and its event (chatMessages:append)",
     "  sending: claim event",
     "  sending: record event",
   ]);
-  expect(large.costs.map(([step]) => step)).toEqual(small.costs.map(([step]) => step));
-  for (const [i, [step, a]] of small.costs.entries()) {
-    expect(large.costs[i][1].documentsRead, `${step}: documents read grew with unrelated rows`).toBe(a.documentsRead);
-    expect(large.costs[i][1].documentsWritten, `${step}: documents written grew with unrelated rows`).toBe(a.documentsWritten);
-  }
 }, 600_000);

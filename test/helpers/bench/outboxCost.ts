@@ -1,4 +1,5 @@
-import { beforeEach, vi } from "vitest";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { beforeEach, expect, vi } from "vitest";
 import { OUTBOX_STATUSES } from "../../../convex/outbox/tables";
 import type { Backend } from "../backend";
 import { settle } from "../clock";
@@ -12,6 +13,7 @@ import { settle } from "../clock";
  *   await seedCounterShards(t, "slack");
  *   const costs = await costsOf(t, "reply (chatMessages:append)", () => service.mutation(...));
  *   // [["reply (chatMessages:append)", {...}], ["  sending: claim reply", {...}], ["  sending: record reply", {...}]]
+ *   reportFlat([{ size: 1000, costs }, { size: 50000, costs: more }], { file: "slack-cost.md", bytes: "bytesRead" });
  */
 
 export type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
@@ -50,4 +52,31 @@ export function outboxCosts(destination: string) {
       return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
     });
   };
+}
+
+/**
+ * The steps' costs with few and with many unrelated rows, as a table
+ * (printed, and written to build/bench/<file> for docs/performance.md);
+ * fails unless the same steps read and write as many documents with many.
+ */
+export function reportFlat(runs: { size: number; costs: [string, Cost][] }[], { file, bytes }: { file: string; bytes: "bytesRead" | "bytesWritten" }) {
+  const [small, large] = [runs[0], runs.at(-1)!];
+  const label = bytes === "bytesRead" ? "bytes read" : "bytes written";
+  const table = [
+    `| step | docs read (${small.size}) | docs written | ${label} | docs read (${large.size}) | docs written | ${label} |`,
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...small.costs.map(([step, a], i) => {
+      const b = large.costs[i][1];
+      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a[bytes]} | ${b.documentsRead} | ${b.documentsWritten} | ${b[bytes]} |`;
+    }),
+  ].join("\n");
+  mkdirSync("build/bench", { recursive: true });
+  writeFileSync(`build/bench/${file}`, `${table}\n`);
+  process.stdout.write(`\n${table}\n\n`);
+
+  expect(large.costs.map(([step]) => step)).toEqual(small.costs.map(([step]) => step));
+  for (const [i, [step, a]] of small.costs.entries()) {
+    expect(large.costs[i][1].documentsRead, `${step}: documents read grew with unrelated rows`).toBe(a.documentsRead);
+    expect(large.costs[i][1].documentsWritten, `${step}: documents written grew with unrelated rows`).toBe(a.documentsWritten);
+  }
 }
