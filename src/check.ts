@@ -15,3 +15,15 @@ export function oneOf<const T extends string>(field: string, value: string, allo
     ? accept(value as T)
     : reject(`${field} must be one of ${allowed.join(", ")}; got ${JSON.stringify(value)}.`);
 }
+
+/** The values of several checks under their names, or the message of the first that failed. */
+export function allOf<const T extends Record<string, Check<unknown>>>(checks: T): Check<{ [K in keyof T]: T[K] extends Check<infer V> ? V : never }> {
+  const values: Record<string, unknown> = {};
+  for (const [name, check] of Object.entries(checks)) {
+    if (!check.ok) {
+      return check;
+    }
+    values[name] = check.value;
+  }
+  return accept(values as { [K in keyof T]: T[K] extends Check<infer V> ? V : never });
+}

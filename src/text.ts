@@ -114,3 +114,8 @@ export function splitAtLineBreaks(content: string, maxChars: number): string[] {
   parts.push(content.slice(start));
   return parts.filter((part) => part.trim().length > 0);
 }
+
+/** Parts of a message numbered for their posts: each part's text, its number from 1, and how many there are. */
+export function numberedParts(parts: string[]): { text: string; part: number; parts: number }[] {
+  return parts.map((text, i) => ({ text, part: i + 1, parts: parts.length }));
+}

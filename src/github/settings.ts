@@ -1,4 +1,4 @@
-import { accept, reject, type Check } from "../check";
+import { accept, allOf, reject, type Check } from "../check";
 import type { Settings } from "../sources/source";
 import { appPrivateKeyPem } from "./privateKey";
 
@@ -78,14 +78,5 @@ export function githubAppSettings(settings: Settings): Check<GithubAppSettings> 
     const missing = id === undefined ? "GITHUB_APP_ID" : "GITHUB_APP_PRIVATE_KEY";
     return reject(`${missing} is unset while ${id === undefined ? "GITHUB_APP_PRIVATE_KEY" : "GITHUB_APP_ID"} is set: set both to post to GitHub, or neither.`);
   }
-  const appId = appIdOf(id);
-  if (!appId.ok) {
-    return appId;
-  }
-  const privateKeyPem = appPrivateKeyPem(key);
-  if (!privateKeyPem.ok) {
-    return privateKeyPem;
-  }
-  const apiUrl = apiUrlOf(settings.GITHUB_API_URL);
-  return apiUrl.ok ? accept({ appId: appId.value, privateKeyPem: privateKeyPem.value, apiUrl: apiUrl.value }) : apiUrl;
+  return allOf({ appId: appIdOf(id), privateKeyPem: appPrivateKeyPem(key), apiUrl: apiUrlOf(settings.GITHUB_API_URL) });
 }

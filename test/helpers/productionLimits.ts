@@ -2,6 +2,7 @@ import type { TestConvexForDataModel } from "convex-test";
 import type { GenericDataModel } from "convex/server";
 import { getConvexSize, jsonToConvex, type JSONValue, type Value } from "convex/values";
 import { CONVEX_LIMITS } from "../../src/limits";
+import { kindOf, traced, tracedRoutes, type HttpRoutes } from "./bench/tracing";
 
 /*
  * The limits of Convex's backend that convex-test does not enforce, held for
@@ -107,49 +108,6 @@ function checkedFunction(name: string, convexFunction: ConvexFunction): ConvexFu
       const result = await traced(name, kindOf(convexFunction), ctx, (tracedCtx) => handler(tracedCtx, args));
       checkFunctionValue(name, "return value", result ?? null, CONVEX_LIMITS.functionResultBytes);
       return result;
-    },
-  });
-}
-
-export type FunctionKind = "query" | "mutation" | "action" | "httpAction";
-
-/** Where the bench's recorder of executions (test/helpers/bench/trace.ts) is installed, when it is. */
-export const FUNCTION_TRACER = Symbol.for("jangar.functionTracer");
-
-type Tracer = (name: string, kind: FunctionKind, ctx: unknown, run: (ctx: unknown) => Promise<unknown>) => Promise<unknown>;
-
-function kindOf(convexFunction: ConvexFunction): FunctionKind {
-  const flags = convexFunction as unknown as Record<string, unknown>;
-  return flags.isQuery ? "query" : flags.isMutation ? "mutation" : "action";
-}
-
-/** Runs a function's handler, through the recorder of executions when one is installed. */
-function traced(name: string, kind: FunctionKind, ctx: unknown, run: (ctx: unknown) => Promise<unknown>): Promise<unknown> {
-  const tracer = (globalThis as { [FUNCTION_TRACER]?: Tracer })[FUNCTION_TRACER];
-  return tracer === undefined ? run(ctx) : tracer(name, kind, ctx, run);
-}
-
-type HttpRoutes = { lookup(path: string, method: string): [{ _handler: (ctx: unknown, request: Request) => Promise<Response> }, ...unknown[]] | null };
-
-/** The router with each HTTP action it finds run through the recorder of executions. */
-function tracedRoutes(router: HttpRoutes): HttpRoutes {
-  return new Proxy(router, {
-    get(target, property, receiver) {
-      if (property !== "lookup") {
-        return Reflect.get(target, property, receiver) as unknown;
-      }
-      return (path: string, method: string) => {
-        const found = target.lookup(path, method);
-        if (found === null) {
-          return found;
-        }
-        const [action, ...rest] = found;
-        const handler = action._handler;
-        const routed = Object.assign(Object.create(action) as object, {
-          _handler: (ctx: unknown, request: Request) => traced(`http ${method} ${path}`, "httpAction", ctx, (tracedCtx) => handler(tracedCtx, request)),
-        });
-        return [routed, ...rest];
-      };
     },
   });
 }

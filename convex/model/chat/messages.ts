@@ -7,7 +7,7 @@ import { accept, type Check } from "../../../src/check";
 import { checkStorableField } from "../../../src/storable";
 import { checkText } from "../../../src/text";
 import { queueGithubReply } from "../github/outbound";
-import { queueReply } from "../slack/replies";
+import { queueSlackReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
 import type { ChangeOrigin } from "../platform/callers";
 import { recordEvent } from "../events/record";
@@ -46,8 +46,10 @@ export async function appendMessage(
     createdAt: now,
   });
   await ctx.db.patch("chat_sessions", session._id, { updatedAt: now });
-  await queueReply(ctx, session._id, messageId, message);
-  await queueGithubReply(ctx, session._id, messageId, message);
+  if (message.role === "assistant") {
+    await queueSlackReply(ctx, session._id, messageId, message.content);
+    await queueGithubReply(ctx, session._id, messageId, message.content);
+  }
   await recordEvent(ctx, origin, {
     type: "chat.message.created",
     data: { sessionId: session._id, messageId, ...message, source: origin.source },

@@ -1,7 +1,8 @@
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import type { Command, GithubThread } from "../../../src/commands";
 import { splitForGithub } from "../../../src/github/requests";
+import { numberedParts } from "../../../src/text";
 import { enqueue } from "../../outbox/enqueue";
 import { githubOutbox } from "../../outbox/registry";
 import { githubPostingEnabled } from "../platform/config";
@@ -40,30 +41,22 @@ export async function queueReaction(ctx: MutationCtx, thread: GithubThread, reac
 }
 
 /**
- * Queues an assistant's message of a session bound to a GitHub thread (the
- * thread a comment was last appended from) as comments of at most 60,000
- * characters, in order. A thread whose repository no App delivery has
- * named an installation for gets nothing: the App cannot post there.
+ * Queues a message of a session bound to a GitHub thread (the thread a
+ * comment was last appended from; an assistant's, convex/model/chat/messages.ts)
+ * as comments of at most 60,000 characters, in order. A thread whose
+ * repository no App delivery has named an installation for gets nothing:
+ * the App cannot post there.
  */
-export async function queueGithubReply(
-  ctx: MutationCtx,
-  sessionId: Id<"chat_sessions">,
-  messageId: Id<"chat_messages">,
-  message: Pick<Doc<"chat_messages">, "role" | "content">,
-) {
-  if (message.role !== "assistant" || !githubPostingEnabled()) {
-    return;
-  }
-  const thread = await threadOfSession(ctx, sessionId);
+export async function queueGithubReply(ctx: MutationCtx, sessionId: Id<"chat_sessions">, messageId: Id<"chat_messages">, content: string) {
+  const thread = githubPostingEnabled() ? await threadOfSession(ctx, sessionId) : null;
   const installationId = thread === null ? null : await installationOf(ctx, thread.repository);
   if (thread === null || installationId === null) {
     return;
   }
-  const parts = splitForGithub(message.content);
   await enqueue(
     ctx,
     githubOutbox,
     installationLane(installationId),
-    parts.map((text, i) => ({ request: { kind: "comment" as const, installationId, thread, messageId, part: i + 1, parts: parts.length, text } })),
+    numberedParts(splitForGithub(content)).map((part) => ({ request: { kind: "comment" as const, installationId, thread, messageId, ...part } })),
   );
 }

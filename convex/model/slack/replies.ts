@@ -1,7 +1,8 @@
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import type { SlackThread } from "../../../src/commands";
 import { splitForSlack } from "../../../src/slack/text";
+import { numberedParts } from "../../../src/text";
 import { setting } from "../platform/config";
 import { enqueue } from "../../outbox/enqueue";
 import { slackOutbox } from "../../outbox/registry";
@@ -20,26 +21,17 @@ export function slackPostingEnabled(): boolean {
   return setting("SLACK_BOT_TOKEN") !== undefined;
 }
 
-/** Queues an assistant's message of a session bound to a Slack thread, as one post per part. */
-export async function queueReply(
-  ctx: MutationCtx,
-  sessionId: Id<"chat_sessions">,
-  messageId: Id<"chat_messages">,
-  message: Pick<Doc<"chat_messages">, "role" | "content">,
-) {
-  if (message.role !== "assistant" || !slackPostingEnabled()) {
-    return;
-  }
-  const thread = await threadOfSession(ctx, sessionId);
+/** Queues a message of a session bound to a Slack thread there, as one post per part (an assistant's, convex/model/chat/messages.ts). */
+export async function queueSlackReply(ctx: MutationCtx, sessionId: Id<"chat_sessions">, messageId: Id<"chat_messages">, content: string) {
+  const thread = slackPostingEnabled() ? await threadOfSession(ctx, sessionId) : null;
   if (thread === null) {
     return;
   }
-  const parts = splitForSlack(message.content);
   await enqueue(
     ctx,
     slackOutbox,
     channelLane(thread),
-    parts.map((text, i) => ({ request: { kind: "reply" as const, thread, messageId, part: i + 1, parts: parts.length, text } })),
+    numberedParts(splitForSlack(content)).map((part) => ({ request: { kind: "reply" as const, thread, messageId, ...part } })),
   );
 }
 

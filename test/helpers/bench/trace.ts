@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { FUNCTION_TRACER, type FunctionKind } from "../productionLimits";
+import { FUNCTION_TRACER, type FunctionKind } from "./tracing";
 
 /*
  * Every execution of an operation, from the request to the last scheduled
