@@ -10,6 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
 import { newBackend, type Backend } from "./helpers/backend";
 import { executionsOf, operationCost, traceExecutions, type OperationCost } from "./helpers/bench/trace";
 import { liveOrder } from "./helpers/workOrders";
@@ -20,6 +21,7 @@ import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slash
 import { settle, withFakeClock } from "./helpers/clock";
 
 const TARGET = { targetRepo: "acme/widgets", targetBranch: "feature/sso" };
+const EVENT_SENT = "Slack message in the bound thread, its event sent (events out on)";
 
 let tracer: ReturnType<typeof traceExecutions>;
 
@@ -82,12 +84,31 @@ test("every operation's executions, from the request to its last scheduled step"
   costs.set("Slack slash command status", await whole(t, () => postSlackForm(t, slashCommand("status"))));
   costs.set("Slack click Cancel on a card", await whole(t, () => postSlackForm(t, clickOn("work_order.cancel", workOrderId))));
   costs.set("events work_order.status.changed", await whole(t, () => postEvent(t, { event: statusChanged(workOrderId, "running") })));
+  // Events out on: the message's event is sent to a fake of Jangar's server, through the outbox.
+  const jangar = new FakeJangar();
+  vi.stubGlobal("fetch", jangar.fetch);
+  vi.stubEnv("JANGAR_EVENTS_URL", FAKE_JANGAR_URL);
+  vi.stubEnv("JANGAR_EVENTS_SECRET", FAKE_JANGAR_SECRET);
+  costs.set(
+    EVENT_SENT,
+    await whole(t, () =>
+      postSlackEvent(t, {
+        type: "event_callback",
+        team_id: TEAM,
+        event_id: "Ev0EXEC3",
+        event_time: now,
+        event: { type: "message", user: ALICE, text: "and the signup page", ts: `${now}.000300`, thread_ts: `${now}.000100`, channel: "C0AB1" },
+      }),
+    ),
+  );
+  expect(jangar.calls.map((call) => [call.event?.type, call.answer])).toEqual([["chat.message.created", "ok"]]);
+  vi.stubEnv("JANGAR_EVENTS_URL", "");
   vi.stubEnv("WEBHOOK_INLINE_BODY_BYTES", "1");
   costs.set(
     "GitHub push, body in file storage (over WEBHOOK_INLINE_BODY_BYTES)",
     await whole(t, () => postGithub(t, { event: "push", payload: pushOf(TARGET, 1, 10) })),
   );
-  // Marked place: GitHub requests and events out join this table once their destinations are on main.
+  // Marked place: GitHub requests join this table once their destination is on main.
 
   const columns = ["httpActions", "queries", "mutations", "actions", "nestedCalls", "documentsRead", "documentsWritten", "bytesRead", "bytesWritten", "storageOperations", "scheduled"] as const;
   const table = [
@@ -107,6 +128,9 @@ test("every operation's executions, from the request to its last scheduled step"
   for (const operation of ["GitHub push, redelivered (duplicate)", "GitHub star (ignored at receipt)", "Slack slash command status"]) {
     expect({ operation, executions: executionsOf(costs.get(operation)!) }).toEqual({ operation, executions: 2 });
   }
+  // Sending the event, beside the delivery's 3: the lane's step (an action: claim, send, record), and
+  // the step its record schedules, which finds the lane empty (an action and its claim).
+  expect(costs.get(EVENT_SENT)).toMatchObject({ httpActions: 1, mutations: 5, actions: 2, storageOperations: 0 });
   // A body in file storage: stored, read and processed by an action, as before.
   expect(costs.get("GitHub push, body in file storage (over WEBHOOK_INLINE_BODY_BYTES)")).toMatchObject({ actions: 1, storageOperations: 2 });
 });
