@@ -14,7 +14,7 @@ import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar
 import { newBackend, type Backend } from "./helpers/backend";
 import { asService, asUser } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
-import { outboxCosts, reportFlat, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
+import { outboxCosts, reportFlat, seedRows, type Cost } from "./helpers/bench/outboxCost";
 import { newSession } from "./helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -35,29 +35,23 @@ afterEach(() => {
 
 /** `count` unrelated rows: other users' sessions with a message each, its event, and the event's sent outbox row. */
 async function seedUnrelated(t: Backend, count: number) {
-  await seedCounterShards(t, "events");
-  for (let start = 0; start < count; start += 500) {
-    await t.run(async (ctx) => {
-      const now = Date.now();
-      for (let i = start; i < Math.min(count, start + 500); i += 1) {
-        const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
-        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "user", content: `message ${i}`, createdAt: now });
-        const data = { sessionId, messageId, role: "user", content: `message ${i}`, source: "api" };
-        const eventId = await ctx.db.insert("events", { sessionId, type: "chat.message.created", data, occurredAt: now });
-        await ctx.db.insert("outbox", {
-          destination: "events",
-          lane: sessionId,
-          ordered: true,
-          enqueuedAt: now,
-          request: { kind: "event", eventId },
-          status: i % 10 === 0 ? "failed" : "sent",
-          attempts: 1,
-          method: "chat.message.created",
-          finishedAt: now,
-        });
-      }
+  await seedRows(t, "events", count, async (ctx, i, now) => {
+    const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
+    const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "user", content: `message ${i}`, createdAt: now });
+    const data = { sessionId, messageId, role: "user", content: `message ${i}`, source: "api" };
+    const eventId = await ctx.db.insert("events", { sessionId, type: "chat.message.created", data, occurredAt: now });
+    await ctx.db.insert("outbox", {
+      destination: "events",
+      lane: sessionId,
+      ordered: true,
+      enqueuedAt: now,
+      request: { kind: "event", eventId },
+      status: i % 10 === 0 ? "failed" : "sent",
+      attempts: 1,
+      method: "chat.message.created",
+      finishedAt: now,
     });
-  }
+  });
 }
 
 async function measure(unrelated: number): Promise<[string, Cost][]> {

@@ -14,7 +14,7 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
 import { settle, withFakeClock } from "./helpers/clock";
-import { outboxCosts, reportFlat, seedCounterShards, type Cost } from "./helpers/bench/outboxCost";
+import { outboxCosts, reportFlat, seedRows, type Cost } from "./helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
@@ -35,45 +35,39 @@ afterEach(() => {
 
 /** `count` unrelated rows: other sessions bound to other threads, their orders with cards and PR links, and sent posts in the same channel. */
 async function seedUnrelated(t: Backend, count: number) {
-  await seedCounterShards(t, "slack");
-  for (let start = 0; start < count; start += 500) {
-    await t.run(async (ctx) => {
-      const now = Date.now();
-      for (let i = start; i < Math.min(count, start + 500); i += 1) {
-        const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
-        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
-        const channel = i % 2 === 0 ? CHANNEL : `C0OTHER${i % 50}`;
-        const threadTs = `1700000000.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs, sessionId });
-        const workOrderId = await ctx.db.insert("work_orders", {
-          sessionId,
-          workflowType: "codex-implement",
-          prompt: `Task ${i}`,
-          title: `Task ${i}`,
-          status: "running",
-          requestedBy: `other-${i}`,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
-        await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
-        const ts = `1700000002.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("outbox", {
-          destination: "slack",
-          lane: `${TEAM}:${channel}`,
-          ordered: true,
-          enqueuedAt: now,
-          request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
-          status: i % 10 === 0 ? "failed" : "sent",
-          attempts: 1,
-          method: "chat.postMessage",
-          result: ts,
-          finishedAt: now,
-        });
-        await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });
-      }
+  await seedRows(t, "slack", count, async (ctx, i, now) => {
+    const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
+    const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
+    const channel = i % 2 === 0 ? CHANNEL : `C0OTHER${i % 50}`;
+    const threadTs = `1700000000.${String(i).padStart(6, "0")}`;
+    await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs, sessionId });
+    const workOrderId = await ctx.db.insert("work_orders", {
+      sessionId,
+      workflowType: "codex-implement",
+      prompt: `Task ${i}`,
+      title: `Task ${i}`,
+      status: "running",
+      requestedBy: `other-${i}`,
+      createdAt: now,
+      updatedAt: now,
     });
-  }
+    await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
+    await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
+    const ts = `1700000002.${String(i).padStart(6, "0")}`;
+    await ctx.db.insert("outbox", {
+      destination: "slack",
+      lane: `${TEAM}:${channel}`,
+      ordered: true,
+      enqueuedAt: now,
+      request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
+      status: i % 10 === 0 ? "failed" : "sent",
+      attempts: 1,
+      method: "chat.postMessage",
+      result: ts,
+      finishedAt: now,
+    });
+    await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });
+  });
 }
 
 async function measure(unrelated: number): Promise<[string, Cost][]> {

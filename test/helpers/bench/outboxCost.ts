@@ -10,7 +10,7 @@ import { settle } from "../clock";
  * eventsCost.test.ts):
  *
  *   const costsOf = outboxCosts("slack");            // in the file, beside withFakeClock()
- *   await seedCounterShards(t, "slack");
+ *   await seedRows(t, "slack", 1000, async (ctx, i, now) => { ... });   // unrelated rows, and every counter shard
  *   const costs = await costsOf(t, "reply (chatMessages:append)", () => service.mutation(...));
  *   // [["reply (chatMessages:append)", {...}], ["  sending: claim reply", {...}], ["  sending: record reply", {...}]]
  *   reportFlat([{ size: 1000, costs }, { size: 50000, costs: more }], { file: "slack-cost.md", bytes: "bytesRead" });
@@ -27,6 +27,21 @@ export async function seedCounterShards(t: Backend, destination: string) {
       }
     }
   });
+}
+
+type RunCtx = Parameters<Parameters<Backend["run"]>[0]>[0];
+
+/** `count` unrelated rows, 500 a transaction (`row` writes the i-th one's documents), beside every counter shard of the destination. */
+export async function seedRows(t: Backend, destination: string, count: number, row: (ctx: RunCtx, i: number, now: number) => Promise<void>) {
+  await seedCounterShards(t, destination);
+  for (let start = 0; start < count; start += 500) {
+    await t.run(async (ctx) => {
+      const now = Date.now();
+      for (let i = start; i < Math.min(count, start + 500); i += 1) {
+        await row(ctx, i, now);
+      }
+    });
+  }
 }
 
 /**
