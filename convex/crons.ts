@@ -14,6 +14,10 @@ crons.interval("recover lost outbox runners", { minutes: 5 }, internal.outbox.ma
 // Operator alerts (docs/operations.md#alerts): the oldest failure past an hour or a day, orders failed since the last alert.
 crons.interval("check alerts", { minutes: 5 }, internal.alerts.check, {});
 
+// GitHub deliveries of the last 3 days that were not answered 2xx and never reached the inbox, redelivered once
+// (docs/operations.md#github-deliveries-redelivered); nothing without the GitHub App's settings.
+crons.interval("redeliver missed GitHub deliveries", { minutes: 15 }, internal.inbox.githubRedeliveries.sweep, {});
+
 // Deletes deliveries older than DELIVERY_RETENTION_DAYS, in batches.
 crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
 

@@ -1,7 +1,7 @@
 import { ConvexError, v } from "convex/values";
 import { internal } from "./_generated/api";
 import type { Doc, Id } from "./_generated/dataModel";
-import { internalMutation, internalQuery, type MutationCtx } from "./_generated/server";
+import { internalMutation, internalQuery, type MutationCtx, type QueryCtx } from "./_generated/server";
 import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import schema from "./schema";
@@ -199,6 +199,16 @@ export const attempts = internalQuery({
  * the oldest one, and the outbox's rows by destination and status
  * (outbox:status has its failures).
  */
+// The most redelivery records counted: a count at this number means at least as many.
+const REDELIVERIES_COUNTED = 5_000;
+
+/** The sweep's redeliveries still on record (the last 3 days), by what GitHub answered. */
+async function redeliveryCounts(ctx: QueryCtx) {
+  const rows = await ctx.db.query("github_redeliveries").withIndex("by_askedAt").take(REDELIVERIES_COUNTED);
+  const redelivered = rows.filter((row) => row.outcome === "asked").length;
+  return { redelivered, refused: rows.length - redelivered };
+}
+
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({
@@ -218,6 +228,8 @@ export const inboxStatus = internalQuery({
     outbound: v.array(v.object({ destination: v.string(), status: vOutboxStatus, count: v.number() })),
     // Sources an operator paused, since when and why: their deliveries are stored and held until ingest:resume.
     paused: v.array(vPause),
+    // GitHub deliveries the sweep asked GitHub to redeliver in the last 3 days (inbox/githubRedeliveries:sweep), and those GitHub refused.
+    githubRedeliveries: v.object({ redelivered: v.number(), refused: v.number() }),
   }),
   handler: async (ctx, { failures }) => {
     const counts = [];
@@ -264,6 +276,7 @@ export const inboxStatus = internalQuery({
       })),
       outbound: await outboxCounts(ctx),
       paused: (await ctx.db.query("inbox_pauses").withIndex("by_source").take(SOURCES.length)).map(({ source, pausedAt, reason }) => ({ source, pausedAt, reason })),
+      githubRedeliveries: await redeliveryCounts(ctx),
     };
   },
 });

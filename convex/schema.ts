@@ -49,7 +49,7 @@ export default defineSchema({
     // A person's orders, most recently updated first (Slack's slash command lists them).
     .index("by_requestedBy_updatedAt", ["requestedBy", "updatedAt"]),
 
-  // A failed work order retried from its Slack card: the order made to run it
+  // A failed work order retried from its Slack card or its check run: the order made to run it
   // again (at most one per order), who clicked, and the delivery of the click
   // (`slack:<trigger_id>`), by which a replay of it finds it done. Written by
   // model/effects/personCommands.ts, never deleted.
@@ -207,6 +207,9 @@ export default defineSchema({
     // The body is a document's text, and is processed by a scheduled mutation (absent: by an action).
     inline: v.optional(v.literal(true)),
     bodyBytes: v.number(),
+    // GitHub's delivery GUID (X-GitHub-Delivery), by which the App's sweep finds a delivery
+    // whatever hook delivered it (convex/inbox/githubRedeliveries.ts); absent for other sources and older rows.
+    deliveryGuid: v.optional(v.string()),
     receivedAt: v.number(),
     status: vDeliveryStatus,
     // Processing attempts made so far, and when the next one is due (none once finished or given up).
@@ -247,6 +250,7 @@ export default defineSchema({
     .index("by_status_nextAttemptAt", ["status", "nextAttemptAt"])
     .index("by_status_receivedAt", ["status", "receivedAt"])
     .index("by_source_status_receivedAt", ["source", "status", "receivedAt"])
+    .index("by_deliveryGuid", ["deliveryGuid"])
     .index("by_receivedAt", ["receivedAt"]),
 
   // A delivery's raw body, in a document of its own so that processing a delivery never

@@ -55,15 +55,19 @@ export type InboundMessage = Infer<typeof vInboundMessage>;
 /**
  * How a person acting from Slack is answered, them alone: with an ephemeral
  * message in the channel and thread they clicked in (through the outbox), or
- * with the request's own reply (a slash command's answer).
+ * with the request's own reply (a slash command's answer). A person pressing
+ * a check run's button on GitHub (`github`) is not answered (GitHub has no
+ * answer for one person): what is refused is recorded on the delivery; and
+ * GitHub decided they may act, as it shows the buttons only to those who may.
  */
 export const vAnswer = v.union(
   v.object({ via: v.literal("ephemeral"), team: v.string(), channel: v.string(), threadTs: v.string(), user: v.string() }),
   v.object({ via: v.literal("reply") }),
+  v.object({ via: v.literal("github") }),
 );
 export type Answer = Infer<typeof vAnswer>;
 
-/** A person asking something of work orders: their user id (`slack:<team>:<user>`) and how to answer them. */
+/** A person asking something of work orders: their user id (`slack:<team>:<user>`, `github:<login>`) and how to answer them. */
 export const vPerson = v.object({ userId: v.string(), answer: vAnswer });
 export type Person = Infer<typeof vPerson>;
 
@@ -112,6 +116,14 @@ export const vCommand = v.union(
     message: vInboundMessage,
     /** What the `eyes` reaction goes on once the comment is appended (none for a review: GitHub has no reactions on reviews). */
     reaction: v.optional(v.object({ subject: literals("issue_comment", "review_comment", "issue"), id: v.number() })),
+  }),
+  /** The head commit of the pull request a `pull_request` delivery named: the orders it reaches get their check run on it. */
+  v.object({
+    type: v.literal("noteGithubHead"),
+    workOrders: v.array(vWorkOrderSelector),
+    repository: v.string(),
+    number: v.number(),
+    headSha: v.string(),
   }),
   /** The App installation a delivery came through, for its repository: the App's requests there are made as it. */
   v.object({ type: v.literal("noteGithubInstallation"), repository: v.string(), installationId: v.number() }),

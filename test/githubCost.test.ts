@@ -7,8 +7,10 @@
  * the outbox's claim and record steps that send each; and the requests
  * made to GitHub. With few and with many unrelated rows (other sessions
  * bound to other threads of the same repository and installation, their
- * messages' origins, sent rows in the same lane). docs/performance.md holds
- * the figures.
+ * messages' origins, sent rows in the same lane, other orders' check runs).
+ * And a work order's check run: made when a pull request through the App
+ * reaches the order, and updated on a status change. docs/performance.md
+ * holds the figures.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
@@ -19,7 +21,7 @@ import { newBackend, type Backend } from "./helpers/backend";
 import { asService } from "./helpers/callers";
 import { settle, withFakeClock } from "./helpers/clock";
 import { configureGithubApp } from "./helpers/githubApp";
-import { issueCommentOnAcme } from "./helpers/githubComments";
+import { examplesOf, issueCommentOnAcme } from "./helpers/githubComments";
 import { postGithub } from "./helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -75,6 +77,11 @@ async function seedUnrelated(t: Backend, count: number) {
           finishedAt: now,
         });
         await ctx.db.insert("chat_message_origins", { externalId: `github:comment:${3_000_000_000 + i}`, messageId, outbound: true });
+        if (i % 10 === 0) {
+          const order = { sessionId, workflowType: "codex-implement", prompt: "Other", title: `Other ${i}`, requestedBy: `github:other-${i}`, createdAt: now, updatedAt: now };
+          const workOrderId = await ctx.db.insert("work_orders", { ...order, status: "running" });
+          await ctx.db.insert("github_check_runs", { workOrderId, repository: REPOSITORY, number, headSha: "f".repeat(40), checkRunId: 4_000_000_000 + i });
+        }
       }
     });
   }
@@ -103,6 +110,16 @@ async function stepsOf(t: Backend, name: string, work: () => Promise<unknown>): 
   return steps;
 }
 
+/** GitHub's `pull_request` `opened` through the App, on acme/api: pull request `number` from `branch`, at `head`. */
+function pullRequestOnAcme(number: number, branch: string, head: string) {
+  const payload = examplesOf("pull_request", "opened").find((example) => example.installation)!;
+  payload.installation = { id: INSTALLATION };
+  payload.repository.full_name = REPOSITORY;
+  Object.assign(payload.pull_request, { number, html_url: `https://github.com/${REPOSITORY}/pull/${number}`, body: null });
+  Object.assign(payload.pull_request.head, { ref: branch, sha: head, repo: { full_name: REPOSITORY } });
+  return payload;
+}
+
 async function measure(unrelated: number): Promise<Step[]> {
   github = configureGithubApp();
   // Each request GitHub receives, in the order of the cost lines around it.
@@ -127,8 +144,26 @@ async function measure(unrelated: number): Promise<Step[]> {
       asService(t).mutation(api.chatMessages.append, { sessionId: page[0]._id, role: "assistant", content: "The cookie is SameSite=Strict." }),
     )),
   );
+  // A work order on a branch of the repository: its pull request, through the App, makes its check run; a status change updates it.
+  const workOrderId = await asService(t).mutation(api.workOrders.create, {
+    sessionId: page[0]._id,
+    workflowType: "codex-implement",
+    prompt: "Make SSO work on Safari.",
+    title: "SSO on Safari",
+    target: { targetRepo: REPOSITORY, targetBranch: "sso-safari" },
+  });
+  await settle(t, 1000);
+  steps.push(
+    ...(await stepsOf(t, "pull_request opened through the App (queues the order's check run)", () =>
+      postGithub(t, { event: "pull_request", payload: pullRequestOnAcme(7, "sso-safari", "a".repeat(40)) }),
+    )),
+    ...(await stepsOf(t, "status change (workOrders:updateStatus; queues its update)", () =>
+      asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" }),
+    )),
+  );
   expect(github.reactions).toHaveLength(2);
   expect(github.comments).toHaveLength(1);
+  expect(github.checkRuns).toEqual([expect.objectContaining({ external_id: workOrderId, status: "in_progress" })]);
   return steps;
 }
 

@@ -20,6 +20,7 @@ import type * as crons from "../crons.js";
 import type * as doctor from "../doctor.js";
 import type * as events from "../events.js";
 import type * as http from "../http.js";
+import type * as inbox_githubRedeliveries from "../inbox/githubRedeliveries.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
 import type * as inbox_process from "../inbox/process.js";
 import type * as inbox_receive from "../inbox/receive.js";
@@ -45,6 +46,7 @@ import type * as model_effects_units from "../model/effects/units.js";
 import type * as model_events_record from "../model/events/record.js";
 import type * as model_events_requests from "../model/events/requests.js";
 import type * as model_events_tables from "../model/events/tables.js";
+import type * as model_github_checkRuns from "../model/github/checkRuns.js";
 import type * as model_github_installations from "../model/github/installations.js";
 import type * as model_github_outbound from "../model/github/outbound.js";
 import type * as model_github_requests from "../model/github/requests.js";
@@ -80,6 +82,7 @@ import type * as model_workOrders_liveIndex from "../model/workOrders/liveIndex.
 import type * as model_workOrders_orders from "../model/workOrders/orders.js";
 import type * as model_workOrders_retries from "../model/workOrders/retries.js";
 import type * as model_workOrders_shapes from "../model/workOrders/shapes.js";
+import type * as model_workOrders_shown from "../model/workOrders/shown.js";
 import type * as model_workOrders_status from "../model/workOrders/status.js";
 import type * as model_workOrders_targets from "../model/workOrders/targets.js";
 import type * as model_workOrders_updatedAt from "../model/workOrders/updatedAt.js";
@@ -118,6 +121,7 @@ declare const fullApi: ApiFromModules<{
   doctor: typeof doctor;
   events: typeof events;
   http: typeof http;
+  "inbox/githubRedeliveries": typeof inbox_githubRedeliveries;
   "inbox/maintenance": typeof inbox_maintenance;
   "inbox/process": typeof inbox_process;
   "inbox/receive": typeof inbox_receive;
@@ -143,6 +147,7 @@ declare const fullApi: ApiFromModules<{
   "model/events/record": typeof model_events_record;
   "model/events/requests": typeof model_events_requests;
   "model/events/tables": typeof model_events_tables;
+  "model/github/checkRuns": typeof model_github_checkRuns;
   "model/github/installations": typeof model_github_installations;
   "model/github/outbound": typeof model_github_outbound;
   "model/github/requests": typeof model_github_requests;
@@ -178,6 +183,7 @@ declare const fullApi: ApiFromModules<{
   "model/workOrders/orders": typeof model_workOrders_orders;
   "model/workOrders/retries": typeof model_workOrders_retries;
   "model/workOrders/shapes": typeof model_workOrders_shapes;
+  "model/workOrders/shown": typeof model_workOrders_shown;
   "model/workOrders/status": typeof model_workOrders_status;
   "model/workOrders/targets": typeof model_workOrders_targets;
   "model/workOrders/updatedAt": typeof model_workOrders_updatedAt;

@@ -5,7 +5,8 @@ import { ANSWERS, orderList, orderLine, type OrderLine } from "../../../src/slac
 import { argsAndTarget } from "../workOrders/join";
 import { checkLaunchInput, checkWorkflowType, launchInput } from "../workOrders/launchInput";
 import { retryOf } from "../workOrders/retries";
-import { syncCard } from "../slack/cards";
+import { orderChanged } from "../workOrders/shown";
+import { copyHead } from "../github/checkRuns";
 import { queueEphemeral } from "../slack/replies";
 import { changeStatus } from "../workOrders/status";
 import { checkLiveOrderRoom, createWorkOrder } from "../workOrders/orders";
@@ -17,7 +18,11 @@ import type { Acting, CommandOf, Handlers } from "./units";
  * cancel and retry from a card's buttons, list and show from
  * the slash command. A person may act on an order whose session they own or
  * which they requested. What is refused changes nothing: the reason is
- * recorded on the delivery and told to that person alone.
+ * recorded on the delivery and told to that person alone. Cancel and Retry
+ * pressed on a check run on GitHub
+ * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out)
+ * are the same commands: GitHub decided who may press them, and nobody is
+ * told (a refusal is recorded on the delivery alone).
  */
 
 /** How many orders `status` lists. */
@@ -25,6 +30,9 @@ const LISTED = 10;
 
 /** Tells the person, them alone: an ephemeral message queued (a click), or a line of the request's own reply (a slash command). */
 async function tell({ ctx, applied }: Acting, by: Person, text: string) {
+  if (by.answer.via === "github") {
+    return;
+  }
   if (by.answer.via === "reply") {
     applied.tell(text);
     return;
@@ -47,7 +55,14 @@ async function orderFor(ctx: QueryCtx, by: Person, workOrderId: string) {
   if (order === null || session === null) {
     return null;
   }
-  return { order, session, mayAct: session.userId === by.userId || order.requestedBy === by.userId };
+  // On GitHub, whoever GitHub let press the button may act: it shows them to those with write access alone.
+  const mayAct = by.answer.via === "github" || session.userId === by.userId || order.requestedBy === by.userId;
+  return { order, session, mayAct };
+}
+
+/** Where a person's request came from, as the order's history records it. */
+function sourceOf(by: Person) {
+  return by.answer.via === "github" ? ("github" as const) : ("slack" as const);
 }
 
 /** A person may not see an order they may not act on: a slash command says it is not found; a click on its card says whose it is. */
@@ -84,11 +99,11 @@ async function cancel(acting: Acting, { workOrderId, by }: CommandOf<"cancelWork
   const delivery = acting.origin.actor;
   const outcome = await changeStatus(acting.ctx, order, {
     to: "canceled",
-    source: "slack",
+    source: sourceOf(by),
     actorKind: "user",
     actor: by.userId,
     delivery,
-    reason: "canceled from Slack",
+    reason: by.answer.via === "github" ? "canceled from GitHub" : "canceled from Slack",
   });
   switch (outcome.kind) {
     case "changed":
@@ -134,7 +149,7 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
     ctx,
     session,
     { workflowType, prompt, title, status: "submitted", requestedBy, args, target },
-    { source: "slack", byService: false, actor: by.userId, retryOf: order._id },
+    { source: sourceOf(by), byService: false, actor: by.userId, retryOf: order._id },
   );
   await ctx.db.insert("work_order_retries", {
     workOrderId: order._id,
@@ -143,8 +158,9 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
     delivery: acting.origin.actor,
     createdAt: Date.now(),
   });
-  // The failed order's card now says it was retried, and offers Retry no more.
-  await syncCard(ctx, order);
+  // The failed order's card and check run now say it was retried, and offer Retry no more; the copy shows on the same head commit.
+  await orderChanged(ctx, order);
+  await copyHead(ctx, order._id, { _id: retryId });
   retried(acting, by, order, retryId);
 }
 

@@ -6,7 +6,8 @@ import { vGithubThread } from "../../../src/commands";
  * What a GitHub outbox row asks of GitHub
  * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out),
  * as the installation it names: the `eyes` reaction on a comment it heard,
- * or one part of an assistant's reply, posted as a comment on its thread.
+ * one part of an assistant's reply, posted as a comment on its thread, or
+ * a work order's check run, made or brought up to date (rendered when sent).
  */
 export const vGithubRequest = v.union(
   v.object({
@@ -24,6 +25,12 @@ export const vGithubRequest = v.union(
     part: v.number(),
     parts: v.number(),
     text: v.string(),
+  }),
+  v.object({
+    kind: v.literal("checkRun"),
+    installationId: v.number(),
+    repository: v.string(),
+    workOrderId: v.id("work_orders"),
   }),
 );
 export type GithubRequest = Infer<typeof vGithubRequest>;

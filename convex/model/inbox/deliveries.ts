@@ -4,6 +4,7 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { CONVEX_LIMITS } from "../../../src/limits";
 import { retryPolicy } from "../../../src/retry";
+import { githubDeliveryGuid } from "../../../src/sources/github/deliveryGuid";
 import type { SourceName } from "../../../src/sources/source";
 import { deleteAttempts } from "./attempts";
 import { bodyDocument, deleteBody } from "./bodies";
@@ -79,7 +80,7 @@ export async function insertDelivery(
   ctx: MutationCtx,
   delivery: Omit<Doc<"webhook_deliveries">, "_id" | "_creationTime">,
 ): Promise<Id<"webhook_deliveries">> {
-  const deliveryId = await ctx.db.insert("webhook_deliveries", delivery);
+  const deliveryId = await ctx.db.insert("webhook_deliveries", { ...delivery, deliveryGuid: githubDeliveryGuid(delivery) });
   await tally(ctx, delivery.source, { [delivery.status]: 1 });
   return deliveryId;
 }

@@ -3,7 +3,7 @@ import type { MutationCtx } from "../../_generated/server";
 import { invalidArgument } from "../platform/errors";
 import type { ChangeOrigin } from "../platform/callers";
 import { recordEvent } from "../events/record";
-import { syncCard } from "../slack/cards";
+import { orderChanged } from "./shown";
 import { takeLinkSlots } from "./linkCounts";
 import { checkLink, findLink, linkKey, MAX_LINKS_PER_ORDER } from "./links";
 import { indexLiveLinks } from "./liveIndex";
@@ -58,7 +58,7 @@ export async function addLinks(
     if (order !== null) {
       await indexLiveLinks(ctx, order, added);
       if (added.some((link) => link.kind === "pr")) {
-        await syncCard(ctx, order);
+        await orderChanged(ctx, order);
       }
       for (const link of added) {
         await recordEvent(ctx, origin, { type: "work_order.link.added", data: { workOrderId, sessionId: order.sessionId, ...link, source: origin.source } });

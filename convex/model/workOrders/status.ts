@@ -11,8 +11,8 @@ import {
 import { valueOf } from "../platform/errors";
 import { scheduleCancel, scheduleLaunch } from "./workflow";
 import { dropFromLiveIndex } from "./liveIndex";
-import { syncCard } from "../slack/cards";
 import { recordEvent } from "../events/record";
+import { orderChanged } from "./shown";
 
 /**
  * A change as the history records it (`actor`: who asked, `user:alice`,
@@ -71,7 +71,7 @@ const MAY_RUN: ReadonlySet<WorkOrderStatus | null> = new Set(["submitted", "acce
  * - canceled after it may have started: its workflow is asked to cancel,
  *   unless the reconciler canceled it, which it does only when Temporal says
  *   the workflow was canceled;
- * - its Slack card shows the new status.
+ * - its Slack card and its GitHub check run show the new status.
  */
 export async function statusEntered(
   ctx: MutationCtx,
@@ -99,7 +99,7 @@ export async function statusEntered(
   if (change.to === "canceled" && MAY_RUN.has(from) && change.source !== "reconcile") {
     await scheduleCancel(ctx, order._id, cancelReason(change));
   }
-  await syncCard(ctx, order);
+  await orderChanged(ctx, order);
 }
 
 /** Why a workflow is canceled, as Temporal records it: who canceled the order, and their reason. */

@@ -7,6 +7,9 @@ import { retryPolicy } from "../../../src/retry";
 import { githubAppConfig } from "../../model/platform/config";
 import type { GithubRequest } from "../../model/github/requests";
 import { recordOrigin } from "../../model/chat/origins";
+import { checkRunMade, checkRunOf } from "../../model/github/checkRuns";
+import { retryOf } from "../../model/workOrders/retries";
+import { renderCheckRun } from "../../../src/github/checkRuns";
 import { destination, type Answer, type OutboxRow, type Prepared } from "../destination";
 import { githubOutbox } from "../registry";
 import { outboxRunner } from "../runner";
@@ -20,7 +23,9 @@ import { outboxRunner } from "../runner";
  * and 5xx retried, any other 4xx final) and keeps no secret in it. A reply's
  * comment carries its row's marker; a comment whose outcome is unknown is
  * looked for in the thread before it is posted again. A reaction needs no
- * look: GitHub answers an `eyes` the App already gave with that one.
+ * look: GitHub answers an `eyes` the App already gave with that one. A
+ * check run is rendered from its order when its row is claimed: made on the
+ * head commit the first time (its id kept), edited in place after.
  */
 
 /** A request as the App makes it, and where to look for its comment first when an earlier attempt may have made it. */
@@ -30,15 +35,42 @@ const vGithubCall = v.object({
   path: v.string(),
   body: v.optional(v.any()),
   lookFirst: v.optional(v.object({ path: v.string(), marker: v.string() })),
+  // A check run made: its result names the head commit it is on, as well as its id.
+  made: v.optional(v.literal("checkRun")),
 });
 type Call = Infer<typeof vGithubCall>;
 
 // How long before a row was queued its comment could carry an earlier `updated_at`: clocks differ a little.
 const CLOCK_SLACK_MS = 60_000;
 
-async function prepare(_ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promise<Prepared<Call>> {
+/** The order's check run as the order is now: made on its head commit the first time, edited in place after. */
+async function checkRunCall(ctx: MutationCtx, request: Extract<GithubRequest, { kind: "checkRun" }>): Promise<Prepared<Call>> {
+  const order = await ctx.db.get("work_orders", request.workOrderId);
+  const checkRun = await checkRunOf(ctx, request.workOrderId);
+  if (order === null || checkRun === null) {
+    return { gone: "The work order or its check run no longer exists." };
+  }
+  const latest = await ctx.db
+    .query("work_order_status_changes")
+    .withIndex("by_workOrderId_changedAt", (q) => q.eq("workOrderId", order._id))
+    .order("desc")
+    .first();
+  const retried = order.status === "failed" ? await retryOf(ctx, order._id) : null;
+  const fields = renderCheckRun({ workOrderId: order._id, title: order.title, status: order.status, reason: latest?.reason, retriedAs: retried?.retryId });
+  const { installationId } = request;
+  const path = `/repos/${checkRun.repository}/check-runs`;
+  return checkRun.checkRunId === undefined
+    ? { call: { installationId, method: "POST", path, body: { ...fields, head_sha: checkRun.headSha }, made: "checkRun" }, method: "check_run.create" }
+    : { call: { installationId, method: "PATCH", path: `${path}/${checkRun.checkRunId}`, body: fields }, method: "check_run.update" };
+}
+
+function repositoryOf(request: GithubRequest): string {
+  return request.kind === "comment" ? request.thread.repository : request.repository;
+}
+
+async function prepare(ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promise<Prepared<Call>> {
   const { request } = row;
-  const repository = request.kind === "reaction" ? request.repository : request.thread.repository;
+  const repository = repositoryOf(request);
   if (!isRepositoryName(repository)) {
     return { gone: `${repository.slice(0, 100)} is not a GitHub repository name.` };
   }
@@ -58,6 +90,8 @@ async function prepare(_ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promis
         method: "comment",
       };
     }
+    case "checkRun":
+      return await checkRunCall(ctx, request);
     default:
       request satisfies never;
       return { gone: "An unknown GitHub request." };
@@ -65,11 +99,15 @@ async function prepare(_ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promis
 }
 
 /** The App client's answer in the outbox's words: a comment's id is its result. */
-function answerOf(answer: GithubAnswer): Answer {
+function answerOf(answer: GithubAnswer, made?: "checkRun"): Answer {
   switch (answer.kind) {
     case "ok": {
-      const id = (answer.body as { id?: unknown } | null)?.id;
-      return typeof id === "number" ? { kind: "sent", result: String(id) } : { kind: "sent" };
+      const { id, head_sha: headSha } = (answer.body ?? {}) as { id?: unknown; head_sha?: unknown };
+      if (typeof id !== "number") {
+        return { kind: "sent" };
+      }
+      // A check run made is kept for the head it is on: `<id> <head_sha>`.
+      return made === "checkRun" && typeof headSha === "string" ? { kind: "sent", result: `${id} ${headSha.slice(0, 40)}` } : { kind: "sent", result: String(id) };
     }
     case "retry":
       return answer;
@@ -88,7 +126,7 @@ function answerOf(answer: GithubAnswer): Answer {
  * again. When the thread cannot be listed for good, it is posted all the
  * same, with a warning: it may then show twice.
  */
-async function send({ installationId, method, path, body, lookFirst }: Call, { rowId }: { rowId: string }): Promise<Answer> {
+async function send({ installationId, method, path, body, lookFirst, made }: Call, { rowId }: { rowId: string }): Promise<Answer> {
   const settings = githubAppConfig();
   if (settings === null) {
     return { kind: "failed", error: "GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY are not set on this deployment; set them, then replay the row." };
@@ -111,13 +149,17 @@ async function send({ installationId, method, path, body, lookFirst }: Call, { r
       console.warn(`githubOutbox: row ${rowId} may already be posted, but its thread cannot be listed (${listed.error}); posting it again`);
     }
   }
-  return answerOf(await app.request({ method, path: path as AppRequest["path"], body, auth }));
+  return answerOf(await app.request({ method, path: path as AppRequest["path"], body, auth }), made);
 }
 
-/** A reply's comment is that chat message at GitHub: the App's webhook of it is never appended. */
+/** A reply's comment is that chat message at GitHub: the App's webhook of it is never appended. A check run made is the order's from then on. */
 async function sent(ctx: MutationCtx, row: OutboxRow<GithubRequest>, id: string | undefined) {
   if (row.request.kind === "comment" && id !== undefined && /^\d{1,20}$/.test(id)) {
     await recordOrigin(ctx, githubMessageId("comment", Number(id)), row.request.messageId);
+  }
+  const made = row.request.kind === "checkRun" && row.method === "check_run.create" ? /^(\d{1,20}) ([0-9a-f]{40})$/i.exec(id ?? "") : null;
+  if (made !== null && row.request.kind === "checkRun") {
+    await checkRunMade(ctx, row.request.workOrderId, Number(made[1]), made[2]);
   }
 }
 

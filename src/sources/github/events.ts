@@ -10,8 +10,9 @@ import type { Settings } from "../source";
 import { rowOf, shaped, type Row } from "../table";
 import { issueCommentReading, issueMessageCommands, reviewCommentReading, reviewReading } from "./commentEvents";
 import { issueCommentPayload, reviewCommentPayload, reviewPayload } from "./commentPayloads";
-import type { CommentReading } from "./comments";
-import { issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
+import { appSlugOf, type CommentReading } from "./comments";
+import { checkRunPayload, issuesPayload, otherPayload, pingPayload, pullRequestPayload, pushPayload } from "./payloads";
+import { CHECK_RUN_ACTIONS } from "../../github/checkRuns";
 
 // A `Work-Order: <value>` line (key case-insensitive; `$` also ends a line at a CR).
 // The value cannot hold the blanks around it, so a failed match backtracks over one
@@ -101,6 +102,63 @@ function installationNote({ installation, repository }: { installation?: { id: n
   return installation && isRepositoryName(name) ? [{ type: "noteGithubInstallation", repository: name, installationId: installation.id }] : [];
 }
 
+/**
+ * The head commit of a pull request an App delivery names: the orders it
+ * reaches get their check run on it (a repository's own hooks name no
+ * installation, and the App cannot make check runs there).
+ */
+function headNote(payload: z.output<typeof pullRequestPayload>, workOrders: WorkOrderSelector[]): Command[] {
+  const { installation, repository, pull_request: pr } = payload;
+  const name = repository.full_name.toLowerCase();
+  if (!installation || !isRepositoryName(name) || pr.head.sha === undefined || pr.number === undefined) {
+    return [];
+  }
+  return [{ type: "noteGithubHead", workOrders, repository: name, number: pr.number, headSha: pr.head.sha.toLowerCase() }];
+}
+
+/**
+ * Whether a check run is this App's, with the App configured
+ * (GITHUB_APP_ID): its app's id, or its Client ID when GITHUB_APP_ID holds
+ * one (`Iv…`), or its slug (GITHUB_APP_SLUG; GitHub's slugs are unique),
+ * which every payload names, with or without a `client_id`.
+ */
+function isThisApp(app: z.output<typeof checkRunPayload>["check_run"]["app"], settings: Settings): boolean {
+  const appId = settings.GITHUB_APP_ID?.trim();
+  if (appId === undefined || appId === "" || !app) {
+    return false;
+  }
+  const slug = appSlugOf(settings.GITHUB_APP_SLUG ?? "");
+  return String(app.id) === appId || app.client_id === appId || (slug !== null && app.slug?.toLowerCase() === slug);
+}
+
+/**
+ * A check run's button pressed (`requested_action`), or its re-run asked
+ * for (`rerequested`, a Retry): the order its `external_id` names is
+ * canceled or retried as the Slack buttons do, by `github:<sender.login>`.
+ * Only the check runs this App made are read (GITHUB_APP_ID).
+ */
+function checkRunReading(payload: z.output<typeof checkRunPayload>, settings: Settings): GithubReading {
+  const { action, check_run: checkRun, requested_action: requested, sender } = payload;
+  const verb = action === "rerequested" ? "retry" : action === "requested_action" ? requested?.identifier : undefined;
+  if (verb === undefined) {
+    return { ignored: truncate(`GitHub's check_run ${action} is not acted on.`, LIMITS.reasonChars) };
+  }
+  if (!isThisApp(checkRun.app, settings)) {
+    return { ignored: `Check run ${checkRun.id} is not this App's (GITHUB_APP_ID, GITHUB_APP_SLUG).` };
+  }
+  const workOrderId = checkRun.external_id ?? "";
+  if (!WORK_ORDER_ID.test(workOrderId)) {
+    return { ignored: `Check run ${checkRun.id} shows no work order (its external_id is not an order id).` };
+  }
+  if (verb !== CHECK_RUN_ACTIONS.cancel.identifier && verb !== CHECK_RUN_ACTIONS.retry.identifier) {
+    return { ignored: truncate(`The check run action ${JSON.stringify(verb.slice(0, 20))} is not one of Jangar's (cancel, retry).`, LIMITS.reasonChars) };
+  }
+  const by = { userId: `github:${sender.login}`, answer: { via: "github" as const } };
+  return {
+    commands: () => [...installationNote(payload), { type: verb === "cancel" ? "cancelWorkOrder" : "retryWorkOrder", workOrderId, by }],
+  };
+}
+
 /** A comment event's row: ignored on receipt when it is not for Jangar, with the reason (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out). */
 function commentEvent<Schema extends z.ZodType<Parameters<typeof installationNote>[0]>>(
   event: string,
@@ -141,7 +199,7 @@ export const GITHUB_EVENTS = {
         ...markers.in(pr.body),
         { by: "link", kind: "pr", value: url },
       ];
-      const commands: Command[] = [...installationNote(payload), { type: "addLink", workOrders, link: { kind: "pr", value: url } }];
+      const commands: Command[] = [...installationNote(payload), ...headNote(payload, workOrders), { type: "addLink", workOrders, link: { kind: "pr", value: url } }];
       if (action === "closed" && pr.merged === true) {
         if (pr.merge_commit_sha) {
           commands.push({ type: "addLink", workOrders, link: { kind: "commit", value: pr.merge_commit_sha.toLowerCase() } });
@@ -184,6 +242,7 @@ export const GITHUB_EVENTS = {
   issue_comment: commentEvent("issue_comment", issueCommentPayload, issueCommentReading),
   pull_request_review_comment: commentEvent("pull_request_review_comment", reviewCommentPayload, reviewCommentReading),
   pull_request_review: commentEvent("pull_request_review", reviewPayload, reviewReading),
+  check_run: githubEvent("check_run", checkRunPayload, checkRunReading),
 } satisfies Record<string, Row<Settings, GithubReading>>;
 
 /** Reads a payload as the event X-GitHub-Event names, with that event's schema (one parse); refused when not of its shape. */

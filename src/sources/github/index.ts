@@ -21,7 +21,8 @@ export const github = defineSource({
   name: "github",
   path: "/webhooks/github",
   secretVariable: "GITHUB_WEBHOOK_SECRET",
-  settingNames: COMMENT_SETTING_NAMES,
+  // The App's id: a check run's buttons are read on the App's own check runs alone.
+  settingNames: [...COMMENT_SETTING_NAMES, "GITHUB_APP_ID"],
   bodies: { "application/json": "json", "application/x-www-form-urlencoded": "payloadField" },
   contentTypeAdvice: "set the webhook's content type to application/json (or application/x-www-form-urlencoded).",
   requiredHeaders: ["X-GitHub-Event", "X-GitHub-Delivery", "X-GitHub-Hook-ID", "X-Hub-Signature-256"],

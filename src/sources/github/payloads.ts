@@ -40,7 +40,8 @@ export const pullRequestPayload = z.object({
     body: z.string().nullish(),
     merged: z.boolean().nullish(),
     merge_commit_sha: commitSha.nullish(),
-    head: z.object({ ref: z.string(), repo: repository.nullish() }),
+    number: z.number().int().positive().optional(),
+    head: z.object({ ref: z.string(), sha: commitSha.optional(), repo: repository.nullish() }),
   }),
   repository,
   installation,
@@ -53,6 +54,20 @@ export const pushPayload = z.object({
   ref: z.string(),
   deleted: z.boolean().optional(),
   commits: z.array(z.object({ id: commitSha, message: z.string() })),
+  repository,
+  installation,
+});
+
+// A check run's button pressed, or its re-run asked for (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out).
+export const checkRunPayload = z.object({
+  action: z.string(),
+  check_run: z.object({
+    id: z.number(),
+    external_id: z.string().nullish(),
+    app: z.object({ id: z.number(), client_id: z.string().max(100).nullish(), slug: z.string().max(100).nullish() }).nullish(),
+  }),
+  requested_action: z.object({ identifier: z.string() }).nullish(),
+  sender: z.object({ login: z.string().min(1).max(100) }),
   repository,
   installation,
 });
