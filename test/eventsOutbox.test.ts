@@ -15,6 +15,9 @@ import { settle, withFakeClock } from "./helpers/clock";
 import { FIRST_PAGE, newSession } from "./helpers/records";
 import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "./helpers/senders/events";
 import { postGithub, pushOf, sha } from "./helpers/senders/github";
+import { fetchFrom } from "../fakes/http";
+import { configureGithubApp } from "./helpers/githubApp";
+import { checkRunEvent, orderOnPullRequest, post, setStatus } from "./helpers/githubCheckRuns";
 import { ASK, commentOf } from "./helpers/githubComments";
 import { BODY_PATHS, onBodyPath } from "./helpers/inbox";
 import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./helpers/senders/slack";
@@ -150,6 +153,24 @@ describe.each(BODY_PATHS)("each change is an event, from every surface: $road", 
     expect(new Set(deliveries.map((row) => `${row.status} ${row.inline === true ? "inline" : "file"}`))).toEqual(
       new Set([`processed ${road.inlineBodyBytes === undefined ? "inline" : "file"}`]),
     );
+  });
+
+  test("Retry and Cancel pressed on a work order's GitHub check run are events from github", async () => {
+    const github = configureGithubApp();
+    vi.stubGlobal("fetch", fetchFrom([github, jangar]));
+    const t = newBackend();
+    // The service's order and its status are no events; its pull request's link is one.
+    const workOrderId = await orderOnPullRequest(t);
+    await setStatus(t, workOrderId, "failed", "tests fail");
+    expect((await post(t, "check_run", checkRunEvent("requested_action", workOrderId, "retry"))).status).toBe(200);
+    const [{ retryId }] = await t.run(async (ctx) => await ctx.db.query("work_order_retries").collect());
+    expect((await post(t, "check_run", checkRunEvent("requested_action", retryId, "cancel"))).status).toBe(200);
+
+    expect(received()).toEqual(["work_order.link.added github", "work_order.created github", "work_order.status.changed github"]);
+    const events = jangar.events();
+    expect(events[1]).toMatchObject({ data: { workOrderId: retryId, retryOf: workOrderId, requestedBy: "user:alice" } });
+    expect(events[2]).toMatchObject({ data: { workOrderId: retryId, from: "submitted", to: "canceled", reason: "canceled from GitHub" } });
+    expect(github.violations).toEqual([]);
   });
 });
 
