@@ -18,8 +18,9 @@ crons.interval("check alerts", { minutes: 5 }, internal.alerts.check, {});
 // (docs/operations.md#github-deliveries-redelivered); nothing without the GitHub App's settings.
 crons.interval("redeliver missed GitHub deliveries", { minutes: 15 }, internal.inbox.githubRedeliveries.sweep, {});
 
-// Deletes deliveries older than DELIVERY_RETENTION_DAYS, in batches.
-crons.daily("purge expired deliveries", { hourUTC: 3, minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
+// Deletes finished deliveries older than DELIVERY_RETENTION_DAYS, then drops finished deliveries' bodies older than
+// DELIVERY_BODY_RETENTION_DAYS, in batches: hourly, so that each run's chain has an hour of deliveries to do.
+crons.hourly("purge expired deliveries", { minuteUTC: 17 }, internal.inbox.maintenance.purgeExpired, {});
 
 // Deletes outbox rows sent longer than DELIVERY_RETENTION_DAYS ago, in batches.
 crons.daily("purge sent outbox rows", { hourUTC: 3, minuteUTC: 47 }, internal.outbox.maintenance.purgeSent, {});

@@ -6,6 +6,7 @@ import { pageSize } from "../src/pageSize";
 import { SOURCES } from "../src/sources/source";
 import schema from "./schema";
 import { latestAttempts, recordAttempt } from "./model/inbox/attempts";
+import { keptBody } from "./model/inbox/bodies";
 import { walkBatch, type BatchRange } from "./model/platform/batches";
 import { transactionCost } from "./model/platform/cost";
 import {
@@ -59,7 +60,9 @@ function deliveryMissing(deliveryId: Id<"webhook_deliveries">) {
 /**
  * Operators: processes a delivery again (`npx convex run ingest:replay
  * '{"deliveryId": "..."}'`). Its effects are idempotent, so replaying a
- * processed delivery changes nothing twice.
+ * processed delivery changes nothing twice. A finished delivery whose body
+ * was dropped (DELIVERY_BODY_RETENTION_DAYS) has nothing left to process,
+ * and is refused.
  */
 export const replay = internalMutation({
   args: { deliveryId: v.id("webhook_deliveries") },
@@ -73,6 +76,12 @@ export const replay = internalMutation({
       throw new ConvexError({
         code: "INVALID_ARGUMENT",
         message: `Delivery ${deliveryId} is being processed right now; replay it once that run has ended (ingest:attempts shows how it ended).`,
+      });
+    }
+    if ((await keptBody(ctx, delivery)) === null) {
+      throw new ConvexError({
+        code: "INVALID_ARGUMENT",
+        message: `Delivery ${deliveryId} is ${delivery.status} and its body was dropped after DELIVERY_BODY_RETENTION_DAYS, so it cannot be processed again; its row and attempts (ingest:attempts) stay until DELIVERY_RETENTION_DAYS.`,
       });
     }
     await requeue(ctx, delivery);

@@ -67,11 +67,15 @@ describe("admission against the floor (one HMAC-SHA256, one decode, one JSON.par
         times.admission.push(await timed(parts, (request) => admission(source, request, false)));
         times.withHash.push(await timed(parts, (request) => admission(source, request, true)));
       }
-      // The least time of many interleaved rounds: what the work costs, not what other load added.
-      const least = (values: number[]) => Math.min(...values.slice(3));
-      const [floorMs, admissionMs, withHashMs] = [least(times.floor), least(times.admission), least(times.withHash)];
+      // Of many interleaved rounds, the median (what a delivery usually costs beside the same load) and the
+      // least (what the work costs, with the least other load added); each against the floor's own.
+      const counted = (values: number[]) => values.slice(3).sort((x, y) => x - y);
+      const median = (values: number[]) => counted(values)[Math.floor(counted(values).length / 2)];
+      const least = (values: number[]) => counted(values)[0];
+      const [floorMs, admissionMs, withHashMs] = [median(times.floor), median(times.admission), median(times.withHash)];
+      const leastRatio = least(times.admission) / least(times.floor);
       rows.push(
-        `| ${source} | ${size.toLocaleString("en")} | ${floorMs.toFixed(1)} | ${admissionMs.toFixed(1)} | ${(admissionMs / floorMs).toFixed(2)} | ${withHashMs.toFixed(1)} | ${(withHashMs / floorMs).toFixed(2)} |`,
+        `| ${source} | ${size.toLocaleString("en")} | ${floorMs.toFixed(1)} | ${admissionMs.toFixed(1)} | ${(admissionMs / floorMs).toFixed(2)} | ${leastRatio.toFixed(2)} | ${withHashMs.toFixed(1)} | ${(withHashMs / floorMs).toFixed(2)} |`,
       );
     }
   }, 600_000);
@@ -114,8 +118,8 @@ describe("the memory admission needs", () => {
 
   test("the figures are written to build/bench/admission.md", () => {
     const table = [
-      "| source | body bytes | floor ms | admission ms | ratio | with SHA-256 ms | ratio |",
-      "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+      "| source | body bytes | floor ms (median) | admission ms (median) | ratio | ratio of the least times | with SHA-256 ms (median) | ratio |",
+      "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
       ...rows.filter((row) => row.split("|").length > 5),
       "",
       "| source | body bytes | smallest heap that admits it |",

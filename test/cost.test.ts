@@ -13,8 +13,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, test, vi } from "vitest";
 import { api, internal } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { DELIVERY_TALLY_SHARDS } from "../convex/model/inbox/deliveries";
 import { newBackend, type Backend } from "./helpers/backend";
+import { seedUnrelated } from "./helpers/bench/unrelated";
 import { asService, asUser } from "./helpers/callers";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
 import { liveOrder, type Target } from "./helpers/workOrders";
@@ -59,58 +59,6 @@ beforeEach(() => {
   vi.stubEnv("TEMPORAL_HTTP_URL", "");
   vi.stubEnv("GITHUB_APP_SLUG", "jangar");
 });
-
-/**
- * `count` unrelated rows in every table, as other users' and other orders'
- * data, last touched `ageMs` ago; and the inbox's counter shards, as a
- * deployment that has received deliveries has them.
- */
-async function seedUnrelated(t: Backend, count: number, ageMs = HOUR) {
-  await t.run(async (ctx) => {
-    for (const source of ["github", "slack", "events"] as const) {
-      for (let shard = 0; shard < DELIVERY_TALLY_SHARDS; shard += 1) {
-        await ctx.db.insert("delivery_tallies", { source, shard, accepted: 1000, processed: 1000, ignored: 1000, failed: 1000 });
-      }
-    }
-  });
-  const body = await t.run(async (ctx) => await ctx.storage.store(new Blob(["{}"])));
-  for (let start = 0; start < count; start += 500) {
-    await t.run(async (ctx) => {
-      const now = Date.now() - ageMs;
-      for (let i = start; i < Math.min(count, start + 500); i += 1) {
-        const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
-        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "user", content: `message ${i}`, createdAt: now });
-        const workOrderId = await ctx.db.insert("work_orders", {
-          sessionId,
-          workflowType: "codex-implement",
-          prompt: `Task ${i}`,
-          title: `Task ${i}`,
-          status: i % 2 === 0 ? "running" : "succeeded",
-          requestedBy: `other-${i}`,
-          createdAt: now,
-          updatedAt: now,
-        });
-        await ctx.db.insert("work_order_args", { workOrderId, name: "attempt", value: i });
-        await ctx.db.insert("work_order_targets", { workOrderId, targetRepo: i % 3 === 0 ? "acme/api" : `acme/other-${i}`, targetBranch: `task-${i}` });
-        await ctx.db.insert("work_order_links", { workOrderId, kind: "commit", value: (i + 1).toString(16).padStart(40, "e") });
-        await ctx.db.insert("work_order_status_changes", { workOrderId, from: null, to: "running", source: "api", actor: "service:other", changedAt: now });
-        await ctx.db.insert("webhook_deliveries", {
-          source: "github",
-          deliveryKey: `other-${i}`,
-          event: "push",
-          contentType: "application/json",
-          body,
-          bodyBytes: 2,
-          receivedAt: now,
-          status: "processed",
-          attempts: 1,
-        });
-        await ctx.db.insert("chat_message_origins", { externalId: `slack:T0OTHER:C0OTHER:${i}.0001`, messageId });
-        await ctx.db.insert("slack_threads", { team: "T0OTHER", channel: "C0OTHER", threadTs: `${i}.0001`, sessionId });
-      }
-    });
-  }
-}
 
 /** The cost a public function logged (JANGAR_LOG_COST) for the call `call` makes. */
 async function costOfCall(call: () => Promise<unknown>): Promise<Cost> {

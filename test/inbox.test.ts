@@ -551,13 +551,21 @@ describe.each(BODY_PATHS)("$road", (road) => {
     test("deliveries older than DELIVERY_RETENTION_DAYS are purged with their bodies, in batches", async () => {
       vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
       const t = newBackend();
-      for (let i = 0; i < 105; i += 1) {
+      for (let i = 0; i < 5; i += 1) {
         await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } });
       }
+      // More finished deliveries than one transaction deletes, recorded as the inbox records them.
+      await t.run(async (ctx) => {
+        for (let i = 0; i < 500; i += 1) {
+          const delivery = { source: "github" as const, deliveryKey: `old-${i}`, event: "star", contentType: "application/json", bodyBytes: 2 };
+          const deliveryId = await insertDelivery(ctx, { ...delivery, receivedAt: Date.now(), status: "ignored", attempts: 0, ignoredReason: "old" });
+          await ctx.db.insert("delivery_bodies", { deliveryId, text: "{}" });
+        }
+      });
       vi.advanceTimersByTime(2 * 24 * 60 * 60 * 1000 + 1000);
       const recent = (await postGithub(t, { event: "star", payload: { action: "deleted", starred_at: null } })).body.delivery;
 
-      expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(100);
+      expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(500);
       await settle(t);
       const left = await t.run(async (ctx) => ({
         deliveries: (await ctx.db.query("webhook_deliveries").collect()).map((row) => row._id),
@@ -566,6 +574,19 @@ describe.each(BODY_PATHS)("$road", (road) => {
       expect(await keptBodies(t)).toBe(1);
       const inbox = await t.query(internal.ingest.inboxStatus, {});
       expect(inbox.counts).toContainEqual({ source: "github", status: "ignored", count: 1 });
+    });
+
+    test("DELIVERY_BODY_RETENTION_DAYS may not exceed DELIVERY_RETENTION_DAYS: the purge fails naming both, and deletes nothing", async () => {
+      vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
+      vi.stubEnv("DELIVERY_BODY_RETENTION_DAYS", "3");
+      const t = newBackend();
+      await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } });
+      vi.advanceTimersByTime(4 * 24 * 60 * 60 * 1000);
+      const before = await stored(t);
+      await expect(t.mutation(internal.inbox.maintenance.purgeExpired, {})).rejects.toThrow(
+        /DELIVERY_BODY_RETENTION_DAYS is 3; a body cannot outlive its delivery \(DELIVERY_RETENTION_DAYS is 2\)/,
+      );
+      expect(await stored(t)).toEqual(before);
     });
   });
 
@@ -602,6 +623,32 @@ describe.each(BODY_PATHS)("$road", (road) => {
         { source: "github", status: "accepted", count: 1 },
         { source: "github", status: "failed", count: 1 },
       ]);
+    });
+
+    test("DELIVERY_BODY_RETENTION_DAYS drops finished deliveries' bodies before their rows; failed and accepted ones keep theirs; a replay of a dropped one is refused, its attempts stay", async () => {
+      vi.stubEnv("DELIVERY_BODY_RETENTION_DAYS", "2");
+      const t = newBackend();
+      const ids = await oneOfEach(t);
+      const history = await attemptsOf(t, ids.processed);
+      vi.setSystemTime(Date.now() + 3 * DAY);
+      const recent = (await postGithub(t, { event: "star", payload: { action: "deleted", starred_at: null } })).body.delivery;
+
+      // Rows are kept 30 days: nothing to delete, and the bodies' turn is scheduled.
+      expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(0);
+      const scheduled = await t.run(async (ctx) =>
+        (await ctx.db.system.query("_scheduled_functions").collect()).filter((job) => job.name === "inbox/maintenance:dropExpiredBodies"),
+      );
+      expect(scheduled).toHaveLength(1);
+      expect(await t.mutation(internal.inbox.maintenance.dropExpiredBodies, scheduled[0]!.args[0] as never)).toBe(2);
+
+      const { deliveries, bodies, blobs } = await stored(t);
+      expect(deliveries.map((row) => row._id).sort()).toEqual([ids.processed, ids.ignored, ids.failed, ids.accepted, recent].sort());
+      expect(bodies.map((body) => body.deliveryId).sort()).toEqual([ids.failed, ids.accepted, recent].sort());
+      expect(blobs).toHaveLength(bodies.filter((body) => body.file !== undefined).length);
+      expect(await attemptsOf(t, ids.processed)).toEqual(history);
+      const refused = await expectConvexError(t.mutation(internal.ingest.replay, { deliveryId: ids.processed as Id<"webhook_deliveries"> }), "INVALID_ARGUMENT");
+      expect(refused.message).toMatch(/body was dropped after DELIVERY_BODY_RETENTION_DAYS, so it cannot be processed again/);
+      expect(await t.mutation(internal.ingest.replay, { deliveryId: ids.failed as Id<"webhook_deliveries"> })).toMatchObject({ previousStatus: "failed" });
     });
 
     test("operators' counts are read as whole numbers from 1 to 100; anything that is not a number reads the default", async () => {

@@ -11,6 +11,7 @@ import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
+import { otherOrder } from "./helpers/bench/unrelated";
 import { asService } from "./helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
 import { settle, withFakeClock } from "./helpers/clock";
@@ -41,16 +42,7 @@ async function seedUnrelated(t: Backend, count: number) {
     const channel = i % 2 === 0 ? CHANNEL : `C0OTHER${i % 50}`;
     const threadTs = `1700000000.${String(i).padStart(6, "0")}`;
     await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs, sessionId });
-    const workOrderId = await ctx.db.insert("work_orders", {
-      sessionId,
-      workflowType: "codex-implement",
-      prompt: `Task ${i}`,
-      title: `Task ${i}`,
-      status: "running",
-      requestedBy: `other-${i}`,
-      createdAt: now,
-      updatedAt: now,
-    });
+    const workOrderId = await ctx.db.insert("work_orders", otherOrder(sessionId, `other-${i}`, i, now));
     await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
     await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
     const ts = `1700000002.${String(i).padStart(6, "0")}`;

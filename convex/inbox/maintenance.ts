@@ -7,12 +7,15 @@ import { truncate } from "../../src/text";
 import { deleteAttempts, recordAttempt } from "../model/inbox/attempts";
 import { noticeDeliveryFailed } from "../model/alerts/notice";
 import { vBatchCursor, walkBatch } from "../model/platform/batches";
-import { deliveryRetentionMs } from "../model/platform/config";
+import { dropBody } from "../model/inbox/bodies";
+import { bodyRetentionMs, deliveryRetentionMs } from "../model/platform/config";
 import { transactionCost } from "../model/platform/cost";
 import {
   DELETE_DELIVERY_COST,
   DELIVERY_RETRY,
   deliveryRemover,
+  DROP_BODY_COST,
+  isSettled,
   processingRunOf,
   REQUEUE_DELIVERY_COST,
   scheduleProcessing,
@@ -21,14 +24,17 @@ import {
 import { howRunEnded, liveRun, LOST_AFTER_MS } from "../model/platform/scheduling";
 
 /*
- * The inbox's crons: recover lost runs, purge finished deliveries. Each
+ * The inbox's crons: recover lost runs, purge finished deliveries and drop
+ * their bodies. Each
  * reads at most 8 MiB a transaction, whatever the deliveries' sizes, and
  * goes on in the next (model/platform/batches.ts); each logs what a transaction did
  * and cost.
  */
 
 const RECOVER_PAGE = 100;
-const PURGE_BATCH = 100;
+// Deliveries deleted, or bodies dropped, per transaction at most; the 8 MiB read budget allows about as many
+// (docs/performance.md#retention-at-15-million-deliveries-a-day).
+const PURGE_BATCH = 500;
 const ATTEMPTS_PURGE_BATCH = 200;
 
 const vUnfinished = v.union(v.literal("accepted"), v.literal("failed"));
@@ -92,18 +98,21 @@ export const recoverLost = internalMutation({
 });
 
 /**
- * Cron: deletes finished deliveries (`processed`, `ignored`) older than
- * DELIVERY_RETENTION_DAYS, with their bodies and attempts, a batch per run
- * (at most 100, within the batch budget), each scheduling the next until
- * none is left. `failed` and `accepted` ones are kept whatever their age:
- * an operator replays or discards them. Deleted rows leave the range, so
- * every run reads it from its start.
+ * Cron, hourly: deletes finished deliveries (`processed`, `ignored`) older
+ * than DELIVERY_RETENTION_DAYS, with their bodies and attempts, a batch per
+ * run (at most 500, within the batch budget), each scheduling the next until
+ * none is left; then drops the bodies of finished deliveries older than
+ * DELIVERY_BODY_RETENTION_DAYS (dropExpiredBodies). `failed` and `accepted`
+ * ones are kept whatever their age, with their bodies: an operator replays
+ * or discards them. Deleted rows leave the range, so every run reads it from
+ * its start.
  */
 export const purgeExpired = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
     const cutoff = Date.now() - deliveryRetentionMs();
+    const bodyCutoff = Date.now() - bodyRetentionMs();
     const remover = deliveryRemover(ctx);
     let purged = 0;
     let finished = true;
@@ -126,8 +135,47 @@ export const purgeExpired = internalMutation({
     }
     if (!finished) {
       await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeExpired, {});
+    } else if (bodyCutoff > cutoff) {
+      // Bodies kept as long as their rows went with them.
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { cursor: null, bodyCutoff });
     }
     return purged;
+  },
+});
+
+/**
+ * Drops the bodies (their documents and files) of finished deliveries whose
+ * bodies were kept before `bodyCutoff`, oldest first, a batch per run, each
+ * scheduling the next from where it stopped; the delivery rows and their
+ * attempts stay until DELIVERY_RETENTION_DAYS. The bodies of `failed` and
+ * `accepted` deliveries are passed over, and looked at again by the next
+ * hour's run. Rows recorded before `delivery_bodies` keep their file until
+ * the row is purged.
+ */
+export const dropExpiredBodies = internalMutation({
+  args: { cursor: v.union(vBatchCursor, v.null()), bodyCutoff: v.number() },
+  returns: v.number(),
+  handler: async (ctx, { cursor, bodyCutoff }) => {
+    let dropped = 0;
+    const walk = await walkBatch(
+      ctx,
+      { table: "delivery_bodies", index: "by_creation_time", from: [], to: [bodyCutoff], after: cursor },
+      { maxRows: PURGE_BATCH, rowCost: DROP_BODY_COST, firstAlways: true },
+      async (kept) => {
+        const delivery = await ctx.db.get("webhook_deliveries", kept.deliveryId);
+        if (delivery !== null && isSettled(delivery)) {
+          await dropBody(ctx, kept);
+          dropped += 1;
+        }
+      },
+    );
+    if (walk.done > 0) {
+      console.log(`inbox: dropped ${dropped} of ${walk.done} expired bodies looked at in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
+    }
+    if (!walk.finished) {
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { cursor: walk.after, bodyCutoff });
+    }
+    return dropped;
   },
 });
 

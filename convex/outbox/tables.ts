@@ -1,6 +1,7 @@
 import { literals } from "convex-helpers/validators";
 import { defineTable } from "convex/server";
-import { v, type Infer } from "convex/values";
+import { v, type GenericValidator, type Infer } from "convex/values";
+import { attemptFields } from "../model/platform/validators";
 
 /*
  * The outbox's tables (part of convex/schema.ts): one row per request to
@@ -15,18 +16,31 @@ export type OutboxStatus = Infer<typeof vOutboxStatus>;
 
 /**
  * Where a row's attempts stand (as the Slack outbox kept them before, too):
- * its status, the attempts made, when the next is due (queued rows), what
- * the last one asked (a Web API method) and its error, and when the row
- * was finished.
+ * its status, its attempts (attemptFields), and what the last one asked (a
+ * Web API method).
  */
-const attemptFields = {
+const sendingFields = {
   status: vOutboxStatus,
-  attempts: v.number(),
-  nextAttemptAt: v.optional(v.number()),
+  ...attemptFields,
   method: v.optional(v.string()),
-  error: v.optional(v.string()),
-  finishedAt: v.optional(v.number()),
 };
+
+/**
+ * The table of a work order as another service shows it, kept up to date
+ * through the outbox (a Slack card, a GitHub check run): one row per order
+ * (indexed `by_workOrderId` where it is declared), where it is shown (`fields`), and `latestRow`, the last outbox row queued
+ * to bring it up to date: while that row is still queued, changes collapse
+ * into it, as it is rendered when sent.
+ */
+export function orderShownAt<
+  const Fields extends Record<string, GenericValidator>,
+>(fields: Fields) {
+  return defineTable({
+    workOrderId: v.id("work_orders"),
+    latestRow: v.optional(v.id("outbox")),
+    ...fields,
+  });
+}
 
 export const outboxTables = {
   // One row per request to make: written (convex/outbox/enqueue.ts) in the
@@ -47,7 +61,7 @@ export const outboxTables = {
     ordered: v.boolean(),
     enqueuedAt: v.number(),
     request: v.any(),
-    ...attemptFields,
+    ...sendingFields,
     firstAttemptAt: v.optional(v.number()),
     uncertain: v.optional(v.literal(true)),
     uncertainSince: v.optional(v.number()),
@@ -55,11 +69,27 @@ export const outboxTables = {
     httpStatus: v.optional(v.number()),
   })
     // A lane's row being sent, and its oldest queued ordered row.
-    .index("by_destination_lane_status_ordered_enqueuedAt", ["destination", "lane", "status", "ordered", "enqueuedAt"])
+    .index("by_destination_lane_status_ordered_enqueuedAt", [
+      "destination",
+      "lane",
+      "status",
+      "ordered",
+      "enqueuedAt",
+    ])
     // A lane's queued unordered rows, the soonest due first.
-    .index("by_destination_lane_ordered_status_nextAttemptAt", ["destination", "lane", "ordered", "status", "nextAttemptAt"])
+    .index("by_destination_lane_ordered_status_nextAttemptAt", [
+      "destination",
+      "lane",
+      "ordered",
+      "status",
+      "nextAttemptAt",
+    ])
     .index("by_status_finishedAt", ["status", "finishedAt"])
-    .index("by_destination_status_finishedAt", ["destination", "status", "finishedAt"]),
+    .index("by_destination_status_finishedAt", [
+      "destination",
+      "status",
+      "finishedAt",
+    ]),
 
   // A lane's runner: the scheduled sendNext of its destination that works
   // through the lane's rows one request at a time (none while it has no
@@ -89,9 +119,19 @@ export const outboxTables = {
 
 /** What a Slack outbox row asked, before the outbox took any destination (kept until migrations:moveSlackOutbox has run). */
 const vLegacySlackRequest = v.union(
-  v.object({ kind: v.literal("reply"), messageId: v.id("chat_messages"), part: v.number(), parts: v.number(), text: v.string() }),
+  v.object({
+    kind: v.literal("reply"),
+    messageId: v.id("chat_messages"),
+    part: v.number(),
+    parts: v.number(),
+    text: v.string(),
+  }),
   v.object({ kind: v.literal("card"), workOrderId: v.id("work_orders") }),
-  v.object({ kind: v.literal("ephemeral"), user: v.string(), text: v.string() }),
+  v.object({
+    kind: v.literal("ephemeral"),
+    user: v.string(),
+    text: v.string(),
+  }),
 );
 
 /**
@@ -106,7 +146,7 @@ export const legacySlackOutboxTables = {
     channel: v.string(),
     threadTs: v.string(),
     request: vLegacySlackRequest,
-    ...attemptFields,
+    ...sendingFields,
     maybePosted: v.optional(v.literal(true)),
     ts: v.optional(v.string()),
   }),

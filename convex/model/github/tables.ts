@@ -1,5 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
+import { orderShownAt } from "../../outbox/tables";
 
 /*
  * The tables of the GitHub side (part of convex/schema.ts): threads bound
@@ -41,13 +42,11 @@ export const githubTables = {
   // collapse into it, as it is rendered when sent (as a Slack card's).
   // One row per order, written by model/github/checkRuns.ts and the
   // outbox's GitHub destination, never deleted.
-  github_check_runs: defineTable({
-    workOrderId: v.id("work_orders"),
+  github_check_runs: orderShownAt({
     repository: v.string(),
     number: v.number(),
     headSha: v.string(),
     checkRunId: v.optional(v.number()),
-    latestRow: v.optional(v.id("outbox")),
   }).index("by_workOrderId", ["workOrderId"]),
 
   // A delivery of the App's hook that the sweep asked GitHub to redeliver

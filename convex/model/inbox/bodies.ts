@@ -86,14 +86,24 @@ export async function sameBody(
   return keptDigest !== null && keptDigest === incomingDigest;
 }
 
-/** Deletes a delivery's body: its document and file, or the file of a row from before. */
-export async function deleteBody(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
-  const kept = await bodyDocument(ctx, delivery._id);
-  const file = delivery.body ?? kept?.file;
-  if (kept !== null) {
-    await ctx.db.delete("delivery_bodies", kept._id);
-  }
+/** Deletes a file that may be gone already. */
+async function deleteFile(ctx: MutationCtx, file: Id<"_storage"> | undefined) {
   if (file !== undefined && (await ctx.db.system.get("_storage", file)) !== null) {
     await ctx.storage.delete(file);
   }
+}
+
+/** Deletes a body's document and its file, if it has one. */
+export async function dropBody(ctx: MutationCtx, kept: Doc<"delivery_bodies">) {
+  await ctx.db.delete("delivery_bodies", kept._id);
+  await deleteFile(ctx, kept.file);
+}
+
+/** Deletes a delivery's body: its document and file, or the file of a row from before. */
+export async function deleteBody(ctx: MutationCtx, delivery: Doc<"webhook_deliveries">) {
+  const kept = await bodyDocument(ctx, delivery._id);
+  if (kept !== null) {
+    await dropBody(ctx, kept);
+  }
+  await deleteFile(ctx, delivery.body);
 }

@@ -88,6 +88,22 @@ export function deliveryRetentionMs(): number {
   return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
 }
 
+/**
+ * How long a finished delivery's body is kept (DELIVERY_BODY_RETENTION_DAYS,
+ * default and most DELIVERY_RETENTION_DAYS): a busy deployment keeps its
+ * deliveries' audit without their bodies.
+ */
+export function bodyRetentionMs(): number {
+  const rows = deliveryRetentionMs();
+  const bodies = positiveNumber("DELIVERY_BODY_RETENTION_DAYS", rows / DAY_MS) * DAY_MS;
+  if (bodies > rows) {
+    throw new Error(
+      `DELIVERY_BODY_RETENTION_DAYS is ${bodies / DAY_MS}; a body cannot outlive its delivery (DELIVERY_RETENTION_DAYS is ${rows / DAY_MS}). Set it to at most that, or unset it.`,
+    );
+  }
+  return bodies;
+}
+
 // The largest body kept in a document: far under Convex's 1 MiB a document, and above every real GitHub payload (27 KB).
 export const INLINE_BODY_MAX_BYTES = 64 * 1024;
 

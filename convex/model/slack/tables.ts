@@ -1,5 +1,6 @@
 import { defineTable } from "convex/server";
 import { v } from "convex/values";
+import { orderShownAt } from "../../outbox/tables";
 
 /*
  * The tables of the Slack side (part of convex/schema.ts): threads bound to
@@ -24,13 +25,11 @@ export const slackTables = {
   // queued (not yet being sent), changes collapse into it, as it is rendered
   // when sent. `queued` is what older code kept instead, cleared by
   // migrations:moveSlackOutbox.
-  slack_cards: defineTable({
-    workOrderId: v.id("work_orders"),
+  slack_cards: orderShownAt({
     team: v.string(),
     channel: v.string(),
     threadTs: v.string(),
     ts: v.optional(v.string()),
-    latestRow: v.optional(v.id("outbox")),
     queued: v.optional(v.id("slack_outbox")),
   }).index("by_workOrderId", ["workOrderId"]),
 };
