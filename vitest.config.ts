@@ -6,12 +6,12 @@ const notInConvex = fileURLToPath(new URL("./test/runtime/notInConvex.ts", impor
 
 // The scale and cost runs: `npm run test:fast` (JANGAR_TEST_FAST=1) leaves them out.
 const SCALE_AND_COST = [
-  "test/cost.test.ts",
-  "test/slackCost.test.ts",
-  "test/githubCost.test.ts",
-  "test/admissionCost.test.ts",
-  "test/launchCost.test.ts",
-  "test/reconcileScale.test.ts",
+  "test/cost/cost.test.ts",
+  "test/cost/slackCost.test.ts",
+  "test/cost/githubCost.test.ts",
+  "test/cost/admissionCost.test.ts",
+  "test/cost/launchCost.test.ts",
+  "test/cost/reconcileScale.test.ts",
 ];
 
 export default defineConfig({

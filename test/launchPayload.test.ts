@@ -6,7 +6,7 @@ import { SLICE_CHARS } from "../src/temporal/payload";
 /*
  * The start request's body (docs/contract.md section 5): its input's base64
  * is made a slice at a time, so that a launch holds two copies of its input
- * at most (test/launchCost.test.ts measures that). Here: it is the request
+ * at most (test/cost/launchCost.test.ts measures that). Here: it is the request
  * the HTTP API's JSON spells, with Web's own btoa and TextEncoder as the
  * oracle for the payload.
  */

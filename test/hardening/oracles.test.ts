@@ -3,13 +3,13 @@ import { sign as octokitSign, verify as octokitVerify } from "@octokit/webhooks-
 import fc from "fast-check";
 import { Webhook } from "svix";
 import { describe, expect, test } from "vitest";
-import { signedRequest, type Fixture } from "../scripts/lib/send";
-import { verifyRequest } from "../src/sources/admission";
-import { webhookSources } from "../src/sources";
-import { Refused, type SourceName } from "../src/sources/source";
-import { eventSigningKeys } from "../src/events/sign";
-import { sendEvent } from "../src/events/send";
-import { eventBody } from "../src/events/types";
+import { signedRequest, type Fixture } from "../../scripts/lib/send";
+import { verifyRequest } from "../../src/sources/admission";
+import { webhookSources } from "../../src/sources";
+import { Refused, type SourceName } from "../../src/sources/source";
+import { eventSigningKeys } from "../../src/events/sign";
+import { sendEvent } from "../../src/events/send";
+import { eventBody } from "../../src/events/types";
 
 /*
  * The libraries the senders publish, as oracles for the hand-written Web

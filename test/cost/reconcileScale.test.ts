@@ -1,8 +1,8 @@
 import { beforeEach, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./helpers/backend";
-import { newSession } from "./helpers/records";
-import { settle, withFakeClock } from "./helpers/clock";
+import { internal } from "../../convex/_generated/api";
+import { newBackend, type Backend } from "../helpers/backend";
+import { newSession } from "../helpers/records";
+import { settle, withFakeClock } from "../helpers/clock";
 
 const HOUR = 60 * 60 * 1000;
 // The test backend reads the whole store for every index query, and failing an order makes two

@@ -1,11 +1,11 @@
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import { parseEvent } from "../client/events";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { expectConvexError } from "./helpers/assertions";
-import { withFakeClock } from "./helpers/clock";
-import { FIRST_PAGE, newSession } from "./helpers/records";
+import { api, internal } from "../../convex/_generated/api";
+import { parseEvent } from "../../client/events";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { expectConvexError } from "../helpers/assertions";
+import { withFakeClock } from "../helpers/clock";
+import { FIRST_PAGE, newSession } from "../helpers/records";
 
 /*
  * Events out, read (docs/server.md#following-events-out-eventslist): every

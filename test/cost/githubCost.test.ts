@@ -14,15 +14,15 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { FakeGitHub } from "../fakes/github";
-import { OUTBOX_STATUSES } from "../convex/outbox/tables";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { configureGithubApp } from "./helpers/githubApp";
-import { examplesOf, issueCommentOnAcme } from "./helpers/githubComments";
-import { postGithub } from "./helpers/senders/github";
+import { api } from "../../convex/_generated/api";
+import type { FakeGitHub } from "../../fakes/github";
+import { OUTBOX_STATUSES } from "../../convex/outbox/tables";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { configureGithubApp } from "../helpers/githubApp";
+import { examplesOf, issueCommentOnAcme } from "../helpers/githubComments";
+import { postGithub } from "../helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 // The repository and installation of issueCommentOnAcme.

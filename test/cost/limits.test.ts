@@ -7,18 +7,18 @@
 import { actionGeneric, makeFunctionReference, mutationGeneric, queryGeneric } from "convex/server";
 import { v } from "convex/values";
 import { describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { messageCreated, postEvent } from "./helpers/senders/events";
-import { githubRequest } from "./helpers/senders/github";
-import { expectConvexError, expectNothingWritten, snapshotTables } from "./helpers/assertions";
-import { newSession, newWorkOrder } from "./helpers/records";
-import { checkStorableField } from "../src/storable";
-import { withEverySenderConfigured } from "./helpers/senders/all";
-import { deliveryRow } from "./helpers/inbox";
-import { settle } from "./helpers/clock";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { messageCreated, postEvent } from "../helpers/senders/events";
+import { githubRequest } from "../helpers/senders/github";
+import { expectConvexError, expectNothingWritten, snapshotTables } from "../helpers/assertions";
+import { newSession, newWorkOrder } from "../helpers/records";
+import { checkStorableField } from "../../src/storable";
+import { withEverySenderConfigured } from "../helpers/senders/all";
+import { deliveryRow } from "../helpers/inbox";
+import { settle } from "../helpers/clock";
 
 const MiB = 1024 * 1024;
 

@@ -1,24 +1,24 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import bobReplies from "../fixtures/slack/03-bob-replies.json";
-import bobEditsReply from "../fixtures/slack/10-bob-edits-reply.json";
-import aliceBroadcasts from "../fixtures/slack/04-alice-broadcasts.json";
-import aliceDeletesBroadcast from "../fixtures/slack/11-alice-deletes-broadcast.json";
-import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { FIRST_PAGE, newSession } from "./helpers/records";
-import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "./helpers/senders/events";
-import { postGithub, pushOf, sha } from "./helpers/senders/github";
-import { fetchFrom } from "../fakes/http";
-import { configureGithubApp } from "./helpers/githubApp";
-import { checkRunEvent, orderOnPullRequest, post, setStatus } from "./helpers/githubCheckRuns";
-import { ASK, commentOf } from "./helpers/githubComments";
-import { BODY_PATHS, onBodyPath } from "./helpers/inbox";
-import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./helpers/senders/slack";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import bobReplies from "../../fixtures/slack/03-bob-replies.json";
+import bobEditsReply from "../../fixtures/slack/10-bob-edits-reply.json";
+import aliceBroadcasts from "../../fixtures/slack/04-alice-broadcasts.json";
+import aliceDeletesBroadcast from "../../fixtures/slack/11-alice-deletes-broadcast.json";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jangar";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { FIRST_PAGE, newSession } from "../helpers/records";
+import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "../helpers/senders/events";
+import { postGithub, pushOf, sha } from "../helpers/senders/github";
+import { fetchFrom } from "../../fakes/http";
+import { configureGithubApp } from "../helpers/githubApp";
+import { checkRunEvent, orderOnPullRequest, post, setStatus } from "../helpers/githubCheckRuns";
+import { ASK, commentOf } from "../helpers/githubComments";
+import { BODY_PATHS, onBodyPath } from "../helpers/inbox";
+import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "../helpers/senders/slack";
 
 /*
  * Events out (docs/contract.md#events-out-telling-jangars-server-what-happened):

@@ -11,19 +11,19 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./helpers/backend";
-import { seedUnrelated } from "./helpers/bench/unrelated";
-import { asService, asUser } from "./helpers/callers";
-import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "./helpers/bursts";
-import { liveOrder, type Target } from "./helpers/workOrders";
-import { issueCommentOnAcme } from "./helpers/githubComments";
-import { postGithub, pushOf } from "./helpers/senders/github";
-import { postEvent, statusChanged, EVENTS_SECRET } from "./helpers/senders/events";
-import { newSession } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { postSlack, SLACK_SECRET } from "./helpers/senders/slack";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newBackend, type Backend } from "../helpers/backend";
+import { seedUnrelated } from "../helpers/bench/unrelated";
+import { asService, asUser } from "../helpers/callers";
+import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "../helpers/bursts";
+import { liveOrder, type Target } from "../helpers/workOrders";
+import { issueCommentOnAcme } from "../helpers/githubComments";
+import { postGithub, pushOf } from "../helpers/senders/github";
+import { postEvent, statusChanged, EVENTS_SECRET } from "../helpers/senders/events";
+import { newSession } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { postSlack, SLACK_SECRET } from "../helpers/senders/slack";
 
 const BENCH = process.env.BENCH_SIZES !== undefined;
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);

@@ -1,17 +1,17 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import { FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
-import { FakeSlack } from "../fakes/slack";
-import { TEMPORAL_URL } from "../fakes/temporal";
-import { excerpt, SECRET_PIECE_CHARS } from "../src/secrets";
-import { isWellFormed, truncate } from "../src/text";
-import { snapshotTables } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { runDue, settle, withFakeClock } from "./helpers/clock";
-import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
+import { api } from "../../convex/_generated/api";
+import { FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jangar";
+import { FakeSlack } from "../../fakes/slack";
+import { TEMPORAL_URL } from "../../fakes/temporal";
+import { excerpt, SECRET_PIECE_CHARS } from "../../src/secrets";
+import { isWellFormed, truncate } from "../../src/text";
+import { snapshotTables } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { runDue, settle, withFakeClock } from "../helpers/clock";
+import { newSession, newWorkOrder, statusHistory } from "../helpers/records";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "../helpers/senders/slack";
 
 /*
  * No secret, nor any 8-character piece of one, in a stored row or a log line,

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { Webhook } from "svix";
 import { describe, expect, test, vi } from "vitest";
-import { EventVerificationError, eventVerifier, type EventCheck } from "../client";
-import { eventSigningKeys, signEventRequest } from "../src/events/sign";
-import { eventBody, type JangarEvent } from "../src/events/types";
-import { withFakeClock } from "./helpers/clock";
+import { EventVerificationError, eventVerifier, type EventCheck } from "../../client";
+import { eventSigningKeys, signEventRequest } from "../../src/events/sign";
+import { eventBody, type JangarEvent } from "../../src/events/types";
+import { withFakeClock } from "../helpers/clock";
 
 /*
  * Events out, both ends (docs/contract.md#events-out-telling-jangars-server-what-happened):

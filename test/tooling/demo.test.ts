@@ -1,11 +1,11 @@
 // @vitest-environment node
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import { convexModules } from "../scripts/demo";
-import { DEMO_SETTINGS, runDemo } from "../scripts/lib/demo/journey";
-import { modulesUnderTest, newBackend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { runScript } from "./helpers/scripts";
+import { api } from "../../convex/_generated/api";
+import { convexModules } from "../../scripts/demo";
+import { DEMO_SETTINGS, runDemo } from "../../scripts/lib/demo/journey";
+import { modulesUnderTest, newBackend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { runScript } from "../helpers/scripts";
 
 describe("npm run demo: a work order's journey, offline", () => {
   test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds, and its card says so; a pull-request comment to the App is answered there", async () => {

@@ -1,16 +1,16 @@
 import { describe, expect, test } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { Doc, Id } from "../convex/_generated/dataModel";
-import type { Interpretation } from "../src/commands";
-import { delayRange } from "../src/retry";
-import { DELIVERY_RETRY } from "../convex/model/inbox/deliveries";
-import { github } from "../src/sources/github";
-import { newBackend, type Backend } from "./helpers/backend";
-import { liveOrder, type Target } from "./helpers/workOrders";
-import { pushOf, sha, postGithub } from "./helpers/senders/github";
-import { newSession, linksOf, statusOf } from "./helpers/records";
-import { withFakeClock, runDue, settle } from "./helpers/clock";
-import { deliveryRow, replaceBody, restoreBody, storedBody } from "./helpers/inbox";
+import { internal } from "../../convex/_generated/api";
+import type { Doc, Id } from "../../convex/_generated/dataModel";
+import type { Interpretation } from "../../src/commands";
+import { delayRange } from "../../src/retry";
+import { DELIVERY_RETRY } from "../../convex/model/inbox/deliveries";
+import { github } from "../../src/sources/github";
+import { newBackend, type Backend } from "../helpers/backend";
+import { liveOrder, type Target } from "../helpers/workOrders";
+import { pushOf, sha, postGithub } from "../helpers/senders/github";
+import { newSession, linksOf, statusOf } from "../helpers/records";
+import { withFakeClock, runDue, settle } from "../helpers/clock";
+import { deliveryRow, replaceBody, restoreBody, storedBody } from "../helpers/inbox";
 
 withFakeClock();
 

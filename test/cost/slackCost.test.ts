@@ -7,15 +7,15 @@
  * cards, and sent rows in the same channel). docs/performance.md holds the figures.
  */
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
-import { newBackend, type Backend } from "./helpers/backend";
-import { otherOrder } from "./helpers/bench/unrelated";
-import { asService } from "./helpers/callers";
-import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
-import { settle, withFakeClock } from "./helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "./helpers/bench/outboxCost";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
+import { newBackend, type Backend } from "../helpers/backend";
+import { otherOrder } from "../helpers/bench/unrelated";
+import { asService } from "../helpers/callers";
+import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "../helpers/senders/slack";
+import { settle, withFakeClock } from "../helpers/clock";
+import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";

@@ -12,11 +12,11 @@ import { execFile } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { describe, expect, test } from "vitest";
-import { webhookSources } from "../src/sources";
-import { readVerified, verifyRequest } from "../src/sources/admission";
-import { sha256Hex } from "../src/hmac";
-import { SOURCES, type SourceName } from "../src/sources/source";
-import { BENCH_SECRETS, bufferedRequest, signedBenchDelivery, type SignedParts } from "./helpers/bench/requests";
+import { webhookSources } from "../../src/sources";
+import { readVerified, verifyRequest } from "../../src/sources/admission";
+import { sha256Hex } from "../../src/hmac";
+import { SOURCES, type SourceName } from "../../src/sources/source";
+import { BENCH_SECRETS, bufferedRequest, signedBenchDelivery, type SignedParts } from "../helpers/bench/requests";
 
 const sizes = (variable: string, fallback: string) => (process.env[variable] ?? fallback).split(",").filter(Boolean).map(Number);
 const TIME_SIZES = sizes("BENCH_ADMISSION_SIZES", "65536");

@@ -9,13 +9,13 @@
  * docs/performance.md holds the figures.
  */
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "./helpers/bench/outboxCost";
-import { newSession } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jangar";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
+import { newSession } from "../helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 
