@@ -3,7 +3,8 @@
 import { convexTest } from "convex-test";
 import schema from "../convex/schema";
 import { isEntry, runTool, terminal, type Io } from "./lib/cli";
-import { formatStep, runDemo, type DemoResult } from "./lib/demo/journey";
+import { runDemo, type DemoResult } from "./lib/demo/journey";
+import { formatStep } from "./lib/demo/timeline";
 import { convexModules } from "./lib/modules";
 
 export { convexModules };

@@ -2,7 +2,8 @@
 import { describe, expect, test } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { convexModules } from "../../scripts/demo";
-import { DEMO_SETTINGS, runDemo } from "../../scripts/lib/demo/journey";
+import { runDemo } from "../../scripts/lib/demo/journey";
+import { DEMO_SETTINGS } from "../../scripts/lib/demo/settings";
 import { modulesUnderTest, newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { runScript } from "../helpers/scripts";
