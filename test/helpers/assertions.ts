@@ -1,6 +1,7 @@
 import { expect } from "vitest";
 import type { TableNames } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
+import { SECRET_PIECE_CHARS } from "../../src/secrets";
 import type { Backend } from "./backend";
 
 /** What a refused call must leave behind: its error, and no change to any table. */
@@ -58,4 +59,16 @@ export async function expectNothingWritten(t: Backend, call: () => Promise<unkno
   const before = await snapshotTables(t);
   await call();
   expect(await snapshotTables(t)).toEqual(before);
+}
+
+/** Every piece of a secret that must never be kept: its 8-character substrings (a shorter secret whole). */
+export function piecesOf(secret: string): string[] {
+  if (secret.length <= SECRET_PIECE_CHARS) return [secret];
+  return Array.from({ length: secret.length - SECRET_PIECE_CHARS + 1 }, (_, start) => secret.slice(start, start + SECRET_PIECE_CHARS));
+}
+
+/** Checks that `kept` (a stored row, a log) holds no piece of `secret`. */
+export function expectNoPiece(kept: string, secret: string) {
+  const found = piecesOf(secret).filter((piece) => kept.includes(piece));
+  expect(found, `pieces of the secret kept in ${JSON.stringify(kept.slice(0, 300))}`).toEqual([]);
 }
