@@ -72,3 +72,16 @@ export function expectNoPiece(kept: string, secret: string) {
   const found = piecesOf(secret).filter((piece) => kept.includes(piece));
   expect(found, `pieces of the secret kept in ${JSON.stringify(kept.slice(0, 300))}`).toEqual([]);
 }
+
+/** Awaits a call that Convex itself refuses (not one of this service's errors), and returns the message. */
+export async function expectConvexLimit(call: Promise<unknown>, limit: RegExp): Promise<string> {
+  const error: unknown = await call.then(
+    () => null,
+    (thrown: unknown) => thrown,
+  );
+  expect(error, "expected Convex to refuse the call").toBeInstanceOf(Error);
+  expect((error as { data?: unknown }).data).toBeUndefined();
+  expect(String(error)).toMatch(limit);
+  expect(String(error)).toMatch(/This is a Convex limit/);
+  return String(error);
+}
