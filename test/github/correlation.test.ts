@@ -1,13 +1,13 @@
 import { describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { deliveryCosts, deliveryRow } from "./helpers/inbox";
-import { liveOrder, seedOrders, type Target } from "./helpers/workOrders";
-import { pushOf, sha, postGithub } from "./helpers/senders/github";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, linksOf, statusOf } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
+import { api, internal } from "../../convex/_generated/api";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { deliveryCosts, deliveryRow } from "../helpers/inbox";
+import { liveOrder, seedOrders, type Target } from "../helpers/workOrders";
+import { pushOf, sha, postGithub } from "../helpers/senders/github";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, linksOf, statusOf } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
 
 withFakeClock();
 

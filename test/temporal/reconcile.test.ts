@@ -1,16 +1,16 @@
 import { convexToJson, type Value } from "convex/values";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { LIMITS } from "../src/limits";
-import type { ExecutionStatus } from "../src/temporal/client";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { seedOrders } from "./helpers/workOrders";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, newWorkOrder, statusHistory, statusOf, orderOf } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { FakeTemporal, TEMPORAL_URL, type TemporalTrouble } from "../fakes/temporal";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { LIMITS } from "../../src/limits";
+import type { ExecutionStatus } from "../../src/temporal/client";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { seedOrders } from "../helpers/workOrders";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, newWorkOrder, statusHistory, statusOf, orderOf } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { FakeTemporal, TEMPORAL_URL, type TemporalTrouble } from "../../fakes/temporal";
 
 const MINUTE = 60 * 1000;
 let temporal: FakeTemporal;

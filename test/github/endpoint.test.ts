@@ -1,12 +1,12 @@
 import examples from "@octokit/webhooks-examples";
 import { describe, expect, test, vi } from "vitest";
-import type { Id } from "../convex/_generated/dataModel";
-import { signGithubPayload, verifyGithubSignature } from "../src/sources/github/signature";
-import { newBackend, type Backend } from "./helpers/backend";
-import { GITHUB_SECRET, githubRequest, postGithub } from "./helpers/senders/github";
-import { newSession, newWorkOrder, linksOf } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { deliveryRow, expectNothingStored, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "./helpers/inbox";
+import type { Id } from "../../convex/_generated/dataModel";
+import { signGithubPayload, verifyGithubSignature } from "../../src/sources/github/signature";
+import { newBackend, type Backend } from "../helpers/backend";
+import { GITHUB_SECRET, githubRequest, postGithub } from "../helpers/senders/github";
+import { newSession, newWorkOrder, linksOf } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { deliveryRow, expectNothingStored, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "../helpers/inbox";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the

@@ -1,15 +1,15 @@
 import examples from "@octokit/webhooks-examples";
 import type { IssuesMilestonedEvent, IssuesOpenedEvent, PullRequestClosedEvent, PullRequestOpenedEvent, PushEvent } from "@octokit/webhooks-types";
 import { describe, expect, test } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { GITHUB_EVENTS } from "../src/sources/github/events";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { postGithub } from "./helpers/senders/github";
-import { linksOf, newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { deliveryRow } from "./helpers/inbox";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { GITHUB_EVENTS } from "../../src/sources/github/events";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { postGithub } from "../helpers/senders/github";
+import { linksOf, newSession, newWorkOrder, orderOf, statusHistory } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { deliveryRow } from "../helpers/inbox";
 
 withFakeClock();
 
@@ -98,7 +98,7 @@ const ACTED_ON: Record<string, Outcome> = {
   // A tag names no branch: rule 1 reaches no order.
   "push refs/tags/simple-tag": { answer: "accepted" },
   "push refs/tags/simple-tag, deleted": { answer: "ignored" },
-  // Comments are read only with GITHUB_APP_SLUG set, unset here (test/githubComments.test.ts reads them).
+  // Comments are read only with GITHUB_APP_SLUG set, unset here (test/github/comments.test.ts reads them).
   issue_comment: { answer: "ignored" },
   pull_request_review: { answer: "ignored" },
   pull_request_review_comment: { answer: "ignored" },

@@ -1,15 +1,15 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { mentionsApp } from "../src/sources/github/comments";
-import { domainTables } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { deliveryRow } from "./helpers/inbox";
-import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "./helpers/records";
-import { ASK, commentOf, examplesOf, KINDS, type Kind, type Payload } from "./helpers/githubComments";
-import { postGithub } from "./helpers/senders/github";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { mentionsApp } from "../../src/sources/github/comments";
+import { domainTables } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { deliveryRow } from "../helpers/inbox";
+import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "../helpers/records";
+import { ASK, commentOf, examplesOf, KINDS, type Kind, type Payload } from "../helpers/githubComments";
+import { postGithub } from "../helpers/senders/github";
 
 /*
  * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
@@ -406,11 +406,11 @@ describe("bounds", () => {
 describe("the shipped fixtures (npm run send -- fixtures/github)", () => {
   test("three mentions become messages in two sessions, the edit follows, the contributor is not heard", async () => {
     const t = newBackend();
-    const fixtures = import.meta.glob<{ event: string; hookId: string; payload: Payload }>("../fixtures/github/*.json", { eager: true, import: "default" });
+    const fixtures = import.meta.glob<{ event: string; hookId: string; payload: Payload }>("../../fixtures/github/*.json", { eager: true, import: "default" });
     const outcomes: string[] = [];
     for (const [file, fixture] of Object.entries(fixtures).sort(([a], [b]) => a.localeCompare(b))) {
       const response = await post(t, fixture.event, fixture.payload, { hookId: fixture.hookId });
-      outcomes.push(`${file.replace("../fixtures/github/", "")} ${String(response.body.status)}`);
+      outcomes.push(`${file.replace("../../fixtures/github/", "")} ${String(response.body.status)}`);
     }
     expect(outcomes.slice(5)).toEqual([
       "06-issue_comment-mentions-app.json accepted",

@@ -1,16 +1,16 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { deliveryRow } from "./helpers/inbox";
-import { linksOf, newSession, statusOf } from "./helpers/records";
-import { postGithub } from "./helpers/senders/github";
-import { ALICE, BOB, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "./helpers/senders/slack";
-import { seedOrders, type Target } from "./helpers/workOrders";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { deliveryRow } from "../helpers/inbox";
+import { linksOf, newSession, statusOf } from "../helpers/records";
+import { postGithub } from "../helpers/senders/github";
+import { ALICE, BOB, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "../helpers/senders/slack";
+import { seedOrders, type Target } from "../helpers/workOrders";
 
 /*
  * No one user can crowd a selector (docs/contract.md#hardening-rules): a

@@ -1,10 +1,10 @@
 import githubAppJwt from "universal-github-app-jwt";
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { GithubApp, TOKEN_RENEWAL_MS, type GithubRequest } from "../src/github/app";
-import { appPrivateKeyPem, pemOf } from "../src/github/privateKey";
-import { githubAppSettings } from "../src/github/settings";
-import { withFakeClock } from "./helpers/clock";
-import { APP_KEY, appSettings, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "./helpers/githubApp";
+import { GithubApp, TOKEN_RENEWAL_MS, type GithubRequest } from "../../src/github/app";
+import { appPrivateKeyPem, pemOf } from "../../src/github/privateKey";
+import { githubAppSettings } from "../../src/github/settings";
+import { withFakeClock } from "../helpers/clock";
+import { APP_KEY, appSettings, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "../helpers/githubApp";
 
 withFakeClock();
 const START = Date.parse("2026-01-05T10:00:00Z");
