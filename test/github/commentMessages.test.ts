@@ -6,7 +6,8 @@ import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
 import { deliveryRow } from "../helpers/inbox";
 import { messagesOf, newSession, newWorkOrder } from "../helpers/records";
-import { ASK, commentOf, examplesOf, ISSUE_1, KINDS, post, PR_2, sessionsOf, threads, type Kind, type Payload } from "../helpers/githubComments";
+import { ASK, commentOf, examplesOf, KINDS, post, sessionsOf, threads, type Kind, type Payload } from "../helpers/githubComments";
+import { ISSUE_1, PR_2 } from "../helpers/githubExamples";
 
 /*
  * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):

@@ -61,9 +61,6 @@ export function issueCommentOnAcme(id: number, body = "@jangar please look at th
   };
 }
 
-export const ISSUE_1 = "https://github.com/codertocat/hello-world/issues/1";
-export const PR_2 = "https://github.com/codertocat/hello-world/pull/2";
-
 /** Posts a GitHub delivery and lets everything it scheduled run. */
 export async function post(t: Backend, event: string, payload: Payload, delivery: { hookId?: string; guid?: string } = {}) {
   const response = await postGithub(t, { event, payload, ...delivery });
