@@ -69,3 +69,9 @@ test("the App's hook deliveries are listed newest first, a page at a time, and r
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/1/attempts", auth: { installationId: 42 } }, github.fetch)).toMatchObject({ kind: "failed", status: 401 });
   expect(github.redeliveries).toEqual([2]);
 });
+
+test("the fake answers only its own URL, and records any other as a violation", async () => {
+  const github = fakeGithub();
+  expect((await github.fetch("https://api.github.com/app")).status).toBe(400);
+  expect(github.violations).toEqual(["unexpected URL https://api.github.com/app"]);
+});
