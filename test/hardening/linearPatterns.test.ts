@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { mentionsApp } from "../src/sources/github/comments";
-import { Markers } from "../src/sources/github/events";
-import { titleFromMention } from "../src/sources/slack/events";
+import { mentionsApp } from "../../src/sources/github/comments";
+import { Markers } from "../../src/sources/github/events";
+import { titleFromMention } from "../../src/sources/slack/events";
 
 /*
  * Every pattern applied to sender text runs in linear time (docs/reliability.md):

@@ -1,18 +1,18 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import bobReplies from "../fixtures/slack/03-bob-replies.json";
-import aliceClicksCancel from "../fixtures/slack/14-alice-clicks-cancel.json";
-import { signGithubPayload } from "../src/sources/github/signature";
-import { snapshotTables } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { expectNothingStored } from "./helpers/inbox";
-import { messagesOf, newSession, newWorkOrder, statusHistory } from "./helpers/records";
-import { EVENTS_SECRET, eventsRequest, statusChanged } from "./helpers/senders/events";
-import { GITHUB_SECRET, githubRequest, postGithub } from "./helpers/senders/github";
+import { api, internal } from "../../convex/_generated/api";
+import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import bobReplies from "../../fixtures/slack/03-bob-replies.json";
+import aliceClicksCancel from "../../fixtures/slack/14-alice-clicks-cancel.json";
+import { signGithubPayload } from "../../src/sources/github/signature";
+import { snapshotTables } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { expectNothingStored } from "../helpers/inbox";
+import { messagesOf, newSession, newWorkOrder, statusHistory } from "../helpers/records";
+import { EVENTS_SECRET, eventsRequest, statusChanged } from "../helpers/senders/events";
+import { GITHUB_SECRET, githubRequest, postGithub } from "../helpers/senders/github";
 import {
   ALICE,
   FORM,
@@ -25,7 +25,7 @@ import {
   slackRequest,
   slackSessionsOf,
   withFakeSlack,
-} from "./helpers/senders/slack";
+} from "../helpers/senders/slack";
 
 /*
  * What real senders and peers send (docs/contract.md#hardening-rules), from

@@ -4,15 +4,15 @@
  * 5xx; only verified deliveries are stored; nothing else changes.
  */
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "./helpers/backend";
-import { EVENTS_SECRET } from "./helpers/senders/events";
-import { GITHUB_SECRET } from "./helpers/senders/github";
-import { domainTables, snapshotTables } from "./helpers/assertions";
-import { keptBodies } from "./helpers/inbox";
-import { newSession, newWorkOrder } from "./helpers/records";
-import { withEverySenderConfigured } from "./helpers/senders/all";
-import { SLACK_SECRET } from "./helpers/senders/slack";
-import { settle } from "./helpers/clock";
+import { newBackend } from "../helpers/backend";
+import { EVENTS_SECRET } from "../helpers/senders/events";
+import { GITHUB_SECRET } from "../helpers/senders/github";
+import { domainTables, snapshotTables } from "../helpers/assertions";
+import { keptBodies } from "../helpers/inbox";
+import { newSession, newWorkOrder } from "../helpers/records";
+import { withEverySenderConfigured } from "../helpers/senders/all";
+import { SLACK_SECRET } from "../helpers/senders/slack";
+import { settle } from "../helpers/clock";
 
 type Route = "github" | "slack" | "events";
 type Tamper =
@@ -45,7 +45,7 @@ type Case = {
 };
 
 const corpus = Object.entries(
-  import.meta.glob<Case>("../fixtures/adversarial/*.json", { eager: true, import: "default" }),
+  import.meta.glob<Case>("../../fixtures/adversarial/*.json", { eager: true, import: "default" }),
 ).map(([path, adversarial]) => ({ file: path.split("/").at(-1)!, ...adversarial }));
 
 const utf8 = new TextEncoder();

@@ -1,12 +1,12 @@
 import { describe, expect, test } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { LIMITS } from "../src/limits";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { sha } from "./helpers/senders/github";
-import { newSession, newWorkOrder } from "./helpers/records";
-import { withFakeClock } from "./helpers/clock";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { LIMITS } from "../../src/limits";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { sha } from "../helpers/senders/github";
+import { newSession, newWorkOrder } from "../helpers/records";
+import { withFakeClock } from "../helpers/clock";
 
 withFakeClock();
 

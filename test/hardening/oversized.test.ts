@@ -4,12 +4,12 @@
  * document, nesting depth, field names) would throw an error of its own.
  */
 import { describe, expect, test } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newSession, newWorkOrder } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newSession, newWorkOrder } from "../helpers/records";
 
 const MiB = 1024 * 1024;
 const huge = "x".repeat(2 * MiB);

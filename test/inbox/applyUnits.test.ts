@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
-import { budget } from "../convex/model/platform/budget";
-import { unit, type CommandOf, type Handler, type Run } from "../convex/model/effects/units";
+import { budget } from "../../convex/model/platform/budget";
+import { unit, type CommandOf, type Handler, type Run } from "../../convex/model/effects/units";
 
 /*
  * How a command's handler counts its units of work is stated in the handler

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { processingRun, stored } from "./helpers/inbox";
-import { messagesOf, newSession, newWorkOrder, orderOf } from "./helpers/records";
-import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
-import { configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, ALICE } from "./helpers/senders/slack";
+import { api, internal } from "../../convex/_generated/api";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { processingRun, stored } from "../helpers/inbox";
+import { messagesOf, newSession, newWorkOrder, orderOf } from "../helpers/records";
+import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
+import { configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, ALICE } from "../helpers/senders/slack";
 
 /*
  * Pausing a source (docs/operations.md#pausing-a-source): while paused, its
