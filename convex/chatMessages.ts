@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { CHAT_ROLES } from "../src/chat/roles";
-import { callerMutation, callerQuery, emptyPage } from "./model/platform/callers";
+import { callerMutation, callerQuery, callOrigin, emptyPage } from "./model/platform/callers";
 import { appendMessage, checkMessage, listMessages } from "./model/chat/messages";
 import { valueOf } from "./model/platform/errors";
 import { findSession, requireSession } from "./model/chat/sessions";
@@ -18,7 +18,7 @@ export const append = callerMutation({
   handler: async (ctx, { sessionId, role, ...message }) => {
     const checked = valueOf(checkMessage({ role: valueOf(oneOf("role", role, CHAT_ROLES)), ...message }));
     const session = await requireSession(ctx, ctx.caller, sessionId);
-    return await appendMessage(ctx, session, checked);
+    return await appendMessage(ctx, session, checked, callOrigin(ctx.caller));
   },
 });
 

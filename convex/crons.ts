@@ -25,4 +25,7 @@ crons.hourly("purge expired deliveries", { minuteUTC: 17 }, internal.inbox.maint
 // Deletes outbox rows sent longer than DELIVERY_RETENTION_DAYS ago, in batches.
 crons.daily("purge sent outbox rows", { hourUTC: 3, minuteUTC: 47 }, internal.outbox.maintenance.purgeSent, {});
 
+// Deletes events written longer than DELIVERY_RETENTION_DAYS ago (events:list reads them until then), in batches.
+crons.daily("purge expired events", { hourUTC: 4, minuteUTC: 7 }, internal.events.purgeExpired, {});
+
 export default crons;

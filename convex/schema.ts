@@ -7,6 +7,7 @@ import { slackTables } from "./model/slack/tables";
 import { legacySlackOutboxTables, outboxTables } from "./outbox/tables";
 import { inboxTables } from "./model/inbox/tables";
 import { liveOrderTables } from "./model/workOrders/tables";
+import { eventTables } from "./model/events/tables";
 
 export default defineSchema({
   chat_sessions: defineTable({
@@ -134,6 +135,9 @@ export default defineSchema({
   // Slack outbox's tables from before, until migrations:moveSlackOutbox.
   ...outboxTables,
   ...legacySlackOutboxTables,
+
+  // Events out: what Jangar's server is told, kept for services to read.
+  ...eventTables,
 
   // Operator alerts: when each condition was last told.
   ...alertTables,

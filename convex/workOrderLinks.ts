@@ -1,6 +1,6 @@
 import { v } from "convex/values";
 import schema from "./schema";
-import { callerMutation } from "./model/platform/callers";
+import { callerMutation, callOrigin } from "./model/platform/callers";
 import { addLink } from "./model/workOrders/addLinks";
 import { valueOf } from "./model/platform/errors";
 import { oneOf } from "../src/check";
@@ -14,6 +14,6 @@ export const add = callerMutation({
   handler: async (ctx, { workOrderId, kind, value }) => {
     const link = { kind: valueOf(oneOf("kind", kind, LINK_KINDS)), value };
     const order = await requireWorkOrder(ctx, ctx.caller, workOrderId);
-    return await addLink(ctx, order, link);
+    return await addLink(ctx, order, link, callOrigin(ctx.caller));
   },
 });

@@ -3,7 +3,7 @@ import { v } from "convex/values";
 import schema from "./schema";
 import { oneOf } from "../src/check";
 import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { actorName, attributedUser, callerMutation, callerQuery, emptyPage, notAServiceHint } from "./model/platform/callers";
+import { actorName, attributedUser, callerMutation, callerQuery, callOrigin, emptyPage, notAServiceHint } from "./model/platform/callers";
 import { findSession, requireSession } from "./model/chat/sessions";
 import { invalidTransition, valueOf } from "./model/platform/errors";
 import { checkWorkflowType } from "./model/workOrders/launchInput";
@@ -39,7 +39,7 @@ export const create = callerMutation({
         args: args ?? [],
         target: target ?? null,
       },
-      { source: "api", actor: actorName(ctx.caller) },
+      { ...callOrigin(ctx.caller), actor: actorName(ctx.caller) },
     );
   },
 });

@@ -12,8 +12,8 @@ export async function main(args: string[], _env: unknown, io: Io): Promise<numbe
   if (args.length > 0) {
     throw new Error(`npm run demo takes no arguments (got ${JSON.stringify(args[0])}).`);
   }
-  io.out("A work order's journey, offline: this repository's Convex functions on an embedded backend (convex-test),");
-  io.out("with fake Slack, Temporal and GitHub APIs. Every webhook is signed as its sender signs it; nothing leaves this process.");
+  io.out("A work order's journey, offline: this repository's Convex functions on an embedded backend (convex-test), with fake");
+  io.out("Slack, Temporal and GitHub APIs and a fake Jangar server that receives events out and replies. Every request is signed as its sender signs it; nothing leaves this process.");
   io.out("");
   const started = performance.now();
   const t = convexTest({ schema, modules: convexModules(), transactionLimits: true });

@@ -112,7 +112,10 @@ const pullRequest = (action: string, number: number, branch: string, merged = fa
  * reads the delivery and its body's document. The inbox's counts are one
  * shard per transaction (the status a delivery leaves and the one it enters
  * in one document), read and written. Public functions read the caller's session
- * to check ownership. Within a minute of an order's last change, links, args
+ * to check ownership. Every change but a service's own call writes its
+ * event (events out; JANGAR_EVENTS_URL is not set here, so nothing is
+ * queued: the sending side's figures are in eventsCost.test.ts). Within a
+ * minute of an order's last change, links, args
  * and targets do not move its updatedAt (docs/reliability.md).
  */
 const INBOX = {
@@ -123,11 +126,11 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "chatSessions:create": { reads: [], writes: ["session"] },
   "chatSessions:list (page of 20; alice has 2)": { reads: ["2 sessions"], writes: [] },
   "chatSessions:get": { reads: ["session"], writes: [] },
-  "chatMessages:append": { reads: ["session", "its patch"], writes: ["message", "session"] },
+  "chatMessages:append": { reads: ["session", "its patch"], writes: ["message", "session", "event"] },
   "chatMessages:listBySession (page of 20)": { reads: ["session", "20 messages"], writes: [] },
   "workOrders:create (2 args, target)": {
     reads: ["session", "0 live requester rows (alice's live orders, counted)"],
-    writes: ["order", "2 args", "target", "live target", "live requester row", "history row"],
+    writes: ["order", "2 args", "target", "live target", "live requester row", "history row", "event"],
   },
   "workOrders:updateStatus (service)": { reads: ["order", "its patch"], writes: ["order", "history row"] },
   "workOrders:listBySession": { reads: ["session", "1 order"], writes: [] },
@@ -136,15 +139,15 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
     reads: ["order", "session", "target", "its patch", "3 args (the launch input's size)", "live target", "its patch"],
     writes: ["target", "live target"],
   },
-  "workOrderLinks:add (the order's first)": { reads: ["order", "session"], writes: ["link", "counter shard (new)", "live link row"] },
+  "workOrderLinks:add (the order's first)": { reads: ["order", "session"], writes: ["link", "counter shard (new)", "live link row", "event"] },
   "workOrders:get (3 args, target, 1 link)": { reads: ["order", "session", "3 args", "target", "link"], writes: [] },
   "GitHub push (5 commits, 1 order on the branch)": {
     reads: ["live target", "order (its updatedAt)", "link counter shard", "its patch", ...INBOX.reads],
-    writes: ["5 links", "link counter shard", ...INBOX.writes],
+    writes: ["5 links", "link counter shard", "5 events", ...INBOX.writes],
   },
   "GitHub pull_request opened (1 order on the head branch)": {
     reads: ["live target", "order", "its live issue row (the cap of 20)", "link counter shard", "its patch", ...INBOX.reads],
-    writes: ["link", "live link row", "link counter shard", ...INBOX.writes],
+    writes: ["link", "live link row", "link counter shard", "event", ...INBOX.writes],
   },
   "GitHub issues edited (issue linked to 1 order)": { reads: ["the live link row", "the link", ...INBOX.reads], writes: INBOX.writes },
   "GitHub pull_request merged (1 order, by head branch and link)": {
@@ -160,27 +163,27 @@ const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
       "3 live-row deletions",
       ...INBOX.reads,
     ],
-    writes: ["merge commit link", "link counter shard", "order", "history row", "3 live rows deleted", ...INBOX.writes],
+    writes: ["merge commit link", "link counter shard", "order", "history row", "3 live rows deleted", "2 events", ...INBOX.writes],
   },
   "GitHub issue_comment mentioning the App (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
-    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", ...INBOX.writes],
+    writes: ["the repository's installation (its first App delivery)", "session", "thread binding", "message", "message origin", "event", ...INBOX.writes],
   },
   "GitHub issue_comment mentioning the App (bound thread)": {
     reads: ["the repository's installation", "thread binding", "session", "its patch", "the binding's patch", ...INBOX.reads],
-    writes: ["message", "session", "message origin", "thread binding (its last comment)", ...INBOX.writes],
+    writes: ["message", "session", "message origin", "thread binding (its last comment)", "event", ...INBOX.writes],
   },
   "Slack app_mention (new thread)": {
     reads: ["session's patch", ...INBOX.reads],
-    writes: ["session", "thread binding", "message", "message origin", ...INBOX.writes],
+    writes: ["session", "thread binding", "message", "message origin", "event", ...INBOX.writes],
   },
   "Slack message in a bound thread": {
     reads: ["thread binding", "session", "its patch", ...INBOX.reads],
-    writes: ["message", "session", "message origin", ...INBOX.writes],
+    writes: ["message", "session", "message origin", "event", ...INBOX.writes],
   },
   "events work_order.status.changed": {
     reads: ["order", "its patch", "4 live rows (target, issue, PR, requester: dropped, the order is finished)", "4 live-row deletions", ...INBOX.reads],
-    writes: ["order", "history row", "4 live rows deleted", ...INBOX.writes],
+    writes: ["order", "history row", "4 live rows deleted", "event", ...INBOX.writes],
   },
 };
 

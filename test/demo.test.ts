@@ -11,7 +11,26 @@ describe("npm run demo: a work order's journey, offline", () => {
   test("a Slack mention, a work order launched on Temporal, a runner's event, a push and a merged pull request: the order succeeds, and its card says so; a pull-request comment to the App is answered there", async () => {
     const fetchBefore = globalThis.fetch;
     const t = newBackend();
-    const { steps, history, workOrderId, temporal, slack, github } = await runDemo(t);
+    const { steps: all, history, workOrderId, temporal, slack, github, jangar } = await runDemo(t);
+
+    // The loop: the mention reaches Jangar's server as a signed event, verified; its reply reaches the thread.
+    expect(all[0].calls).toEqual(["Jangar's server POST /events chat.message.created → 204"]);
+    expect(all[1]).toMatchObject({ actor: "Jangar's server", request: "chatMessages:append (the service client, connectHttp)" });
+    expect(all[1].calls).toEqual([expect.stringMatching(/^Slack POST \/api\/chat.postMessage → 200 \{"ok":true/)]);
+    expect(slack.messages[0].text).toBe("On it: I'll open a work order for the login page.");
+    // Every change but the server's own calls reached it, each verified with svix.
+    expect(jangar.calls.map(({ event, verifiedBy }) => [event?.type, event !== undefined && "source" in event.data ? event.data.source : null, verifiedBy])).toEqual([
+      ["chat.message.created", "slack", [0]],
+      ["work_order.status.changed", "reconcile", [0]],
+      ["work_order.status.changed", "events", [0]],
+      ["work_order.link.added", "github", [0]],
+      ["work_order.link.added", "github", [0]],
+      ["work_order.status.changed", "github", [0]],
+      ["work_order.link.added", "github", [0]],
+      ["chat.message.created", "github", [0]],
+    ]);
+    expect(jangar.violations).toEqual([]);
+    const steps = [all[0], ...all.slice(2)];
 
     expect(steps.map((step) => `${step.actor} → ${step.request}`)).toEqual([
       "Slack → POST /webhooks/slack",
@@ -54,6 +73,7 @@ describe("npm run demo: a work order's journey, offline", () => {
 
     // The thread has one card, edited in place until it shows the order succeeded with its pull request, and the answer.
     expect(slack.messages.map((message) => message.text)).toEqual([
+      "On it: I'll open a work order for the login page.",
       "Work order Fix the login page 500: succeeded · PR <https://github.com/codertocat/hello-world/pull/2|codertocat/hello-world#2>",
       "Done: the README uses the :tada: shortcode now.",
     ]);
@@ -111,8 +131,9 @@ describe("npm run demo: a work order's journey, offline", () => {
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^ 1 {2}Slack → POST \/webhooks\/slack$/m);
-    expect(run.stdout).toMatch(/^10 {2}Jangar's server → workOrders:get$/m);
-    expect(run.stdout).toMatch(/edited \dx\) {2}Work order Fix the login page 500: succeeded/);
+    expect(run.stdout).toMatch(/^ 2 {2}Jangar's server → chatMessages:append \(the service client, connectHttp\)$/m);
+    expect(run.stdout).toMatch(/^11 {2}Jangar's server → workOrders:get$/m);
+    expect(run.stdout).toMatch(/\d{6}(?: \(edited \dx\))? {2}On it: I'll open a work order for the login page\.\n.*\d{6}(?: \(edited \dx\))? {2}Work order Fix the login page 500: succeeded/);
     expect(run.stdout).toMatch(/^ {4}jangar\[bot\]: Done: the README uses the :tada: shortcode now\.$/m);
     expect(run.stdout).toMatch(/The order's history: submitted \(api\) → accepted \(reconcile\) → running \(events\) → succeeded \(github\)\./);
     expect(Date.now() - started).toBeLessThan(30_000);

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { Webhook } from "svix";
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { EventVerificationError, eventVerifier, type EventCheck } from "../client";
 import { eventSigningKeys, signEventRequest } from "../src/events/sign";
 import { eventBody, type JangarEvent } from "../src/events/types";
@@ -112,6 +112,14 @@ describe("the service client's verifier", () => {
     // The same, as raw bytes and with Fetch headers (svix-* names accepted too).
     const svixHeaders = new Headers(Object.entries(request.headers).map(([name, value]): [string, string] => [name.replace("webhook-", "svix-"), value]));
     expect(eventVerifier(SECRET).verify(new TextEncoder().encode(request.body), svixHeaders).event).toEqual(MESSAGE);
+  });
+
+  test("admits the Standard Webhooks published vector's signature, then refuses its body, which names no event type; a changed byte fails the signature", () => {
+    // https://github.com/standard-webhooks/standard-webhooks (libraries/javascript/src/webhook.test.ts)
+    vi.setSystemTime(1614265330 * 1000);
+    const headers = { "webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330", "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=" };
+    expectRefused(() => eventVerifier(SECRET).verify('{"test": 2432232314}', headers), "type", /type undefined is not an event type this client knows/);
+    expectRefused(() => eventVerifier(SECRET).verify('{"test": 2432232315}', headers), "signature", /no signature/);
   });
 
   test("verifies what the deployment's signer signs, for random events and secrets", async () => {

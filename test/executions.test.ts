@@ -14,6 +14,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { executionsOf, operationCost, traceExecutions, type OperationCost } from "./helpers/bench/trace";
@@ -31,6 +32,7 @@ import { settle, withFakeClock } from "./helpers/clock";
 import { recordWriteSets } from "./helpers/writeSets";
 
 const TARGET = { targetRepo: "acme/widgets", targetBranch: "feature/sso" };
+const EVENT_SENT = "Slack message in the bound thread, its event sent (events out on)";
 // The load of docs/performance.md#the-inbox-at-10000-deliveries-a-minute, in operations a second: 10,000 GitHub
 // deliveries a minute, 1 in 100 a comment mentioning the App (its reaction, then a reply comment), the rest pushes;
 // 1,000 Slack messages a minute, each answered by a reply in its thread.
@@ -119,6 +121,22 @@ async function everyOperation(unrelated: number) {
   vi.stubEnv("WEBHOOK_INLINE_BODY_BYTES", "1");
   await measure("GitHub push, body in file storage (over WEBHOOK_INLINE_BODY_BYTES)", () => postGithub(t, { event: "push", payload: pushOf(TARGET, 1, 10) }));
   vi.stubEnv("WEBHOOK_INLINE_BODY_BYTES", "65536");
+  // Events out on: the message's event is sent to a fake of Jangar's server, through the outbox.
+  const jangar = new FakeJangar();
+  vi.stubGlobal("fetch", jangar.fetch);
+  vi.stubEnv("JANGAR_EVENTS_URL", FAKE_JANGAR_URL);
+  vi.stubEnv("JANGAR_EVENTS_SECRET", FAKE_JANGAR_SECRET);
+  await measure(EVENT_SENT, () =>
+    postSlackEvent(t, {
+      type: "event_callback",
+      team_id: TEAM,
+      event_id: "Ev0EXEC3",
+      event_time: now,
+      event: { type: "message", user: ALICE, text: "and the signup page", ts: `${now}.000300`, thread_ts: `${now}.000100`, channel: "C0AB1" },
+    }),
+  );
+  expect(jangar.calls.map((call) => [call.event?.type, call.answer])).toEqual([["chat.message.created", "ok"]]);
+  vi.stubEnv("JANGAR_EVENTS_URL", "");
 
   // Posting: each operation to the outbox's last step, its requests answered by the fakes.
   const slack = new FakeSlack();
@@ -189,6 +207,9 @@ test(`every operation's executions, from the request to its last scheduled step,
   for (const operation of ["GitHub push, redelivered (duplicate)", "GitHub star (ignored at receipt)", "Slack slash command status"]) {
     expect({ operation, executions: executionsOf(costs.get(operation)!) }).toEqual({ operation, executions: 2 });
   }
+  // Sending the event, beside the delivery's 3: the lane's step (an action: claim, send, record), and
+  // the step its record schedules, which finds the lane empty (an action and its claim).
+  expect(costs.get(EVENT_SENT)).toMatchObject({ httpActions: 1, mutations: 5, actions: 2, storageOperations: 0 });
   // A body in file storage: stored, read and processed by an action, as before.
   expect(costs.get("GitHub push, body in file storage (over WEBHOOK_INLINE_BODY_BYTES)")).toMatchObject({ actions: 1, storageOperations: 2 });
 }, 1_200_000);

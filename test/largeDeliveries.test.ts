@@ -133,7 +133,7 @@ describe("a delivery whose reading changes between its transactions (a deploy in
     if (interpretation.kind !== "commands") throw new Error("a push reads as commands");
     // The new code reads the same push with its commits in the other order: positions counted in the old reading mean nothing.
     const reread = { ...interpretation, commands: [...interpretation.commands].reverse() };
-    for (let i = 0; i < 10 && (await deliveryRow(t, deliveryId)).status === "accepted"; i += 1) {
+    for (let i = 0; i < 30 && (await deliveryRow(t, deliveryId)).status === "accepted"; i += 1) {
       await t.mutation(internal.inbox.process.completeDelivery, { deliveryId, interpretation: reread, digest: "the reading after the deploy" });
     }
     expect(await deliveryRow(t, deliveryId)).toMatchObject({ status: "processed", touchedCount: 300 });

@@ -7,6 +7,9 @@ import { signedRequest, type Fixture } from "../scripts/lib/send";
 import { verifyRequest } from "../src/sources/admission";
 import { webhookSources } from "../src/sources";
 import { Refused, type SourceName } from "../src/sources/source";
+import { eventSigningKeys } from "../src/events/sign";
+import { sendEvent } from "../src/events/send";
+import { eventBody } from "../src/events/types";
 
 /*
  * The libraries the senders publish, as oracles for the hand-written Web
@@ -14,8 +17,8 @@ import { Refused, type SourceName } from "../src/sources/source";
  * bodies and secrets, what svix and @octokit/webhooks-methods sign, the
  * routes admit; what `npm run send` signs, the libraries verify; and any
  * change to the body, the timestamp or the signature is refused by both.
- * Events out (signed here for Jangar's server) join these properties when
- * that sender exists: its signer is checked against svix's verify the same way.
+ * Events out (signed here for Jangar's server) join these properties: what
+ * the events destination posts, svix verifies, and any change is refused.
  */
 
 const RUNS = { numRuns: 40 };
@@ -136,6 +139,59 @@ describe("Standard Webhooks: svix as the oracle", () => {
         const headers = svixHeaders(id, sent.timestamp, sent.signature);
         expect(() => new Webhook(secret).verify(sent.body, headers)).toThrow();
         expect(await admitted("events", headers, sent.body, secret, nowSeconds * 1000)).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe("Events out: svix as the oracle", () => {
+  /** The request the events destination posts for an event, as a receiver gets it. */
+  async function posted(secrets: string[], id: string, content: string) {
+    const keys = eventSigningKeys(secrets.join(" "));
+    if (!keys.ok) throw new Error(keys.message);
+    const body = eventBody({
+      type: "chat.message.created",
+      timestamp: "2026-05-02T00:00:00.000Z",
+      data: { sessionId: "k17a2b3c4d5e6f7g8h9j0k1m2n3p4q5r" as never, messageId: "k97a2b3c4d5e6f7g8h9j0k1m2n3p4q5r" as never, role: "user", content, source: "slack" },
+    });
+    let request: { body: string; headers: Record<string, string> } | undefined;
+    const capture = async (_url: RequestInfo | URL, init?: RequestInit) => {
+      request = { body: init?.body as string, headers: Object.fromEntries(new Headers(init?.headers)) };
+      return new Response(null, { status: 204 });
+    };
+    expect(await sendEvent({ url: "https://jangar.test/events", keys: keys.value, timeoutMs: 10_000 }, { id, body }, capture)).toEqual({ kind: "sent", httpStatus: 204 });
+    return request!;
+  }
+  const content = fc.string({ maxLength: 200, unit: "grapheme" });
+
+  test("what the events destination posts, svix verifies under each secret of a rotation", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(whsecSecret, { minLength: 1, maxLength: 2 }), messageId, content, async (secrets, id, text) => {
+        const { body, headers } = await posted(secrets, id, text);
+        for (const secret of secrets) {
+          expect(new Webhook(secret).verify(body, headers)).toMatchObject({ data: { content: text } });
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  test("a changed body, timestamp or signature is refused by svix", async () => {
+    const change = fc.constantFrom("body", "timestamp", "signature");
+    await fc.assert(
+      fc.asyncProperty(whsecSecret, messageId, content, fc.nat(), change, async (secret, id, text, at, what) => {
+        const { body, headers } = await posted([secret], id, text);
+        const signature = headers["webhook-signature"];
+        const sent = {
+          body: what === "body" ? tampered(body, at) : body,
+          headers: {
+            ...headers,
+            "webhook-timestamp": what === "timestamp" ? String(Number(headers["webhook-timestamp"]) - 1 - (at % 200)) : headers["webhook-timestamp"],
+            "webhook-signature": what === "signature" ? `v1,${tampered(signature.slice(3), at)}` : signature,
+          },
+        };
+        expect(() => new Webhook(secret).verify(sent.body, sent.headers)).toThrow();
       }),
       RUNS,
     );

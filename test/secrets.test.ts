@@ -1,14 +1,15 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
+import { FAKE_JANGAR_URL, FakeJangar } from "../fakes/jangar";
 import { FakeSlack } from "../fakes/slack";
 import { TEMPORAL_URL } from "../fakes/temporal";
 import { excerpt, SECRET_PIECE_CHARS } from "../src/secrets";
 import { isWellFormed, truncate } from "../src/text";
 import { snapshotTables } from "./helpers/assertions";
 import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
+import { asService, asUser } from "./helpers/callers";
+import { runDue, settle, withFakeClock } from "./helpers/clock";
 import { newSession, newWorkOrder, statusHistory } from "./helpers/records";
 import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "./helpers/senders/slack";
 
@@ -269,5 +270,34 @@ describe("the launcher keeps no piece of the Temporal API key, whatever Temporal
     expectNoPiece(JSON.stringify(await snapshotTables(t)), TEMPORAL_KEY);
     expectNoPiece(logged, TEMPORAL_KEY);
     expect(history.at(-1)).toMatchObject({ to: "accepted", reason: `workflow started (run run-Bearer [TEMPORAL_API_KEY])` });
+  });
+});
+
+describe("events out keep no piece of JANGAR_EVENTS_SECRET, whatever Jangar's server answers", () => {
+  const EVENTS_OUT_SECRET = "whsec_c2VjcmV0LW9mLWV2ZW50cy1vdXQtMDEyMzQ1Njc4OQ==";
+
+  beforeEach(() => {
+    vi.stubEnv("JANGAR_EVENTS_URL", FAKE_JANGAR_URL);
+  });
+
+  test.each([
+    ["a server that echoes the secret in its refusals", EVENTS_OUT_SECRET, "failed", /^http_401$/],
+    ["a secret that is not one (it stays queued, retried, with why)", "whsec_not-base64-but-a-password-of-ours", "queued", /^bad_secret: JANGAR_EVENTS_SECRET is not a whsec_<base64> key\.$/],
+  ])("%s: nothing stored or logged holds a piece of it", async (_case, secret, status, error) => {
+    vi.stubEnv("JANGAR_EVENTS_SECRET", secret);
+    const jangar = new FakeJangar({ secrets: [EVENTS_OUT_SECRET] });
+    jangar.answerNext({ status: 503, body: `busy; expected ${secret}` }, { status: 401, body: { error: `signed with ${secret}?` } });
+    vi.stubGlobal("fetch", jangar.fetch);
+    const t = newBackend();
+    const { logged } = await logsOf(async () => {
+      const sessionId = await asService(t).mutation(api.chatSessions.create, { title: "Deploy", userId: "alice" });
+      await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "Deploy the API" });
+      await runDue(t);
+      await runDue(t, 60_000);
+    });
+    expectNoPiece(JSON.stringify(await snapshotTables(t)), secret);
+    expectNoPiece(logged, secret);
+    const [row] = await t.run(async (ctx) => await ctx.db.query("outbox").collect());
+    expect(row).toMatchObject({ destination: "events", status, error: expect.stringMatching(error) });
   });
 });

@@ -6,35 +6,29 @@
  * with few and with many unrelated rows (other sessions, threads, orders,
  * cards, and sent rows in the same channel). docs/performance.md holds the figures.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../convex/_generated/api";
 import type { Id } from "../convex/_generated/dataModel";
-import { OUTBOX_STATUSES } from "../convex/outbox/tables";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
 import { newBackend, type Backend } from "./helpers/backend";
 import { otherOrder } from "./helpers/bench/unrelated";
 import { asService } from "./helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "./helpers/senders/slack";
 import { settle, withFakeClock } from "./helpers/clock";
+import { outboxCosts, reportFlat, seedRows, type Cost } from "./helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
 
-type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
-
-let logged: string[] = [];
 let slack: FakeSlack;
 
 withFakeClock();
+const costsOf = outboxCosts("slack");
 beforeEach(() => {
-  logged = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
   slack = new FakeSlack();
   vi.stubGlobal("fetch", slack.fetch);
   configureSlackApp();
   vi.stubEnv("SLACK_BOT_TOKEN", FAKE_SLACK_TOKEN);
-  vi.stubEnv("JANGAR_LOG_COST", "1");
 });
 afterEach(() => {
   expect(slack.violations).toEqual([]);
@@ -42,54 +36,29 @@ afterEach(() => {
 
 /** `count` unrelated rows: other sessions bound to other threads, their orders with cards and PR links, and sent posts in the same channel. */
 async function seedUnrelated(t: Backend, count: number) {
-  // Every counter shard exists, as on a deployment that has been posting for a while.
-  await t.run(async (ctx) => {
-    for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 16; shard += 1) {
-        await ctx.db.insert("outbox_counters", { destination: "slack", status, shard, count: 0 });
-      }
-    }
-  });
-  for (let start = 0; start < count; start += 500) {
-    await t.run(async (ctx) => {
-      const now = Date.now();
-      for (let i = start; i < Math.min(count, start + 500); i += 1) {
-        const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
-        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
-        const channel = i % 2 === 0 ? CHANNEL : `C0OTHER${i % 50}`;
-        const threadTs = `1700000000.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs, sessionId });
-        const workOrderId = await ctx.db.insert("work_orders", otherOrder(sessionId, `other-${i}`, i, now));
-        await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
-        await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
-        const ts = `1700000002.${String(i).padStart(6, "0")}`;
-        await ctx.db.insert("outbox", {
-          destination: "slack",
-          lane: `${TEAM}:${channel}`,
-          ordered: true,
-          enqueuedAt: now,
-          request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
-          status: i % 10 === 0 ? "failed" : "sent",
-          attempts: 1,
-          method: "chat.postMessage",
-          result: ts,
-          finishedAt: now,
-        });
-        await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });
-      }
+  await seedRows(t, "slack", count, async (ctx, i, now) => {
+    const sessionId = await ctx.db.insert("chat_sessions", { userId: `other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
+    const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
+    const channel = i % 2 === 0 ? CHANNEL : `C0OTHER${i % 50}`;
+    const threadTs = `1700000000.${String(i).padStart(6, "0")}`;
+    await ctx.db.insert("slack_threads", { team: TEAM, channel, threadTs, sessionId });
+    const workOrderId = await ctx.db.insert("work_orders", otherOrder(sessionId, `other-${i}`, i, now));
+    await ctx.db.insert("work_order_links", { workOrderId, kind: "pr", value: `https://github.com/acme/other/pull/${i + 1}` });
+    await ctx.db.insert("slack_cards", { workOrderId, team: TEAM, channel, threadTs, ts: `1700000001.${String(i).padStart(6, "0")}` });
+    const ts = `1700000002.${String(i).padStart(6, "0")}`;
+    await ctx.db.insert("outbox", {
+      destination: "slack",
+      lane: `${TEAM}:${channel}`,
+      ordered: true,
+      enqueuedAt: now,
+      request: { kind: "reply", thread: { team: TEAM, channel, threadTs }, messageId, part: 1, parts: 1, text: `reply ${i}` },
+      status: i % 10 === 0 ? "failed" : "sent",
+      attempts: 1,
+      method: "chat.postMessage",
+      result: ts,
+      finishedAt: now,
     });
-  }
-}
-
-/** Every cost line logged by `work` (public functions' `cost {...}`, the outbox's steps), by name. */
-async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
-  logged = [];
-  await work();
-  await settle(t, 1000);
-  return logged.flatMap((line): [string, Cost][] => {
-    const call = /^cost (\{.*\})$/.exec(line);
-    const step = /^slackOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
-    return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
+    await ctx.db.insert("chat_message_origins", { externalId: `slack:${TEAM}:${channel}:${ts}`, messageId });
   });
 }
 
@@ -129,21 +98,5 @@ test(`posting a reply or a card reads as many documents with ${SIZES.join(" as w
   for (const size of SIZES) {
     runs.push({ size, costs: await measure(size) });
   }
-  const [small, large] = [runs[0], runs.at(-1)!];
-  const table = [
-    `| step | docs read (${small.size}) | docs written | bytes read | docs read (${large.size}) | docs written | bytes read |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...small.costs.map(([step, a], i) => {
-      const b = large.costs[i][1];
-      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a.bytesRead} | ${b.documentsRead} | ${b.documentsWritten} | ${b.bytesRead} |`;
-    }),
-  ].join("\n");
-  mkdirSync("build/bench", { recursive: true });
-  writeFileSync("build/bench/slack-cost.md", `${table}\n`);
-  process.stdout.write(`\n${table}\n\n`);
-
-  expect(large.costs.map(([step]) => step)).toEqual(small.costs.map(([step]) => step));
-  for (const [i, [step, a]] of small.costs.entries()) {
-    expect(large.costs[i][1].documentsRead, `${step}: documents read grew with unrelated rows`).toBe(a.documentsRead);
-  }
+  reportFlat(runs, { file: "slack-cost.md", bytes: "bytesRead" });
 }, 600_000);

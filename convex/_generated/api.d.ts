@@ -18,6 +18,7 @@ import type * as chatMessages from "../chatMessages.js";
 import type * as chatSessions from "../chatSessions.js";
 import type * as crons from "../crons.js";
 import type * as doctor from "../doctor.js";
+import type * as events from "../events.js";
 import type * as http from "../http.js";
 import type * as inbox_githubRedeliveries from "../inbox/githubRedeliveries.js";
 import type * as inbox_maintenance from "../inbox/maintenance.js";
@@ -42,6 +43,9 @@ import type * as model_effects_personCommands from "../model/effects/personComma
 import type * as model_effects_report from "../model/effects/report.js";
 import type * as model_effects_selectors from "../model/effects/selectors.js";
 import type * as model_effects_units from "../model/effects/units.js";
+import type * as model_events_record from "../model/events/record.js";
+import type * as model_events_requests from "../model/events/requests.js";
+import type * as model_events_tables from "../model/events/tables.js";
 import type * as model_github_checkRuns from "../model/github/checkRuns.js";
 import type * as model_github_installations from "../model/github/installations.js";
 import type * as model_github_outbound from "../model/github/outbound.js";
@@ -87,6 +91,7 @@ import type * as model_workOrders_updatedAt from "../model/workOrders/updatedAt.
 import type * as model_workOrders_workflow from "../model/workOrders/workflow.js";
 import type * as outbox from "../outbox.js";
 import type * as outbox_destination from "../outbox/destination.js";
+import type * as outbox_destinations_events from "../outbox/destinations/events.js";
 import type * as outbox_destinations_github from "../outbox/destinations/github.js";
 import type * as outbox_destinations_slack from "../outbox/destinations/slack.js";
 import type * as outbox_enqueue from "../outbox/enqueue.js";
@@ -116,6 +121,7 @@ declare const fullApi: ApiFromModules<{
   chatSessions: typeof chatSessions;
   crons: typeof crons;
   doctor: typeof doctor;
+  events: typeof events;
   http: typeof http;
   "inbox/githubRedeliveries": typeof inbox_githubRedeliveries;
   "inbox/maintenance": typeof inbox_maintenance;
@@ -140,6 +146,9 @@ declare const fullApi: ApiFromModules<{
   "model/effects/report": typeof model_effects_report;
   "model/effects/selectors": typeof model_effects_selectors;
   "model/effects/units": typeof model_effects_units;
+  "model/events/record": typeof model_events_record;
+  "model/events/requests": typeof model_events_requests;
+  "model/events/tables": typeof model_events_tables;
   "model/github/checkRuns": typeof model_github_checkRuns;
   "model/github/installations": typeof model_github_installations;
   "model/github/outbound": typeof model_github_outbound;
@@ -185,6 +194,7 @@ declare const fullApi: ApiFromModules<{
   "model/workOrders/workflow": typeof model_workOrders_workflow;
   outbox: typeof outbox;
   "outbox/destination": typeof outbox_destination;
+  "outbox/destinations/events": typeof outbox_destinations_events;
   "outbox/destinations/github": typeof outbox_destinations_github;
   "outbox/destinations/slack": typeof outbox_destinations_slack;
   "outbox/enqueue": typeof outbox_enqueue;

@@ -1,3 +1,4 @@
+import { vEventRequest } from "../model/events/requests";
 import { vGithubRequest } from "../model/github/requests";
 import { vSlackRequest } from "../model/slack/requests";
 import { outboxHandle } from "./destination";
@@ -15,5 +16,8 @@ export const slackOutbox = outboxHandle("slack", vSlackRequest);
 /** GitHub's REST API, as the App: reactions and reply comments; a lane per installation. */
 export const githubOutbox = outboxHandle("github", vGithubRequest);
 
+/** Jangar's server (events out): each change as a signed request to JANGAR_EVENTS_URL; a lane per session. */
+export const eventsOutbox = outboxHandle("events", vEventRequest);
+
 /** Every destination, as the operators' counts list them. */
-export const DESTINATIONS = [slackOutbox.destination, githubOutbox.destination] as const;
+export const DESTINATIONS = [slackOutbox.destination, githubOutbox.destination, eventsOutbox.destination] as const;

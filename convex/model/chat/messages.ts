@@ -9,6 +9,8 @@ import { checkText } from "../../../src/text";
 import { queueGithubReply } from "../github/outbound";
 import { queueSlackReply } from "../slack/replies";
 import { pageOf } from "../platform/pages";
+import type { ChangeOrigin } from "../platform/callers";
+import { recordEvent } from "../events/record";
 
 export type NewMessage = Pick<Doc<"chat_messages">, "role" | "content" | "metadata">;
 
@@ -27,12 +29,15 @@ export function checkMessage(message: { role: ChatRole; content: string; metadat
 
 /**
  * Appends a message (checked with checkMessage) to a session and marks the
- * session as updated; an assistant's message is queued for the session's Slack and GitHub threads.
+ * session as updated; an assistant's message is queued for the session's
+ * Slack and GitHub threads, and the message is an event unless a service
+ * appended it.
  */
 export async function appendMessage(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
   message: NewMessage,
+  origin: ChangeOrigin,
 ): Promise<Id<"chat_messages">> {
   const now = Date.now();
   const messageId = await ctx.db.insert("chat_messages", {
@@ -45,6 +50,10 @@ export async function appendMessage(
     await queueSlackReply(ctx, session._id, messageId, message.content);
     await queueGithubReply(ctx, session._id, messageId, message.content);
   }
+  await recordEvent(ctx, origin, {
+    type: "chat.message.created",
+    data: { sessionId: session._id, messageId, ...message, source: origin.source },
+  });
   return messageId;
 }
 

@@ -1,6 +1,7 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { appendMessage, type NewMessage } from "./messages";
+import type { ChangeOrigin } from "../platform/callers";
 
 /*
  * Which chat message a sender's message became, per session: a sender's
@@ -54,11 +55,12 @@ export async function appendFromSender(
   session: Doc<"chat_sessions">,
   externalId: string,
   message: NewMessage,
+  origin: ChangeOrigin,
 ): Promise<Id<"chat_messages"> | null> {
   if (await appendedTo(ctx, session._id, externalId)) {
     return null;
   }
-  const messageId = await appendMessage(ctx, session, message);
+  const messageId = await appendMessage(ctx, session, message, origin);
   await ctx.db.insert("chat_message_origins", { externalId, messageId, sessionId: session._id });
   return messageId;
 }

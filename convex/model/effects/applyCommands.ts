@@ -12,7 +12,7 @@ import { orderCommands } from "./orderCommands";
 import { personCommands } from "./personCommands";
 import type { Applied } from "./report";
 import { distinctSelectors, nothingFound, orderOf, resolveAll, selectorKey, selectorsNotConsidered } from "./selectors";
-import { OutOfRoom, unit, type CommandOf, type Handler, type Handlers, type Progress, type Run } from "./units";
+import { OutOfRoom, senderOrigin, unit, type CommandOf, type Handler, type Handlers, type Progress, type Run } from "./units";
 
 /**
  * What each command does, one family of commands per file. A command type
@@ -117,6 +117,7 @@ export async function applyCommands(
     touched,
     perOrder: LINKED_ORDER_COST,
     firstInTransaction: run.unitsDoneHere === 0,
+    origin: senderOrigin(run),
   });
   return linksDone === null ? null : where(linksDone);
 }

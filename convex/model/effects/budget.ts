@@ -27,16 +27,30 @@ export const VALUE_ROW_BYTES = Math.max(LIMITS.linkValueChars, BYTES_PER_CHAR * 
 /** The largest work_order_links row: its value is ASCII (a URL, a SHA), with the order's id and its own. */
 export const LINK_ROW_BYTES = LIMITS.linkValueChars + 512;
 
+/**
+ * What recording one event costs (model/events/record.ts) besides the data
+ * it carries (a link's value, a status change's reason): its row's ids and
+ * type, and with sending on its outbox row, the lane read and patched, its
+ * runner looked up and scheduled, a counter shard read and written.
+ */
+export const EVENT_COST = budget({
+  bytesRead: 4 * KiB,
+  bytesWritten: 4 * KiB,
+  documentsRead: 4,
+  documentsWritten: 4,
+  databaseQueries: 4,
+});
+
 /* What applying a delivery's commands (model/effects/applyCommands.ts) budgets for each unit of work. */
 
 // The most one command's unit may read and write. A status change: the order read, patched
-// (read again) and written, its history row, the live index rows it drops, the card it queues.
+// (read again) and written, its history row, the live index rows it drops, the card it queues, its event.
 export const STATUS_CHANGE_COST = budget({
-  bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024,
-  bytesWritten: ORDER_BYTES + 64 * 1024,
-  documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16,
-  documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8,
-  databaseQueries: 32,
+  bytesRead: 2 * ORDER_BYTES + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) * VALUE_ROW_BYTES + 64 * 1024 + EVENT_COST.bytesRead,
+  bytesWritten: ORDER_BYTES + 64 * 1024 + EVENT_COST.bytesWritten + BYTES_PER_CHAR * LIMITS.reasonChars,
+  documentsRead: 2 + 2 * (1 + MAX_LIVE_LINKS_PER_ORDER) + 16 + EVENT_COST.documentsRead,
+  documentsWritten: 2 + (1 + MAX_LIVE_LINKS_PER_ORDER) + 8 + EVENT_COST.documentsWritten,
+  databaseQueries: 32 + EVENT_COST.databaseQueries,
 });
 // Any other command: a message of at most 256 KiB with 64 KiB of metadata, its origin, its
 // session, and its reply's parts queued for Slack (a part per 3,900 characters); or an order

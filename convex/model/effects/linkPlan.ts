@@ -2,25 +2,27 @@ import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import type { Applied } from "./report";
 import { budget, roomFor, type Budget } from "../platform/budget";
-import { VALUE_ROW_BYTES } from "./budget";
+import { EVENT_COST, LINK_ROW_BYTES, VALUE_ROW_BYTES } from "./budget";
 import type { Found } from "./selectors";
+import type { ChangeOrigin } from "../platform/callers";
 import { addLinks } from "../workOrders/addLinks";
 import { linkKey, MAX_LINKS_PER_ORDER } from "../workOrders/links";
 import type { WorkOrderLink } from "../workOrders/shapes";
 
 // Links written per transaction. Each costs one index lookup, at most one
 // document read and one written (at most LINK_BYTES each way), and for an
-// issue or a pull request of a live order one row of its live index; with
+// issue or a pull request of a live order one row of its live index, and
+// its event (EVENT_COST, and the link's value); with
 // what each order costs besides (the caller's `perOrder`) and the reserve
 // kept for recording the delivery, a transaction writes as many as fit
 // what it has left of Convex's limits (ctx.meta.getTransactionMetrics).
 const LINKS_PER_TRANSACTION = 1_000;
 const LINK_COST = budget({
-  bytesRead: 2 * VALUE_ROW_BYTES,
-  bytesWritten: 2 * VALUE_ROW_BYTES,
-  documentsRead: 1,
-  documentsWritten: 2,
-  databaseQueries: 1,
+  bytesRead: 2 * VALUE_ROW_BYTES + EVENT_COST.bytesRead,
+  bytesWritten: 2 * VALUE_ROW_BYTES + EVENT_COST.bytesWritten + LINK_ROW_BYTES,
+  documentsRead: 1 + EVENT_COST.documentsRead,
+  documentsWritten: 2 + EVENT_COST.documentsWritten,
+  databaseQueries: 1 + EVENT_COST.databaseQueries,
 });
 
 /** The links a delivery asks for, per order, each once, in the order they were asked for. */
@@ -44,6 +46,8 @@ type LinkWriting = {
   perOrder: Budget;
   /** Nothing else was done in this transaction: if not one link fits, no later one would fare better. */
   firstInTransaction: boolean;
+  /** Where the links come from, as their events say. */
+  origin: ChangeOrigin;
 };
 
 /**
@@ -55,7 +59,7 @@ export async function writeLinks(
   ctx: MutationCtx,
   plan: LinkPlan,
   from: number,
-  { applied, known, orderOf, touched, perOrder, firstInTransaction }: LinkWriting,
+  { applied, known, orderOf, touched, perOrder, firstInTransaction, origin }: LinkWriting,
 ): Promise<number | null> {
   let position = 0;
   let written = 0;
@@ -75,7 +79,7 @@ export async function writeLinks(
       return position + start;
     }
     const batch = links.slice(start, start + room);
-    const outcomes = await addLinks(ctx, workOrderId, batch, { known: known.get(workOrderId), orderOf: () => orderOf(workOrderId) });
+    const outcomes = await addLinks(ctx, workOrderId, batch, { known: known.get(workOrderId), orderOf: () => orderOf(workOrderId), origin });
     let added = 0;
     for (const result of outcomes) {
       if (result.outcome === "added") {

@@ -6,7 +6,8 @@ import { checkMessage, type NewMessage } from "../chat/messages";
 import { appendFromSender, mirroredMessages } from "../chat/origins";
 import { createSession } from "../chat/sessions";
 import { bindThread, boundSession } from "../slack/threads";
-import type { Acting, Handlers } from "./units";
+import { recordEvent } from "../events/record";
+import { senderOrigin, type Acting, type Handlers } from "./units";
 
 /*
  * The commands that carry a sender's chat messages: appended once (by their
@@ -26,7 +27,7 @@ export function checkInbound(acting: Acting, message: InboundMessage): NewMessag
 
 /** Appends a sender's checked message to a session, once: null when it was appended there before. */
 export async function appendInbound(acting: Acting, session: Doc<"chat_sessions">, externalId: string, message: NewMessage) {
-  const messageId = await appendFromSender(acting.ctx, session, externalId, message);
+  const messageId = await appendFromSender(acting.ctx, session, externalId, message, senderOrigin(acting));
   if (messageId !== null) {
     acting.applied.touch("chat_messages", messageId, `appended ${externalId} to session ${session._id}`);
   }
@@ -87,7 +88,8 @@ export const messageCommands: Pick<
   },
   editMessage: {
     units: "one",
-    apply: async ({ ctx, applied }, command) => {
+    apply: async (acting, command) => {
+      const { ctx, applied } = acting;
       const mirrors = await mirroredMessages(ctx, command.externalId);
       const content = checkText("content", command.content, { maxBytes: LIMITS.contentBytes });
       if (mirrors.length === 0) {
@@ -104,6 +106,10 @@ export const messageCommands: Pick<
         } else {
           await ctx.db.patch("chat_messages", message._id, { content: content.value });
           await ctx.db.patch("chat_message_origins", origin._id, { editVersion: command.version });
+          await recordEvent(ctx, senderOrigin(acting), {
+            type: "chat.message.updated",
+            data: { sessionId: message.sessionId, messageId: message._id, content: content.value },
+          });
           applied.touch("chat_messages", message._id, `edited ${command.externalId}`);
         }
       }
@@ -111,7 +117,8 @@ export const messageCommands: Pick<
   },
   removeMessage: {
     units: "one",
-    apply: async ({ ctx, applied }, command) => {
+    apply: async (acting, command) => {
+      const { ctx, applied } = acting;
       const mirrors = await mirroredMessages(ctx, command.externalId);
       if (mirrors.length === 0) {
         applied.skip(`Message ${command.externalId} is not mirrored here.`);
@@ -119,6 +126,7 @@ export const messageCommands: Pick<
       for (const { origin, message } of mirrors) {
         await ctx.db.delete("chat_messages", message._id);
         await ctx.db.patch("chat_message_origins", origin._id, { removedAt: Date.now() });
+        await recordEvent(ctx, senderOrigin(acting), { type: "chat.message.deleted", data: { sessionId: message.sessionId, messageId: message._id } });
         applied.touch("chat_messages", message._id, `removed ${command.externalId}`);
       }
     },

@@ -149,7 +149,7 @@ async function retry(acting: Acting, { workOrderId, by }: CommandOf<"retryWorkOr
     ctx,
     session,
     { workflowType, prompt, title, status: "submitted", requestedBy, args, target },
-    { source: sourceOf(by), actor: by.userId },
+    { source: sourceOf(by), byService: false, actor: by.userId, retryOf: order._id },
   );
   await ctx.db.insert("work_order_retries", {
     workOrderId: order._id,

@@ -3,6 +3,7 @@ import type { MutationCtx } from "../../_generated/server";
 import type { Command } from "../../../src/commands";
 import type { StatusSource } from "../../../src/workOrders/status";
 import { fits, type Budget } from "../platform/budget";
+import type { ChangeOrigin } from "../platform/callers";
 import type { LinkPlan } from "./linkPlan";
 import type { Applied } from "./report";
 import type { Found } from "./selectors";
@@ -35,6 +36,11 @@ export type Acting = {
   origin: { source: StatusSource; actor: string };
   applied: Applied;
 };
+
+/** A delivery's changes, as events out tell them: from its source, never a service's own call. */
+export function senderOrigin(acting: Pick<Acting, "origin">): ChangeOrigin {
+  return { source: acting.origin.source, byService: false };
+}
 
 /** One transaction's work on a delivery's commands. */
 export type Run = Acting & {

@@ -6,6 +6,7 @@ import { logCost } from "./cost";
 import { invalidArgument, unauthenticated, valueOf } from "./errors";
 import { checkText } from "../../../src/text";
 import { LIMITS } from "../../../src/limits";
+import type { StatusSource } from "../../../src/workOrders/status";
 
 /**
  * Who is calling. A service (Jangar's server, identified by a tokenIdentifier
@@ -44,6 +45,19 @@ export function notAServiceHint(caller: UserCaller): string {
 /** The hint a refusal gives a user caller (see `notAServiceHint`); none for a service. */
 export function refusalHint(caller: Caller): string | undefined {
   return caller.kind === "user" ? notAServiceHint(caller) : undefined;
+}
+
+/**
+ * Where a change came from, as events out tell it
+ * (docs/contract.md#events-out-telling-jangars-server-what-happened): its
+ * source, and whether a service made it by its own call, which makes no
+ * event (the service knows what it did).
+ */
+export type ChangeOrigin = { source: StatusSource; byService: boolean };
+
+/** The origin of a change a public function makes for its caller. */
+export function callOrigin(caller: Caller): ChangeOrigin {
+  return { source: "api", byService: caller.kind === "service" };
 }
 
 /** How the caller appears in the status history. */

@@ -1,6 +1,8 @@
 import type { Doc, Id } from "../../_generated/dataModel";
 import type { MutationCtx } from "../../_generated/server";
 import { invalidArgument } from "../platform/errors";
+import type { ChangeOrigin } from "../platform/callers";
+import { recordEvent } from "../events/record";
 import { orderChanged } from "./shown";
 import { takeLinkSlots } from "./linkCounts";
 import { checkLink, findLink, linkKey, MAX_LINKS_PER_ORDER } from "./links";
@@ -18,15 +20,20 @@ export type LinkOutcome =
  * order, each once: a link it already has is left as it is. Each link costs
  * one index lookup, however many links the order holds; `known` names rows
  * the caller has already read. The order itself is read (`orderOf`, as this
- * transaction has it) only when an issue or pull request is added. The
- * order's updatedAt is the caller's to move (touchWorkOrder), once per
- * transaction.
+ * transaction has it) only when an issue or pull request is added, or an
+ * event is recorded for a link added (each is one, unless a service added
+ * it). The order's updatedAt is the caller's to move (touchWorkOrder), once
+ * per transaction.
  */
 export async function addLinks(
   ctx: MutationCtx,
   workOrderId: Id<"work_orders">,
   links: WorkOrderLink[],
-  { known = new Map(), orderOf }: { known?: ReadonlyMap<string, Id<"work_order_links">>; orderOf: () => Promise<Doc<"work_orders"> | null> },
+  {
+    known = new Map(),
+    orderOf,
+    origin,
+  }: { known?: ReadonlyMap<string, Id<"work_order_links">>; orderOf: () => Promise<Doc<"work_orders"> | null>; origin: ChangeOrigin },
 ): Promise<LinkOutcome[]> {
   const existing: (Id<"work_order_links"> | null)[] = [];
   for (const link of links) {
@@ -46,12 +53,15 @@ export async function addLinks(
     }
   }
   const added = outcomes.flatMap((result) => (result.outcome === "added" ? [result.link] : []));
-  if (added.some((link) => link.kind !== "commit")) {
+  if (added.some((link) => link.kind !== "commit") || (added.length > 0 && !origin.byService)) {
     const order = await orderOf();
     if (order !== null) {
       await indexLiveLinks(ctx, order, added);
       if (added.some((link) => link.kind === "pr")) {
         await orderChanged(ctx, order);
+      }
+      for (const link of added) {
+        await recordEvent(ctx, origin, { type: "work_order.link.added", data: { workOrderId, sessionId: order.sessionId, ...link, source: origin.source } });
       }
     }
   }
@@ -66,8 +76,9 @@ export async function addLink(
   ctx: MutationCtx,
   order: Doc<"work_orders">,
   link: WorkOrderLink,
+  origin: ChangeOrigin,
 ): Promise<Id<"work_order_links">> {
-  const [result] = await addLinks(ctx, order._id, [checkLink(link)], { orderOf: async () => order });
+  const [result] = await addLinks(ctx, order._id, [checkLink(link)], { orderOf: async () => order, origin });
   if (result.outcome === "full") {
     throw invalidArgument(
       `Work order ${order._id} already holds ${MAX_LINKS_PER_ORDER} links, the most it may have; link the work to a new order instead.`,

@@ -4,9 +4,9 @@ import type { MutationCtx, QueryCtx } from "../../_generated/server";
 import { accept, reject, type Check } from "../../../src/check";
 import { LIMITS } from "../../../src/limits";
 import { checkText } from "../../../src/text";
-import type { StatusSource } from "../../../src/workOrders/status";
 import { checkArgList } from "./args";
-import { mayAccess, refusalHint, type Caller } from "../platform/callers";
+import { mayAccess, refusalHint, type Caller, type ChangeOrigin } from "../platform/callers";
+import { recordEvent } from "../events/record";
 import { maxLiveOrders } from "../platform/config";
 import { foundOrThrow, resourceExhausted, valueOf } from "../platform/errors";
 import { checkLaunchInputSize, launchInput } from "./launchInput";
@@ -53,15 +53,16 @@ export async function checkLiveOrderRoom(ctx: QueryCtx, requestedBy: string): Pr
 
 /**
  * Writes a work order with its args, target and first status (statusEntered:
- * its history row, its launch, its card) in one transaction. Everything is checked before the first write, so a bad arg
- * leaves nothing behind; an order past its requester's JANGAR_MAX_LIVE_ORDERS
- * is RESOURCE_EXHAUSTED.
+ * its history row, its launch, its card) in one transaction, and its event
+ * (`retryOf`: the failed order it runs again). Everything is checked before
+ * the first write, so a bad arg leaves nothing behind; an order past its
+ * requester's JANGAR_MAX_LIVE_ORDERS is RESOURCE_EXHAUSTED.
  */
 export async function createWorkOrder(
   ctx: MutationCtx,
   session: Doc<"chat_sessions">,
   input: NewWorkOrder,
-  origin: { source: StatusSource; actor: string },
+  origin: ChangeOrigin & { actor: string; retryOf?: Id<"work_orders"> },
 ): Promise<Id<"work_orders">> {
   const fields = {
     workflowType: valueOf(
@@ -98,7 +99,12 @@ export async function createWorkOrder(
     await ctx.db.insert("work_order_targets", { workOrderId, ...target });
     await indexLiveTarget(ctx, { _id: workOrderId, status: input.status, createdAt: now }, target);
   }
-  await statusEntered(ctx, { _id: workOrderId, sessionId: session._id }, null, { to: input.status, ...origin, reason: "created" }, now);
+  const { source, actor, retryOf } = origin;
+  await statusEntered(ctx, { _id: workOrderId, sessionId: session._id }, null, { to: input.status, source, actor, reason: "created" }, now);
+  await recordEvent(ctx, origin, {
+    type: "work_order.created",
+    data: { workOrderId, sessionId: session._id, ...fields, status: input.status, source, ...(retryOf === undefined ? {} : { retryOf }) },
+  });
   return workOrderId;
 }
 

@@ -11,6 +11,7 @@ import {
 import { valueOf } from "../platform/errors";
 import { scheduleCancel, scheduleLaunch } from "./workflow";
 import { dropFromLiveIndex } from "./liveIndex";
+import { recordEvent } from "../events/record";
 import { orderChanged } from "./shown";
 
 /**
@@ -49,6 +50,11 @@ export async function changeStatus(
   const now = Date.now();
   await ctx.db.patch("work_orders", order._id, { status: change.to, updatedAt: now });
   await statusEntered(ctx, order, order.status, { ...change, reason }, now);
+  // A service's own call (source api) makes no event; a webhook's or the reconciler's does, though it acts as a service.
+  await recordEvent(ctx, { source: change.source, byService: change.source === "api" && change.actorKind === "service" }, {
+    type: "work_order.status.changed",
+    data: { workOrderId: order._id, sessionId: order.sessionId, from: order.status, to: change.to, source: change.source, ...(reason === undefined ? {} : { reason }) },
+  });
   return { kind: "changed", status: change.to };
 }
 

@@ -9,19 +9,26 @@ import { FakeGitHub } from "../../../fakes/github";
 import { fetchFrom } from "../../../fakes/http";
 import { FakeSlack } from "../../../fakes/slack";
 import { FakeTemporal } from "../../../fakes/temporal";
+import { FakeJangar } from "../../../fakes/jangar";
+import { connectHttp, eventVerifier, generateServiceKey, serviceTokens } from "../../../client";
+import { convexModules } from "../modules";
+import { answerFunctionCall } from "../serve/functionsApi";
 
 /**
  * `npm run demo`: the whole journey of a work order, on this repository's
  * Convex functions running in convex-test (an embedded backend), with fake
- * Slack and Temporal APIs: a Slack mention starts a session, Jangar's server
- * creates a work order, it is launched on Temporal, the workflow runner says
+ * Slack and Temporal APIs and a fake of Jangar's server: a Slack mention
+ * starts a session and reaches Jangar's server as a signed event, which it
+ * verifies and answers with a reply in the thread (through the service
+ * client); Jangar's server creates a work order, it is launched on Temporal, the workflow runner says
  * it runs, GitHub sends a push and a merged pull request, the order
  * succeeds, Alice asks `/jangar status` and the card in her thread shows the
  * order succeeded; then a reviewer asks the GitHub App on the pull request,
  * and the answer is posted there as a comment (and in Alice's thread). Every
  * request is signed as its sender signs it; nothing leaves
  * the process. Each step reports the request, the answer, the calls the
- * deployment made (Temporal, Slack), the records written and the status.
+ * deployment made (Temporal, Slack, Jangar's server), the records written
+ * and the status.
  */
 
 export type DemoBackend = TestConvex<typeof schema>;
@@ -31,7 +38,7 @@ export type DemoStep = {
   request: string;
   detail?: string;
   answer: string;
-  /** Requests the deployment made to Temporal and Slack during the step. */
+  /** Requests the deployment made to Temporal, Slack and Jangar's server during the step. */
   calls: string[];
   /** Documents inserted, changed and removed, per table. */
   records: string;
@@ -46,6 +53,8 @@ export const DEMO_SETTINGS = {
   SLACK_BOT_USER_ID: "U0JANGAR",
   SLACK_BOT_TOKEN: "xoxb-demo-bot-token",
   EVENTS_WEBHOOK_SECRET: "whsec_ZGVtby1ldmVudHMtc2lnbmluZy1rZXk=",
+  JANGAR_EVENTS_URL: "https://jangar.demo/events",
+  JANGAR_EVENTS_SECRET: "whsec_ZGVtby1qYW5nYXItZXZlbnRzLW91dC1rZXk=",
   TEMPORAL_HTTP_URL: "http://temporal.demo:7243",
   TEMPORAL_NAMESPACE: "jangar",
   TEMPORAL_TASK_QUEUE: "codex",
@@ -66,15 +75,17 @@ const ALICE = "U01ALICE";
 const fixture = (path: string) => readFixture(fileURLToPath(new URL(`../../../fixtures/${path}`, import.meta.url)));
 
 /** Sets the deployment's settings and routes `fetch` to the fakes; returns how to undo both. */
-function stage(temporal: FakeTemporal, slack: FakeSlack, github: FakeGitHub, calls: string[]) {
+function stage(temporal: FakeTemporal, slack: FakeSlack, github: FakeGitHub, jangar: FakeJangar, calls: string[]) {
   const saved = Object.fromEntries(Object.keys(DEMO_SETTINGS).map((name) => [name, process.env[name]]));
   Object.assign(process.env, DEMO_SETTINGS);
   const realFetch = globalThis.fetch;
-  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack | FakeGitHub>([temporal, slack, github], async (fake, { method, url }, response) => {
+  const names = new Map<unknown, string>([[temporal, "Temporal"], [slack, "Slack"], [github, "GitHub"], [jangar, "Jangar's server"]]);
+  globalThis.fetch = fetchFrom<FakeTemporal | FakeSlack | FakeGitHub | FakeJangar>([temporal, slack, github, jangar], async (fake, { method, url }, response) => {
     const answer = (await response.clone().text()).slice(0, 160);
-    const name = fake === temporal ? "Temporal" : fake === slack ? "Slack" : "GitHub";
+    const event = fake === jangar ? ` ${jangar.calls.at(-1)?.event?.type ?? ""}` : "";
     // A token GitHub issues is a secret: its answer is not shown.
-    calls.push(`${name} ${method} ${url.pathname} → ${response.status} ${url.pathname.endsWith("/access_tokens") ? "(an installation token)" : answer}`);
+    const shown = url.pathname.endsWith("/access_tokens") ? "(an installation token)" : answer;
+    calls.push(`${names.get(fake)} ${method} ${url.pathname}${event} → ${response.status} ${shown}`.trimEnd());
   });
   return () => {
     globalThis.fetch = realFetch;
@@ -126,7 +137,40 @@ export type DemoResult = {
   temporal: FakeTemporal;
   slack: FakeSlack;
   github: FakeGitHub;
+  jangar: FakeJangar;
 };
+
+/**
+ * Jangar's server, as the demo plays it: it verifies each event with the
+ * service client's verifier (docs/server.md#receiving-events-over-http) and
+ * keeps the Slack mentions to answer; it answers them through the service
+ * client over Convex's functions API, here the embedded backend's.
+ */
+async function jangarServer(t: DemoBackend) {
+  const verifier = eventVerifier(DEMO_SETTINGS.JANGAR_EVENTS_SECRET);
+  const mentions: { sessionId: Id<"chat_sessions">; content: string }[] = [];
+  const { privateKey } = await generateServiceKey();
+  const modules = convexModules();
+  const client = connectHttp("https://demo.convex.cloud", await serviceTokens(privateKey), {
+    fetch: async (input, init) => {
+      const route = new URL(input instanceof Request ? input.url : String(input)).pathname;
+      const headers = new Headers(init?.headers);
+      const answer = await answerFunctionCall(t, modules, "", { route, authorization: headers.get("authorization") ?? undefined, body: String(init?.body) });
+      return Response.json(answer.body, { status: answer.status });
+    },
+  });
+  const jangar = new FakeJangar({
+    baseUrl: DEMO_SETTINGS.JANGAR_EVENTS_URL,
+    secrets: [DEMO_SETTINGS.JANGAR_EVENTS_SECRET],
+    onEvent: ({ body, headers }) => {
+      const { event } = verifier.verify(body, headers);
+      if (event.type === "chat.message.created" && event.data.role === "user" && event.data.source === "slack") {
+        mentions.push({ sessionId: event.data.sessionId, content: event.data.content });
+      }
+    },
+  });
+  return { jangar, mentions, client };
+}
 
 /**
  * Waits, in real time, until every Slack post queued is sent: the outbox
@@ -159,8 +203,9 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
     appSlug: DEMO_SETTINGS.GITHUB_APP_SLUG,
     publicKeyPem: readFileSync(new URL("../../../fixtures/github-app/app.public.pem", import.meta.url), "utf8"),
   });
+  const { jangar, mentions, client } = await jangarServer(t);
   const calls: string[] = [];
-  const unstage = stage(temporal, slack, github, calls);
+  const unstage = stage(temporal, slack, github, jangar, calls);
   const steps: DemoStep[] = [];
   const service = t.withIdentity(SERVICE);
   let sessionId: Id<"chat_sessions"> | null = null;
@@ -211,6 +256,18 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
     const mention = fixture("slack/01-alice-mentions-bot.json");
     const text = (mention.payload.event as { text: string }).text;
     await step("Slack", "POST /webhooks/slack", `app_mention by ${ALICE} in ${CHANNEL}: "${text}"`, () => deliver(mention, `Ev${Date.now()}DEMO`));
+
+    await step(
+      "Jangar's server",
+      "chatMessages:append (the service client, connectHttp)",
+      "the mention reached it as a signed event (verified with eventVerifier); it answers in the thread",
+      async () => {
+        const mentioned = mentions.shift();
+        if (mentioned === undefined) return "no mention received";
+        const replyId = await client.chatMessages.append({ sessionId: mentioned.sessionId, role: "assistant", content: "On it: I'll open a work order for the login page." });
+        return `${replyId}`;
+      },
+    );
 
     await step(
       "Jangar's server",
@@ -311,7 +368,7 @@ export async function runDemo(t: DemoBackend, report: (step: DemoStep) => void =
         .collect(),
   );
   const history = changes.map((change) => `${change.to} (${change.source})`);
-  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack, github };
+  return { steps, history, sessionId: sessionId!, workOrderId: workOrderId!, temporal, slack, github, jangar };
 }
 
 /** The timeline as printed: one block per step. */

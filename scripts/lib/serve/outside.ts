@@ -1,11 +1,12 @@
 import { FakeSlack } from "../../../fakes/slack";
 import { FakeTemporal } from "../../../fakes/temporal";
+import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../../fakes/jangar";
 
 /**
  * The outside services the embedded backend's functions call: Slack's Web
- * API and Temporal's HTTP API. Each is faked, in this process, unless the
+ * API, Temporal's HTTP API and Jangar's server (events out). Each is faked, in this process, unless the
  * settings name a real one (a bot token for Slack, TEMPORAL_HTTP_URL for
- * Temporal). The fakes answer for their own base URLs through one `fetch`
+ * Temporal, JANGAR_EVENTS_URL for Jangar's server). The fakes answer for their own base URLs through one `fetch`
  * installed in place of the global one; every other URL goes to the network.
  *
  * The seam: a fake is anything with `handles(url)` and `fetch(input, init)`,
@@ -25,6 +26,7 @@ export type Outside = {
   fakes: FakeService[];
   slack: FakeSlack | null;
   temporal: FakeTemporal | null;
+  jangar: FakeJangar | null;
 };
 
 export const FAKE_SLACK_BASE = "https://slack.com/api";
@@ -58,15 +60,31 @@ function temporalOf(settings: Readonly<Record<string, string | undefined>>): Pic
   };
 }
 
+function jangarOf(settings: Readonly<Record<string, string | undefined>>): Pick<Outside, "settings" | "lines" | "jangar"> & { fake?: FakeService } {
+  if (settings.JANGAR_EVENTS_URL !== undefined) {
+    return { settings: {}, jangar: null, lines: [`Jangar's server real, at ${settings.JANGAR_EVENTS_URL} (events out)`] };
+  }
+  const secret = settings.JANGAR_EVENTS_SECRET ?? FAKE_JANGAR_SECRET;
+  const jangar = new FakeJangar({ baseUrl: FAKE_JANGAR_URL, secrets: secret.split(/\s+/).filter(Boolean) });
+  return {
+    settings: { JANGAR_EVENTS_URL: FAKE_JANGAR_URL, JANGAR_EVENTS_SECRET: secret },
+    jangar,
+    lines: ["Jangar's server fake, in this process: events out are verified and kept in memory (set JANGAR_EVENTS_URL for a real one)"],
+    fake: { name: "Jangar", handles: (url) => jangar.handles(url), fetch: jangar.fetch },
+  };
+}
+
 export function outsideServices(settings: Readonly<Record<string, string | undefined>>): Outside {
   const slack = slackOf(settings);
   const temporal = temporalOf(settings);
+  const jangar = jangarOf(settings);
   return {
-    settings: { ...slack.settings, ...temporal.settings },
-    lines: [...slack.lines, ...temporal.lines],
-    fakes: [slack.fake, temporal.fake].filter((fake): fake is FakeService => fake !== undefined),
+    settings: { ...slack.settings, ...temporal.settings, ...jangar.settings },
+    lines: [...slack.lines, ...temporal.lines, ...jangar.lines],
+    fakes: [slack.fake, temporal.fake, jangar.fake].filter((fake): fake is FakeService => fake !== undefined),
     slack: slack.slack,
     temporal: temporal.temporal,
+    jangar: jangar.jangar,
   };
 }
 
