@@ -1,17 +1,17 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import type { FakeGitHub } from "../fakes/github";
-import { snapshotTables } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { runDue, settle, withFakeClock } from "./helpers/clock";
-import { APP_KEY, configureGithubApp } from "./helpers/githubApp";
-import { ASK, commentOf, type Payload } from "./helpers/githubComments";
-import { deliveryRow } from "./helpers/inbox";
-import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "./helpers/records";
-import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
-import { postGithub } from "./helpers/senders/github";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import type { FakeGitHub } from "../../fakes/github";
+import { snapshotTables } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { runDue, settle, withFakeClock } from "../helpers/clock";
+import { APP_KEY, configureGithubApp } from "../helpers/githubApp";
+import { ASK, commentOf, type Payload } from "../helpers/githubComments";
+import { deliveryRow } from "../helpers/inbox";
+import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "../helpers/records";
+import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
+import { postGithub } from "../helpers/senders/github";
 
 /*
  * The App on GitHub (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):

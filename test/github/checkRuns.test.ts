@@ -1,18 +1,18 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { FakeGitHub } from "../fakes/github";
-import { newBackend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { configureGithubApp } from "./helpers/githubApp";
-import { CANCEL, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "./helpers/githubCheckRuns";
-import { newSession, newWorkOrder } from "./helpers/records";
+import { api } from "../../convex/_generated/api";
+import type { FakeGitHub } from "../../fakes/github";
+import { newBackend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { configureGithubApp } from "../helpers/githubApp";
+import { CANCEL, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/githubCheckRuns";
+import { newSession, newWorkOrder } from "../helpers/records";
 
 /*
  * A work order's check run on its pull request's head commit
  * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out),
  * against the fake GitHub API, with GitHub's own payloads (@octokit/webhooks-examples).
- * Its buttons pressed on GitHub: githubCheckRunActions.test.ts.
+ * Its buttons pressed on GitHub: checkRunActions.test.ts.
  */
 
 let github: FakeGitHub;

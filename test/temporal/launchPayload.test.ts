@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { startRequestBody } from "../src/temporal/client";
-import { SLICE_CHARS } from "../src/temporal/payload";
+import { startRequestBody } from "../../src/temporal/client";
+import { SLICE_CHARS } from "../../src/temporal/payload";
 
 /*
  * The start request's body (docs/contract.md section 5): its input's base64

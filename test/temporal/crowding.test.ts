@@ -1,16 +1,15 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { api } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { expectConvexError, expectNothingWritten } from "./helpers/assertions";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService, asUser } from "./helpers/callers";
-import { settle, withFakeClock } from "./helpers/clock";
-import { deliveryRow } from "./helpers/inbox";
-import { linksOf, newSession, statusOf } from "./helpers/records";
-import { postGithub } from "./helpers/senders/github";
-import { ALICE, BOB, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "./helpers/senders/slack";
-import { seedOrders, type Target } from "./helpers/workOrders";
+import { api } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService, asUser } from "../helpers/callers";
+import { settle, withFakeClock } from "../helpers/clock";
+import { linksOf, newSession, statusOf } from "../helpers/records";
+import { ALICE, BOB, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "../helpers/senders/slack";
+import { seedOrders, type Target } from "../helpers/workOrders";
+import { merge, PR } from "../helpers/githubDeliveries";
 
 /*
  * No one user can crowd a selector (docs/contract.md#hardening-rules): a
@@ -22,7 +21,6 @@ import { seedOrders, type Target } from "./helpers/workOrders";
 withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 
 const FEATURE: Target = { targetRepo: "acme/api", targetBranch: "feature/sso" };
-const PR = "https://github.com/acme/api/pull/12";
 const MERGE_COMMIT = "9049f1265b7d61be4a8904a9a27120d2064dab3b";
 
 /** An order requested by `requestedBy` in the session, created by Jangar's server. */
@@ -43,20 +41,6 @@ async function orderOf(
   });
 }
 
-/** The pull request from feature/sso merged into acme/api, its body `body`. */
-async function merge(t: Backend, body = "Adds SSO.") {
-  const response = await postGithub(t, {
-    event: "pull_request",
-    payload: {
-      action: "closed",
-      repository: { full_name: "acme/api" },
-      pull_request: { html_url: PR, body, merged: true, merge_commit_sha: MERGE_COMMIT, head: { ref: FEATURE.targetBranch, repo: { full_name: "acme/api" } } },
-    },
-  });
-  await settle(t);
-  return await deliveryRow(t, response.body.delivery);
-}
-
 describe("a merged pull request never moves a draft", () => {
   test("drafts reached by the branch, by the pull request's link and by a marker are linked to the merge and stay drafts; the submitted order on the branch succeeds", async () => {
     const t = newBackend();
@@ -67,7 +51,7 @@ describe("a merged pull request never moves a draft", () => {
     await asService(t).mutation(api.workOrderLinks.add, { workOrderId: linked, kind: "pr", value: PR });
     const marked = await orderOf(t, sessionId, "bob", { status: "draft" });
 
-    const delivery = await merge(t, `Adds SSO.\n\nWork-Order: ${marked}`);
+    const delivery = await merge(t, PR, MERGE_COMMIT, `Adds SSO.\n\nWork-Order: ${marked}`);
     expect(delivery.status).toBe("processed");
     expect(await statusOf(t, submitted)).toBe("succeeded");
     for (const draft of [onBranch, linked, marked]) {
@@ -89,7 +73,7 @@ describe("a merged pull request never moves a draft", () => {
     const sessionId = await newSession(t, "alice");
     const workOrderId = await orderOf(t, sessionId, "alice", { status: "draft", target: FEATURE });
     await asUser(t, "alice").mutation(api.workOrders.updateStatus, { workOrderId, status: "submitted" });
-    await merge(t);
+    await merge(t, PR, MERGE_COMMIT);
     expect(await statusOf(t, workOrderId)).toBe("succeeded");
   });
 });

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { internal } from "../convex/_generated/api";
-import type { FakeGitHub, FakeHookDelivery } from "../fakes/github";
-import { newBackend, type Backend } from "./helpers/backend";
-import { withFakeClock } from "./helpers/clock";
-import { configureGithubApp } from "./helpers/githubApp";
-import { BODY_PATHS, onBodyPath, stored } from "./helpers/inbox";
-import { postGithub } from "./helpers/senders/github";
+import { internal } from "../../convex/_generated/api";
+import type { FakeGitHub, FakeHookDelivery } from "../../fakes/github";
+import { newBackend, type Backend } from "../helpers/backend";
+import { withFakeClock } from "../helpers/clock";
+import { configureGithubApp } from "../helpers/githubApp";
+import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox";
+import { postGithub } from "../helpers/senders/github";
 
 /*
  * No GitHub delivery lost (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):

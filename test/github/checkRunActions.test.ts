@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { FakeGitHub } from "../fakes/github";
-import { fetchFrom } from "../fakes/http";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
-import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend, type Backend } from "./helpers/backend";
-import { settle, withFakeClock } from "./helpers/clock";
-import { configureGithubApp, TEST_APP_SLUG } from "./helpers/githubApp";
-import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "./helpers/githubCheckRuns";
-import { BODY_PATHS, onBodyPath, stored } from "./helpers/inbox";
-import { newWorkOrder, orderOf, statusHistory } from "./helpers/records";
-import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "./helpers/senders/slack";
+import type { FakeGitHub } from "../../fakes/github";
+import { fetchFrom } from "../../fakes/http";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
+import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { newBackend, type Backend } from "../helpers/backend";
+import { settle, withFakeClock } from "../helpers/clock";
+import { configureGithubApp, TEST_APP_SLUG } from "../helpers/githubApp";
+import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "../helpers/githubCheckRuns";
+import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox";
+import { newWorkOrder, orderOf, statusHistory } from "../helpers/records";
+import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "../helpers/senders/slack";
 
 /*
  * A work order's check run's buttons pressed on GitHub

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, expect, test } from "vitest";
-import { GithubApp } from "../src/github/app";
-import { appSettings, fakeGithub } from "./helpers/githubApp";
+import { GithubApp } from "../../src/github/app";
+import { appSettings, fakeGithub } from "../helpers/githubApp";
 
 /* The fake GitHub API over loopback HTTP (`serve`), as scripts and the demo use it. */
 
@@ -68,4 +68,10 @@ test("the App's hook deliveries are listed newest first, a page at a time, and r
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/9/attempts", auth: "app" }, github.fetch)).toMatchObject({ kind: "failed", status: 404 });
   expect(await app.request({ method: "POST", path: "/app/hook/deliveries/1/attempts", auth: { installationId: 42 } }, github.fetch)).toMatchObject({ kind: "failed", status: 401 });
   expect(github.redeliveries).toEqual([2]);
+});
+
+test("the fake answers only its own URL, and records any other as a violation", async () => {
+  const github = fakeGithub();
+  expect((await github.fetch("https://api.github.com/app")).status).toBe(400);
+  expect(github.violations).toEqual(["unexpected URL https://api.github.com/app"]);
 });
