@@ -1,21 +1,21 @@
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack } from "../fakes/slack";
-import aliceMentionsBot from "../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { ANSWERS, orderLine, orderList, type OrderLine } from "../src/slack/answers";
-import { renderCard } from "../src/slack/card";
-import { literalSlackText, SLACK_MESSAGE_CHARS } from "../src/slack/text";
-import { truncate } from "../src/text";
-import { WORK_ORDER_STATUSES } from "../src/workOrders/status";
-import { domainTables } from "./helpers/assertions";
-import { newSession, newWorkOrder, orderOf, statusHistory } from "./helpers/records";
-import { settle, withFakeClock } from "./helpers/clock";
-import { fetchFrom } from "../fakes/http";
-import { FakeTemporal, TEMPORAL_URL } from "../fakes/temporal";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
+import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { ANSWERS, orderLine, orderList, type OrderLine } from "../../src/slack/answers";
+import { renderCard } from "../../src/slack/card";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../src/slack/text";
+import { truncate } from "../../src/text";
+import { WORK_ORDER_STATUSES } from "../../src/workOrders/status";
+import { domainTables } from "../helpers/assertions";
+import { newSession, newWorkOrder, orderOf, statusHistory } from "../helpers/records";
+import { settle, withFakeClock } from "../helpers/clock";
+import { fetchFrom } from "../../fakes/http";
+import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
 import {
   ALICE,
   BOB,
@@ -27,8 +27,8 @@ import {
   postSlackForm,
   slackSessionsOf,
   slashCommand,
-} from "./helpers/senders/slack";
-import { stored as storedDeliveries, storedBody } from "./helpers/inbox";
+} from "../helpers/senders/slack";
+import { stored as storedDeliveries, storedBody } from "../helpers/inbox";
 
 /*
  * Slack interactivity (docs/contract.md#slack-interactivity-cancel-and-retry-on-the-card-and-a-slash-command): the Cancel and Retry

@@ -1,16 +1,16 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { api, internal } from "../convex/_generated/api";
-import type { Id } from "../convex/_generated/dataModel";
-import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer, type SlackMessage } from "../fakes/slack";
-import { newBackend, type Backend } from "./helpers/backend";
-import { asService } from "./helpers/callers";
-import { EVENTS_SECRET, messageCreated, postEvent } from "./helpers/senders/events";
-import { expectConvexError, snapshotTables } from "./helpers/assertions";
-import { newSession, newWorkOrder, messagesOf } from "./helpers/records";
-import { withFakeClock, settle } from "./helpers/clock";
-import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "./helpers/senders/slack";
-import { delayRange } from "../src/retry";
-import { slack as slackDestination } from "../convex/outbox/destinations/slack";
+import { api, internal } from "../../convex/_generated/api";
+import type { Id } from "../../convex/_generated/dataModel";
+import { FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer, type SlackMessage } from "../../fakes/slack";
+import { newBackend, type Backend } from "../helpers/backend";
+import { asService } from "../helpers/callers";
+import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
+import { expectConvexError, snapshotTables } from "../helpers/assertions";
+import { newSession, newWorkOrder, messagesOf } from "../helpers/records";
+import { withFakeClock, settle } from "../helpers/clock";
+import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent, slackSessionsOf } from "../helpers/senders/slack";
+import { delayRange } from "../../src/retry";
+import { slack as slackDestination } from "../../convex/outbox/destinations/slack";
 
 /*
  * The conversation going back to Slack
@@ -328,7 +328,7 @@ describe("work-order cards", () => {
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
     await settle(t, OUTBOX_ITERATIONS);
-    const { postGithub } = await import("./helpers/senders/github");
+    const { postGithub } = await import("../helpers/senders/github");
     const merged = await postGithub(t, {
       event: "pull_request",
       payload: {

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { FAKE_SLACK_BOT_USER, FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer } from "../fakes/slack";
-import { renderCard, type RenderedCard } from "../src/slack/card";
-import { escapeSlackText, splitForSlack } from "../src/slack/text";
-import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../src/slack/webApi";
-import { WORK_ORDER_STATUSES, type WorkOrderStatus } from "../src/workOrders/status";
+import { FAKE_SLACK_BOT_USER, FAKE_SLACK_TOKEN, FakeSlack, type SlackAnswer } from "../../fakes/slack";
+import { renderCard, type RenderedCard } from "../../src/slack/card";
+import { escapeSlackText, splitForSlack } from "../../src/slack/text";
+import { callSlack, findPost, postMarker, retryAfterMs, SLACK_API_URL, type SlackCall } from "../../src/slack/webApi";
+import { WORK_ORDER_STATUSES, type WorkOrderStatus } from "../../src/workOrders/status";
 
 /*
  * The pure half of posting to Slack: how a reply is cut into posts, how a
