@@ -1,14 +1,14 @@
 import { describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../src/slack/text";
-import { newSession, newWorkOrder, orderOf, statusHistory } from "../helpers/records";
-import { settle, withFakeClock } from "../helpers/clock";
-import { ALICE, BOB, postSlackForm, slashCommand } from "../helpers/senders/slack";
-import { stored as storedDeliveries } from "../helpers/inbox";
-import { CAROL, aliceThreadWithOrder, replayed, setStatus, slackUser, withSlackCards } from "../helpers/slack/interactivity";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../../src/slack/text";
+import { newSession, newWorkOrder, orderOf, statusHistory } from "../../helpers/records";
+import { settle, withFakeClock } from "../../helpers/clock";
+import { ALICE, BOB, postSlackForm, slashCommand } from "../../helpers/senders/slack";
+import { stored as storedDeliveries } from "../../helpers/inbox";
+import { CAROL, aliceThreadWithOrder, replayed, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*
  * The slash command, `/jangar status` and `/jangar cancel <id>`

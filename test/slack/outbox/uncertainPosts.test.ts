@@ -1,12 +1,12 @@
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { newWorkOrder } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { TEAM, withFakeSlack } from "../helpers/senders/slack";
-import { api } from "../../convex/_generated/api";
-import { type SlackAnswer } from "../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { newWorkOrder } from "../../helpers/records";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { api } from "../../../convex/_generated/api";
+import { type SlackAnswer } from "../../../fakes/slack";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * A post whose outcome is unclear (no answer, or a 5xx after which Slack

@@ -1,12 +1,12 @@
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { expectConvexError } from "../helpers/assertions";
-import { newWorkOrder } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { TEAM, withFakeSlack } from "../helpers/senders/slack";
-import { api, internal } from "../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, waitAfter } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { expectConvexError } from "../../helpers/assertions";
+import { newWorkOrder } from "../../helpers/records";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { api, internal } from "../../../convex/_generated/api";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, waitAfter } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox when Slack fails (docs/contract.md#slack-replies-and-work-order-cards-outbound):

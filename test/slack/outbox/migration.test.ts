@@ -1,11 +1,11 @@
 import { describe, expect, test } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { snapshotTables } from "../helpers/assertions";
-import { withFakeClock, settle } from "../helpers/clock";
-import { ALICE, TEAM, withFakeSlack } from "../helpers/senders/slack";
-import { api, internal } from "../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { snapshotTables } from "../../helpers/assertions";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { ALICE, TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { api, internal } from "../../../convex/_generated/api";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * Rows of the Slack outbox from before the outbox took any destination,

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { orderOf, newWorkOrder, statusHistory } from "../helpers/records";
-import { settle, withFakeClock } from "../helpers/clock";
-import { fetchFrom } from "../../fakes/http";
-import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
-import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../helpers/senders/slack";
-import { stored as storedDeliveries } from "../helpers/inbox";
+import { newBackend } from "../../helpers/backend";
+import { orderOf, newWorkOrder, statusHistory } from "../../helpers/records";
+import { settle, withFakeClock } from "../../helpers/clock";
+import { fetchFrom } from "../../../fakes/http";
+import { FakeTemporal, TEMPORAL_URL } from "../../../fakes/temporal";
+import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
+import { stored as storedDeliveries } from "../../helpers/inbox";
 import {
   CAROL,
   CHANNEL,
@@ -17,7 +17,7 @@ import {
   setStatus,
   slackUser,
   withSlackCards,
-} from "../helpers/slack/interactivity";
+} from "../../helpers/slack/interactivity";
 
 /*
  * The Cancel button of a work order's card

@@ -1,11 +1,11 @@
 import { describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { orderOf, statusHistory } from "../helpers/records";
-import { settle, withFakeClock } from "../helpers/clock";
-import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../helpers/senders/slack";
-import { stored as storedDeliveries } from "../helpers/inbox";
+import { api } from "../../../convex/_generated/api";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { orderOf, statusHistory } from "../../helpers/records";
+import { settle, withFakeClock } from "../../helpers/clock";
+import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
+import { stored as storedDeliveries } from "../../helpers/inbox";
 import {
   CAROL,
   CHANNEL,
@@ -18,7 +18,7 @@ import {
   setStatus,
   slackUser,
   withSlackCards,
-} from "../helpers/slack/interactivity";
+} from "../../helpers/slack/interactivity";
 
 /*
  * The Retry button of a failed work order's card

@@ -1,13 +1,13 @@
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { snapshotTables } from "../helpers/assertions";
-import { newWorkOrder } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { withFakeSlack } from "../helpers/senders/slack";
-import { api, internal } from "../../convex/_generated/api";
-import { FAKE_SLACK_TOKEN } from "../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { snapshotTables } from "../../helpers/assertions";
+import { newWorkOrder } from "../../helpers/records";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { withFakeSlack } from "../../helpers/senders/slack";
+import { api, internal } from "../../../convex/_generated/api";
+import { FAKE_SLACK_TOKEN } from "../../../fakes/slack";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox and SLACK_BOT_TOKEN: nothing queued without it, a row

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { newSession, newWorkOrder, messagesOf } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { BOT_USER, TEAM, postSlackEvent, withFakeSlack } from "../helpers/senders/slack";
-import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
-import { internal } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { newSession, newWorkOrder, messagesOf } from "../../helpers/records";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { BOT_USER, TEAM, postSlackEvent, withFakeSlack } from "../../helpers/senders/slack";
+import { EVENTS_SECRET, messageCreated, postEvent } from "../../helpers/senders/events";
+import { internal } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * An assistant's replies going back to the Slack thread of their session

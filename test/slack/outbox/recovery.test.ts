@@ -1,9 +1,9 @@
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { withFakeClock, settle } from "../helpers/clock";
-import { withFakeSlack } from "../helpers/senders/slack";
-import { internal } from "../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { withFakeSlack } from "../../helpers/senders/slack";
+import { internal } from "../../../convex/_generated/api";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox's recovery and purge: a lost runner replaced, a row a

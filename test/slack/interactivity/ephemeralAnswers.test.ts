@@ -1,10 +1,10 @@
 import { describe, expect, test, vi } from "vitest";
-import { api } from "../../convex/_generated/api";
-import { newBackend, type Backend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { settle, withFakeClock } from "../helpers/clock";
-import { BOB, clickOn, postSlackForm } from "../helpers/senders/slack";
-import { CAROL, aliceThreadWithOrder, withSlackCards } from "../helpers/slack/interactivity";
+import { api } from "../../../convex/_generated/api";
+import { newBackend, type Backend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { settle, withFakeClock } from "../../helpers/clock";
+import { BOB, clickOn, postSlackForm } from "../../helpers/senders/slack";
+import { CAROL, aliceThreadWithOrder, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*
  * The messages only one person sees (chat.postEphemeral) share their

@@ -1,12 +1,12 @@
 import { describe, expect, test, vi } from "vitest";
-import { newBackend } from "../helpers/backend";
-import { asService } from "../helpers/callers";
-import { newSession, newWorkOrder } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { TEAM, withFakeSlack } from "../helpers/senders/slack";
-import { api, internal } from "../../convex/_generated/api";
-import { type SlackMessage } from "../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread } from "../helpers/slack/outbox";
+import { newBackend } from "../../helpers/backend";
+import { asService } from "../../helpers/callers";
+import { newSession, newWorkOrder } from "../../helpers/records";
+import { withFakeClock, settle } from "../../helpers/clock";
+import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { api, internal } from "../../../convex/_generated/api";
+import { type SlackMessage } from "../../../fakes/slack";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread } from "../../helpers/slack/outbox";
 
 /*
  * A work order's card in its session's Slack thread
@@ -71,7 +71,7 @@ describe("work-order cards", () => {
     const { sessionId, threadTs } = await slackThread(t);
     const workOrderId = await newWorkOrder(t, sessionId, { title: "SSO login", target: { targetRepo: "acme/api", targetBranch: "feature/sso" } });
     await settle(t, OUTBOX_ITERATIONS);
-    const { postGithub } = await import("../helpers/senders/github");
+    const { postGithub } = await import("../../helpers/senders/github");
     const merged = await postGithub(t, {
       event: "pull_request",
       payload: {

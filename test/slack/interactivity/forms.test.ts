@@ -1,11 +1,11 @@
 import { describe, expect, test, vi } from "vitest";
-import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
-import { newBackend } from "../helpers/backend";
-import { orderOf } from "../helpers/records";
-import { withFakeClock } from "../helpers/clock";
-import { ALICE, TEAM, clickOn, newTriggerId, postSlackForm, slashCommand, withFakeSlack } from "../helpers/senders/slack";
-import { stored as storedDeliveries, storedBody } from "../helpers/inbox";
-import { aliceThreadWithOrder } from "../helpers/slack/interactivity";
+import aliceMentionsBot from "../../../fixtures/slack/01-alice-mentions-bot.json";
+import { newBackend } from "../../helpers/backend";
+import { orderOf } from "../../helpers/records";
+import { withFakeClock } from "../../helpers/clock";
+import { ALICE, TEAM, clickOn, newTriggerId, postSlackForm, slashCommand, withFakeSlack } from "../../helpers/senders/slack";
+import { stored as storedDeliveries, storedBody } from "../../helpers/inbox";
+import { aliceThreadWithOrder } from "../../helpers/slack/interactivity";
 
 /*
  * Form bodies on POST /webhooks/slack: a click on a card's button and a

@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { ANSWERS, orderLine, orderList, type OrderLine } from "../../src/slack/answers";
-import { renderCard } from "../../src/slack/card";
-import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../src/slack/text";
-import { truncate } from "../../src/text";
-import { WORK_ORDER_STATUSES } from "../../src/workOrders/status";
+import { ANSWERS, orderLine, orderList, type OrderLine } from "../../../src/slack/answers";
+import { renderCard } from "../../../src/slack/card";
+import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../../src/slack/text";
+import { truncate } from "../../../src/text";
+import { WORK_ORDER_STATUSES } from "../../../src/workOrders/status";
 
 /*
  * What a person is told in Slack, for any titles, links and reasons: one
