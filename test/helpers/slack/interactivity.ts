@@ -5,7 +5,7 @@ import aliceMentionsBot from "../../../fixtures/slack/01-alice-mentions-bot.json
 import { domainTables } from "../assertions";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
-import { settle } from "../clock";
+import { settle, withFakeClock } from "../clock";
 import { stored } from "../inbox";
 import { newWorkOrder } from "../records";
 import { ALICE, BOB, TEAM, postSlackEvent, slackSessionsOf, withFakeSlack } from "../senders/slack";
@@ -50,10 +50,12 @@ export async function setStatus(t: Backend, workOrderId: Id<"work_orders">, ...s
 }
 
 /**
- * For each test, Slack's fake (`withFakeSlack`), and the card of an order in
- * Alice's thread as that fake shows it.
+ * For each test: the fake clock on the morning of the fixtures'
+ * conversation, and Slack's fake (`withFakeSlack`); and the card of an
+ * order in Alice's thread as that fake shows it.
  */
 export function withSlackCards() {
+  withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
   const fake = withFakeSlack();
 
   /** The card of an order as Slack shows it: the one message in the thread whose blocks say they show the order. */

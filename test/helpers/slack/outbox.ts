@@ -5,13 +5,19 @@ import { slack as slackDestination } from "../../../convex/outbox/destinations/s
 import { delayRange } from "../../../src/retry";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
-import { settle } from "../clock";
-import { ALICE, BOT_USER, TEAM, postSlackEvent, slackSessionsOf } from "../senders/slack";
+import { settle, withFakeClock } from "../clock";
+import { ALICE, BOT_USER, TEAM, postSlackEvent, slackSessionsOf, withFakeSlack } from "../senders/slack";
 
 /*
  * Sessions bound to Slack threads, and the outbox rows that carry their
  * replies and cards to Slack, for the specs of the Slack outbox.
  */
+
+/** For each test: the fake clock on the morning of the fixtures' conversation, and Slack's fake (`withFakeSlack`). */
+export function withSlackOutbox() {
+  withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
+  return withFakeSlack();
+}
 
 // Deliveries, the outbox's runners and their retries: more scheduled runs than convex-test's default allows.
 export const OUTBOX_ITERATIONS = 2000;

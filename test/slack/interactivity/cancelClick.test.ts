@@ -1,23 +1,12 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { orderOf, newWorkOrder, statusHistory } from "../../helpers/records";
-import { settle, withFakeClock } from "../../helpers/clock";
+import { settle } from "../../helpers/clock";
 import { fetchFrom } from "../../../fakes/http";
 import { FakeTemporal, TEMPORAL_URL } from "../../../fakes/temporal";
 import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
 import { stored as storedDeliveries } from "../../helpers/inbox";
-import {
-  CAROL,
-  CHANNEL,
-  THREAD_TS,
-  aliceThreadWithOrder,
-  bobsOrderIn,
-  ordersAndHistory,
-  replayed,
-  setStatus,
-  slackUser,
-  withSlackCards,
-} from "../../helpers/slack/interactivity";
+import { CAROL, CHANNEL, THREAD_TS, aliceThreadWithOrder, bobsOrderIn, ordersAndHistory, replayed, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*
  * The Cancel button of a work order's card
@@ -27,7 +16,6 @@ import {
  * as Temporal is asked to stop the run.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 const { fake, cardOf, buttonsOf } = withSlackCards();
 
 describe("the card's buttons", () => {

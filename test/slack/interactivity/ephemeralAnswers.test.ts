@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../../convex/_generated/api";
 import { newBackend, type Backend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
-import { settle, withFakeClock } from "../../helpers/clock";
+import { settle } from "../../helpers/clock";
 import { BOB, clickOn, postSlackForm } from "../../helpers/senders/slack";
 import { CAROL, aliceThreadWithOrder, withSlackCards } from "../../helpers/slack/interactivity";
 
@@ -12,7 +12,6 @@ import { CAROL, aliceThreadWithOrder, withSlackCards } from "../../helpers/slack
  * back.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 const { fake, cardOf } = withSlackCards();
 
 describe("ephemeral answers in the channel's queue", () => {

@@ -3,22 +3,10 @@ import { api } from "../../../convex/_generated/api";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { orderOf, statusHistory } from "../../helpers/records";
-import { settle, withFakeClock } from "../../helpers/clock";
+import { settle } from "../../helpers/clock";
 import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
 import { stored as storedDeliveries } from "../../helpers/inbox";
-import {
-  CAROL,
-  CHANNEL,
-  THREAD_TS,
-  aliceThreadWithOrder,
-  bobsOrderIn,
-  ordersAndHistory,
-  replayed,
-  sessionOrders,
-  setStatus,
-  slackUser,
-  withSlackCards,
-} from "../../helpers/slack/interactivity";
+import { CAROL, CHANNEL, THREAD_TS, aliceThreadWithOrder, bobsOrderIn, ordersAndHistory, replayed, sessionOrders, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*
  * The Retry button of a failed work order's card
@@ -27,7 +15,6 @@ import {
  * what a person is told when it is refused.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 const { fake, cardOf, buttonsOf } = withSlackCards();
 
 describe("a click on Retry", () => {

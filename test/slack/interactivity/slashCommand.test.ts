@@ -5,7 +5,7 @@ import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../../src/slack/text";
 import { newSession, newWorkOrder, orderOf, statusHistory } from "../../helpers/records";
-import { settle, withFakeClock } from "../../helpers/clock";
+import { settle } from "../../helpers/clock";
 import { ALICE, BOB, postSlackForm, slashCommand } from "../../helpers/senders/slack";
 import { stored as storedDeliveries } from "../../helpers/inbox";
 import { CAROL, aliceThreadWithOrder, replayed, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
@@ -17,7 +17,6 @@ import { CAROL, aliceThreadWithOrder, replayed, setStatus, slackUser, withSlackC
  * changes.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
 const { fake, cardOf } = withSlackCards();
 
 describe("the slash command", () => {

@@ -2,11 +2,11 @@ import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { newSession, newWorkOrder } from "../../helpers/records";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
+import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
 import { type SlackMessage } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * A work order's card in its session's Slack thread
@@ -14,8 +14,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread } from "../../helpe
  * once, edited in place as the order moves, posted again if deleted.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 /** The one message the bot holds in a thread: the card. */
 function cardIn(threadTs: string): SlackMessage {

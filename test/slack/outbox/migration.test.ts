@@ -2,18 +2,17 @@ import { describe, expect, test } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { snapshotTables } from "../../helpers/assertions";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { ALICE, TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
+import { ALICE, TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * Rows of the Slack outbox from before the outbox took any destination,
  * moved into the one outbox by migrations:moveSlackOutbox.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 describe("the Slack outbox from before the outbox took any destination", () => {
   test("migrations:moveSlackOutbox moves queued and failed rows in their channel's order, drops sent ones, and the card still collapses", async () => {

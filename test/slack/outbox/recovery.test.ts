@@ -1,9 +1,8 @@
 import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
 import { internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox's recovery and purge: a lost runner replaced, a row a
@@ -11,8 +10,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, 
  * purged after DELIVERY_RETENTION_DAYS.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 describe("delivery", () => {
   test("a lost runner is replaced by the recovery cron; a runner still pending is left alone", async () => {

@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { newSession, newWorkOrder, messagesOf } from "../../helpers/records";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { BOT_USER, TEAM, postSlackEvent, withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
+import { BOT_USER, TEAM, postSlackEvent } from "../../helpers/senders/slack";
 import { EVENTS_SECRET, messageCreated, postEvent } from "../../helpers/senders/events";
 import { internal } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * An assistant's replies going back to the Slack thread of their session
@@ -15,8 +15,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../.
  * bot's posts come back.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 beforeEach(() => {
   vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);

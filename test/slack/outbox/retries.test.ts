@@ -3,10 +3,10 @@ import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { expectConvexError } from "../../helpers/assertions";
 import { newWorkOrder } from "../../helpers/records";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
+import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, waitAfter } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, waitAfter, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox when Slack fails (docs/contract.md#slack-replies-and-work-order-cards-outbound):
@@ -14,8 +14,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, 
  * kept, a permanent error failing its row alone, an operator's replay.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 describe("delivery", () => {
   test("a network error, a 5xx and a 429 are retried with backoff, the 429 after Slack's Retry-After", async () => {

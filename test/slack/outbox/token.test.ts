@@ -3,11 +3,10 @@ import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { snapshotTables } from "../../helpers/assertions";
 import { newWorkOrder } from "../../helpers/records";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
 import { api, internal } from "../../../convex/_generated/api";
 import { FAKE_SLACK_TOKEN } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * The Slack outbox and SLACK_BOT_TOKEN: nothing queued without it, a row
@@ -15,8 +14,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../.
  * token never stored or logged.
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 describe("delivery", () => {
   test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {

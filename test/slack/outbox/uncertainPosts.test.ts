@@ -2,11 +2,11 @@ import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { newWorkOrder } from "../../helpers/records";
-import { withFakeClock, settle } from "../../helpers/clock";
-import { TEAM, withFakeSlack } from "../../helpers/senders/slack";
+import { settle } from "../../helpers/clock";
+import { TEAM } from "../../helpers/senders/slack";
 import { api } from "../../../convex/_generated/api";
 import { type SlackAnswer } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../../helpers/slack/outbox";
+import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
 
 /*
  * A post whose outcome is unclear (no answer, or a 5xx after which Slack
@@ -14,8 +14,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread } from "../.
  * is posted again (docs/contract.md#slack-replies-and-work-order-cards-outbound).
  */
 
-withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
-const fake = withFakeSlack();
+const fake = withSlackOutbox();
 
 describe("delivery", () => {
   test.each<[string, SlackAnswer]>([
