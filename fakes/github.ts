@@ -24,116 +24,20 @@
  * const { url, close } = await github.serve(4112);   // http://127.0.0.1:4112, for GITHUB_API_URL
  * ```
  */
-import { FakeService, type FakeRequest, type RecordedCall, type ScriptedAnswer } from "./http";
+import { FakeService, type FakeRequest } from "./http";
+import { DOCS, githubResponse, isoSeconds, json, notFound, validationFailed, type Answer } from "./githubAnswers";
+import { FakeAppAuth } from "./githubAppAuth";
+import type { FakeCheckRun, FakeComment, FakeGithubOptions, FakeHookDelivery, FakeReaction, GithubAnswer, GithubCall } from "./githubTypes";
+
+export type { FakeCheckRun, FakeComment, FakeGithubOptions, FakeHookDelivery, FakeReaction, GithubAnswer, GithubAuth, GithubCall } from "./githubTypes";
 
 export const FAKE_GITHUB_URL = "https://api.github.test";
 
-/**
- * How GitHub answers one request: normally, as scripted (fakes/http.ts), or
- * `{ status, echo: true }`: that status with an error body that quotes the
- * request, its headers included (as some proxies and GitHub's own
- * validation errors do), to check that no secret is kept from an answer;
- * `{ status, posted: true }`: the request is carried out, and its answer
- * lost on the way back as that status (a 502 from a proxy).
- */
-export type GithubAnswer =
-  | ScriptedAnswer
-  | { status: number; echo: true; headers?: Record<string, string> }
-  | { status: number; posted: true };
-
-/** Who the credentials say is asking: the App (its JWT), an installation (a token), or nobody GitHub knows. */
-export type GithubAuth = "app" | { installationId: number } | "none";
-
-/** One request: method, path, query, who asked, the JSON body, every header as sent, and GitHub's status. */
-export type GithubCall = RecordedCall<GithubAnswer | "normal"> & {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  auth: GithubAuth;
-  body: unknown;
-  headers: Record<string, string>;
-  status: number | "hang" | "network";
-};
-
-export type FakeComment = {
-  id: number;
-  repository: string;
-  number: number;
-  body: string;
-  user: { login: string; type: "Bot" };
-  created_at: string;
-  updated_at: string;
-};
-
-export type FakeReaction = {
-  id: number;
-  subject: "issue_comment" | "review_comment" | "issue";
-  repository: string;
-  /** The comment's id, or the issue's number. */
-  subjectId: number;
-  content: string;
-};
-
-export type FakeCheckRun = { id: number; repository: string } & Record<string, unknown>;
-
-/** One of the App's webhook deliveries, as `GET /app/hook/deliveries` lists them. */
-export type FakeHookDelivery = {
-  id: number;
-  guid: string;
-  delivered_at: string;
-  redelivery: boolean;
-  status_code: number;
-  status: string;
-  event: string;
-  action: string | null;
-  installation_id: number | null;
-  repository_id: number | null;
-};
-
-export type FakeGithubOptions = {
-  /** The App's id: the `iss` a JWT must carry. */
-  appId: number | string;
-  /** The App's public key (SPKI PEM): JWTs are verified with it. */
-  publicKeyPem: string;
-  /** The App's slug: its comments are by `<slug>[bot]`. */
-  appSlug?: string;
-  baseUrl?: string;
-  /** How long an installation token lasts (GitHub: an hour). */
-  tokenLifetimeMs?: number;
-  /** The installations and the repositories (`owner/repo`) each reaches; when absent, any installation reaches any repository. */
-  installations?: Record<number, readonly string[]>;
-};
-
 const REACTIONS = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]);
 const MAX_COMMENT_CHARS = 65_536;
-const JWT_MAX_LIFETIME_S = 600;
-const DOCS = "https://docs.github.com/rest";
-
-type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 type Handler = (request: GithubRequest, params: string[]) => Answer;
 type Route = { method: string; pattern: RegExp; auth: "app" | "installation"; handle: Handler };
 type GithubRequest = Omit<GithubCall, "at" | "answer" | "status">;
-
-const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({ status, body, headers });
-const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-
-function base64UrlBytes(text: string): Uint8Array<ArrayBuffer> | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) {
-    return null;
-  }
-  const binary = atob(text.replace(/-/g, "+").replace(/_/g, "/").padEnd(Math.ceil(text.length / 4) * 4, "="));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
-}
-
-function derOfPem(pem: string): Uint8Array<ArrayBuffer> {
-  const body = pem.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "");
-  return Uint8Array.from(atob(body), (char) => char.charCodeAt(0));
-}
-
-function randomToken(): string {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-  return `ghs_${Array.from(crypto.getRandomValues(new Uint8Array(36)), (byte) => alphabet[byte % alphabet.length]).join("")}`;
-}
 
 export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   readonly comments: FakeComment[] = [];
@@ -144,22 +48,21 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   /** The ids of hook deliveries the App asked to redeliver, in order. */
   readonly redeliveries: number[] = [];
   /** How many installation tokens were issued, by installation. */
-  readonly tokensIssued = new Map<number, number>();
+  readonly tokensIssued: Map<number, number>;
   /** The tokens issued, in order (for tests that look for them where they must not be). */
-  readonly issuedTokens: string[] = [];
+  readonly issuedTokens: string[];
 
   private readonly options: FakeGithubOptions;
-  private readonly publicKey: Promise<CryptoKey>;
-  private readonly tokens = new Map<string, { installationId: number; expiresAt: number }>();
+  private readonly auth: FakeAppAuth;
   private readonly routed: { match: string; answer: GithubAnswer }[] = [];
   private nextId = 2_000_000_001;
 
   constructor(options: FakeGithubOptions) {
     super((options.baseUrl ?? FAKE_GITHUB_URL).replace(/\/+$/, ""));
     this.options = options;
-    this.publicKey = crypto.subtle.importKey("spki", derOfPem(options.publicKeyPem), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, [
-      "verify",
-    ]);
+    this.auth = new FakeAppAuth(options);
+    this.tokensIssued = this.auth.tokensIssued;
+    this.issuedTokens = this.auth.issuedTokens;
   }
 
   /**
@@ -187,7 +90,7 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
       method: raw.method,
       path: raw.path,
       query: Object.fromEntries(raw.url.searchParams),
-      auth: await this.authOf(raw.headers.get("authorization")),
+      auth: await this.auth.authOf(raw.headers.get("authorization")),
       body,
       headers: Object.fromEntries(raw.headers),
     };
@@ -226,56 +129,7 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   }
 
   private respond(answer: Answer): Response {
-    const headers = {
-      "content-type": "application/json; charset=utf-8",
-      "x-github-request-id": this.requestId(),
-      ...answer.headers,
-    };
-    const empty = answer.status === 204 || answer.status === 304;
-    return new Response(empty ? null : JSON.stringify(answer.body), { status: answer.status, headers });
-  }
-
-  /** Who the Authorization header says is asking, when its JWT or token holds. */
-  private async authOf(authorization: string | null): Promise<GithubAuth> {
-    const credential = /^Bearer (\S+)$/.exec(authorization ?? "")?.[1];
-    if (credential === undefined) {
-      return "none";
-    }
-    const token = this.tokens.get(credential);
-    if (token !== undefined) {
-      return Date.now() < token.expiresAt ? { installationId: token.installationId } : "none";
-    }
-    return (await this.isAppJwt(credential)) ? "app" : "none";
-  }
-
-  /** An RS256 JWT signed by the App's key, from the App, valid now, for at most 10 minutes (as GitHub checks it). */
-  private async isAppJwt(jwt: string): Promise<boolean> {
-    const parts = jwt.split(".");
-    const [header, payload, signature] = parts.length === 3 ? parts.map(base64UrlBytes) : [null, null, null];
-    if (header === null || payload === null || signature === null) {
-      return false;
-    }
-    const signed = new TextEncoder().encode(`${parts[0]}.${parts[1]}`);
-    if (!(await crypto.subtle.verify("RSASSA-PKCS1-v1_5", await this.publicKey, signature, signed))) {
-      return false;
-    }
-    try {
-      const { alg } = JSON.parse(new TextDecoder().decode(header)) as { alg?: unknown };
-      const { iss, iat, exp } = JSON.parse(new TextDecoder().decode(payload)) as Record<string, unknown>;
-      const now = Date.now() / 1000;
-      return (
-        alg === "RS256" &&
-        String(iss) === String(this.options.appId) &&
-        typeof iat === "number" &&
-        typeof exp === "number" &&
-        iat <= now + 60 &&
-        exp > now &&
-        exp - iat <= JWT_MAX_LIFETIME_S &&
-        exp <= now + JWT_MAX_LIFETIME_S
-      );
-    } catch {
-      return false;
-    }
+    return githubResponse(answer, this.requestId());
   }
 
   private route(request: GithubRequest): Answer {
@@ -290,17 +144,12 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
       if (route.auth === "installation" && typeof request.auth !== "object") {
         return this.refused(request, "no installation token", json(401, { message: "Bad credentials", documentation_url: DOCS }));
       }
-      if (route.auth === "installation" && typeof request.auth === "object" && !this.reaches(request.auth.installationId, found[1])) {
-        return this.refused(request, `installation ${request.auth.installationId} does not reach ${found[1]}`, json(404, { message: "Not Found", documentation_url: DOCS }));
+      if (route.auth === "installation" && typeof request.auth === "object" && !this.auth.reaches(request.auth.installationId, found[1])) {
+        return this.refused(request, `installation ${request.auth.installationId} does not reach ${found[1]}`, notFound());
       }
       return route.handle(request, found.slice(1));
     }
-    return this.refused(request, "no such endpoint", json(404, { message: "Not Found", documentation_url: DOCS }));
-  }
-
-  private reaches(installationId: number, repository: string): boolean {
-    const reached = this.options.installations?.[installationId];
-    return reached === undefined ? this.options.installations === undefined : reached.some((name) => name.toLowerCase() === repository.toLowerCase());
+    return this.refused(request, "no such endpoint", notFound());
   }
 
   private id(): number {
@@ -309,7 +158,12 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   }
 
   private invalid(request: GithubRequest, resource: string, field: string, message: string): Answer {
-    return this.refused(request, message, json(422, { message: "Validation Failed", errors: [{ resource, code: "custom", field, message }], documentation_url: DOCS }));
+    return this.refused(request, message, validationFailed(resource, field, message));
+  }
+
+  /** The handler of reactions to one kind of subject: the path holds its repository, then its id (a comment) or number (an issue). */
+  private reactionsTo(subject: FakeReaction["subject"]): Handler {
+    return (request, [repository, id]) => this.react(request, subject, repository, Number(id));
   }
 
   private react(request: GithubRequest, subject: FakeReaction["subject"], repository: string, subjectId: number): Answer {
@@ -330,14 +184,10 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
 
   private readonly issueToken: Handler = (request, [id]) => {
     const installationId = Number(id);
-    if (this.options.installations !== undefined && this.options.installations[installationId] === undefined) {
-      return this.refused(request, `no installation ${installationId}`, json(404, { message: "Not Found", documentation_url: DOCS }));
+    if (!this.auth.knows(installationId)) {
+      return this.refused(request, `no installation ${installationId}`, notFound());
     }
-    const token = randomToken();
-    const expiresAt = Date.now() + (this.options.tokenLifetimeMs ?? 60 * 60_000);
-    this.tokens.set(token, { installationId, expiresAt });
-    this.issuedTokens.push(token);
-    this.tokensIssued.set(installationId, (this.tokensIssued.get(installationId) ?? 0) + 1);
+    const { token, expiresAt } = this.auth.issue(installationId);
     return json(201, {
       token,
       expires_at: isoSeconds(expiresAt),
@@ -394,7 +244,7 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   private readonly updateCheckRun: Handler = (request, [repository, id]) => {
     const checkRun = this.checkRuns.find((run) => run.id === Number(id) && run.repository === repository);
     if (checkRun === undefined) {
-      return this.refused(request, `no check run ${id}`, json(404, { message: "Not Found", documentation_url: DOCS }));
+      return this.refused(request, `no check run ${id}`, notFound());
     }
     Object.assign(checkRun, request.body ?? {}, { id: checkRun.id, repository });
     return json(200, checkRun);
@@ -411,7 +261,7 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
 
   private readonly redeliver: Handler = (request, [id]) => {
     if (!this.hookDeliveries.some((delivery) => delivery.id === Number(id))) {
-      return this.refused(request, `no hook delivery ${id}`, json(404, { message: "Not Found", documentation_url: DOCS }));
+      return this.refused(request, `no hook delivery ${id}`, notFound());
     }
     this.redeliveries.push(Number(id));
     return json(202, {});
@@ -421,24 +271,9 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     { method: "POST", pattern: /^\/app\/installations\/(\d+)\/access_tokens$/, auth: "app", handle: this.issueToken },
     { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/, auth: "installation", handle: this.postComment },
     { method: "GET", pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/comments$/, auth: "installation", handle: this.listComments },
-    {
-      method: "POST",
-      pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)\/reactions$/,
-      auth: "installation",
-      handle: (request, [repository, id]) => this.react(request, "issue_comment", repository, Number(id)),
-    },
-    {
-      method: "POST",
-      pattern: /^\/repos\/([^/]+\/[^/]+)\/pulls\/comments\/(\d+)\/reactions$/,
-      auth: "installation",
-      handle: (request, [repository, id]) => this.react(request, "review_comment", repository, Number(id)),
-    },
-    {
-      method: "POST",
-      pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/reactions$/,
-      auth: "installation",
-      handle: (request, [repository, number]) => this.react(request, "issue", repository, Number(number)),
-    },
+    { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/comments\/(\d+)\/reactions$/, auth: "installation", handle: this.reactionsTo("issue_comment") },
+    { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/pulls\/comments\/(\d+)\/reactions$/, auth: "installation", handle: this.reactionsTo("review_comment") },
+    { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/reactions$/, auth: "installation", handle: this.reactionsTo("issue") },
     { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/check-runs$/, auth: "installation", handle: this.createCheckRun },
     { method: "PATCH", pattern: /^\/repos\/([^/]+\/[^/]+)\/check-runs\/(\d+)$/, auth: "installation", handle: this.updateCheckRun },
     { method: "GET", pattern: /^\/app\/hook\/deliveries$/, auth: "app", handle: this.listHookDeliveries },

@@ -30,6 +30,11 @@ export async function newWorkOrder(
   });
 }
 
+/** A work order of Alice's, in a session of hers. */
+export async function alicesOrder(t: Backend) {
+  return await newWorkOrder(t, await newSession(t, "alice"));
+}
+
 /** Every status change recorded for a work order, oldest first. */
 export async function statusHistory(t: Backend, workOrderId: Id<"work_orders">) {
   return await t.run(

@@ -1,11 +1,13 @@
+import { beforeEach, expect, vi } from "vitest";
 import { overrideHeaders } from "./headers";
 import { events } from "../../../src/sources/events";
 import type { Backend } from "../backend";
+import { withFakeClock } from "../clock";
 
 /*
  * A Standard Webhooks (Svix) sender for POST /webhooks/events: deliveries
  * signed with the events source's own signer (checked against the scheme's
- * published vectors in events.test.ts), as a chat platform or a workflow
+ * published vector in test/inbox/eventsVector.test.ts), as a chat platform or a workflow
  * runner would sign them.
  */
 
@@ -80,3 +82,18 @@ export async function postEvent(t: Backend, delivery: EventsDelivery) {
   const response = await t.fetch("/webhooks/events", init);
   return { id, status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
+
+/** The time the specs of POST /webhooks/events run at. */
+export const EVENTS_NOW = new Date("2026-03-02T09:00:00.000Z");
+
+/** For a spec of POST /webhooks/events: before each test, a fake clock at EVENTS_NOW and EVENTS_SECRET configured. */
+export function onEventsEndpoint() {
+  withFakeClock();
+  beforeEach(() => {
+    vi.setSystemTime(EVENTS_NOW);
+    vi.stubEnv("EVENTS_WEBHOOK_SECRET", EVENTS_SECRET);
+  });
+}
+
+/** The answer to a delivery the inbox recorded to process. */
+export const accepted = { status: "accepted", delivery: expect.any(String) };

@@ -1,0 +1,16 @@
+import fc from "fast-check";
+
+/**
+ * Property runs (fast-check) that print their seed and number of runs; rerun
+ * a failure with FC_SEED=<seed> (FC_NUM_RUNS for more runs).
+ */
+
+const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
+
+/** The number of runs: `standard`, or FC_NUM_RUNS when set. */
+export const runs = (standard: number) => Number(process.env.FC_NUM_RUNS ?? standard);
+
+export function check<T>(name: string, property: fc.IAsyncPropertyWithHooks<T> | fc.IAsyncProperty<T>, numRuns: number) {
+  console.info(`${name}: seed=${SEED} numRuns=${numRuns} (rerun with FC_SEED=${SEED})`);
+  return fc.assert(property, { seed: SEED, numRuns });
+}
