@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
-import { ROUND_TRIP_SETTINGS, slackRoundTrip } from "../scripts/lib/slackRoundTrip";
-import { newBackend } from "./helpers/backend";
+import { ROUND_TRIP_SETTINGS, slackRoundTrip } from "../../scripts/lib/slackRoundTrip";
+import { newBackend } from "../helpers/backend";
 
 /*
  * `npx tsx scripts/fake-slack.ts`: the round trip a person sees in Slack,
