@@ -12,7 +12,7 @@ import { newSession, newWorkOrder } from "../helpers/records";
  * A work order's check run on its pull request's head commit
  * (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out),
  * against the fake GitHub API, with GitHub's own payloads (@octokit/webhooks-examples).
- * Its buttons pressed on GitHub: checkRunActions.test.ts.
+ * Its buttons pressed on GitHub: test/github/checkRunActions.test.ts.
  */
 
 let github: FakeGitHub;

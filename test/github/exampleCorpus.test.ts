@@ -44,7 +44,7 @@ const ACTED_ON: Record<string, Outcome> = {
   // A tag names no branch: rule 1 reaches no order.
   "push refs/tags/simple-tag": { answer: "accepted" },
   "push refs/tags/simple-tag, deleted": { answer: "ignored" },
-  // Comments are read only with GITHUB_APP_SLUG set, unset here (commentMessages.test.ts reads them).
+  // Comments are read only with GITHUB_APP_SLUG set, unset here (test/github/commentMessages.test.ts reads them).
   issue_comment: { answer: "ignored" },
   pull_request_review: { answer: "ignored" },
   pull_request_review_comment: { answer: "ignored" },
