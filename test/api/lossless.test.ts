@@ -3,7 +3,7 @@
  * (workOrders:create, workOrderArgs:upsert, workOrderTargets:upsert,
  * workOrderLinks:add), in the stored canonical forms of
  * docs/contract.md#1-data-model and docs/contract.md#2-public-functions.
- * The same for any sequence of writes: losslessProperty.test.ts.
+ * The same for any sequence of writes: test/api/losslessProperty.test.ts.
  */
 import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";

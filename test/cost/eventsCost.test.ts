@@ -1,7 +1,7 @@
 // @vitest-environment node
 /**
  * What an event out costs (`npm run bench`; reduced in `npm test`), beside
- * the Slack outbox's figures (slackCost.test.ts): the documents the
+ * the Slack outbox's figures (test/cost/slackCost.test.ts): the documents the
  * transaction that makes a change reads and writes with the event and
  * without it (the same append by a service, which makes none), and the
  * outbox's claim and record steps that send it, with few and with many

@@ -3,6 +3,7 @@ import type { TableNames } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
 import { SECRET_PIECE_CHARS } from "../../src/secrets";
 import type { Backend } from "./backend";
+import { keptBodies } from "./inbox";
 
 /** What a refused call must leave behind: its error, and no change to any table. */
 
@@ -59,6 +60,13 @@ export async function expectNothingWritten(t: Backend, call: () => Promise<unkno
   const before = await snapshotTables(t);
   await call();
   expect(await snapshotTables(t)).toEqual(before);
+}
+
+/** Every row of every table, and every blob: a refused request must leave all of them empty. */
+export async function expectEmptyBackend(t: Backend) {
+  const tables = await snapshotTables(t);
+  expect(Object.fromEntries(Object.entries(tables).filter(([, rows]) => rows.length > 0))).toEqual({});
+  expect(await keptBodies(t)).toBe(0);
 }
 
 /** Every piece of a secret that must never be kept: its 8-character substrings (a shorter secret whole). */

@@ -2,14 +2,14 @@ import appPkcs1 from "../../fixtures/github-app/app.pkcs1.pem?raw";
 import appPkcs8 from "../../fixtures/github-app/app.pkcs8.pem?raw";
 import appPublic from "../../fixtures/github-app/app.public.pem?raw";
 import otherPkcs8 from "../../fixtures/github-app/other.pkcs8.pem?raw";
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { FakeGitHub, FAKE_GITHUB_URL, type FakeGithubOptions } from "../../fakes/github";
 import { githubAppSettings, type GithubAppSettings } from "../../src/github/settings";
 
 /*
  * The test App's keys (fixtures/github-app/: test-only keys, made with
- * openssl for these tests and used nowhere else), and the fake GitHub that
- * knows the App by its public key.
+ * openssl for these tests and used nowhere else), the fake GitHub that
+ * knows the App by its public key, and what of a key may never show.
  */
 
 export const TEST_APP_ID = 424242;
@@ -17,6 +17,20 @@ export const TEST_APP_SLUG = "jangar";
 export const APP_KEY = { pkcs1: appPkcs1, pkcs8: appPkcs8, public: appPublic };
 /** A key of another App: what it signs, GitHub refuses. */
 export const OTHER_APP_KEY = otherPkcs8;
+
+/** A PEM's body alone: its base64, without the armour lines and line breaks. */
+export function derOf(pem: string): string {
+  return pem.replace(/-----[A-Z ]+-----|\s/g, "");
+}
+
+/** Every 8 characters of these secrets: none may show in what is kept. */
+export function expectNoPieceOf(text: string, secrets: string[]) {
+  for (const secret of secrets) {
+    for (let start = 0; start + 8 <= secret.length; start += 1) {
+      expect(text).not.toContain(secret.slice(start, start + 8));
+    }
+  }
+}
 
 /** The deployment's App settings with this key (GitHub's PKCS#1 by default). */
 export function appSettings(overrides: Record<string, string | undefined> = {}): GithubAppSettings {

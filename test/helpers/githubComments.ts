@@ -1,9 +1,16 @@
 import examples from "@octokit/webhooks-examples";
+import { api } from "../../convex/_generated/api";
+import type { Backend } from "./backend";
+import { asService } from "./callers";
+import { settle } from "./clock";
+import { FIRST_PAGE } from "./records";
+import { postGithub } from "./senders/github";
 
 /*
  * GitHub's own example payloads (@octokit/webhooks-examples) of the comment
  * events, to edit: where each keeps its text, its author and the thread it
- * is on, and the example with a mention of the App written in.
+ * is on, and the example with a mention of the App written in; and what
+ * posting them leaves: sessions and bound threads.
  */
 
 export type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -52,4 +59,21 @@ export function issueCommentOnAcme(id: number, body = "@jangar please look at th
     },
     installation: { id: 42 },
   };
+}
+
+/** Posts a GitHub delivery and lets everything it scheduled run. */
+export async function post(t: Backend, event: string, payload: Payload, delivery: { hookId?: string; guid?: string } = {}) {
+  const response = await postGithub(t, { event, payload, ...delivery });
+  await settle(t);
+  return response;
+}
+
+/** The chat sessions of a user, as Jangar's server lists them. */
+export async function sessionsOf(t: Backend, userId: string) {
+  return (await asService(t).query(api.chatSessions.list, { userId, paginationOpts: FIRST_PAGE })).page;
+}
+
+/** Every GitHub thread bound to a session. */
+export async function threads(t: Backend) {
+  return (await t.run(async (ctx) => await ctx.db.query("github_threads").collect())).map(({ repository, number, sessionId }) => ({ repository, number, sessionId }));
 }

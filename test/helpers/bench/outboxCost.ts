@@ -6,8 +6,8 @@ import { settle } from "../clock";
 
 /**
  * What a change and the outbox requests it queues cost, as the
- * transactions log it with JANGAR_LOG_COST (slackCost.test.ts,
- * eventsCost.test.ts):
+ * transactions log it with JANGAR_LOG_COST (test/cost/slackCost.test.ts,
+ * test/cost/eventsCost.test.ts):
  *
  *   const costsOf = outboxCosts("slack");            // in the file, beside withFakeClock()
  *   await seedRows(t, "slack", 1000, async (ctx, i, now) => { ... });   // unrelated rows, and every counter shard

@@ -100,6 +100,9 @@ export async function postSlackEvent(t: Backend, envelope: SlackEnvelope, delive
   return await postSlack(t, { ...delivery, payload: envelope });
 }
 
+/** Slack's answer to a delivery taken: 200, accepted, with the delivery's id. */
+export const accepted = { status: 200, body: { status: "accepted", delivery: expect.any(String) } };
+
 /** The sessions a Slack user has, as Jangar's server lists them (most recently updated first). */
 export async function slackSessionsOf(t: Backend, user: string, team = TEAM) {
   const page = await asService(t).query(api.chatSessions.list, {
