@@ -11,7 +11,7 @@ import { asService } from "../helpers/callers";
 import { pushOf, sha, postGithub } from "../helpers/senders/github";
 import { settle, withFakeClock } from "../helpers/clock";
 import { expectConvexError } from "../helpers/assertions";
-import { expectIndexTrue } from "../helpers/liveIndex";
+import { expectIndexTrue } from "../helpers/orders/liveIndex";
 import { linksOf, newSession, newWorkOrder } from "../helpers/records";
 
 withFakeClock();

@@ -12,10 +12,10 @@ import { api } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
-import { liveOrder } from "../helpers/workOrders";
+import { liveOrder } from "../helpers/orders/crowds";
 import { sha, postGithub } from "../helpers/senders/github";
 import { settle, withFakeClock } from "../helpers/clock";
-import { expectIndexTrue, tablesAndIndex } from "../helpers/liveIndex";
+import { expectIndexTrue, tablesAndIndex } from "../helpers/orders/liveIndex";
 import { newSession, newWorkOrder } from "../helpers/records";
 
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));

@@ -9,7 +9,7 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { START, withClockAtStart } from "../helpers/workOrderModel";
+import { START, withClockAtStart } from "../helpers/orders/model";
 
 withClockAtStart();
 

@@ -1,7 +1,7 @@
 /**
  * workOrders:get is the lossless join of what was written about a work order,
  * for any sequence of writes: the property, checked against a model built
- * without the code under test (test/helpers/workOrderModel.ts).
+ * without the code under test (test/helpers/orders/model.ts).
  *
  * The property test prints its seed; rerun a failure with
  * `FC_SEED=<seed> npx vitest run test/api/losslessProperty.test.ts` (FC_NUM_RUNS for more runs).
@@ -11,8 +11,8 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { scenario, type Scenario, type Who } from "../helpers/workOrderArbitraries";
-import { byCodeUnits, expectedGet, sameConvexValue, START, TICK_MS, touch, twinOf, withClockAtStart, type ExpectedOrder } from "../helpers/workOrderModel";
+import { scenario, type Scenario, type Who } from "../helpers/orders/arbitraries";
+import { byCodeUnits, expectedGet, sameConvexValue, START, TICK_MS, touch, twinOf, withClockAtStart, type ExpectedOrder } from "../helpers/orders/model";
 
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 40);
 const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));

@@ -18,8 +18,8 @@ import { captureLog, loggedCosts, takeLogged } from "../helpers/bench/costLog";
 import { countOf, measureOperations, MINIMUM } from "../helpers/bench/operationCosts";
 import type { Cost } from "../helpers/bench/outboxCost";
 import { seedUnrelated } from "../helpers/bench/unrelated";
-import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "../helpers/bursts";
-import { liveOrder, type Target } from "../helpers/workOrders";
+import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "../helpers/bench/bursts";
+import { liveOrder, type Target } from "../helpers/orders/crowds";
 import { pushOf, postGithub } from "../helpers/senders/github";
 import { EVENTS_SECRET } from "../helpers/senders/events";
 import { newSession } from "../helpers/records";
@@ -132,7 +132,7 @@ test(`every operation reads and writes within 1.25x of its minimum, and no more 
       ? []
       : [
           "",
-          "Bursts: which documents the transactions write (test/helpers/writeSets.ts):",
+          "Bursts: which documents the transactions write (test/helpers/bench/writeSets.ts):",
           "",
           "| burst | transactions | most transactions writing one document (counter shards and the thread's session aside) | most writing one counter shard | the thread's session |",
           "| --- | ---: | ---: | ---: | ---: |",

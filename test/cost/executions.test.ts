@@ -21,15 +21,15 @@ import { executionsOf, operationCost, traceExecutions, type OperationCost } from
 import { counterWritesOf, DURATIONS_MS, shardRates, type CounterWrites } from "../helpers/bench/conflicts";
 import { seedUnrelated, seedUnrelatedOutbox } from "../helpers/bench/unrelated";
 import { asService } from "../helpers/callers";
-import { configureGithubApp } from "../helpers/githubApp";
-import { issueCommentOnAcme } from "../helpers/githubComments";
-import { liveOrder } from "../helpers/workOrders";
+import { configureGithubApp } from "../helpers/github/app";
+import { issueCommentOnAcme } from "../helpers/github/comments";
+import { liveOrder } from "../helpers/orders/crowds";
 import { newSession } from "../helpers/records";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { EVENTS_SECRET, postEvent, statusChanged } from "../helpers/senders/events";
 import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, TEAM } from "../helpers/senders/slack";
 import { settle, withFakeClock } from "../helpers/clock";
-import { recordWriteSets } from "../helpers/writeSets";
+import { recordWriteSets } from "../helpers/bench/writeSets";
 
 const TARGET = { targetRepo: "acme/widgets", targetBranch: "feature/sso" };
 const EVENT_SENT = "Slack message in the bound thread, its event sent (events out on)";

@@ -20,8 +20,8 @@ import { OUTBOX_STATUSES } from "../../convex/outbox/tables";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { configureGithubApp } from "../helpers/githubApp";
-import { examplesOf, issueCommentOnAcme } from "../helpers/githubComments";
+import { configureGithubApp } from "../helpers/github/app";
+import { examplesOf, issueCommentOnAcme } from "../helpers/github/comments";
 import { postGithub } from "../helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);

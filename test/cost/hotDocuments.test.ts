@@ -2,14 +2,14 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
 import { newBackend } from "../helpers/backend";
-import { burstOfPushes, burstOfSlackMessages } from "../helpers/bursts";
+import { burstOfPushes, burstOfSlackMessages } from "../helpers/bench/bursts";
 import { asService } from "../helpers/callers";
-import { liveOrder } from "../helpers/workOrders";
+import { liveOrder } from "../helpers/orders/crowds";
 import { pushOf, sha, postGithub } from "../helpers/senders/github";
 import { newSession } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
 import { TEAM } from "../helpers/senders/slack";
-import { recordWriteSets } from "../helpers/writeSets";
+import { recordWriteSets } from "../helpers/bench/writeSets";
 
 withFakeClock();
 

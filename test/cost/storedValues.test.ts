@@ -14,7 +14,7 @@ import { nestedArraysJson, nestedObjects, objectOfFields } from "../helpers/conv
 import { newSession, newWorkOrder } from "../helpers/records";
 import { checkStorableField } from "../../src/storable";
 import { withEverySenderConfigured } from "../helpers/senders/all";
-import { deliveryRow } from "../helpers/inbox";
+import { deliveryRow } from "../helpers/inbox/deliveries";
 import { settle } from "../helpers/clock";
 
 withEverySenderConfigured();

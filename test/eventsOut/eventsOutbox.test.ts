@@ -14,10 +14,10 @@ import { FIRST_PAGE, newSession } from "../helpers/records";
 import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "../helpers/senders/events";
 import { postGithub, pushOf, sha } from "../helpers/senders/github";
 import { fetchFrom } from "../../fakes/http";
-import { configureGithubApp } from "../helpers/githubApp";
-import { checkRunEvent, orderOnPullRequest, post, setStatus } from "../helpers/githubCheckRuns";
-import { ASK, commentOf } from "../helpers/githubComments";
-import { BODY_PATHS, onBodyPath } from "../helpers/inbox";
+import { configureGithubApp } from "../helpers/github/app";
+import { checkRunEvent, orderOnPullRequest, post, setStatus } from "../helpers/github/checkRuns";
+import { ASK, commentOf } from "../helpers/github/comments";
+import { BODY_PATHS, onBodyPath } from "../helpers/inbox/deliveries";
 import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "../helpers/senders/slack";
 
 /*

@@ -4,7 +4,7 @@ import { newBackend } from "../helpers/backend";
 import { postGithub } from "../helpers/senders/github";
 import { newSession, newWorkOrder, linksOf } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { deliveryRow, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "../helpers/inbox";
+import { deliveryRow, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "../helpers/inbox/deliveries";
 import { githubExample, HELLO_WORLD_MASTER, postBody, pushToMaster, PUSHED_COMMIT } from "../helpers/senders/githubBytes";
 
 /*

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, test, vi } from "vitest";
 import { appPrivateKeyPem, pemOf } from "../../src/github/privateKey";
 import { githubAppSettings } from "../../src/github/settings";
 import { withFakeClock } from "../helpers/clock";
-import { APP_KEY, appSettings, derOf, expectNoPieceOf, TEST_APP_ID } from "../helpers/githubApp";
+import { APP_KEY, appSettings, derOf, expectNoPieceOf, TEST_APP_ID } from "../helpers/github/app";
 
 withFakeClock();
 const START = Date.parse("2026-01-05T10:00:00Z");

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { GithubApp, TOKEN_RENEWAL_MS, type GithubRequest } from "../../src/github/app";
 import { withFakeClock } from "../helpers/clock";
-import { APP_KEY, appSettings, derOf, expectNoPieceOf, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "../helpers/githubApp";
+import { APP_KEY, appSettings, derOf, expectNoPieceOf, fakeGithub, OTHER_APP_KEY, TEST_APP_ID } from "../helpers/github/app";
 
 withFakeClock();
 const START = Date.parse("2026-01-05T10:00:00Z");

@@ -6,9 +6,9 @@ import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
 import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "../helpers/backend";
 import { settle, withFakeClock } from "../helpers/clock";
-import { configureGithubApp, TEST_APP_SLUG } from "../helpers/githubApp";
-import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "../helpers/githubCheckRuns";
-import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox";
+import { configureGithubApp, TEST_APP_SLUG } from "../helpers/github/app";
+import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "../helpers/github/checkRuns";
+import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox/deliveries";
 import { newWorkOrder, orderOf, statusHistory } from "../helpers/records";
 import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "../helpers/senders/slack";
 

@@ -4,8 +4,8 @@ import type { FakeGitHub } from "../../fakes/github";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { configureGithubApp } from "../helpers/githubApp";
-import { CANCEL, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/githubCheckRuns";
+import { configureGithubApp } from "../helpers/github/app";
+import { CANCEL, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/github/checkRuns";
 import { newSession, newWorkOrder } from "../helpers/records";
 
 /*

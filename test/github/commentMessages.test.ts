@@ -4,10 +4,10 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
+import { deliveryRow } from "../helpers/inbox/deliveries";
 import { messagesOf, newSession, newWorkOrder } from "../helpers/records";
-import { ASK, commentOf, examplesOf, KINDS, post, sessionsOf, threads, type Kind, type Payload } from "../helpers/githubComments";
-import { ISSUE_1, PR_2 } from "../helpers/githubExamples";
+import { ASK, commentOf, examplesOf, KINDS, post, sessionsOf, threads, type Kind, type Payload } from "../helpers/github/comments";
+import { ISSUE_1, PR_2 } from "../helpers/github/examples";
 
 /*
  * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):

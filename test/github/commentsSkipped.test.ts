@@ -3,9 +3,9 @@ import { mentionsApp } from "../../src/sources/github/comments";
 import { domainTables } from "../helpers/assertions";
 import { newBackend } from "../helpers/backend";
 import { withFakeClock } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
+import { deliveryRow } from "../helpers/inbox/deliveries";
 import { messagesOf } from "../helpers/records";
-import { ASK, commentOf, examplesOf, post, sessionsOf, type Payload } from "../helpers/githubComments";
+import { ASK, commentOf, examplesOf, post, sessionsOf, type Payload } from "../helpers/github/comments";
 import { postGithub } from "../helpers/senders/github";
 
 /*

@@ -2,13 +2,13 @@ import { describe, expect, test, vi } from "vitest";
 import { api, internal } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
-import { deliveryCosts, deliveryRow } from "../helpers/inbox";
-import { liveOrder, type Target } from "../helpers/workOrders";
+import { deliveryCosts, deliveryRow } from "../helpers/inbox/deliveries";
+import { liveOrder, type Target } from "../helpers/orders/crowds";
 import { pushOf, sha } from "../helpers/senders/github";
 import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
 import { newSession, linksOf } from "../helpers/records";
 import { withFakeClock } from "../helpers/clock";
-import { MAIN, PR, push } from "../helpers/githubDeliveries";
+import { MAIN, PR, push } from "../helpers/github/deliveries";
 
 withFakeClock();
 

@@ -7,8 +7,8 @@ import { asService } from "../helpers/callers";
 import { postGithub } from "../helpers/senders/github";
 import { linksOf, newSession, newWorkOrder, orderOf, statusHistory } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
-import { example, ISSUE_1, PR_2, seed } from "../helpers/githubExamples";
+import { deliveryRow } from "../helpers/inbox/deliveries";
+import { example, ISSUE_1, PR_2, seed } from "../helpers/github/examples";
 
 withFakeClock();
 

@@ -4,8 +4,8 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub } from "../helpers/senders/github";
 import { orderOf, statusHistory } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
-import { corpus, type Example, PR_2, seed, type Seeded } from "../helpers/githubExamples";
+import { deliveryRow } from "../helpers/inbox/deliveries";
+import { corpus, type Example, PR_2, seed, type Seeded } from "../helpers/github/examples";
 
 withFakeClock();
 

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, expect, test } from "vitest";
 import { GithubApp } from "../../src/github/app";
-import { appSettings, fakeGithub } from "../helpers/githubApp";
+import { appSettings, fakeGithub } from "../helpers/github/app";
 
 /* The fake GitHub API over loopback HTTP (`serve`), as scripts and the demo use it. */
 

@@ -2,12 +2,12 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { deliveryCosts } from "../helpers/inbox";
-import { liveOrder, seedOrders, type Target } from "../helpers/workOrders";
+import { deliveryCosts } from "../helpers/inbox/deliveries";
+import { liveOrder, seedOrders, type Target } from "../helpers/orders/crowds";
 import { pushOf, sha } from "../helpers/senders/github";
 import { newSession, linksOf, statusOf } from "../helpers/records";
 import { withFakeClock } from "../helpers/clock";
-import { MAIN, merge, PR, push } from "../helpers/githubDeliveries";
+import { MAIN, merge, PR, push } from "../helpers/github/deliveries";
 
 withFakeClock();
 

@@ -3,7 +3,7 @@ import { signGithubPayload, verifyGithubSignature } from "../../src/sources/gith
 import { newBackend } from "../helpers/backend";
 import { GITHUB_SECRET, postGithub } from "../helpers/senders/github";
 import { withFakeClock } from "../helpers/clock";
-import { expectNothingStored, keptBodiesOf, stored } from "../helpers/inbox";
+import { expectNothingStored, keptBodiesOf, stored } from "../helpers/inbox/deliveries";
 import { githubExample, pingOfSize, postBody, pushToMaster, signBytes } from "../helpers/senders/githubBytes";
 
 /*

@@ -3,8 +3,8 @@ import { internal } from "../../convex/_generated/api";
 import type { FakeGitHub, FakeHookDelivery } from "../../fakes/github";
 import { newBackend, type Backend } from "../helpers/backend";
 import { withFakeClock } from "../helpers/clock";
-import { configureGithubApp } from "../helpers/githubApp";
-import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox";
+import { configureGithubApp } from "../helpers/github/app";
+import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox/deliveries";
 import { postGithub } from "../helpers/senders/github";
 
 /*

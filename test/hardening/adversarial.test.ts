@@ -8,7 +8,7 @@ import { newBackend } from "../helpers/backend";
 import { EVENTS_SECRET } from "../helpers/senders/events";
 import { GITHUB_SECRET } from "../helpers/senders/github";
 import { domainTables, snapshotTables } from "../helpers/assertions";
-import { keptBodies } from "../helpers/inbox";
+import { keptBodies } from "../helpers/inbox/deliveries";
 import { newSession, newWorkOrder } from "../helpers/records";
 import { withEverySenderConfigured } from "../helpers/senders/all";
 import { SLACK_SECRET } from "../helpers/senders/slack";

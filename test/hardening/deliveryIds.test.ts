@@ -7,7 +7,7 @@ import { postGithub } from "../helpers/senders/github";
 import { newSession } from "../helpers/records";
 import { withEverySenderConfigured } from "../helpers/senders/all";
 import { postSlack } from "../helpers/senders/slack";
-import { stored, expectNothingStored } from "../helpers/inbox";
+import { stored, expectNothingStored } from "../helpers/inbox/deliveries";
 
 /*
  * The receiving side's trust boundary

@@ -6,11 +6,11 @@ import { delayRange } from "../../src/retry";
 import { DELIVERY_RETRY } from "../../convex/model/inbox/deliveries";
 import { github } from "../../src/sources/github";
 import { newBackend, type Backend } from "../helpers/backend";
-import { liveOrder, type Target } from "../helpers/workOrders";
+import { liveOrder, type Target } from "../helpers/orders/crowds";
 import { pushOf, sha, postGithub } from "../helpers/senders/github";
 import { newSession, linksOf, statusOf } from "../helpers/records";
 import { withFakeClock, runDue, settle } from "../helpers/clock";
-import { deliveryRow, replaceBody, restoreBody, storedBody } from "../helpers/inbox";
+import { deliveryRow, replaceBody, restoreBody, storedBody } from "../helpers/inbox/deliveries";
 
 withFakeClock();
 

@@ -9,7 +9,7 @@ import { snapshotTables } from "../helpers/assertions";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { expectNothingStored } from "../helpers/inbox";
+import { expectNothingStored } from "../helpers/inbox/deliveries";
 import { messagesOf, newSession, newWorkOrder, statusHistory } from "../helpers/records";
 import { EVENTS_SECRET, eventsRequest, statusChanged } from "../helpers/senders/events";
 import { GITHUB_SECRET, githubRequest, postGithub } from "../helpers/senders/github";

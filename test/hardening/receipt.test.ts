@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../helpers/backend";
 import { githubRequest, postGithub } from "../helpers/senders/github";
 import { withEverySenderConfigured } from "../helpers/senders/all";
-import { stored, expectNothingStored } from "../helpers/inbox";
+import { stored, expectNothingStored } from "../helpers/inbox/deliveries";
 
 /*
  * The receiving side's trust boundary

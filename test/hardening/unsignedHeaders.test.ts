@@ -4,9 +4,9 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { githubRequest, postGithub } from "../helpers/senders/github";
 import { newSession, orderOf } from "../helpers/records";
 import { withEverySenderConfigured } from "../helpers/senders/all";
-import { stored, expectNothingStored } from "../helpers/inbox";
+import { stored, expectNothingStored } from "../helpers/inbox/deliveries";
 import { settle } from "../helpers/clock";
-import { liveOrder } from "../helpers/workOrders";
+import { liveOrder } from "../helpers/orders/crowds";
 
 /*
  * The receiving side's trust boundary

@@ -5,13 +5,13 @@ import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
 import bobReplies from "../../fixtures/slack/03-bob-replies.json";
 import bobEditsReply from "../../fixtures/slack/10-bob-edits-reply.json";
 import { newBackend, type Backend } from "../helpers/backend";
-import { liveOrder } from "../helpers/workOrders";
+import { liveOrder } from "../helpers/orders/crowds";
 import { pushOf, sha, postGithub } from "../helpers/senders/github";
 import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "../helpers/senders/events";
 import { domainTables } from "../helpers/assertions";
 import { linksOf, messagesOf, newSession, statusOf } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
+import { deliveryRow } from "../helpers/inbox/deliveries";
 import { clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, ALICE } from "../helpers/senders/slack";
 
 /*

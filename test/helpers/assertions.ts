@@ -3,7 +3,7 @@ import type { TableNames } from "../../convex/_generated/dataModel";
 import schema from "../../convex/schema";
 import { SECRET_PIECE_CHARS } from "../../src/secrets";
 import type { Backend } from "./backend";
-import { keptBodies } from "./inbox";
+import { keptBodies } from "./inbox/deliveries";
 
 /** What a refused call must leave behind: its error, and no change to any table. */
 

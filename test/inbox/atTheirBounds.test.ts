@@ -5,8 +5,8 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { linksOf } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { BODY_PATHS, deliveryRow, onBodyPath } from "../helpers/inbox";
-import { FEATURE_BRANCH, MAX_ATTEMPTS, orderOnFeatureBranch } from "../helpers/inboxRuns";
+import { BODY_PATHS, deliveryRow, onBodyPath } from "../helpers/inbox/deliveries";
+import { FEATURE_BRANCH, MAX_ATTEMPTS, orderOnFeatureBranch } from "../helpers/inbox/runs";
 
 /*
  * Deliveries at their documented bounds: the inbox's jobs read at most 8 MiB

@@ -7,7 +7,7 @@ import { accepted, EVENTS_NOW, messageCreated, onEventsEndpoint, postEvent } fro
 import { domainTables } from "../helpers/assertions";
 import { newSession, newWorkOrder, messagesOf } from "../helpers/records";
 import { settle } from "../helpers/clock";
-import { deliveryRow, keptBodies, stored } from "../helpers/inbox";
+import { deliveryRow, keptBodies, stored } from "../helpers/inbox/deliveries";
 
 /*
  * POST /webhooks/events (docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-):

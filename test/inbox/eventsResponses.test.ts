@@ -5,7 +5,7 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { accepted, EVENTS_NOW, EVENTS_SECRET, event, eventsRequest, linkAdded, messageCreated, onEventsEndpoint, postEvent, statusChanged, type EventEnvelope } from "../helpers/senders/events";
 import { newSession } from "../helpers/records";
 import { settle } from "../helpers/clock";
-import { deliveryRow, expectNothingStored, stored, storedBody } from "../helpers/inbox";
+import { deliveryRow, expectNothingStored, stored, storedBody } from "../helpers/inbox/deliveries";
 
 /*
  * POST /webhooks/events (docs/contract.md#3-webhook-routes): what the sender

@@ -6,7 +6,7 @@ import { accepted, linkAdded, onEventsEndpoint, postEvent, statusChanged, type E
 import { domainTables } from "../helpers/assertions";
 import { newSession, newWorkOrder, statusHistory, orderOf } from "../helpers/records";
 import { settle } from "../helpers/clock";
-import { deliveryRow, keptBodiesOf, stored } from "../helpers/inbox";
+import { deliveryRow, keptBodiesOf, stored } from "../helpers/inbox/deliveries";
 
 /*
  * POST /webhooks/events (docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-):

@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { signStandardWebhook, signingKeys, verifyStandardWebhook } from "../../src/sources/events/signature";
 import { newBackend } from "../helpers/backend";
 import { onEventsEndpoint } from "../helpers/senders/events";
-import { expectNothingStored } from "../helpers/inbox";
+import { expectNothingStored } from "../helpers/inbox/deliveries";
 
 /*
  * POST /webhooks/events (docs/contract.md#standard-webhooks-webhooksevents-body--type-timestamp-data-):

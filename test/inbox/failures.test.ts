@@ -10,8 +10,8 @@ import { postGithub, pushOf } from "../helpers/senders/github";
 import { linksOf } from "../helpers/records";
 import { withFakeClock, settle, runDue } from "../helpers/clock";
 import { configureSlackApp, postSlackEvent } from "../helpers/senders/slack";
-import { BODY_PATHS, deliveryRow, onBodyPath, replaceBody, restoreBody } from "../helpers/inbox";
-import { attemptsOf, FEATURE_BRANCH, longestWait, MAX_ATTEMPTS, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry } from "../helpers/inboxRuns";
+import { BODY_PATHS, deliveryRow, onBodyPath, replaceBody, restoreBody } from "../helpers/inbox/deliveries";
+import { attemptsOf, FEATURE_BRANCH, longestWait, MAX_ATTEMPTS, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry } from "../helpers/inbox/runs";
 
 /*
  * The inbox's failed runs: a failure leaves no partial writes, retries back

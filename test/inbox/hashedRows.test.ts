@@ -5,8 +5,8 @@ import { sha256Hex } from "../../src/hmac";
 import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { withFakeClock, settle } from "../helpers/clock";
-import { storedBody } from "../helpers/inbox";
-import { FEATURE_BRANCH } from "../helpers/inboxRuns";
+import { storedBody } from "../helpers/inbox/deliveries";
+import { FEATURE_BRANCH } from "../helpers/inbox/runs";
 
 /*
  * Rows kept before bodies moved out of the delivery row: hashed on receipt,

@@ -6,8 +6,8 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { linksOf } from "../helpers/records";
 import { withFakeClock, settle, runDue } from "../helpers/clock";
-import { BODY_PATHS, deliveryRow, onBodyPath, processingRun, replaceBody, restoreBody } from "../helpers/inbox";
-import { attemptsOf, FEATURE_BRANCH, MAX_ATTEMPTS, orderOnFeatureBranch, pendingRuns, setRunState } from "../helpers/inboxRuns";
+import { BODY_PATHS, deliveryRow, onBodyPath, processingRun, replaceBody, restoreBody } from "../helpers/inbox/deliveries";
+import { attemptsOf, FEATURE_BRANCH, MAX_ATTEMPTS, orderOnFeatureBranch, pendingRuns, setRunState } from "../helpers/inbox/runs";
 
 /*
  * The inbox's lost runs: a run that never finished is found by the recovery

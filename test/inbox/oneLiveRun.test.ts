@@ -6,8 +6,8 @@ import { postGithub, pushOf } from "../helpers/senders/github";
 import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
 import { linksOf } from "../helpers/records";
 import { withFakeClock, settle, runDue } from "../helpers/clock";
-import { BODY_PATHS, deliveryRow, onBodyPath, processingRun, replaceBody } from "../helpers/inbox";
-import { attemptsOf, FEATURE_BRANCH, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry, setRunState } from "../helpers/inboxRuns";
+import { BODY_PATHS, deliveryRow, onBodyPath, processingRun, replaceBody } from "../helpers/inbox/deliveries";
+import { attemptsOf, FEATURE_BRANCH, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry, setRunState } from "../helpers/inbox/runs";
 
 /*
  * One live run per delivery: a replay or a recorded failure never starts a

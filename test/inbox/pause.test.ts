@@ -5,7 +5,7 @@ import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { processingRun, stored } from "../helpers/inbox";
+import { processingRun, stored } from "../helpers/inbox/deliveries";
 import { messagesOf, newSession, newWorkOrder, orderOf } from "../helpers/records";
 import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
 import { configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, ALICE } from "../helpers/senders/slack";

@@ -3,8 +3,8 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { newSession, linksOf } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
-import { deliveryRow } from "../helpers/inbox";
-import { FEATURE_BRANCH, orderOnFeatureBranch } from "../helpers/inboxRuns";
+import { deliveryRow } from "../helpers/inbox/deliveries";
+import { FEATURE_BRANCH, orderOnFeatureBranch } from "../helpers/inbox/runs";
 
 /*
  * What applying a push costs: the documents it reads do not grow with

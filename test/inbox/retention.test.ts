@@ -6,8 +6,8 @@ import { newBackend, type Backend } from "../helpers/backend";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
 import { withFakeClock, settle, runDue } from "../helpers/clock";
-import { BODY_PATHS, deliveryRow, keptBodies, onBodyPath, replaceBody, restoreBody, stored } from "../helpers/inbox";
-import { attemptsOf, FEATURE_BRANCH, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry } from "../helpers/inboxRuns";
+import { BODY_PATHS, deliveryRow, keptBodies, onBodyPath, replaceBody, restoreBody, stored } from "../helpers/inbox/deliveries";
+import { attemptsOf, FEATURE_BRANCH, orderOnFeatureBranch, pendingRuns, pushAwaitingRetry } from "../helpers/inbox/runs";
 
 /*
  * Retention: finished deliveries and their bodies are purged in batches, and

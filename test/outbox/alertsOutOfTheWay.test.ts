@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { settle } from "../helpers/clock";
-import { recordWriteSets } from "../helpers/writeSets";
+import { recordWriteSets } from "../helpers/bench/writeSets";
 import { alertsOn, conditions, DAY, failedDelivery, HOUR, outboxRows, reconcile, staleOrder, withAlerts } from "../helpers/alerts";
 
 /*

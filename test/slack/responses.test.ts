@@ -11,7 +11,7 @@ import { expectEmptyBackend, snapshotTables } from "../helpers/assertions";
 import { withFakeClock, settle } from "../helpers/clock";
 import { messagesOf } from "../helpers/records";
 import { ALICE, BOB, SLACK_SECRET, accepted, configureSlackApp, postSlack, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "../helpers/senders/slack";
-import { keptBodies, keptBodiesOf, stored, storedBody } from "../helpers/inbox";
+import { keptBodies, keptBodiesOf, stored, storedBody } from "../helpers/inbox/deliveries";
 
 /*
  * POST /webhooks/slack as Slack sees it (docs/contract.md#3-webhook-routes,

@@ -17,7 +17,7 @@ import { expectEmptyBackend } from "../helpers/assertions";
 import { withFakeClock, settle } from "../helpers/clock";
 import { messagesOf } from "../helpers/records";
 import { ALICE, BOB, BOT_USER, TEAM, accepted, configureSlackApp, postSlackEvent, slackSessionsOf, type SlackEnvelope } from "../helpers/senders/slack";
-import { keptBodies, keptBodiesOf, stored } from "../helpers/inbox";
+import { keptBodies, keptBodiesOf, stored } from "../helpers/inbox/deliveries";
 
 /*
  * A Slack thread mirrored through POST /webhooks/slack

@@ -8,8 +8,8 @@ import { asService, asUser } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
 import { linksOf, newSession, statusOf } from "../helpers/records";
 import { ALICE, BOB, TEAM, clickOn, postSlackEvent, postSlackForm, slackSessionsOf, withFakeSlack } from "../helpers/senders/slack";
-import { seedOrders, type Target } from "../helpers/workOrders";
-import { merge, PR } from "../helpers/githubDeliveries";
+import { seedOrders, type Target } from "../helpers/orders/crowds";
+import { merge, PR } from "../helpers/github/deliveries";
 
 /*
  * No one user can crowd a selector (docs/contract.md#hardening-rules): a

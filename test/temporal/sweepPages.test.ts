@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import { LIMITS } from "../../src/limits";
 import { newBackend, type Backend } from "../helpers/backend";
-import { seedOrders } from "../helpers/workOrders";
+import { seedOrders } from "../helpers/orders/crowds";
 import { newSession, statusOf, orderOf } from "../helpers/records";
 import { withFakeClock, settle } from "../helpers/clock";
 import { MINUTE, orderIn, reconcile, withFakeTemporal } from "../helpers/temporal";

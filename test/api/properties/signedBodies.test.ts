@@ -14,7 +14,7 @@ import { postGithub } from "../../helpers/senders/github";
 import { withEverySenderConfigured } from "../../helpers/senders/all";
 import { postSlack } from "../../helpers/senders/slack";
 import { settle } from "../../helpers/clock";
-import { keptBodies } from "../../helpers/inbox";
+import { keptBodies } from "../../helpers/inbox/deliveries";
 import { check, runs } from "../../helpers/fastCheck";
 
 withEverySenderConfigured();

@@ -1,10 +1,10 @@
 import type { Backend } from "../backend";
-import type { WriteSet } from "../writeSets";
+import type { WriteSet } from "./writeSets";
 
 /*
  * The write rate of the busiest documents at a stated load, and the conflict
  * estimate it implies (docs/performance.md#the-inbox-at-10000-deliveries-a-minute).
- * What each operation writes is measured (test/helpers/writeSets.ts); the
+ * What each operation writes is measured (test/helpers/bench/writeSets.ts); the
  * model is stated here:
  * - writes to one document arrive as a Poisson process of rate r, so a
  *   transaction lasting d meets another's write with probability 1 − e^(−r·d);

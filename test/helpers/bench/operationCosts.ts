@@ -4,7 +4,7 @@ import type { Id } from "../../../convex/_generated/dataModel";
 import { newBackend } from "../backend";
 import { asService, asUser } from "../callers";
 import { settle } from "../clock";
-import { issueCommentOnAcme } from "../githubComments";
+import { issueCommentOnAcme } from "../github/comments";
 import { postEvent, statusChanged } from "../senders/events";
 import { postGithub } from "../senders/github";
 import { postSlack } from "../senders/slack";

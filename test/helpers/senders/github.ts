@@ -1,7 +1,7 @@
 import { overrideHeaders } from "./headers";
 import { github } from "../../../src/sources/github";
 import type { Backend } from "../backend";
-import type { Target } from "../workOrders";
+import type { Target } from "../orders/crowds";
 
 export const GITHUB_SECRET = "It's a Secret to Everybody";
 

@@ -6,7 +6,7 @@ import { domainTables } from "../assertions";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
 import { settle, withFakeClock } from "../clock";
-import { stored } from "../inbox";
+import { stored } from "../inbox/deliveries";
 import { newWorkOrder } from "../records";
 import { ALICE, BOB, TEAM, postSlackEvent, slackSessionsOf, withFakeSlack } from "../senders/slack";
 

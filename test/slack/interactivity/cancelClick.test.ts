@@ -5,7 +5,7 @@ import { settle } from "../../helpers/clock";
 import { fetchFrom } from "../../../fakes/http";
 import { FakeTemporal, TEMPORAL_URL } from "../../../fakes/temporal";
 import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
-import { stored as storedDeliveries } from "../../helpers/inbox";
+import { stored as storedDeliveries } from "../../helpers/inbox/deliveries";
 import { CAROL, CHANNEL, THREAD_TS, aliceThreadWithOrder, bobsOrderIn, ordersAndHistory, replayed, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*

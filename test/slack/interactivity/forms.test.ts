@@ -4,7 +4,7 @@ import { newBackend } from "../../helpers/backend";
 import { orderOf } from "../../helpers/records";
 import { withFakeClock } from "../../helpers/clock";
 import { ALICE, TEAM, clickOn, newTriggerId, postSlackForm, slashCommand, withFakeSlack } from "../../helpers/senders/slack";
-import { stored as storedDeliveries, storedBody } from "../../helpers/inbox";
+import { stored as storedDeliveries, storedBody } from "../../helpers/inbox/deliveries";
 import { aliceThreadWithOrder } from "../../helpers/slack/interactivity";
 
 /*

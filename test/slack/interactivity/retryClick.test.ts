@@ -5,7 +5,7 @@ import { asService } from "../../helpers/callers";
 import { orderOf, statusHistory } from "../../helpers/records";
 import { settle } from "../../helpers/clock";
 import { ALICE, BOB, clickOn, postSlackForm, slashCommand } from "../../helpers/senders/slack";
-import { stored as storedDeliveries } from "../../helpers/inbox";
+import { stored as storedDeliveries } from "../../helpers/inbox/deliveries";
 import { CAROL, CHANNEL, THREAD_TS, aliceThreadWithOrder, bobsOrderIn, ordersAndHistory, replayed, sessionOrders, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*

@@ -7,7 +7,7 @@ import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../../src/slack/text";
 import { newSession, newWorkOrder, orderOf, statusHistory } from "../../helpers/records";
 import { settle } from "../../helpers/clock";
 import { ALICE, BOB, postSlackForm, slashCommand } from "../../helpers/senders/slack";
-import { stored as storedDeliveries } from "../../helpers/inbox";
+import { stored as storedDeliveries } from "../../helpers/inbox/deliveries";
 import { CAROL, aliceThreadWithOrder, replayed, setStatus, slackUser, withSlackCards } from "../../helpers/slack/interactivity";
 
 /*

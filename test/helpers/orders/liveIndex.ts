@@ -1,6 +1,6 @@
 import { expect } from "vitest";
-import type { Doc } from "../../convex/_generated/dataModel";
-import type { Backend } from "./backend";
+import type { Doc } from "../../../convex/_generated/dataModel";
+import type { Backend } from "../backend";
 
 /**
  * The derived indexes of live work orders (work_order_live_targets,

@@ -1,14 +1,14 @@
 import { expect } from "vitest";
-import { internal } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { DELIVERY_RETRY } from "../../convex/model/inbox/deliveries";
-import { delayRange } from "../../src/retry";
-import type { Backend } from "./backend";
-import { runDue } from "./clock";
-import { PROCESSING_RUNS, replaceBody } from "./inbox";
-import { newSession } from "./records";
-import { postGithub, pushOf } from "./senders/github";
-import { liveOrder } from "./workOrders";
+import { internal } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import { DELIVERY_RETRY } from "../../../convex/model/inbox/deliveries";
+import { delayRange } from "../../../src/retry";
+import type { Backend } from "../backend";
+import { runDue } from "../clock";
+import { PROCESSING_RUNS, replaceBody } from "./deliveries";
+import { newSession } from "../records";
+import { postGithub, pushOf } from "../senders/github";
+import { liveOrder } from "../orders/crowds";
 
 /** A delivery's processing runs, retries and attempts, as the inbox's specs arrange and read them. */
 

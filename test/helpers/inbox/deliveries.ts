@@ -1,6 +1,6 @@
 import { beforeEach, expect, vi } from "vitest";
-import type { Doc, Id } from "../../convex/_generated/dataModel";
-import type { Backend } from "./backend";
+import type { Doc, Id } from "../../../convex/_generated/dataModel";
+import type { Backend } from "../backend";
 
 /** What the inbox holds: every delivery row, oldest first, every kept body's document, and every blob in file storage. */
 export async function stored(t: Backend) {

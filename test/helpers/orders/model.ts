@@ -4,10 +4,10 @@
  */
 import type { Value } from "convex/values";
 import { beforeEach, expect, vi } from "vitest";
-import type { Id } from "../../convex/_generated/dataModel";
-import { TOUCH_INTERVAL_MS } from "../../convex/model/workOrders/updatedAt";
-import { withFakeClock } from "./clock";
-import type { LinkKind, Target } from "./workOrderArbitraries";
+import type { Id } from "../../../convex/_generated/dataModel";
+import { TOUCH_INTERVAL_MS } from "../../../convex/model/workOrders/updatedAt";
+import { withFakeClock } from "../clock";
+import type { LinkKind, Target } from "./arbitraries";
 
 // The server's clock is driven by the test, one second per call, so that
 // createdAt and updatedAt can be predicted exactly.

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import type { Value } from "convex/values";
-import { LIMITS } from "../../src/limits";
+import { LIMITS } from "../../../src/limits";
 
 // Generators: what a caller sends, paired with what the contract says is stored.
 

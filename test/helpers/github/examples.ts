@@ -1,9 +1,9 @@
 import examples from "@octokit/webhooks-examples";
-import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { newSession, newWorkOrder } from "./records";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { newSession, newWorkOrder } from "../records";
 
 /*
  * GitHub's published example payloads (@octokit/webhooks-examples), and work

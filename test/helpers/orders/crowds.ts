@@ -1,10 +1,10 @@
-import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import { rebuildLiveIndex } from "../../convex/model/workOrders/liveIndex";
-import type { WorkOrderStatus } from "../../src/workOrders/status";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { newWorkOrder } from "./records";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import { rebuildLiveIndex } from "../../../convex/model/workOrders/liveIndex";
+import type { WorkOrderStatus } from "../../../src/workOrders/status";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { newWorkOrder } from "../records";
 
 /** Work orders in the states the effects of deliveries need: live on a branch, or crowds written directly. */
 

@@ -1,8 +1,8 @@
-import type { Backend } from "./backend";
-import { settle } from "./clock";
-import { deliveryRow } from "./inbox";
-import { postGithub } from "./senders/github";
-import type { Target } from "./workOrders";
+import type { Backend } from "../backend";
+import { settle } from "../clock";
+import { deliveryRow } from "../inbox/deliveries";
+import { postGithub } from "../senders/github";
+import type { Target } from "../orders/crowds";
 
 /** A push and a merged pull request on acme/api, delivered by GitHub and processed: the delivery row each leaves. */
 

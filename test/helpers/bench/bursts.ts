@@ -1,13 +1,13 @@
 import { vi } from "vitest";
-import { newBackend } from "./backend";
-import { liveOrder, type Target } from "./workOrders";
-import { postGithub, pushOf } from "./senders/github";
-import { newSession } from "./records";
-import { ALICE, configureSlackApp, postSlack, TEAM } from "./senders/slack";
+import { newBackend } from "../backend";
+import { liveOrder, type Target } from "../orders/crowds";
+import { postGithub, pushOf } from "../senders/github";
+import { newSession } from "../records";
+import { ALICE, configureSlackApp, postSlack, TEAM } from "../senders/slack";
 import { recordWriteSets, writesPerDocument } from "./writeSets";
-import { settle } from "./clock";
+import { settle } from "../clock";
 
-/** Bursts of deliveries, and which documents their transactions write (test/helpers/writeSets.ts). */
+/** Bursts of deliveries, and which documents their transactions write (test/helpers/bench/writeSets.ts). */
 
 // Counters spread over shards so that concurrent writers rarely meet: each shard is written often, by design.
 const SHARDED_COUNTERS = ["delivery_tallies", "work_order_link_counts"];

@@ -1,10 +1,10 @@
 import examples from "@octokit/webhooks-examples";
-import { api } from "../../convex/_generated/api";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { settle } from "./clock";
-import { FIRST_PAGE } from "./records";
-import { postGithub } from "./senders/github";
+import { api } from "../../../convex/_generated/api";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { settle } from "../clock";
+import { FIRST_PAGE } from "../records";
+import { postGithub } from "../senders/github";
 
 /*
  * GitHub's own example payloads (@octokit/webhooks-examples) of the comment

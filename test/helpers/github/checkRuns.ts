@@ -1,12 +1,12 @@
-import { api } from "../../convex/_generated/api";
-import type { Id } from "../../convex/_generated/dataModel";
-import type { Backend } from "./backend";
-import { asService } from "./callers";
-import { settle } from "./clock";
-import { TEST_APP_ID } from "./githubApp";
-import { examplesOf, type Payload } from "./githubComments";
-import { newSession, newWorkOrder } from "./records";
-import { postGithub } from "./senders/github";
+import { api } from "../../../convex/_generated/api";
+import type { Id } from "../../../convex/_generated/dataModel";
+import type { Backend } from "../backend";
+import { asService } from "../callers";
+import { settle } from "../clock";
+import { TEST_APP_ID } from "./app";
+import { examplesOf, type Payload } from "./comments";
+import { newSession, newWorkOrder } from "../records";
+import { postGithub } from "../senders/github";
 
 /*
  * A work order on the examples' pull request through the App, and GitHub's

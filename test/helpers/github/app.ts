@@ -1,10 +1,10 @@
-import appPkcs1 from "../../fixtures/github-app/app.pkcs1.pem?raw";
-import appPkcs8 from "../../fixtures/github-app/app.pkcs8.pem?raw";
-import appPublic from "../../fixtures/github-app/app.public.pem?raw";
-import otherPkcs8 from "../../fixtures/github-app/other.pkcs8.pem?raw";
+import appPkcs1 from "../../../fixtures/github-app/app.pkcs1.pem?raw";
+import appPkcs8 from "../../../fixtures/github-app/app.pkcs8.pem?raw";
+import appPublic from "../../../fixtures/github-app/app.public.pem?raw";
+import otherPkcs8 from "../../../fixtures/github-app/other.pkcs8.pem?raw";
 import { expect, vi } from "vitest";
-import { FakeGitHub, FAKE_GITHUB_URL, type FakeGithubOptions } from "../../fakes/github";
-import { githubAppSettings, type GithubAppSettings } from "../../src/github/settings";
+import { FakeGitHub, FAKE_GITHUB_URL, type FakeGithubOptions } from "../../../fakes/github";
+import { githubAppSettings, type GithubAppSettings } from "../../../src/github/settings";
 
 /*
  * The test App's keys (fixtures/github-app/: test-only keys, made with
