@@ -3,6 +3,7 @@ import type { Id } from "../../../convex/_generated/dataModel";
 import type { Backend } from "../backend";
 import { settle } from "../clock";
 import type { Cost } from "./outboxCost";
+import { operationCost, traceExecutions } from "./trace";
 
 /**
  * The costs transactions log with JANGAR_LOG_COST, and the reconciler's page
@@ -56,4 +57,22 @@ export async function costOfDelivery(t: Backend, post: () => Promise<{ body: Rec
   const costs = loggedCosts(/^cost delivery (\{.*\})$/);
   expect(costs).toHaveLength(1);
   return costs[0];
+}
+
+/**
+ * What a whole operation read and wrote: every transaction from the request
+ * to the last step it scheduled (trace.ts), summed. A slash command is one
+ * transaction; a click is its record mutation and the apply mutation it schedules.
+ */
+export async function costOfOperation(t: Backend, operation: () => Promise<unknown>): Promise<Cost> {
+  await settle(t);
+  const tracer = traceExecutions();
+  try {
+    await operation();
+    await settle(t);
+    const { documentsRead, documentsWritten, bytesRead, bytesWritten } = operationCost(tracer.take());
+    return { documentsRead, documentsWritten, bytesRead, bytesWritten };
+  } finally {
+    tracer.stop();
+  }
 }

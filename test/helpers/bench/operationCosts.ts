@@ -1,4 +1,4 @@
-import { vi } from "vitest";
+import { expect, vi } from "vitest";
 import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { newBackend } from "../backend";
@@ -7,8 +7,8 @@ import { settle } from "../clock";
 import { issueCommentOnAcme } from "../github/comments";
 import { postEvent, statusChanged } from "../senders/events";
 import { postGithub } from "../senders/github";
-import { postSlack } from "../senders/slack";
-import { costOfCall, costOfDelivery } from "./costLog";
+import { ALICE, clickOn, postSlack, postSlackForm, slashCommand, TEAM } from "../senders/slack";
+import { costOfCall, costOfDelivery, costOfOperation } from "./costLog";
 import type { Cost } from "./outboxCost";
 import { seedUnrelated } from "./unrelated";
 
@@ -49,6 +49,15 @@ const INBOX = {
   reads: ["delivery", "its body's document", "delivery's patch", "counter shard", "its patch"],
   writes: ["delivery", "counter shard", "attempt row"],
 };
+/*
+ * Slash commands and clicks count the whole operation: every transaction
+ * from the request to the last step it scheduled (costOfOperation). A slash
+ * command is applied in the transaction that records it, its row inserted
+ * once in its final status; a click is recorded (its row, its body, a
+ * counter shard), then applied by the scheduled mutation as any delivery.
+ */
+const APPLIED_AT_RECEIPT = { reads: ["counter shard", "its patch"], writes: ["delivery (in its final status)", "its body's document", "counter shard", "attempt row"] };
+const RECEIPT = { reads: ["received counter shard", "its patch"], writes: ["delivery (inserted accepted)", "its body's document", "received counter shard"] };
 export const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "chatSessions:create": { reads: [], writes: ["session"] },
   "chatSessions:list (page of 20; alice has 2)": { reads: ["2 sessions"], writes: [] },
@@ -111,6 +120,19 @@ export const MINIMUM: Record<string, { reads: string[]; writes: string[] }> = {
   "events work_order.status.changed": {
     reads: ["order", "its patch", "4 live rows (target, issue, PR, requester: dropped, the order is finished)", "4 live-row deletions", ...INBOX.reads],
     writes: ["order", "history row", "4 live rows deleted", "event", ...INBOX.writes],
+  },
+  "Slack slash command `status` (the caller has 1 order)": { reads: ["1 order", ...APPLIED_AT_RECEIPT.reads], writes: APPLIED_AT_RECEIPT.writes },
+  "Slack slash command `cancel <id>` (the caller's live order)": {
+    reads: ["order", "session (ownership)", "its patch", "2 live rows (target, requester: dropped, the order is final)", "2 live-row deletions", ...APPLIED_AT_RECEIPT.reads],
+    writes: ["order", "history row", "2 live rows deleted", "event", ...APPLIED_AT_RECEIPT.writes],
+  },
+  "Slack click Cancel (the clicker's running order)": {
+    reads: ["order", "session (ownership)", "its patch", "2 live rows (target, requester: dropped, the order is final)", "2 live-row deletions", ...RECEIPT.reads, ...INBOX.reads],
+    writes: ["order", "history row", "2 live rows deleted", "event", ...RECEIPT.writes, ...INBOX.writes],
+  },
+  "Slack click Retry (the clicker's failed order)": {
+    reads: ["order", "session (ownership)", "target (the copy's)", "0 retries and 0 live requester rows (none yet)", ...RECEIPT.reads, ...INBOX.reads],
+    writes: ["copy", "its target", "live target", "live requester row", "history row", "event", "retry row", ...RECEIPT.writes, ...INBOX.writes],
   },
 };
 
@@ -199,5 +221,37 @@ export async function measureOperations(unrelated: number): Promise<Map<string, 
     "events work_order.status.changed",
     await costOfDelivery(t, () => postEvent(t, { event: statusChanged(workOrderId!, "succeeded", "checks passed") })),
   );
+
+  // A Slack user's orders, in a session of theirs: each command and click acts on one.
+  const slackAlice = `slack:${TEAM}:${ALICE}`;
+  const slackSession = await asUser(t, slackAlice).mutation(api.chatSessions.create, { title: "From Slack" });
+  const slackOrder = async (...statuses: ("running" | "failed")[]) => {
+    const id = await service.mutation(api.workOrders.create, { sessionId: slackSession, workflowType: "codex-implement", prompt: "Fix SSO", title: "SSO", target });
+    for (const status of statuses) {
+      await service.mutation(api.workOrders.updateStatus, { workOrderId: id, status });
+    }
+    await settle(t);
+    return id;
+  };
+  const statusOf = async (id: Id<"work_orders">) => (await t.run(async (ctx) => await ctx.db.get("work_orders", id)))?.status;
+  /** The whole operation's cost, once the answer and the order's status are what it asks for. */
+  const measured = async (fields: Record<string, string>, answered: RegExp, order: Id<"work_orders">, status: string) => {
+    let answer: unknown;
+    const cost = await costOfOperation(t, async () => {
+      answer = (await postSlackForm(t, fields)).body;
+    });
+    expect(JSON.stringify(answer)).toMatch(answered);
+    expect(await statusOf(order)).toBe(status);
+    return cost;
+  };
+  const live = await slackOrder();
+  costs.set("Slack slash command `status` (the caller has 1 order)", await measured(slashCommand("status"), new RegExp(`Your work order:.*${live}`), live, "submitted"));
+  costs.set("Slack slash command `cancel <id>` (the caller's live order)", await measured(slashCommand(`cancel ${live}`), /Canceled/i, live, "canceled"));
+  const running = await slackOrder("running");
+  costs.set("Slack click Cancel (the clicker's running order)", await measured(clickOn("work_order.cancel", running), /"accepted"/, running, "canceled"));
+  const failed = await slackOrder("running", "failed");
+  costs.set("Slack click Retry (the clicker's failed order)", await measured(clickOn("work_order.retry", failed), /"accepted"/, failed, "failed"));
+  const retries = await t.run(async (ctx) => await ctx.db.query("work_order_retries").withIndex("by_workOrderId", (q) => q.eq("workOrderId", failed)).collect());
+  expect(retries).toHaveLength(1);
   return costs;
 }
