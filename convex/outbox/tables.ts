@@ -28,18 +28,13 @@ const sendingFields = {
 /**
  * The table of a work order as another service shows it, kept up to date
  * through the outbox (a Slack card, a GitHub check run): one row per order
- * (indexed `by_workOrderId` where it is declared), where it is shown (`fields`), and `latestRow`, the last outbox row queued
- * to bring it up to date: while that row is still queued, changes collapse
- * into it, as it is rendered when sent.
+ * (indexed `by_workOrderId` where it is declared), where it is shown
+ * (`fields`), and `latestRow`, the last outbox row queued to bring it up to
+ * date: while that row is still queued, changes collapse into it, as it is
+ * rendered when sent.
  */
-export function orderShownAt<
-  const Fields extends Record<string, GenericValidator>,
->(fields: Fields) {
-  return defineTable({
-    workOrderId: v.id("work_orders"),
-    latestRow: v.optional(v.id("outbox")),
-    ...fields,
-  });
+export function orderShownAt<const Fields extends Record<string, GenericValidator>>(fields: Fields) {
+  return defineTable({ workOrderId: v.id("work_orders"), latestRow: v.optional(v.id("outbox")), ...fields });
 }
 
 export const outboxTables = {
@@ -69,27 +64,11 @@ export const outboxTables = {
     httpStatus: v.optional(v.number()),
   })
     // A lane's row being sent, and its oldest queued ordered row.
-    .index("by_destination_lane_status_ordered_enqueuedAt", [
-      "destination",
-      "lane",
-      "status",
-      "ordered",
-      "enqueuedAt",
-    ])
+    .index("by_destination_lane_status_ordered_enqueuedAt", ["destination", "lane", "status", "ordered", "enqueuedAt"])
     // A lane's queued unordered rows, the soonest due first.
-    .index("by_destination_lane_ordered_status_nextAttemptAt", [
-      "destination",
-      "lane",
-      "ordered",
-      "status",
-      "nextAttemptAt",
-    ])
+    .index("by_destination_lane_ordered_status_nextAttemptAt", ["destination", "lane", "ordered", "status", "nextAttemptAt"])
     .index("by_status_finishedAt", ["status", "finishedAt"])
-    .index("by_destination_status_finishedAt", [
-      "destination",
-      "status",
-      "finishedAt",
-    ]),
+    .index("by_destination_status_finishedAt", ["destination", "status", "finishedAt"]),
 
   // A lane's runner: the scheduled sendNext of its destination that works
   // through the lane's rows one request at a time (none while it has no
@@ -119,19 +98,9 @@ export const outboxTables = {
 
 /** What a Slack outbox row asked, before the outbox took any destination (kept until migrations:moveSlackOutbox has run). */
 const vLegacySlackRequest = v.union(
-  v.object({
-    kind: v.literal("reply"),
-    messageId: v.id("chat_messages"),
-    part: v.number(),
-    parts: v.number(),
-    text: v.string(),
-  }),
+  v.object({ kind: v.literal("reply"), messageId: v.id("chat_messages"), part: v.number(), parts: v.number(), text: v.string() }),
   v.object({ kind: v.literal("card"), workOrderId: v.id("work_orders") }),
-  v.object({
-    kind: v.literal("ephemeral"),
-    user: v.string(),
-    text: v.string(),
-  }),
+  v.object({ kind: v.literal("ephemeral"), user: v.string(), text: v.string() }),
 );
 
 /**

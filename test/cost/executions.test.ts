@@ -24,7 +24,7 @@ import { asService } from "../helpers/callers";
 import { configureGithubApp } from "../helpers/github/app";
 import { issueCommentOnAcme } from "../helpers/github/comments";
 import { liveOrder } from "../helpers/orders/crowds";
-import { newSession } from "../helpers/records";
+import { newSession, newWorkOrder } from "../helpers/records";
 import { postGithub, pushOf } from "../helpers/senders/github";
 import { EVENTS_SECRET, postEvent, statusChanged } from "../helpers/senders/events";
 import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf, slashCommand, TEAM } from "../helpers/senders/slack";
@@ -84,6 +84,11 @@ async function everyOperation(unrelated: number) {
   vi.spyOn(Math, "random").mockReturnValue(0);
   const sessionId = await newSession(t, "alice");
   const workOrderId = await liveOrder(t, sessionId, TARGET);
+  // A live order of Alice's as Slack names her, which her click cancels; an accepted one, which a runner's event moves on.
+  const clickedOrder = await liveOrder(t, await newSession(t, `slack:${TEAM}:${ALICE}`));
+  const movedOrder = await newWorkOrder(t, sessionId);
+  await asService(t).mutation(api.workOrders.updateStatus, { workOrderId: movedOrder, status: "accepted" });
+  await settle(t);
   const now = Math.floor(Date.now() / 1000);
   const push = { event: "push", payload: pushOf(TARGET, 3), guid: "5c0ffee0-2f3d-11ef-9a3d-0242ac120001" };
   const costs = new Map<string, OperationCost>();
@@ -116,8 +121,8 @@ async function everyOperation(unrelated: number) {
       }),
     );
   await measure("Slack slash command status", () => postSlackForm(t, slashCommand("status")));
-  await measure("Slack click Cancel on a card", () => postSlackForm(t, clickOn("work_order.cancel", workOrderId)));
-  await measure("events work_order.status.changed", () => postEvent(t, { event: statusChanged(workOrderId, "running") }));
+  await measure("Slack click Cancel on a card", () => postSlackForm(t, clickOn("work_order.cancel", clickedOrder)));
+  await measure("events work_order.status.changed", () => postEvent(t, { event: statusChanged(movedOrder, "running") }));
   vi.stubEnv("WEBHOOK_INLINE_BODY_BYTES", "1");
   await measure("GitHub push, body in file storage (over WEBHOOK_INLINE_BODY_BYTES)", () => postGithub(t, { event: "push", payload: pushOf(TARGET, 1, 10) }));
   vi.stubEnv("WEBHOOK_INLINE_BODY_BYTES", "65536");

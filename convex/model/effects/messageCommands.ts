@@ -34,6 +34,16 @@ export async function appendInbound(acting: Acting, session: Doc<"chat_sessions"
   return messageId;
 }
 
+/** Appends a sender's message to the session it names, or notes why not: the session is missing (`missing`), or the message cannot be stored. */
+async function appendToSession(acting: Acting, session: Doc<"chat_sessions"> | null, inbound: InboundMessage, missing: string) {
+  const message = checkInbound(acting, inbound);
+  if (session === null) {
+    acting.applied.skip(missing);
+  } else if (message !== null) {
+    await appendInbound(acting, session, inbound.externalId, message);
+  }
+}
+
 export const messageCommands: Pick<
   Handlers,
   "appendMessage" | "startSlackThread" | "appendSlackMessage" | "editMessage" | "removeMessage"
@@ -43,12 +53,7 @@ export const messageCommands: Pick<
     apply: async (acting, command) => {
       const sessionId = acting.ctx.db.normalizeId("chat_sessions", command.sessionId);
       const session = sessionId === null ? null : await acting.ctx.db.get("chat_sessions", sessionId);
-      const message = checkInbound(acting, command.message);
-      if (session === null) {
-        acting.applied.skip(`No chat session ${command.sessionId}.`);
-      } else if (message !== null) {
-        await appendInbound(acting, session, command.message.externalId, message);
-      }
+      await appendToSession(acting, session, command.message, `No chat session ${command.sessionId}.`);
     },
   },
   startSlackThread: {
@@ -78,12 +83,7 @@ export const messageCommands: Pick<
     units: "one",
     apply: async (acting, command) => {
       const session = await boundSession(acting.ctx, command.thread);
-      const message = checkInbound(acting, command.message);
-      if (session === null) {
-        acting.applied.skip(`Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`);
-      } else if (message !== null) {
-        await appendInbound(acting, session, command.message.externalId, message);
-      }
+      await appendToSession(acting, session, command.message, `Slack thread ${command.thread.channel}/${command.thread.threadTs} is not bound to a chat session.`);
     },
   },
   editMessage: {

@@ -7,13 +7,8 @@ import { vSelectableLinkKind } from "../platform/validators";
  */
 
 /** A live order's row of a derived index: these fields, and its order, by which it is found and deleted. */
-function liveRow<const Fields extends Record<string, GenericValidator>>(
-  fields: Fields,
-) {
-  return defineTable({ workOrderId: v.id("work_orders"), ...fields }).index(
-    "by_workOrderId",
-    ["workOrderId"],
-  );
+function liveRow<const Fields extends Record<string, GenericValidator>>(fields: Fields) {
+  return defineTable({ workOrderId: v.id("work_orders"), ...fields }).index("by_workOrderId", ["workOrderId"]);
 }
 
 export const liveOrderTables = {
@@ -27,23 +22,17 @@ export const liveOrderTables = {
   // (createWorkOrder, upsertTarget, addLinks, changeStatus: deleted when the
   // order becomes terminal); rebuilt for older orders by migrations.ts.
   // `orderCreatedAt` is the order's createdAt, which ranks them.
-  work_order_live_targets: liveRow({
-    targetRepo: v.string(),
-    targetBranch: v.string(),
-    orderCreatedAt: v.number(),
-  }).index("by_targetRepo_targetBranch_orderCreatedAt", [
-    "targetRepo",
-    "targetBranch",
-    "orderCreatedAt",
-  ]),
+  work_order_live_targets: liveRow({ targetRepo: v.string(), targetBranch: v.string(), orderCreatedAt: v.number() }).index(
+    "by_targetRepo_targetBranch_orderCreatedAt",
+    ["targetRepo", "targetBranch", "orderCreatedAt"],
+  ),
 
   // The issues and pull requests a live order is linked to (the links rule 3
   // follows), its first MAX_LIVE_LINKS_PER_ORDER of them; as above.
-  work_order_live_links: liveRow({
-    kind: vSelectableLinkKind,
-    value: v.string(),
-    orderCreatedAt: v.number(),
-  }).index("by_kind_value_orderCreatedAt", ["kind", "value", "orderCreatedAt"]),
+  work_order_live_links: liveRow({ kind: vSelectableLinkKind, value: v.string(), orderCreatedAt: v.number() }).index(
+    "by_kind_value_orderCreatedAt",
+    ["kind", "value", "orderCreatedAt"],
+  ),
 
   // The requester (requestedBy) of each live order, as above: a user's live
   // orders are counted through by_requestedBy, reading no order, at most
