@@ -90,6 +90,7 @@ async function everyOperation(unrelated: number) {
   // Counter shards chosen alike in every run.
   vi.spyOn(Math, "random").mockReturnValue(0);
   const sessionId = await newSession(t, "alice");
+  // A live order on the pushed branch.
   await liveOrder(t, sessionId, TARGET);
   // A live order of Alice's as Slack names her, which her click cancels; an accepted one, which a runner's event moves on.
   const clickedOrder = await liveOrder(t, await newSession(t, `slack:${TEAM}:${ALICE}`));

@@ -11,7 +11,8 @@ import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../../fakes/
  *
  * The seam: a fake is anything with `handles(url)` and `fetch(input, init)`,
  * the shape every fake of the project follows (fakes/<service>.ts).
- * GitHub's API has no caller yet; its fake joins the list when one exists.
+ * GitHub's API is called only with the GitHub App's settings, which `npm run
+ * serve` leaves unset; set them and the real API is called.
  */
 
 type Fetch = typeof globalThis.fetch;
