@@ -126,8 +126,8 @@ export const moveSlackOutbox = internalMutation({
       },
     );
     const dropped = walk.done - moved;
-    for (const [status, count] of counted) {
-      await countRows(ctx, { destination: slackOutbox.destination, status }, count);
+    if (counted.size > 0) {
+      await countRows(ctx, slackOutbox.destination, Object.fromEntries(counted));
     }
     for (const lane of lanes) {
       await wakeLane(ctx, slackOutbox.destination, lane);

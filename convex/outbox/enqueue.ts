@@ -49,7 +49,7 @@ export async function enqueue<Request extends OutboxRequest>(
     );
   }
   if (rowIds.length > 0) {
-    await countRows(ctx, { destination, lane, status: "queued" }, rowIds.length);
+    await countRows(ctx, destination, { queued: rowIds.length });
     await wakeLane(ctx, destination, lane);
   }
   return rowIds;

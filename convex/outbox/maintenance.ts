@@ -81,7 +81,7 @@ export const purgeSent = internalMutation({
       },
     );
     for (const [destination, count] of deleted) {
-      await countRows(ctx, { destination, status: "sent" }, -count);
+      await countRows(ctx, destination, { sent: -count });
     }
     if (walk.done > 0) {
       console.log(`outbox: purged ${walk.done} sent row(s) in one transaction ${JSON.stringify(await transactionCost(ctx))}`);

@@ -1,57 +1,43 @@
 import type { Doc } from "../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../_generated/server";
-import { patchCounted, shardedCounter, type CountedRows } from "../model/platform/counters";
+import { statusTally } from "../model/platform/counters";
 import { DESTINATIONS } from "./registry";
 import { OUTBOX_STATUSES, type OutboxStatus } from "./tables";
 
 /*
  * Outbox rows counted by destination and status, in the transaction that
- * changes them. Every claim and every record of a lane's runner moves a row
- * from one status to another, so the shards are chosen for the lanes: a
- * lane writes SPREAD neighbouring shards of SHARDS, starting at its key's
- * hash, one of them at random. No shard is written by every transaction of
- * a lane, and lanes of different hashes write different shards, so that
- * busy lanes do not fight over one document (docs/reliability.md).
+ * changes them (convex/model/platform/counters.ts): OUTBOX_TALLY_SHARDS
+ * shards per destination, each holding every status, one picked at random
+ * by each transaction that counts, so that a row queued, claimed and
+ * recorded writes one shard each time (docs/performance.md#the-inbox-at-10000-deliveries-a-minute).
+ * The counts also hold `outbox_counters`, written before (one shard per
+ * status), read and never written.
  */
 
-const SHARDS = 16;
-const SPREAD = 4;
+// Shards per destination: with events out on at 10,000 GitHub deliveries a minute, each `events` shard is written about 2.4 times a second.
+export const OUTBOX_TALLY_SHARDS = 512;
+// The most destinations counted at once (registered ones, and any other that has counts).
+const MAX_DESTINATIONS = 16;
+// The shards outbox_counters had per destination and status.
+const OLD_COUNTER_SHARDS = 16;
 
-type CountKey = { destination: string; status: OutboxStatus; lane?: string };
+type Deltas = Partial<Record<OutboxStatus, number>>;
 
-/** A string's 32-bit FNV-1a hash: where a lane's shards start. */
-function hash(text: string): number {
-  let value = 0x811c9dc5;
-  for (let i = 0; i < text.length; i += 1) {
-    value = Math.imul(value ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  }
-  return value;
-}
-
-const outboxCounter = shardedCounter<CountKey>({
-  table: "outbox_counters",
-  shards: SHARDS,
-  shardOf: ({ destination, lane }) =>
-    lane === undefined
-      ? Math.floor(Math.random() * SHARDS)
-      : (hash(`${destination}:${lane}`) + Math.floor(Math.random() * SPREAD)) % SHARDS,
-  shardsOf: (ctx, { destination, status }, shard) =>
-    ctx.db.query("outbox_counters").withIndex("by_destination_status_shard", (q) => {
-      const key = q.eq("destination", destination).eq("status", status);
+const outboxTally = statusTally<string, OutboxStatus>({
+  shards: OUTBOX_TALLY_SHARDS,
+  statuses: OUTBOX_STATUSES,
+  shardsOf: (ctx, destination, shard) =>
+    ctx.db.query("outbox_tallies").withIndex("by_destination_shard", (q) => {
+      const key = q.eq("destination", destination);
       return shard === undefined ? key : key.eq("shard", shard);
     }),
-  insertShard: (ctx, { destination, status }, shard, count) => ctx.db.insert("outbox_counters", { destination, status, shard, count }),
+  insertShard: (ctx, destination, shard, counts) => ctx.db.insert("outbox_tallies", { destination, shard, ...counts }),
+  patchShard: (ctx, id, counts) => ctx.db.patch("outbox_tallies", id, counts),
 });
 
-const countedRows: CountedRows<"outbox", CountKey> = {
-  table: "outbox",
-  counter: outboxCounter,
-  keyOf: ({ destination, lane }, status) => ({ destination, lane, status }),
-};
-
-/** Adds `delta` to the count of a destination's rows in `status` (of `lane`, whose shards it then writes). */
-export async function countRows(ctx: MutationCtx, key: CountKey, delta: number) {
-  await outboxCounter.add(ctx, key, delta);
+/** Adds each of `deltas` to the count of a destination's rows in its status, in one shard. */
+export async function countRows(ctx: MutationCtx, destination: string, deltas: Deltas) {
+  await outboxTally.add(ctx, destination, deltas);
 }
 
 /** Changes an outbox row, keeping the counts right. */
@@ -60,7 +46,10 @@ export async function updateRow(
   row: Doc<"outbox">,
   change: Partial<Omit<Doc<"outbox">, "_id" | "_creationTime" | "destination" | "lane" | "request">>,
 ) {
-  await patchCounted(ctx, countedRows, row, change);
+  await ctx.db.patch("outbox", row._id, change);
+  if (change.status !== undefined && change.status !== row.status) {
+    await countRows(ctx, row.destination, { [row.status]: -1, [change.status]: 1 });
+  }
 }
 
 export type OutboxCount = { destination: string; status: OutboxStatus; count: number };
@@ -70,18 +59,28 @@ export type OutboxCount = { destination: string; status: OutboxStatus; count: nu
  * other destination that has counts, each with every status.
  */
 export async function outboxCounts(ctx: QueryCtx): Promise<OutboxCount[]> {
-  const shards = await ctx.db.query("outbox_counters").withIndex("by_destination_status_shard").take(SHARDS * OUTBOX_STATUSES.length * 64);
-  const destinations = [...new Set<string>([...DESTINATIONS, ...shards.map((shard) => shard.destination)])];
+  const tallies = await ctx.db.query("outbox_tallies").withIndex("by_destination_shard").take(OUTBOX_TALLY_SHARDS * MAX_DESTINATIONS);
+  const old = await ctx.db
+    .query("outbox_counters")
+    .withIndex("by_destination_status_shard")
+    .take(OLD_COUNTER_SHARDS * OUTBOX_STATUSES.length * MAX_DESTINATIONS);
+  const destinations = [...new Set<string>([...DESTINATIONS, ...tallies.map((shard) => shard.destination), ...old.map((shard) => shard.destination)])];
   return destinations.flatMap((destination) =>
     OUTBOX_STATUSES.map((status) => ({
       destination,
       status,
-      count: shards.filter((shard) => shard.destination === destination && shard.status === status).reduce((sum, shard) => sum + shard.count, 0),
+      count:
+        tallies.filter((shard) => shard.destination === destination).reduce((sum, shard) => sum + shard[status], 0) +
+        old.filter((shard) => shard.destination === destination && shard.status === status).reduce((sum, shard) => sum + shard.count, 0),
     })),
   );
 }
 
 /** A destination's failed rows, as its counts say. */
 export async function countFailedRows(ctx: QueryCtx, destination: string): Promise<number> {
-  return await outboxCounter.read(ctx, { destination, status: "failed" });
+  const old = await ctx.db
+    .query("outbox_counters")
+    .withIndex("by_destination_status_shard", (q) => q.eq("destination", destination).eq("status", "failed"))
+    .take(OLD_COUNTER_SHARDS);
+  return (await outboxTally.read(ctx, destination)).failed + old.reduce((sum, shard) => sum + shard.count, 0);
 }

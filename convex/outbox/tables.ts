@@ -84,10 +84,23 @@ export const outboxTables = {
     .index("by_destination_lane", ["destination", "lane"])
     .index("by_runAt", ["runAt"]),
 
-  // Outbox rows per destination and status, kept in the transaction that
-  // changes a row's status and spread over shards: a lane writes a few
-  // shards of its own (by its key's hash) and one of them at random, so that
-  // no shard is written by every transaction of a lane, nor by every lane.
+  // Outbox rows per destination and status, spread over OUTBOX_TALLY_SHARDS
+  // shards per destination (convex/outbox/rows.ts): a transaction that
+  // queues rows, or moves one from one status to another, writes one shard
+  // picked at random, with every status it changes; the count is the sum
+  // over shards (and over `outbox_counters`, written before). Written by
+  // enqueue, the runners, replays, purges and migrations; never deleted.
+  outbox_tallies: defineTable({
+    destination: v.string(),
+    shard: v.number(),
+    queued: v.number(),
+    sending: v.number(),
+    sent: v.number(),
+    failed: v.number(),
+  }).index("by_destination_shard", ["destination", "shard"]),
+
+  // Before outbox_tallies (no longer written; read into the counts): outbox
+  // rows per destination and status, 16 shards each, a status move writing two.
   outbox_counters: defineTable({
     destination: v.string(),
     status: vOutboxStatus,

@@ -16,7 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { afterEach, beforeEach, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { FakeGitHub } from "../../fakes/github";
-import { OUTBOX_STATUSES } from "../../convex/outbox/tables";
+import { OUTBOX_TALLY_SHARDS } from "../../convex/outbox/rows";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
@@ -48,10 +48,8 @@ afterEach(() => {
 /** `count` unrelated rows: other sessions bound to other threads of the repository, their replies' origins, and sent rows in the installation's lane. */
 async function seedUnrelated(t: Backend, count: number) {
   await t.run(async (ctx) => {
-    for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 16; shard += 1) {
-        await ctx.db.insert("outbox_counters", { destination: "github", status, shard, count: 0 });
-      }
+    for (let shard = 0; shard < OUTBOX_TALLY_SHARDS; shard += 1) {
+      await ctx.db.insert("outbox_tallies", { destination: "github", shard, queued: 0, sending: 0, sent: 0, failed: 0 });
     }
     await ctx.db.insert("github_installations", { repository: REPOSITORY, installationId: INSTALLATION });
   });

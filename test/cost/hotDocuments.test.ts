@@ -106,7 +106,7 @@ describe("the outbox's counters", () => {
     const lanesByShard = new Map<string, Set<string>>();
     for (const writeSet of writeSets) {
       const lane = [...writeSet].map((document) => laneOfRow.get(document)).find((found) => found !== undefined);
-      const shards = [...writeSet].filter((document) => document.startsWith("outbox_counters:"));
+      const shards = [...writeSet].filter((document) => document.startsWith("outbox_tallies:"));
       if (lane === undefined || shards.length === 0) {
         continue;
       }

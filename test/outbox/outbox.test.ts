@@ -4,6 +4,7 @@ import { internal } from "../../convex/_generated/api";
 import type { Id } from "../../convex/_generated/dataModel";
 import { destination, outboxHandle, type Answer, type Prepared } from "../../convex/outbox/destination";
 import { enqueue, type NewRow } from "../../convex/outbox/enqueue";
+import { countFailedRows } from "../../convex/outbox/rows";
 import { outboxRunner } from "../../convex/outbox/runner";
 import { delayRange, retryPolicy } from "../../src/retry";
 import { expectConvexError, snapshotTables } from "../helpers/assertions";
@@ -252,6 +253,37 @@ describe("recovery, replay and counts", () => {
     const inbox = await t.query(internal.ingest.inboxStatus, {});
     expect(inbox.outbound).toEqual(status.counts);
     expect(await t.mutation(internal.outbox.replayFailed, { destination: "probe", limit: 5 })).toEqual([status.recentFailures[0].rowId as Id<"outbox">]);
+  });
+
+  test("counts kept in outbox_counters before outbox_tallies are still counted, here, in the alerts' count and after a replay moves a row they counted", async () => {
+    const t = backend();
+    service.answerNext({ kind: "failed", error: "forbidden", httpStatus: 403 });
+    const [row] = await queue(t, "a", "counted before");
+    await settle(t);
+    // As a deployment counted before outbox_tallies: the failed row, and 4 sent rows, in outbox_counters; and a destination since removed.
+    const before = await t.run(async (ctx) => {
+      for (const tally of await ctx.db.query("outbox_tallies").collect()) {
+        await ctx.db.delete("outbox_tallies", tally._id);
+      }
+      await ctx.db.insert("outbox_counters", { destination: "probe", status: "failed", shard: 5, count: 1 });
+      await ctx.db.insert("outbox_counters", { destination: "probe", status: "sent", shard: 2, count: 4 });
+      await ctx.db.insert("outbox_counters", { destination: "retired", status: "failed", shard: 0, count: 2 });
+      return await ctx.db.query("outbox_counters").collect();
+    });
+    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
+    expect(await t.run(async (ctx) => [await countFailedRows(ctx, "probe"), await countFailedRows(ctx, "retired")])).toEqual([1, 2]);
+
+    await t.mutation(internal.outbox.replay, { rowId: row });
+    await settle(t);
+    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 5, failed: 0 });
+    const { counts } = await t.query(internal.outbox.status, {});
+    expect(counts.filter(({ destination: name }) => name === "retired")).toEqual([
+      { destination: "retired", status: "queued", count: 0 },
+      { destination: "retired", status: "sending", count: 0 },
+      { destination: "retired", status: "sent", count: 0 },
+      { destination: "retired", status: "failed", count: 2 },
+    ]);
+    expect(await t.run(async (ctx) => await ctx.db.query("outbox_counters").collect()), "outbox_counters, never written").toEqual(before);
   });
 
   test("replayFailed and purgeSent read at most 8 MiB a transaction, whatever the rows' sizes, and go on", async () => {

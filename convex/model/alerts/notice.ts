@@ -22,7 +22,7 @@ import { laneOfRequest, type SlackRequest } from "../slack/requests";
  * hour). Transactions that notice the condition at the same time all read
  * that row; the one that writes it makes the others run again once, and
  * they then find the alert told. Counts are the counters' own
- * (delivery_tallies, outbox_counters), read only when an alert is queued
+ * (delivery_tallies, outbox_tallies), read only when an alert is queued
  * (docs/architecture.md#operator-alerts).
  */
 

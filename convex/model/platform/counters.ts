@@ -1,72 +1,61 @@
-import type { Doc, Id } from "../../_generated/dataModel";
+import type { Id } from "../../_generated/dataModel";
 import type { MutationCtx, QueryCtx } from "../../_generated/server";
 
 /*
- * Counts kept beside the rows they count, in the transaction that changes
- * them (deliveries per source and status, outbox rows per destination and
- * status). A count is spread over shards: an update writes one shard, picked
- * at random (or as the counter's `shardOf` says) and read by a point lookup,
- * so that transactions running at once rarely write, or read, the same
- * document; the count is the sum of its shards.
+ * Counts by status kept beside the rows they count, in the transaction that
+ * changes them (outbox rows per destination). A key's counts are spread over
+ * shards, each holding every status: a transaction writes one shard, picked
+ * at random and read by a point lookup, once, whatever statuses it changes
+ * (a move from one status to another is one write, not two), so that
+ * transactions running at once rarely write the same document; a count is
+ * the sum over its key's shards.
  */
 
-type CounterTable = "outbox_counters";
-type Shard = { _id: Id<CounterTable>; count: number };
-type ShardQuery = { unique(): Promise<Shard | null>; take(n: number): Promise<Shard[]> };
+type TallyTable = "outbox_tallies";
+type Tally<Status extends string> = { _id: Id<TallyTable> } & Record<Status, number>;
+type TallyQuery<Status extends string> = { unique(): Promise<Tally<Status> | null>; take(n: number): Promise<Tally<Status>[]> };
 
-/** Where a count's shards are: the table's own index and insert, the only parts that differ between tables. */
-type ShardStore<Key> = {
-  table: CounterTable;
+/** Where a key's shards are: the table's own index, insert and patch, the only parts that differ between tables. */
+type TallyStore<Key, Status extends string> = {
   shards: number;
-  /** Which shard an update writes; by default one at random. */
-  shardOf?(key: Key): number;
+  statuses: readonly Status[];
   /** The key's shards through the table's index, or its one shard numbered `shard`. */
-  shardsOf(ctx: QueryCtx, key: Key, shard?: number): ShardQuery;
-  insertShard(ctx: MutationCtx, key: Key, shard: number, count: number): Promise<unknown>;
+  shardsOf(ctx: QueryCtx, key: Key, shard?: number): TallyQuery<Status>;
+  insertShard(ctx: MutationCtx, key: Key, shard: number, counts: Record<Status, number>): Promise<unknown>;
+  patchShard(ctx: MutationCtx, id: Id<TallyTable>, counts: Record<Status, number>): Promise<unknown>;
 };
 
-export type ShardedCounter<Key> = {
-  /** Adds `delta` (which may be negative) to the key's count. */
-  add(ctx: MutationCtx, key: Key, delta: number): Promise<void>;
-  /** The key's count: the sum of its shards. */
-  read(ctx: QueryCtx, key: Key): Promise<number>;
+export type StatusTally<Key, Status extends string> = {
+  /** Adds each of `deltas` (which may be negative) to the key's count of its status, in one shard. */
+  add(ctx: MutationCtx, key: Key, deltas: Partial<Record<Status, number>>): Promise<void>;
+  /** The key's counts by status: the sum of its shards. */
+  read(ctx: QueryCtx, key: Key): Promise<Record<Status, number>>;
 };
 
-export function shardedCounter<Key>(store: ShardStore<Key>): ShardedCounter<Key> {
+export function statusTally<Key, Status extends string>(store: TallyStore<Key, Status>): StatusTally<Key, Status> {
+  const zero = () => Object.fromEntries(store.statuses.map((status) => [status, 0])) as Record<Status, number>;
   return {
-    async add(ctx, key, delta) {
-      const shard = store.shardOf?.(key) ?? Math.floor(Math.random() * store.shards);
+    async add(ctx, key, deltas) {
+      const shard = Math.floor(Math.random() * store.shards);
       const row = await store.shardsOf(ctx, key, shard).unique();
+      const counts = zero();
+      for (const status of store.statuses) {
+        counts[status] = (row?.[status] ?? 0) + (deltas[status] ?? 0);
+      }
       if (row === null) {
-        await store.insertShard(ctx, key, shard, delta);
+        await store.insertShard(ctx, key, shard, counts);
       } else {
-        await ctx.db.patch(store.table, row._id, { count: row.count + delta });
+        await store.patchShard(ctx, row._id, counts);
       }
     },
     async read(ctx, key) {
-      const shards = await store.shardsOf(ctx, key).take(store.shards);
-      return shards.reduce((sum, shard) => sum + shard.count, 0);
+      const counts = zero();
+      for (const shard of await store.shardsOf(ctx, key).take(store.shards)) {
+        for (const status of store.statuses) {
+          counts[status] += shard[status];
+        }
+      }
+      return counts;
     },
   };
-}
-
-/** A table whose rows are counted by their status (with what else the key holds), and how a row's key reads. */
-export type CountedRows<T extends "webhook_deliveries" | "outbox", Key> = {
-  table: T;
-  counter: ShardedCounter<Key>;
-  keyOf: (row: Doc<T>, status: Doc<T>["status"]) => Key;
-};
-
-/** Changes a counted row; a change of status moves the row from one count to the other, in the same transaction. */
-export async function patchCounted<T extends "webhook_deliveries" | "outbox", Key>(
-  ctx: MutationCtx,
-  rows: CountedRows<T, Key>,
-  row: Doc<T>,
-  change: Partial<Doc<T>>,
-) {
-  await ctx.db.patch(rows.table, row._id, change);
-  if (change.status !== undefined && change.status !== row.status) {
-    await rows.counter.add(ctx, rows.keyOf(row, row.status), -1);
-    await rows.counter.add(ctx, rows.keyOf(row, change.status), 1);
-  }
 }

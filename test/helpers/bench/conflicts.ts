@@ -1,3 +1,5 @@
+import { DELIVERY_TALLY_SHARDS } from "../../../convex/model/inbox/deliveries";
+import { OUTBOX_TALLY_SHARDS } from "../../../convex/outbox/rows";
 import type { Backend } from "../backend";
 import type { WriteSet } from "./writeSets";
 
@@ -13,10 +15,10 @@ import type { WriteSet } from "./writeSets";
  * - d is 10 to 40 ms for every mutation on these paths.
  */
 
-/** Which counter a shard belongs to: its table and key (a tally holds every status; an outbox counter one). */
+/** Which counter a shard belongs to: its table and key (a tally holds every status). */
 const COUNTERS: Record<string, { shards: number; keyOf: (shard: Record<string, unknown>) => string }> = {
-  delivery_tallies: { shards: 128, keyOf: (shard) => `${String(shard.source)}` },
-  outbox_counters: { shards: 16, keyOf: (shard) => `${String(shard.destination)} ${String(shard.status)}` },
+  delivery_tallies: { shards: DELIVERY_TALLY_SHARDS, keyOf: (shard) => `${String(shard.source)}` },
+  outbox_tallies: { shards: OUTBOX_TALLY_SHARDS, keyOf: (shard) => `${String(shard.destination)}` },
 };
 
 export const DURATIONS_MS = [10, 40];

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, vi } from "vitest";
-import { OUTBOX_STATUSES } from "../../../convex/outbox/tables";
+import { OUTBOX_TALLY_SHARDS } from "../../../convex/outbox/rows";
 import type { Backend } from "../backend";
 import { settle } from "../clock";
 
@@ -21,10 +21,8 @@ export type Cost = { documentsRead: number; documentsWritten: number; bytesRead:
 /** Every counter shard of a destination, as on a deployment that has been sending for a while. */
 export async function seedCounterShards(t: Backend, destination: string) {
   await t.run(async (ctx) => {
-    for (const status of OUTBOX_STATUSES) {
-      for (let shard = 0; shard < 16; shard += 1) {
-        await ctx.db.insert("outbox_counters", { destination, status, shard, count: 0 });
-      }
+    for (let shard = 0; shard < OUTBOX_TALLY_SHARDS; shard += 1) {
+      await ctx.db.insert("outbox_tallies", { destination, shard, queued: 0, sending: 0, sent: 0, failed: 0 });
     }
   });
 }

@@ -76,7 +76,7 @@ export function withSlackCards() {
 
 /** What a person's actions change besides the outbox (which carries the messages they are told). */
 export async function ordersAndHistory(t: Backend) {
-  const { outbox: _outbox, outbox_lanes: _lanes, outbox_counters: _counts, ...tables } = await domainTables(t);
+  const { outbox: _outbox, outbox_lanes: _lanes, outbox_tallies: _counts, ...tables } = await domainTables(t);
   return tables;
 }
 

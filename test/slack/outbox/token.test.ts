@@ -43,7 +43,7 @@ describe("delivery", () => {
     await settle(t, OUTBOX_ITERATIONS);
     expect(fake.slack.calls).toEqual([]);
     const tables = await snapshotTables(t);
-    expect([tables.outbox, tables.slack_cards, tables.outbox_lanes, tables.outbox_counters]).toEqual([[], [], [], []]);
+    expect([tables.outbox, tables.slack_cards, tables.outbox_lanes, tables.outbox_tallies]).toEqual([[], [], [], []]);
   });
 
   test("the bot token is sent as a bearer token and never stored or logged", async () => {
