@@ -35,6 +35,11 @@ export const FAKE_GITHUB_URL = "https://api.github.test";
 
 const REACTIONS = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]);
 const MAX_COMMENT_CHARS = 65_536;
+// GET /app/hook/deliveries?status=: the status codes each value keeps (docs.github.com/rest/apps/webhooks#list-deliveries-for-an-app-webhook).
+const HOOK_DELIVERY_STATUSES = new Map<string, readonly [number, number]>([
+  ["success", [200, 399]],
+  ["failure", [400, 599]],
+]);
 type Handler = (request: GithubRequest, params: string[]) => Answer;
 type Route = { method: string; pattern: RegExp; auth: "app" | "installation"; handle: Handler };
 type GithubRequest = Omit<GithubCall, "at" | "answer" | "status">;
@@ -250,12 +255,19 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     return json(200, checkRun);
   };
 
+  /** Newest first; `status=success` keeps the attempts answered 200-399, `status=failure` those answered 400-599, as GitHub filters. */
   private readonly listHookDeliveries: Handler = (request) => {
     const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
-    const newestFirst = [...this.hookDeliveries].reverse();
+    const { status } = request.query;
+    const range = status === undefined ? [0, Infinity] : HOOK_DELIVERY_STATUSES.get(status);
+    if (range === undefined) {
+      return this.invalid(request, "HookDelivery", "status", `status must be success or failure, not ${status}`);
+    }
+    const newestFirst = [...this.hookDeliveries].reverse().filter((delivery) => delivery.status_code >= range[0] && delivery.status_code <= range[1]);
     const start = request.query.cursor === undefined ? 0 : Number(request.query.cursor);
     const next = start + perPage < newestFirst.length ? start + perPage : null;
-    const link: Record<string, string> = next === null ? {} : { link: `<${this.baseUrl}/app/hook/deliveries?per_page=${perPage}&cursor=${next}>; rel="next"` };
+    const filter = status === undefined ? "" : `&status=${status}`;
+    const link: Record<string, string> = next === null ? {} : { link: `<${this.baseUrl}/app/hook/deliveries?per_page=${perPage}${filter}&cursor=${next}>; rel="next"` };
     return json(200, newestFirst.slice(start, start + perPage), link);
   };
 
