@@ -25,8 +25,9 @@
  * ```
  */
 import { FakeService, type FakeRequest } from "./http";
-import { DOCS, githubResponse, isoSeconds, json, notFound, validationFailed, type Answer } from "./githubAnswers";
+import { DOCS, githubResponse, isoSeconds, json, jsonOrText, notFound, validationFailed, type Answer } from "./githubAnswers";
 import { FakeAppAuth } from "./githubAppAuth";
+import { CHECK_RUN_STATUSES, checkRunsOnCommit, deliveriesWithin, HOOK_DELIVERY_STATUSES, pageOf } from "./githubLists";
 import type { FakeCheckRun, FakeComment, FakeGithubOptions, FakeHookDelivery, FakeReaction, GithubAnswer, GithubCall } from "./githubTypes";
 
 export type { FakeCheckRun, FakeComment, FakeGithubOptions, FakeHookDelivery, FakeReaction, GithubAnswer, GithubAuth, GithubCall } from "./githubTypes";
@@ -35,7 +36,6 @@ export const FAKE_GITHUB_URL = "https://api.github.test";
 
 const REACTIONS = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]);
 const MAX_COMMENT_CHARS = 65_536;
-const CHECK_RUN_STATUSES = new Set(["queued", "in_progress", "completed"]);
 type Handler = (request: GithubRequest, params: string[]) => Answer;
 type Route = { method: string; pattern: RegExp; auth: "app" | "installation"; handle: Handler };
 type GithubRequest = Omit<GithubCall, "at" | "answer" | "status">;
@@ -81,18 +81,12 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
   }
 
   protected async receive(raw: FakeRequest): Promise<Response> {
-    let body: unknown;
-    try {
-      body = raw.body.length === 0 ? null : JSON.parse(raw.body);
-    } catch {
-      body = raw.body;
-    }
     const request: GithubRequest = {
       method: raw.method,
       path: raw.path,
       query: Object.fromEntries(raw.url.searchParams),
       auth: await this.auth.authOf(raw.headers.get("authorization")),
-      body,
+      body: jsonOrText(raw.body),
       headers: Object.fromEntries(raw.headers),
     };
     const line = `${request.method} ${request.path}`;
@@ -221,12 +215,10 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
 
   private readonly listComments: Handler = (request, [repository, number]) => {
     const since = request.query.since === undefined ? 0 : Date.parse(request.query.since);
-    const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
-    const page = Math.max(Number(request.query.page ?? 1), 1);
     const found = this.comments.filter(
       (comment) => comment.repository === repository && comment.number === Number(number) && Date.parse(comment.updated_at) >= since,
     );
-    return json(200, found.slice((page - 1) * perPage, page * perPage));
+    return json(200, pageOf(found, request.query));
   };
 
   private readonly createCheckRun: Handler = (request, [repository]) => {
@@ -257,31 +249,29 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     if (!/^[0-9a-f]{40}$/i.test(ref)) {
       return this.refused(request, `no commit ${ref}`, json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS }));
     }
-    if (filter !== "latest" && filter !== "all") {
-      return this.invalid(request, "CheckRun", "filter", "filter is not included in the list");
-    }
-    if (status !== undefined && !CHECK_RUN_STATUSES.has(status)) {
-      return this.invalid(request, "CheckRun", "status", "status is not included in the list");
+    const unlisted = filter !== "latest" && filter !== "all" ? "filter" : status !== undefined && !CHECK_RUN_STATUSES.has(status) ? "status" : null;
+    if (unlisted !== null) {
+      return this.invalid(request, "CheckRun", unlisted, `${unlisted} is not included in the list`);
     }
     const app = { id: Number(this.options.appId), slug: this.options.appSlug ?? "app" };
-    const onCommit = this.checkRuns
-      .filter((run) => run.repository === repository && run.head_sha === ref && (appId === undefined || Number(appId) === app.id))
-      .filter((run) => (name === undefined || run.name === name) && (status === undefined || run.status === status))
-      .reverse();
-    // `latest`: the newest run of each name only.
-    const found = filter === "all" ? onCommit : onCommit.filter((run, index) => onCommit.findIndex((other) => other.name === run.name) === index);
-    const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
-    const page = Math.max(Number(request.query.page ?? 1), 1);
-    const runs = found.slice((page - 1) * perPage, page * perPage).map(({ repository: _repository, ...run }) => ({ ...run, app }));
+    const found = checkRunsOnCommit(this.checkRuns, repository, ref, { name, status, latest: filter === "latest", ofApp: appId === undefined || Number(appId) === app.id });
+    const runs = pageOf(found, request.query).map(({ repository: _repository, ...run }) => ({ ...run, app }));
     return json(200, { total_count: found.length, check_runs: runs });
   };
 
+  /** Newest first; `status=success` keeps the attempts answered 200-399, `status=failure` those answered 400-599, as GitHub filters. */
   private readonly listHookDeliveries: Handler = (request) => {
     const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
-    const newestFirst = [...this.hookDeliveries].reverse();
+    const { status } = request.query;
+    const range = status === undefined ? ([0, Infinity] as const) : HOOK_DELIVERY_STATUSES.get(status);
+    if (range === undefined) {
+      return this.invalid(request, "HookDelivery", "status", `status must be success or failure, not ${status}`);
+    }
+    const newestFirst = deliveriesWithin(this.hookDeliveries, range);
     const start = request.query.cursor === undefined ? 0 : Number(request.query.cursor);
     const next = start + perPage < newestFirst.length ? start + perPage : null;
-    const link: Record<string, string> = next === null ? {} : { link: `<${this.baseUrl}/app/hook/deliveries?per_page=${perPage}&cursor=${next}>; rel="next"` };
+    const filter = status === undefined ? "" : `&status=${status}`;
+    const link: Record<string, string> = next === null ? {} : { link: `<${this.baseUrl}/app/hook/deliveries?per_page=${perPage}${filter}&cursor=${next}>; rel="next"` };
     return json(200, newestFirst.slice(start, start + perPage), link);
   };
 

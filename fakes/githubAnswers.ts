@@ -1,5 +1,5 @@
 /**
- * How the fake GitHub API (`fakes/github.ts`) words its answers: a status
+ * How the fake GitHub API (`fakes/github.ts`) reads a request's body and words its answers: a status
  * with a JSON body, GitHub's error bodies (each with its
  * `documentation_url`), its timestamps, and the headers every answer carries.
  *
@@ -36,4 +36,16 @@ export function githubResponse(answer: Answer, requestId: string): Response {
   };
   const empty = answer.status === 204 || answer.status === 304;
   return new Response(empty ? null : JSON.stringify(answer.body), { status: answer.status, headers });
+}
+
+/** A request's body as GitHub reads it: JSON when it parses, else its text; null when empty. */
+export function jsonOrText(body: string): unknown {
+  if (body.length === 0) {
+    return null;
+  }
+  try {
+    return JSON.parse(body) as unknown;
+  } catch {
+    return body;
+  }
 }

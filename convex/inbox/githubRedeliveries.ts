@@ -1,15 +1,20 @@
 import { v } from "convex/values";
 import { internal } from "../_generated/api";
 import { internalAction, internalMutation, internalQuery } from "../_generated/server";
+import type { GithubApp } from "../../src/github/app";
 import { githubApp } from "../../src/github/app";
-import { nextCursor, readDeliveries, REDELIVERY_WINDOW_MS, unanswered, type HookDelivery } from "../../src/github/hookDeliveries";
+import { deliveriesPath, nextCursor, readDeliveries, REDELIVERY_WINDOW_MS, unanswered, type HookDelivery } from "../../src/github/hookDeliveries";
 import { githubAppConfig } from "../model/platform/config";
 
 /**
  * No GitHub delivery lost (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * GitHub never retries a delivery on its own, so every 15 minutes this
- * sweep lists the App's recent hook deliveries (`GET /app/hook/deliveries`,
- * as the App: its JWT) and asks once for a redelivery
+ * sweep lists the App's hook deliveries (`GET /app/hook/deliveries`, as the
+ * App: its JWT) twice over: the newest attempts of every kind (those
+ * recorded with no status code, a timeout's 0, are found only so), then
+ * the failed ones alone (`status=failure`: 400-599) back through the 3 days,
+ * so that a busy App's successes do not hide an older failure. It asks once
+ * for a redelivery
  * (`POST /app/hook/deliveries/{id}/attempts`) of each one of the last 3 days
  * that no attempt got a 2xx for and whose GUID the inbox does not hold.
  * Each ask is recorded in github_redeliveries, so that none is asked twice.
@@ -27,8 +32,10 @@ import { githubAppConfig } from "../model/platform/config";
  * JWT and its own rate limit, not an installation's.
  */
 
-// At most this many pages of 100 attempts are read per sweep (newest first), and this many redeliveries asked.
-const MAX_PAGES = 10;
+// Pages of 100 attempts read per sweep, newest first: of every kind (at 67 a minute and over, not back
+// to the previous sweep), then failures alone (3,000 failed attempts of the 3 days); and redeliveries asked.
+const RECENT_PAGES = 10;
+const FAILURE_PAGES = 30;
 const MAX_ASKS = 100;
 // GUIDs looked up per query: two index lookups each.
 const LOOKUP_CHUNK = 200;
@@ -106,22 +113,17 @@ export const sweep = internalAction({
     }
     const app = githubApp(settings.value);
     const now = Date.now();
-    const listed: HookDelivery[] = [];
-    let cursor: string | null = null;
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const query: string = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
-      const answer = await app.request({ method: "GET", path: `/app/hook/deliveries?per_page=100${query}`, auth: "app" });
-      if (answer.kind !== "ok") {
+    // An attempt both listings name is counted once.
+    const byId = new Map<number, HookDelivery>();
+    for (const [status, pages] of [["all", RECENT_PAGES], ["failure", FAILURE_PAGES]] as const) {
+      const listing = await listAttempts(app, status, pages, now);
+      for (const delivery of listing.attempts) byId.set(delivery.id, delivery);
+      if (listing.error !== undefined) {
         // Nothing is asked on a partial listing: the next sweep lists again.
-        return { listed: listed.length, redelivered: 0, refused: 0, stopped: `Listing the App's deliveries: ${answer.error}` };
-      }
-      const deliveries = readDeliveries(answer.body);
-      listed.push(...deliveries);
-      cursor = nextCursor(answer.link);
-      if (cursor === null || deliveries.length === 0 || deliveries.some((delivery) => now - delivery.deliveredAt > REDELIVERY_WINDOW_MS)) {
-        break;
+        return { listed: byId.size, redelivered: 0, refused: 0, stopped: `Listing the App's deliveries: ${listing.error}` };
       }
     }
+    const listed = [...byId.values()];
     const candidates = unanswered(listed, now);
     const missing = new Set<string>();
     for (let i = 0; i < candidates.length; i += LOOKUP_CHUNK) {
@@ -153,3 +155,22 @@ export const sweep = internalAction({
     return { listed: listed.length, redelivered, refused, stopped };
   },
 });
+
+/** One listing's attempts, newest first, by cursor until it passes the 3 days, its last page, or `pages`; `error` if GitHub did not answer a page. */
+async function listAttempts(app: GithubApp, status: "all" | "failure", pages: number, now: number): Promise<{ attempts: HookDelivery[]; error?: string }> {
+  const attempts: HookDelivery[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < pages; page++) {
+    const answer = await app.request({ method: "GET", path: deliveriesPath(status, cursor), auth: "app" });
+    if (answer.kind !== "ok") {
+      return { attempts, error: answer.error };
+    }
+    const deliveries = readDeliveries(answer.body);
+    attempts.push(...deliveries);
+    cursor = nextCursor(answer.link);
+    if (cursor === null || deliveries.length === 0 || deliveries.some((delivery) => now - delivery.deliveredAt > REDELIVERY_WINDOW_MS)) {
+      break;
+    }
+  }
+  return { attempts };
+}

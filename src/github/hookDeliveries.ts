@@ -1,6 +1,7 @@
 /*
  * The App's hook deliveries, as `GET /app/hook/deliveries` lists them
- * (newest first, paged by cursor), and which of them the sweep asks GitHub
+ * (newest first, paged by cursor; all of them, or with `status=failure`
+ * those answered 400-599 only), and which of them the sweep asks GitHub
  * to redeliver (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):
  * those of the last 3 days that no attempt got a 2xx for. Pure: the
  * sweep (convex/inbox/githubRedeliveries.ts) lists and asks, and leaves out what the
@@ -29,6 +30,13 @@ export function readDeliveries(body: unknown): HookDelivery[] {
     }
   }
   return deliveries;
+}
+
+/** A page of the listing: `failure` keeps the attempts GitHub recorded with a status code of 400-599; `all` keeps every attempt. */
+export function deliveriesPath(status: "all" | "failure", cursor: string | null): `/${string}` {
+  const filter = status === "failure" ? "&status=failure" : "";
+  const after = cursor === null ? "" : `&cursor=${encodeURIComponent(cursor)}`;
+  return `/app/hook/deliveries?per_page=100${filter}${after}`;
 }
 
 /** The `cursor` of the next page, from GitHub's `link` header (`<...&cursor=v1_7>; rel="next"`); null on the last page. */

@@ -106,6 +106,23 @@ test("the App's hook deliveries are listed newest first, a page at a time, and r
   expect(github.redeliveries).toEqual([2]);
 });
 
+test("the App's hook deliveries filtered by status as GitHub does: failure is 400-599, success 200-399; another value is refused", async () => {
+  const github = fakeGithub();
+  for (const [id, status_code] of [200, 302, 400, 0, 503, 599, 600].entries()) {
+    github.hookDeliveries.push({ id, guid: `g-${id}`, delivered_at: "2026-01-05T10:00:00Z", redelivery: false, status_code, status: `HTTP ${status_code}`, event: "push", action: null, installation_id: 42, repository_id: 1 });
+  }
+  const app = new GithubApp(appSettings());
+  const list = (query: string) => app.request({ method: "GET", path: `/app/hook/deliveries?${query}`, auth: "app" }, github.fetch);
+  const codes = (answer: Awaited<ReturnType<typeof list>>) => (answer.kind === "ok" ? (answer.body as { status_code: number }[]).map((delivery) => delivery.status_code) : answer);
+  expect(codes(await list("per_page=100&status=failure"))).toEqual([599, 503, 400]);
+  expect(codes(await list("per_page=100&status=success"))).toEqual([302, 200]);
+  expect(await list("per_page=2&status=failure")).toMatchObject({ link: `<${github.baseUrl}/app/hook/deliveries?per_page=2&status=failure&cursor=2>; rel="next"` });
+  expect(codes(await list("per_page=2&status=failure&cursor=2"))).toEqual([400]);
+  expect(github.violations).toEqual([]);
+  expect(await list("status=failed")).toMatchObject({ kind: "failed", status: 422 });
+  expect(github.violations).toEqual(["GET /app/hook/deliveries: status must be success or failure, not failed"]);
+});
+
 test("the fake answers only its own URL, and records any other as a violation", async () => {
   const github = fakeGithub();
   expect((await github.fetch("https://api.github.com/app")).status).toBe(400);

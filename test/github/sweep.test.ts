@@ -82,8 +82,35 @@ describe("the redelivery sweep", () => {
     expect(await sweep(t)).toMatchObject({ listed: 121, redelivered: 1 });
     expect(asked()).toEqual(["guid-page-2"]);
     const lists = github.callsTo("GET", /^\/app\/hook\/deliveries/);
-    expect(lists.map((call) => call.query)).toEqual([{ per_page: "100" }, { per_page: "100", cursor: "100" }]);
+    expect(lists.map((call) => call.query)).toEqual([{ per_page: "100" }, { per_page: "100", cursor: "100" }, { per_page: "100", status: "failure" }]);
     expect(github.calls.every((call) => call.auth === "app")).toBe(true);
+  });
+
+  test("a failure older than the newest attempts it reads (1,500 answered 2xx since) is still redelivered: failures are listed alone", async () => {
+    const t = newBackend();
+    listed(attempt("guid-old-timeout", 0, 50), attempt("guid-lost-early", 502, 48), ...Array.from({ length: 1_500 }, (_, i) => attempt(`guid-ok-${i}`, 200, 1)));
+    expect(await sweep(t)).toEqual({ listed: 1_001, redelivered: 1, refused: 0 });
+    expect(asked()).toEqual(["guid-lost-early"]);
+    const lists = github.callsTo("GET", /^\/app\/hook\/deliveries/).map((call) => call.query);
+    expect(lists.filter((query) => query.status === undefined)).toHaveLength(10);
+    expect(lists.filter((query) => query.status !== undefined)).toEqual([{ per_page: "100", status: "failure" }]);
+    // Recorded with no status code, and older than the newest 1,000 attempts: not found (docs/operations.md#github-deliveries-redelivered).
+    expect(await sweep(t)).toMatchObject({ redelivered: 0 });
+  });
+
+  test("failures are read back by cursor to the 3 days, and no further", async () => {
+    const t = newBackend();
+    listed(
+      attempt("guid-too-old", 500, 73),
+      ...Array.from({ length: 150 }, (_, i) => attempt(`guid-failed-${i}`, 500, 70)),
+      ...Array.from({ length: 1_000 }, (_, i) => attempt(`guid-ok-${i}`, 200, 1)),
+    );
+    // 100 asks a sweep: the next one asks the rest.
+    expect(await sweep(t)).toMatchObject({ redelivered: 100 });
+    expect(await sweep(t)).toMatchObject({ redelivered: 50 });
+    expect(new Set(asked())).toEqual(new Set(Array.from({ length: 150 }, (_, i) => `guid-failed-${i}`)));
+    const failurePages = github.callsTo("GET", /^\/app\/hook\/deliveries/).filter((call) => call.query.status === "failure");
+    expect(failurePages.map((call) => call.query.cursor)).toEqual([undefined, "100", undefined, "100"]);
   });
 
   test("a redelivery GitHub refuses is recorded, and not asked again", async () => {
