@@ -14,7 +14,8 @@ import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jan
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
+import type { Cost } from "../../convex/model/platform/cost";
+import { outboxCosts, reportFlat, seedRows } from "../helpers/bench/outboxCost";
 import { newSession } from "../helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);

@@ -15,7 +15,8 @@ import { otherOrder } from "../helpers/bench/unrelated";
 import { asService } from "../helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "../helpers/senders/slack";
 import { settle, withFakeClock } from "../helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
+import type { Cost } from "../../convex/model/platform/cost";
+import { outboxCosts, reportFlat, seedRows } from "../helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
