@@ -20,7 +20,8 @@ import { outboxCosts, reportFlat, seedRows, type StepCost } from "../helpers/ben
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
 import { configureGithubApp } from "../helpers/github/app";
-import { examplesOf, issueCommentOnAcme } from "../helpers/github/comments";
+import { issueCommentOnAcme } from "../helpers/github/comments";
+import { examplesOf } from "../helpers/github/examples";
 import { postGithub } from "../helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);

@@ -4,7 +4,7 @@ import type { Backend } from "../backend";
 import { asService } from "../callers";
 import { settle } from "../clock";
 import { TEST_APP_ID } from "./app";
-import { examplesOf, type Payload } from "./comments";
+import { examplesOf, type Payload } from "./examples";
 import { newSession, newWorkOrder } from "../records";
 import { postGithub } from "../senders/github";
 
