@@ -13,7 +13,7 @@ import { outboxRows, outboxCounts } from "../../helpers/outbox";
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("recovery and purge", () => {
   test("a lost runner is replaced by the recovery cron; a runner still pending is left alone", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);

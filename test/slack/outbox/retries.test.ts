@@ -17,7 +17,7 @@ import { outboxRows, outboxCounts } from "../../helpers/outbox";
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("when Slack fails", () => {
   test("a network error, a 5xx and a 429 are retried with backoff, the 429 after Slack's Retry-After", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);

@@ -17,7 +17,7 @@ import { outboxRows } from "../../helpers/outbox";
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("the bot token", () => {
   test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);

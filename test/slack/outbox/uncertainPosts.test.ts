@@ -17,7 +17,7 @@ import { outboxRows } from "../../helpers/outbox";
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("posts with an unclear outcome", () => {
   test.each<[string, SlackAnswer]>([
     ["never answered", "postedThenHang"],
     ["answered 503", { status: 503, posted: true }],
