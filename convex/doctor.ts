@@ -1,6 +1,6 @@
 import { v, type Infer } from "convex/values";
 import { env, internalQuery } from "./_generated/server";
-import { SETTING_NAMES, settingState, type SettingState } from "../src/settings";
+import { settingStates, type SettingState } from "../src/settings";
 
 /*
  * `npm run doctor` (scripts/lib/doctor.ts): which of the deployment's
@@ -21,5 +21,5 @@ export type SettingStateAnswer = Infer<typeof vSettingState>;
 export const settings = internalQuery({
   args: {},
   returns: v.array(vSettingState),
-  handler: async (): Promise<SettingState[]> => SETTING_NAMES.map((name) => settingState(name, env[name])),
+  handler: async (): Promise<SettingState[]> => settingStates((name) => env[name]),
 });

@@ -202,12 +202,6 @@ export const attempts = internalQuery({
   },
 });
 
-/**
- * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
- * deliveries by source and status, the most recent failures, the age of
- * the oldest one, and the outbox's rows by destination and status
- * (outbox:status has its failures).
- */
 // The most redelivery records counted: a count at this number means at least as many.
 const REDELIVERIES_COUNTED = 5_000;
 
@@ -218,6 +212,12 @@ async function redeliveryCounts(ctx: QueryCtx) {
   return { redelivered, refused: rows.length - redelivered };
 }
 
+/**
+ * Operators: the inbox at a glance (`npx convex run ingest:inboxStatus`):
+ * deliveries by source and status, the most recent failures, the age of
+ * the oldest one, and the outbox's rows by destination and status
+ * (outbox:status has its failures).
+ */
 export const inboxStatus = internalQuery({
   args: { failures: v.optional(v.number()) },
   returns: v.object({

@@ -1,7 +1,7 @@
 /**
  * A fake of GitHub's REST API, as far as the GitHub App uses it: installation
  * tokens, issue comments (posted and listed), reactions on comments and
- * issues, check runs, and the App's hook deliveries and their redelivery. It
+ * issues, check runs (made, edited, and listed by commit), and the App's hook deliveries and their redelivery. It
  * checks what GitHub checks (the App JWT against the App's public key,
  * tokens and their expiry, the repositories an installation reaches, the
  * fields GitHub validates), keeps what was made, and answers as GitHub
@@ -35,6 +35,7 @@ export const FAKE_GITHUB_URL = "https://api.github.test";
 
 const REACTIONS = new Set(["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]);
 const MAX_COMMENT_CHARS = 65_536;
+const CHECK_RUN_STATUSES = new Set(["queued", "in_progress", "completed"]);
 type Handler = (request: GithubRequest, params: string[]) => Answer;
 type Route = { method: string; pattern: RegExp; auth: "app" | "installation"; handle: Handler };
 type GithubRequest = Omit<GithubCall, "at" | "answer" | "status">;
@@ -250,6 +251,31 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     return json(200, checkRun);
   };
 
+  /** A commit's check runs, newest first, as GitHub filters them; every one here is the App's own. The fake knows commits by SHA only. */
+  private readonly listCheckRuns: Handler = (request, [repository, ref]) => {
+    const { check_name: name, status, filter = "latest", app_id: appId } = request.query;
+    if (!/^[0-9a-f]{40}$/i.test(ref)) {
+      return this.refused(request, `no commit ${ref}`, json(422, { message: `No commit found for SHA: ${ref}`, documentation_url: DOCS }));
+    }
+    if (filter !== "latest" && filter !== "all") {
+      return this.invalid(request, "CheckRun", "filter", "filter is not included in the list");
+    }
+    if (status !== undefined && !CHECK_RUN_STATUSES.has(status)) {
+      return this.invalid(request, "CheckRun", "status", "status is not included in the list");
+    }
+    const app = { id: Number(this.options.appId), slug: this.options.appSlug ?? "app" };
+    const onCommit = this.checkRuns
+      .filter((run) => run.repository === repository && run.head_sha === ref && (appId === undefined || Number(appId) === app.id))
+      .filter((run) => (name === undefined || run.name === name) && (status === undefined || run.status === status))
+      .reverse();
+    // `latest`: the newest run of each name only.
+    const found = filter === "all" ? onCommit : onCommit.filter((run, index) => onCommit.findIndex((other) => other.name === run.name) === index);
+    const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
+    const page = Math.max(Number(request.query.page ?? 1), 1);
+    const runs = found.slice((page - 1) * perPage, page * perPage).map(({ repository: _repository, ...run }) => ({ ...run, app }));
+    return json(200, { total_count: found.length, check_runs: runs });
+  };
+
   private readonly listHookDeliveries: Handler = (request) => {
     const perPage = Math.min(Number(request.query.per_page ?? 30), 100);
     const newestFirst = [...this.hookDeliveries].reverse();
@@ -276,6 +302,7 @@ export class FakeGitHub extends FakeService<GithubAnswer, GithubCall> {
     { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/issues\/(\d+)\/reactions$/, auth: "installation", handle: this.reactionsTo("issue") },
     { method: "POST", pattern: /^\/repos\/([^/]+\/[^/]+)\/check-runs$/, auth: "installation", handle: this.createCheckRun },
     { method: "PATCH", pattern: /^\/repos\/([^/]+\/[^/]+)\/check-runs\/(\d+)$/, auth: "installation", handle: this.updateCheckRun },
+    { method: "GET", pattern: /^\/repos\/([^/]+\/[^/]+)\/commits\/([^/]+)\/check-runs$/, auth: "installation", handle: this.listCheckRuns },
     { method: "GET", pattern: /^\/app\/hook\/deliveries$/, auth: "app", handle: this.listHookDeliveries },
     { method: "POST", pattern: /^\/app\/hook\/deliveries\/(\d+)\/attempts$/, auth: "app", handle: this.redeliver },
   ];

@@ -164,6 +164,35 @@ export function settingState(name: SettingName, value: string | undefined): Sett
   return why === null ? { name, state: "set" } : { name, state: "malformed", why };
 }
 
+/** DELIVERY_RETENTION_DAYS when it is unset. */
+export const DEFAULT_DELIVERY_RETENTION_DAYS = 30;
+
+/**
+ * Why DELIVERY_BODY_RETENTION_DAYS cannot apply beside DELIVERY_RETENTION_DAYS,
+ * or null: a body cannot outlive its delivery's row, which takes it along.
+ */
+export function bodyRetentionProblem(bodyDays: number, rowDays: number): string | null {
+  return bodyDays > rowDays
+    ? "longer than DELIVERY_RETENTION_DAYS, and a body cannot outlive its delivery; set DELIVERY_BODY_RETENTION_DAYS to at most DELIVERY_RETENTION_DAYS, or unset it"
+    : null;
+}
+
+/** Every setting's state, as `read` gives the values, with the rules between settings applied. */
+export function settingStates(read: (name: SettingName) => string | undefined): SettingState[] {
+  const states = SETTING_NAMES.map((name) => settingState(name, read(name)));
+  const byName = (name: SettingName) => states.find((state) => state.name === name)!;
+  const rows = byName("DELIVERY_RETENTION_DAYS");
+  const bodies = byName("DELIVERY_BODY_RETENTION_DAYS");
+  if (bodies.state === "set" && rows.state !== "malformed") {
+    const rowDays = rows.state === "set" ? Number(read(rows.name)) : DEFAULT_DELIVERY_RETENTION_DAYS;
+    const why = bodyRetentionProblem(Number(read(bodies.name)), rowDays);
+    if (why !== null) {
+      states[states.indexOf(bodies)] = { name: bodies.name, state: "malformed", why };
+    }
+  }
+  return states;
+}
+
 /**
  * What the deployment can do, and the settings each needs (`needs`) or
  * reads when given (`optional`); one setting may serve several.

@@ -105,14 +105,15 @@ export const recoverLost = internalMutation({
  * DELIVERY_BODY_RETENTION_DAYS (dropExpiredBodies). `failed` and `accepted`
  * ones are kept whatever their age, with their bodies: an operator replays
  * or discards them. Deleted rows leave the range, so every run reads it from
- * its start.
+ * its start. A DELIVERY_BODY_RETENTION_DAYS that cannot apply (longer than
+ * DELIVERY_RETENTION_DAYS, or not a number) holds back only the dropping of
+ * bodies, logged once a run; the rows are purged whatever it says.
  */
 export const purgeExpired = internalMutation({
   args: {},
   returns: v.number(),
   handler: async (ctx) => {
     const cutoff = Date.now() - deliveryRetentionMs();
-    const bodyCutoff = Date.now() - bodyRetentionMs();
     const remover = deliveryRemover(ctx);
     let purged = 0;
     let finished = true;
@@ -135,9 +136,14 @@ export const purgeExpired = internalMutation({
     }
     if (!finished) {
       await ctx.scheduler.runAfter(0, internal.inbox.maintenance.purgeExpired, {});
-    } else if (bodyCutoff > cutoff) {
+      return purged;
+    }
+    const bodyRetention = bodyRetentionMs();
+    if (!bodyRetention.ok) {
+      console.error(`inbox: no bodies dropped, they stay until their deliveries are purged: ${bodyRetention.message}`);
+    } else if (Date.now() - bodyRetention.value > cutoff) {
       // Bodies kept as long as their rows went with them.
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { cursor: null, bodyCutoff });
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { bodyCutoff: Date.now() - bodyRetention.value });
     }
     return purged;
   },
@@ -146,20 +152,23 @@ export const purgeExpired = internalMutation({
 /**
  * Drops the bodies (their documents and files) of finished deliveries whose
  * bodies were kept before `bodyCutoff`, oldest first, a batch per run, each
- * scheduling the next from where it stopped; the delivery rows and their
- * attempts stay until DELIVERY_RETENTION_DAYS. The bodies of `failed` and
- * `accepted` deliveries are passed over, and looked at again by the next
- * hour's run. Rows recorded before `delivery_bodies` keep their file until
- * the row is purged.
+ * scheduling the next; the delivery rows and their attempts stay until
+ * DELIVERY_RETENTION_DAYS. Each hour's walk starts where the last one
+ * stopped (delivery_body_walks), so the bodies of `failed` and `accepted`
+ * deliveries are passed over once, not read again every hour: they stay
+ * until their rows are purged, with them, whatever status they end in. Rows
+ * recorded before `delivery_bodies` keep their file until the row is purged.
  */
 export const dropExpiredBodies = internalMutation({
-  args: { cursor: v.union(vBatchCursor, v.null()), bodyCutoff: v.number() },
+  // `cursor`: only on runs scheduled before the walk's place was kept in delivery_body_walks; unused.
+  args: { cursor: v.optional(v.union(vBatchCursor, v.null())), bodyCutoff: v.number() },
   returns: v.number(),
-  handler: async (ctx, { cursor, bodyCutoff }) => {
+  handler: async (ctx, { bodyCutoff }) => {
+    const place = await ctx.db.query("delivery_body_walks").first();
     let dropped = 0;
     const walk = await walkBatch(
       ctx,
-      { table: "delivery_bodies", index: "by_creation_time", from: [], to: [bodyCutoff], after: cursor },
+      { table: "delivery_bodies", index: "by_creation_time", from: [], to: [bodyCutoff], after: place?.after ?? null },
       { maxRows: PURGE_BATCH, rowCost: DROP_BODY_COST, firstAlways: true },
       async (kept) => {
         const delivery = await ctx.db.get("webhook_deliveries", kept.deliveryId);
@@ -170,10 +179,12 @@ export const dropExpiredBodies = internalMutation({
       },
     );
     if (walk.done > 0) {
+      const after = walk.after!;
+      await (place === null ? ctx.db.insert("delivery_body_walks", { after }) : ctx.db.patch("delivery_body_walks", place._id, { after }));
       console.log(`inbox: dropped ${dropped} of ${walk.done} expired bodies looked at in one transaction ${JSON.stringify(await transactionCost(ctx))}`);
     }
     if (!walk.finished) {
-      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { cursor: walk.after, bodyCutoff });
+      await ctx.scheduler.runAfter(0, internal.inbox.maintenance.dropExpiredBodies, { bodyCutoff });
     }
     return dropped;
   },

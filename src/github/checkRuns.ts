@@ -7,7 +7,8 @@ import type { WorkOrderStatus } from "../workOrders/status";
  * (the status and the latest reason), and the buttons a person may press
  * (Cancel while the order is live, Retry once it has failed and was not
  * retried yet). Pure: the outbox's GitHub destination renders it when it
- * sends, so that one request shows the order as it is then.
+ * sends, so that one request shows the order as it is then; and how it is
+ * found again among a commit's check runs.
  */
 
 /** GitHub's limits on a check run's fields. */
@@ -82,4 +83,23 @@ export function renderCheckRun(order: CheckRunOrder): CheckRunFields {
     output: { title: order.status, summary: `${reason}${retried}` },
     actions: checkRunActions(order).map((action) => ({ ...CHECK_RUN_ACTIONS[action] })),
   };
+}
+
+/**
+ * The id of the order's check run in GitHub's list of a commit's check runs
+ * (`{ total_count, check_runs }`), found by its `external_id`: the one an
+ * attempt without a clear answer may have made. Reads the first 100 only.
+ */
+export function madeCheckRun(listed: unknown, workOrderId: string): number | undefined {
+  const runs = (typeof listed === "object" && listed !== null ? listed : {}) as { check_runs?: unknown };
+  if (!Array.isArray(runs.check_runs)) {
+    return undefined;
+  }
+  for (const run of runs.check_runs.slice(0, 100)) {
+    const { id, external_id: externalId } = (typeof run === "object" && run !== null ? run : {}) as { id?: unknown; external_id?: unknown };
+    if (typeof id === "number" && externalId === workOrderId) {
+      return id;
+    }
+  }
+  return undefined;
 }

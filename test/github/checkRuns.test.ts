@@ -4,7 +4,7 @@ import type { FakeGitHub } from "../../fakes/github";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { OUTBOX_ITERATIONS, settle, withFakeClock } from "../helpers/clock";
-import { configureGithubApp } from "../helpers/github/app";
+import { configureGithubApp, TEST_APP_ID } from "../helpers/github/app";
 import { CANCEL, HEAD, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/github/checkRuns";
 import { newSession, newWorkOrder } from "../helpers/records";
 
@@ -101,6 +101,40 @@ describe("a check run per work order", () => {
       [HEAD, "queued"],
       [NEW_HEAD, "in_progress"],
     ]);
+  });
+
+  test("a check run made whose answer was lost (made, then 502) is found on its commit by its order's id, edited, and kept: one run, updated after", async () => {
+    github.answerFor("POST /repos/codertocat/hello-world/check-runs", { status: 502, posted: true });
+    const t = newBackend();
+    const workOrderId = await orderOnPullRequest(t);
+    expect(github.checkRuns).toEqual([expect.objectContaining({ external_id: workOrderId, head_sha: HEAD, status: "queued" })]);
+    const [{ id }] = github.checkRuns;
+    expect(checkRunCalls().map((call) => [call.method, call.path, call.status])).toEqual([
+      ["POST", "/repos/codertocat/hello-world/check-runs", 502],
+      ["GET", `/repos/codertocat/hello-world/commits/${HEAD}/check-runs`, 200],
+      ["PATCH", `/repos/codertocat/hello-world/check-runs/${id}`, 200],
+    ]);
+    // The App's own runs on the commit, every one: the order's is found by its `external_id`.
+    expect(github.callsTo("GET", /\/check-runs$/)).toMatchObject([{ auth: { installationId: 1 }, query: { app_id: String(TEST_APP_ID), filter: "all", per_page: "100" } }]);
+    expect(await t.run(async (ctx) => await ctx.db.query("github_check_runs").collect())).toMatchObject([{ workOrderId, checkRunId: id, headSha: HEAD }]);
+
+    await setStatus(t, workOrderId, "running", "step 1");
+    await setStatus(t, workOrderId, "succeeded");
+    expect(github.checkRuns).toEqual([expect.objectContaining({ id, status: "completed", conclusion: "success", output: expect.objectContaining({ title: "succeeded" }) })]);
+    expect(checkRunCalls().slice(3).map((call) => [call.method, call.path])).toEqual([
+      ["PATCH", `/repos/codertocat/hello-world/check-runs/${id}`],
+      ["PATCH", `/repos/codertocat/hello-world/check-runs/${id}`],
+    ]);
+  });
+
+  test("a 502 that made nothing is looked for on the commit, not found, and made then", async () => {
+    github.answerFor("POST /repos/codertocat/hello-world/check-runs", { status: 502 });
+    const t = newBackend();
+    const workOrderId = await orderOnPullRequest(t);
+    expect(checkRunCalls().map((call) => `${call.method} ${call.status}`)).toEqual(["POST 502", "GET 200", "POST 201"]);
+    expect(github.checkRuns).toEqual([expect.objectContaining({ external_id: workOrderId, status: "queued" })]);
+    await setStatus(t, workOrderId, "running");
+    expect(github.checkRuns).toEqual([expect.objectContaining({ external_id: workOrderId, status: "in_progress" })]);
   });
 
   test("the name is `Jangar: <title>` cut to GitHub's 100 characters", async () => {

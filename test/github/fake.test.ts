@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { afterEach, expect, test } from "vitest";
 import { GithubApp } from "../../src/github/app";
-import { appSettings, fakeGithub } from "../helpers/github/app";
+import { appSettings, fakeGithub, TEST_APP_ID } from "../helpers/github/app";
 
 /* The fake GitHub API over loopback HTTP (`serve`), as scripts and the demo use it. */
 
@@ -52,6 +52,42 @@ test("check runs are created and updated in place; comments are listed since a t
   await app.request({ method: "POST", path: "/repos/acme/api/issues/7/comments", body: { body: "one" }, auth: as }, github.fetch);
   const listed = await app.request({ method: "GET", path: "/repos/acme/api/issues/7/comments?since=2000-01-01T00:00:00Z&per_page=100", auth: as }, github.fetch);
   expect(listed).toMatchObject({ kind: "ok", body: [{ body: "one" }] });
+});
+
+test("a commit's check runs are listed as its installation, filtered as GitHub filters them; what GitHub refuses is a violation", async () => {
+  const github = fakeGithub({ installations: { 42: ["acme/api"], 7: ["acme/web"] } });
+  const app = new GithubApp(appSettings());
+  const as = { installationId: 42 };
+  const head = "a".repeat(40);
+  const make = (name: string, externalId: string, sha = head) =>
+    app.request({ method: "POST", path: "/repos/acme/api/check-runs", body: { name, head_sha: sha, external_id: externalId }, auth: as }, github.fetch);
+  await make("Jangar: SSO", "k1");
+  await make("Jangar: SSO", "k2");
+  await make("Jangar: docs", "k3");
+  await make("Jangar: SSO", "k4", "b".repeat(40));
+  const list = async (query: string, auth: { installationId: number } | "app" = as) => {
+    const answer = await app.request({ method: "GET", path: `/repos/acme/api/commits/${head}/check-runs${query}`, auth }, github.fetch);
+    return answer.kind === "ok" ? (answer.body as { total_count: number; check_runs: { external_id: string; app: { id: number } }[] }) : answer;
+  };
+  // `latest` (GitHub's default): the newest of each name, newest first; `all`: every one on the commit.
+  expect(await list("")).toMatchObject({ total_count: 2, check_runs: [{ external_id: "k3" }, { external_id: "k2", app: { id: TEST_APP_ID } }] });
+  expect(await list(`?app_id=${TEST_APP_ID}&filter=all&per_page=100`)).toMatchObject({ total_count: 3, check_runs: [{ external_id: "k3" }, { external_id: "k2" }, { external_id: "k1" }] });
+  expect(await list("?filter=all&check_name=Jangar%3A%20SSO&status=queued&per_page=1&page=2")).toMatchObject({ total_count: 2, check_runs: [{ external_id: "k1" }] });
+  expect(await list("?app_id=1&filter=all")).toEqual({ total_count: 0, check_runs: [] });
+  expect(github.violations).toEqual([]);
+
+  expect(await list("?filter=some")).toMatchObject({ kind: "failed", status: 422 });
+  expect(await list("?status=done")).toMatchObject({ kind: "failed", status: 422 });
+  expect(await list("", "app")).toMatchObject({ kind: "failed", status: 401 });
+  expect(await list("", { installationId: 7 })).toMatchObject({ kind: "failed", status: 404 });
+  expect(await app.request({ method: "GET", path: "/repos/acme/api/commits/main/check-runs", auth: as }, github.fetch)).toMatchObject({ kind: "failed", status: 422 });
+  expect(github.violations).toEqual([
+    `GET /repos/acme/api/commits/${head}/check-runs: filter is not included in the list`,
+    `GET /repos/acme/api/commits/${head}/check-runs: status is not included in the list`,
+    `GET /repos/acme/api/commits/${head}/check-runs: no installation token`,
+    `GET /repos/acme/api/commits/${head}/check-runs: installation 7 does not reach acme/api`,
+    "GET /repos/acme/api/commits/main/check-runs: no commit main",
+  ]);
 });
 
 test("the App's hook deliveries are listed newest first, a page at a time, and redelivered as the App only", async () => {

@@ -50,17 +50,26 @@ describe.each(BODY_PATHS)("$road", (road) => {
       expect(inbox.counts).toContainEqual({ source: "github", status: "ignored", count: 1 });
     });
 
-    test("DELIVERY_BODY_RETENTION_DAYS may not exceed DELIVERY_RETENTION_DAYS: the purge fails naming both, and deletes nothing", async () => {
+    test("a DELIVERY_BODY_RETENTION_DAYS longer than DELIVERY_RETENTION_DAYS holds back only the dropping of bodies: expired deliveries are purged, and the reason is logged once, naming both", async () => {
       vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
       vi.stubEnv("DELIVERY_BODY_RETENTION_DAYS", "3");
+      const errors: string[] = [];
+      vi.spyOn(console, "error").mockImplementation((line: unknown) => void errors.push(String(line)));
       const t = newBackend();
       await postGithub(t, { event: "star", payload: { action: "created", starred_at: null } });
       vi.advanceTimersByTime(4 * 24 * 60 * 60 * 1000);
-      const before = await stored(t);
-      await expect(t.mutation(internal.inbox.maintenance.purgeExpired, {})).rejects.toThrow(
-        /DELIVERY_BODY_RETENTION_DAYS is 3; a body cannot outlive its delivery \(DELIVERY_RETENTION_DAYS is 2\)/,
+      const recent = (await postGithub(t, { event: "star", payload: { action: "deleted", starred_at: null } })).body.delivery;
+
+      expect(await t.mutation(internal.inbox.maintenance.purgeExpired, {})).toBe(1);
+      const { deliveries, bodies } = await stored(t);
+      expect(deliveries.map((row) => row._id)).toEqual([recent]);
+      expect(bodies.map((body) => body.deliveryId)).toEqual([recent]);
+      expect(errors).toEqual([
+        expect.stringMatching(/no bodies dropped.*DELIVERY_BODY_RETENTION_DAYS is 3: longer than DELIVERY_RETENTION_DAYS.*\(DELIVERY_RETENTION_DAYS is 2\)/),
+      ]);
+      expect(await t.run(async (ctx) => await ctx.db.system.query("_scheduled_functions").collect())).not.toContainEqual(
+        expect.objectContaining({ name: "inbox/maintenance:dropExpiredBodies" }),
       );
-      expect(await stored(t)).toEqual(before);
     });
   });
 
@@ -123,6 +132,41 @@ describe.each(BODY_PATHS)("$road", (road) => {
       const refused = await expectConvexError(t.mutation(internal.ingest.replay, { deliveryId: ids.processed as Id<"webhook_deliveries"> }), "INVALID_ARGUMENT");
       expect(refused.message).toMatch(/body was dropped after DELIVERY_BODY_RETENTION_DAYS, so it cannot be processed again/);
       expect(await t.mutation(internal.ingest.replay, { deliveryId: ids.failed as Id<"webhook_deliveries"> })).toMatchObject({ previousStatus: "failed" });
+    });
+
+    test("each hour's drop of bodies starts where the last one stopped: a failed delivery's body is read once, and goes with its row", async () => {
+      vi.stubEnv("DELIVERY_BODY_RETENTION_DAYS", "2");
+      const logged: string[] = [];
+      vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
+      const t = newBackend();
+      const ids = await oneOfEach(t);
+      /** The hourly cron, then the drop it scheduled (the accepted delivery's run left waiting); what the drop looked at, from its log lines. */
+      async function hourlyRun() {
+        logged.length = 0;
+        await t.mutation(internal.inbox.maintenance.purgeExpired, {});
+        const drop = await t.run(async (ctx) =>
+          (await ctx.db.system.query("_scheduled_functions").order("desc").collect()).find((job) => job.name === "inbox/maintenance:dropExpiredBodies"),
+        );
+        if (drop !== undefined) {
+          await t.mutation(internal.inbox.maintenance.dropExpiredBodies, drop.args[0] as never);
+          await t.run(async (ctx) => await ctx.scheduler.cancel(drop._id));
+        }
+        return logged.filter((line) => line.includes("expired bodies looked at")).map((line) => /dropped (\d+) of (\d+)/.exec(line)!.slice(1).map(Number));
+      }
+      vi.setSystemTime(Date.now() + 3 * DAY);
+      expect(await hourlyRun()).toEqual([[2, 4]]);
+      vi.setSystemTime(Date.now() + 60 * 60 * 1000);
+      // The failed and accepted deliveries' bodies, passed over an hour ago, are not read again.
+      expect(await hourlyRun()).toEqual([]);
+      expect((await stored(t)).bodies.map((body) => body.deliveryId).sort()).toEqual([ids.failed, ids.accepted].sort());
+
+      // The failed one, discarded, and the accepted one, processed at last: their bodies go with their rows.
+      await t.mutation(internal.ingest.discard, { deliveryId: ids.failed as Id<"webhook_deliveries"> });
+      await runDue(t);
+      expect((await deliveryRow(t, ids.accepted)).status).toBe("processed");
+      vi.setSystemTime(Date.now() + 30 * DAY);
+      await hourlyRun();
+      expect(await stored(t)).toMatchObject({ deliveries: [], bodies: [], blobs: [] });
     });
 
     test("operators' counts are read as whole numbers from 1 to 100; anything that is not a number reads the default", async () => {

@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import { doctorReport, doctorTarget } from "../../scripts/lib/doctor";
 import { DEVELOPMENT_ADMIN_KEY } from "../../scripts/lib/serve/settings";
-import { SETTING_NAMES, settingState, type SettingState } from "../../src/settings";
+import { SETTING_NAMES, settingState, settingStates, type SettingState } from "../../src/settings";
 import { newBackend } from "../helpers/backend";
 
 const PEM = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEAq7BFUpkGp3+LQmlQ\n-----END PRIVATE KEY-----";
@@ -70,6 +70,44 @@ describe("doctor:settings: each setting set, missing or malformed, never its val
     ["JANGAR_SERVICE_JWKS", '{"keys":[{"kty":"EC","crv":"P-256","x":"abc","y":"def","kid":"k1","d":"private"}]}', "malformed"],
   ] as const)("%s = %j is %s", (name, value, state) => {
     expect(settingState(name, value).state).toBe(state);
+  });
+});
+
+describe("settings that must agree", () => {
+  const RETENTION = { DELIVERY_RETENTION_DAYS: undefined as string | undefined, DELIVERY_BODY_RETENTION_DAYS: undefined as string | undefined };
+  const bodyState = (values: Partial<typeof RETENTION>) =>
+    settingStates((name) => ({ ...RETENTION, ...values })[name as keyof typeof RETENTION]).find((state) => state.name === "DELIVERY_BODY_RETENTION_DAYS");
+
+  test.each([
+    [{ DELIVERY_BODY_RETENTION_DAYS: "3" }, "set"],
+    [{ DELIVERY_BODY_RETENTION_DAYS: "30" }, "set"],
+    [{ DELIVERY_BODY_RETENTION_DAYS: "31" }, "malformed"],
+    [{ DELIVERY_RETENTION_DAYS: "2", DELIVERY_BODY_RETENTION_DAYS: "2" }, "set"],
+    [{ DELIVERY_RETENTION_DAYS: "2", DELIVERY_BODY_RETENTION_DAYS: "3" }, "malformed"],
+    // A malformed DELIVERY_RETENTION_DAYS is its own problem, reported on its own line.
+    [{ DELIVERY_RETENTION_DAYS: "0", DELIVERY_BODY_RETENTION_DAYS: "3" }, "set"],
+  ] as const)("DELIVERY_BODY_RETENTION_DAYS with %j is %s (at most DELIVERY_RETENTION_DAYS, 30 when unset)", (values, state) => {
+    expect(bodyState(values)?.state).toBe(state);
+  });
+
+  test("a DELIVERY_BODY_RETENTION_DAYS longer than DELIVERY_RETENTION_DAYS: doctor:settings answers it malformed naming both, and npm run doctor fails on it", async () => {
+    const t = newBackend();
+    vi.stubEnv("DELIVERY_RETENTION_DAYS", "2");
+    vi.stubEnv("DELIVERY_BODY_RETENTION_DAYS", "3");
+    try {
+      const answer = await t.query(internal.doctor.settings, {});
+      expect(answer.find((state) => state.name === "DELIVERY_BODY_RETENTION_DAYS")).toEqual({
+        name: "DELIVERY_BODY_RETENTION_DAYS",
+        state: "malformed",
+        why: "longer than DELIVERY_RETENTION_DAYS, and a body cannot outlive its delivery; set DELIVERY_BODY_RETENTION_DAYS to at most DELIVERY_RETENTION_DAYS, or unset it",
+      });
+      const report = doctorReport(answer as SettingState[]);
+      expect(report.failed).toBe(true);
+      expect(report.lines).toContainEqual(expect.stringMatching(/^FAIL\s+Limits\s+/));
+      expect(report.lines).toContainEqual(expect.stringMatching(/^\s+DELIVERY_BODY_RETENTION_DAYS is malformed: longer than DELIVERY_RETENTION_DAYS/));
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

@@ -197,6 +197,12 @@ describe.runIf(onSources)("npm run serve: starting", () => {
     );
     expect(process.env.GITHUB_WEBHOOK_SECRET).toBe(before);
   });
+
+  test("a malformed JANGAR_EVENTS_SECRET for the fake Jangar server is named, with what to set, before anything starts", async () => {
+    await expect(serve({ modules, given: { JANGAR_EVENTS_SECRET: "not-a-secret" }, functionsPort: 0, sitePort: 0 })).rejects.toThrow(
+      /^JANGAR_EVENTS_SECRET: the secret does not start with whsec_\. Set it to whsec_ followed by a base64 key/,
+    );
+  });
 });
 
 describe.runIf(onSources)("the fake Slack round trip is an npm script", () => {

@@ -84,6 +84,15 @@ export const inboxTables = {
     firstRun: v.optional(v.id("_scheduled_functions")),
   }).index("by_deliveryId", ["deliveryId"]),
 
+  // Where the hourly drop of expired bodies stopped (convex/inbox/maintenance.ts): the
+  // delivery_bodies index key it starts the next walk after, so that bodies it passed over
+  // (failed and accepted deliveries') are not read again every hour. One row, written by
+  // that walk; never deleted.
+  delivery_body_walks: defineTable({
+    // A BatchCursor (model/platform/batches.ts, which reads the schema: not imported here).
+    after: v.array(v.union(v.string(), v.number())),
+  }),
+
   // Deliveries per source and status, spread over DELIVERY_TALLY_SHARDS shards per source
   // (convex/model/inbox/deliveries.ts): a transaction that records a delivery, or moves it from
   // one status to another, writes one shard picked at random, with every status it changes; the

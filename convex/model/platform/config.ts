@@ -1,6 +1,7 @@
 import { env } from "../../_generated/server";
-import type { Check } from "../../../src/check";
+import { accept, reject, type Check } from "../../../src/check";
 import { APP_SETTING_NAMES, githubAppSettings, type GithubAppSettings } from "../../../src/github/settings";
+import { bodyRetentionProblem, DEFAULT_DELIVERY_RETENTION_DAYS } from "../../../src/settings";
 import type { Settings, WebhookSource } from "../../../src/sources/source";
 import type { TemporalConfig } from "../../../src/temporal/client";
 
@@ -44,17 +45,23 @@ export function sourceSettings(source: WebhookSource): Settings {
   return Object.fromEntries(source.settingNames.map((name) => [name, setting(name)]));
 }
 
-/** A positive number setting; a value that is not one is an error naming the setting. */
-function positiveNumber(name: string, fallback: number): number {
+/** A positive number setting, or what is wrong with it, naming the setting. */
+function positiveNumberCheck(name: string, fallback: number): Check<number> {
   const raw = setting(name);
   if (raw === undefined) {
-    return fallback;
+    return accept(fallback);
   }
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`${name} is ${JSON.stringify(raw)}; it must be a positive number.`);
+  return Number.isFinite(value) && value > 0 ? accept(value) : reject(`${name} is ${JSON.stringify(raw)}; it must be a positive number.`);
+}
+
+/** A positive number setting; a value that is not one is an error naming the setting. */
+function positiveNumber(name: string, fallback: number): number {
+  const checked = positiveNumberCheck(name, fallback);
+  if (!checked.ok) {
+    throw new Error(checked.message);
   }
-  return value;
+  return checked.value;
 }
 
 /** A positive whole-number setting; a value that is not one is an error naming the setting. */
@@ -85,23 +92,26 @@ export function maxBodyBytes(): number {
 
 /** How long deliveries are kept (DELIVERY_RETENTION_DAYS, default 30). */
 export function deliveryRetentionMs(): number {
-  return positiveNumber("DELIVERY_RETENTION_DAYS", 30) * DAY_MS;
+  return positiveNumber("DELIVERY_RETENTION_DAYS", DEFAULT_DELIVERY_RETENTION_DAYS) * DAY_MS;
 }
 
 /**
  * How long a finished delivery's body is kept (DELIVERY_BODY_RETENTION_DAYS,
  * default and most DELIVERY_RETENTION_DAYS): a busy deployment keeps its
- * deliveries' audit without their bodies.
+ * deliveries' audit without their bodies. A value that is not one is
+ * refused, naming both settings, and only the dropping of bodies waits for
+ * it: retention purges the rows whatever it says (convex/inbox/maintenance.ts).
  */
-export function bodyRetentionMs(): number {
+export function bodyRetentionMs(): Check<number> {
   const rows = deliveryRetentionMs();
-  const bodies = positiveNumber("DELIVERY_BODY_RETENTION_DAYS", rows / DAY_MS) * DAY_MS;
-  if (bodies > rows) {
-    throw new Error(
-      `DELIVERY_BODY_RETENTION_DAYS is ${bodies / DAY_MS}; a body cannot outlive its delivery (DELIVERY_RETENTION_DAYS is ${rows / DAY_MS}). Set it to at most that, or unset it.`,
-    );
+  const days = positiveNumberCheck("DELIVERY_BODY_RETENTION_DAYS", rows / DAY_MS);
+  if (!days.ok) {
+    return days;
   }
-  return bodies;
+  const problem = bodyRetentionProblem(days.value, rows / DAY_MS);
+  return problem === null
+    ? accept(days.value * DAY_MS)
+    : reject(`DELIVERY_BODY_RETENTION_DAYS is ${days.value}: ${problem} (DELIVERY_RETENTION_DAYS is ${rows / DAY_MS}).`);
 }
 
 // The largest body kept in a document: far under Convex's 1 MiB a document, and above every real GitHub payload (27 KB).

@@ -9,7 +9,7 @@ import type { GithubRequest } from "../../model/github/requests";
 import { recordOrigin } from "../../model/chat/origins";
 import { checkRunMade, checkRunOf } from "../../model/github/checkRuns";
 import { retryOf } from "../../model/workOrders/retries";
-import { renderCheckRun } from "../../../src/github/checkRuns";
+import { madeCheckRun, renderCheckRun } from "../../../src/github/checkRuns";
 import { destination, type Answer, type OutboxRow, type Prepared } from "../destination";
 import { githubOutbox } from "../registry";
 import { outboxRunner } from "../runner";
@@ -25,17 +25,20 @@ import { outboxRunner } from "../runner";
  * looked for in the thread before it is posted again. A reaction needs no
  * look: GitHub answers an `eyes` the App already gave with that one. A
  * check run is rendered from its order when its row is claimed: made on the
- * head commit the first time (its id kept), edited in place after.
+ * head commit the first time (its id kept), edited in place after. One
+ * whose making is uncertain is looked for first among the App's check runs
+ * on that commit, by its order's id (`external_id`): found, it is edited,
+ * and kept as made.
  */
 
-/** A request as the App makes it, and where to look for its comment first when an earlier attempt may have made it. */
+/** A request as the App makes it, and where to look first for what it makes (a comment, a check run) when an earlier attempt may have made it. */
 const vGithubCall = v.object({
   installationId: v.number(),
   method: v.union(v.literal("POST"), v.literal("GET"), v.literal("PATCH")),
   path: v.string(),
   body: v.optional(v.any()),
   lookFirst: v.optional(v.object({ path: v.string(), marker: v.string() })),
-  // A check run made: its result names the head commit it is on, as well as its id.
+  // A check run made: its result names the head commit it is on, as well as its id. Looked for, it is found by its order's id.
   made: v.optional(v.literal("checkRun")),
 });
 type Call = Infer<typeof vGithubCall>;
@@ -44,7 +47,7 @@ type Call = Infer<typeof vGithubCall>;
 const CLOCK_SLACK_MS = 60_000;
 
 /** The order's check run as the order is now: made on its head commit the first time, edited in place after. */
-async function checkRunCall(ctx: MutationCtx, request: Extract<GithubRequest, { kind: "checkRun" }>): Promise<Prepared<Call>> {
+async function checkRunCall(ctx: MutationCtx, row: OutboxRow<GithubRequest>, request: Extract<GithubRequest, { kind: "checkRun" }>): Promise<Prepared<Call>> {
   const order = await ctx.db.get("work_orders", request.workOrderId);
   const checkRun = await checkRunOf(ctx, request.workOrderId);
   if (order === null || checkRun === null) {
@@ -59,9 +62,16 @@ async function checkRunCall(ctx: MutationCtx, request: Extract<GithubRequest, { 
   const fields = renderCheckRun({ workOrderId: order._id, title: order.title, status: order.status, reason: latest?.reason, retriedAs: retried?.retryId });
   const { installationId } = request;
   const path = `/repos/${checkRun.repository}/check-runs`;
-  return checkRun.checkRunId === undefined
-    ? { call: { installationId, method: "POST", path, body: { ...fields, head_sha: checkRun.headSha }, made: "checkRun" }, method: "check_run.create" }
-    : { call: { installationId, method: "PATCH", path: `${path}/${checkRun.checkRunId}`, body: fields }, method: "check_run.update" };
+  if (checkRun.checkRunId !== undefined) {
+    return { call: { installationId, method: "PATCH", path: `${path}/${checkRun.checkRunId}`, body: fields }, method: "check_run.update" };
+  }
+  // Only after an attempt that may have made it: the App's check runs on the commit, every one (not the latest per name).
+  const settings = githubAppConfig();
+  const lookFirst =
+    row.uncertain === true && settings?.ok === true
+      ? { path: `/repos/${checkRun.repository}/commits/${checkRun.headSha}/check-runs?app_id=${settings.value.appId}&filter=all&per_page=100`, marker: order._id }
+      : undefined;
+  return { call: { installationId, method: "POST", path, body: { ...fields, head_sha: checkRun.headSha }, lookFirst, made: "checkRun" }, method: "check_run.create" };
 }
 
 function repositoryOf(request: GithubRequest): string {
@@ -91,7 +101,7 @@ async function prepare(ctx: MutationCtx, row: OutboxRow<GithubRequest>): Promise
       };
     }
     case "checkRun":
-      return await checkRunCall(ctx, request);
+      return await checkRunCall(ctx, row, request);
     default:
       request satisfies never;
       return { gone: "An unknown GitHub request." };
@@ -123,8 +133,11 @@ function answerOf(answer: GithubAnswer, made?: "checkRun"): Answer {
  * What GitHub says to a claimed row's request, made as its installation.
  * A comment that may already be on the thread (an earlier attempt got no
  * clear answer) is looked for first, by its marker: found, it is not posted
- * again. When the thread cannot be listed for good, it is posted all the
- * same, with a warning: it may then show twice.
+ * again. A check run that may already be on its commit is looked for by
+ * its order's id: found, it is edited to show the order as it is now, and
+ * its id kept as a made one's. When the thread or commit cannot be listed
+ * for good, the request is made all the same, with a warning: it may then
+ * show twice.
  */
 async function send({ installationId, method, path, body, lookFirst, made }: Call, { rowId }: { rowId: string }): Promise<Answer> {
   const settings = githubAppConfig();
@@ -141,12 +154,17 @@ async function send({ installationId, method, path, body, lookFirst, made }: Cal
     if (listed.kind === "retry") {
       return listed;
     }
-    const found = listed.kind === "ok" ? markedComment(listed.body, lookFirst.marker) : undefined;
+    const found = listed.kind !== "ok" ? undefined : made === "checkRun" ? madeCheckRun(listed.body, lookFirst.marker) : markedComment(listed.body, lookFirst.marker);
+    if (found !== undefined && made === "checkRun") {
+      const { head_sha: _head, ...fields } = body as Record<string, unknown>;
+      return answerOf(await app.request({ method: "PATCH", path: `${path}/${found}` as AppRequest["path"], body: fields, auth }), made);
+    }
     if (found !== undefined) {
       return { kind: "sent", result: String(found) };
     }
     if (listed.kind === "failed") {
-      console.warn(`githubOutbox: row ${rowId} may already be posted, but its thread cannot be listed (${listed.error}); posting it again`);
+      const where = made === "checkRun" ? "its commit's check runs" : "its thread";
+      console.warn(`githubOutbox: row ${rowId} may already be posted, but ${where} cannot be listed (${listed.error}); posting it again`);
     }
   }
   return answerOf(await app.request({ method, path: path as AppRequest["path"], body, auth }), made);

@@ -1,6 +1,7 @@
 import { FakeSlack } from "../../../fakes/slack";
 import { FakeTemporal } from "../../../fakes/temporal";
 import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../../fakes/jangar";
+import { settingState } from "../../../src/settings";
 
 /**
  * The outside services the embedded backend's functions call: Slack's Web
@@ -66,6 +67,12 @@ function jangarOf(settings: Readonly<Record<string, string | undefined>>): Pick<
     return { settings: {}, jangar: null, lines: [`Jangar's server real, at ${settings.JANGAR_EVENTS_URL} (events out)`] };
   }
   const secret = settings.JANGAR_EVENTS_SECRET ?? FAKE_JANGAR_SECRET;
+  const given = settingState("JANGAR_EVENTS_SECRET", secret);
+  if (given.state === "malformed") {
+    throw new Error(
+      `JANGAR_EVENTS_SECRET: ${given.why}. Set it to whsec_ followed by a base64 key (npm run doctor checks every setting), or unset it to use the fake Jangar server's own secret.`,
+    );
+  }
   const jangar = new FakeJangar({ baseUrl: FAKE_JANGAR_URL, secrets: secret.split(/\s+/).filter(Boolean) });
   return {
     settings: { JANGAR_EVENTS_URL: FAKE_JANGAR_URL, JANGAR_EVENTS_SECRET: secret },
