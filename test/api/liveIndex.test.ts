@@ -17,9 +17,8 @@ import { sha, postGithub } from "../helpers/senders/github";
 import { settle, withFakeClock } from "../helpers/clock";
 import { expectIndexTrue, tablesAndIndex } from "../helpers/orders/liveIndex";
 import { newSession, newWorkOrder } from "../helpers/records";
+import { check, runs } from "../helpers/fastCheck";
 
-const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 30);
 
 withFakeClock();
 
@@ -47,8 +46,8 @@ const change = fc.oneof(
 
 describe("the live-order indexes", () => {
   test("after any sequence of creates, target changes, links, status changes and merges, they hold exactly the live orders' requesters, targets and first 20 issues and pull requests (property)", async () => {
-    console.info(`live index property: seed=${SEED} numRuns=${NUM_RUNS} (rerun with FC_SEED=${SEED})`);
-    await fc.assert(
+    await check(
+      "live index property",
       fc.asyncProperty(fc.array(change, { minLength: 1, maxLength: 14 }), async (changes) => {
         const t = newBackend();
         const service = asService(t);
@@ -98,7 +97,7 @@ describe("the live-order indexes", () => {
         }
         await expectIndexTrue(t);
       }),
-      { seed: SEED, numRuns: NUM_RUNS },
+      runs(30),
     );
   });
 

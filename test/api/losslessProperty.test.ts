@@ -11,11 +11,10 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
+import { check, runs } from "../helpers/fastCheck";
 import { scenario, type Scenario, type Who } from "../helpers/orders/arbitraries";
 import { byCodeUnits, expectedGet, sameConvexValue, START, TICK_MS, touch, twinOf, withClockAtStart, type ExpectedOrder } from "../helpers/orders/model";
 
-const NUM_RUNS = Number(process.env.FC_NUM_RUNS ?? 40);
-const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 
 withClockAtStart();
 
@@ -126,7 +125,6 @@ async function writeAndReadBack(input: Scenario) {
 
 describe("workOrders:get returns exactly what was written", () => {
   test("for any sequence of creates, upserts and link adds, get returns the model's args, target, links and fields (property)", async () => {
-    console.log(`lossless property: seed=${SEED} numRuns=${NUM_RUNS} (rerun with FC_SEED=${SEED})`);
-    await fc.assert(fc.asyncProperty(scenario, writeAndReadBack), { numRuns: NUM_RUNS, seed: SEED });
+    await check("lossless property", fc.asyncProperty(scenario, writeAndReadBack), runs(40));
   });
 });

@@ -16,7 +16,7 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { newBackend } from "../helpers/backend";
 import { captureLog, loggedCosts, takeLogged } from "../helpers/bench/costLog";
 import { countOf, measureOperations, MINIMUM } from "../helpers/bench/operationCosts";
-import type { Cost } from "../helpers/bench/outboxCost";
+import type { Cost } from "../../convex/model/platform/cost";
 import { seedUnrelated } from "../helpers/bench/unrelated";
 import { burstOfPushes, burstOfSlackMessages, type BurstFigure } from "../helpers/bench/bursts";
 import { liveOrder, type Target } from "../helpers/orders/crowds";

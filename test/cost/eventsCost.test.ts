@@ -14,7 +14,7 @@ import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jan
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
+import { outboxCosts, reportFlat, seedRows, type StepCost } from "../helpers/bench/outboxCost";
 import { newSession } from "../helpers/records";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -54,7 +54,7 @@ async function seedUnrelated(t: Backend, count: number) {
   });
 }
 
-async function measure(unrelated: number): Promise<[string, Cost][]> {
+async function measure(unrelated: number): Promise<StepCost[]> {
   const t = newBackend();
   await seedUnrelated(t, unrelated);
   const sessionId = await newSession(t, "alice");

@@ -12,12 +12,13 @@
  * to build/bench/executions.md; docs/performance.md holds the figures.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { beforeEach, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jangar";
 import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
-import { newBackend, type Backend } from "../helpers/backend";
-import { executionsOf, operationCost, traceExecutions, type OperationCost } from "../helpers/bench/trace";
+import { newBackend } from "../helpers/backend";
+import { costOfOperation } from "../helpers/bench/costLog";
+import { executionsOf, type OperationCost } from "../helpers/bench/trace";
 import { counterWritesOf, DURATIONS_MS, shardRates, type CounterWrites } from "../helpers/bench/conflicts";
 import { seedUnrelated, seedUnrelatedOutbox } from "../helpers/bench/unrelated";
 import { asService } from "../helpers/callers";
@@ -56,22 +57,10 @@ const LOAD_EVENTS_ON: [string, number][] = LOAD.map(([operation, perSecond]) => 
 // Unrelated rows beside each run: none in `npm test`; 1,000 and 50,000 in `npm run bench`.
 const SIZES = (process.env.BENCH_SIZES ?? "0").split(",").map(Number);
 
-let tracer: ReturnType<typeof traceExecutions>;
-
 withFakeClock();
 beforeEach(() => {
   vi.spyOn(console, "log").mockImplementation(() => {});
-  tracer = traceExecutions();
 });
-afterEach(() => tracer.stop());
-
-/** The whole cost of `operation`: the request and everything it scheduled, to the last step. */
-async function whole(t: Backend, operation: () => Promise<unknown>): Promise<OperationCost> {
-  tracer.take();
-  await operation();
-  await settle(t);
-  return operationCost(tracer.take());
-}
 
 /** Every operation once, beside `unrelated` rows in every table; each one's whole cost. */
 async function everyOperation(unrelated: number) {
@@ -103,7 +92,7 @@ async function everyOperation(unrelated: number) {
   const writes = new Map<string, CounterWrites>();
   /** The operation's whole cost, and which counters its transactions wrote. */
   const measure = async (name: string, operation: () => Promise<unknown>) => {
-    const writeSets = await recordWriteSets(async () => void costs.set(name, await whole(t, operation)));
+    const writeSets = await recordWriteSets(async () => void costs.set(name, await costOfOperation(t, operation)));
     writes.set(name, await counterWritesOf(t, writeSets));
   };
 

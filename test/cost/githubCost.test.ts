@@ -12,16 +12,16 @@
  * reaches the order, and updated on a status change. docs/performance.md
  * holds the figures.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { afterEach, beforeEach, expect, test, vi } from "vitest";
+import { afterEach, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import type { FakeGitHub } from "../../fakes/github";
-import { OUTBOX_TALLY_SHARDS } from "../../convex/outbox/rows";
 import { newBackend, type Backend } from "../helpers/backend";
+import { outboxCosts, reportFlat, seedRows, type StepCost } from "../helpers/bench/outboxCost";
 import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
 import { configureGithubApp } from "../helpers/github/app";
-import { examplesOf, issueCommentOnAcme } from "../helpers/github/comments";
+import { issueCommentOnAcme } from "../helpers/github/comments";
+import { examplesOf } from "../helpers/github/examples";
 import { postGithub } from "../helpers/senders/github";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
@@ -29,18 +29,10 @@ const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const REPOSITORY = "acme/api";
 const INSTALLATION = 42;
 
-type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
-type Step = { step: string; cost: Cost; requests: string[] };
-
-let logged: string[] = [];
 let github: FakeGitHub;
 
 withFakeClock();
-beforeEach(() => {
-  logged = [];
-  vi.spyOn(console, "log").mockImplementation((line: unknown) => void logged.push(String(line)));
-  vi.stubEnv("JANGAR_LOG_COST", "1");
-});
+const costsOf = outboxCosts("github");
 afterEach(() => {
   expect(github.violations).toEqual([]);
 });
@@ -48,64 +40,33 @@ afterEach(() => {
 /** `count` unrelated rows: other sessions bound to other threads of the repository, their replies' origins, and sent rows in the installation's lane. */
 async function seedUnrelated(t: Backend, count: number) {
   await t.run(async (ctx) => {
-    for (let shard = 0; shard < OUTBOX_TALLY_SHARDS; shard += 1) {
-      await ctx.db.insert("outbox_tallies", { destination: "github", shard, queued: 0, sending: 0, sent: 0, failed: 0 });
-    }
     await ctx.db.insert("github_installations", { repository: REPOSITORY, installationId: INSTALLATION });
   });
-  for (let start = 0; start < count; start += 500) {
-    await t.run(async (ctx) => {
-      const now = Date.now();
-      for (let i = start; i < Math.min(count, start + 500); i += 1) {
-        const sessionId = await ctx.db.insert("chat_sessions", { userId: `github:other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
-        const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
-        const number = 1000 + i;
-        await ctx.db.insert("github_threads", { repository: i % 2 === 0 ? REPOSITORY : `acme/other-${i % 50}`, number, sessionId, lastCommentAt: now });
-        await ctx.db.insert("github_installations", { repository: `acme/other-${i}`, installationId: 1000 + i });
-        await ctx.db.insert("outbox", {
-          destination: "github",
-          lane: `installation:${INSTALLATION}`,
-          ordered: true,
-          enqueuedAt: now,
-          request: { kind: "comment", installationId: INSTALLATION, thread: { repository: REPOSITORY, number }, messageId, part: 1, parts: 1, text: `reply ${i}` },
-          status: i % 10 === 0 ? "failed" : "sent",
-          attempts: 1,
-          method: "comment",
-          result: String(3_000_000_000 + i),
-          finishedAt: now,
-        });
-        await ctx.db.insert("chat_message_origins", { externalId: `github:comment:${3_000_000_000 + i}`, messageId, outbound: true });
-        if (i % 10 === 0) {
-          const order = { sessionId, workflowType: "codex-implement", prompt: "Other", title: `Other ${i}`, requestedBy: `github:other-${i}`, createdAt: now, updatedAt: now };
-          const workOrderId = await ctx.db.insert("work_orders", { ...order, status: "running" });
-          await ctx.db.insert("github_check_runs", { workOrderId, repository: REPOSITORY, number, headSha: "f".repeat(40), checkRunId: 4_000_000_000 + i });
-        }
-      }
+  await seedRows(t, "github", count, async (ctx, i, now) => {
+    const sessionId = await ctx.db.insert("chat_sessions", { userId: `github:other-${i}`, title: `Other ${i}`, createdAt: now, updatedAt: now });
+    const messageId = await ctx.db.insert("chat_messages", { sessionId, role: "assistant", content: `reply ${i}`, createdAt: now });
+    const number = 1000 + i;
+    await ctx.db.insert("github_threads", { repository: i % 2 === 0 ? REPOSITORY : `acme/other-${i % 50}`, number, sessionId, lastCommentAt: now });
+    await ctx.db.insert("github_installations", { repository: `acme/other-${i}`, installationId: 1000 + i });
+    await ctx.db.insert("outbox", {
+      destination: "github",
+      lane: `installation:${INSTALLATION}`,
+      ordered: true,
+      enqueuedAt: now,
+      request: { kind: "comment", installationId: INSTALLATION, thread: { repository: REPOSITORY, number }, messageId, part: 1, parts: 1, text: `reply ${i}` },
+      status: i % 10 === 0 ? "failed" : "sent",
+      attempts: 1,
+      method: "comment",
+      result: String(3_000_000_000 + i),
+      finishedAt: now,
     });
-  }
-}
-
-/** Every cost line logged by `work` (a delivery's, a public function's, the outbox's steps), each record step with the requests its claim led to. */
-async function stepsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<Step[]> {
-  logged = [];
-  await work();
-  await settle(t, 1000);
-  const steps: Step[] = [];
-  let requests: string[] = [];
-  for (const line of logged) {
-    const call = /^cost (?:delivery )?(\{.*\})$/.exec(line);
-    const step = /^githubOutbox: (\w+ \w+) cost (\{.*\})$/.exec(line);
-    const request = /^request (.*)$/.exec(line);
-    if (request) {
-      requests.push(request[1]);
-    } else if (call) {
-      steps.push({ step: name, cost: JSON.parse(call[1]) as Cost, requests: [] });
-    } else if (step) {
-      steps.push({ step: `  sending: ${step[1]}`, cost: JSON.parse(step[2]) as Cost, requests: step[1].startsWith("record") ? requests : [] });
-      requests = step[1].startsWith("record") ? [] : requests;
+    await ctx.db.insert("chat_message_origins", { externalId: `github:comment:${3_000_000_000 + i}`, messageId, outbound: true });
+    if (i % 10 === 0) {
+      const order = { sessionId, workflowType: "codex-implement", prompt: "Other", title: `Other ${i}`, requestedBy: `github:other-${i}`, createdAt: now, updatedAt: now };
+      const workOrderId = await ctx.db.insert("work_orders", { ...order, status: "running" });
+      await ctx.db.insert("github_check_runs", { workOrderId, repository: REPOSITORY, number, headSha: "f".repeat(40), checkRunId: 4_000_000_000 + i });
     }
-  }
-  return steps;
+  });
 }
 
 /** GitHub's `pull_request` `opened` through the App, on acme/api: pull request `number` from `branch`, at `head`. */
@@ -118,27 +79,27 @@ function pullRequestOnAcme(number: number, branch: string, head: string) {
   return payload;
 }
 
-async function measure(unrelated: number): Promise<Step[]> {
+async function measure(unrelated: number): Promise<StepCost[]> {
   github = configureGithubApp();
-  // Each request GitHub receives, in the order of the cost lines around it.
+  // Each request GitHub receives, logged in the order of the cost lines around it.
   github.onCall = (event) => {
-    if ("call" in event) logged.push(`request ${event.call.method} ${event.call.path.replace(/\d{6,}/g, "{id}")}`);
+    if ("call" in event) console.log(`request ${event.call.method} ${event.call.path.replace(/\d{6,}/g, "{id}")}`);
   };
   const t = newBackend();
   await seedUnrelated(t, unrelated);
   // Counter shards chosen alike in every run.
   vi.spyOn(Math, "random").mockReturnValue(0);
   const steps = [
-    ...(await stepsOf(t, "comment mentioning the App (new thread; queues its reaction)", () =>
+    ...(await costsOf(t, "comment mentioning the App (new thread; queues its reaction)", () =>
       postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1001, "@jangar why does SSO fail on Safari?") }),
     )),
-    ...(await stepsOf(t, "comment mentioning the App (bound thread; queues its reaction)", () =>
+    ...(await costsOf(t, "comment mentioning the App (bound thread; queues its reaction)", () =>
       postGithub(t, { event: "issue_comment", payload: issueCommentOnAcme(1002, "@jangar and on Firefox?") }),
     )),
   ];
   const { page } = await asService(t).query(api.chatSessions.list, { userId: "github:alice", paginationOpts: { numItems: 1, cursor: null } });
   steps.push(
-    ...(await stepsOf(t, "reply (chatMessages:append, assistant; queues its comment)", () =>
+    ...(await costsOf(t, "reply (chatMessages:append, assistant; queues its comment)", () =>
       asService(t).mutation(api.chatMessages.append, { sessionId: page[0]._id, role: "assistant", content: "The cookie is SameSite=Strict." }),
     )),
   );
@@ -152,10 +113,10 @@ async function measure(unrelated: number): Promise<Step[]> {
   });
   await settle(t, 1000);
   steps.push(
-    ...(await stepsOf(t, "pull_request opened through the App (queues the order's check run)", () =>
+    ...(await costsOf(t, "pull_request opened through the App (queues the order's check run)", () =>
       postGithub(t, { event: "pull_request", payload: pullRequestOnAcme(7, "sso-safari", "a".repeat(40)) }),
     )),
-    ...(await stepsOf(t, "status change (workOrders:updateStatus; queues its update)", () =>
+    ...(await costsOf(t, "status change (workOrders:updateStatus; queues its update)", () =>
       asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running" }),
     )),
   );
@@ -168,23 +129,7 @@ async function measure(unrelated: number): Promise<Step[]> {
 test(`a GitHub comment and its reply read as many documents with ${SIZES.join(" as with ")} unrelated rows`, async () => {
   const runs = [];
   for (const size of SIZES) {
-    runs.push({ size, steps: await measure(size) });
+    runs.push({ size, costs: await measure(size) });
   }
-  const [small, large] = [runs[0], runs.at(-1)!];
-  const table = [
-    `| step | docs read (${small.size}) | docs written | bytes read | docs read (${large.size}) | docs written | bytes read | requests to GitHub |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-    ...small.steps.map(({ step, cost: a, requests }, i) => {
-      const b = large.steps[i].cost;
-      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a.bytesRead} | ${b.documentsRead} | ${b.documentsWritten} | ${b.bytesRead} | ${requests.join(", ")} |`;
-    }),
-  ].join("\n");
-  mkdirSync("build/bench", { recursive: true });
-  writeFileSync("build/bench/github-cost.md", `${table}\n`);
-  process.stdout.write(`\n${table}\n\n`);
-
-  expect(large.steps.map(({ step }) => step)).toEqual(small.steps.map(({ step }) => step));
-  for (const [i, { step, cost }] of small.steps.entries()) {
-    expect(large.steps[i].cost.documentsRead, `${step}: documents read grew with unrelated rows`).toBe(cost.documentsRead);
-  }
+  reportFlat(runs, { file: "github-cost.md", bytes: "bytesRead", requests: "requests to GitHub" });
 }, 600_000);

@@ -15,7 +15,7 @@ import { otherOrder } from "../helpers/bench/unrelated";
 import { asService } from "../helpers/callers";
 import { ALICE, BOT_USER, configureSlackApp, postSlackEvent, slackSessionsOf, TEAM } from "../helpers/senders/slack";
 import { settle, withFakeClock } from "../helpers/clock";
-import { outboxCosts, reportFlat, seedRows, type Cost } from "../helpers/bench/outboxCost";
+import { outboxCosts, reportFlat, seedRows, type StepCost } from "../helpers/bench/outboxCost";
 
 const SIZES = (process.env.BENCH_SIZES ?? "100,2000").split(",").map(Number);
 const CHANNEL = "C0AB1";
@@ -62,7 +62,7 @@ async function seedUnrelated(t: Backend, count: number) {
   });
 }
 
-async function measure(unrelated: number): Promise<[string, Cost][]> {
+async function measure(unrelated: number): Promise<StepCost[]> {
   const t = newBackend();
   await seedUnrelated(t, unrelated);
   const now = Math.floor(Date.now() / 1000);

@@ -22,22 +22,30 @@ withEverySenderConfigured();
 describe("values callers store: nested at most 15 levels below their document", () => {
   type Ids = { sessionId: Id<"chat_sessions">; workOrderId: Id<"work_orders"> };
   type Store = (t: Backend, ids: Ids, value: unknown) => Promise<unknown>;
-  const stores: [string, RegExp, Store][] = [
+  /** The value the last store kept: the newest message's metadata, or the newest arg `deep`'s value. */
+  type Stored = (t: Backend) => Promise<unknown>;
+  const newestMetadata: Stored = async (t) => await t.run(async (ctx) => (await ctx.db.query("chat_messages").order("desc").first())?.metadata);
+  const newestDeepArg: Stored = async (t) =>
+    await t.run(async (ctx) => (await ctx.db.query("work_order_args").order("desc").filter((q) => q.eq(q.field("name"), "deep")).first())?.value);
+  const stores: [string, RegExp, Store, Stored][] = [
     [
       "chatMessages:append metadata",
       /^metadata/,
       (t, { sessionId }, metadata) => asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "hi", metadata }),
+      newestMetadata,
     ],
     [
       "workOrders:create args",
       /^arg deep/,
       (t, { sessionId }, value) =>
         asUser(t, "alice").mutation(api.workOrders.create, { sessionId, workflowType: "codex", prompt: "p", title: "t", args: [{ name: "deep", value }] }),
+      newestDeepArg,
     ],
     [
       "workOrderArgs:upsert",
       /^arg deep/,
       (t, { workOrderId }, value) => asService(t).mutation(api.workOrderArgs.upsert, { workOrderId, name: "deep", value }),
+      newestDeepArg,
     ],
   ];
 
@@ -48,10 +56,13 @@ describe("values callers store: nested at most 15 levels below their document", 
     return { t, ids: { sessionId, workOrderId } };
   }
 
-  test.each(stores)("%s: a value nested 15 levels, with 1,024 fields and 8,192 elements, is stored", async (_store, _field, store) => {
+  test.each(stores)("%s: a value nested 15 levels, with 1,024 fields and 8,192 elements, is stored", async (_store, _field, store, stored) => {
     const { t, ids } = await setUp();
     await store(t, ids, nestedObjects(15));
-    await store(t, ids, { fields: objectOfFields(1024), list: Array(8192).fill(0) });
+    expect(await stored(t)).toEqual(nestedObjects(15));
+    const wide = { fields: objectOfFields(1024), list: Array(8192).fill(0) };
+    await store(t, ids, wide);
+    expect(await stored(t)).toEqual(wide);
   });
 
   test.each(stores)("%s: nested 16 levels is INVALID_ARGUMENT naming the field and the limit, nothing written", async (_store, field, store) => {

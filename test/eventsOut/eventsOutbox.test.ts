@@ -9,7 +9,7 @@ import aliceDeletesBroadcast from "../../fixtures/slack/11-alice-deletes-broadca
 import { FAKE_JANGAR_SECRET, FAKE_JANGAR_URL, FakeJangar } from "../../fakes/jangar";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { settle, withFakeClock } from "../helpers/clock";
+import { OUTBOX_ITERATIONS, settle, withFakeClock } from "../helpers/clock";
 import { FIRST_PAGE, newSession } from "../helpers/records";
 import { EVENTS_SECRET, linkAdded, messageCreated, postEvent, statusChanged } from "../helpers/senders/events";
 import { postGithub, pushOf, sha } from "../helpers/senders/github";
@@ -30,7 +30,6 @@ import { ALICE, TEAM, clickOn, configureSlackApp, postSlackEvent, postSlackForm,
 
 let jangar: FakeJangar;
 const ROTATED_SECRET = "whsec_cm90YXRlZC1ldmVudHMtc2lnbmluZy1rZXktMg==";
-const ITERATIONS = 2000;
 const MINUTE = 60_000;
 
 withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
@@ -81,7 +80,7 @@ describe.each(BODY_PATHS)("each change is an event, from every surface: $road", 
     // Slack: a mention starts a session; a reply, its edit; a broadcast, its deletion.
     for (const payload of [aliceMentionsBot, bobReplies, bobEditsReply, aliceBroadcasts, aliceDeletesBroadcast]) {
       expect((await postSlackEvent(t, payload)).status).toBe(200);
-      await settle(t, ITERATIONS);
+      await settle(t, OUTBOX_ITERATIONS);
     }
     const [session] = await slackSessionsOf(t, ALICE);
     // A user's calls: a message, a draft order submitted, a link.
@@ -99,17 +98,17 @@ describe.each(BODY_PATHS)("each change is an event, from every surface: $road", 
     }
     // GitHub: a push to the order's branch.
     expect((await postGithub(t, { event: "push", payload: pushOf({ targetRepo: "acme/web", targetBranch: "fix-sso" }, 1) })).status).toBe(200);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     // GitHub: a comment mentioning the App starts its author's session.
     expect((await postGithub(t, { event: "issue_comment", payload: commentOf("issue_comment") })).status).toBe(200);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     // The reconciler: quiet for more than a day without Temporal, the order fails.
     vi.advanceTimersByTime(25 * 60 * MINUTE);
     await t.mutation(internal.reconcile.sweep, {});
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     // Slack: Alice retries the failed order from its card.
     expect((await postSlackForm(t, clickOn("work_order.retry", workOrderId))).status).toBe(200);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
 
     expect(received()).toEqual([
       "chat.message.created slack",
@@ -181,7 +180,7 @@ describe("a service's own calls", () => {
     const workOrderId = await service.mutation(api.workOrders.create, { sessionId, workflowType: "codex-implement", prompt: "Deploy", title: "Deploy" });
     await service.mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
     await service.mutation(api.workOrderLinks.add, { workOrderId, kind: "commit", value: sha(3) });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(await rowsOf(t)).toEqual({ events: [], outbox: [] });
     expect(jangar.calls).toEqual([]);
   });
@@ -197,7 +196,7 @@ describe("order, retries and failures", () => {
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId: held, role: "user", content: "first" });
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId: held, role: "user", content: "second" });
     await asUser(t, "bob").mutation(api.chatMessages.append, { sessionId: other, role: "user", content: "bob's" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
 
     const contents = jangar.calls.map((call) => (call.event?.type === "chat.message.created" ? call.event.data.content : null));
     // Bob's event goes out while Alice's first waits for its retries; her second follows her first.
@@ -222,7 +221,7 @@ describe("order, retries and failures", () => {
     jangar.answerNext({ status: 410, body: "gone" });
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "refused" });
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "next" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     const { outbox } = await rowsOf(t);
     expect(outbox.map((row) => [row.status, row.attempts, row.httpStatus, row.error])).toEqual([
       ["failed", 1, 410, "http_410"],
@@ -236,7 +235,7 @@ describe("order, retries and failures", () => {
       ]),
     );
     await t.mutation(internal.outbox.replay, { rowId: outbox[0]._id });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(jangar.calls.map((call) => [call.event?.type === "chat.message.created" && call.event.data.content, call.answer])).toEqual([
       ["refused", { status: 410, body: "gone" }],
       ["next", "ok"],
@@ -252,7 +251,7 @@ describe("order, retries and failures", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "rotating" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(jangar.calls.map((call) => [call.signatures.length, call.verifiedBy])).toEqual([[2, [0, 1]]]);
   });
 });
@@ -263,7 +262,7 @@ describe("settings", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     await asUser(t, "alice").mutation(api.chatMessages.append, { sessionId, role: "user", content: "kept" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     const { events, outbox } = await rowsOf(t);
     expect(events.map((row) => row.type)).toEqual(["chat.message.created"]);
     expect(outbox).toEqual([]);

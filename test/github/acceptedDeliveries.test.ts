@@ -3,9 +3,10 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { newBackend } from "../helpers/backend";
 import { postGithub } from "../helpers/senders/github";
 import { newSession, newWorkOrder, linksOf } from "../helpers/records";
+import { example } from "../helpers/github/examples";
 import { withFakeClock, settle } from "../helpers/clock";
 import { deliveryRow, keptBodies, keptBodiesOf, PROCESSING_RUNS, stored, storedBody } from "../helpers/inbox/deliveries";
-import { githubExample, HELLO_WORLD_MASTER, postBody, pushToMaster, PUSHED_COMMIT } from "../helpers/senders/githubBytes";
+import { HELLO_WORLD_MASTER, postBody, pushToMaster, PUSHED_COMMIT } from "../helpers/senders/githubBytes";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the
@@ -43,7 +44,7 @@ describe("POST /webhooks/github: accepted deliveries", () => {
     const t = newBackend();
     const sessionId = await newSession(t, "alice");
     const workOrderId = await newWorkOrder(t, sessionId);
-    const payload = githubExample("issues", (example) => example.action === "opened");
+    const payload = example("issues", "opened");
     const issue = payload.issue as Record<string, unknown>;
     issue.title = "ログインが失敗する 🚀";
     issue.body = `Σφάλμα κατά τη σύνδεση 😱 — 登录失败 🇯🇵\nWork-Order: ${workOrderId}\n`;
@@ -122,7 +123,7 @@ describe("POST /webhooks/github: deduplication and ignored events", () => {
 
   test("an event nothing acts on (star) is 200 ignored with a reason, and still recorded with its body", async () => {
     const t = newBackend();
-    const payload = githubExample("star", (example) => example.action === "created");
+    const payload = example("star", "created");
     const response = await postGithub(t, { event: "star", payload });
     expect(response).toEqual({
       status: 200,
@@ -194,7 +195,7 @@ describe("POST /webhooks/github: Work-Order markers are bounded", () => {
   test("a marker line ending in CR LF (as GitHub's web editor writes bodies) is read", async () => {
     const t = newBackend();
     const workOrderId = await newWorkOrder(t, await newSession(t, "alice"));
-    const payload = githubExample("pull_request", (example) => example.action === "opened");
+    const payload = example("pull_request", "opened");
     (payload.pull_request as Record<string, unknown>).body = `Adds SSO.\r\n\r\nWork-Order: ${workOrderId}\r\n`;
     await postGithub(t, { event: "pull_request", payload });
     await settle(t);

@@ -5,9 +5,9 @@ import { FAKE_SLACK_TOKEN, FakeSlack } from "../../fakes/slack";
 import { FakeTemporal, TEMPORAL_URL } from "../../fakes/temporal";
 import aliceMentionsBot from "../../fixtures/slack/01-alice-mentions-bot.json";
 import { newBackend, type Backend } from "../helpers/backend";
-import { settle, withFakeClock } from "../helpers/clock";
+import { OUTBOX_ITERATIONS, settle, withFakeClock } from "../helpers/clock";
 import { configureGithubApp, TEST_APP_SLUG } from "../helpers/github/app";
-import { CANCEL, checkRunEvent, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "../helpers/github/checkRuns";
+import { CANCEL, checkRunEvent, HEAD, orderOnPullRequest, post, pullRequest, setStatus, TARGET } from "../helpers/github/checkRuns";
 import { BODY_PATHS, onBodyPath, stored } from "../helpers/inbox/deliveries";
 import { newWorkOrder, orderOf, statusHistory } from "../helpers/records";
 import { ALICE, clickOn, configureSlackApp, postSlackEvent, postSlackForm, slackSessionsOf } from "../helpers/senders/slack";
@@ -160,7 +160,7 @@ describe("the Slack card and the check run show the same order, whichever side a
   /** Alice's Slack thread with an order of hers, on the examples' pull request (its card posted, its check run made). */
   async function aliceOrderOnPullRequest(t: Backend) {
     expect((await postSlackEvent(t, aliceMentionsBot)).status).toBe(200);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     const [session] = await slackSessionsOf(t, ALICE);
     const workOrderId = await newWorkOrder(t, session._id, { target: TARGET });
     await post(t, "pull_request", pullRequest("opened"));
@@ -188,7 +188,7 @@ describe("the Slack card and the check run show the same order, whichever side a
     const workOrderId = await aliceOrderOnPullRequest(t);
     expect(github.checkRuns[0]).toMatchObject({ status: "queued", actions: [CANCEL] });
     await postSlackForm(t, clickOn("work_order.cancel", workOrderId));
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(github.checkRuns[0]).toMatchObject({ status: "completed", conclusion: "cancelled", output: { title: "canceled", summary: "canceled from Slack" }, actions: [] });
     expect(card(workOrderId)).toEqual({ text: expect.stringContaining(": canceled"), buttons: [] });
   });

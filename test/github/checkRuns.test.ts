@@ -3,9 +3,9 @@ import { api } from "../../convex/_generated/api";
 import type { FakeGitHub } from "../../fakes/github";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
-import { settle, withFakeClock } from "../helpers/clock";
+import { OUTBOX_ITERATIONS, settle, withFakeClock } from "../helpers/clock";
 import { configureGithubApp, TEST_APP_ID } from "../helpers/github/app";
-import { CANCEL, HEAD, ITERATIONS, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/github/checkRuns";
+import { CANCEL, HEAD, orderOnPullRequest, post, pullRequest, RETRY, setStatus, TARGET } from "../helpers/github/checkRuns";
 import { newSession, newWorkOrder } from "../helpers/records";
 
 /*
@@ -81,7 +81,7 @@ describe("a check run per work order", () => {
     const workOrderId = await orderOnPullRequest(t);
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "accepted" });
     await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status: "running", reason: "step 1" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(checkRunCalls().map((call) => call.method)).toEqual(["POST", "PATCH"]);
     expect(github.checkRuns[0]).toMatchObject({ status: "in_progress", output: { title: "running", summary: "step 1" } });
   });

@@ -6,8 +6,8 @@ import { asService } from "../helpers/callers";
 import { settle, withFakeClock } from "../helpers/clock";
 import { deliveryRow } from "../helpers/inbox/deliveries";
 import { messagesOf, newSession, newWorkOrder } from "../helpers/records";
-import { ASK, commentOf, examplesOf, KINDS, post, sessionsOf, threads, type Kind, type Payload } from "../helpers/github/comments";
-import { ISSUE_1, PR_2 } from "../helpers/github/examples";
+import { ASK, commentOf, KINDS, post, sessionsOf, threads, type Kind } from "../helpers/github/comments";
+import { examplesOf, ISSUE_1, PR_2, type Payload } from "../helpers/github/examples";
 
 /*
  * Comments in (docs/contract.md#github-both-ways-the-app-comments-in-replies-and-check-runs-out):

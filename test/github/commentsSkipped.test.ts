@@ -5,7 +5,8 @@ import { newBackend } from "../helpers/backend";
 import { withFakeClock } from "../helpers/clock";
 import { deliveryRow } from "../helpers/inbox/deliveries";
 import { messagesOf } from "../helpers/records";
-import { ASK, commentOf, examplesOf, post, sessionsOf, type Payload } from "../helpers/github/comments";
+import { ASK, commentOf, post, sessionsOf } from "../helpers/github/comments";
+import { examplesOf, type Payload } from "../helpers/github/examples";
 import { postGithub } from "../helpers/senders/github";
 
 /*

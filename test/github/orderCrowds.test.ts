@@ -2,7 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { api } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { deliveryCosts } from "../helpers/inbox/deliveries";
+import { deliveryCosts } from "../helpers/bench/costLog";
 import { liveOrder, seedOrders, type Target } from "../helpers/orders/crowds";
 import { pushOf, sha } from "../helpers/senders/github";
 import { newSession, linksOf, statusOf } from "../helpers/records";

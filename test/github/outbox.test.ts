@@ -5,9 +5,10 @@ import type { FakeGitHub } from "../../fakes/github";
 import { snapshotTables } from "../helpers/assertions";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
-import { runDue, settle, withFakeClock } from "../helpers/clock";
+import { OUTBOX_ITERATIONS, runDue, settle, withFakeClock } from "../helpers/clock";
 import { APP_KEY, configureGithubApp } from "../helpers/github/app";
-import { ASK, commentOf, type Payload } from "../helpers/github/comments";
+import { ASK, commentOf } from "../helpers/github/comments";
+import type { Payload } from "../helpers/github/examples";
 import { deliveryRow } from "../helpers/inbox/deliveries";
 import { FIRST_PAGE, messagesOf, newSession, newWorkOrder } from "../helpers/records";
 import { EVENTS_SECRET, messageCreated, postEvent } from "../helpers/senders/events";
@@ -22,7 +23,6 @@ import { postGithub } from "../helpers/senders/github";
 
 let github: FakeGitHub;
 // Deliveries, the outbox's runners and their retries: more scheduled runs than convex-test's default allows.
-const ITERATIONS = 2000;
 const INSTALLATION = 1; // the examples' `installation.id`
 
 withFakeClock({ now: new Date("2026-01-05T10:00:00Z") });
@@ -36,7 +36,7 @@ afterEach(() => {
 
 async function post(t: Backend, event: string, payload: Payload, delivery: { hookId?: string; guid?: string } = {}) {
   const response = await postGithub(t, { event, payload, ...delivery });
-  await settle(t, ITERATIONS);
+  await settle(t, OUTBOX_ITERATIONS);
   return response;
 }
 
@@ -50,7 +50,7 @@ async function askedOnIssue(t: Backend) {
 
 async function reply(t: Backend, sessionId: Id<"chat_sessions">, content: string) {
   const messageId = await asService(t).mutation(api.chatMessages.append, { sessionId, role: "assistant", content });
-  await settle(t, ITERATIONS);
+  await settle(t, OUTBOX_ITERATIONS);
   return messageId;
 }
 
@@ -92,7 +92,7 @@ describe("the eyes reaction", () => {
     await post(t, "issue_comment", payload, { hookId: "222", guid: "c1" });
     await post(t, "issue_comment", payload, { hookId: "111", guid: "c2" });
     await t.mutation(internal.ingest.replay, { deliveryId: first.body.delivery as Id<"webhook_deliveries"> });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(github.reactions).toHaveLength(1);
     expect(github.callsTo("POST", /reactions$/)).toHaveLength(1);
     expect(await githubRows(t)).toMatchObject([{ status: "sent", request: { kind: "reaction" } }]);
@@ -133,7 +133,7 @@ describe("replies", () => {
     const sessionId = await askedOnIssue(t);
     const messageId = await reply(t, sessionId, "Fixed the spelling in #2.");
     await asService(t).mutation(api.chatMessages.append, { sessionId, role: "user", content: "thanks" });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(github.comments).toEqual([expect.objectContaining({ repository: "codertocat/hello-world", number: 1, user: { login: "jangar[bot]", type: "Bot" } })]);
     expect(github.comments[0].body).toMatch(/^Fixed the spelling in #2\.\n\n<!-- jangar:[a-z0-9_]+ -->$/);
     const origins = await t.run(async (ctx) => await ctx.db.query("chat_message_origins").collect());
@@ -146,9 +146,9 @@ describe("replies", () => {
     const event = { id: "msg_2Lc8Y0NOM0yGtMN0yk4VbG4gRZf", event: messageCreated(sessionId, { role: "assistant", content: "On it." }) };
     const first = await postEvent(t, event);
     await postEvent(t, event);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     await t.mutation(internal.ingest.replay, { deliveryId: first.body.delivery as Id<"webhook_deliveries"> });
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(github.comments.map((comment) => comment.body.split("\n")[0])).toEqual(["On it."]);
   });
 
@@ -231,7 +231,7 @@ describe("delivery", () => {
     const [row] = (await githubRows(t)).filter((each) => each.request.kind === "comment");
     expect(row).toMatchObject({ status: "queued", attempts: 1, error: expect.stringMatching(/^HTTP 403 .*API rate limit exceeded/) });
     expect(row.nextAttemptAt! - Date.now()).toBeGreaterThan(590_000);
-    await settle(t, ITERATIONS);
+    await settle(t, OUTBOX_ITERATIONS);
     expect(github.comments).toHaveLength(1);
   });
 

@@ -2,9 +2,10 @@ import { describe, expect, test, vi } from "vitest";
 import { signGithubPayload, verifyGithubSignature } from "../../src/sources/github/signature";
 import { newBackend } from "../helpers/backend";
 import { GITHUB_SECRET, postGithub } from "../helpers/senders/github";
+import { example } from "../helpers/github/examples";
 import { withFakeClock } from "../helpers/clock";
 import { expectNothingStored, keptBodiesOf, stored } from "../helpers/inbox/deliveries";
-import { githubExample, pingOfSize, postBody, pushToMaster, signBytes } from "../helpers/senders/githubBytes";
+import { pingOfSize, postBody, pushToMaster, signBytes } from "../helpers/senders/githubBytes";
 
 /*
  * POST /webhooks/github as a sender sees it (docs/contract.md#3-webhook-routes): the
@@ -136,7 +137,7 @@ describe("POST /webhooks/github: refused requests store nothing", () => {
 
   test("a pull_request without pull_request.html_url is 400 naming that field", async () => {
     const t = newBackend();
-    const payload = githubExample("pull_request", (example) => example.action === "opened");
+    const payload = example("pull_request", "opened");
     delete (payload.pull_request as Record<string, unknown>).html_url;
     const response = await postGithub(t, { event: "pull_request", payload });
     expect(response.status).toBe(400);

@@ -13,6 +13,7 @@ import { newSession, newWorkOrder } from "../helpers/records";
 import { withEverySenderConfigured } from "../helpers/senders/all";
 import { SLACK_SECRET } from "../helpers/senders/slack";
 import { settle } from "../helpers/clock";
+import { nestedArraysJson } from "../helpers/convexValues";
 
 type Route = "github" | "slack" | "events";
 type Tamper =
@@ -51,11 +52,6 @@ const corpus = Object.entries(
 const utf8 = new TextEncoder();
 const SESSION_ID = "k57f8gq2wz0d4r8qnw1h3x6f9s7v2c1b";
 
-/** JSON arrays nested `depth` deep, written as text (JSON.stringify recurses, and a corpus case nests 200,000 deep). */
-function nested(depth: number): string {
-  return `${"[".repeat(depth)}"bottom"${"]".repeat(depth)}`;
-}
-
 /** The body's exact bytes. */
 function bytesOf(body: Body): Uint8Array {
   if ("json" in body) return utf8.encode(JSON.stringify(body.json));
@@ -63,10 +59,10 @@ function bytesOf(body: Body): Uint8Array {
   if (!("generate" in body)) return new Uint8Array(body.bytes);
   switch (body.generate) {
     case "nested":
-      return utf8.encode(`{"type":"work_order.nested","data":${nested(body.depth)}}`);
+      return utf8.encode(`{"type":"work_order.nested","data":${nestedArraysJson(body.depth)}}`);
     case "nestedMetadata": {
       const data = JSON.stringify({ sessionId: SESSION_ID, role: "user", content: "hi" }).slice(0, -1);
-      return utf8.encode(`{"type":"chat.message.created","data":${data},"metadata":${nested(body.depth)}}}`);
+      return utf8.encode(`{"type":"chat.message.created","data":${data},"metadata":${nestedArraysJson(body.depth)}}}`);
     }
     case "bigContent":
       return utf8.encode(

@@ -6,7 +6,8 @@ import { TEMPORAL_URL } from "../../fakes/temporal";
 import { expectNoPiece, snapshotTables } from "../helpers/assertions";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
-import { runDue, settle, withFakeClock } from "../helpers/clock";
+import { OUTBOX_ITERATIONS, runDue, settle, withFakeClock } from "../helpers/clock";
+import { outboxRows } from "../helpers/outbox";
 import { newSession, newWorkOrder, statusHistory } from "../helpers/records";
 import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "../helpers/senders/slack";
 
@@ -21,7 +22,6 @@ import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "../hel
 
 const SLACK_TOKEN = "xoxb-918273645012-5647382910564-Zq8wLr2VbN4kTy7uXe1sHdPj";
 const TEMPORAL_KEY = "tmprl_eyJhbGciOiJFUzI1NiJ9.eyJhY2NvdW50X2lkIjoiYTFiMmMzIn0.c2lnbmF0dXJlLW9mLXRoZS1rZXk";
-const OUTBOX_ITERATIONS = 2000;
 
 /** Every line logged while `work` runs, and what it returns. */
 async function logsOf<T>(work: () => Promise<T>): Promise<{ logged: string; value: T }> {
@@ -90,10 +90,6 @@ describe("the Slack outbox keeps no piece of the bot token, whatever Slack answe
     await settle(t, OUTBOX_ITERATIONS);
     const [session] = await t.run(async (ctx) => await ctx.db.query("chat_sessions").collect());
     await asService(t).mutation(api.chatMessages.append, { sessionId: session._id, role: "assistant", content: "Looking at it." });
-  }
-
-  async function outboxRows(t: Backend) {
-    return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
   }
 
   test.each([

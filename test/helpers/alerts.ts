@@ -6,7 +6,7 @@ import { enqueue } from "../../convex/outbox/enqueue";
 import { slackOutbox } from "../../convex/outbox/registry";
 import type { Backend } from "./backend";
 import { asService } from "./callers";
-import { settle, withFakeClock } from "./clock";
+import { MINUTE, settle, withFakeClock } from "./clock";
 import { newSession, newWorkOrder } from "./records";
 import { TEAM, withFakeSlack } from "./senders/slack";
 
@@ -16,7 +16,6 @@ import { TEAM, withFakeSlack } from "./senders/slack";
  */
 
 export const ALERTS = "C0ALERTS";
-export const MINUTE = 60 * 1000;
 export const HOUR = 60 * MINUTE;
 export const DAY = 24 * HOUR;
 
@@ -88,15 +87,6 @@ export async function staleOrder(t: Backend) {
   return workOrderId;
 }
 
-export async function reconcile(t: Backend) {
-  await t.mutation(internal.reconcile.sweep, {});
-  await settle(t);
-}
-
 export async function conditions(t: Backend) {
   return await t.run(async (ctx) => await ctx.db.query("alert_conditions").collect());
-}
-
-export async function outboxRows(t: Backend) {
-  return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
 }

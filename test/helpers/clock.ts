@@ -3,6 +3,11 @@ import type { Backend } from "./backend";
 
 /** The fake clock, and the scheduled functions that run on it. */
 
+export const MINUTE = 60 * 1000;
+
+// Deliveries, the outbox's runners and their retries: more scheduled runs than convex-test's default allows.
+export const OUTBOX_ITERATIONS = 2000;
+
 /**
  * For a test file whose tests run on a fake clock (scheduled functions run
  * when a test settles them): fake timers before each test; after it, real

@@ -1,6 +1,5 @@
 import { v, type Infer } from "convex/values";
 import { beforeEach } from "vitest";
-import { internal } from "../../convex/_generated/api";
 import { destination, outboxHandle, type Answer, type Prepared } from "../../convex/outbox/destination";
 import { enqueue, type NewRow } from "../../convex/outbox/enqueue";
 import { outboxRunner } from "../../convex/outbox/runner";
@@ -90,15 +89,5 @@ export async function queue(t: Backend, lane: string, ...rows: (string | NewRow<
 }
 
 export const unordered = (text: string): NewRow<Note> => ({ request: { kind: "note", text }, unordered: true });
-
-export async function rowsOf(t: Backend) {
-  return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
-}
-
-/** The probe's rows by status, as operators see them. */
-export async function probeCounts(t: Backend) {
-  const { counts } = await t.query(internal.outbox.status, {});
-  return Object.fromEntries(counts.filter(({ destination: name }) => name === "probe").map(({ status, count }) => [status, count]));
-}
 
 export const gaps = (calls: ServiceCall[]) => calls.slice(1).map(({ at }, i) => at - calls[i].at);

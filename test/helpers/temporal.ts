@@ -8,8 +8,6 @@ import { newSession, newWorkOrder } from "./records";
 
 /** The launcher and the reconciler against a fake Temporal: its settings, orders of a given age, one sweep. */
 
-export const MINUTE = 60 * 1000;
-
 /**
  * For each test of the block: a fresh fake of Temporal's HTTP API standing in
  * for fetch (`.temporal`), and the deployment's Temporal settings pointing at

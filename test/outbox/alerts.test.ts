@@ -1,9 +1,10 @@
 import { describe, expect, test, vi } from "vitest";
 import { internal } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
-import { settle } from "../helpers/clock";
+import { MINUTE, settle } from "../helpers/clock";
 import { statusOf } from "../helpers/records";
-import { alertsOn, DAY, failedDelivery, HOUR, MINUTE, reconcile, staleOrder, withAlerts } from "../helpers/alerts";
+import { alertsOn, DAY, failedDelivery, HOUR, staleOrder, withAlerts } from "../helpers/alerts";
+import { reconcile } from "../helpers/temporal";
 
 /*
  * Operator alerts (docs/operations.md#alerts): with SLACK_ALERTS_CHANNEL

@@ -3,7 +3,9 @@ import { internal } from "../../convex/_generated/api";
 import { newBackend } from "../helpers/backend";
 import { settle } from "../helpers/clock";
 import { recordWriteSets } from "../helpers/bench/writeSets";
-import { alertsOn, conditions, DAY, failedDelivery, HOUR, outboxRows, reconcile, staleOrder, withAlerts } from "../helpers/alerts";
+import { alertsOn, conditions, DAY, failedDelivery, HOUR, staleOrder, withAlerts } from "../helpers/alerts";
+import { outboxRows } from "../helpers/outbox";
+import { reconcile } from "../helpers/temporal";
 
 /*
  * Operator alerts (docs/operations.md#alerts) stay out of the way: an alert

@@ -2,7 +2,8 @@ import { describe, expect, test, vi } from "vitest";
 import { delayRange } from "../../src/retry";
 import { snapshotTables } from "../helpers/assertions";
 import { settle } from "../helpers/clock";
-import { backend, gaps, probe, probeCounts, queue, rowsOf, service, unordered, withProbe, type Note } from "../helpers/outboxProbe";
+import { outboxCounts, outboxRows } from "../helpers/outbox";
+import { backend, gaps, probe, queue, service, unordered, withProbe, type Note } from "../helpers/outboxProbe";
 
 /*
  * The outbox's engine, the same for every destination, driven through the
@@ -26,7 +27,7 @@ describe("lanes", () => {
     }
     // b's first request did not wait for a's last.
     expect(service.calls.find((call) => call.text === "b1")!.at).toBeLessThan(service.calls.find((call) => call.text === "a3")!.at);
-    expect((await rowsOf(t)).map(({ status, result }) => [status, result])).toEqual(Array.from({ length: 6 }, () => ["sent", expect.stringMatching(/^#\d$/)]));
+    expect((await outboxRows(t)).map(({ status, result }) => [status, result])).toEqual(Array.from({ length: 6 }, () => ["sent", expect.stringMatching(/^#\d$/)]));
   });
 
   test("a row waiting for its retry holds back the later ordered rows of its lane, but not an unordered row, nor another lane", async () => {
@@ -71,10 +72,10 @@ describe("retries and failures", () => {
     expect(first).toBeLessThanOrEqual(delayRange(probe.retry, 1).maxMs);
     expect([second, third]).toEqual([60_000, 7_000]);
     expect(service.calls).toHaveLength(4);
-    expect(await rowsOf(t)).toEqual([
+    expect(await outboxRows(t)).toEqual([
       expect.objectContaining({ status: "failed", attempts: 4, httpStatus: 503, error: "HTTP 503 (gave up after 4 attempts)" }),
     ]);
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
   });
 
   test("a row refused for good fails at once with its code and status, and blocks nothing; a row whose fact is gone fails without a request", async () => {
@@ -84,12 +85,12 @@ describe("retries and failures", () => {
     await settle(t);
 
     expect(service.textsOf("a")).toEqual(["refused", "after"]);
-    expect((await rowsOf(t)).map(({ status, error, httpStatus, attempts }) => ({ status, error, httpStatus, attempts }))).toEqual([
+    expect((await outboxRows(t)).map(({ status, error, httpStatus, attempts }) => ({ status, error, httpStatus, attempts }))).toEqual([
       { status: "failed", error: "unprocessable", httpStatus: 422, attempts: 1 },
       { status: "failed", error: "The note no longer exists.", httpStatus: undefined, attempts: 0 },
       { status: "sent", error: undefined, httpStatus: undefined, attempts: 1 },
     ]);
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 1, failed: 2 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 1, failed: 2 });
   });
 
   test("an adapter that throws is read as an answer that may have arrived: retried, and marked uncertain for the next attempt", async () => {
@@ -99,7 +100,7 @@ describe("retries and failures", () => {
     await settle(t);
     expect(send).toHaveBeenCalledTimes(2);
     expect(service.calls).toEqual([expect.objectContaining({ text: "note", uncertain: true })]);
-    expect(await rowsOf(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
   });
 
   test("a request that does not match its destination's shape is refused where it is queued, and nothing is written", async () => {

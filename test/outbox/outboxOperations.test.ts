@@ -4,7 +4,8 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { countFailedRows } from "../../convex/outbox/rows";
 import { expectConvexError } from "../helpers/assertions";
 import { settle } from "../helpers/clock";
-import { backend, probeCounts, queue, rowsOf, service, withProbe } from "../helpers/outboxProbe";
+import { outboxCounts, outboxRows } from "../helpers/outbox";
+import { backend, queue, service, withProbe } from "../helpers/outboxProbe";
 
 /*
  * The outbox's engine, the same for every destination, driven through the
@@ -30,7 +31,7 @@ describe("recovery, replay and counts", () => {
     await settle(t);
 
     expect(service.calls).toEqual([expect.objectContaining({ text: "note", uncertain: true })]);
-    expect(await rowsOf(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
+    expect(await outboxRows(t)).toEqual([expect.objectContaining({ status: "sent", attempts: 2 })]);
   });
 
   test("a failed row is replayed in its place in its lane; a sent one is refused; replayFailed takes a destination's oldest", async () => {
@@ -38,7 +39,7 @@ describe("recovery, replay and counts", () => {
     service.answerNext({ kind: "failed", error: "forbidden", httpStatus: 403 }, { kind: "failed", error: "forbidden", httpStatus: 403 });
     const [first, second] = await queue(t, "a", "first", "second");
     await settle(t);
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 0, failed: 2 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 0, failed: 2 });
 
     expect(await t.mutation(internal.outbox.replay, { rowId: second })).toEqual({ rowId: second, previousError: "forbidden" });
     await queue(t, "a", "third");
@@ -49,7 +50,7 @@ describe("recovery, replay and counts", () => {
     await settle(t);
 
     expect(service.textsOf("a")).toEqual(["first", "second", "second", "third", "first"]);
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 3, failed: 0 });
   });
 
   test("operators see counts by destination, here and in the inbox's status, and the latest failures with their destination and lane", async () => {
@@ -88,12 +89,12 @@ describe("recovery, replay and counts", () => {
       await ctx.db.insert("outbox_counters", { destination: "retired", status: "failed", shard: 0, count: 2 });
       return await ctx.db.query("outbox_counters").collect();
     });
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
     expect(await t.run(async (ctx) => [await countFailedRows(ctx, "probe"), await countFailedRows(ctx, "retired")])).toEqual([1, 2]);
 
     await t.mutation(internal.outbox.replay, { rowId: row });
     await settle(t);
-    expect(await probeCounts(t)).toEqual({ queued: 0, sending: 0, sent: 5, failed: 0 });
+    expect(await outboxCounts(t, "probe")).toEqual({ queued: 0, sending: 0, sent: 5, failed: 0 });
     const { counts } = await t.query(internal.outbox.status, {});
     expect(counts.filter(({ destination: name }) => name === "retired")).toEqual([
       { destination: "retired", status: "queued", count: 0 },

@@ -2,13 +2,12 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { renderCard, type RenderedCard } from "../../src/slack/card";
 import { WORK_ORDER_STATUSES, type WorkOrderStatus } from "../../src/workOrders/status";
+import { check, runs } from "../helpers/fastCheck";
 
 /*
  * How a work order's card reads in Slack: its text, its blocks and its
  * buttons, within Block Kit's limits whatever the title and links.
  */
-
-const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 
 describe("the work-order card", () => {
   const view = {
@@ -105,11 +104,7 @@ describe("the work-order card", () => {
       morePullRequests: fc.boolean(),
       retriedAs: fc.option(hostile(300), { nil: undefined }),
     });
-    console.info(`card property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
-    fc.assert(
-      fc.property(cardView, (generated) => expectWithinBlockKit(renderCard(generated))),
-      { seed: SEED, numRuns: 60, endOnFailure: true },
-    );
+    check("card property", fc.property(cardView, (generated) => expectWithinBlockKit(renderCard(generated))), runs(60), { endOnFailure: true });
   });
 });
 

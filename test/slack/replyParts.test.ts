@@ -1,13 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { escapeSlackText, splitForSlack } from "../../src/slack/text";
+import { check, runs } from "../helpers/fastCheck";
 
 /*
  * How a reply is cut into Slack posts, and how its text is escaped so that
  * Slack shows it as written.
  */
-
-const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
 
 describe("splitting a reply into posts", () => {
   test("content of at most 3,900 characters is one post, as it is", () => {
@@ -41,8 +40,8 @@ describe("splitting a reply into posts", () => {
 
   test("for any content: parts within the limit, in order, giving the content back, cut at line breaks where one fits", () => {
     const text = fc.array(fc.oneof(fc.string({ unit: "grapheme", maxLength: 300 }), fc.constantFrom("\n", " ", "😀", "x".repeat(500))), { maxLength: 40 }).map((pieces) => pieces.join(""));
-    console.info(`split property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
-    fc.assert(
+    check(
+      "split property",
       fc.property(text, fc.integer({ min: 2, max: 700 }), (content, max) => {
         const parts = splitForSlack(content, max);
         for (const part of parts) {
@@ -56,7 +55,7 @@ describe("splitting a reply into posts", () => {
         // Nothing is lost or reordered: only parts of whitespace alone are left out.
         expect(parts.join("").replace(/\s/g, "")).toBe(content.replace(/\s/g, ""));
       }),
-      { seed: SEED, numRuns: 300 },
+      runs(300),
     );
   });
 

@@ -5,9 +5,9 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asUser } from "../helpers/callers";
 import { newSession, newWorkOrder, statusHistory, orderOf } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
+import { MINUTE, withFakeClock, settle } from "../helpers/clock";
 import { FakeTemporal, type TemporalTrouble } from "../../fakes/temporal";
-import { MINUTE, reconcile, withFakeTemporal } from "../helpers/temporal";
+import { reconcile, withFakeTemporal } from "../helpers/temporal";
 
 withFakeClock();
 const fake = withFakeTemporal();

@@ -4,8 +4,8 @@ import type { ExecutionStatus } from "../../src/temporal/client";
 import { newBackend } from "../helpers/backend";
 import { asService } from "../helpers/callers";
 import { statusHistory, orderOf } from "../helpers/records";
-import { withFakeClock } from "../helpers/clock";
-import { MINUTE, orderIn, reconcile, withFakeTemporal } from "../helpers/temporal";
+import { MINUTE, withFakeClock } from "../helpers/clock";
+import { orderIn, reconcile, withFakeTemporal } from "../helpers/temporal";
 
 withFakeClock();
 const fake = withFakeTemporal();

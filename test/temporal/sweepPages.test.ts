@@ -4,8 +4,8 @@ import { LIMITS } from "../../src/limits";
 import { newBackend, type Backend } from "../helpers/backend";
 import { seedOrders } from "../helpers/orders/crowds";
 import { newSession, statusOf, orderOf } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { MINUTE, orderIn, reconcile, withFakeTemporal } from "../helpers/temporal";
+import { MINUTE, withFakeClock, settle } from "../helpers/clock";
+import { orderIn, reconcile, withFakeTemporal } from "../helpers/temporal";
 
 withFakeClock();
 const fake = withFakeTemporal();

@@ -5,8 +5,8 @@ import { newBackend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
 import { expectConvexError, expectNothingWritten } from "../helpers/assertions";
 import { newSession, statusHistory, orderOf } from "../helpers/records";
-import { withFakeClock, settle } from "../helpers/clock";
-import { MINUTE, reconcile, withFakeTemporal } from "../helpers/temporal";
+import { MINUTE, withFakeClock, settle } from "../helpers/clock";
+import { reconcile, withFakeTemporal } from "../helpers/temporal";
 
 withFakeClock();
 const fake = withFakeTemporal();

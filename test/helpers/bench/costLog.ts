@@ -2,8 +2,8 @@ import { expect, vi } from "vitest";
 import type { Id } from "../../../convex/_generated/dataModel";
 import type { Backend } from "../backend";
 import { settle } from "../clock";
-import type { Cost } from "./outboxCost";
-import { operationCost, traceExecutions } from "./trace";
+import type { Cost } from "../../../convex/model/platform/cost";
+import { operationCost, traceExecutions, type OperationCost } from "./trace";
 
 /**
  * The costs transactions log with JANGAR_LOG_COST, and the reconciler's page
@@ -60,19 +60,29 @@ export async function costOfDelivery(t: Backend, post: () => Promise<{ body: Rec
 }
 
 /**
- * What a whole operation read and wrote: every transaction from the request
- * to the last step it scheduled (trace.ts), summed. A slash command is one
- * transaction; a click is its record mutation and the apply mutation it schedules.
+ * What a whole operation ran, read and wrote: every execution from the
+ * request to the last step it scheduled (trace.ts), summed. A slash command
+ * is one transaction; a click is its record mutation and the apply mutation
+ * it schedules.
  */
-export async function costOfOperation(t: Backend, operation: () => Promise<unknown>): Promise<Cost> {
+export async function costOfOperation(t: Backend, operation: () => Promise<unknown>): Promise<OperationCost> {
   await settle(t);
   const tracer = traceExecutions();
   try {
     await operation();
     await settle(t);
-    const { documentsRead, documentsWritten, bytesRead, bytesWritten } = operationCost(tracer.take());
-    return { documentsRead, documentsWritten, bytesRead, bytesWritten };
+    return operationCost(tracer.take());
   } finally {
     tracer.stop();
   }
+}
+
+/**
+ * Collects the whole-transaction costs that processing deliveries logs
+ * (JANGAR_LOG_COST): call before the deliveries, then `take()` after them.
+ */
+export function deliveryCosts() {
+  vi.stubEnv("JANGAR_LOG_COST", "1");
+  captureLog();
+  return { take: () => loggedCosts(/^cost delivery (\{.*\})$/) };
 }

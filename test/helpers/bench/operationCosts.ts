@@ -9,7 +9,7 @@ import { postEvent, statusChanged } from "../senders/events";
 import { postGithub } from "../senders/github";
 import { ALICE, clickOn, postSlack, postSlackForm, slashCommand, TEAM } from "../senders/slack";
 import { costOfCall, costOfDelivery, costOfOperation } from "./costLog";
-import type { Cost } from "./outboxCost";
+import type { Cost } from "../../../convex/model/platform/cost";
 import { seedUnrelated } from "./unrelated";
 
 /** Each public function and each sender's delivery, measured among unrelated rows, beside its minimum (cost.test.ts). */

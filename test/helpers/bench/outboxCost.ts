@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { beforeEach, expect, vi } from "vitest";
+import type { Cost } from "../../../convex/model/platform/cost";
 import { OUTBOX_TALLY_SHARDS } from "../../../convex/outbox/rows";
 import type { Backend } from "../backend";
 import { settle } from "../clock";
@@ -12,11 +13,12 @@ import { settle } from "../clock";
  *   const costsOf = outboxCosts("slack");            // in the file, beside withFakeClock()
  *   await seedRows(t, "slack", 1000, async (ctx, i, now) => { ... });   // unrelated rows, and every counter shard
  *   const costs = await costsOf(t, "reply (chatMessages:append)", () => service.mutation(...));
- *   // [["reply (chatMessages:append)", {...}], ["  sending: claim reply", {...}], ["  sending: record reply", {...}]]
+ *   // [["reply (chatMessages:append)", {...}], ["  sending: claim reply", {...}], ["  sending: record reply", {...}, []]]
  *   reportFlat([{ size: 1000, costs }, { size: 50000, costs: more }], { file: "slack-cost.md", bytes: "bytesRead" });
  */
 
-export type Cost = { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number };
+/** A step's name and cost; a record step also carries the `request ...` lines logged since the last record step. */
+export type StepCost = [step: string, cost: Cost, requests?: string[]];
 
 /** Every counter shard of a destination, as on a deployment that has been sending for a while. */
 export async function seedCounterShards(t: Backend, destination: string) {
@@ -45,7 +47,9 @@ export async function seedRows(t: Backend, destination: string, count: number, r
 /**
  * Logs each transaction's cost in every test of the file, and gives
  * `costsOf`: the cost lines `work` and what it scheduled logged, the public
- * function's as `name`, the destination's sending steps as `  sending: <step>`.
+ * function's or the delivery's as `name`, the destination's sending steps as
+ * `  sending: <step>`; each record step with the requests (lines logged as
+ * `request ...`, e.g. by a fake's `onCall`) its claim led to.
  */
 export function outboxCosts(destination: string) {
   let logged: string[] = [];
@@ -55,32 +59,45 @@ export function outboxCosts(destination: string) {
     vi.stubEnv("JANGAR_LOG_COST", "1");
   });
   const stepLine = new RegExp(`^${destination}Outbox: (\\w+ \\w+) cost (\\{.*\\})$`);
-  return async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<[string, Cost][]> {
+  return async function costsOf(t: Backend, name: string, work: () => Promise<unknown>): Promise<StepCost[]> {
     logged = [];
     await work();
     await settle(t, 1000);
-    return logged.flatMap((line): [string, Cost][] => {
-      const call = /^cost (\{.*\})$/.exec(line);
+    let requests: string[] = [];
+    return logged.flatMap((line): StepCost[] => {
+      const call = /^cost (?:delivery )?(\{.*\})$/.exec(line);
       const step = stepLine.exec(line);
-      return call ? [[name, JSON.parse(call[1]) as Cost]] : step ? [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]] : [];
+      const request = /^request (.*)$/.exec(line);
+      if (request) requests.push(request[1]);
+      if (call) return [[name, JSON.parse(call[1]) as Cost]];
+      if (!step) return [];
+      if (!step[1].startsWith("record")) return [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost]];
+      const sent = requests;
+      requests = [];
+      return [[`  sending: ${step[1]}`, JSON.parse(step[2]) as Cost, sent]];
     });
   };
 }
 
 /**
  * The steps' costs with few and with many unrelated rows, as a table
- * (printed, and written to build/bench/<file> for docs/performance.md);
+ * (printed, and written to build/bench/<file> for docs/performance.md), with
+ * the requests each step made as a last column when `requests` names it;
  * fails unless the same steps read and write as many documents with many.
  */
-export function reportFlat(runs: { size: number; costs: [string, Cost][] }[], { file, bytes }: { file: string; bytes: "bytesRead" | "bytesWritten" }) {
+export function reportFlat(
+  runs: { size: number; costs: StepCost[] }[],
+  { file, bytes, requests }: { file: string; bytes: "bytesRead" | "bytesWritten"; requests?: string },
+) {
   const [small, large] = [runs[0], runs.at(-1)!];
   const label = bytes === "bytesRead" ? "bytes read" : "bytes written";
+  const extra = (cells: string) => (requests === undefined ? "" : ` ${cells} |`);
   const table = [
-    `| step | docs read (${small.size}) | docs written | ${label} | docs read (${large.size}) | docs written | ${label} |`,
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ...small.costs.map(([step, a], i) => {
+    `| step | docs read (${small.size}) | docs written | ${label} | docs read (${large.size}) | docs written | ${label} |${extra(requests ?? "")}`,
+    `| --- | ---: | ---: | ---: | ---: | ---: | ---: |${extra("---")}`,
+    ...small.costs.map(([step, a, sent], i) => {
       const b = large.costs[i][1];
-      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a[bytes]} | ${b.documentsRead} | ${b.documentsWritten} | ${b[bytes]} |`;
+      return `| ${step} | ${a.documentsRead} | ${a.documentsWritten} | ${a[bytes]} | ${b.documentsRead} | ${b.documentsWritten} | ${b[bytes]} |${extra((sent ?? []).join(", "))}`;
     }),
   ].join("\n");
   mkdirSync("build/bench", { recursive: true });

@@ -2,9 +2,9 @@ import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
-import { settle } from "../clock";
+import { OUTBOX_ITERATIONS, settle } from "../clock";
 import { TEST_APP_ID } from "./app";
-import { examplesOf, type Payload } from "./comments";
+import { examplesOf, type Payload } from "./examples";
 import { newSession, newWorkOrder } from "../records";
 import { postGithub } from "../senders/github";
 
@@ -14,7 +14,6 @@ import { postGithub } from "../senders/github";
  * about it, for the check run tests.
  */
 
-export const ITERATIONS = 2000;
 export const TARGET = { targetRepo: "codertocat/hello-world", targetBranch: "changes" };
 export const HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"; // the examples' head commit
 export const CANCEL = { label: "Cancel", description: "Stop this work order", identifier: "cancel" };
@@ -23,7 +22,7 @@ export const RETRY = { label: "Retry", description: "Run this work order again",
 /** Posts a GitHub delivery and lets everything it scheduled run. */
 export async function post(t: Backend, event: string, payload: Payload, guid?: string) {
   const response = await postGithub(t, { event, payload, guid });
-  await settle(t, ITERATIONS);
+  await settle(t, OUTBOX_ITERATIONS);
   return response;
 }
 
@@ -55,5 +54,5 @@ export async function orderOnPullRequest(t: Backend, title = "SSO login") {
 
 export async function setStatus(t: Backend, workOrderId: Id<"work_orders">, status: string, reason?: string) {
   await asService(t).mutation(api.workOrders.updateStatus, { workOrderId, status, reason });
-  await settle(t, ITERATIONS);
+  await settle(t, OUTBOX_ITERATIONS);
 }

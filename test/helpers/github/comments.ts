@@ -1,10 +1,10 @@
-import examples from "@octokit/webhooks-examples";
 import { api } from "../../../convex/_generated/api";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
 import { settle } from "../clock";
 import { FIRST_PAGE } from "../records";
 import { postGithub } from "../senders/github";
+import { examplesOf, type Payload } from "./examples";
 
 /*
  * GitHub's own example payloads (@octokit/webhooks-examples) of the comment
@@ -12,8 +12,6 @@ import { postGithub } from "../senders/github";
  * is on, and the example with a mention of the App written in; and what
  * posting them leaves: sessions and bound threads.
  */
-
-export type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const ASK = "@jangar please fix the spelling in the README.";
 
@@ -25,15 +23,6 @@ export const KINDS = {
   issues: { actions: ["opened"], text: (p: Payload) => p.issue, on: (p: Payload) => p.issue, id: "issue" },
 } as const;
 export type Kind = keyof typeof KINDS;
-
-/** The examples GitHub publishes of an event and action, as fresh objects to edit. */
-export function examplesOf(event: string, action: string): Payload[] {
-  return examples
-    .filter((definition) => definition.name === event)
-    .flatMap((definition) => definition.examples)
-    .filter((payload) => (payload as Payload).action === action)
-    .map((payload) => structuredClone(payload) as Payload);
-}
 
 /** The first example of an event and action (the first that came through the App, with `installation`, if asked), its text replaced: the App mentioned, by default. */
 export function commentOf(event: Kind, action: string = KINDS[event].actions[0], text: string = ASK, { viaApp = false } = {}): Payload {

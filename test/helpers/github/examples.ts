@@ -14,16 +14,30 @@ const HELLO_WORLD = "https://github.com/codertocat/hello-world";
 export const ISSUE_1 = `${HELLO_WORLD}/issues/1`;
 export const PR_2 = `${HELLO_WORLD}/pull/2`;
 
+/** An example payload, to edit as a test needs. */
+export type Payload = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
 /** Every example, with the event it is of. */
 export type Example = { name: string; payload: Record<string, unknown> & { action?: string; ref?: string; deleted?: boolean } };
 export const corpus: Example[] = examples.flatMap((definition) =>
   definition.examples.map((payload) => ({ name: definition.name, payload: payload as Example["payload"] })),
 );
 
-/** An example payload of an event, by action, as a fresh object to edit. */
-export function example<Payload>(name: string, action?: string): Payload {
-  const found = corpus.find((e) => e.name === name && (action === undefined || e.payload.action === action));
-  return structuredClone(found!.payload) as Payload;
+const isOf = (name: string, action?: string) => (e: Example) => e.name === name && (action === undefined || e.payload.action === action);
+
+/** The examples GitHub publishes of an event and action, as fresh objects to edit. */
+export function examplesOf(name: string, action?: string): Payload[] {
+  return corpus.filter(isOf(name, action)).map((e) => structuredClone(e.payload));
+}
+
+/** The first example of an event (and action) that `matches` accepts, as a fresh object to edit; throws naming them when there is none. */
+export function example<P = Payload>(name: string, action?: string, matches?: (payload: Example["payload"]) => boolean): P {
+  const found = corpus.find((e) => isOf(name, action)(e) && (matches === undefined || matches(e.payload)));
+  if (found === undefined) {
+    const which = `${name}${action === undefined ? "" : ` with action "${action}"`}${matches === undefined ? "" : " matching the test's choice"}`;
+    throw new Error(`@octokit/webhooks-examples has no ${which} example.`);
+  }
+  return structuredClone(found.payload) as P;
 }
 
 export type Seeded = Record<"onMaster" | "onChanges" | "linkedToIssue" | "linkedToPr" | "failedOnMaster" | "elsewhere", Id<"work_orders">>;

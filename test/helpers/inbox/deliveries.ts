@@ -101,29 +101,6 @@ export async function restoreBody(t: Backend, deliveryId: unknown, bytes: ArrayB
 }
 
 /**
- * Collects the whole-transaction costs that processing logs (JANGAR_LOG_COST):
- * call before the deliveries, then `take()` after them.
- */
-export function deliveryCosts() {
-  vi.stubEnv("JANGAR_LOG_COST", "1");
-  const lines: string[] = [];
-  const log = console.log;
-  vi.spyOn(console, "log").mockImplementation((...args: unknown[]) => {
-    const line = args.map(String).join(" ");
-    if (line.startsWith("cost delivery ")) {
-      lines.push(line);
-    } else {
-      log(...args);
-    }
-  });
-  return {
-    take(): { documentsRead: number; documentsWritten: number; bytesRead: number; bytesWritten: number }[] {
-      return lines.splice(0).map((line) => JSON.parse(line.slice("cost delivery ".length)));
-    },
-  };
-}
-
-/**
  * The inbox's two roads, for tests that run on both: a body kept as text
  * and applied by a scheduled mutation (the default for bodies up to 64 KiB),
  * and one in file storage processed by an action (every body, with

@@ -7,12 +7,12 @@
 import fc from "fast-check";
 import type { Value } from "convex/values";
 import { LIMITS } from "../../../src/limits";
+import type { Target } from "./crowds";
 
 // Generators: what a caller sends, paired with what the contract says is stored.
 
 export type Who = "owner" | "service";
 export type LinkKind = "pr" | "github_issue" | "commit";
-export type Target = { targetRepo: string; targetBranch: string };
 type TargetCase = { sent: Target; stored: Target };
 type LinkCase = { kind: LinkKind; sent: string; stored: string };
 

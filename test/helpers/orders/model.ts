@@ -7,7 +7,8 @@ import { beforeEach, expect, vi } from "vitest";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { TOUCH_INTERVAL_MS } from "../../../convex/model/workOrders/updatedAt";
 import { withFakeClock } from "../clock";
-import type { LinkKind, Target } from "./arbitraries";
+import type { LinkKind } from "./arbitraries";
+import type { Target } from "./crowds";
 
 // The server's clock is driven by the test, one second per call, so that
 // createdAt and updatedAt can be predicted exactly.

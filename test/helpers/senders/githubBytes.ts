@@ -1,34 +1,20 @@
-import examples from "@octokit/webhooks-examples";
 import { expect } from "vitest";
 import type { Backend } from "../backend";
+import { example } from "../github/examples";
 import { GITHUB_SECRET, githubRequest } from "./github";
 
 /*
  * Deliveries to POST /webhooks/github made of exact bytes, signed
- * independently of the code under test, and the payloads GitHub publishes
- * to send in them.
+ * independently of the code under test, and the push GitHub publishes to
+ * send in them.
  */
 
 const utf8 = new TextEncoder();
 
-/** A payload GitHub documents for this event (octokit/webhooks examples), as a fresh copy. */
-export function githubExample(
-  event: string,
-  matches: (payload: Record<string, unknown>) => boolean = () => true,
-): Record<string, unknown> {
-  const payload = examples
-    .find((definition) => definition.name === event)
-    ?.examples.map((example) => example as unknown as Record<string, unknown>)
-    .find(matches);
-  if (payload === undefined) {
-    throw new Error(`@octokit/webhooks-examples has no matching ${event} example.`);
-  }
-  return structuredClone(payload);
-}
-
 // A push of one commit ("Initial commit") to Codertocat/Hello-World's master branch.
+// (The first push example is a tag push.)
 export const pushToMaster = () =>
-  githubExample("push", (payload) => payload.ref === "refs/heads/master" && payload.deleted === false);
+  example<Record<string, unknown>>("push", undefined, (payload) => payload.ref === "refs/heads/master" && payload.deleted === false);
 export const PUSHED_COMMIT = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
 export const HELLO_WORLD_MASTER = { targetRepo: "Codertocat/Hello-World", targetBranch: "master" };
 

@@ -1,11 +1,11 @@
 import { expect } from "vitest";
-import { api, internal } from "../../../convex/_generated/api";
+import { api } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { slack as slackDestination } from "../../../convex/outbox/destinations/slack";
 import { delayRange } from "../../../src/retry";
 import type { Backend } from "../backend";
 import { asService } from "../callers";
-import { settle, withFakeClock } from "../clock";
+import { OUTBOX_ITERATIONS, settle, withFakeClock } from "../clock";
 import { ALICE, BOT_USER, TEAM, postSlackEvent, slackSessionsOf, withFakeSlack } from "../senders/slack";
 
 /*
@@ -18,9 +18,6 @@ export function withSlackOutbox() {
   withFakeClock({ now: new Date("2025-05-14T09:00:00Z") });
   return withFakeSlack();
 }
-
-// Deliveries, the outbox's runners and their retries: more scheduled runs than convex-test's default allows.
-export const OUTBOX_ITERATIONS = 2000;
 
 export const CHANNEL = "C0AB1";
 let threads = 0;
@@ -45,19 +42,6 @@ export async function slackThread(t: Backend, channel = CHANNEL) {
 
 export async function reply(t: Backend, sessionId: Id<"chat_sessions">, content: string, role = "assistant") {
   return await asService(t).mutation(api.chatMessages.append, { sessionId, role, content });
-}
-
-export async function outboxRows(t: Backend) {
-  return await t.run(async (ctx) => await ctx.db.query("outbox").collect());
-}
-
-export async function outboxStatus(t: Backend) {
-  return await t.query(internal.outbox.status, {});
-}
-
-/** Slack's rows by status. */
-export function countsOf(status: { counts: { destination: string; status: string; count: number }[] }) {
-  return Object.fromEntries(status.counts.filter(({ destination }) => destination === "slack").map(({ status: name, count }) => [name, count]));
 }
 
 /** The shortest and longest wait of Slack's retry policy after `attemptsMade` failed attempts (jitter takes a random share off). */

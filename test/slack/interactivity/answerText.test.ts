@@ -5,6 +5,7 @@ import { renderCard } from "../../../src/slack/card";
 import { literalSlackText, SLACK_MESSAGE_CHARS } from "../../../src/slack/text";
 import { truncate } from "../../../src/text";
 import { WORK_ORDER_STATUSES } from "../../../src/workOrders/status";
+import { check, runs } from "../../helpers/fastCheck";
 
 /*
  * What a person is told in Slack, for any titles, links and reasons: one
@@ -12,7 +13,6 @@ import { WORK_ORDER_STATUSES } from "../../../src/workOrders/status";
  */
 
 describe("what a person is told, for any titles, links and reasons", () => {
-  const SEED = Number(process.env.FC_SEED ?? Math.floor(Math.random() * 0x7fffffff));
   const hostile = (maxLength: number) =>
     fc.oneof(
       fc.string({ unit: fc.constantFrom("&", "<", ">", "|", "*", "_", "~", "`", "a", "é", "😀", " ", "\n"), maxLength, size: "max" }),
@@ -36,8 +36,8 @@ describe("what a person is told, for any titles, links and reasons", () => {
   };
 
   test("`status` lists every order within one message; `status <id>` and every answer fit one too", () => {
-    console.info(`answers property: seed=${SEED} (rerun with FC_SEED=${SEED})`);
-    fc.assert(
+    check(
+      "answers property",
       fc.property(fc.array(line, { minLength: 1, maxLength: 10 }), hostile(5000), hostile(300), (orders, reason, typed) => {
         const list = orderList(orders);
         expectNoMarkupFromSender(list);
@@ -54,12 +54,14 @@ describe("what a person is told, for any titles, links and reasons", () => {
           expectNoMarkupFromSender(answer);
         }
       }),
-      { seed: SEED, numRuns: 100, endOnFailure: true },
+      runs(100),
+      { endOnFailure: true },
     );
   });
 
   test("a title's formatting characters never reach Slack as formatting, in an answer or on a card", () => {
-    fc.assert(
+    check(
+      "title formatting property",
       fc.property(hostile(200), (title) => {
         const shown = literalSlackText(title);
         expect(shown).not.toMatch(/`|(?<![\p{L}\p{N}])[*_~]|[*_~](?![\p{L}\p{N}])/u);
@@ -67,7 +69,8 @@ describe("what a person is told, for any titles, links and reasons", () => {
         const card = renderCard({ workOrderId: "k57abc", title, status: "running", pullRequests: [], morePullRequests: false });
         expect(card.blocks[0]).toMatchObject({ type: "section", text: { text: expect.not.stringMatching(/`/) } });
       }),
-      { seed: SEED, numRuns: 100, endOnFailure: true },
+      runs(100),
+      { endOnFailure: true },
     );
   });
 });

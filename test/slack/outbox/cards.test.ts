@@ -2,11 +2,12 @@ import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { newSession, newWorkOrder } from "../../helpers/records";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
 import { type SlackMessage } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows } from "../../helpers/outbox";
 
 /*
  * A work order's card in its session's Slack thread

@@ -2,10 +2,11 @@ import { describe, expect, test } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { snapshotTables } from "../../helpers/assertions";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { ALICE, TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox";
 
 /*
  * Rows of the Slack outbox from before the outbox took any destination,
@@ -74,7 +75,7 @@ describe("the Slack outbox from before the outbox took any destination", () => {
     const card = await t.run(async (ctx) => await ctx.db.query("slack_cards").first());
     expect(card).toMatchObject({ ts: fake.slack.thread(CHANNEL, threadTs).find((message) => message.text.startsWith("Work order"))!.ts });
     expect(card?.queued).toBeUndefined();
-    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
+    expect(await outboxCounts(t, "slack")).toEqual({ queued: 0, sending: 0, sent: 4, failed: 1 });
     expect(await t.mutation(internal.migrations.moveSlackOutbox, {})).toEqual({ moved: 0, dropped: 0, done: true });
   });
 });

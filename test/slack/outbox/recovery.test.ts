@@ -1,8 +1,9 @@
 import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox";
 
 /*
  * The Slack outbox's recovery and purge: a lost runner replaced, a row a
@@ -12,7 +13,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, 
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("recovery and purge", () => {
   test("a lost runner is replaced by the recovery cron; a runner still pending is left alone", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
@@ -81,7 +82,7 @@ describe("delivery", () => {
     await vi.advanceTimersByTimeAsync(2 * 24 * 60 * 60_000);
     expect(await t.mutation(internal.outbox.maintenance.purgeSent, {})).toBe(1);
     expect((await outboxRows(t)).map((row) => [row.status, row.request.kind === "reply" && row.request.text])).toEqual([["failed", "lost"]]);
-    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
+    expect(await outboxCounts(t, "slack")).toEqual({ queued: 0, sending: 0, sent: 0, failed: 1 });
   });
 
 });

@@ -1,12 +1,13 @@
 import { beforeEach, describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { newSession, newWorkOrder, messagesOf } from "../../helpers/records";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { BOT_USER, TEAM, postSlackEvent } from "../../helpers/senders/slack";
 import { EVENTS_SECRET, messageCreated, postEvent } from "../../helpers/senders/events";
 import { internal } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows } from "../../helpers/outbox";
 
 /*
  * An assistant's replies going back to the Slack thread of their session

@@ -3,10 +3,11 @@ import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { expectConvexError } from "../../helpers/assertions";
 import { newWorkOrder } from "../../helpers/records";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
-import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, slackThread, waitAfter, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, reply, slackThread, waitAfter, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox";
 
 /*
  * The Slack outbox when Slack fails (docs/contract.md#slack-replies-and-work-order-cards-outbound):
@@ -16,7 +17,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, countsOf, outboxRows, outboxStatus, reply, 
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("when Slack fails", () => {
   test("a network error, a 5xx and a 429 are retried with backoff, the 429 after Slack's Retry-After", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);
@@ -100,8 +101,8 @@ describe("delivery", () => {
     await settle(t, OUTBOX_ITERATIONS);
 
     expect(fake.slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["second", "Work order SSO login: submitted"]);
-    const status = await outboxStatus(t);
-    expect(countsOf(status)).toEqual({ queued: 0, sending: 0, sent: 2, failed: 2 });
+    expect(await outboxCounts(t, "slack")).toEqual({ queued: 0, sending: 0, sent: 2, failed: 2 });
+    const status = await t.query(internal.outbox.status, {});
     expect(status.recentFailures.map(({ lane, error, attempts }) => ({ lane, error, attempts })).sort((a, b) => a.lane.localeCompare(b.lane))).toEqual([
       { lane: `${TEAM}:${CHANNEL}`, error: "msg_too_long", attempts: 1 },
       { lane: `${TEAM}:C0ARCHIVED`, error: "is_archived", attempts: 1 },
@@ -131,7 +132,7 @@ describe("delivery", () => {
     expect(await t.mutation(internal.outbox.replay, { rowId: row._id })).toEqual({ rowId: row._id, previousError: row.error });
     await settle(t, OUTBOX_ITERATIONS);
     expect(fake.slack.thread(CHANNEL, threadTs).map((message) => message.text)).toEqual(["Done."]);
-    expect(countsOf(await outboxStatus(t))).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
+    expect(await outboxCounts(t, "slack")).toEqual({ queued: 0, sending: 0, sent: 1, failed: 0 });
     await expectConvexError(t.mutation(internal.outbox.replay, { rowId: row._id }), "INVALID_ARGUMENT");
   });
 

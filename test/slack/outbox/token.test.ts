@@ -3,10 +3,11 @@ import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { snapshotTables } from "../../helpers/assertions";
 import { newWorkOrder } from "../../helpers/records";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { api, internal } from "../../../convex/_generated/api";
 import { FAKE_SLACK_TOKEN } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows } from "../../helpers/outbox";
 
 /*
  * The Slack outbox and SLACK_BOT_TOKEN: nothing queued without it, a row
@@ -16,7 +17,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOu
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("the bot token", () => {
   test("a row queued while the token was set, and sent after it was removed, fails with that reason and is replayed once it is back", async () => {
     const t = newBackend();
     const { sessionId, threadTs } = await slackThread(t);

@@ -2,11 +2,12 @@ import { describe, expect, test, vi } from "vitest";
 import { newBackend } from "../../helpers/backend";
 import { asService } from "../../helpers/callers";
 import { newWorkOrder } from "../../helpers/records";
-import { settle } from "../../helpers/clock";
+import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { TEAM } from "../../helpers/senders/slack";
 import { api } from "../../../convex/_generated/api";
 import { type SlackAnswer } from "../../../fakes/slack";
-import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
+import { outboxRows } from "../../helpers/outbox";
 
 /*
  * A post whose outcome is unclear (no answer, or a 5xx after which Slack
@@ -16,7 +17,7 @@ import { CHANNEL, OUTBOX_ITERATIONS, outboxRows, reply, slackThread, withSlackOu
 
 const fake = withSlackOutbox();
 
-describe("delivery", () => {
+describe("posts with an unclear outcome", () => {
   test.each<[string, SlackAnswer]>([
     ["never answered", "postedThenHang"],
     ["answered 503", { status: 503, posted: true }],
