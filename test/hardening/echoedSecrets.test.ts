@@ -7,7 +7,7 @@ import { expectNoPiece, snapshotTables } from "../helpers/assertions";
 import { newBackend, type Backend } from "../helpers/backend";
 import { asService, asUser } from "../helpers/callers";
 import { OUTBOX_ITERATIONS, runDue, settle, withFakeClock } from "../helpers/clock";
-import { outboxRows } from "../helpers/outbox";
+import { outboxRows } from "../helpers/outbox/rows";
 import { newSession, newWorkOrder, statusHistory } from "../helpers/records";
 import { ALICE, BOT_USER, TEAM, configureSlackApp, postSlackEvent } from "../helpers/senders/slack";
 

@@ -4,7 +4,7 @@ import { newBackend } from "../helpers/backend";
 import { settle } from "../helpers/clock";
 import { recordWriteSets } from "../helpers/bench/writeSets";
 import { alertsOn, conditions, DAY, failedDelivery, HOUR, staleOrder, withAlerts } from "../helpers/alerts";
-import { outboxRows } from "../helpers/outbox";
+import { outboxRows } from "../helpers/outbox/rows";
 import { reconcile } from "../helpers/temporal";
 
 /*

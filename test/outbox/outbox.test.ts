@@ -2,12 +2,12 @@ import { describe, expect, test, vi } from "vitest";
 import { delayRange } from "../../src/retry";
 import { snapshotTables } from "../helpers/assertions";
 import { settle } from "../helpers/clock";
-import { outboxCounts, outboxRows } from "../helpers/outbox";
-import { backend, gaps, probe, queue, service, unordered, withProbe, type Note } from "../helpers/outboxProbe";
+import { outboxCounts, outboxRows } from "../helpers/outbox/rows";
+import { backend, gaps, probe, queue, service, unordered, withProbe, type Note } from "../helpers/outbox/probe";
 
 /*
  * The outbox's engine, the same for every destination, driven through the
- * probe destination (test/helpers/outboxProbe.ts): its lanes, retries and failures.
+ * probe destination (test/helpers/outbox/probe.ts): its lanes, retries and failures.
  */
 
 withProbe();

@@ -4,12 +4,12 @@ import type { Id } from "../../convex/_generated/dataModel";
 import { countFailedRows } from "../../convex/outbox/rows";
 import { expectConvexError } from "../helpers/assertions";
 import { settle } from "../helpers/clock";
-import { outboxCounts, outboxRows } from "../helpers/outbox";
-import { backend, queue, service, withProbe } from "../helpers/outboxProbe";
+import { outboxCounts, outboxRows } from "../helpers/outbox/rows";
+import { backend, queue, service, withProbe } from "../helpers/outbox/probe";
 
 /*
  * The outbox's engine, the same for every destination, driven through the
- * probe destination (test/helpers/outboxProbe.ts): recovery, replay and the counts operators read.
+ * probe destination (test/helpers/outbox/probe.ts): recovery, replay and the counts operators read.
  */
 
 withProbe();

@@ -7,7 +7,7 @@ import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
 import { type SlackMessage } from "../../../fakes/slack";
 import { CHANNEL, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows } from "../../helpers/outbox";
+import { outboxRows } from "../../helpers/outbox/rows";
 
 /*
  * A work order's card in its session's Slack thread

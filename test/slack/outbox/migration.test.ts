@@ -6,7 +6,7 @@ import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { ALICE, TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
 import { CHANNEL, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows, outboxCounts } from "../../helpers/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox/rows";
 
 /*
  * Rows of the Slack outbox from before the outbox took any destination,

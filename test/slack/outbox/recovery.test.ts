@@ -3,7 +3,7 @@ import { newBackend } from "../../helpers/backend";
 import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { internal } from "../../../convex/_generated/api";
 import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows, outboxCounts } from "../../helpers/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox/rows";
 
 /*
  * The Slack outbox's recovery and purge: a lost runner replaced, a row a

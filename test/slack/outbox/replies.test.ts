@@ -7,7 +7,7 @@ import { EVENTS_SECRET, messageCreated, postEvent } from "../../helpers/senders/
 import { internal } from "../../../convex/_generated/api";
 import type { Id } from "../../../convex/_generated/dataModel";
 import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows } from "../../helpers/outbox";
+import { outboxRows } from "../../helpers/outbox/rows";
 
 /*
  * An assistant's replies going back to the Slack thread of their session

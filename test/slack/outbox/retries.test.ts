@@ -7,7 +7,7 @@ import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { TEAM } from "../../helpers/senders/slack";
 import { api, internal } from "../../../convex/_generated/api";
 import { CHANNEL, reply, slackThread, waitAfter, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows, outboxCounts } from "../../helpers/outbox";
+import { outboxRows, outboxCounts } from "../../helpers/outbox/rows";
 
 /*
  * The Slack outbox when Slack fails (docs/contract.md#slack-replies-and-work-order-cards-outbound):

@@ -7,7 +7,7 @@ import { OUTBOX_ITERATIONS, settle } from "../../helpers/clock";
 import { api, internal } from "../../../convex/_generated/api";
 import { FAKE_SLACK_TOKEN } from "../../../fakes/slack";
 import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows } from "../../helpers/outbox";
+import { outboxRows } from "../../helpers/outbox/rows";
 
 /*
  * The Slack outbox and SLACK_BOT_TOKEN: nothing queued without it, a row

@@ -7,7 +7,7 @@ import { TEAM } from "../../helpers/senders/slack";
 import { api } from "../../../convex/_generated/api";
 import { type SlackAnswer } from "../../../fakes/slack";
 import { CHANNEL, reply, slackThread, withSlackOutbox } from "../../helpers/slack/outbox";
-import { outboxRows } from "../../helpers/outbox";
+import { outboxRows } from "../../helpers/outbox/rows";
 
 /*
  * A post whose outcome is unclear (no answer, or a 5xx after which Slack

@@ -1,11 +1,11 @@
 import { v, type Infer } from "convex/values";
 import { beforeEach } from "vitest";
-import { destination, outboxHandle, type Answer, type Prepared } from "../../convex/outbox/destination";
-import { enqueue, type NewRow } from "../../convex/outbox/enqueue";
-import { outboxRunner } from "../../convex/outbox/runner";
-import { retryPolicy } from "../../src/retry";
-import { newBackend, type Backend } from "./backend";
-import { withFakeClock } from "./clock";
+import { destination, outboxHandle, type Answer, type Prepared } from "../../../convex/outbox/destination";
+import { enqueue, type NewRow } from "../../../convex/outbox/enqueue";
+import { outboxRunner } from "../../../convex/outbox/runner";
+import { retryPolicy } from "../../../src/retry";
+import { newBackend, type Backend } from "../backend";
+import { withFakeClock } from "../clock";
 
 /*
  * The outbox's engine, the same for every destination, is specified

@@ -1,5 +1,5 @@
-import { internal } from "../../convex/_generated/api";
-import type { Backend } from "./backend";
+import { internal } from "../../../convex/_generated/api";
+import type { Backend } from "../backend";
 
 /** The outbox as tests read it: its rows, and the counts by status operators see. */
 
