@@ -11,17 +11,15 @@ import { FUNCTION_TRACER, type FunctionKind } from "./tracing";
  * call, not as an execution.
  */
 
-export type Execution = {
+/** What executions read, write, store and schedule: summed over an operation as they are. */
+const MEASURES = ["documentsRead", "documentsWritten", "bytesRead", "bytesWritten", "storageOperations", "scheduled"] as const;
+type Measures = Record<(typeof MEASURES)[number], number>;
+
+export type Execution = Measures & {
   name: string;
   kind: FunctionKind;
   // Run inside another query's or mutation's transaction (ctx.runMutation from a mutation).
   nested: boolean;
-  documentsRead: number;
-  documentsWritten: number;
-  bytesRead: number;
-  bytesWritten: number;
-  storageOperations: number;
-  scheduled: number;
 };
 
 type Metrics = Record<"documentsRead" | "documentsWritten" | "bytesRead" | "bytesWritten", { used: number }>;
@@ -95,47 +93,26 @@ export function traceExecutions() {
   };
 }
 
-export type OperationCost = {
+export type OperationCost = Measures & {
   httpActions: number;
   queries: number;
   mutations: number;
   actions: number;
   nestedCalls: number;
-  documentsRead: number;
-  documentsWritten: number;
-  bytesRead: number;
-  bytesWritten: number;
-  storageOperations: number;
-  scheduled: number;
 };
 
 /** What an operation's executions add up to: executions by kind (nested calls apart), documents, bytes, storage operations, scheduled functions. */
 export function operationCost(executions: Execution[]): OperationCost {
-  const total: OperationCost = {
-    httpActions: 0,
-    queries: 0,
-    mutations: 0,
-    actions: 0,
-    nestedCalls: 0,
-    documentsRead: 0,
-    documentsWritten: 0,
-    bytesRead: 0,
-    bytesWritten: 0,
-    storageOperations: 0,
-    scheduled: 0,
-  };
+  const total: OperationCost = { httpActions: 0, queries: 0, mutations: 0, actions: 0, nestedCalls: 0, ...Object.fromEntries(MEASURES.map((measure) => [measure, 0])) } as OperationCost;
   for (const execution of executions) {
     if (execution.nested) {
       total.nestedCalls += 1;
     } else {
       total[({ query: "queries", mutation: "mutations", action: "actions", httpAction: "httpActions" } as const)[execution.kind]] += 1;
     }
-    total.documentsRead += execution.documentsRead;
-    total.documentsWritten += execution.documentsWritten;
-    total.bytesRead += execution.bytesRead;
-    total.bytesWritten += execution.bytesWritten;
-    total.storageOperations += execution.storageOperations;
-    total.scheduled += execution.scheduled;
+    for (const measure of MEASURES) {
+      total[measure] += execution[measure];
+    }
   }
   return total;
 }
